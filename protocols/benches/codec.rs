@@ -1,0 +1,2 @@
+//! Codec benchmarks (filled once the protocol modules land).
+fn main() {}

@@ -1,0 +1,1 @@
+//! Text encodings. Being written (issue 2).

@@ -1,0 +1,1 @@
+//! Long messages. Being written (issue 2).
