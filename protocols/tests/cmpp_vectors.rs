@@ -477,7 +477,7 @@ fn submit_resp_deliver_resp_cancel_both_versions() {
         })
     ));
     // JSON shows the id the way ops see it.
-    let json = serde_json::to_value(&p_submit_resp(id)).unwrap();
+    let json = serde_json::to_value(p_submit_resp(id)).unwrap();
     assert_eq!(json["msg_id"], "1125080910012345600007");
     assert_eq!(json["command"], "submit_resp");
 }
