@@ -54,31 +54,52 @@ fn tlvs() -> impl Strategy<Value = Vec<Tlv>> {
 }
 
 fn login() -> impl Strategy<Value = Login> {
-    (text::<8>(), any::<[u8; 16]>(), any::<u8>(), any::<u32>(), any::<u8>()).prop_map(
-        |(client_id, authenticator_client, login_mode, timestamp, client_version)| Login {
-            client_id,
-            authenticator_client,
-            login_mode,
-            timestamp,
-            client_version,
+    (
+        text::<8>(),
+        any::<[u8; 16]>(),
+        any::<u8>(),
+        any::<u32>(),
+        any::<u8>(),
+    )
+        .prop_map(
+            |(client_id, authenticator_client, login_mode, timestamp, client_version)| Login {
+                client_id,
+                authenticator_client,
+                login_mode,
+                timestamp,
+                client_version,
+            },
+        )
+}
+
+fn login_resp() -> impl Strategy<Value = LoginResp> {
+    (any::<u32>(), any::<[u8; 16]>(), any::<u8>()).prop_map(
+        |(status, authenticator_server, server_version)| LoginResp {
+            status,
+            authenticator_server,
+            server_version,
         },
     )
 }
 
-fn login_resp() -> impl Strategy<Value = LoginResp> {
-    (any::<u32>(), any::<[u8; 16]>(), any::<u8>()).prop_map(|(status, authenticator_server, server_version)| {
-        LoginResp {
-            status,
-            authenticator_server,
-            server_version,
-        }
-    })
-}
-
 fn submit() -> impl Strategy<Value = Submit> {
     (
-        (any::<u8>(), any::<u8>(), any::<u8>(), text::<10>(), text::<2>(), text::<6>(), text::<6>()),
-        (any::<u8>(), text::<17>(), text::<17>(), text::<21>(), text::<21>()),
+        (
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+            text::<10>(),
+            text::<2>(),
+            text::<6>(),
+            text::<6>(),
+        ),
+        (
+            any::<u8>(),
+            text::<17>(),
+            text::<17>(),
+            text::<21>(),
+            text::<21>(),
+        ),
         proptest::collection::vec(text::<21>(), 0..=100),
         (bytes(255), any::<[u8; 8]>(), tlvs()),
     )
@@ -122,7 +143,17 @@ fn deliver() -> impl Strategy<Value = Deliver> {
         tlvs(),
     )
         .prop_map(
-            |(msg_id, is_report, msg_format, recv_time, src_term_id, dest_term_id, msg_content, reserve, tlvs)| {
+            |(
+                msg_id,
+                is_report,
+                msg_format,
+                recv_time,
+                src_term_id,
+                dest_term_id,
+                msg_content,
+                reserve,
+                tlvs,
+            )| {
                 Deliver {
                     msg_id,
                     is_report,
@@ -139,8 +170,14 @@ fn deliver() -> impl Strategy<Value = Deliver> {
 }
 
 fn query_resp() -> impl Strategy<Value = QueryResp> {
-    (text::<8>(), any::<u8>(), text::<10>(), any::<[u32; 8]>(), any::<[u8; 8]>()).prop_map(
-        |(time, query_type, query_code, c, reserve)| QueryResp {
+    (
+        text::<8>(),
+        any::<u8>(),
+        text::<10>(),
+        any::<[u32; 8]>(),
+        any::<[u8; 8]>(),
+    )
+        .prop_map(|(time, query_type, query_code, c, reserve)| QueryResp {
             time,
             query_type,
             query_code,
@@ -153,8 +190,7 @@ fn query_resp() -> impl Strategy<Value = QueryResp> {
             mo_wt: c[6],
             mo_fl: c[7],
             reserve,
-        },
-    )
+        })
 }
 
 fn body() -> impl Strategy<Value = Body> {
@@ -164,13 +200,19 @@ fn body() -> impl Strategy<Value = Body> {
         submit().prop_map(Body::Submit),
         (msg_id(), any::<u32>()).prop_map(|(msg_id, status)| Body::SubmitResp(SubmitResp { msg_id, status })),
         deliver().prop_map(Body::Deliver),
-        (msg_id(), any::<u32>()).prop_map(|(msg_id, status)| Body::DeliverResp(DeliverResp { msg_id, status })),
+        (msg_id(), any::<u32>())
+            .prop_map(|(msg_id, status)| Body::DeliverResp(DeliverResp { msg_id, status })),
         Just(Body::ActiveTest),
         Just(Body::ActiveTestResp),
         Just(Body::Exit),
         Just(Body::ExitResp),
-        (text::<8>(), any::<u8>(), text::<10>())
-            .prop_map(|(time, query_type, query_code)| Body::Query(Query { time, query_type, query_code })),
+        (text::<8>(), any::<u8>(), text::<10>()).prop_map(|(time, query_type, query_code)| Body::Query(
+            Query {
+                time,
+                query_type,
+                query_code
+            }
+        )),
         query_resp().prop_map(Body::QueryResp),
     ]
 }
@@ -194,16 +236,18 @@ fn report() -> impl Strategy<Value = Report> {
         report_field::<3>(),
         report_field::<20>(),
     )
-        .prop_map(|(msg_id, sub, dlvrd, submit_date, done_date, stat, err, txt)| Report {
-            msg_id,
-            sub,
-            dlvrd,
-            submit_date,
-            done_date,
-            stat,
-            err,
-            txt,
-        })
+        .prop_map(
+            |(msg_id, sub, dlvrd, submit_date, done_date, stat, err, txt)| Report {
+                msg_id,
+                sub,
+                dlvrd,
+                submit_date,
+                done_date,
+                stat,
+                err,
+                txt,
+            },
+        )
 }
 
 const COMMANDS: [u32; 13] = [

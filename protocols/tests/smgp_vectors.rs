@@ -43,8 +43,14 @@ fn independent_vectors_for_smgp_if_any() {
     // The workspace layout (repo next to shared/); a git worktree sits one
     // level deeper.
     let paths = [
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/protocols/vectors/independent.json"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/protocols/vectors/independent.json"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/protocols/vectors/independent.json"
+        ),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/protocols/vectors/independent.json"
+        ),
     ];
     let text = paths
         .iter()
@@ -76,14 +82,19 @@ fn login() {
     ]);
     let pdu = exact(&frame);
     assert_eq!(pdu.sequence_id, 1);
-    let Body::Login(l) = &pdu.body else { panic!("{pdu:?}") };
+    let Body::Login(l) = &pdu.body else {
+        panic!("{pdu:?}")
+    };
     assert_eq!(l.client_id, "10690001");
     assert_eq!(l.login_mode, 2);
     assert_eq!(l.timestamp, 301_000_000);
     assert_eq!(l.client_version, 0x30);
     assert!(l.verify("secret"));
     assert!(!l.verify("wrong"));
-    let t = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    let t = NaiveDate::from_ymd_opt(2026, 3, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
     let built = Login::new("10690001", "secret", 2, smgp::timestamp_of(&t)).unwrap();
     assert_eq!(Pdu::new(1, Body::Login(built)).to_bytes().unwrap(), frame);
 }
@@ -109,32 +120,32 @@ fn login_resp() {
 
 fn submit_frame() -> Bytes {
     hx(&[
-        "000000dd", // PacketLength 221
-        "00000002", // Submit
-        "0000007b", // SequenceID 123
-        "06",       // MsgType 6 (MT)
-        "01",       // NeedReport
-        "03",       // Priority
-        "48454c50000000000000", // ServiceID "HELP" (10)
-        "3031",     // FeeType "01"
-        "303030303130", // FeeCode "000010"
-        "303030303030", // FixedFee "000000"
-        "0f",       // MsgFormat 15 (GBK)
-        "0000000000000000000000000000000000", // ValidTime (17, empty)
-        "0000000000000000000000000000000000", // AtTime (17, empty)
-        "313036393030303100000000000000000000000000", // SrcTermID "10690001" (21)
-        "000000000000000000000000000000000000000000", // ChargeTermID (21, empty)
-        "02",       // DestTermIDCount 2
-        "313333303030303030303100000000000000000000", // "13300000001"
-        "313839303030303030303200000000000000000000", // "18900000002"
-        "08",       // MsgLength 8
-        "0500032a0201 6869", // UDH ref 0x2a part 1 of 2, "hi"
-        "0000000000000000", // Reserve 8
-        "0002 0001 01", // TLV TP_udhi = 1
-        "0009 0001 02", // TLV PkTotal = 2
-        "000a 0001 01", // TLV PkNumber = 1
+        "000000dd",                                            // PacketLength 221
+        "00000002",                                            // Submit
+        "0000007b",                                            // SequenceID 123
+        "06",                                                  // MsgType 6 (MT)
+        "01",                                                  // NeedReport
+        "03",                                                  // Priority
+        "48454c50000000000000",                                // ServiceID "HELP" (10)
+        "3031",                                                // FeeType "01"
+        "303030303130",                                        // FeeCode "000010"
+        "303030303030",                                        // FixedFee "000000"
+        "0f",                                                  // MsgFormat 15 (GBK)
+        "0000000000000000000000000000000000",                  // ValidTime (17, empty)
+        "0000000000000000000000000000000000",                  // AtTime (17, empty)
+        "313036393030303100000000000000000000000000",          // SrcTermID "10690001" (21)
+        "000000000000000000000000000000000000000000",          // ChargeTermID (21, empty)
+        "02",                                                  // DestTermIDCount 2
+        "313333303030303030303100000000000000000000",          // "13300000001"
+        "313839303030303030303200000000000000000000",          // "18900000002"
+        "08",                                                  // MsgLength 8
+        "0500032a0201 6869",                                   // UDH ref 0x2a part 1 of 2, "hi"
+        "0000000000000000",                                    // Reserve 8
+        "0002 0001 01",                                        // TLV TP_udhi = 1
+        "0009 0001 02",                                        // TLV PkTotal = 2
+        "000a 0001 01",                                        // TLV PkNumber = 1
         "0003 0014 616263 0000000000000000000000000000000000", // TLV LinkID "abc" (20)
-        "00ff 0002 beef", // unknown tag 0x00ff kept raw
+        "00ff 0002 beef",                                      // unknown tag 0x00ff kept raw
     ])
 }
 
@@ -158,13 +169,23 @@ fn submit() {
     assert_eq!(s.reserve, [0; 8]);
     assert_eq!(
         s.tlvs[..4],
-        [Tlv::TpUdhi(1), Tlv::PkTotal(2), Tlv::PkNumber(1), Tlv::LinkId(fs("abc"))]
+        [
+            Tlv::TpUdhi(1),
+            Tlv::PkTotal(2),
+            Tlv::PkNumber(1),
+            Tlv::LinkId(fs("abc"))
+        ]
     );
     assert!(matches!(&s.tlvs[4], Tlv::Raw { tag: 0xff, value } if value[..] == [0xbe, 0xef]));
     assert!(s.udhi());
     assert_eq!(
         s.concat(),
-        Some(Concat { reference: 0x2a, wide_reference: false, total: 2, seq: 1 })
+        Some(Concat {
+            reference: 0x2a,
+            wide_reference: false,
+            total: 2,
+            seq: 1
+        })
     );
     let mut s2 = s.clone();
     s2.set_udhi(false);
@@ -176,16 +197,19 @@ fn submit() {
 #[test]
 fn submit_resp() {
     let frame = hx(&[
-        "0000001a",              // PacketLength 26
-        "80000002",              // Submit_Resp
-        "0000007b",              // SequenceID 123
-        MSG_ID,                  // MsgID
-        "0000004b",              // Status 75 (daily quota)
+        "0000001a", // PacketLength 26
+        "80000002", // Submit_Resp
+        "0000007b", // SequenceID 123
+        MSG_ID,     // MsgID
+        "0000004b", // Status 75 (daily quota)
     ]);
     let pdu = exact(&frame);
     assert_eq!(
         pdu.body,
-        Body::SubmitResp(SubmitResp { msg_id: "05900111251200000042".parse().unwrap(), status: 75 })
+        Body::SubmitResp(SubmitResp {
+            msg_id: "05900111251200000042".parse().unwrap(),
+            status: 75
+        })
     );
     let json = serde_json::to_value(&pdu).unwrap();
     assert_eq!(json["command"], "submit_resp");
@@ -196,19 +220,19 @@ fn submit_resp() {
 #[test]
 fn deliver_mo() {
     let frame = hx(&[
-        "0000006f",  // PacketLength 111
-        "00000003",  // Deliver
-        "00000009",  // SequenceID
-        MSG_ID,      // MsgID
-        "00",        // IsReport 0
-        "0f",        // MsgFormat 15
-        "3230323631313235313230303030", // RecvTime "20261125120000"
+        "0000006f",                                   // PacketLength 111
+        "00000003",                                   // Deliver
+        "00000009",                                   // SequenceID
+        MSG_ID,                                       // MsgID
+        "00",                                         // IsReport 0
+        "0f",                                         // MsgFormat 15
+        "3230323631313235313230303030",               // RecvTime "20261125120000"
         "313333303030303030303100000000000000000000", // SrcTermID "13300000001"
         "313036393030303100000000000000000000000000", // DestTermID "10690001"
-        "05 68656c6c6f", // MsgLength 5, "hello"
-        "0000000000000000", // Reserve
-        "0001 0001 00", // TLV TP_pid 0
-        "0010 0008 5350000000000000", // TLV MsgSrc "SP" (8)
+        "05 68656c6c6f",                              // MsgLength 5, "hello"
+        "0000000000000000",                           // Reserve
+        "0001 0001 00",                               // TLV TP_pid 0
+        "0010 0008 5350000000000000",                 // TLV MsgSrc "SP" (8)
     ]);
     let pdu = exact(&frame);
     let Body::Deliver(d) = &pdu.body else { panic!() };
@@ -225,26 +249,26 @@ fn deliver_mo() {
 
 fn report_frame() -> Bytes {
     hx(&[
-        "000000d3",  // PacketLength 211
-        "00000003",  // Deliver
-        "0000000a",  // SequenceID
-        "0590011125 1200000099", // MsgID of the Deliver itself
-        "01",        // IsReport 1
-        "00",        // MsgFormat 0
-        "3230323631313235313230313030", // RecvTime "20261125120100"
-        "313333303030303030303100000000000000000000", // SrcTermID (the handset)
-        "313036393030303100000000000000000000000000", // DestTermID (the SP)
-        "7a",        // MsgLength 122
-        "69643a",    // "id:"
-        MSG_ID,      // the reported MsgID, binary
-        "207375623a303031",         // " sub:001"
-        "20646c7672643a303031",     // " dlvrd:001"
-        "205375626d697420646174653a 32363131323531323030", // " Submit date:2611251200"
-        "20646f6e6520646174653a 32363131323531323031",     // " done date:2611251201"
-        "20737461743a 44454c49565244", // " stat:DELIVRD"
-        "206572723a 303030",        // " err:000"
+        "000000d3",                                              // PacketLength 211
+        "00000003",                                              // Deliver
+        "0000000a",                                              // SequenceID
+        "0590011125 1200000099",                                 // MsgID of the Deliver itself
+        "01",                                                    // IsReport 1
+        "00",                                                    // MsgFormat 0
+        "3230323631313235313230313030",                          // RecvTime "20261125120100"
+        "313333303030303030303100000000000000000000",            // SrcTermID (the handset)
+        "313036393030303100000000000000000000000000",            // DestTermID (the SP)
+        "7a",                                                    // MsgLength 122
+        "69643a",                                                // "id:"
+        MSG_ID,                                                  // the reported MsgID, binary
+        "207375623a303031",                                      // " sub:001"
+        "20646c7672643a303031",                                  // " dlvrd:001"
+        "205375626d697420646174653a 32363131323531323030",       // " Submit date:2611251200"
+        "20646f6e6520646174653a 32363131323531323031",           // " done date:2611251201"
+        "20737461743a 44454c49565244",                           // " stat:DELIVRD"
+        "206572723a 303030",                                     // " err:000"
         "20546578743a 68656c6c6f000000000000000000000000000000", // " Text:hello" (20)
-        "0000000000000000", // Reserve
+        "0000000000000000",                                      // Reserve
     ])
 }
 
@@ -270,15 +294,25 @@ fn deliver_report() {
     assert_eq!(dr.destination.as_deref(), Some("13300000001"));
     assert_eq!(
         dr.done_time,
-        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap().and_hms_opt(12, 1, 0)
+        NaiveDate::from_ymd_opt(2026, 11, 25)
+            .unwrap()
+            .and_hms_opt(12, 1, 0)
     );
     assert!(d.concat().is_none());
 
     // The simulator's constructor builds the very same frame.
-    let t = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap().and_hms_opt(12, 1, 0).unwrap();
-    let built =
-        Deliver::new_report("05900111251200000099".parse().unwrap(), &r, "13300000001", "10690001", &t)
-            .unwrap();
+    let t = NaiveDate::from_ymd_opt(2026, 11, 25)
+        .unwrap()
+        .and_hms_opt(12, 1, 0)
+        .unwrap();
+    let built = Deliver::new_report(
+        "05900111251200000099".parse().unwrap(),
+        &r,
+        "13300000001",
+        "10690001",
+        &t,
+    )
+    .unwrap();
     assert_eq!(Pdu::new(10, Body::Deliver(built)).to_bytes().unwrap(), frame);
     assert_eq!(Report::decode(&r.to_bytes().unwrap()).unwrap(), r);
 }
@@ -289,7 +323,10 @@ fn deliver_resp() {
     let pdu = exact(&frame);
     assert_eq!(
         pdu.body,
-        Body::DeliverResp(DeliverResp { msg_id: MsgId(hx(&[MSG_ID])[..].try_into().unwrap()), status: 0 })
+        Body::DeliverResp(DeliverResp {
+            msg_id: MsgId(hx(&[MSG_ID])[..].try_into().unwrap()),
+            status: 0
+        })
     );
 }
 
@@ -311,26 +348,32 @@ fn bodiless_pdus() {
 #[test]
 fn query_and_resp() {
     let frame = hx(&[
-        "0000001f",         // PacketLength 31
-        "00000007",         // Query
-        "00000003",         // SequenceID
-        "3230323631313235", // Time "20261125"
-        "01",               // QueryType 1 (by service)
+        "0000001f",             // PacketLength 31
+        "00000007",             // Query
+        "00000003",             // SequenceID
+        "3230323631313235",     // Time "20261125"
+        "01",                   // QueryType 1 (by service)
         "48454c50000000000000", // QueryCode "HELP"
     ]);
     let pdu = exact(&frame);
     assert_eq!(
         pdu.body,
-        Body::Query(Query { time: fs("20261125"), query_type: 1, query_code: fs("HELP") })
+        Body::Query(Query {
+            time: fs("20261125"),
+            query_type: 1,
+            query_code: fs("HELP")
+        })
     );
     let frame = hx(&[
         "00000047", // PacketLength 71
         "80000007", // Query_Resp
         "00000003",
-        "3230323631313235", "01", "48454c50000000000000",
+        "3230323631313235",
+        "01",
+        "48454c50000000000000",
         "00000001 00000002 00000003 00000004 00000005", // MT TLMsg TLUsr Scs WT FL
-        "00000006 00000007 00000008", // MO Scs WT FL
-        "0000000000000000", // Reserve
+        "00000006 00000007 00000008",                   // MO Scs WT FL
+        "0000000000000000",                             // Reserve
     ]);
     let pdu = exact(&frame);
     let Body::QueryResp(q) = &pdu.body else { panic!() };
@@ -367,13 +410,26 @@ fn with_len(mut v: Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn truncated_body_names_field_and_offset() {
-    let full = hx(&["0000002a", "00000001", "00000001", "3130363930303031",
-        "03a527434681556524840aeb8c42fbe9", "02", "11f0e540", "30"]);
+    let full = hx(&[
+        "0000002a",
+        "00000001",
+        "00000001",
+        "3130363930303031",
+        "03a527434681556524840aeb8c42fbe9",
+        "02",
+        "11f0e540",
+        "30",
+    ]);
     // Cut inside TimeStamp (offset 12+8+16+1 = 37).
     let cut = with_len(full[..39].to_vec());
     assert_eq!(
         err(&cut),
-        DecodeError::Truncated { field: "timestamp", offset: 37, needed: 4, available: 2 }
+        DecodeError::Truncated {
+            field: "timestamp",
+            offset: 37,
+            needed: 4,
+            available: 2
+        }
     );
     // Every cut is an error naming a field, except a cut that lands on a
     // TLV boundary (TLVs are optional). Never a panic.
@@ -381,7 +437,10 @@ fn truncated_body_names_field_and_offset() {
         assert!(!err(&with_len(full[..n].to_vec())).to_string().is_empty());
     }
     let submit_tlv_boundaries = [176, 181, 186, 191, 215];
-    for (frame, ok_cuts) in [(submit_frame(), &submit_tlv_boundaries[..]), (report_frame(), &[][..])] {
+    for (frame, ok_cuts) in [
+        (submit_frame(), &submit_tlv_boundaries[..]),
+        (report_frame(), &[][..]),
+    ] {
         for n in 12..frame.len() {
             let r = Pdu::decode(Bytes::from(with_len(frame[..n].to_vec())), &Options);
             assert_eq!(r.is_ok(), ok_cuts.contains(&n), "cut at {n}: {r:?}");
@@ -395,17 +454,35 @@ fn submit_content_and_dest_count_checked() {
     // MsgLength at 12+3+24+1+34+42+1+42 = 159; claim 255 bytes.
     assert_eq!(f[159], 8);
     f[159] = 255;
-    assert!(matches!(err(&f), DecodeError::Truncated { field: "msg_content", offset: 160, .. }));
+    assert!(matches!(
+        err(&f),
+        DecodeError::Truncated {
+            field: "msg_content",
+            offset: 160,
+            ..
+        }
+    ));
     let mut f = submit_frame().to_vec();
     // DestTermIDCount at offset 116.
     assert_eq!(f[116], 2);
     f[116] = 101;
     assert!(matches!(
         err(&f),
-        DecodeError::InvalidValue { field: "dest_term_id_count", offset: 116, .. }
+        DecodeError::InvalidValue {
+            field: "dest_term_id_count",
+            offset: 116,
+            ..
+        }
     ));
     f[116] = 100;
-    assert!(matches!(err(&f), DecodeError::Truncated { field: "dest_term_id", offset: 117, .. }));
+    assert!(matches!(
+        err(&f),
+        DecodeError::Truncated {
+            field: "dest_term_id",
+            offset: 117,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -416,12 +493,21 @@ fn bad_tlv_length_names_tag_and_offset() {
     f[at + 3] = 9;
     let e = err(&f);
     let msg = e.to_string();
-    assert!(matches!(e, DecodeError::InvalidValue { field: "tlv", offset, .. } if offset == at), "{msg}");
+    assert!(
+        matches!(e, DecodeError::InvalidValue { field: "tlv", offset, .. } if offset == at),
+        "{msg}"
+    );
     assert!(msg.contains("0x00ff"), "{msg}");
     // A lone half TLV header at the end.
     let mut f = submit_frame().to_vec();
     f.extend_from_slice(&[0x00, 0x02, 0x00]);
-    assert!(matches!(err(&with_len(f)), DecodeError::Truncated { field: "tlv length", .. }));
+    assert!(matches!(
+        err(&with_len(f)),
+        DecodeError::Truncated {
+            field: "tlv length",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -443,16 +529,38 @@ fn unknown_command_and_bad_length_and_text() {
     );
     assert!(matches!(
         err(&hx(&["0000000d", "00000004", "00000001"])),
-        DecodeError::InvalidValue { field: "packet_length", offset: 0, .. }
+        DecodeError::InvalidValue {
+            field: "packet_length",
+            offset: 0,
+            ..
+        }
     ));
-    let f = hx(&["0000002a", "00000001", "00000001", "ff30363930303031",
-        "03a527434681556524840aeb8c42fbe9", "02", "11f0e540", "30"]);
-    assert!(matches!(err(&f), DecodeError::InvalidText { field: "client_id", offset: 12, .. }));
+    let f = hx(&[
+        "0000002a",
+        "00000001",
+        "00000001",
+        "ff30363930303031",
+        "03a527434681556524840aeb8c42fbe9",
+        "02",
+        "11f0e540",
+        "30",
+    ]);
+    assert!(matches!(
+        err(&f),
+        DecodeError::InvalidText {
+            field: "client_id",
+            offset: 12,
+            ..
+        }
+    ));
 }
 
 #[test]
 fn encode_rejects_overlong_content() {
-    let s = Submit { msg_content: Bytes::from(vec![0u8; 256]), ..Submit::default() };
+    let s = Submit {
+        msg_content: Bytes::from(vec![0u8; 256]),
+        ..Submit::default()
+    };
     let mut dst = BytesMut::from(&b"keep"[..]);
     assert!(Pdu::new(1, Body::Submit(s)).encode(&Options, &mut dst).is_err());
     assert_eq!(&dst[..], b"keep", "a failed encode leaves dst as it was");
@@ -462,7 +570,11 @@ fn encode_rejects_overlong_content() {
 
 #[test]
 fn codec_reassembles_frames_split_at_every_byte() {
-    let frames = [submit_frame(), report_frame(), hx(&["0000000c", "00000004", "00000001"])];
+    let frames = [
+        submit_frame(),
+        report_frame(),
+        hx(&["0000000c", "00000004", "00000001"]),
+    ];
     let stream: Vec<u8> = frames.iter().flat_map(|f| f.to_vec()).collect();
     for split in 0..=stream.len() {
         let mut codec = smgp::Codec::new();

@@ -166,9 +166,15 @@ mod tests {
 
     #[test]
     fn timestamp_is_mmddhhmmss() {
-        let t = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        let t = NaiveDate::from_ymd_opt(2026, 3, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
         assert_eq!(timestamp_of(&t), 0x11F0_E540);
-        let t = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap().and_hms_opt(23, 59, 58).unwrap();
+        let t = NaiveDate::from_ymd_opt(2026, 12, 31)
+            .unwrap()
+            .and_hms_opt(23, 59, 58)
+            .unwrap();
         assert_eq!(timestamp_of(&t), 1_231_235_958);
     }
 

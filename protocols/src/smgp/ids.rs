@@ -169,7 +169,10 @@ mod tests {
     #[test]
     fn generator_counts_and_wraps() {
         let g = MsgIdGenerator::new(59001);
-        let t = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap().and_hms_opt(8, 5, 0).unwrap();
+        let t = NaiveDate::from_ymd_opt(2026, 3, 1)
+            .unwrap()
+            .and_hms_opt(8, 5, 0)
+            .unwrap();
         assert_eq!(g.next_at(&t).to_string(), "05900103010805000000");
         assert_eq!(g.next_at(&t).to_string(), "05900103010805000001");
         g.seq.store(999_999, Ordering::Relaxed);

@@ -1,9 +1,12 @@
 //! The status report a Deliver with IsReport = 1 carries in its MsgContent.
 //!
 //! Layout written (122 bytes, the SMPP-3.4-style text the SMGP 3.0 spec
-//! prescribes and the public implementations produce and parse by position):
-//! `id:` + 10-byte binary MsgID + ` sub:` 3 + ` dlvrd:` 3 + ` Submit date:` 10
-//! + ` done date:` 10 + ` stat:` 7 + ` err:` 3 + ` Text:` 20, values NUL-padded.
+//! prescribes and the public implementations produce and parse by position),
+//! values NUL-padded to their widths:
+//!
+//! `id:` 10-byte binary MsgID · ` sub:` 3 · ` dlvrd:` 3 · ` Submit date:` 10 ·
+//! ` done date:` 10 · ` stat:` 7 · ` err:` 3 · ` Text:` 20
+//!
 //! Our shared README writes the labels `Submit_date:`, `Stat:`, `Err:`,
 //! `Txt:` (121 bytes); the spec and the implementations win, so that is what
 //! we write, but reading is by label, case-insensitive, accepting both
@@ -99,15 +102,16 @@ impl Report {
                 })
             }
         }
-        let id: [u8; 10] = content
-            .get(3..13)
-            .and_then(|s| s.try_into().ok())
-            .ok_or(DecodeError::Truncated {
-                field: "report id",
-                offset: 3,
-                needed: 10,
-                available: content.len().saturating_sub(3),
-            })?;
+        let id: [u8; 10] =
+            content
+                .get(3..13)
+                .and_then(|s| s.try_into().ok())
+                .ok_or(DecodeError::Truncated {
+                    field: "report id",
+                    offset: 3,
+                    needed: 10,
+                    available: content.len().saturating_sub(3),
+                })?;
         // (start of label, end of label) for each field, in order.
         let mut spans = [(0usize, 0usize); 7];
         let mut pos = 13;
@@ -244,14 +248,32 @@ mod tests {
 
     #[test]
     fn bad_reports_name_the_field() {
-        assert!(matches!(Report::decode(b"xx"), Err(DecodeError::InvalidValue { offset: 0, .. })));
-        assert!(matches!(Report::decode(b"id:123"), Err(DecodeError::Truncated { offset: 3, .. })));
+        assert!(matches!(
+            Report::decode(b"xx"),
+            Err(DecodeError::InvalidValue { offset: 0, .. })
+        ));
+        assert!(matches!(
+            Report::decode(b"id:123"),
+            Err(DecodeError::Truncated { offset: 3, .. })
+        ));
         let e = Report::decode(b"id:0123456789 sub:001 dlvrd:001").unwrap_err();
-        assert!(matches!(e, DecodeError::InvalidValue { field: "submit_date", .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                DecodeError::InvalidValue {
+                    field: "submit_date",
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = Report::decode(
             b"id:0123456789 sub:001 dlvrd:001 submit date:1 done date:2 stat:TOOLONGSTAT err:0",
         )
         .unwrap_err();
-        assert!(matches!(e, DecodeError::InvalidValue { field: "stat", .. }), "{e}");
+        assert!(
+            matches!(e, DecodeError::InvalidValue { field: "stat", .. }),
+            "{e}"
+        );
     }
 }

@@ -251,7 +251,15 @@ pub(crate) fn udhi(tlvs: &[Tlv]) -> bool {
 pub(crate) fn set_udhi(tlvs: &mut Vec<Tlv>, on: bool) {
     let mut found = false;
     for t in tlvs.iter_mut() {
-        if matches!(t, Tlv::TpUdhi(_)) || matches!(t, Tlv::Raw { tag: tag::TP_UDHI, .. }) {
+        if matches!(t, Tlv::TpUdhi(_))
+            || matches!(
+                t,
+                Tlv::Raw {
+                    tag: tag::TP_UDHI,
+                    ..
+                }
+            )
+        {
             *t = Tlv::TpUdhi(u8::from(on));
             found = true;
         }
@@ -351,18 +359,31 @@ mod tests {
         let e = decode(&[0x00, 0x02, 0x00, 0x01, 0x01, 0x00, 0x03, 0x00, 0x14, 0x41]).unwrap_err();
         let msg = e.to_string();
         assert!(msg.contains("0x0003") && msg.contains("offset 5"), "{msg}");
-        assert!(matches!(decode(&[0x00, 0x02, 0x00]), Err(DecodeError::Truncated { offset: 2, .. })));
+        assert!(matches!(
+            decode(&[0x00, 0x02, 0x00]),
+            Err(DecodeError::Truncated { offset: 2, .. })
+        ));
     }
 
     #[test]
     fn udh_and_pk_concat() {
         assert_eq!(
             udh_concat(&[5, 0, 3, 7, 3, 2, b'x']),
-            Some(crate::udh::Concat { reference: 7, wide_reference: false, total: 3, seq: 2 })
+            Some(crate::udh::Concat {
+                reference: 7,
+                wide_reference: false,
+                total: 3,
+                seq: 2
+            })
         );
         assert_eq!(
             udh_concat(&[9, 0x24, 1, 1, 8, 4, 1, 2, 4, 1]),
-            Some(crate::udh::Concat { reference: 0x0102, wide_reference: true, total: 4, seq: 1 })
+            Some(crate::udh::Concat {
+                reference: 0x0102,
+                wide_reference: true,
+                total: 4,
+                seq: 1
+            })
         );
         assert_eq!(udh_concat(&[5, 0, 3, 7]), None);
         let pk = [Tlv::PkTotal(2), Tlv::PkNumber(1)];
