@@ -35,26 +35,46 @@ fn resp() -> impl Strategy<Value = Resp> {
 }
 
 fn bind() -> impl Strategy<Value = Bind> {
-    (any::<u8>(), fs::<16>(), fs::<16>(), reserve()).prop_map(|(login_type, login_name, login_password, reserve)| {
-        Bind {
+    (any::<u8>(), fs::<16>(), fs::<16>(), reserve()).prop_map(
+        |(login_type, login_name, login_password, reserve)| Bind {
             login_type,
             login_name,
             login_password,
             reserve,
-        }
-    })
+        },
+    )
 }
 
 fn submit() -> impl Strategy<Value = Submit> {
     (
-        (fs::<21>(), fs::<21>(), proptest::collection::vec(fs::<21>(), 0..8), fs::<5>(), fs::<10>()),
-        (any::<u8>(), fs::<6>(), fs::<6>(), any::<[u8; 3]>(), fs::<16>(), fs::<16>()),
+        (
+            fs::<21>(),
+            fs::<21>(),
+            proptest::collection::vec(fs::<21>(), 0..8),
+            fs::<5>(),
+            fs::<10>(),
+        ),
+        (
+            any::<u8>(),
+            fs::<6>(),
+            fs::<6>(),
+            any::<[u8; 3]>(),
+            fs::<16>(),
+            fs::<16>(),
+        ),
         (any::<[u8; 5]>(), content(), reserve()),
     )
         .prop_map(
             |(
                 (sp_number, charge_number, user_numbers, corp_id, service_type),
-                (fee_type, fee_value, given_value, [agent_flag, morelateto_mt_flag, priority], expire_time, schedule_time),
+                (
+                    fee_type,
+                    fee_value,
+                    given_value,
+                    [agent_flag, morelateto_mt_flag, priority],
+                    expire_time,
+                    schedule_time,
+                ),
                 ([report_flag, tp_pid, tp_udhi, message_coding, message_type], message_content, reserve),
             )| Submit {
                 sp_number,
@@ -96,27 +116,35 @@ fn deliver() -> impl Strategy<Value = Deliver> {
 }
 
 fn report() -> impl Strategy<Value = Report> {
-    (seq(), any::<u8>(), fs::<21>(), any::<u8>(), any::<u8>(), reserve()).prop_map(
-        |(submit_sequence_number, report_type, user_number, state, error_code, reserve)| Report {
-            submit_sequence_number,
-            report_type,
-            user_number,
-            state,
-            error_code,
-            reserve,
-        },
+    (
+        seq(),
+        any::<u8>(),
+        fs::<21>(),
+        any::<u8>(),
+        any::<u8>(),
+        reserve(),
     )
+        .prop_map(
+            |(submit_sequence_number, report_type, user_number, state, error_code, reserve)| Report {
+                submit_sequence_number,
+                report_type,
+                user_number,
+                state,
+                error_code,
+                reserve,
+            },
+        )
 }
 
 fn userrpt() -> impl Strategy<Value = Userrpt> {
-    (fs::<21>(), fs::<21>(), any::<u8>(), reserve()).prop_map(|(sp_number, user_number, user_condition, reserve)| {
-        Userrpt {
+    (fs::<21>(), fs::<21>(), any::<u8>(), reserve()).prop_map(
+        |(sp_number, user_number, user_condition, reserve)| Userrpt {
             sp_number,
             user_number,
             user_condition,
             reserve,
-        }
-    })
+        },
+    )
 }
 
 fn trace() -> impl Strategy<Value = Trace> {

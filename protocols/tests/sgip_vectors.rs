@@ -60,8 +60,14 @@ fn independent_vectors_if_any() {
     // The path of the workspace layout (repo next to shared/); a git
     // worktree one level deeper finds it one more level up.
     let paths = [
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/protocols/vectors/independent.json"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/protocols/vectors/independent.json"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/protocols/vectors/independent.json"
+        ),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/protocols/vectors/independent.json"
+        ),
     ];
     let text = paths
         .iter()
@@ -100,7 +106,9 @@ fn bind() {
         h("0000000000000000"),                  // reserve 8
     ]);
     assert_eq!(bytes.len(), 61);
-    let Body::Bind(b) = roundtrip(&bytes, SEQ) else { panic!("not bind") };
+    let Body::Bind(b) = roundtrip(&bytes, SEQ) else {
+        panic!("not bind")
+    };
     assert_eq!(b.login_type, Bind::SP_TO_SMG);
     assert_eq!(b.login_name, "spuser");
     assert_eq!(b.login_password, "secret123");
@@ -108,7 +116,10 @@ fn bind() {
     assert_eq!(Bind::new(1, "spuser", "secret123").unwrap(), b);
     assert!(matches!(
         Bind::new(1, "a-login-name-of-17", "x"),
-        Err(EncodeError::TooLong { field: "login_name", .. })
+        Err(EncodeError::TooLong {
+            field: "login_name",
+            ..
+        })
     ));
 }
 
@@ -123,11 +134,11 @@ fn responses_share_result_reserve_layout() {
     ] {
         assert_eq!(req | 0x8000_0000, resp_id);
         let bytes = frame(&[
-            h("0000001d"),                // message_length 29
+            h("0000001d"),                  // message_length 29
             resp_id.to_be_bytes().to_vec(), // command_id
-            h(SEQ_HEX),                   // sequence (echoes the request's)
-            h("0b"),                      // result 11 = node busy
-            h("0102030405060708"),        // reserve, non-zero: must be kept
+            h(SEQ_HEX),                     // sequence (echoes the request's)
+            h("0b"),                        // result 11 = node busy
+            h("0102030405060708"),          // reserve, non-zero: must be kept
         ]);
         let body = roundtrip(&bytes, SEQ);
         assert_eq!(body.command_id(), resp_id);
@@ -162,32 +173,32 @@ fn unbind_and_resp_are_header_only() {
 
 fn submit_bytes() -> Bytes {
     frame(&[
-        h("000000be"),            // message_length 190
-        h("00000003"),            // command_id SUBMIT
-        h(SEQ_HEX),               // sequence = the carrier message id
-        txt("10655001", 21),      // sp_number
+        h("000000be"),                    // message_length 190
+        h("00000003"),                    // command_id SUBMIT
+        h(SEQ_HEX),                       // sequence = the carrier message id
+        txt("10655001", 21),              // sp_number
         txt("000000000000000000000", 21), // charge_number: 21 zeros = the SP pays
-        h("02"),                  // user_count 2
-        txt("8613012345678", 21), // user_number 1
-        txt("8613187654321", 21), // user_number 2
-        txt("12345", 5),          // corp_id
-        txt("HELP", 10),          // service_type
-        h("01"),                  // fee_type 1 = free
-        txt("0", 6),              // fee_value
-        txt("0", 6),              // given_value
-        h("00"),                  // agent_flag
-        h("02"),                  // morelateto_mt_flag 2 = not MO-triggered
-        h("09"),                  // priority
-        txt("261124120000032+", 16), // expire_time
-        txt("", 16),              // schedule_time: now
-        h("01"),                  // report_flag 1 = always
-        h("00"),                  // tp_pid
-        h("00"),                  // tp_udhi
-        h("0f"),                  // message_coding 15 = GBK
-        h("00"),                  // message_type 0 = SMS
-        h("00000005"),            // message_length 5
-        b"Hello".to_vec(),        // message_content
-        h("0000000000000000"),    // reserve
+        h("02"),                          // user_count 2
+        txt("8613012345678", 21),         // user_number 1
+        txt("8613187654321", 21),         // user_number 2
+        txt("12345", 5),                  // corp_id
+        txt("HELP", 10),                  // service_type
+        h("01"),                          // fee_type 1 = free
+        txt("0", 6),                      // fee_value
+        txt("0", 6),                      // given_value
+        h("00"),                          // agent_flag
+        h("02"),                          // morelateto_mt_flag 2 = not MO-triggered
+        h("09"),                          // priority
+        txt("261124120000032+", 16),      // expire_time
+        txt("", 16),                      // schedule_time: now
+        h("01"),                          // report_flag 1 = always
+        h("00"),                          // tp_pid
+        h("00"),                          // tp_udhi
+        h("0f"),                          // message_coding 15 = GBK
+        h("00"),                          // message_type 0 = SMS
+        h("00000005"),                    // message_length 5
+        b"Hello".to_vec(),                // message_content
+        h("0000000000000000"),            // reserve
     ])
 }
 
@@ -195,7 +206,9 @@ fn submit_bytes() -> Bytes {
 fn submit() {
     let bytes = submit_bytes();
     assert_eq!(bytes.len(), 190);
-    let Body::Submit(s) = roundtrip(&bytes, SEQ) else { panic!("not submit") };
+    let Body::Submit(s) = roundtrip(&bytes, SEQ) else {
+        panic!("not submit")
+    };
     assert_eq!(s.sp_number, "10655001");
     assert_eq!(s.charge_number, "000000000000000000000");
     assert_eq!(s.user_numbers.len(), 2);
@@ -234,7 +247,10 @@ fn submit_long_message_part() {
     s.set_udhi(true);
     assert_eq!(s.tp_udhi, 1);
     let c = s.concat().unwrap();
-    assert_eq!((c.reference, c.wide_reference, c.total, c.seq), (0x1234, true, 3, 2));
+    assert_eq!(
+        (c.reference, c.wide_reference, c.total, c.seq),
+        (0x1234, true, 3, 2)
+    );
     let pdu = Pdu::new(SEQ, s.clone());
     let back = decode(&pdu.to_bytes().unwrap()).unwrap();
     assert_eq!(back.body, Body::Submit(s.clone()));
@@ -244,18 +260,18 @@ fn submit_long_message_part() {
 
 fn deliver_bytes() -> Bytes {
     frame(&[
-        h("00000055"),            // message_length 85
-        h("00000004"),            // command_id DELIVER
+        h("00000055"),                   // message_length 85
+        h("00000004"),                   // command_id DELIVER
         h("77359400 01010000 ffffffff"), // sequence: SMG node 2000000000, 0101000000, counter max
-        txt("8613012345678", 21), // user_number
-        txt("10655001", 21),      // sp_number
-        h("00"),                  // tp_pid
-        h("01"),                  // tp_udhi 1
-        h("00"),                  // message_coding 0 = ASCII
-        h("00000008"),            // message_length 8
-        h("050003 2a 02 01"),     // UDH: 8-bit ref 0x2a, 2 parts, part 1
-        b"Hi".to_vec(),           // text
-        h("0000000000000000"),    // reserve
+        txt("8613012345678", 21),        // user_number
+        txt("10655001", 21),             // sp_number
+        h("00"),                         // tp_pid
+        h("01"),                         // tp_udhi 1
+        h("00"),                         // message_coding 0 = ASCII
+        h("00000008"),                   // message_length 8
+        h("050003 2a 02 01"),            // UDH: 8-bit ref 0x2a, 2 parts, part 1
+        b"Hi".to_vec(),                  // text
+        h("0000000000000000"),           // reserve
     ])
 }
 
@@ -264,7 +280,9 @@ fn deliver() {
     let bytes = deliver_bytes();
     assert_eq!(bytes.len(), 85);
     let seq = SequenceNumber::new(2000000000, 16842752, u32::MAX);
-    let Body::Deliver(d) = roundtrip(&bytes, seq) else { panic!("not deliver") };
+    let Body::Deliver(d) = roundtrip(&bytes, seq) else {
+        panic!("not deliver")
+    };
     assert_eq!(seq.to_string(), "2000000000-0016842752-4294967295");
     assert_eq!(d.user_number, "8613012345678");
     assert_eq!(d.sp_number, "10655001");
@@ -275,7 +293,10 @@ fn deliver() {
     assert_eq!(d.message_content.len(), 8);
     assert_eq!(&d.message_content[6..], b"Hi");
     let c = d.concat().unwrap();
-    assert_eq!((c.reference, c.wide_reference, c.total, c.seq), (0x2a, false, 2, 1));
+    assert_eq!(
+        (c.reference, c.wide_reference, c.total, c.seq),
+        (0x2a, false, 2, 1)
+    );
     let mut no_udhi = d.clone();
     no_udhi.set_udhi(false);
     assert_eq!(no_udhi.concat(), None);
@@ -284,15 +305,15 @@ fn deliver() {
 
 fn report_bytes(state: &str, error_code: &str) -> Bytes {
     frame(&[
-        h("00000040"),            // message_length 64
-        h("00000005"),            // command_id REPORT
+        h("00000040"),                   // message_length 64
+        h("00000005"),                   // command_id REPORT
         h("77359400 43007420 00000007"), // sequence of the REPORT itself: 2000000000-1124103200-7
-        h(SEQ_HEX),               // submit_sequence_number: the SUBMIT's header sequence
-        h("00"),                  // report_type 0 = about a SUBMIT
-        txt("8613012345678", 21), // user_number
-        h(state),                 // state
-        h(error_code),            // error_code
-        h("0000000000000000"),    // reserve
+        h(SEQ_HEX),                      // submit_sequence_number: the SUBMIT's header sequence
+        h("00"),                         // report_type 0 = about a SUBMIT
+        txt("8613012345678", 21),        // user_number
+        h(state),                        // state
+        h(error_code),                   // error_code
+        h("0000000000000000"),           // reserve
     ])
 }
 
@@ -301,7 +322,9 @@ fn report_delivered_waiting_failed() {
     let report_seq = SequenceNumber::new(2000000000, 1124103200, 7);
     let bytes = report_bytes("00", "00");
     assert_eq!(bytes.len(), 64);
-    let Body::Report(r) = roundtrip(&bytes, report_seq) else { panic!("not report") };
+    let Body::Report(r) = roundtrip(&bytes, report_seq) else {
+        panic!("not report")
+    };
     assert_eq!(r.submit_sequence_number, SEQ);
     assert_eq!(r.report_type, report::report_type::SUBMIT);
     assert_eq!(r.user_number, "8613012345678");
@@ -315,17 +338,24 @@ fn report_delivered_waiting_failed() {
     assert_eq!(dr.stat, "DELIVRD");
     assert_eq!(dr.destination.as_deref(), Some("8613012345678"));
 
-    let Body::Report(r) = roundtrip(&report_bytes("01", "00"), report_seq) else { panic!() };
+    let Body::Report(r) = roundtrip(&report_bytes("01", "00"), report_seq) else {
+        panic!()
+    };
     assert_eq!(r.to_delivery_report().state, ReportState::Unknown);
 
-    let Body::Report(r) = roundtrip(&report_bytes("02", "1d"), report_seq) else { panic!() };
+    let Body::Report(r) = roundtrip(&report_bytes("02", "1d"), report_seq) else {
+        panic!()
+    };
     let dr = r.to_delivery_report();
     assert_eq!(dr.state, ReportState::Undeliverable);
     assert_eq!(dr.error_code, result::UNKNOWN_USER);
 
     // The simulator's constructor builds the same body.
     let built = Report::for_submit(SEQ, "8613012345678", report::state::FAILED, 29).unwrap();
-    assert_eq!(Body::Report(built), decode(&report_bytes("02", "1d")).unwrap().body);
+    assert_eq!(
+        Body::Report(built),
+        decode(&report_bytes("02", "1d")).unwrap().body
+    );
     let ok = Report::for_submit(SEQ, "8613012345678", report::state::DELIVERED, 29).unwrap();
     assert_eq!(ok.error_code, 0, "error_code only with state 2");
 }
@@ -342,7 +372,9 @@ fn userrpt() {
         h("0000000000000000"),    // reserve
     ]);
     assert_eq!(bytes.len(), 71);
-    let Body::Userrpt(u) = roundtrip(&bytes, SEQ) else { panic!("not userrpt") };
+    let Body::Userrpt(u) = roundtrip(&bytes, SEQ) else {
+        panic!("not userrpt")
+    };
     assert_eq!(
         u,
         Userrpt {
@@ -357,15 +389,17 @@ fn userrpt() {
 #[test]
 fn trace_and_resp() {
     let bytes = frame(&[
-        h("0000003d"),            // message_length 61
-        h("00001000"),            // command_id TRACE
+        h("0000003d"),                   // message_length 61
+        h("00001000"),                   // command_id TRACE
         h("00000001 00000002 00000003"), // sequence 1-2-3
-        h(SEQ_HEX),               // submit_sequence_number
-        txt("8613012345678", 21), // user_number
-        h("0000000000000000"),    // reserve
+        h(SEQ_HEX),                      // submit_sequence_number
+        txt("8613012345678", 21),        // user_number
+        h("0000000000000000"),           // reserve
     ]);
     let seq = SequenceNumber::new(1, 2, 3);
-    let Body::Trace(t) = roundtrip(&bytes, seq) else { panic!("not trace") };
+    let Body::Trace(t) = roundtrip(&bytes, seq) else {
+        panic!("not trace")
+    };
     assert_eq!(
         t,
         Trace {
@@ -376,17 +410,19 @@ fn trace_and_resp() {
     );
 
     let bytes = frame(&[
-        h("00000044"),                // message_length 68
-        h("80001000"),                // command_id TRACE_RESP
+        h("00000044"),                   // message_length 68
+        h("80001000"),                   // command_id TRACE_RESP
         h("00000001 00000002 00000003"), // sequence
-        h("01"),                      // count 1
-        h("00"),                      // result 0
-        txt("123456", 6),             // node_id
-        txt("261124103000", 16),      // receive_time
-        txt("261124103001", 16),      // send_time
-        h("0000000000000000"),        // reserve
+        h("01"),                         // count 1
+        h("00"),                         // result 0
+        txt("123456", 6),                // node_id
+        txt("261124103000", 16),         // receive_time
+        txt("261124103001", 16),         // send_time
+        h("0000000000000000"),           // reserve
     ]);
-    let Body::TraceResp(t) = roundtrip(&bytes, seq) else { panic!("not trace_resp") };
+    let Body::TraceResp(t) = roundtrip(&bytes, seq) else {
+        panic!("not trace_resp")
+    };
     assert_eq!(
         t,
         TraceResp {
@@ -408,7 +444,10 @@ fn requests_get_matching_responses() {
     assert_eq!(resp.sequence, pdu.sequence);
     assert_eq!(resp.body, Body::SubmitResp(Resp::ok()));
     assert!(resp.response(0).is_none());
-    assert_eq!(Body::Unbind(Unbind {}).response(0), Some(Body::UnbindResp(UnbindResp {})));
+    assert_eq!(
+        Body::Unbind(Unbind {}).response(0),
+        Some(Body::UnbindResp(UnbindResp {}))
+    );
     assert_eq!(pdu.body.name(), "SUBMIT");
 }
 
@@ -419,12 +458,12 @@ fn truncated_body_names_field_and_offset() {
     // BIND cut inside login_password; the header's length matches the cut
     // frame (a peer that built it short), so the body is what fails.
     let bytes = frame(&[
-        h("00000032"),            // message_length 50
-        h("00000001"),            // BIND
+        h("00000032"), // message_length 50
+        h("00000001"), // BIND
         h(SEQ_HEX),
-        h("01"),                  // login_type
-        txt("spuser", 16),        // login_name, offsets 21..37
-        txt("secret", 13),        // login_password: 13 of 16 bytes
+        h("01"),           // login_type
+        txt("spuser", 16), // login_name, offsets 21..37
+        txt("secret", 13), // login_password: 13 of 16 bytes
     ]);
     assert_eq!(
         decode(&bytes),
@@ -438,14 +477,21 @@ fn truncated_body_names_field_and_offset() {
     // Shorter than a header.
     assert!(matches!(
         decode(&Bytes::from(h("0000000a 00000002 0000"))),
-        Err(DecodeError::Truncated { field: "header", offset: 0, .. })
+        Err(DecodeError::Truncated {
+            field: "header",
+            offset: 0,
+            ..
+        })
     ));
     // user_count promising more numbers than the frame holds.
     let mut b = submit_bytes().to_vec();
     b[20 + 42] = 200;
     assert!(matches!(
         decode(&Bytes::from(b)),
-        Err(DecodeError::Truncated { field: "user_number", .. })
+        Err(DecodeError::Truncated {
+            field: "user_number",
+            ..
+        })
     ));
 }
 
@@ -481,7 +527,10 @@ fn content_length_must_match_frame() {
     b[at + 3] = 2;
     assert!(matches!(
         decode(&Bytes::from(b.clone())),
-        Err(DecodeError::InvalidValue { field: "message_length", .. })
+        Err(DecodeError::InvalidValue {
+            field: "message_length",
+            ..
+        })
     ));
     // A huge claim must not allocate or panic.
     b[at] = 0xff;
@@ -491,7 +540,11 @@ fn content_length_must_match_frame() {
     s[190 - 8 - 5 - 1] = 6; // low byte of message_length, at offset 173..177
     assert!(matches!(
         decode(&Bytes::from(s)),
-        Err(DecodeError::InvalidValue { field: "message_length", offset: 173, .. })
+        Err(DecodeError::InvalidValue {
+            field: "message_length",
+            offset: 173,
+            ..
+        })
     ));
 }
 
@@ -505,9 +558,15 @@ fn trailing_bytes_rejected() {
         h("0000000000000000"), // reserve
         h("ff"),               // one byte too many
     ]);
-    assert_eq!(decode(&bytes), Err(DecodeError::TrailingBytes { offset: 29, count: 1 }));
+    assert_eq!(
+        decode(&bytes),
+        Err(DecodeError::TrailingBytes { offset: 29, count: 1 })
+    );
     let unbind = frame(&[h("00000015"), h("00000002"), h(SEQ_HEX), h("00")]);
-    assert_eq!(decode(&unbind), Err(DecodeError::TrailingBytes { offset: 20, count: 1 }));
+    assert_eq!(
+        decode(&unbind),
+        Err(DecodeError::TrailingBytes { offset: 20, count: 1 })
+    );
 }
 
 #[test]
@@ -522,7 +581,11 @@ fn invalid_text_rejected() {
     b[20] = 0xff; // first byte of user_number
     assert!(matches!(
         decode(&Bytes::from(b)),
-        Err(DecodeError::InvalidText { field: "user_number", offset: 20, .. })
+        Err(DecodeError::InvalidText {
+            field: "user_number",
+            offset: 20,
+            ..
+        })
     ));
 }
 
@@ -535,7 +598,10 @@ fn encode_errors_leave_buffer_untouched() {
     let mut dst = BytesMut::from(&b"keep"[..]);
     assert!(matches!(
         Pdu::new(SEQ, s).encode(&Options, &mut dst),
-        Err(EncodeError::TooLong { field: "user_count", .. })
+        Err(EncodeError::TooLong {
+            field: "user_count",
+            ..
+        })
     ));
     assert_eq!(&dst[..], b"keep");
 }
@@ -545,8 +611,16 @@ fn encode_errors_leave_buffer_untouched() {
 #[test]
 fn sequence_display_parse_serde() {
     assert_eq!(SEQ.to_string(), "3000012345-1124103000-00000001");
-    assert_eq!("3000012345-1124103000-00000001".parse::<SequenceNumber>().unwrap(), SEQ);
-    assert_eq!(serde_json::to_string(&SEQ).unwrap(), "\"3000012345-1124103000-00000001\"");
+    assert_eq!(
+        "3000012345-1124103000-00000001"
+            .parse::<SequenceNumber>()
+            .unwrap(),
+        SEQ
+    );
+    assert_eq!(
+        serde_json::to_string(&SEQ).unwrap(),
+        "\"3000012345-1124103000-00000001\""
+    );
     assert!(serde_json::from_str::<SequenceNumber>("\"x-1-2\"").is_err());
     assert_eq!(SEQ.to_bytes().to_vec(), h(SEQ_HEX));
 }
@@ -583,12 +657,21 @@ fn codec_bad_body_keeps_stream_bad_length_ends_it() {
     let mut codec = Codec::new();
     let mut buf = BytesMut::from(&stream[..]);
     let first = codec.decode(&mut buf).unwrap().unwrap().unwrap_err();
-    assert_eq!(first.header.sequence, SEQ, "sequence echoed for the error response");
+    assert_eq!(
+        first.header.sequence, SEQ,
+        "sequence echoed for the error response"
+    );
     assert_eq!(first.header.command_id, 6);
     assert!(codec.decode(&mut buf).unwrap().unwrap().is_ok());
 
     let mut huge = BytesMut::from(&h("00100000 00000003")[..]);
-    assert!(matches!(codec.decode(&mut huge), Err(FrameError::BadLength { .. })));
+    assert!(matches!(
+        codec.decode(&mut huge),
+        Err(FrameError::BadLength { .. })
+    ));
     let mut tiny = BytesMut::from(&h("00000013 00000002")[..]);
-    assert!(matches!(codec.decode(&mut tiny), Err(FrameError::BadLength { declared: 19, .. })));
+    assert!(matches!(
+        codec.decode(&mut tiny),
+        Err(FrameError::BadLength { declared: 19, .. })
+    ));
 }

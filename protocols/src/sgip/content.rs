@@ -85,9 +85,15 @@ mod tests {
     #[test]
     fn concat_8_and_16_bit_and_skips_others() {
         let c = concat_of(&[5, 0, 3, 0x2a, 3, 2, b'h']).unwrap();
-        assert_eq!((c.reference, c.wide_reference, c.total, c.seq), (0x2a, false, 3, 2));
+        assert_eq!(
+            (c.reference, c.wide_reference, c.total, c.seq),
+            (0x2a, false, 3, 2)
+        );
         let c = concat_of(&[6, 8, 4, 0x12, 0x34, 2, 1]).unwrap();
-        assert_eq!((c.reference, c.wide_reference, c.total, c.seq), (0x1234, true, 2, 1));
+        assert_eq!(
+            (c.reference, c.wide_reference, c.total, c.seq),
+            (0x1234, true, 2, 1)
+        );
         // A port-addressing element (0x05) first, then 0x00.
         let c = concat_of(&[11, 5, 4, 0, 1, 0, 2, 0, 3, 7, 2, 1]).unwrap();
         assert_eq!((c.reference, c.total, c.seq), (7, 2, 1));

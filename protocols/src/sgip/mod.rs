@@ -28,7 +28,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
 pub use bodies::{
-    Bind, BindResp, DeliverResp, Reserve, Resp, ReportResp, SubmitResp, Trace, TraceHop, TraceResp, Unbind,
+    Bind, BindResp, DeliverResp, ReportResp, Reserve, Resp, SubmitResp, Trace, TraceHop, TraceResp, Unbind,
     UnbindResp, Userrpt, UserrptResp,
 };
 pub use content::concat_of;
@@ -117,7 +117,10 @@ impl Header {
         Header {
             message_length: word(0),
             command_id: word(4),
-            sequence: frame.get(8..).and_then(SequenceNumber::from_slice).unwrap_or_default(),
+            sequence: frame
+                .get(8..)
+                .and_then(SequenceNumber::from_slice)
+                .unwrap_or_default(),
         }
     }
 }
@@ -241,7 +244,11 @@ impl Pdu {
             return Err(DecodeError::InvalidValue {
                 field: "message_length",
                 offset: 0,
-                message: format!("says {} but the frame is {} bytes", header.message_length, frame.len()),
+                message: format!(
+                    "says {} but the frame is {} bytes",
+                    header.message_length,
+                    frame.len()
+                ),
             });
         }
         let mut r = Reader::new(&frame, HEADER_LEN);

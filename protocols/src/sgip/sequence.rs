@@ -181,7 +181,12 @@ mod tests {
     fn display_parse_and_bytes() {
         let s = SequenceNumber::new(3000012345, 124103000, 1);
         assert_eq!(s.to_string(), "3000012345-0124103000-00000001");
-        assert_eq!("3000012345-0124103000-00000001".parse::<SequenceNumber>().unwrap(), s);
+        assert_eq!(
+            "3000012345-0124103000-00000001"
+                .parse::<SequenceNumber>()
+                .unwrap(),
+            s
+        );
         assert_eq!("3000012345-124103000-1".parse::<SequenceNumber>().unwrap(), s);
         assert!("3000012345-124103000".parse::<SequenceNumber>().is_err());
         assert!("3000012345-1-2-3".parse::<SequenceNumber>().is_err());
