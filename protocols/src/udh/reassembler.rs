@@ -6,11 +6,19 @@
 //! evicted to make room comes back to the caller as an [`Incomplete`] so it
 //! can deliver the partial text, flagged, rather than lose it.
 //!
+//! A copy of a part that arrives after its message completed (carriers
+//! resend when a response was lost) is recognised for one timeout by the
+//! hash of its payload and counted as a duplicate, instead of starting a
+//! phantom message that would later expire as incomplete. A different
+//! payload under the same key is a new message (8-bit references wrap).
+//!
 //! The caller passes the current `Instant` to every call, so this type owns
 //! no clock and tests need no sleeping. It does no decoding: payloads are
 //! opaque bytes, joined in part order.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -160,12 +168,23 @@ struct Group {
     duplicates: usize,
 }
 
+/// A completed message remembered for late duplicates.
+struct Recent {
+    done_at: Instant,
+    id: u64,
+    hashes: Vec<u64>,
+}
+
 /// The bounded buffer of long messages in progress. See the module docs.
 pub struct Reassembler {
     limits: ReassemblerLimits,
     groups: HashMap<PartKey, Group>,
     /// Age order for expiry and eviction: (first_seen, id) -> key.
     order: BTreeMap<(Instant, u64), PartKey>,
+    /// Recently completed messages (at most `max_messages`), for late
+    /// duplicates, with their own age order.
+    recent: HashMap<PartKey, Recent>,
+    recent_order: BTreeMap<(Instant, u64), PartKey>,
     next_id: u64,
     bytes: usize,
     stats: ReassemblyStats,
@@ -177,6 +196,8 @@ impl Reassembler {
             limits,
             groups: HashMap::new(),
             order: BTreeMap::new(),
+            recent: HashMap::new(),
+            recent_order: BTreeMap::new(),
             next_id: 0,
             bytes: 0,
             stats: ReassemblyStats::default(),
@@ -232,6 +253,20 @@ impl Reassembler {
             };
         }
         let idx = usize::from(concat.seq - 1);
+        if !self.groups.contains_key(&key) {
+            if let Some(rec) = self.recent.get(&key) {
+                if rec.hashes.get(idx) == Some(&hash(&payload)) {
+                    self.stats.duplicates += 1;
+                    return Pushed {
+                        outcome: PushOutcome::Duplicate,
+                        evicted: Vec::new(),
+                    };
+                }
+                // Same key, other content: a new message reusing the
+                // reference.
+                self.forget_recent(&key);
+            }
+        }
         if let Some(g) = self.groups.get_mut(&key) {
             if g.parts.get(idx).is_some_and(Option::is_some) {
                 g.duplicates += 1;
@@ -290,11 +325,14 @@ impl Reassembler {
             let g = self.remove(&key);
             self.stats.completed += 1;
             match g {
-                Some(g) => PushOutcome::Complete(Reassembled {
+                Some(g) => {
+                    self.remember(&key, &g.parts, now);
+                    PushOutcome::Complete(Reassembled {
                     key,
                     parts: g.parts.into_iter().flatten().collect(),
-                    duplicates: g.duplicates,
-                }),
+                        duplicates: g.duplicates,
+                    })
+                }
                 None => PushOutcome::Buffered,
             }
         } else {
@@ -306,6 +344,14 @@ impl Reassembler {
     /// Removes and returns every message whose first part arrived at least
     /// the timeout before `now`.
     pub fn expire(&mut self, now: Instant) -> Vec<Incomplete> {
+        while let Some((&(done_at, _), _)) = self.recent_order.first_key_value() {
+            if now.saturating_duration_since(done_at) < self.limits.timeout {
+                break;
+            }
+            if let Some((_, key)) = self.recent_order.pop_first() {
+                self.recent.remove(&key);
+            }
+        }
         let mut out = Vec::new();
         while let Some((&(first_seen, _), _)) = self.order.first_key_value() {
             if now.saturating_duration_since(first_seen) < self.limits.timeout {
@@ -351,6 +397,34 @@ impl Reassembler {
         Some(incomplete(key, g, IncompleteReason::Evicted))
     }
 
+    fn remember(&mut self, key: &PartKey, parts: &[Option<Bytes>], now: Instant) {
+        self.forget_recent(key);
+        while self.recent.len() >= self.limits.max_messages.max(1) {
+            let Some((_, old)) = self.recent_order.pop_first() else {
+                break;
+            };
+            self.recent.remove(&old);
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let hashes = parts.iter().map(|p| p.as_ref().map_or(0, hash)).collect();
+        self.recent_order.insert((now, id), key.clone());
+        self.recent.insert(
+            key.clone(),
+            Recent {
+                done_at: now,
+                id,
+                hashes,
+            },
+        );
+    }
+
+    fn forget_recent(&mut self, key: &PartKey) {
+        if let Some(r) = self.recent.remove(key) {
+            self.recent_order.remove(&(r.done_at, r.id));
+        }
+    }
+
     fn remove(&mut self, key: &PartKey) -> Option<Group> {
         let g = self.groups.remove(key)?;
         self.order.remove(&(g.first_seen, g.id));
@@ -383,6 +457,12 @@ fn incomplete(key: PartKey, g: Group, reason: IncompleteReason) -> Incomplete {
         first_seen: g.first_seen,
         reason,
     }
+}
+
+fn hash(payload: &Bytes) -> u64 {
+    let mut h = DefaultHasher::new();
+    payload.hash(&mut h);
+    h.finish()
 }
 
 fn join<'a>(parts: impl Iterator<Item = &'a Bytes>) -> Bytes {
