@@ -1,1 +1,0 @@
-//! Text encodings. Being written (issue 2).
