@@ -675,3 +675,27 @@ fn codec_bad_body_keeps_stream_bad_length_ends_it() {
         Err(FrameError::BadLength { declared: 19, .. })
     ));
 }
+
+#[test]
+fn json_form_for_pdu_encode() {
+    // What `smsgw pdu encode` accepts: the command tag, the sequence as its
+    // display string, and for SUBMIT only the fields that matter.
+    let json = r#"{
+        "sequence": "3000012345-1124103000-00000001",
+        "command": "submit",
+        "sp_number": "10655001",
+        "user_numbers": ["8613012345678"],
+        "message_content": "48656c6c6f"
+    }"#;
+    let pdu: Pdu = serde_json::from_str(json).unwrap();
+    assert_eq!(pdu.sequence, SEQ);
+    let Body::Submit(s) = &pdu.body else {
+        panic!("not submit")
+    };
+    assert_eq!(&s.message_content[..], b"Hello");
+    assert_eq!(s.report_flag, 1, "default asks for a report");
+    let out = serde_json::to_value(&pdu).unwrap();
+    assert_eq!(out["command"], "submit");
+    assert!(out.get("reserve").is_none(), "zero reserve left out");
+    assert!(decode(&pdu.to_bytes().unwrap()).is_ok());
+}

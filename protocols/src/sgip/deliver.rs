@@ -11,8 +11,9 @@ use crate::error::{DecodeError, EncodeError};
 use crate::udh::Concat;
 use crate::wire::{FixedStr, PutExt, Reader};
 
-/// DELIVER body.
+/// DELIVER body (missing JSON fields take their defaults).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Deliver {
     /// The sending handset, usually with the 86 prefix.
     pub user_number: FixedStr<21>,

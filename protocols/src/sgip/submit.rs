@@ -34,8 +34,10 @@ pub mod coding {
     pub const GBK: u8 = 15;
 }
 
-/// SUBMIT body.
+/// SUBMIT body. In JSON, missing fields take the [`Default`] values (so a
+/// hand-written `smsgw pdu encode` input can name only what matters).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Submit {
     pub sp_number: FixedStr<21>,
     /// The number billed; all zeros means the SP pays, empty the receiver.
