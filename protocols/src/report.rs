@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// What finally became of a message, in the carrier-neutral words the API
 /// and the metrics use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReportState {
     Delivered,

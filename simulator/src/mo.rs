@@ -1,0 +1,68 @@
+//! Turning an injected MO text into the segments a carrier would send, and
+//! a received submit's content back into text for the ledger.
+//!
+//! Encoding choice follows what handsets send: the Chinese protocols get
+//! ASCII when the text is ASCII and UCS-2 otherwise; SMPP gets GSM 7-bit
+//! (unpacked septets) when the alphabet allows, else UCS-2. Long texts get
+//! UDH concatenation with an 8-bit reference.
+
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use smsgw_protocols::text::{self, Encoding};
+use smsgw_protocols::udh;
+
+use crate::config::Protocol;
+use crate::dialect::MoPart;
+
+static NEXT_REF: AtomicU16 = AtomicU16::new(1);
+
+/// The segments of one MO, each ready for the protocol's deliver PDU.
+pub fn parts(protocol: Protocol, from: &str, to: &str, body: &str) -> Result<Vec<MoPart>, String> {
+    if body.is_empty() {
+        return Err("text is empty".into());
+    }
+    let encoding = match (protocol, text::choose_encoding(body)) {
+        (Protocol::Smpp, e) => e,
+        (_, Encoding::Gsm7) if body.is_ascii() => Encoding::Ascii,
+        _ => Encoding::Ucs2,
+    };
+    let coding = match protocol {
+        Protocol::Smpp => encoding.data_coding(),
+        _ => encoding.msg_fmt(),
+    };
+    let reference = NEXT_REF.fetch_add(1, Ordering::Relaxed) & 0xff;
+    let segments = udh::split_with(body, encoding, reference, false, udh::Gsm7Packing::Unpacked)
+        .map_err(|e| e.to_string())?;
+    Ok(segments
+        .into_iter()
+        .map(|s| MoPart {
+            source: from.to_string(),
+            destination: to.to_string(),
+            udhi: s.concat.is_some(),
+            content: s.content,
+            coding,
+        })
+        .collect())
+}
+
+/// The text of a submitted part for the ledger: the UDH (when `udhi`) is cut
+/// off, undecodable content is kept as hex rather than dropped.
+pub fn content_text(content: &[u8], udhi: bool, encoding: Option<Encoding>) -> (String, Option<udh::Concat>) {
+    let (payload, concat) = if udhi {
+        match udh::parse_udh(content) {
+            Ok((h, rest)) => (rest, h.concat()),
+            Err(_) => (content, None),
+        }
+    } else {
+        (content, None)
+    };
+    let text = match encoding {
+        Some(e) => text::decode(payload, e).unwrap_or_else(|_| hex_of(payload)),
+        None => hex_of(payload),
+    };
+    (text, concat)
+}
+
+fn hex_of(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
