@@ -574,3 +574,36 @@ fn oversized_frame_is_fatal_and_status_text_names_codes() {
     assert!(status::status_text(0x0D).starts_with("ESME_RBINDFAIL"));
     assert_eq!(status::status_text(0x401), "SMSC vendor-specific error");
 }
+
+#[test]
+fn json_shape_is_what_the_cli_prints() {
+    let p = decode_hex(DELIVER_SM_UDH);
+    let v: Value = serde_json::to_value(&p).unwrap();
+    assert_eq!(v["command"], "deliver_sm");
+    assert_eq!(v["sequence_number"], 0x11);
+    assert_eq!(v["esm_class"], 0x40);
+    assert_eq!(v["short_message"], "0500032a03026869");
+    assert_eq!(v["tlvs"][0]["user_message_reference"], 0x1234);
+    assert_eq!(v["tlvs"][1]["raw"]["tag"], 0x1400);
+    assert_eq!(v["tlvs"][1]["raw"]["value"], "aabbcc");
+    let p: Pdu = serde_json::from_str(r#"{"command":"enquire_link","sequence_number":5}"#).unwrap();
+    assert_eq!(p, Pdu::new(5, Body::EnquireLink));
+}
+
+#[test]
+fn requests_get_matching_empty_responses() {
+    let req = decode_hex(vectors()[2]["hex"].as_str().unwrap());
+    let resp = req.response(status::ESME_RTHROTTLED).unwrap();
+    assert_eq!(resp.sequence_number, req.sequence_number);
+    assert_eq!(resp.body.command_id(), command::SUBMIT_SM_RESP);
+    // An error response with an empty body is written without one.
+    assert_eq!(encode(&resp).len(), 16);
+    assert!(resp.response(0).is_none());
+    assert_eq!(
+        decode_hex(vectors()[4]["hex"].as_str().unwrap())
+            .response(0)
+            .unwrap()
+            .body,
+        Body::EnquireLinkResp
+    );
+}
