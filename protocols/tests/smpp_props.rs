@@ -92,7 +92,8 @@ fn body() -> impl Strategy<Value = Body> {
         bind_resp().prop_map(Body::BindReceiverResp),
         bind_resp().prop_map(Body::BindTransmitterResp),
         bind_resp().prop_map(Body::BindTransceiverResp),
-        (fstr::<15>(), fstr::<8>()).prop_map(|(system_id, password)| Body::Outbind(Outbind { system_id, password })),
+        (fstr::<15>(), fstr::<8>())
+            .prop_map(|(system_id, password)| Body::Outbind(Outbind { system_id, password })),
         Just(Body::Unbind),
         Just(Body::UnbindResp),
         sm().prop_map(Body::SubmitSm),
@@ -103,12 +104,18 @@ fn body() -> impl Strategy<Value = Body> {
         sm_resp().prop_map(Body::DataSmResp),
         (fstr::<64>(), any::<u8>(), any::<u8>(), fstr::<20>()).prop_map(
             |(message_id, source_addr_ton, source_addr_npi, source_addr)| Body::QuerySm(QuerySm {
-                message_id, source_addr_ton, source_addr_npi, source_addr
+                message_id,
+                source_addr_ton,
+                source_addr_npi,
+                source_addr
             })
         ),
         (fstr::<64>(), fstr::<16>(), any::<u8>(), any::<u8>()).prop_map(
             |(message_id, final_date, message_state, error_code)| Body::QuerySmResp(QuerySmResp {
-                message_id, final_date, message_state, error_code
+                message_id,
+                final_date,
+                message_state,
+                error_code
             })
         ),
         Just(Body::EnquireLink),
@@ -118,9 +125,13 @@ fn body() -> impl Strategy<Value = Body> {
 }
 
 fn pdu() -> impl Strategy<Value = Pdu> {
-    (prop_oneof![Just(0u32), any::<u32>()], any::<u32>(), body()).prop_map(|(command_status, sequence_number, body)| {
-        Pdu { command_status, sequence_number, body }
-    })
+    (prop_oneof![Just(0u32), any::<u32>()], any::<u32>(), body()).prop_map(
+        |(command_status, sequence_number, body)| Pdu {
+            command_status,
+            sequence_number,
+            body,
+        },
+    )
 }
 
 fn roundtrip(p: &Pdu) -> Result<(), TestCaseError> {

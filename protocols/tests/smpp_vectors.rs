@@ -98,7 +98,10 @@ fn independent_vectors_decode_check_and_reencode_exactly() {
                 assert_eq!(b.system_id, f["system_id"].as_str().unwrap());
                 assert_eq!(b.password, f["password"].as_str().unwrap());
                 assert_eq!(b.system_type, f["system_type"].as_str().unwrap());
-                assert_eq!(format!("0x{:02x}", b.interface_version), f["interface_version"].as_str().unwrap());
+                assert_eq!(
+                    format!("0x{:02x}", b.interface_version),
+                    f["interface_version"].as_str().unwrap()
+                );
                 assert_eq!((b.addr_ton, b.addr_npi), (0, 0));
                 assert_eq!(b.address_range, "");
             }
@@ -118,7 +121,10 @@ fn independent_vectors_decode_check_and_reencode_exactly() {
                 assert_eq!(r.stat, f["stat"].as_str().unwrap());
                 assert_eq!(r.err, f["err"].as_str().unwrap());
                 assert_eq!((r.sub.as_str(), r.dlvrd.as_str()), ("001", "000"));
-                assert_eq!((r.submit_date.as_str(), r.done_date.as_str()), ("2611241200", "2611241201"));
+                assert_eq!(
+                    (r.submit_date.as_str(), r.done_date.as_str()),
+                    ("2611241200", "2611241201")
+                );
                 assert_eq!(r.text, "");
                 // The receipt re-written in standard form is what the SMSC sent.
                 assert_eq!(r.to_text().as_bytes(), &sm.short_message[..]);
@@ -153,6 +159,7 @@ fn first_submit_sm_every_field() {
 }
 
 // Hand-built frames for PDUs without an independent vector.
+#[rustfmt::skip]
 const BIND_TRX_RESP: &str = concat!(
     "0000001a", "80000009", "00000000", "00000007", // header
     "534d534300",                                   // system_id "SMSC"
@@ -165,24 +172,35 @@ const UNBIND: &str = concat!("00000010", "00000006", "00000000", "00000001");
 const UNBIND_RESP: &str = concat!("00000010", "80000006", "00000000", "00000001");
 const ENQUIRE_LINK_RESP: &str = concat!("00000010", "80000015", "00000000", "0000002e");
 const DELIVER_SM_RESP: &str = concat!("00000011", "80000005", "00000000", "0000002d", "00");
+#[rustfmt::skip]
 const QUERY_SM: &str = concat!(
     "00000019", "00000003", "00000000", "00000005",
     "61626300", // message_id "abc"
     "01", "01", // source ton / npi
     "343400"    // source_addr "44"
 );
+#[rustfmt::skip]
 const QUERY_SM_RESP: &str = concat!(
     "00000027", "80000003", "00000000", "00000005",
     "61626300",                           // message_id
     "3236313132343132303030303030302b00", // final_date 16 chars
     "02", "00"                            // message_state DELIVERED, error_code
 );
-const OUTBIND: &str = concat!("00000018", "0000000b", "00000000", "00000001", "736d736300", "707700"); // "smsc", "pw"
+const OUTBIND: &str = concat!(
+    "00000018",
+    "0000000b",
+    "00000000",
+    "00000001",
+    "736d736300",
+    "707700"
+); // "smsc", "pw"
 
 #[test]
 fn hand_built_frames_are_byte_exact() {
     let p = assert_exact(BIND_TRX_RESP);
-    let Body::BindTransceiverResp(b) = &p.body else { panic!() };
+    let Body::BindTransceiverResp(b) = &p.body else {
+        panic!()
+    };
     assert_eq!(b.system_id, "SMSC");
     assert_eq!(b.sc_interface_version(), Some(0x34));
     assert_eq!(p.sequence_number, 7);
@@ -195,15 +213,29 @@ fn hand_built_frames_are_byte_exact() {
     assert_eq!(p.body, Body::SubmitSmResp(SmResp::default()));
 
     let p = assert_exact(GENERIC_NACK);
-    assert_eq!((p.command_status, p.sequence_number, &p.body), (3, 9, &Body::GenericNack));
+    assert_eq!(
+        (p.command_status, p.sequence_number, &p.body),
+        (3, 9, &Body::GenericNack)
+    );
     assert_eq!(assert_exact(UNBIND).body, Body::Unbind);
     assert_eq!(assert_exact(UNBIND_RESP).body, Body::UnbindResp);
     assert_eq!(assert_exact(ENQUIRE_LINK_RESP).body, Body::EnquireLinkResp);
-    assert_eq!(assert_exact(DELIVER_SM_RESP).body, Body::DeliverSmResp(SmResp::default()));
+    assert_eq!(
+        assert_exact(DELIVER_SM_RESP).body,
+        Body::DeliverSmResp(SmResp::default())
+    );
 
     let p = assert_exact(QUERY_SM);
     let Body::QuerySm(q) = &p.body else { panic!() };
-    assert_eq!((q.message_id.as_str(), q.source_addr_ton, q.source_addr_npi, q.source_addr.as_str()), ("abc", 1, 1, "44"));
+    assert_eq!(
+        (
+            q.message_id.as_str(),
+            q.source_addr_ton,
+            q.source_addr_npi,
+            q.source_addr.as_str()
+        ),
+        ("abc", 1, 1, "44")
+    );
     let p = assert_exact(QUERY_SM_RESP);
     let Body::QuerySmResp(q) = &p.body else { panic!() };
     assert_eq!(q.message_id, "abc");
@@ -216,6 +248,7 @@ fn hand_built_frames_are_byte_exact() {
 
 /// deliver_sm, part 2 of 3 of a long message by UDH, with a
 /// user_message_reference TLV and an unknown vendor TLV that must survive.
+#[rustfmt::skip]
 const DELIVER_SM_UDH: &str = concat!(
     "00000040", "00000005", "00000000", "00000011",
     "00",                       // service_type ""
@@ -231,6 +264,7 @@ const DELIVER_SM_UDH: &str = concat!(
 );
 
 /// data_sm with the content in message_payload and the sar_* TLVs.
+#[rustfmt::skip]
 const DATA_SM_SAR: &str = concat!(
     "00000036", "00000103", "00000000", "00000021",
     "434d5400",                 // service_type "CMT"
@@ -245,6 +279,7 @@ const DATA_SM_SAR: &str = concat!(
 
 /// deliver_sm receipt whose text id differs from the receipted_message_id
 /// TLV (some SMSCs write decimal in the text, hex in the TLV).
+#[rustfmt::skip]
 const DELIVER_SM_RECEIPT_TLV: &str = concat!(
     "00000067", "00000005", "00000000", "00000001",
     "00", "01", "01", "3100", "00", "00", "3200",
@@ -261,12 +296,18 @@ const DELIVER_SM_RECEIPT_TLV: &str = concat!(
 fn tlvs_udh_and_payload_are_read_and_reencoded_exactly() {
     let p = assert_exact(DELIVER_SM_UDH);
     let Body::DeliverSm(sm) = &p.body else { panic!() };
-    assert_eq!((sm.source_addr.as_str(), sm.destination_addr.as_str()), ("44791", "12345"));
+    assert_eq!(
+        (sm.source_addr.as_str(), sm.destination_addr.as_str()),
+        ("44791", "12345")
+    );
     assert!(sm.udhi() && !sm.is_receipt());
     let c = sm.concat().unwrap();
-    assert_eq!((c.reference, c.wide_reference, c.total, c.seq), (0x2a, false, 3, 2));
+    assert_eq!(
+        (c.reference, c.wide_reference, c.total, c.seq),
+        (0x2a, false, 3, 2)
+    );
     assert_eq!(sm.tlvs.0[0], Tlv::UserMessageReference(0x1234));
-    assert!(matches!(&sm.tlvs.0[1], Tlv::Raw(r) if r.tag == 0x1400 && &r.value.0[..] == [0xaa, 0xbb, 0xcc]));
+    assert!(matches!(&sm.tlvs.0[1], Tlv::Raw(r) if r.tag == 0x1400 && r.value.0[..] == [0xaa, 0xbb, 0xcc]));
     assert!(sm.delivery_report().is_none());
     let mut off = sm.clone();
     off.set_udhi(false);
@@ -276,7 +317,10 @@ fn tlvs_udh_and_payload_are_read_and_reencoded_exactly() {
     let p = assert_exact(DATA_SM_SAR);
     let Body::DataSm(d) = &p.body else { panic!() };
     assert_eq!(d.service_type, "CMT");
-    assert_eq!((d.dest_addr_ton, d.dest_addr_npi, d.registered_delivery), (1, 1, 1));
+    assert_eq!(
+        (d.dest_addr_ton, d.dest_addr_npi, d.registered_delivery),
+        (1, 1, 1)
+    );
     assert_eq!(&d.payload()[..], b"abc");
     let c = d.concat().unwrap();
     assert_eq!((c.reference, c.total, c.seq), (0x0102, 2, 1));
@@ -285,7 +329,10 @@ fn tlvs_udh_and_payload_are_read_and_reencoded_exactly() {
     let Body::DeliverSm(sm) = &p.body else { panic!() };
     assert_eq!(sm.tlvs.receipted_message_id(), Some("c"));
     let rep = sm.delivery_report().unwrap().unwrap();
-    assert_eq!(rep.carrier_msg_id, "c", "receipted_message_id wins over the text id");
+    assert_eq!(
+        rep.carrier_msg_id, "c",
+        "receipted_message_id wins over the text id"
+    );
     assert_eq!(rep.state, ReportState::Delivered);
     assert_eq!(sm.tlvs.get(tag::NETWORK_ERROR_CODE).map(Tlv::tag), Some(0x0423));
 }
@@ -294,7 +341,10 @@ fn tlvs_udh_and_payload_are_read_and_reencoded_exactly() {
 fn payload_prefers_short_message_then_message_payload() {
     let mut sm = Sm::new("1", "2", 0, Bytes::new()).unwrap();
     assert!(sm.payload().is_empty());
-    sm.tlvs.push(Tlv::MessagePayload(smsgw_protocols::smpp::tlv::Octets(Bytes::from_static(b"long"))));
+    sm.tlvs
+        .push(Tlv::MessagePayload(smsgw_protocols::smpp::tlv::Octets(
+            Bytes::from_static(b"long"),
+        )));
     assert_eq!(&sm.payload()[..], b"long");
     sm.short_message = Bytes::from_static(b"short");
     assert_eq!(&sm.payload()[..], b"short");
@@ -324,7 +374,10 @@ fn unparseable_receipt_falls_back_to_tlvs_or_errors() {
     sm.tlvs.push(Tlv::ReceiptedMessageId("XYZ".try_into().unwrap()));
     sm.tlvs.push(Tlv::MessageState(5));
     let rep = sm.delivery_report().unwrap().unwrap();
-    assert_eq!((rep.carrier_msg_id.as_str(), rep.state), ("XYZ", ReportState::Undeliverable));
+    assert_eq!(
+        (rep.carrier_msg_id.as_str(), rep.state),
+        ("XYZ", ReportState::Undeliverable)
+    );
 }
 
 // ---- bad input ----
@@ -346,14 +399,30 @@ fn truncated_body_names_field_and_offset() {
     let e = Pdu::decode(frame(command::BIND_TRANSMITTER, &full[16..28]), &Options).unwrap_err();
     assert_eq!(
         e,
-        DecodeError::Truncated { field: "interface_version", offset: 28, needed: 1, available: 0 }
+        DecodeError::Truncated {
+            field: "interface_version",
+            offset: 28,
+            needed: 1,
+            available: 0
+        }
     );
     assert_eq!(nack_status(&e), status::ESME_RINVCMDLEN);
     // short_message longer than what is left.
     let mut sm = hex::decode(vectors()[2]["hex"].as_str().unwrap()).unwrap();
     sm.truncate(sm.len() - 3);
     let e = Pdu::decode(frame(command::SUBMIT_SM, &sm[16..]), &Options).unwrap_err();
-    assert!(matches!(e, DecodeError::Truncated { field: "short_message", needed: 17, available: 14, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            DecodeError::Truncated {
+                field: "short_message",
+                needed: 17,
+                available: 14,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -362,8 +431,15 @@ fn bad_tlv_length_names_tag_and_offset() {
     body.extend_from_slice(&[0x04, 0x24, 0x00, 0x10, 1, 2]); // message_payload says 16, has 2
     let e = Pdu::decode(frame(command::SUBMIT_SM_RESP, &body), &Options).unwrap_err();
     match &e {
-        DecodeError::InvalidValue { field: "tlv length", offset: 23, message } => {
-            assert!(message.contains("0x0424") && message.contains("MESSAGE_PAYLOAD"), "{message}");
+        DecodeError::InvalidValue {
+            field: "tlv length",
+            offset: 23,
+            message,
+        } => {
+            assert!(
+                message.contains("0x0424") && message.contains("MESSAGE_PAYLOAD"),
+                "{message}"
+            );
             assert!(message.contains("offset 23"), "{message}");
         }
         other => panic!("{other:?}"),
@@ -372,7 +448,17 @@ fn bad_tlv_length_names_tag_and_offset() {
     // Three stray bytes cannot even hold a TLV header.
     body.truncate(body.len() - 4);
     let e = Pdu::decode(frame(command::SUBMIT_SM_RESP, &body), &Options).unwrap_err();
-    assert!(matches!(e, DecodeError::Truncated { field: "tlv header", offset: 23, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            DecodeError::Truncated {
+                field: "tlv header",
+                offset: 23,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -381,10 +467,24 @@ fn unterminated_cstring_and_bad_text_and_trailing_bytes() {
     let mut body = vec![b'a'; 16];
     body.extend_from_slice(b"\0pw\0\0\x34\0\0\0");
     let e = Pdu::decode(frame(command::BIND_TRANSCEIVER, &body), &Options).unwrap_err();
-    assert_eq!(e, DecodeError::Unterminated { field: "system_id", offset: 16, max: 16 });
+    assert_eq!(
+        e,
+        DecodeError::Unterminated {
+            field: "system_id",
+            offset: 16,
+            max: 16
+        }
+    );
     assert_eq!(nack_status(&e), status::ESME_RSYSERR);
     let e = Pdu::decode(frame(command::SUBMIT_SM_RESP, b"\xff\xfe\0"), &Options).unwrap_err();
-    assert!(matches!(e, DecodeError::InvalidText { field: "message_id", offset: 16, .. }));
+    assert!(matches!(
+        e,
+        DecodeError::InvalidText {
+            field: "message_id",
+            offset: 16,
+            ..
+        }
+    ));
     let e = Pdu::decode(frame(command::ENQUIRE_LINK, b"x"), &Options).unwrap_err();
     assert_eq!(e, DecodeError::TrailingBytes { offset: 16, count: 1 });
     // Declared length disagrees with the frame.
@@ -392,7 +492,10 @@ fn unterminated_cstring_and_bad_text_and_trailing_bytes() {
     f[3] = 17;
     assert!(matches!(
         Pdu::decode(Bytes::from(f), &Options),
-        Err(DecodeError::InvalidValue { field: "command_length", .. })
+        Err(DecodeError::InvalidValue {
+            field: "command_length",
+            ..
+        })
     ));
 }
 
@@ -401,17 +504,27 @@ fn unknown_command_is_answered_with_generic_nack() {
     let mut codec = Codec::new();
     let mut buf = BytesMut::from(&frame(0x0000_0021, b"\x01\x02")[..]); // submit_multi: not supported
     let item = codec.decode(&mut buf).unwrap().unwrap();
-    let Err(BadPdu { header, error }) = item else { panic!("should be BadPdu") };
+    let Err(BadPdu { header, error }) = item else {
+        panic!("should be BadPdu")
+    };
     assert_eq!(error, DecodeError::UnknownCommand { command_id: 0x21 });
     assert_eq!(
         header,
-        Header { command_length: 18, command_id: 0x21, command_status: 0, sequence_number: 77 }
+        Header {
+            command_length: 18,
+            command_id: 0x21,
+            command_status: 0,
+            sequence_number: 77
+        }
     );
     let nack = Pdu::answer_bad(&header, &error).unwrap();
     assert_eq!(nack, Pdu::generic_nack_for(&header, status::ESME_RINVCMDID));
-    assert_eq!(hex::encode(encode(&nack)), "000000108000000000000003" .to_string() + "0000004d");
+    assert_eq!(hex::encode(encode(&nack)), "0000001080000000000000030000004d");
     // A bad *response* is not answered.
-    let resp_header = Header { command_id: 0x8000_0021, ..header };
+    let resp_header = Header {
+        command_id: 0x8000_0021,
+        ..header
+    };
     assert!(Pdu::answer_bad(&resp_header, &error).is_none());
 }
 
@@ -460,4 +573,37 @@ fn oversized_frame_is_fatal_and_status_text_names_codes() {
     assert!(status::status_text(status::ESME_RTHROTTLED).starts_with("ESME_RTHROTTLED"));
     assert!(status::status_text(0x0D).starts_with("ESME_RBINDFAIL"));
     assert_eq!(status::status_text(0x401), "SMSC vendor-specific error");
+}
+
+#[test]
+fn json_shape_is_what_the_cli_prints() {
+    let p = decode_hex(DELIVER_SM_UDH);
+    let v: Value = serde_json::to_value(&p).unwrap();
+    assert_eq!(v["command"], "deliver_sm");
+    assert_eq!(v["sequence_number"], 0x11);
+    assert_eq!(v["esm_class"], 0x40);
+    assert_eq!(v["short_message"], "0500032a03026869");
+    assert_eq!(v["tlvs"][0]["user_message_reference"], 0x1234);
+    assert_eq!(v["tlvs"][1]["raw"]["tag"], 0x1400);
+    assert_eq!(v["tlvs"][1]["raw"]["value"], "aabbcc");
+    let p: Pdu = serde_json::from_str(r#"{"command":"enquire_link","sequence_number":5}"#).unwrap();
+    assert_eq!(p, Pdu::new(5, Body::EnquireLink));
+}
+
+#[test]
+fn requests_get_matching_empty_responses() {
+    let req = decode_hex(vectors()[2]["hex"].as_str().unwrap());
+    let resp = req.response(status::ESME_RTHROTTLED).unwrap();
+    assert_eq!(resp.sequence_number, req.sequence_number);
+    assert_eq!(resp.body.command_id(), command::SUBMIT_SM_RESP);
+    // An error response with an empty body is written without one.
+    assert_eq!(encode(&resp).len(), 16);
+    assert!(resp.response(0).is_none());
+    assert_eq!(
+        decode_hex(vectors()[4]["hex"].as_str().unwrap())
+            .response(0)
+            .unwrap()
+            .body,
+        Body::EnquireLinkResp
+    );
 }

@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 
 pub use bind::{Bind, BindResp, Outbind};
 pub use receipt::Receipt;
-pub use sm::{DataSm, DataSmResp, DeliverSm, DeliverSmResp, QuerySm, QuerySmResp, Sm, SmResp, SubmitSm, SubmitSmResp};
+pub use sm::{
+    DataSm, DataSmResp, DeliverSm, DeliverSmResp, QuerySm, QuerySmResp, Sm, SmResp, SubmitSm, SubmitSmResp,
+};
 pub use tlv::{Tlv, Tlvs};
 
 use crate::error::{DecodeError, EncodeError};
@@ -292,7 +294,11 @@ impl Body {
             Body::DataSm(b) => b.encode(dst),
             Body::QuerySm(b) => b.encode(dst),
             Body::QuerySmResp(b) => b.encode(dst),
-            Body::Unbind | Body::UnbindResp | Body::EnquireLink | Body::EnquireLinkResp | Body::GenericNack => Ok(()),
+            Body::Unbind
+            | Body::UnbindResp
+            | Body::EnquireLink
+            | Body::EnquireLinkResp
+            | Body::GenericNack => Ok(()),
         }
     }
 }

@@ -158,7 +158,11 @@ impl Receipt {
 
     /// A receipt for a message in its final `state`, as an SMSC writes it.
     pub fn new(id: &str, state: ReportState, submit_date: &str, done_date: &str, err: u16) -> Receipt {
-        let delivered = if state == ReportState::Delivered { "001" } else { "000" };
+        let delivered = if state == ReportState::Delivered {
+            "001"
+        } else {
+            "000"
+        };
         Receipt {
             id: id.to_string(),
             sub: "001".into(),
@@ -219,9 +223,10 @@ impl DeliverSm {
             "receipted_message_id",
             &receipt.id,
         )?));
-        sm.tlvs.push(Tlv::MessageState(report_message_state(ReportState::from_stat(
-            &receipt.stat,
-        ))));
+        sm.tlvs
+            .push(Tlv::MessageState(report_message_state(ReportState::from_stat(
+                &receipt.stat,
+            ))));
         Ok(sm)
     }
 
@@ -243,7 +248,10 @@ impl DeliverSm {
                     carrier_msg_id: id.to_string(),
                     state,
                     stat: state.stat().to_string(),
-                    error_code: self.tlvs.network_error_code().map_or(0, |c| u32::from(c.error_code)),
+                    error_code: self
+                        .tlvs
+                        .network_error_code()
+                        .map_or(0, |c| u32::from(c.error_code)),
                     destination: None,
                     submit_time: None,
                     done_time: None,
@@ -276,7 +284,10 @@ mod tests {
         assert_eq!(r.done_date, "2611241201");
         assert_eq!(r.text, "Hello world");
         let r = Receipt::parse(b"ID:ab12 SUB:001 DLVRD:000 SUBMIT_DATE:2611241200 DONE_DATE:2611241201 STAT:EXPIRED ERR:012 Text:x").unwrap();
-        assert_eq!((r.id.as_str(), r.stat.as_str(), r.err.as_str()), ("ab12", "EXPIRED", "012"));
+        assert_eq!(
+            (r.id.as_str(), r.stat.as_str(), r.err.as_str()),
+            ("ab12", "EXPIRED", "012")
+        );
         assert_eq!(r.submit_date, "2611241200");
         let r = Receipt::parse(b"stat:UNDELIV id:77 err:5").unwrap();
         assert_eq!(r.id, "77");

@@ -99,7 +99,11 @@ impl Sm {
         dst.put_u8(self.esm_class);
         dst.put_u8(self.protocol_id);
         dst.put_u8(self.priority_flag);
-        dst.put_cstr(self.schedule_delivery_time.as_bytes(), 17, "schedule_delivery_time")?;
+        dst.put_cstr(
+            self.schedule_delivery_time.as_bytes(),
+            17,
+            "schedule_delivery_time",
+        )?;
         dst.put_cstr(self.validity_period.as_bytes(), 17, "validity_period")?;
         dst.put_u8(self.registered_delivery);
         dst.put_u8(self.replace_if_present_flag);
@@ -400,9 +404,15 @@ mod tests {
     #[test]
     fn udh_concat_8_and_16_bit_and_skips_other_ies() {
         let c = udh_concat(&[5, 0, 3, 0x2a, 3, 1, b'x']).unwrap();
-        assert_eq!((c.reference, c.wide_reference, c.total, c.seq), (0x2a, false, 3, 1));
+        assert_eq!(
+            (c.reference, c.wide_reference, c.total, c.seq),
+            (0x2a, false, 3, 1)
+        );
         let c = udh_concat(&[6, 8, 4, 0x12, 0x34, 2, 2]).unwrap();
-        assert_eq!((c.reference, c.wide_reference, c.total, c.seq), (0x1234, true, 2, 2));
+        assert_eq!(
+            (c.reference, c.wide_reference, c.total, c.seq),
+            (0x1234, true, 2, 2)
+        );
         let c = udh_concat(&[9, 0x0a, 2, 1, 2, 0, 3, 7, 4, 4]).unwrap();
         assert_eq!((c.reference, c.total, c.seq), (7, 4, 4));
         assert!(udh_concat(&[5, 0, 3, 1]).is_none());

@@ -113,5 +113,8 @@ pub fn status_text(code: u32) -> &'static str {
 /// full, throttled, transient system errors), as opposed to a permanent
 /// rejection of this message.
 pub fn is_transient(code: u32) -> bool {
-    matches!(code, ESME_RMSGQFUL | ESME_RTHROTTLED | ESME_RSYSERR | ESME_RX_T_APPN)
+    matches!(
+        code,
+        ESME_RMSGQFUL | ESME_RTHROTTLED | ESME_RSYSERR | ESME_RX_T_APPN
+    )
 }
