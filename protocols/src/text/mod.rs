@@ -31,7 +31,9 @@ pub enum Encoding {
     Latin1,
     /// UTF-16BE; called UCS-2 by the specs (code 8).
     Ucs2,
-    /// GBK / GB18030 (code 15).
+    /// GBK (code 15). Decoding accepts all of GB18030, which senders use
+    /// under the same code; encoding emits only GBK (one or two bytes per
+    /// character) and rejects characters GBK cannot carry.
     Gbk,
     /// Opaque 8-bit data (code 4). As text it is written in lowercase hex.
     Binary,
