@@ -9,8 +9,8 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use smsgw_protocols::text::{self, Encoding};
 use smsgw_protocols::udh::{
-    parse_udh, part_payload, split, split_with, Concat, Gsm7Packing, IncompleteReason,
-    PushOutcome, Reassembler, ReassemblerLimits, RejectReason, Udh,
+    parse_udh, part_payload, split, split_with, Concat, Gsm7Packing, IncompleteReason, PushOutcome,
+    Reassembler, ReassemblerLimits, RejectReason, Udh,
 };
 use smsgw_protocols::DecodeError;
 
@@ -24,7 +24,10 @@ fn unhex(s: &str) -> Vec<u8> {
 /// The CMPP_SUBMIT vector from pycmpp: Msg_Content starts with the UDH.
 #[test]
 fn independent_cmpp_vector_udh() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/protocols/vectors/independent.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/protocols/vectors/independent.json"
+    );
     let Ok(json) = std::fs::read_to_string(path) else {
         eprintln!("no vectors at {path}; skipping");
         return;
@@ -44,7 +47,12 @@ fn independent_cmpp_vector_udh() {
         let (parsed, payload) = parse_udh(content).unwrap();
         assert_eq!(
             parsed.concat(),
-            Some(Concat { reference: 0x2A, wide_reference: false, total: 2, seq: 1 })
+            Some(Concat {
+                reference: 0x2A,
+                wide_reference: false,
+                total: 2,
+                seq: 1
+            })
         );
         assert_eq!(parsed.concat().unwrap().to_udh(), udh);
         let text = text::decode(payload, Encoding::Ucs2).unwrap();
@@ -57,7 +65,9 @@ fn independent_cmpp_vector_udh() {
 #[test]
 fn parse_wide_and_other_elements() {
     // Port addressing (0x05) first, then a 16-bit concat element.
-    let content = [0x0C, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x08, 0x04, 0xAB, 0xCD, 0x03, 0x02, 0x41];
+    let content = [
+        0x0C, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x08, 0x04, 0xAB, 0xCD, 0x03, 0x02, 0x41,
+    ];
     let (udh, payload) = parse_udh(&content).unwrap();
     assert_eq!(payload, [0x41]);
     assert_eq!(udh.elements.len(), 2);
@@ -65,7 +75,12 @@ fn parse_wide_and_other_elements() {
     assert_eq!(udh.encoded_len(), 13);
     assert_eq!(
         udh.concat(),
-        Some(Concat { reference: 0xABCD, wide_reference: true, total: 3, seq: 2 })
+        Some(Concat {
+            reference: 0xABCD,
+            wide_reference: true,
+            total: 3,
+            seq: 2
+        })
     );
     // Empty payload, empty header.
     let (udh, payload) = parse_udh(&[0x00]).unwrap();
@@ -92,21 +107,41 @@ fn invalid_concat_numbers_are_not_concat() {
 fn malformed_udh_errors_name_offsets() {
     assert_eq!(
         parse_udh(&[]),
-        Err(DecodeError::Truncated { field: "udh_length", offset: 0, needed: 1, available: 0 })
+        Err(DecodeError::Truncated {
+            field: "udh_length",
+            offset: 0,
+            needed: 1,
+            available: 0
+        })
     );
     assert_eq!(
         parse_udh(&[0x05, 0x00, 0x03]),
-        Err(DecodeError::Truncated { field: "udh", offset: 1, needed: 5, available: 2 })
+        Err(DecodeError::Truncated {
+            field: "udh",
+            offset: 1,
+            needed: 5,
+            available: 2
+        })
     );
     // Element claims 4 bytes but the header has 2 left.
     assert_eq!(
         parse_udh(&[0x05, 0x00, 0x01, 0x00, 0x08, 0x04, 0x41]),
-        Err(DecodeError::Truncated { field: "udh_element_data", offset: 6, needed: 4, available: 0 })
+        Err(DecodeError::Truncated {
+            field: "udh_element_data",
+            offset: 6,
+            needed: 4,
+            available: 0
+        })
     );
     // A lone IEI with no length octet.
     assert_eq!(
         parse_udh(&[0x01, 0x00]),
-        Err(DecodeError::Truncated { field: "udh_element_header", offset: 1, needed: 2, available: 1 })
+        Err(DecodeError::Truncated {
+            field: "udh_element_header",
+            offset: 1,
+            needed: 2,
+            available: 1
+        })
     );
 }
 
@@ -163,11 +198,21 @@ fn too_many_parts() {
         split(&text, Encoding::Ascii, 1, false),
         Err(text::TextError::TooManyParts { parts: 256 })
     );
-    assert_eq!(split(&"a".repeat(134 * 255), Encoding::Ascii, 1, false).unwrap().len(), 255);
+    assert_eq!(
+        split(&"a".repeat(134 * 255), Encoding::Ascii, 1, false)
+            .unwrap()
+            .len(),
+        255
+    );
 }
 
 fn c(reference: u16, total: u8, seq: u8) -> Concat {
-    Concat { reference, wide_reference: false, total, seq }
+    Concat {
+        reference,
+        wide_reference: false,
+        total,
+        seq,
+    }
 }
 
 #[test]
@@ -175,48 +220,97 @@ fn reassembles_in_any_order_and_counts_duplicates() {
     let mut r = Reassembler::default();
     let t = Instant::now();
     let p = |s: &'static str| Bytes::from_static(s.as_bytes());
-    assert_eq!(r.push("a", "b", c(7, 3, 3), p("C"), t).outcome, PushOutcome::Buffered);
-    assert_eq!(r.push("a", "b", c(7, 3, 1), p("A"), t).outcome, PushOutcome::Buffered);
-    assert_eq!(r.push("a", "b", c(7, 3, 1), p("X"), t).outcome, PushOutcome::Duplicate);
+    assert_eq!(
+        r.push("a", "b", c(7, 3, 3), p("C"), t).outcome,
+        PushOutcome::Buffered
+    );
+    assert_eq!(
+        r.push("a", "b", c(7, 3, 1), p("A"), t).outcome,
+        PushOutcome::Buffered
+    );
+    assert_eq!(
+        r.push("a", "b", c(7, 3, 1), p("X"), t).outcome,
+        PushOutcome::Duplicate
+    );
     // Same reference from another sender is another message.
-    assert_eq!(r.push("z", "b", c(7, 3, 2), p("Q"), t).outcome, PushOutcome::Buffered);
+    assert_eq!(
+        r.push("z", "b", c(7, 3, 2), p("Q"), t).outcome,
+        PushOutcome::Buffered
+    );
     let done = r.push("a", "b", c(7, 3, 2), p("B"), t);
     let msg = done.complete().unwrap();
     assert_eq!(msg.payload(), "ABC");
     assert_eq!(msg.duplicates, 1);
-    assert_eq!((msg.key.sender.as_str(), msg.key.reference, msg.key.total), ("a", 7, 3));
+    assert_eq!(
+        (msg.key.sender.as_str(), msg.key.reference, msg.key.total),
+        ("a", 7, 3)
+    );
     let s = r.stats();
-    assert_eq!((s.completed, s.duplicates, s.pending_messages, s.pending_bytes), (1, 1, 1, 1));
+    assert_eq!(
+        (s.completed, s.duplicates, s.pending_messages, s.pending_bytes),
+        (1, 1, 1, 1)
+    );
     // A one-part "long" message completes at once.
     assert!(r.push("a", "b", c(8, 1, 1), p("solo"), t).complete().is_some());
 }
 
 #[test]
 fn rejects_bad_parts_and_gives_payload_back() {
-    let mut r = Reassembler::new(ReassemblerLimits { max_parts: 4, max_bytes: 10, ..Default::default() });
+    let mut r = Reassembler::new(ReassemblerLimits {
+        max_parts: 4,
+        max_bytes: 10,
+        ..Default::default()
+    });
     let t = Instant::now();
     let p = Bytes::from_static(b"x");
-    let rej = |reason| PushOutcome::Rejected { reason, payload: Bytes::from_static(b"x") };
-    assert_eq!(r.push("a", "b", c(1, 2, 3), p.clone(), t).outcome, rej(RejectReason::InvalidConcat));
-    assert_eq!(r.push("a", "b", c(1, 0, 0), p.clone(), t).outcome, rej(RejectReason::InvalidConcat));
-    assert_eq!(r.push("a", "b", c(1, 5, 1), p.clone(), t).outcome, rej(RejectReason::TooManyParts));
+    let rej = |reason| PushOutcome::Rejected {
+        reason,
+        payload: Bytes::from_static(b"x"),
+    };
+    assert_eq!(
+        r.push("a", "b", c(1, 2, 3), p.clone(), t).outcome,
+        rej(RejectReason::InvalidConcat)
+    );
+    assert_eq!(
+        r.push("a", "b", c(1, 0, 0), p.clone(), t).outcome,
+        rej(RejectReason::InvalidConcat)
+    );
+    assert_eq!(
+        r.push("a", "b", c(1, 5, 1), p.clone(), t).outcome,
+        rej(RejectReason::TooManyParts)
+    );
     let big = r.push("a", "b", c(1, 2, 1), Bytes::from(vec![0; 11]), t);
-    assert!(matches!(big.outcome, PushOutcome::Rejected { reason: RejectReason::TooLarge, .. }));
+    assert!(matches!(
+        big.outcome,
+        PushOutcome::Rejected {
+            reason: RejectReason::TooLarge,
+            ..
+        }
+    ));
     assert_eq!(r.stats().rejected, 4);
     assert!(r.is_empty());
 }
 
 #[test]
 fn evicts_oldest_when_too_many_messages() {
-    let mut r = Reassembler::new(ReassemblerLimits { max_messages: 2, ..Default::default() });
+    let mut r = Reassembler::new(ReassemblerLimits {
+        max_messages: 2,
+        ..Default::default()
+    });
     let t0 = Instant::now();
     let p = Bytes::from_static(b"p");
     assert!(r.push("a", "b", c(1, 2, 1), p.clone(), t0).evicted.is_empty());
-    assert!(r.push("a", "b", c(2, 2, 2), p.clone(), t0 + Duration::from_secs(1)).evicted.is_empty());
+    assert!(r
+        .push("a", "b", c(2, 2, 2), p.clone(), t0 + Duration::from_secs(1))
+        .evicted
+        .is_empty());
     // ref 1/total 3 is new (total is in the key): the oldest (ref 1/total 2) goes.
     let pushed = r.push("a", "b", c(1, 3, 1), p.clone(), t0 + Duration::from_millis(1500));
     assert_eq!(pushed.evicted.len(), 1);
-    assert_eq!((pushed.evicted[0].key.reference, pushed.evicted[0].key.total), (1, 2));
+    assert_eq!(
+        (pushed.evicted[0].key.reference, pushed.evicted[0].key.total),
+        (1, 2)
+    );
     let s = r.stats();
     assert_eq!((s.evicted, s.pending_messages), (1, 2));
     let pushed = r.push("a", "b", c(3, 2, 1), p.clone(), t0 + Duration::from_secs(2));
@@ -234,7 +328,10 @@ fn evicts_oldest_when_too_many_messages() {
 
 #[test]
 fn evicts_oldest_when_too_many_bytes() {
-    let mut r = Reassembler::new(ReassemblerLimits { max_bytes: 10, ..Default::default() });
+    let mut r = Reassembler::new(ReassemblerLimits {
+        max_bytes: 10,
+        ..Default::default()
+    });
     let t0 = Instant::now();
     let four = Bytes::from_static(b"1234");
     let _ = r.push("a", "b", c(1, 3, 1), four.clone(), t0);
@@ -256,12 +353,27 @@ fn evicts_oldest_when_too_many_bytes() {
 
 #[test]
 fn expiry_returns_incomplete_messages() {
-    let limits = ReassemblerLimits { timeout: Duration::from_secs(60), ..Default::default() };
+    let limits = ReassemblerLimits {
+        timeout: Duration::from_secs(60),
+        ..Default::default()
+    };
     let mut r = Reassembler::new(limits);
     let t0 = Instant::now();
     let _ = r.push("a", "b", c(1, 3, 2), Bytes::from_static(b"B"), t0);
-    let _ = r.push("a", "b", c(1, 3, 3), Bytes::from_static(b"C"), t0 + Duration::from_secs(50));
-    let _ = r.push("a", "b", c(2, 2, 1), Bytes::from_static(b"X"), t0 + Duration::from_secs(30));
+    let _ = r.push(
+        "a",
+        "b",
+        c(1, 3, 3),
+        Bytes::from_static(b"C"),
+        t0 + Duration::from_secs(50),
+    );
+    let _ = r.push(
+        "a",
+        "b",
+        c(2, 2, 1),
+        Bytes::from_static(b"X"),
+        t0 + Duration::from_secs(30),
+    );
     assert!(r.expire(t0 + Duration::from_secs(59)).is_empty());
     let gone = r.expire(t0 + Duration::from_secs(60));
     assert_eq!(gone.len(), 1);
@@ -302,18 +414,27 @@ fn text_for(e: Encoding) -> BoxedStrategy<String> {
             .prop_map(|v| v.into_iter().collect())
             .boxed(),
         Encoding::Ucs2 => prop::collection::vec(
-            prop_oneof![any::<char>(), prop::char::range('\u{4e00}', '\u{9fa5}'), Just('😀')],
+            prop_oneof![
+                any::<char>(),
+                prop::char::range('\u{4e00}', '\u{9fa5}'),
+                Just('😀')
+            ],
             0..300,
         )
         .prop_map(|v| v.into_iter().collect())
         .boxed(),
         Encoding::Gbk => prop::collection::vec(
-            prop_oneof![prop::char::range(' ', '~'), prop::char::range('\u{4e00}', '\u{9fa5}')],
+            prop_oneof![
+                prop::char::range(' ', '~'),
+                prop::char::range('\u{4e00}', '\u{9fa5}')
+            ],
             0..300,
         )
         .prop_map(|v| v.into_iter().collect())
         .boxed(),
-        Encoding::Binary => prop::collection::vec(any::<u8>(), n).prop_map(hex::encode).boxed(),
+        Encoding::Binary => prop::collection::vec(any::<u8>(), n)
+            .prop_map(hex::encode)
+            .boxed(),
     }
 }
 
@@ -407,14 +528,29 @@ fn late_duplicate_after_completion_is_not_a_new_message() {
     let _ = r.push("a", "b", c(5, 2, 1), p("A"), t);
     assert!(r.push("a", "b", c(5, 2, 2), p("B"), t).complete().is_some());
     // The carrier resends part 2 because our response was lost.
-    assert_eq!(r.push("a", "b", c(5, 2, 2), p("B"), t).outcome, PushOutcome::Duplicate);
+    assert_eq!(
+        r.push("a", "b", c(5, 2, 2), p("B"), t).outcome,
+        PushOutcome::Duplicate
+    );
     assert!(r.is_empty());
     assert_eq!(r.stats().duplicates, 1);
     // The reference wraps and a new message reuses it: not a duplicate.
-    assert_eq!(r.push("a", "b", c(5, 2, 1), p("N"), t).outcome, PushOutcome::Buffered);
-    assert_eq!(r.push("a", "b", c(5, 2, 2), p("M"), t).complete().unwrap().payload(), "NM");
+    assert_eq!(
+        r.push("a", "b", c(5, 2, 1), p("N"), t).outcome,
+        PushOutcome::Buffered
+    );
+    assert_eq!(
+        r.push("a", "b", c(5, 2, 2), p("M"), t)
+            .complete()
+            .unwrap()
+            .payload(),
+        "NM"
+    );
     // After the timeout the memory is gone too.
     let later = t + ReassemblerLimits::default().timeout;
     assert!(r.expire(later).is_empty());
-    assert_eq!(r.push("a", "b", c(5, 2, 2), p("M"), later).outcome, PushOutcome::Buffered);
+    assert_eq!(
+        r.push("a", "b", c(5, 2, 2), p("M"), later).outcome,
+        PushOutcome::Buffered
+    );
 }

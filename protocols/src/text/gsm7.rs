@@ -52,10 +52,7 @@ pub fn char_to_septets(c: char) -> Option<([u8; 2], usize)> {
     if c == ' ' {
         return Some(([0x20, 0], 1));
     }
-    DEFAULT
-        .iter()
-        .position(|&d| d == c)
-        .map(|i| ([i as u8, 0], 1))
+    DEFAULT.iter().position(|&d| d == c).map(|i| ([i as u8, 0], 1))
 }
 
 /// How many septets a character costs (1 or 2), or `None` if it is not in the

@@ -31,7 +31,9 @@ pub enum Encoding {
     Latin1,
     /// UTF-16BE; called UCS-2 by the specs (code 8).
     Ucs2,
-    /// GBK / GB18030 (code 15).
+    /// GBK (code 15). Decoding accepts all of GB18030, which senders use
+    /// under the same code; encoding emits only GBK (one or two bytes per
+    /// character) and rejects characters GBK cannot carry.
     Gbk,
     /// Opaque 8-bit data (code 4). As text it is written in lowercase hex.
     Binary,
@@ -185,11 +187,7 @@ fn encode_below(text: &str, encoding: Encoding, limit: u32) -> Result<Vec<u8>, T
             u8::try_from(u32::from(ch))
                 .ok()
                 .filter(|_| u32::from(ch) < limit)
-                .ok_or(TextError::Unencodable {
-                    encoding,
-                    ch,
-                    offset,
-                })
+                .ok_or(TextError::Unencodable { encoding, ch, offset })
         })
         .collect()
 }
@@ -201,7 +199,7 @@ fn decode_hex(text: &str) -> Result<Vec<u8>, TextError> {
         reason: "binary content is written as an even number of hex digits",
     };
     let digits = text.as_bytes();
-    if digits.len() % 2 != 0 {
+    if digits.len() & 1 != 0 {
         return Err(bad(digits.len()));
     }
     digits
@@ -221,7 +219,7 @@ fn decode_utf16be(bytes: &[u8]) -> Result<String, TextError> {
         offset,
         reason,
     };
-    if bytes.len() % 2 != 0 {
+    if bytes.len() & 1 != 0 {
         return Err(invalid(bytes.len() - 1, "odd number of bytes"));
     }
     let units = bytes.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]]));
@@ -242,9 +240,7 @@ fn lone_surrogate_offset(bytes: &[u8]) -> usize {
         let u = u16::from_be_bytes([bytes[i], bytes[i + 1]]);
         match u {
             0xD800..=0xDBFF => {
-                let next = bytes
-                    .get(i + 2..i + 4)
-                    .map(|p| u16::from_be_bytes([p[0], p[1]]));
+                let next = bytes.get(i + 2..i + 4).map(|p| u16::from_be_bytes([p[0], p[1]]));
                 match next {
                     Some(0xDC00..=0xDFFF) => i += 4,
                     _ => return i,
@@ -351,13 +347,7 @@ pub(crate) fn atoms(text: &str, encoding: Encoding) -> Result<Vec<usize>, TextEr
     match encoding {
         Encoding::Gsm7 => text
             .char_indices()
-            .map(|(offset, ch)| {
-                gsm7::septet_len(ch).ok_or(TextError::Unencodable {
-                    encoding,
-                    ch,
-                    offset,
-                })
-            })
+            .map(|(offset, ch)| gsm7::septet_len(ch).ok_or(TextError::Unencodable { encoding, ch, offset }))
             .collect(),
         Encoding::Ucs2 => Ok(text.chars().map(char::len_utf16).collect()),
         Encoding::Gbk => {
@@ -365,20 +355,16 @@ pub(crate) fn atoms(text: &str, encoding: Encoding) -> Result<Vec<usize>, TextEr
             let mut buf = [0u8; 4];
             for (offset, ch) in text.char_indices() {
                 let bytes = encode_gbk(ch.encode_utf8(&mut buf)).map_err(|e| match e {
-                    TextError::Unencodable { encoding, ch, .. } => TextError::Unencodable {
-                        encoding,
-                        ch,
-                        offset,
-                    },
+                    TextError::Unencodable { encoding, ch, .. } => {
+                        TextError::Unencodable { encoding, ch, offset }
+                    }
                     other => other,
                 })?;
                 v.push(bytes.len());
             }
             Ok(v)
         }
-        Encoding::Ascii | Encoding::Latin1 | Encoding::Binary => {
-            Ok(vec![1; encode(text, encoding)?.len()])
-        }
+        Encoding::Ascii | Encoding::Latin1 | Encoding::Binary => Ok(vec![1; encode(text, encoding)?.len()]),
     }
 }
 

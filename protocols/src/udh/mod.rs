@@ -14,8 +14,8 @@ mod reassembler;
 mod split;
 
 pub use reassembler::{
-    IncompleteReason, Incomplete, PartKey, PushOutcome, Pushed, Reassembled, Reassembler,
-    ReassemblerLimits, ReassemblyStats, RejectReason,
+    Incomplete, IncompleteReason, PartKey, PushOutcome, Pushed, Reassembled, Reassembler, ReassemblerLimits,
+    ReassemblyStats, RejectReason,
 };
 pub use split::{part_payload, split, split_with, Gsm7Packing, Segment};
 
@@ -104,11 +104,7 @@ impl Udh {
 
     /// The UDH's length on the wire, including the length octet.
     pub fn encoded_len(&self) -> usize {
-        1 + self
-            .elements
-            .iter()
-            .map(|(_, d)| 2 + d.len())
-            .sum::<usize>()
+        1 + self.elements.iter().map(|(_, d)| 2 + d.len()).sum::<usize>()
     }
 }
 

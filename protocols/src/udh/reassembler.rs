@@ -290,10 +290,7 @@ impl Reassembler {
         while self.bytes + payload.len() > self.limits.max_bytes {
             // Others go first; the message being added goes only when it is
             // the only one left and still too big.
-            match self
-                .evict_oldest(Some(&key))
-                .or_else(|| self.evict_oldest(None))
-            {
+            match self.evict_oldest(Some(&key)).or_else(|| self.evict_oldest(None)) {
                 Some(i) => evicted.push(i),
                 None => break,
             }
@@ -328,8 +325,8 @@ impl Reassembler {
                 Some(g) => {
                     self.remember(&key, &g.parts, now);
                     PushOutcome::Complete(Reassembled {
-                    key,
-                    parts: g.parts.into_iter().flatten().collect(),
+                        key,
+                        parts: g.parts.into_iter().flatten().collect(),
                         duplicates: g.duplicates,
                     })
                 }
@@ -387,11 +384,7 @@ impl Reassembler {
     }
 
     fn evict_oldest(&mut self, except: Option<&PartKey>) -> Option<Incomplete> {
-        let key = self
-            .order
-            .values()
-            .find(|k| Some(*k) != except)
-            .cloned()?;
+        let key = self.order.values().find(|k| Some(*k) != except).cloned()?;
         let g = self.remove(&key)?;
         self.stats.evicted += 1;
         Some(incomplete(key, g, IncompleteReason::Evicted))

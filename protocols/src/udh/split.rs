@@ -54,12 +54,7 @@ impl Segment {
 }
 
 /// [`split_with`] using [`Gsm7Packing::Packed`] for GSM 7-bit.
-pub fn split(
-    text: &str,
-    encoding: Encoding,
-    reference: u16,
-    wide: bool,
-) -> Result<Vec<Segment>, TextError> {
+pub fn split(text: &str, encoding: Encoding, reference: u16, wide: bool) -> Result<Vec<Segment>, TextError> {
     split_with(text, encoding, reference, wide, Gsm7Packing::Packed)
 }
 
@@ -95,9 +90,7 @@ pub fn split_with(
     }
     let udh_len = if wide { 7 } else { 6 };
     let parts = text::pack_atoms(&atoms, text::capacity(encoding, udh_len));
-    let total = u8::try_from(parts.len()).map_err(|_| TextError::TooManyParts {
-        parts: parts.len(),
-    })?;
+    let total = u8::try_from(parts.len()).map_err(|_| TextError::TooManyParts { parts: parts.len() })?;
     let bytes_per_unit = if encoding == Encoding::Ucs2 { 2 } else { 1 };
     let mut segments = Vec::with_capacity(parts.len());
     let (mut atom, mut at) = (0, 0);
