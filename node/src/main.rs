@@ -1,6 +1,7 @@
 //! `smsgw`: the node binary and the admins' CLI. Subcommands live in their own
 //! modules; this file only parses the command line and dispatches.
 
+mod pdu;
 mod sim_cmd;
 
 use clap::{Parser, Subcommand};
@@ -14,13 +15,28 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Decode captured PDU hex into JSON, or encode JSON into hex.
+    Pdu(pdu::PduArgs),
     /// Run the carrier simulator (CMPP, SGIP, SMGP, SMPP) on its own.
     Sim(sim_cmd::SimArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The chain of causes, without a backtrace: these are messages
+            // for people at a terminal.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Pdu(args) => pdu::run(args),
         Command::Sim(args) => {
             init_logs();
             tokio::runtime::Runtime::new()?.block_on(sim_cmd::run(args))

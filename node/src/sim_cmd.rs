@@ -37,6 +37,9 @@ pub async fn run(args: SimArgs) -> Result<()> {
     print!("{}", sim.banner());
     println!("  Ctrl-C stops it.");
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
-    println!("stopping; {} submits received", sim.shared().ledger.counts().submits);
+    println!(
+        "stopping; {} submits received",
+        sim.shared().ledger.counts().submits
+    );
     Ok(())
 }

@@ -27,13 +27,10 @@ fn vectors() -> Vec<Value> {
     // The repository layout puts `shared/` beside the checkout; a worktree
     // one level deeper finds it one more level up.
     let paths = [
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/independent.json"),
         concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../shared/protocols/vectors/independent.json"
-        ),
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/protocols/vectors/independent.json"
         ),
     ];
     let text = paths

@@ -60,13 +60,10 @@ fn independent_vectors_if_any() {
     // The path of the workspace layout (repo next to shared/); a git
     // worktree one level deeper finds it one more level up.
     let paths = [
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/independent.json"),
         concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../shared/protocols/vectors/independent.json"
-        ),
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/protocols/vectors/independent.json"
         ),
     ];
     let text = paths

@@ -43,13 +43,10 @@ fn independent_vectors_for_smgp_if_any() {
     // The workspace layout (repo next to shared/); a git worktree sits one
     // level deeper.
     let paths = [
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/independent.json"),
         concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../shared/protocols/vectors/independent.json"
-        ),
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/protocols/vectors/independent.json"
         ),
     ];
     let text = paths

@@ -17,7 +17,8 @@ use tokio_util::codec::{Decoder, Encoder};
 fn vectors() -> Vec<Value> {
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let rel = "shared/protocols/vectors/independent.json";
-    let path = std::iter::once(manifest.join("../..").join(rel))
+    let path = std::iter::once(manifest.join("tests/vectors/independent.json"))
+        .chain(std::iter::once(manifest.join("../..").join(rel)))
         .chain(manifest.ancestors().map(|a| a.join(rel)))
         .find(|p| p.exists())
         .expect("shared/protocols/vectors/independent.json not found above the crate");

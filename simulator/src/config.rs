@@ -231,9 +231,17 @@ pub enum ConfigError {
     #[error("{path}: {source}")]
     Read { path: String, source: std::io::Error },
     #[error("{path}, line {line}: {message}")]
-    Parse { path: String, line: usize, message: String },
+    Parse {
+        path: String,
+        line: usize,
+        message: String,
+    },
     #[error("{path}: {key}: {message}")]
-    Invalid { path: String, key: String, message: String },
+    Invalid {
+        path: String,
+        key: String,
+        message: String,
+    },
 }
 
 impl SimConfig {
@@ -281,7 +289,10 @@ impl SimConfig {
         let mut seen = std::collections::HashSet::new();
         for (i, a) in self.accounts.iter().enumerate() {
             if !seen.insert((a.protocol, a.login.clone())) {
-                return Err(invalid(format!("accounts[{i}].login"), "the same login twice for one protocol"));
+                return Err(invalid(
+                    format!("accounts[{i}].login"),
+                    "the same login twice for one protocol",
+                ));
             }
             if a.window == 0 {
                 return Err(invalid(format!("accounts[{i}].window"), "must be at least 1"));
@@ -289,10 +300,16 @@ impl SimConfig {
         }
         let [lo, hi] = self.reports.delay_ms;
         if lo > hi {
-            return Err(invalid("reports.delay_ms".into(), "first value (min) is above the second (max)"));
+            return Err(invalid(
+                "reports.delay_ms".into(),
+                "first value (min) is above the second (max)",
+            ));
         }
         if !(0.0..=1.0).contains(&self.reports.early_fraction) {
-            return Err(invalid("reports.early_fraction".into(), "must be between 0 and 1"));
+            return Err(invalid(
+                "reports.early_fraction".into(),
+                "must be between 0 and 1",
+            ));
         }
         let m = self.reports.mix;
         if m.delivered + m.undeliverable + m.expired + m.rejected == 0 {
@@ -312,9 +329,12 @@ mod tests {
 
     #[test]
     fn parse_errors_name_line_and_key() {
-        let e = SimConfig::parse("idle_timeout_secs = 5\n[reports]\ndelay_ms = [1, \"x\"]\n", "sim.toml")
-            .unwrap_err()
-            .to_string();
+        let e = SimConfig::parse(
+            "idle_timeout_secs = 5\n[reports]\ndelay_ms = [1, \"x\"]\n",
+            "sim.toml",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("line 3"), "{e}");
         let e = SimConfig::parse("[reports]\ndelay_ms = [9, 1]\n", "sim.toml")
             .unwrap_err()

@@ -36,15 +36,24 @@ type Sim = State<Arc<Shared>>;
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/counts", get(|State(s): Sim| async move { Json(s.ledger.counts()) }))
+        .route(
+            "/counts",
+            get(|State(s): Sim| async move { Json(s.ledger.counts()) }),
+        )
         .route("/submits", get(submits))
         .route("/mo", post(inject_mo))
-        .route("/faults", get(|State(s): Sim| async move { Json(s.faults.get()) }).put(set_faults))
+        .route(
+            "/faults",
+            get(|State(s): Sim| async move { Json(s.faults.get()) }).put(set_faults),
+        )
         .route("/faults/drop", post(drop_now))
         .route("/reports", put(set_reports))
         .route("/accounts", put(set_account))
         .route("/reset", post(reset))
-        .route("/metrics", get(|State(s): Sim| async move { s.ledger.prometheus() }))
+        .route(
+            "/metrics",
+            get(|State(s): Sim| async move { s.ledger.prometheus() }),
+        )
         .with_state(shared)
 }
 
@@ -75,7 +84,10 @@ pub struct MoRequest {
     pub text: String,
 }
 
-async fn inject_mo(State(s): Sim, body: Result<Json<MoRequest>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn inject_mo(
+    State(s): Sim,
+    body: Result<Json<MoRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     let Json(req) = match body {
         Ok(b) => b,
         Err(e) => return error(StatusCode::BAD_REQUEST, "bad_json", e.body_text()),
@@ -88,7 +100,13 @@ async fn inject_mo(State(s): Sim, body: Result<Json<MoRequest>, axum::extract::r
             .map(|a| a.login.clone())
     }) {
         Some(a) => a,
-        None => return error(StatusCode::NOT_FOUND, "no_account", format!("no {} account", req.protocol)),
+        None => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "no_account",
+                format!("no {} account", req.protocol),
+            )
+        }
     };
     if s.account(req.protocol, &account).is_none() {
         return error(
@@ -105,10 +123,17 @@ async fn inject_mo(State(s): Sim, body: Result<Json<MoRequest>, axum::extract::r
     for p in parts {
         s.deliver(req.protocol, &account, Deliverable::Mo(p));
     }
-    (StatusCode::ACCEPTED, Json(json!({"account": account, "parts": n}))).into_response()
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({"account": account, "parts": n})),
+    )
+        .into_response()
 }
 
-async fn set_faults(State(s): Sim, body: Result<Json<FaultSettings>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn set_faults(
+    State(s): Sim,
+    body: Result<Json<FaultSettings>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     match body {
         Ok(Json(f)) => {
             tracing::info!(?f, "faults set");
@@ -124,7 +149,10 @@ async fn drop_now(State(s): Sim) -> Response {
     (StatusCode::ACCEPTED, Json(json!({"dropped": true}))).into_response()
 }
 
-async fn set_reports(State(s): Sim, body: Result<Json<ReportPolicy>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn set_reports(
+    State(s): Sim,
+    body: Result<Json<ReportPolicy>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     let Json(policy) = match body {
         Ok(b) => b,
         Err(e) => return error(StatusCode::BAD_REQUEST, "bad_json", e.body_text()),
@@ -138,13 +166,20 @@ async fn set_reports(State(s): Sim, body: Result<Json<ReportPolicy>, axum::extra
     Json(policy).into_response()
 }
 
-async fn set_account(State(s): Sim, body: Result<Json<Account>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn set_account(
+    State(s): Sim,
+    body: Result<Json<Account>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     let Json(account) = match body {
         Ok(b) => b,
         Err(e) => return error(StatusCode::BAD_REQUEST, "bad_json", e.body_text()),
     };
     if account.window == 0 {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "window must be at least 1");
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "window must be at least 1",
+        );
     }
     s.update_account(account.clone());
     Json(account).into_response()

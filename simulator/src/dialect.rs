@@ -15,7 +15,9 @@ use crate::config::{Account, Protocol};
 /// What an inbound PDU asks of the carrier.
 pub enum Request {
     /// A login attempt with the account name it gives.
-    Login { login: String },
+    Login {
+        login: String,
+    },
     Submit(Box<SubmitInfo>),
     /// The client's heartbeat: answer it.
     KeepAlive,
@@ -104,12 +106,7 @@ pub trait Dialect: Send + Sync + 'static {
     /// The answer to a login; `account` is `Some` when it succeeded. May
     /// adjust the connection's codec options (CMPP answers in the client's
     /// version).
-    fn login_resp(
-        &self,
-        pdu: &Self::Pdu,
-        account: Option<&Account>,
-        opts: &mut Self::Options,
-    ) -> Self::Pdu;
+    fn login_resp(&self, pdu: &Self::Pdu, account: Option<&Account>, opts: &mut Self::Options) -> Self::Pdu;
     fn submit_info(&self, pdu: &Self::Pdu) -> Option<SubmitInfo>;
     /// A fresh carrier message id for a submit that is about to be accepted.
     fn new_msg_id(&self, pdu: &Self::Pdu) -> String;

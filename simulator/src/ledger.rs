@@ -136,7 +136,9 @@ impl Ledger {
         rec.n = self.next_n.fetch_add(1, Ordering::Relaxed);
         self.counters.submits.fetch_add(1, Ordering::Relaxed);
         let mut g = self.lock();
-        *g.by_account.entry((rec.protocol, rec.account.clone())).or_default() += 1;
+        *g.by_account
+            .entry((rec.protocol, rec.account.clone()))
+            .or_default() += 1;
         *g.by_destination.entry(rec.destination.clone()).or_default() += 1;
         if self.max_records > 0 {
             if g.records.len() >= self.max_records {
@@ -153,7 +155,11 @@ impl Ledger {
     pub fn record_login(&self, protocol: Protocol, account: &str, ok: bool) {
         if ok {
             self.counters.logins_ok.fetch_add(1, Ordering::Relaxed);
-            *self.lock().logins.entry((protocol, account.to_string())).or_default() += 1;
+            *self
+                .lock()
+                .logins
+                .entry((protocol, account.to_string()))
+                .or_default() += 1;
         } else {
             self.counters.logins_refused.fetch_add(1, Ordering::Relaxed);
         }
@@ -249,12 +255,27 @@ impl Ledger {
         let counts = self.counts();
         let mut out = String::new();
         let mut counter = |name: &str, help: &str, v: u64| {
-            let _ = writeln!(out, "# HELP smsgw_sim_{name} {help}\n# TYPE smsgw_sim_{name} counter");
+            let _ = writeln!(
+                out,
+                "# HELP smsgw_sim_{name} {help}\n# TYPE smsgw_sim_{name} counter"
+            );
             let _ = writeln!(out, "smsgw_sim_{name} {v}");
         };
-        counter("throttled_total", "Submits refused by the TPS ceiling.", counts.throttled);
-        counter("window_rejected_total", "Submits refused because the window was full.", counts.window_rejected);
-        counter("bad_pdus_total", "Frames that could not be decoded.", counts.bad_pdus);
+        counter(
+            "throttled_total",
+            "Submits refused by the TPS ceiling.",
+            counts.throttled,
+        );
+        counter(
+            "window_rejected_total",
+            "Submits refused because the window was full.",
+            counts.window_rejected,
+        );
+        counter(
+            "bad_pdus_total",
+            "Frames that could not be decoded.",
+            counts.bad_pdus,
+        );
         counter("connections_total", "Connections accepted.", counts.connections);
         counter("logins_refused_total", "Logins refused.", counts.logins_refused);
         counter("mo_sent_total", "MO parts sent to clients.", counts.mo_sent);

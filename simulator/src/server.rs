@@ -43,7 +43,9 @@ impl Simulator {
             tasks: Vec::new(),
         };
         for p in Protocol::ALL {
-            let Some(addr) = config.listen.get(p) else { continue };
+            let Some(addr) = config.listen.get(p) else {
+                continue;
+            };
             let listener = bind(p.name(), addr).await?;
             let local = listener.local_addr().unwrap_or(addr);
             sim.addrs.push((p, local));
@@ -51,7 +53,7 @@ impl Simulator {
                 Protocol::Cmpp => spawn_accept(listener, shared.clone(), dialects::cmpp::CmppDialect::new()),
                 Protocol::Sgip => spawn_accept(listener, shared.clone(), dialects::sgip::SgipDialect::new()),
                 Protocol::Smgp => spawn_accept(listener, shared.clone(), dialects::smgp::SmgpDialect::new()),
-                Protocol::Smpp => continue, // SMPP_PENDING
+                Protocol::Smpp => spawn_accept(listener, shared.clone(), dialects::smpp::SmppDialect::new()),
             };
             sim.tasks.push(task);
         }
@@ -93,10 +95,16 @@ impl Simulator {
                 .filter(|x| x.protocol == *p)
                 .map(|x| format!("{}/{}", x.login, x.password))
                 .collect();
-            s.push_str(&format!("  {:<5} {a}  accounts: {}\n", p.name(), accounts.join(", ")));
+            s.push_str(&format!(
+                "  {:<5} {a}  accounts: {}\n",
+                p.name(),
+                accounts.join(", ")
+            ));
         }
         if let Some(c) = self.control {
-            s.push_str(&format!("  control http://{c}/ (GET /counts, /submits, /metrics; POST /mo, PUT /faults)\n"));
+            s.push_str(&format!(
+                "  control http://{c}/ (GET /counts, /submits, /metrics; POST /mo, PUT /faults)\n"
+            ));
         }
         s
     }

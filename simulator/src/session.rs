@@ -58,6 +58,7 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
     ticker.tick().await;
     let inflight = Arc::new(AtomicUsize::new(0));
     let mut account: Option<Account> = None;
+    let mut receives = false;
     let mut submits_here = 0u64;
     let mut seq = 0x1000_0000u32;
 
@@ -101,7 +102,8 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
                             let _ = out_tx.send(Out::Close);
                             break;
                         }
-                        if dialect.login_receives(&pdu) {
+                        receives = dialect.login_receives(&pdu);
+                        if receives {
                             shared.add_receiver(D::PROTOCOL, &login, conn, dl_tx.clone());
                         }
                         account = found;
@@ -139,7 +141,17 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
                             early = accept(&shared, acct, &info, id, D::PROTOCOL, &faults);
                         }
                         for order in early {
-                            let _ = dl_tx.send(Deliverable::Report(order));
+                            // Straight onto the wire ahead of the response
+                            // when this link receives; else the account's
+                            // receiving link gets it.
+                            let d = Deliverable::Report(order);
+                            if receives {
+                                seq = seq.wrapping_add(1);
+                                let report = dialect.deliverable(&d, seq, reader.decoder().options());
+                                let _ = out_tx.send(Out::Pdu(report));
+                            } else {
+                                shared.deliver(D::PROTOCOL, &acct.login, d);
+                            }
                         }
                         let resp = dialect.submit_resp(&pdu, &outcome);
                         respond(&out_tx, &inflight, resp, &faults);

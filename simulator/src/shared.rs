@@ -107,7 +107,10 @@ impl Shared {
             for d in waiting {
                 let _ = tx.send(d);
             }
-            self.ledger.counters.reports_pending.fetch_sub(n, Ordering::Relaxed);
+            self.ledger
+                .counters
+                .reports_pending
+                .fetch_sub(n, Ordering::Relaxed);
         }
         reg.receivers.entry(key).or_default().push(Receiver { conn, tx });
     }
@@ -140,14 +143,22 @@ impl Shared {
             tracing::warn!(protocol = %p, account = login, "pending report queue full; oldest dropped");
             q.pop_front();
         } else {
-            self.ledger.counters.reports_pending.fetch_add(1, Ordering::Relaxed);
+            self.ledger
+                .counters
+                .reports_pending
+                .fetch_add(1, Ordering::Relaxed);
         }
         q.push_back(d);
     }
 
     /// Draws the outcome and delay of one report from the policy.
     pub fn draw_report(&self) -> (ReportState, Duration, bool) {
-        let policy = self.config.read().unwrap_or_else(|p| p.into_inner()).reports.clone();
+        let policy = self
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .reports
+            .clone();
         let mut rng = rand::thread_rng();
         let [lo, hi] = policy.delay_ms;
         let delay = Duration::from_millis(if hi > lo { rng.gen_range(lo..=hi) } else { lo });
@@ -156,7 +167,13 @@ impl Shared {
     }
 
     /// Schedules one report after `delay` (sent at once when zero).
-    pub fn schedule_report(self: &Arc<Self>, p: Protocol, login: String, order: ReportOrder, delay: Duration) {
+    pub fn schedule_report(
+        self: &Arc<Self>,
+        p: Protocol,
+        login: String,
+        order: ReportOrder,
+        delay: Duration,
+    ) {
         if delay.is_zero() {
             self.ledger.record_report(p, order.state);
             self.deliver(p, &login, Deliverable::Report(order));

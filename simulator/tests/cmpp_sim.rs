@@ -37,7 +37,13 @@ fn submit(seq: u32, to: &str, content: Bytes, udhi: bool, fmt: u8) -> Pdu {
 }
 
 fn text_submit(seq: u32, to: &str, t: &str) -> Pdu {
-    submit(seq, to, Bytes::from(text::encode(t, Encoding::Ucs2).unwrap()), false, 8)
+    submit(
+        seq,
+        to,
+        Bytes::from(text::encode(t, Encoding::Ucs2).unwrap()),
+        false,
+        8,
+    )
 }
 
 async fn submit_resp(c: &mut Client<Cmpp>, seq: u32) -> cmpp::SubmitResp {
@@ -99,7 +105,8 @@ async fn long_message_parts_each_reported() {
     let mut ids = Vec::new();
     for (i, p) in parts.iter().enumerate() {
         let seq = 100 + i as u32;
-        c.send(submit(seq, "13900000000", p.content.clone(), true, 8)).await;
+        c.send(submit(seq, "13900000000", p.content.clone(), true, 8))
+            .await;
         ids.push(submit_resp(&mut c, seq).await.msg_id);
     }
     let mut reported: Vec<MsgId> = Vec::new();
@@ -110,7 +117,12 @@ async fn long_message_parts_each_reported() {
     reported.sort_by_key(|m| m.0);
     assert_eq!(ids, reported);
     let (_, recs) = http(&sim, "GET", "/submits?destination=13900000000", None).await;
-    let seqs: Vec<u64> = recs.as_array().unwrap().iter().map(|r| r["concat"]["seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = recs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["concat"]["seq"].as_u64().unwrap())
+        .collect();
     assert_eq!(seqs, vec![1, 2, 3]);
 }
 
@@ -118,7 +130,13 @@ async fn long_message_parts_each_reported() {
 async fn window_and_tps_overflow_get_flow_control() {
     let sim = start().await;
     // Window 2 and responses held 300 ms: the 3rd and 4th submit overflow.
-    http(&sim, "PUT", "/accounts", Some(r#"{"protocol":"cmpp","login":"900001","password":"secret","window":2}"#)).await;
+    http(
+        &sim,
+        "PUT",
+        "/accounts",
+        Some(r#"{"protocol":"cmpp","login":"900001","password":"secret","window":2}"#),
+    )
+    .await;
     http(&sim, "PUT", "/faults", Some(r#"{"delay_ms":300}"#)).await;
     let (mut c, _) = login(&sim, CmppVersion::V30, "secret").await;
     for seq in 1..=4 {
@@ -132,7 +150,13 @@ async fn window_and_tps_overflow_get_flow_control() {
     assert_eq!(results, vec![0, 0, result::FLOW_CONTROL, result::FLOW_CONTROL]);
 
     http(&sim, "PUT", "/faults", Some("{}")).await;
-    http(&sim, "PUT", "/accounts", Some(r#"{"protocol":"cmpp","login":"900001","password":"secret","tps":5}"#)).await;
+    http(
+        &sim,
+        "PUT",
+        "/accounts",
+        Some(r#"{"protocol":"cmpp","login":"900001","password":"secret","tps":5}"#),
+    )
+    .await;
     for seq in 10..30 {
         c.send(text_submit(seq, "13800000002", "t")).await;
     }
@@ -179,7 +203,10 @@ async fn no_submit_resp(c: &mut Client<Cmpp>) -> bool {
     loop {
         match tokio::time::timeout_at(deadline, futures::StreamExt::next(&mut c.io)).await {
             Err(_) => return true,
-            Ok(Some(Ok(Ok(Pdu { body: Body::SubmitResp(_), .. })))) => return false,
+            Ok(Some(Ok(Ok(Pdu {
+                body: Body::SubmitResp(_),
+                ..
+            })))) => return false,
             Ok(Some(_)) => continue,
             Ok(None) => return true,
         }
@@ -208,18 +235,34 @@ async fn faults_are_applied() {
     http(&sim, "PUT", "/faults", Some(r#"{"garbage":true}"#)).await;
     let (mut c, _) = login(&sim, CmppVersion::V30, "secret").await;
     c.send(text_submit(4, "13800000003", "d")).await;
-    let got = tokio::time::timeout(common::WAIT, futures::StreamExt::next(&mut c.io)).await.unwrap();
-    assert!(!matches!(got, Some(Ok(Ok(Pdu { body: Body::SubmitResp(_), .. })))), "{got:?}");
+    let got = tokio::time::timeout(common::WAIT, futures::StreamExt::next(&mut c.io))
+        .await
+        .unwrap();
+    assert!(
+        !matches!(
+            got,
+            Some(Ok(Ok(Pdu {
+                body: Body::SubmitResp(_),
+                ..
+            })))
+        ),
+        "{got:?}"
+    );
     // Stop reports: accepted, never reported.
     http(&sim, "PUT", "/faults", Some(r#"{"stop_reports":true}"#)).await;
     let (mut c, _) = login(&sim, CmppVersion::V30, "secret").await;
     c.send(text_submit(5, "13800000004", "e")).await;
     assert_eq!(submit_resp(&mut c, 5).await.result, 0);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(300);
-    while let Ok(Some(Ok(Ok(p)))) = tokio::time::timeout_at(deadline, futures::StreamExt::next(&mut c.io)).await {
+    while let Ok(Some(Ok(Ok(p)))) =
+        tokio::time::timeout_at(deadline, futures::StreamExt::next(&mut c.io)).await
+    {
         if let Body::Deliver(d) = &p.body {
             let r = d.report().unwrap();
-            assert!(r.is_none_or(|r| r.dest_terminal_id != "13800000004"), "a report came despite stop_reports");
+            assert!(
+                r.is_none_or(|r| r.dest_terminal_id != "13800000004"),
+                "a report came despite stop_reports"
+            );
         }
     }
     // Drop now.
@@ -264,7 +307,13 @@ async fn bad_input_never_crashes_the_simulator() {
 #[tokio::test]
 async fn ten_thousand_submits_over_four_connections_counted_once() {
     let sim = start().await;
-    http(&sim, "PUT", "/reports", Some(r#"{"delay_ms":[0,0],"early_fraction":0.0}"#)).await;
+    http(
+        &sim,
+        "PUT",
+        "/reports",
+        Some(r#"{"delay_ms":[0,0],"early_fraction":0.0}"#),
+    )
+    .await;
     let mut tasks = Vec::new();
     for conn in 0..4u32 {
         let (mut c, _) = login(&sim, CmppVersion::V30, "secret").await;

@@ -78,7 +78,8 @@ impl Dialect for CmppDialect {
 
     fn submit_info(&self, pdu: &Pdu) -> Option<SubmitInfo> {
         let Body::Submit(s) = &pdu.body else { return None };
-        let (text, concat) = crate::mo::content_text(&s.msg_content, s.udhi(), Encoding::from_msg_fmt(s.msg_fmt));
+        let (text, concat) =
+            crate::mo::content_text(&s.msg_content, s.udhi(), Encoding::from_msg_fmt(s.msg_fmt));
         Some(SubmitInfo {
             source: s.src_id.to_string(),
             destinations: s.dest_terminal_ids.iter().map(|d| d.to_string()).collect(),
@@ -98,11 +99,17 @@ impl Dialect for CmppDialect {
             SubmitOutcome::Accepted(id) => (id.parse().unwrap_or(MsgId(0)), result::OK),
             SubmitOutcome::Throttled | SubmitOutcome::WindowFull => (MsgId(0), result::FLOW_CONTROL),
         };
-        Pdu::new(pdu.sequence_id, Body::SubmitResp(cmpp::SubmitResp { msg_id, result }))
+        Pdu::new(
+            pdu.sequence_id,
+            Body::SubmitResp(cmpp::SubmitResp { msg_id, result }),
+        )
     }
 
     fn keepalive_resp(&self, pdu: &Pdu) -> Pdu {
-        Pdu::new(pdu.sequence_id, Body::ActiveTestResp(cmpp::ActiveTestResp { reserved: 0 }))
+        Pdu::new(
+            pdu.sequence_id,
+            Body::ActiveTestResp(cmpp::ActiveTestResp { reserved: 0 }),
+        )
     }
 
     fn logout_resp(&self, pdu: &Pdu) -> Pdu {

@@ -11,7 +11,9 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use smsgw_protocols::framing::{BadPdu, FrameCodec};
 use smsgw_protocols::report::ReportState;
-use smsgw_protocols::sgip::{self, result, Bind, Body, Deliver, Pdu, Report, Sgip, SequenceGenerator, SequenceNumber};
+use smsgw_protocols::sgip::{
+    self, result, Bind, Body, Deliver, Pdu, Report, SequenceGenerator, SequenceNumber, Sgip,
+};
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::FixedStr;
 use tokio::net::TcpStream;
@@ -92,8 +94,11 @@ impl Dialect for SgipDialect {
 
     fn submit_info(&self, pdu: &Pdu) -> Option<SubmitInfo> {
         let Body::Submit(s) = &pdu.body else { return None };
-        let (text, concat) =
-            crate::mo::content_text(&s.message_content, s.udhi(), Encoding::from_msg_fmt(s.message_coding));
+        let (text, concat) = crate::mo::content_text(
+            &s.message_content,
+            s.udhi(),
+            Encoding::from_msg_fmt(s.message_coding),
+        );
         Some(SubmitInfo {
             source: s.sp_number.to_string(),
             destinations: s.user_numbers.iter().map(|d| d.to_string()).collect(),
@@ -215,7 +220,12 @@ async fn push_loop(shared: Arc<Shared>, dialect: Arc<SgipDialect>, account: Acco
 }
 
 /// One connection to the SP: bind, then push until it drops.
-async fn push_once(shared: &Arc<Shared>, dialect: &SgipDialect, account: &Account, addr: SocketAddr) -> Result<(), String> {
+async fn push_once(
+    shared: &Arc<Shared>,
+    dialect: &SgipDialect,
+    account: &Account,
+    addr: SocketAddr,
+) -> Result<(), String> {
     let stream = tokio::time::timeout(Duration::from_secs(3), TcpStream::connect(addr))
         .await
         .map_err(|_| "connect timed out".to_string())?
@@ -227,7 +237,11 @@ async fn push_once(shared: &Arc<Shared>, dialect: &SgipDialect, account: &Accoun
         .await
         .map_err(|e| e.to_string())?;
     match tokio::time::timeout(Duration::from_secs(5), io.next()).await {
-        Ok(Some(Ok(Ok(Pdu { body: Body::BindResp(r), .. })))) if r.is_ok() => {}
+        Ok(Some(Ok(Ok(Pdu {
+            body: Body::BindResp(r),
+            ..
+        }))))
+            if r.is_ok() => {}
         other => return Err(format!("SP refused the bind: {other:?}")),
     }
     let conn = shared.conn_id();

@@ -77,7 +77,8 @@ impl Dialect for SmgpDialect {
 
     fn submit_info(&self, pdu: &Pdu) -> Option<SubmitInfo> {
         let Body::Submit(s) = &pdu.body else { return None };
-        let (text, concat) = crate::mo::content_text(&s.msg_content, s.udhi(), Encoding::from_msg_fmt(s.msg_format));
+        let (text, concat) =
+            crate::mo::content_text(&s.msg_content, s.udhi(), Encoding::from_msg_fmt(s.msg_format));
         let link_id = s.tlvs.iter().find_map(|t| match t {
             Tlv::LinkId(l) if !l.is_empty() => Some(l.to_string()),
             _ => None,
@@ -98,7 +99,9 @@ impl Dialect for SmgpDialect {
 
     fn submit_resp(&self, pdu: &Pdu, outcome: &SubmitOutcome) -> Pdu {
         match outcome {
-            SubmitOutcome::Accepted(id) => submit_resp(pdu.sequence_id, id.parse().unwrap_or_default(), status::OK),
+            SubmitOutcome::Accepted(id) => {
+                submit_resp(pdu.sequence_id, id.parse().unwrap_or_default(), status::OK)
+            }
             SubmitOutcome::Throttled | SubmitOutcome::WindowFull => {
                 submit_resp(pdu.sequence_id, MsgId::default(), status::THROTTLED)
             }
@@ -114,12 +117,18 @@ impl Dialect for SmgpDialect {
     }
 
     fn error_resp(&self, pdu: &Pdu, _before_login: bool) -> Option<Pdu> {
-        matches!(pdu.body, Body::Submit(_)).then(|| submit_resp(pdu.sequence_id, MsgId::default(), status::BAD_COMMAND))
+        matches!(pdu.body, Body::Submit(_))
+            .then(|| submit_resp(pdu.sequence_id, MsgId::default(), status::BAD_COMMAND))
     }
 
     fn bad_pdu_resp(&self, bad: &BadPdu<smgp::Header>) -> Option<Pdu> {
-        (bad.header.request_id == smgp::command::SUBMIT)
-            .then(|| submit_resp(bad.header.sequence_id, MsgId::default(), status::BAD_MESSAGE_STRUCTURE))
+        (bad.header.request_id == smgp::command::SUBMIT).then(|| {
+            submit_resp(
+                bad.header.sequence_id,
+                MsgId::default(),
+                status::BAD_MESSAGE_STRUCTURE,
+            )
+        })
     }
 
     fn keepalive(&self, seq: u32) -> Option<Pdu> {
@@ -133,11 +142,19 @@ impl Dialect for SmgpDialect {
                 let report = Report {
                     msg_id: r.carrier_msg_id.parse().unwrap_or_default(),
                     sub: FixedStr::truncating("001"),
-                    dlvrd: FixedStr::truncating(if r.state == ReportState::Delivered { "001" } else { "000" }),
+                    dlvrd: FixedStr::truncating(if r.state == ReportState::Delivered {
+                        "001"
+                    } else {
+                        "000"
+                    }),
                     submit_date: FixedStr::truncating(&format_report_time(&r.submit_time)),
                     done_date: FixedStr::truncating(&format_report_time(&r.done_time)),
                     stat: FixedStr::truncating(r.state.stat()),
-                    err: FixedStr::truncating(if r.state == ReportState::Delivered { "000" } else { "001" }),
+                    err: FixedStr::truncating(if r.state == ReportState::Delivered {
+                        "000"
+                    } else {
+                        "001"
+                    }),
                     txt: FixedStr::empty(),
                 };
                 let id = self.ids.next();

@@ -1,1 +1,182 @@
-//! SMPP 3.4 as an SMSC speaks it. Filled in when the SMPP codec lands.
+//! SMPP 3.4 as an SMSC speaks it: transmitter / receiver / transceiver
+//! binds (only the last two receive), string message ids, receipts as
+//! deliver_sm with esm_class 0x04 and the receipted_message_id TLV,
+//! ESME_RTHROTTLED (0x58) and ESME_RMSGQFUL (0x14) as flow control, and
+//! generic_nack for what cannot be understood.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use smsgw_protocols::framing::BadPdu;
+use smsgw_protocols::report::format_report_time;
+use smsgw_protocols::smpp::{self, status, BindResp, Body, DeliverSm, Pdu, Receipt, SmResp, Smpp, Tlv};
+use smsgw_protocols::text::Encoding;
+
+use crate::config::{Account, Protocol};
+use crate::dialect::{Deliverable, Dialect, Request, SubmitInfo, SubmitOutcome};
+
+pub struct SmppDialect {
+    next_id: AtomicU64,
+}
+
+impl SmppDialect {
+    pub fn new() -> Self {
+        // Ids differ between simulator runs, as a real SMSC's do.
+        let start = u64::from(rand::random::<u32>());
+        SmppDialect {
+            next_id: AtomicU64::new(start),
+        }
+    }
+}
+
+impl Default for SmppDialect {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn bind_of(body: &Body) -> Option<&smpp::Bind> {
+    match body {
+        Body::BindTransmitter(b) | Body::BindReceiver(b) | Body::BindTransceiver(b) => Some(b),
+        _ => None,
+    }
+}
+
+fn pdu(status: u32, seq: u32, body: Body) -> Pdu {
+    Pdu {
+        command_status: status,
+        sequence_number: seq,
+        body,
+    }
+}
+
+impl Dialect for SmppDialect {
+    type Wire = Smpp;
+    type Pdu = Pdu;
+    type Options = smpp::Options;
+    const PROTOCOL: Protocol = Protocol::Smpp;
+
+    fn classify(&self, p: &Pdu) -> Request {
+        if let Some(b) = bind_of(&p.body) {
+            return Request::Login {
+                login: b.system_id.to_string(),
+            };
+        }
+        match &p.body {
+            Body::SubmitSm(_) => match self.submit_info(p) {
+                Some(info) => Request::Submit(Box::new(info)),
+                None => Request::Unsupported,
+            },
+            Body::EnquireLink => Request::KeepAlive,
+            Body::Unbind => Request::Logout,
+            b if b.is_response() => Request::Response,
+            _ => Request::Unsupported,
+        }
+    }
+
+    fn verify_login(&self, p: &Pdu, account: &Account) -> bool {
+        bind_of(&p.body).is_some_and(|b| b.password.as_str() == account.password)
+    }
+
+    fn login_receives(&self, p: &Pdu) -> bool {
+        matches!(p.body, Body::BindReceiver(_) | Body::BindTransceiver(_))
+    }
+
+    fn login_resp(&self, p: &Pdu, account: Option<&Account>, _opts: &mut smpp::Options) -> Pdu {
+        let resp = BindResp::new("smsgw-sim").unwrap_or_default();
+        let body = match &p.body {
+            Body::BindReceiver(_) => Body::BindReceiverResp(resp),
+            Body::BindTransmitter(_) => Body::BindTransmitterResp(resp),
+            _ => Body::BindTransceiverResp(resp),
+        };
+        let code = if account.is_some() {
+            status::ESME_ROK
+        } else {
+            status::ESME_RBINDFAIL
+        };
+        pdu(code, p.sequence_number, body)
+    }
+
+    fn submit_info(&self, p: &Pdu) -> Option<SubmitInfo> {
+        let Body::SubmitSm(s) = &p.body else { return None };
+        let (text, concat) =
+            crate::mo::content_text(s.payload(), s.udhi(), Encoding::from_data_coding(s.data_coding));
+        let client_ref = s.tlvs.iter().find_map(|t| match t {
+            Tlv::UserMessageReference(r) => Some(r.to_string()),
+            _ => None,
+        });
+        Some(SubmitInfo {
+            source: s.source_addr.to_string(),
+            destinations: vec![s.destination_addr.to_string()],
+            text,
+            concat: concat.or_else(|| s.concat()),
+            report_requested: s.registered_delivery & 0x03 != 0,
+            client_ref,
+        })
+    }
+
+    fn new_msg_id(&self, _p: &Pdu) -> String {
+        format!("{:010x}", self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn submit_resp(&self, p: &Pdu, outcome: &SubmitOutcome) -> Pdu {
+        let (code, id) = match outcome {
+            SubmitOutcome::Accepted(id) => (status::ESME_ROK, id.as_str()),
+            SubmitOutcome::Throttled => (status::ESME_RTHROTTLED, ""),
+            SubmitOutcome::WindowFull => (status::ESME_RMSGQFUL, ""),
+        };
+        pdu(
+            code,
+            p.sequence_number,
+            Body::SubmitSmResp(SmResp::new(id).unwrap_or_default()),
+        )
+    }
+
+    fn keepalive_resp(&self, p: &Pdu) -> Pdu {
+        pdu(status::ESME_ROK, p.sequence_number, Body::EnquireLinkResp)
+    }
+
+    fn logout_resp(&self, p: &Pdu) -> Pdu {
+        pdu(status::ESME_ROK, p.sequence_number, Body::UnbindResp)
+    }
+
+    fn error_resp(&self, p: &Pdu, before_login: bool) -> Option<Pdu> {
+        let code = if before_login {
+            status::ESME_RINVBNDSTS
+        } else {
+            status::ESME_RINVCMDID
+        };
+        p.response(code)
+            .or_else(|| Some(pdu(code, p.sequence_number, Body::GenericNack)))
+    }
+
+    fn bad_pdu_resp(&self, bad: &BadPdu<smpp::Header>) -> Option<Pdu> {
+        Pdu::answer_bad(&bad.header, &bad.error)
+    }
+
+    fn keepalive(&self, seq: u32) -> Option<Pdu> {
+        Some(pdu(status::ESME_ROK, seq, Body::EnquireLink))
+    }
+
+    fn deliverable(&self, d: &Deliverable, seq: u32, _opts: &smpp::Options) -> Pdu {
+        let sm = match d {
+            Deliverable::Report(r) => {
+                let err = if r.state.is_success() { 0 } else { 1 };
+                let receipt = Receipt::new(
+                    &r.carrier_msg_id,
+                    r.state,
+                    &format_report_time(&r.submit_time),
+                    &format_report_time(&r.done_time),
+                    err,
+                );
+                DeliverSm::receipt(&receipt, &r.destination, &r.source).unwrap_or_default()
+            }
+            Deliverable::Mo(m) => {
+                let mut sm = DeliverSm::new(&m.source, &m.destination, m.coding, m.content.clone())
+                    .unwrap_or_default();
+                sm.set_udhi(m.udhi);
+                sm
+            }
+        };
+        pdu(status::ESME_ROK, seq, Body::DeliverSm(sm))
+    }
+}

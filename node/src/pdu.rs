@@ -1,0 +1,228 @@
+//! `smsgw pdu decode|encode`: the ops person's window into the wire.
+//!
+//! Decode takes hex pasted from a packet capture (spaces, colons, `0x` and
+//! line breaks are fine; several PDUs back to back are fine) and prints each
+//! PDU as JSON with every field named; encode takes that JSON back to hex.
+//! Errors say which field at which offset and show the bytes there.
+//!
+//! This module only formats and parses; it never opens a connection.
+
+use std::io::Read;
+
+use anyhow::{anyhow, bail, Context, Result};
+use bytes::{Bytes, BytesMut};
+use clap::{Args, Subcommand, ValueEnum};
+use serde::{de::DeserializeOwned, Serialize};
+use smsgw_protocols::framing::{split_frame, Protocol};
+use smsgw_protocols::{cmpp, sgip, smgp, smpp, DecodeError, FrameError};
+
+#[derive(Args)]
+pub struct PduArgs {
+    #[command(subcommand)]
+    command: PduCommand,
+}
+
+#[derive(Subcommand)]
+enum PduCommand {
+    /// Decode hex (from a capture) into JSON, one object per PDU.
+    ///
+    /// Example: smsgw pdu decode --proto smpp 0000001000000015000000000000002e
+    Decode {
+        #[arg(long, value_enum)]
+        proto: Proto,
+        /// The PDU bytes as hex; `-` or nothing reads standard input.
+        hex: Option<String>,
+    },
+    /// Encode JSON (as printed by `decode`) into hex.
+    ///
+    /// Example: smsgw pdu encode --proto smpp '{"command_status":0,"sequence_number":46,"command":"enquire_link"}'
+    Encode {
+        #[arg(long, value_enum)]
+        proto: Proto,
+        /// One PDU object or an array of them; `-` or nothing reads standard input.
+        json: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Proto {
+    /// CMPP 2.0 (China Mobile)
+    Cmpp2,
+    /// CMPP 3.0 (China Mobile)
+    Cmpp3,
+    /// SGIP 1.2 (China Unicom)
+    Sgip,
+    /// SMGP 3.0 (China Telecom)
+    Smgp,
+    /// SMPP 3.4
+    Smpp,
+}
+
+pub fn run(args: PduArgs) -> Result<()> {
+    match args.command {
+        PduCommand::Decode { proto, hex } => {
+            let bytes = parse_hex(&input(hex)?)?;
+            let json = match proto {
+                Proto::Cmpp2 => decode_all::<cmpp::Cmpp>(&bytes, cmpp_opts(cmpp::CmppVersion::V20)),
+                Proto::Cmpp3 => decode_all::<cmpp::Cmpp>(&bytes, cmpp_opts(cmpp::CmppVersion::V30)),
+                Proto::Sgip => decode_all::<sgip::Sgip>(&bytes, Default::default()),
+                Proto::Smgp => decode_all::<smgp::Smgp>(&bytes, Default::default()),
+                Proto::Smpp => decode_all::<smpp::Smpp>(&bytes, Default::default()),
+            }?;
+            println!("{json}");
+        }
+        PduCommand::Encode { proto, json } => {
+            let text = input(json)?;
+            let hex = match proto {
+                Proto::Cmpp2 => encode_all::<cmpp::Cmpp>(&text, cmpp_opts(cmpp::CmppVersion::V20)),
+                Proto::Cmpp3 => encode_all::<cmpp::Cmpp>(&text, cmpp_opts(cmpp::CmppVersion::V30)),
+                Proto::Sgip => encode_all::<sgip::Sgip>(&text, Default::default()),
+                Proto::Smgp => encode_all::<smgp::Smgp>(&text, Default::default()),
+                Proto::Smpp => encode_all::<smpp::Smpp>(&text, Default::default()),
+            }?;
+            println!("{hex}");
+        }
+    }
+    Ok(())
+}
+
+fn cmpp_opts(version: cmpp::CmppVersion) -> cmpp::Options {
+    cmpp::Options { version }
+}
+
+fn input(arg: Option<String>) -> Result<String> {
+    match arg.as_deref() {
+        Some("-") | None => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("reading standard input")?;
+            Ok(s)
+        }
+        Some(s) => Ok(s.to_string()),
+    }
+}
+
+/// Hex as people paste it: any mix of whitespace, `:` and `-` separators, an
+/// optional `0x` prefix per chunk.
+fn parse_hex(s: &str) -> Result<Vec<u8>> {
+    let mut digits = String::with_capacity(s.len());
+    for chunk in s.split(|c: char| c.is_whitespace() || c == ':' || c == '-') {
+        let chunk = chunk
+            .strip_prefix("0x")
+            .or_else(|| chunk.strip_prefix("0X"))
+            .unwrap_or(chunk);
+        digits.push_str(chunk);
+    }
+    if digits.is_empty() {
+        bail!("no hex given: paste the PDU bytes, e.g. 0000001000000015000000000000002e");
+    }
+    if let Some((i, c)) = digits.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
+        bail!("not hex: character {c:?} at hex digit {i}");
+    }
+    if !digits.len().is_multiple_of(2) {
+        bail!(
+            "odd number of hex digits ({}): a byte is missing a digit",
+            digits.len()
+        );
+    }
+    hex::decode(&digits).map_err(|e| anyhow!("not hex: {e}"))
+}
+
+fn decode_all<P: Protocol>(bytes: &[u8], opts: P::Options) -> Result<String>
+where
+    P::Pdu: Serialize,
+{
+    let mut buf = BytesMut::from(bytes);
+    let mut out = Vec::new();
+    let mut offset = 0usize;
+    while !buf.is_empty() {
+        let frame = match split_frame(&mut buf, P::HEADER_LEN, usize::MAX) {
+            Ok(Some(frame)) => frame,
+            Ok(None) => {
+                let declared = declared_len(&buf);
+                bail!(
+                    "{}: PDU at byte {offset} declares {} bytes but only {} were given (truncated capture?)",
+                    P::NAME,
+                    declared.map_or("a length field of 4".to_string(), |d| d.to_string()),
+                    buf.len()
+                );
+            }
+            Err(FrameError::BadLength { declared, min, .. }) => bail!(
+                "{}: PDU at byte {offset} declares length {declared}, below the {min}-byte header",
+                P::NAME
+            ),
+            Err(e) => bail!("{}: {e}", P::NAME),
+        };
+        let len = frame.len();
+        let pdu = P::decode(frame.clone(), &opts).map_err(|e| explain(P::NAME, &frame, offset, &e))?;
+        out.push(serde_json::to_value(&pdu)?);
+        offset += len;
+    }
+    Ok(if out.len() == 1 {
+        serde_json::to_string_pretty(&out[0])?
+    } else {
+        serde_json::to_string_pretty(&out)?
+    })
+}
+
+fn declared_len(buf: &[u8]) -> Option<u32> {
+    let b: [u8; 4] = buf.get(..4)?.try_into().ok()?;
+    Some(u32::from_be_bytes(b))
+}
+
+/// A decode error with the bytes around the failing offset, so the reader can
+/// line it up with the capture.
+fn explain(proto: &str, frame: &Bytes, frame_start: usize, e: &DecodeError) -> anyhow::Error {
+    let offset = match e {
+        DecodeError::Truncated { offset, .. }
+        | DecodeError::Unterminated { offset, .. }
+        | DecodeError::InvalidText { offset, .. }
+        | DecodeError::InvalidValue { offset, .. }
+        | DecodeError::TrailingBytes { offset, .. } => Some(*offset),
+        DecodeError::UnknownCommand { .. } => Some(4),
+    };
+    let mut msg = format!("{proto}: {e}");
+    if frame_start > 0 {
+        msg.push_str(&format!(" (in the PDU starting at byte {frame_start})"));
+    }
+    if let Some(off) = offset {
+        let from = off.saturating_sub(4).min(frame.len());
+        let to = (off + 12).min(frame.len());
+        let shown: Vec<String> = frame[from..to].iter().map(|b| format!("{b:02x}")).collect();
+        msg.push_str(&format!("\n  bytes {from}..{to}: {}", shown.join(" ")));
+    }
+    anyhow!(msg)
+}
+
+fn encode_all<P: Protocol>(text: &str, opts: P::Options) -> Result<String>
+where
+    P::Pdu: DeserializeOwned,
+{
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| anyhow!("not JSON: {e} (line {}, column {})", e.line(), e.column()))?;
+    let items = match value {
+        serde_json::Value::Array(items) => items,
+        one => vec![one],
+    };
+    let mut dst = BytesMut::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let pdu: P::Pdu =
+            serde_json::from_value(item).map_err(|e| anyhow!("{}: PDU #{i} does not fit: {e}", P::NAME))?;
+        P::encode(&pdu, &opts, &mut dst).map_err(|e| anyhow!("{}: PDU #{i}: {e}", P::NAME))?;
+    }
+    Ok(hex::encode(&dst))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_as_pasted() {
+        assert_eq!(parse_hex("0x00 01:02-03\n04").unwrap(), vec![0, 1, 2, 3, 4]);
+        assert!(parse_hex("0g").is_err());
+        assert!(parse_hex("000").is_err());
+        assert!(parse_hex("  ").is_err());
+    }
+}
