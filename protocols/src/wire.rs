@@ -326,7 +326,9 @@ fn text_field<const N: usize>(
             encoding: "ASCII text",
         });
     }
-    FixedStr::from_bytes(raw).ok_or(DecodeError::InvalidValue {
+    // `ok_or_else`: the message is formatted only on the error path; this
+    // runs for every text field of every PDU.
+    FixedStr::from_bytes(raw).ok_or_else(|| DecodeError::InvalidValue {
         field,
         offset,
         message: format!("longer than {N} bytes"),
