@@ -14,3 +14,11 @@ pub use command::{Command, MoMessage, MoRecord, MtPart, PartRecord, Query, Query
 pub use log_store::SledLogStore;
 pub use state_machine::{SledStateMachine, StateView};
 pub use types::{NodeId, NodeInfo, TypeConfig};
+pub mod cluster;
+pub mod error;
+pub mod metrics;
+pub mod network;
+
+pub use cluster::{admin_call, Cluster, ClusterOptions, ReadError, StartError};
+pub use error::{AdminError, ProposeError};
+pub use network::{AdminRequest, AdminResponse, NodeStatus};
