@@ -179,7 +179,13 @@ impl Inner {
         self.raft.trigger().snapshot().await.map_err(raft_err)?;
         let deadline = Instant::now() + Duration::from_secs(30);
         let applied = self.raft.metrics().borrow().last_applied.map(|l| l.index).unwrap_or(0);
+        let mut last_trigger = Instant::now();
         loop {
+            if last_trigger.elapsed() > Duration::from_secs(1) {
+                // A build already in progress when we asked makes openraft ignore the trigger.
+                self.raft.trigger().snapshot().await.map_err(raft_err)?;
+                last_trigger = Instant::now();
+            }
             let snap = self.raft.metrics().borrow().snapshot.map(|l| l.index).unwrap_or(0);
             if snap >= applied {
                 self.raft.trigger().purge_log(snap).await.map_err(raft_err)?;
