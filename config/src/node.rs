@@ -120,7 +120,12 @@ impl Ctx<'_> {
     }
 
     fn err(&self, key: &str, span: Range<usize>, message: impl Into<String>) -> ConfigError {
-        ConfigError { file: self.file.into(), key: key.into(), line: self.line_of(span), message: message.into() }
+        ConfigError {
+            file: self.file.into(),
+            key: key.into(),
+            line: self.line_of(span),
+            message: message.into(),
+        }
     }
 }
 
@@ -130,14 +135,21 @@ fn valid_addr(addr: &str) -> Result<(), String> {
         return Ok(());
     }
     let Some((host, port)) = addr.rsplit_once(':') else {
-        return Err(format!("`{addr}` is not an address: expected host:port, e.g. 127.0.0.1:7001"));
+        return Err(format!(
+            "`{addr}` is not an address: expected host:port, e.g. 127.0.0.1:7001"
+        ));
     };
     if port.parse::<u16>().is_err() {
         return Err(format!("`{addr}`: port `{port}` is not a number from 0 to 65535"));
     }
-    let host_ok = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
     if !host_ok {
-        return Err(format!("`{addr}`: host `{host}` is not a host name or IP address"));
+        return Err(format!(
+            "`{addr}`: host `{host}` is not a host name or IP address"
+        ));
     }
     Ok(())
 }
@@ -166,12 +178,21 @@ impl NodeConfig {
                 .and_then(|r| r.split('`').next())
                 .unwrap_or_default()
                 .to_string();
-            ConfigError { file: file.into(), key, line, message }
+            ConfigError {
+                file: file.into(),
+                key,
+                line,
+                message,
+            }
         })?;
         let mut cfg = NodeConfig::default();
         if let Some(id) = raw.node_id {
             if *id.get_ref() < 1 {
-                return Err(ctx.err("node_id", id.span(), format!("must be 1 or more, got {}", id.get_ref())));
+                return Err(ctx.err(
+                    "node_id",
+                    id.span(),
+                    format!("must be 1 or more, got {}", id.get_ref()),
+                ));
             }
             cfg.node_id = *id.get_ref() as u64;
         }
@@ -181,9 +202,10 @@ impl NodeConfig {
             }
             cfg.data_dir = PathBuf::from(dir.get_ref());
         }
-        for (key, value, slot) in
-            [("raft_addr", raw.raft_addr, &mut cfg.raft_addr), ("http_addr", raw.http_addr, &mut cfg.http_addr)]
-        {
+        for (key, value, slot) in [
+            ("raft_addr", raw.raft_addr, &mut cfg.raft_addr),
+            ("http_addr", raw.http_addr, &mut cfg.http_addr),
+        ] {
             if let Some(v) = value {
                 valid_addr(v.get_ref()).map_err(|m| ctx.err(key, v.span(), m))?;
                 *slot = v.into_inner();
@@ -194,7 +216,11 @@ impl NodeConfig {
                 "text" => LogFormat::Text,
                 "json" => LogFormat::Json,
                 other => {
-                    return Err(ctx.err("log_format", f.span(), format!("`{other}` is not `text` or `json`")));
+                    return Err(ctx.err(
+                        "log_format",
+                        f.span(),
+                        format!("`{other}` is not `text` or `json`"),
+                    ));
                 }
             };
         }
@@ -203,16 +229,24 @@ impl NodeConfig {
             let key = format!("peers[{i}]");
             let id = *p.id.get_ref();
             if id < 1 {
-                return Err(ctx.err(&format!("{key}.id"), p.id.span(), format!("must be 1 or more, got {id}")));
+                return Err(ctx.err(
+                    &format!("{key}.id"),
+                    p.id.span(),
+                    format!("must be 1 or more, got {id}"),
+                ));
             }
             let id = id as u64;
             if let Some(first) = seen.insert(id, ctx.line_of(p.id.span())) {
                 let m = format!("node id {id} appears twice (first at line {first})");
                 return Err(ctx.err(&format!("{key}.id"), p.id.span(), m));
             }
-            valid_addr(p.raft_addr.get_ref()).map_err(|m| ctx.err(&format!("{key}.raft_addr"), p.raft_addr.span(), m))?;
+            valid_addr(p.raft_addr.get_ref())
+                .map_err(|m| ctx.err(&format!("{key}.raft_addr"), p.raft_addr.span(), m))?;
             if id == cfg.node_id && *p.raft_addr.get_ref() != cfg.raft_addr {
-                let m = format!("node id {id} is this node, but its raft_addr differs from `raft_addr` ({})", cfg.raft_addr);
+                let m = format!(
+                    "node id {id} is this node, but its raft_addr differs from `raft_addr` ({})",
+                    cfg.raft_addr
+                );
                 return Err(ctx.err(&format!("{key}.raft_addr"), p.raft_addr.span(), m));
             }
             let http_addr = match p.http_addr {
@@ -222,7 +256,11 @@ impl NodeConfig {
                 }
                 None => String::new(),
             };
-            cfg.peers.push(Peer { id, raft_addr: p.raft_addr.into_inner(), http_addr });
+            cfg.peers.push(Peer {
+                id,
+                raft_addr: p.raft_addr.into_inner(),
+                http_addr,
+            });
         }
         cfg.bootstrap = raw.bootstrap.unwrap_or(false);
         Ok(cfg)
@@ -230,11 +268,17 @@ impl NodeConfig {
 
     /// Probes that the data dir can be created and written (creates it if missing).
     pub fn check_data_dir_writable(&self, file: &str) -> Result<(), ConfigError> {
-        let err = |m: String| ConfigError { file: file.into(), key: "data_dir".into(), line: 0, message: m };
+        let err = |m: String| ConfigError {
+            file: file.into(),
+            key: "data_dir".into(),
+            line: 0,
+            message: m,
+        };
         let dir = &self.data_dir;
         std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
         let probe = dir.join(".smsgw-write-probe");
-        std::fs::write(&probe, b"probe").map_err(|e| err(format!("{} is not writable: {e}", dir.display())))?;
+        std::fs::write(&probe, b"probe")
+            .map_err(|e| err(format!("{} is not writable: {e}", dir.display())))?;
         let _ = std::fs::remove_file(&probe);
         Ok(())
     }
@@ -258,7 +302,8 @@ mod tests {
 
     #[test]
     fn errors_name_key_and_line() {
-        let text = "node_id = 1\n[[peers]]\nid = 2\nraft_addr = \"a:1\"\n[[peers]]\nid = 2\nraft_addr = \"b:1\"\n";
+        let text =
+            "node_id = 1\n[[peers]]\nid = 2\nraft_addr = \"a:1\"\n[[peers]]\nid = 2\nraft_addr = \"b:1\"\n";
         let e = NodeConfig::from_toml_str(text, "n.toml").unwrap_err();
         assert_eq!((e.key.as_str(), e.line), ("peers[1].id", 6), "{e}");
         assert!(e.to_string().contains("appears twice"), "{e}");
@@ -272,7 +317,10 @@ mod tests {
 
     #[test]
     fn unwritable_data_dir_is_rejected() {
-        let c = NodeConfig { data_dir: PathBuf::from("/proc/smsgw-cannot-write"), ..NodeConfig::default() };
+        let c = NodeConfig {
+            data_dir: PathBuf::from("/proc/smsgw-cannot-write"),
+            ..NodeConfig::default()
+        };
         let e = c.check_data_dir_writable("n.toml").unwrap_err();
         assert_eq!(e.key, "data_dir");
     }

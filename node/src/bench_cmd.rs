@@ -53,7 +53,10 @@ fn batch(client: usize, seq: u64) -> Command {
             accepted_at_ms: seq,
         })
         .collect();
-    Command::AcceptBatch { request_id: Some(format!("b{client}-{seq}")), messages }
+    Command::AcceptBatch {
+        request_id: Some(format!("b{client}-{seq}")),
+        messages,
+    }
 }
 
 async fn bench_raft(args: RaftBenchArgs) -> anyhow::Result<()> {
@@ -62,7 +65,11 @@ async fn bench_raft(args: RaftBenchArgs) -> anyhow::Result<()> {
     let mut nodes = Vec::new();
     for id in 1..=3u64 {
         let opts = ClusterOptions::new(id, dir.join(format!("n{id}")), "127.0.0.1:0");
-        nodes.push(Cluster::start(opts).await.with_context(|| format!("starting node {id}"))?);
+        nodes.push(
+            Cluster::start(opts)
+                .await
+                .with_context(|| format!("starting node {id}"))?,
+        );
     }
     let members = nodes.iter().map(|n| (n.id(), n.node_info())).collect();
     nodes[0].initialize(members).await?;
@@ -98,7 +105,10 @@ async fn bench_raft(args: RaftBenchArgs) -> anyhow::Result<()> {
         }
         let secs = started.elapsed().as_secs_f64();
         all.sort();
-        let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied();
+        let pct = |p: f64| {
+            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+                .copied()
+        };
         let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0);
         let rate = all.len() as f64 / secs;
         println!(

@@ -41,7 +41,9 @@ pub fn run(cmd: NodeCmd) -> anyhow::Result<()> {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SMSGW_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,smsgw=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -66,19 +68,34 @@ async fn run_node(cfg: NodeConfig) -> anyhow::Result<()> {
         .peers
         .iter()
         .filter(|p| p.id != cfg.node_id)
-        .map(|p| (p.id, NodeInfo { raft_addr: p.raft_addr.clone(), http_addr: p.http_addr.clone() }))
+        .map(|p| {
+            (
+                p.id,
+                NodeInfo {
+                    raft_addr: p.raft_addr.clone(),
+                    http_addr: p.http_addr.clone(),
+                },
+            )
+        })
         .collect();
     if let Ok(v) = std::env::var("SMSGW_SNAPSHOT_EVERY") {
         opts.snapshot_every = v.parse().context("SMSGW_SNAPSHOT_EVERY must be a number")?;
     }
-    let cluster = Cluster::start(opts).await.with_context(|| format!("node {} cannot start", cfg.node_id))?;
+    let cluster = Cluster::start(opts)
+        .await
+        .with_context(|| format!("node {} cannot start", cfg.node_id))?;
     if cfg.bootstrap && !cluster.is_initialized().await {
         let msg = cluster.initialize(Vec::new()).await?;
         tracing::info!("{msg}");
     }
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "smsgw node {} ready raft={}", cluster.id(), cluster.raft_addr())?;
+        writeln!(
+            out,
+            "smsgw node {} ready raft={}",
+            cluster.id(),
+            cluster.raft_addr()
+        )?;
         if !cluster.is_initialized().await {
             writeln!(
                 out,

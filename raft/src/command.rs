@@ -86,7 +86,10 @@ pub enum Command {
 impl Command {
     /// A `PutConfig` holding `value` as JSON text.
     pub fn put_config_json(key: impl Into<String>, value: &serde_json::Value) -> Self {
-        Command::PutConfig { key: key.into(), value: value.to_string().into_bytes() }
+        Command::PutConfig {
+            key: key.into(),
+            value: value.to_string().into_bytes(),
+        }
     }
 
     /// The idempotency key of this command, if it has one.

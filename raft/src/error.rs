@@ -17,7 +17,9 @@ pub enum ProposeError {
         waited_ms: u64,
     },
     /// The leader cannot reach a majority (the write is refused, not queued).
-    #[error("leader {leader} has no quorum (last majority ack {since_ack_ms} ms ago): the write was not accepted")]
+    #[error(
+        "leader {leader} has no quorum (last majority ack {since_ack_ms} ms ago): the write was not accepted"
+    )]
     NoQuorum {
         /// The leader that refused.
         leader: NodeId,

@@ -24,7 +24,10 @@ pub struct NodeInfo {
 impl NodeInfo {
     /// A node reachable at `raft_addr`, with no HTTP address known.
     pub fn new(raft_addr: impl Into<String>) -> Self {
-        Self { raft_addr: raft_addr.into(), http_addr: String::new() }
+        Self {
+            raft_addr: raft_addr.into(),
+            http_addr: String::new(),
+        }
     }
 }
 

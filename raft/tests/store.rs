@@ -10,7 +10,10 @@ fn log_id(term: u64, index: u64) -> LogId {
 }
 
 fn entry(term: u64, index: u64, cmd: Command) -> Entry {
-    Entry { log_id: log_id(term, index), payload: EntryPayload::Normal(cmd) }
+    Entry {
+        log_id: log_id(term, index),
+        payload: EntryPayload::Normal(cmd),
+    }
 }
 
 fn part(id: &str) -> MtPart {
@@ -25,7 +28,10 @@ fn part(id: &str) -> MtPart {
 }
 
 fn accept(rid: Option<&str>, ids: &[&str]) -> Command {
-    Command::AcceptBatch { request_id: rid.map(String::from), messages: ids.iter().map(|i| part(i)).collect() }
+    Command::AcceptBatch {
+        request_id: rid.map(String::from),
+        messages: ids.iter().map(|i| part(i)).collect(),
+    }
 }
 
 #[tokio::test]
@@ -34,14 +40,19 @@ async fn log_store_append_truncate_purge_and_reopen() {
     {
         let db = sled::open(dir.path()).unwrap();
         let mut store = SledLogStore::open(&db).unwrap();
-        let entries: Vec<Entry> = (1..=10).map(|i| entry(1, i, accept(None, &[&format!("p{i}")]))).collect();
+        let entries: Vec<Entry> = (1..=10)
+            .map(|i| entry(1, i, accept(None, &[&format!("p{i}")])))
+            .collect();
         store.blocking_append(entries).await.unwrap();
         store.save_vote(&Vote::new(3, 2)).await.unwrap();
         store.save_committed(Some(log_id(1, 8))).await.unwrap();
         store.truncate(log_id(1, 9)).await.unwrap();
         store.purge(log_id(1, 3)).await.unwrap();
         let got = store.try_get_log_entries(0..100).await.unwrap();
-        assert_eq!(got.iter().map(|e| e.log_id.index).collect::<Vec<_>>(), vec![4, 5, 6, 7, 8]);
+        assert_eq!(
+            got.iter().map(|e| e.log_id.index).collect::<Vec<_>>(),
+            vec![4, 5, 6, 7, 8]
+        );
         db.flush().unwrap();
     }
     let db = sled::open(dir.path()).unwrap();
@@ -72,14 +83,27 @@ async fn state_machine_is_idempotent_by_request_id() {
         ])
         .await
         .unwrap();
-    let first = Response::Accepted { ids: vec!["a".into(), "b".into()], already_known: vec![], index: 1 };
+    let first = Response::Accepted {
+        ids: vec!["a".into(), "b".into()],
+        already_known: vec![],
+        index: 1,
+    };
     assert_eq!(out[0], first);
     assert_eq!(out[1], Response::Replayed(Box::new(first)));
-    assert_eq!(out[2], Response::Accepted { ids: vec!["d".into()], already_known: vec!["b".into()], index: 3 });
+    assert_eq!(
+        out[2],
+        Response::Accepted {
+            ids: vec!["d".into()],
+            already_known: vec!["b".into()],
+            index: 3
+        }
+    );
     let view = sm.view();
     assert!(view.part("c").unwrap().is_none());
     match view.query(&Query::Counts).unwrap() {
-        QueryResult::Counts { parts, applied_index, .. } => {
+        QueryResult::Counts {
+            parts, applied_index, ..
+        } => {
             assert_eq!(parts, 3);
             assert_eq!(applied_index, 3);
         }
@@ -92,9 +116,17 @@ async fn report_before_submit_waits_then_applies() {
     let dir = tempfile::tempdir().unwrap();
     let db = sled::open(dir.path()).unwrap();
     let mut sm = SledStateMachine::open(&db).unwrap();
-    let report = Command::RecordReport { carrier_msg_id: "cm-1".into(), state: "DELIVRD".into(), at_ms: 5 };
-    let submit =
-        Command::RecordSubmit { part_id: "a".into(), carrier_msg_id: "cm-1".into(), status: "0".into(), at_ms: 4 };
+    let report = Command::RecordReport {
+        carrier_msg_id: "cm-1".into(),
+        state: "DELIVRD".into(),
+        at_ms: 5,
+    };
+    let submit = Command::RecordSubmit {
+        part_id: "a".into(),
+        carrier_msg_id: "cm-1".into(),
+        status: "0".into(),
+        at_ms: 4,
+    };
     let mo = Command::RecordMo {
         request_id: Some("mo-1".into()),
         message: MoMessage {
@@ -112,17 +144,33 @@ async fn report_before_submit_waits_then_applies() {
             entry(1, 3, submit),
             entry(1, 4, mo.clone()),
             entry(1, 5, mo),
-            entry(1, 6, Command::put_config_json("routes/x", &serde_json::json!({"tps": 50}))),
+            entry(
+                1,
+                6,
+                Command::put_config_json("routes/x", &serde_json::json!({"tps": 50})),
+            ),
         ])
         .await
         .unwrap();
     assert_eq!(out[1], Response::ReportRecorded { part_id: None });
-    assert_eq!(out[2], Response::SubmitRecorded { part_id: "a".into(), report_applied: Some("DELIVRD".into()) });
+    assert_eq!(
+        out[2],
+        Response::SubmitRecorded {
+            part_id: "a".into(),
+            report_applied: Some("DELIVRD".into())
+        }
+    );
     assert_eq!(out[3], Response::MoRecorded { seq: 1 });
-    assert_eq!(out[4], Response::Replayed(Box::new(Response::MoRecorded { seq: 1 })));
+    assert_eq!(
+        out[4],
+        Response::Replayed(Box::new(Response::MoRecorded { seq: 1 }))
+    );
     let rec = sm.view().part_by_carrier_id("cm-1").unwrap().unwrap();
     assert_eq!(rec.report_state.as_deref(), Some("DELIVRD"));
-    assert_eq!(sm.view().config("routes/x").unwrap().unwrap(), br#"{"tps":50}"#.to_vec());
+    assert_eq!(
+        sm.view().config("routes/x").unwrap().unwrap(),
+        br#"{"tps":50}"#.to_vec()
+    );
 }
 
 #[tokio::test]
@@ -130,14 +178,19 @@ async fn snapshot_round_trip_replaces_state() {
     let dir = tempfile::tempdir().unwrap();
     let db = sled::open(dir.path()).unwrap();
     let mut sm = SledStateMachine::open(&db).unwrap();
-    sm.apply((1..=100).map(|i| entry(1, i, accept(None, &[&format!("p{i:03}")])))).await.unwrap();
+    sm.apply((1..=100).map(|i| entry(1, i, accept(None, &[&format!("p{i:03}")]))))
+        .await
+        .unwrap();
     let snap = sm.get_snapshot_builder().await.build_snapshot().await.unwrap();
     assert_eq!(snap.meta.last_log_id, Some(log_id(1, 100)));
 
     let dir2 = tempfile::tempdir().unwrap();
     let db2 = sled::open(dir2.path()).unwrap();
     let mut other = SledStateMachine::open(&db2).unwrap();
-    other.apply(vec![entry(1, 1, accept(None, &["stale"]))]).await.unwrap();
+    other
+        .apply(vec![entry(1, 1, accept(None, &["stale"]))])
+        .await
+        .unwrap();
     other.install_snapshot(&snap.meta, snap.snapshot).await.unwrap();
     let view = other.view();
     assert!(view.part("stale").unwrap().is_none());

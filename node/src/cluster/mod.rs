@@ -95,13 +95,20 @@ pub enum ClusterCmd {
 pub(crate) const ADMIN_TIMEOUT: Duration = Duration::from_secs(130);
 
 pub fn run(cmd: ClusterCmd) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(run_async(cmd))
 }
 
 fn parse_node(s: &str) -> anyhow::Result<(NodeId, NodeInfo)> {
-    let (id, addr) = s.split_once('=').with_context(|| format!("`{s}`: expected ID=ADDR, e.g. 2=10.0.0.2:7001"))?;
-    let id: NodeId = id.trim().parse().with_context(|| format!("`{s}`: node id `{id}` is not a number"))?;
+    let (id, addr) = s
+        .split_once('=')
+        .with_context(|| format!("`{s}`: expected ID=ADDR, e.g. 2=10.0.0.2:7001"))?;
+    let id: NodeId = id
+        .trim()
+        .parse()
+        .with_context(|| format!("`{s}`: node id `{id}` is not a number"))?;
     Ok((id, NodeInfo::new(addr.trim())))
 }
 
@@ -118,15 +125,37 @@ async fn done(addr: &str, req: AdminRequest) -> anyhow::Result<()> {
 async fn run_async(cmd: ClusterCmd) -> anyhow::Result<()> {
     match cmd {
         ClusterCmd::Init { target, nodes } => {
-            let members = nodes.iter().map(|n| parse_node(n)).collect::<anyhow::Result<Vec<_>>>()?;
+            let members = nodes
+                .iter()
+                .map(|n| parse_node(n))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             done(&target.addr, AdminRequest::Init { members }).await
         }
-        ClusterCmd::Add { id, addr, http, learner, via } => {
-            let info = NodeInfo { raft_addr: addr, http_addr: http };
-            done(&via, AdminRequest::AddNode { id, info, voter: !learner }).await
+        ClusterCmd::Add {
+            id,
+            addr,
+            http,
+            learner,
+            via,
+        } => {
+            let info = NodeInfo {
+                raft_addr: addr,
+                http_addr: http,
+            };
+            done(
+                &via,
+                AdminRequest::AddNode {
+                    id,
+                    info,
+                    voter: !learner,
+                },
+            )
+            .await
         }
         ClusterCmd::Remove { target, id } => done(&target.addr, AdminRequest::RemoveNode { id }).await,
-        ClusterCmd::TransferLeader { target, to } => done(&target.addr, AdminRequest::TransferLeader { to }).await,
+        ClusterCmd::TransferLeader { target, to } => {
+            done(&target.addr, AdminRequest::TransferLeader { to }).await
+        }
         ClusterCmd::Compact { target } => done(&target.addr, AdminRequest::Compact).await,
         ClusterCmd::Status { target } => status::run(&target.addr).await,
         ClusterCmd::ProposeTest(args) => testdata::propose(args).await,

@@ -25,14 +25,27 @@ pub async fn run(addr: &str) -> anyhow::Result<()> {
         Err(e) => bail!("{e}"),
     };
     if !me.initialized {
-        println!("node {} at {} is not part of an initialised cluster", me.id, me.raft_addr);
+        println!(
+            "node {} at {} is not part of an initialised cluster",
+            me.id, me.raft_addr
+        );
         return Ok(());
     }
-    println!("leader: {}   term: {}   (as seen by node {})", idx(me.leader), me.term, me.id);
+    println!(
+        "leader: {}   term: {}   (as seen by node {})",
+        idx(me.leader),
+        me.term,
+        me.id
+    );
     let leader_last = match me.leader {
         Some(l) if l == me.id => me.last_log_index,
         Some(l) => {
-            let laddr = me.voters.iter().chain(&me.learners).find(|(id, _)| *id == l).map(|(_, n)| n.raft_addr.clone());
+            let laddr = me
+                .voters
+                .iter()
+                .chain(&me.learners)
+                .find(|(id, _)| *id == l)
+                .map(|(_, n)| n.raft_addr.clone());
             match laddr {
                 Some(a) => status_of(&a).await.ok().and_then(|s| s.last_log_index),
                 None => None,
@@ -40,8 +53,15 @@ pub async fn run(addr: &str) -> anyhow::Result<()> {
         }
         None => None,
     };
-    println!("{:<6} {:<8} {:<22} {:<10} {:>10} {:>10} {:>8} {:>10}", "id", "role", "raft", "state", "last_log", "applied", "lag", "snapshot");
-    let members = me.voters.iter().map(|m| (m, "voter")).chain(me.learners.iter().map(|m| (m, "learner")));
+    println!(
+        "{:<6} {:<8} {:<22} {:<10} {:>10} {:>10} {:>8} {:>10}",
+        "id", "role", "raft", "state", "last_log", "applied", "lag", "snapshot"
+    );
+    let members = me
+        .voters
+        .iter()
+        .map(|m| (m, "voter"))
+        .chain(me.learners.iter().map(|m| (m, "learner")));
     for ((id, info), role) in members {
         match status_of(&info.raft_addr).await {
             Ok(s) => {
@@ -51,7 +71,14 @@ pub async fn run(addr: &str) -> anyhow::Result<()> {
                 };
                 println!(
                     "{:<6} {:<8} {:<22} {:<10} {:>10} {:>10} {:>8} {:>10}",
-                    id, role, info.raft_addr, s.state, idx(s.last_log_index), idx(s.applied_index), lag, idx(s.snapshot_index)
+                    id,
+                    role,
+                    info.raft_addr,
+                    s.state,
+                    idx(s.last_log_index),
+                    idx(s.applied_index),
+                    lag,
+                    idx(s.snapshot_index)
                 );
             }
             Err(e) => println!("{:<6} {:<8} {:<22} unreachable: {e}", id, role, info.raft_addr),

@@ -62,9 +62,15 @@ pub async fn propose(args: ProposeArgs) -> anyhow::Result<()> {
                 accepted_at_ms: 0,
             })
             .collect();
-        let cmd = Command::AcceptBatch { request_id: Some(format!("{}/{i}", args.prefix)), messages };
+        let cmd = Command::AcceptBatch {
+            request_id: Some(format!("{}/{i}", args.prefix)),
+            messages,
+        };
         let req = RpcRequest::Admin(AdminRequest::Propose(cmd));
-        match client.call(&args.target.addr, &req, Duration::from_secs(30)).await {
+        match client
+            .call(&args.target.addr, &req, Duration::from_secs(30))
+            .await
+        {
             Ok(RpcResponse::Admin(Ok(AdminResponse::Proposed(Ok(_))))) => committed += upto - i,
             Ok(RpcResponse::Admin(Ok(AdminResponse::Proposed(Err(e))))) => {
                 println!("committed {committed}");
@@ -83,15 +89,28 @@ pub async fn propose(args: ProposeArgs) -> anyhow::Result<()> {
 }
 
 pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
-    let query = Query::PartIds { prefix: format!("{}-", args.prefix), limit: usize::MAX };
-    let req = AdminRequest::Read { query, linearizable: true };
+    let query = Query::PartIds {
+        prefix: format!("{}-", args.prefix),
+        limit: usize::MAX,
+    };
+    let req = AdminRequest::Read {
+        query,
+        linearizable: true,
+    };
     let ids = match smsgw_raft::admin_call(&args.target.addr, req, Duration::from_secs(30)).await? {
         AdminResponse::Read(QueryResult::PartIds(ids)) => ids,
         other => bail!("unexpected answer: {other:?}"),
     };
     let present: std::collections::HashSet<String> = ids.into_iter().collect();
-    let missing: Vec<String> = (0..args.count).map(|i| part_id(&args.prefix, i)).filter(|id| !present.contains(id)).collect();
-    println!("present {} of {}", args.count as usize - missing.len(), args.count);
+    let missing: Vec<String> = (0..args.count)
+        .map(|i| part_id(&args.prefix, i))
+        .filter(|id| !present.contains(id))
+        .collect();
+    println!(
+        "present {} of {}",
+        args.count as usize - missing.len(),
+        args.count
+    );
     if !missing.is_empty() {
         let shown: Vec<_> = missing.iter().take(20).collect();
         bail!("{} ids missing, e.g. {shown:?}", missing.len());

@@ -46,7 +46,10 @@ impl Node {
         );
         std::fs::write(&cfg, text).unwrap();
         let mut cmd = Command::new(BIN);
-        cmd.args(["node", "start", "--config"]).arg(&cfg).stdout(Stdio::piped()).stderr(Stdio::null());
+        cmd.args(["node", "start", "--config"])
+            .arg(&cfg)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -93,19 +96,30 @@ impl Drop for Node {
 
 /// Runs the CLI.
 pub fn cli(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env("RUST_BACKTRACE", "0").output().expect("run smsgw")
+    Command::new(BIN)
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run smsgw")
 }
 
 /// Runs the CLI and asserts success.
 pub fn cli_ok(args: &[&str]) -> String {
     let out = cli(args);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "smsgw {args:?} failed: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "smsgw {args:?} failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     stdout
 }
 
 pub fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 pub fn status(addr: &str) -> Option<NodeStatus> {
@@ -136,7 +150,10 @@ pub fn wait_leader(addrs: &[&str], timeout: Duration) -> u64 {
 /// Local (possibly stale) part count of one node.
 pub fn local_parts(addr: &str) -> u64 {
     rt().block_on(async {
-        let req = AdminRequest::Read { query: Query::Counts, linearizable: false };
+        let req = AdminRequest::Read {
+            query: Query::Counts,
+            linearizable: false,
+        };
         match admin_call(addr, req, Duration::from_secs(2)).await {
             Ok(AdminResponse::Read(QueryResult::Counts { parts, .. })) => parts,
             _ => 0,
@@ -147,7 +164,11 @@ pub fn local_parts(addr: &str) -> u64 {
 pub fn wait_parts(addr: &str, n: u64, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     while local_parts(addr) < n {
-        assert!(Instant::now() < deadline, "node at {addr} has {} parts, expected {n}", local_parts(addr));
+        assert!(
+            Instant::now() < deadline,
+            "node at {addr} has {} parts, expected {n}",
+            local_parts(addr)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -24,12 +24,21 @@ use crate::network::{AdminRequest, AdminResponse, NodeStatus, RpcClient, RpcRequ
 use crate::types::{NodeId, NodeInfo};
 
 /// Sends an admin request to the node at `addr` (used by the CLI).
-pub async fn admin_call(addr: &str, req: AdminRequest, timeout: Duration) -> Result<AdminResponse, AdminError> {
+pub async fn admin_call(
+    addr: &str,
+    req: AdminRequest,
+    timeout: Duration,
+) -> Result<AdminResponse, AdminError> {
     let client = RpcClient::default();
     match client.call(addr, &RpcRequest::Admin(req), timeout).await {
         Ok(RpcResponse::Admin(r)) => r,
-        Ok(_) => Err(AdminError::Invalid(format!("{addr} answered with a non-admin response"))),
-        Err(e) => Err(AdminError::Unreachable { addr: addr.to_string(), reason: e.to_string() }),
+        Ok(_) => Err(AdminError::Invalid(format!(
+            "{addr} answered with a non-admin response"
+        ))),
+        Err(e) => Err(AdminError::Unreachable {
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -42,7 +51,9 @@ impl Handler for Inner {
         match req {
             RpcRequest::AppendEntries(r) => RpcResponse::AppendEntries(self.raft.append_entries(r).await),
             RpcRequest::Vote(r) => RpcResponse::Vote(self.raft.vote(r).await),
-            RpcRequest::InstallSnapshot(r) => RpcResponse::InstallSnapshot(self.raft.install_snapshot(r).await),
+            RpcRequest::InstallSnapshot(r) => {
+                RpcResponse::InstallSnapshot(self.raft.install_snapshot(r).await)
+            }
             RpcRequest::ClientWrite(cmd) => {
                 let timeout = self.opts.propose_timeout;
                 RpcResponse::ClientWrite(self.write_local(cmd, timeout).await)
@@ -54,18 +65,35 @@ impl Handler for Inner {
 }
 
 impl Inner {
-    pub(crate) async fn admin(self: Arc<Self>, req: AdminRequest, may_forward: bool) -> Result<AdminResponse, AdminError> {
-        let leader_only =
-            matches!(req, AdminRequest::AddNode { .. } | AdminRequest::RemoveNode { .. } | AdminRequest::TransferLeader { .. });
+    pub(crate) async fn admin(
+        self: Arc<Self>,
+        req: AdminRequest,
+        may_forward: bool,
+    ) -> Result<AdminResponse, AdminError> {
+        let leader_only = matches!(
+            req,
+            AdminRequest::AddNode { .. }
+                | AdminRequest::RemoveNode { .. }
+                | AdminRequest::TransferLeader { .. }
+        );
         if leader_only {
             match self.leader() {
                 Some((id, _)) if id == self.id => {}
                 Some((_, info)) if may_forward => {
                     let timeout = Duration::from_secs(120);
-                    return match self.client.call(&info.raft_addr, &RpcRequest::AdminForwarded(req), timeout).await {
+                    return match self
+                        .client
+                        .call(&info.raft_addr, &RpcRequest::AdminForwarded(req), timeout)
+                        .await
+                    {
                         Ok(RpcResponse::Admin(r)) => r,
-                        Ok(_) => Err(AdminError::Invalid("leader answered with a non-admin response".into())),
-                        Err(e) => Err(AdminError::Unreachable { addr: info.raft_addr, reason: e.to_string() }),
+                        Ok(_) => Err(AdminError::Invalid(
+                            "leader answered with a non-admin response".into(),
+                        )),
+                        Err(e) => Err(AdminError::Unreachable {
+                            addr: info.raft_addr,
+                            reason: e.to_string(),
+                        }),
                     };
                 }
                 _ => return Err(AdminError::NoLeader),
@@ -74,22 +102,42 @@ impl Inner {
         match req {
             AdminRequest::Status => Ok(AdminResponse::Status(Box::new(self.status().await))),
             AdminRequest::Init { members } => Ok(AdminResponse::Done(self.init(members).await?)),
-            AdminRequest::AddNode { id, info, voter } => Ok(AdminResponse::Done(self.add_node(id, info, voter).await?)),
+            AdminRequest::AddNode { id, info, voter } => {
+                Ok(AdminResponse::Done(self.add_node(id, info, voter).await?))
+            }
             AdminRequest::RemoveNode { id } => Ok(AdminResponse::Done(self.remove_node(id).await?)),
             AdminRequest::TransferLeader { to } => Ok(AdminResponse::Done(self.transfer_leader(to).await?)),
             AdminRequest::Elect => Ok(AdminResponse::Done(self.elect_until_leader().await?)),
             AdminRequest::HoldElections { ms } => {
                 self.hold_elections(ms);
-                Ok(AdminResponse::Done(format!("node {} holds elections for {ms} ms", self.id)))
+                Ok(AdminResponse::Done(format!(
+                    "node {} holds elections for {ms} ms",
+                    self.id
+                )))
             }
-            AdminRequest::Read { query, linearizable: false } => {
-                Ok(AdminResponse::Read(self.view.query(&query).map_err(|e| AdminError::Raft(e.to_string()))?))
-            }
-            AdminRequest::Read { query, linearizable: true } if !may_forward => {
+            AdminRequest::Read {
+                query,
+                linearizable: false,
+            } => Ok(AdminResponse::Read(
+                self.view
+                    .query(&query)
+                    .map_err(|e| AdminError::Raft(e.to_string()))?,
+            )),
+            AdminRequest::Read {
+                query,
+                linearizable: true,
+            } if !may_forward => {
                 self.raft.ensure_linearizable().await.map_err(raft_err)?;
-                Ok(AdminResponse::Read(self.view.query(&query).map_err(|e| AdminError::Raft(e.to_string()))?))
+                Ok(AdminResponse::Read(
+                    self.view
+                        .query(&query)
+                        .map_err(|e| AdminError::Raft(e.to_string()))?,
+                ))
             }
-            AdminRequest::Read { query, linearizable: true } => match self.read_linearizable(&query).await {
+            AdminRequest::Read {
+                query,
+                linearizable: true,
+            } => match self.read_linearizable(&query).await {
                 Ok(r) => Ok(AdminResponse::Read(r)),
                 Err(e) => Err(AdminError::Raft(e.to_string())),
             },
@@ -137,9 +185,16 @@ impl Inner {
             )));
         }
         if self.raft.is_initialized().await.map_err(raft_err)? {
-            return Err(AdminError::Invalid(format!("node {} is already part of an initialised cluster", self.id)));
+            return Err(AdminError::Invalid(format!(
+                "node {} is already part of an initialised cluster",
+                self.id
+            )));
         }
-        let list = map.iter().map(|(id, n)| format!("{id}={}", n.raft_addr)).collect::<Vec<_>>().join(", ");
+        let list = map
+            .iter()
+            .map(|(id, n)| format!("{id}={}", n.raft_addr))
+            .collect::<Vec<_>>()
+            .join(", ");
         self.raft.initialize(map).await.map_err(raft_err)?;
         Ok(format!("initialised cluster with voters {list}"))
     }
@@ -155,8 +210,13 @@ impl Inner {
             return Ok(format!("node {id} ({addr}) added as learner and caught up"));
         }
         let change = ChangeMembers::AddVoterIds(BTreeSet::from([id]));
-        self.raft.change_membership(change, false).await.map_err(raft_err)?;
-        Ok(format!("node {id} ({addr}) added as learner, caught up, promoted to voter"))
+        self.raft
+            .change_membership(change, false)
+            .await
+            .map_err(raft_err)?;
+        Ok(format!(
+            "node {id} ({addr}) added as learner, caught up, promoted to voter"
+        ))
     }
 
     async fn remove_node(&self, id: NodeId) -> Result<String, AdminError> {
@@ -164,11 +224,19 @@ impl Inner {
         let membership = m.membership();
         if membership.voter_ids().any(|v| v == id) {
             if membership.voter_ids().count() == 1 {
-                return Err(AdminError::Invalid(format!("node {id} is the only voter; a cluster needs one")));
+                return Err(AdminError::Invalid(format!(
+                    "node {id} is the only voter; a cluster needs one"
+                )));
             }
-            self.raft.change_membership(ChangeMembers::RemoveVoters(BTreeSet::from([id])), false).await.map_err(raft_err)?;
+            self.raft
+                .change_membership(ChangeMembers::RemoveVoters(BTreeSet::from([id])), false)
+                .await
+                .map_err(raft_err)?;
         } else if membership.get_node(&id).is_some() {
-            self.raft.change_membership(ChangeMembers::RemoveNodes(BTreeSet::from([id])), false).await.map_err(raft_err)?;
+            self.raft
+                .change_membership(ChangeMembers::RemoveNodes(BTreeSet::from([id])), false)
+                .await
+                .map_err(raft_err)?;
         } else {
             return Err(AdminError::Invalid(format!("node {id} is not a member")));
         }
@@ -178,7 +246,13 @@ impl Inner {
     async fn compact(&self) -> Result<String, AdminError> {
         self.raft.trigger().snapshot().await.map_err(raft_err)?;
         let deadline = Instant::now() + Duration::from_secs(30);
-        let applied = self.raft.metrics().borrow().last_applied.map(|l| l.index).unwrap_or(0);
+        let applied = self
+            .raft
+            .metrics()
+            .borrow()
+            .last_applied
+            .map(|l| l.index)
+            .unwrap_or(0);
         let mut last_trigger = Instant::now();
         loop {
             if last_trigger.elapsed() > Duration::from_secs(1) {
@@ -186,10 +260,19 @@ impl Inner {
                 self.raft.trigger().snapshot().await.map_err(raft_err)?;
                 last_trigger = Instant::now();
             }
-            let snap = self.raft.metrics().borrow().snapshot.map(|l| l.index).unwrap_or(0);
+            let snap = self
+                .raft
+                .metrics()
+                .borrow()
+                .snapshot
+                .map(|l| l.index)
+                .unwrap_or(0);
             if snap >= applied {
                 self.raft.trigger().purge_log(snap).await.map_err(raft_err)?;
-                return Ok(format!("node {}: snapshot at {snap}, log purge requested up to {snap}", self.id));
+                return Ok(format!(
+                    "node {}: snapshot at {snap}, log purge requested up to {snap}",
+                    self.id
+                ));
             }
             if Instant::now() > deadline {
                 return Err(AdminError::Timeout("snapshot not built within 30 s".into()));
@@ -237,17 +320,28 @@ impl Inner {
         result
     }
 
-    async fn do_transfer(&self, to: NodeId, target: &NodeInfo, voters: &[NodeId]) -> Result<String, AdminError> {
+    async fn do_transfer(
+        &self,
+        to: NodeId,
+        target: &NodeInfo,
+        voters: &[NodeId],
+    ) -> Result<String, AdminError> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let m = self.raft.metrics().borrow().clone();
             let last = m.last_log_index.unwrap_or(0);
-            let matched = m.replication.as_ref().and_then(|r| r.get(&to).cloned().flatten()).map(|l| l.index);
+            let matched = m
+                .replication
+                .as_ref()
+                .and_then(|r| r.get(&to).cloned().flatten())
+                .map(|l| l.index);
             if matched.unwrap_or(0) >= last {
                 break;
             }
             if Instant::now() > deadline {
-                return Err(AdminError::Timeout(format!("node {to} did not catch up (matched {matched:?} of {last})")));
+                return Err(AdminError::Timeout(format!(
+                    "node {to} did not catch up (matched {matched:?} of {last})"
+                )));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -256,18 +350,32 @@ impl Inner {
         for v in voters.iter().filter(|v| **v != to && **v != self.id) {
             if let Some(info) = members.membership().get_node(v) {
                 let req = RpcRequest::AdminForwarded(AdminRequest::HoldElections { ms: hold_ms });
-                let _ = self.client.call(&info.raft_addr, &req, Duration::from_secs(1)).await;
+                let _ = self
+                    .client
+                    .call(&info.raft_addr, &req, Duration::from_secs(1))
+                    .await;
             }
         }
         self.hold_elections(hold_ms);
         self.raft.runtime_config().heartbeat(false);
         let req = RpcRequest::AdminForwarded(AdminRequest::Elect);
-        let res = self.client.call(&target.raft_addr, &req, Duration::from_millis(hold_ms + 1000)).await;
+        let res = self
+            .client
+            .call(&target.raft_addr, &req, Duration::from_millis(hold_ms + 1000))
+            .await;
         match res {
-            Ok(RpcResponse::Admin(Ok(_))) => Ok(format!("leadership transferred from node {} to node {to}", self.id)),
+            Ok(RpcResponse::Admin(Ok(_))) => Ok(format!(
+                "leadership transferred from node {} to node {to}",
+                self.id
+            )),
             Ok(RpcResponse::Admin(Err(e))) => Err(e),
-            Ok(_) => Err(AdminError::Invalid("target answered with a non-admin response".into())),
-            Err(e) => Err(AdminError::Unreachable { addr: target.raft_addr.clone(), reason: e.to_string() }),
+            Ok(_) => Err(AdminError::Invalid(
+                "target answered with a non-admin response".into(),
+            )),
+            Err(e) => Err(AdminError::Unreachable {
+                addr: target.raft_addr.clone(),
+                reason: e.to_string(),
+            }),
         }
     }
 }

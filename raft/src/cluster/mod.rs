@@ -20,7 +20,9 @@ pub use self::admin::admin_call;
 pub use self::storage::StorageOpenError;
 use crate::command::{Command, Query, QueryResult, Response};
 use crate::error::{AdminError, ProposeError};
-use crate::network::{AdminRequest, AdminResponse, NetworkFactory, NodeStatus, RpcClient, RpcRequest, RpcResponse, WriteRefusal};
+use crate::network::{
+    AdminRequest, AdminResponse, NetworkFactory, NodeStatus, RpcClient, RpcRequest, RpcResponse, WriteRefusal,
+};
 use crate::state_machine::{SledStateMachine, StateView};
 use crate::types::{NodeId, NodeInfo, Raft};
 use crate::SledLogStore;
@@ -127,8 +129,14 @@ impl Cluster {
         let view = sm.view();
         let listener = TcpListener::bind(&opts.raft_bind)
             .await
-            .map_err(|source| StartError::Bind { addr: opts.raft_bind.clone(), source })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: opts.raft_bind.clone(), source })?;
+            .map_err(|source| StartError::Bind {
+                addr: opts.raft_bind.clone(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: opts.raft_bind.clone(),
+            source,
+        })?;
         let config = openraft::Config {
             cluster_name: "smsgw".into(),
             heartbeat_interval: opts.heartbeat_ms,
@@ -157,7 +165,10 @@ impl Cluster {
         });
         let server = crate::network::server::serve(listener, inner.clone());
         let exporter = crate::metrics::spawn_exporter(raft);
-        Ok(Self { inner, tasks: Arc::new(vec![server, exporter]) })
+        Ok(Self {
+            inner,
+            tasks: Arc::new(vec![server, exporter]),
+        })
     }
 
     /// This node's id.
@@ -226,7 +237,10 @@ impl Cluster {
 
 impl Inner {
     pub(crate) fn self_info(&self) -> NodeInfo {
-        NodeInfo { raft_addr: self.addr.to_string(), http_addr: self.opts.http_addr.clone() }
+        NodeInfo {
+            raft_addr: self.addr.to_string(),
+            http_addr: self.opts.http_addr.clone(),
+        }
     }
 
     fn members(&self) -> BTreeMap<NodeId, NodeInfo> {
@@ -246,23 +260,37 @@ impl Inner {
     }
 
     /// Writes on this node only if it leads; the caller forwards otherwise.
-    pub(crate) async fn write_local(&self, cmd: Command, timeout: Duration) -> Result<Response, WriteRefusal> {
+    pub(crate) async fn write_local(
+        &self,
+        cmd: Command,
+        timeout: Duration,
+    ) -> Result<Response, WriteRefusal> {
         let since_ack = self.raft.metrics().borrow().millis_since_quorum_ack;
         if let Some(ms) = since_ack {
             if ms > self.quorum_stale_ms() {
-                return Err(WriteRefusal::Failed(ProposeError::NoQuorum { leader: self.id, since_ack_ms: ms }));
+                return Err(WriteRefusal::Failed(ProposeError::NoQuorum {
+                    leader: self.id,
+                    since_ack_ms: ms,
+                }));
             }
         }
         let started = Instant::now();
         let res = tokio::time::timeout(timeout, self.raft.client_write(cmd)).await;
         metrics::histogram!("smsgw_raft_commit_seconds").record(started.elapsed().as_secs_f64());
         match res {
-            Err(_) => Err(WriteRefusal::Failed(ProposeError::Timeout { waited_ms: timeout.as_millis() as u64 })),
+            Err(_) => Err(WriteRefusal::Failed(ProposeError::Timeout {
+                waited_ms: timeout.as_millis() as u64,
+            })),
             Ok(Ok(r)) => Ok(r.data),
-            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => Err(WriteRefusal::NotLeader {
-                leader: f.leader_id.zip(f.leader_node),
-            }),
-            Ok(Err(e)) => Err(WriteRefusal::Failed(ProposeError::Fatal { node: self.id, reason: e.to_string() })),
+            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
+                Err(WriteRefusal::NotLeader {
+                    leader: f.leader_id.zip(f.leader_node),
+                })
+            }
+            Ok(Err(e)) => Err(WriteRefusal::Failed(ProposeError::Fatal {
+                node: self.id,
+                reason: e.to_string(),
+            })),
         }
     }
 
@@ -274,8 +302,12 @@ impl Inner {
             let now = Instant::now();
             if now >= deadline {
                 return Err(match last_leader {
-                    None => ProposeError::NoLeader { waited_ms: timeout.as_millis() as u64 },
-                    Some(_) => ProposeError::Timeout { waited_ms: timeout.as_millis() as u64 },
+                    None => ProposeError::NoLeader {
+                        waited_ms: timeout.as_millis() as u64,
+                    },
+                    Some(_) => ProposeError::Timeout {
+                        waited_ms: timeout.as_millis() as u64,
+                    },
                 });
             }
             let remaining = deadline - now;
@@ -293,7 +325,11 @@ impl Inner {
                     }
                 }
                 Some((_, info)) => {
-                    match self.client.call(&info.raft_addr, &RpcRequest::ClientWrite(cmd.clone()), remaining).await {
+                    match self
+                        .client
+                        .call(&info.raft_addr, &RpcRequest::ClientWrite(cmd.clone()), remaining)
+                        .await
+                    {
                         Ok(RpcResponse::ClientWrite(Ok(r))) => return Ok(r),
                         Ok(RpcResponse::ClientWrite(Err(r))) => Some(r),
                         Ok(_) => None,
@@ -324,7 +360,10 @@ impl Inner {
                     Err(e) => tracing::debug!(error = %e, "linearizable read: leadership not confirmed"),
                 },
                 Some((_, info)) => {
-                    let req = RpcRequest::AdminForwarded(AdminRequest::Read { query: query.clone(), linearizable: true });
+                    let req = RpcRequest::AdminForwarded(AdminRequest::Read {
+                        query: query.clone(),
+                        linearizable: true,
+                    });
                     let remaining = deadline.saturating_duration_since(Instant::now());
                     if let Ok(RpcResponse::Admin(Ok(AdminResponse::Read(r)))) =
                         self.client.call(&info.raft_addr, &req, remaining).await

@@ -51,7 +51,10 @@ pub enum StorageOpenError {
 }
 
 fn io(path: &Path, source: std::io::Error) -> StorageOpenError {
-    StorageOpenError::Io { path: path.to_path_buf(), source }
+    StorageOpenError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Opens (creating if new) the data directory of node `id`.
@@ -60,7 +63,11 @@ pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenErro
     let marker = dir.join(MARKER);
     match std::fs::read_to_string(&marker) {
         Ok(text) => {
-            let found = text.trim().strip_prefix(MARKER_PREFIX.trim_end()).map(str::trim).unwrap_or("");
+            let found = text
+                .trim()
+                .strip_prefix(MARKER_PREFIX.trim_end())
+                .map(str::trim)
+                .unwrap_or("");
             if found != id.to_string() {
                 if found.is_empty() {
                     return Err(StorageOpenError::Foreign {
@@ -94,7 +101,13 @@ pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenErro
     let opened = std::panic::catch_unwind(|| sled::open(&db_path));
     match opened {
         Ok(Ok(db)) => Ok(db),
-        Ok(Err(e)) => Err(StorageOpenError::Corrupt { path: db_path, reason: e.to_string() }),
-        Err(_) => Err(StorageOpenError::Corrupt { path: db_path, reason: "sled panicked while reading it".into() }),
+        Ok(Err(e)) => Err(StorageOpenError::Corrupt {
+            path: db_path,
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(StorageOpenError::Corrupt {
+            path: db_path,
+            reason: "sled panicked while reading it".into(),
+        }),
     }
 }

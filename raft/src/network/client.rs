@@ -8,13 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use openraft::error::{
-    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
-};
+use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
-    VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
 };
 use tokio::net::TcpStream;
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
@@ -28,7 +26,9 @@ type Conn = Framed<TcpStream, LengthDelimitedCodec>;
 
 /// Builds the frame codec used on both sides.
 pub(crate) fn frame_codec() -> LengthDelimitedCodec {
-    LengthDelimitedCodec::builder().max_frame_length(MAX_FRAME).new_codec()
+    LengthDelimitedCodec::builder()
+        .max_frame_length(MAX_FRAME)
+        .new_codec()
 }
 
 /// A pool of connections per peer address.
@@ -57,32 +57,58 @@ impl RpcClient {
     async fn connect(addr: &str) -> Result<Conn, RpcError> {
         let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
             .await
-            .map_err(|_| RpcError::Timeout { addr: addr.into(), ms: CONNECT_TIMEOUT.as_millis() as u64 })?
-            .map_err(|source| RpcError::Connect { addr: addr.into(), source })?;
+            .map_err(|_| RpcError::Timeout {
+                addr: addr.into(),
+                ms: CONNECT_TIMEOUT.as_millis() as u64,
+            })?
+            .map_err(|source| RpcError::Connect {
+                addr: addr.into(),
+                source,
+            })?;
         let _ = stream.set_nodelay(true);
         Ok(Framed::new(stream, frame_codec()))
     }
 
     /// Sends `req` to `addr` and waits at most `timeout` for the response.
-    pub async fn call(&self, addr: &str, req: &RpcRequest, timeout: Duration) -> Result<RpcResponse, RpcError> {
-        let bytes = codec::encode(req).map_err(|source| RpcError::Codec { addr: addr.into(), source })?;
+    pub async fn call(
+        &self,
+        addr: &str,
+        req: &RpcRequest,
+        timeout: Duration,
+    ) -> Result<RpcResponse, RpcError> {
+        let bytes = codec::encode(req).map_err(|source| RpcError::Codec {
+            addr: addr.into(),
+            source,
+        })?;
         let mut conn = match self.take(addr) {
             Some(c) => c,
             None => Self::connect(addr).await?,
         };
         let exchange = async {
-            conn.send(bytes::Bytes::from(bytes)).await.map_err(|source| RpcError::Io { addr: addr.into(), source })?;
+            conn.send(bytes::Bytes::from(bytes))
+                .await
+                .map_err(|source| RpcError::Io {
+                    addr: addr.into(),
+                    source,
+                })?;
             match conn.next().await {
                 None => Err(RpcError::Closed { addr: addr.into() }),
-                Some(Err(source)) => Err(RpcError::Io { addr: addr.into(), source }),
-                Some(Ok(frame)) => {
-                    codec::decode::<RpcResponse>(&frame).map_err(|source| RpcError::Codec { addr: addr.into(), source })
-                }
+                Some(Err(source)) => Err(RpcError::Io {
+                    addr: addr.into(),
+                    source,
+                }),
+                Some(Ok(frame)) => codec::decode::<RpcResponse>(&frame).map_err(|source| RpcError::Codec {
+                    addr: addr.into(),
+                    source,
+                }),
             }
         };
         let resp = tokio::time::timeout(timeout, exchange)
             .await
-            .map_err(|_| RpcError::Timeout { addr: addr.into(), ms: timeout.as_millis() as u64 })??;
+            .map_err(|_| RpcError::Timeout {
+                addr: addr.into(),
+                ms: timeout.as_millis() as u64,
+            })??;
         self.give_back(addr, conn);
         Ok(resp)
     }
@@ -105,7 +131,11 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
     type Network = PeerNetwork;
 
     async fn new_client(&mut self, target: NodeId, node: &NodeInfo) -> Self::Network {
-        PeerNetwork { target, node: node.clone(), client: self.client.clone() }
+        PeerNetwork {
+            target,
+            node: node.clone(),
+            client: self.client.clone(),
+        }
     }
 }
 
@@ -119,11 +149,18 @@ pub struct PeerNetwork {
 type RpcResult<T, E> = Result<T, RPCError<NodeId, NodeInfo, E>>;
 
 impl PeerNetwork {
-    async fn exchange<E: std::error::Error>(&self, req: RpcRequest, ttl: Duration) -> RpcResult<RpcResponse, E> {
-        self.client.call(&self.node.raft_addr, &req, ttl).await.map_err(|e| match e {
-            RpcError::Connect { .. } => RPCError::Unreachable(Unreachable::new(&e)),
-            _ => RPCError::Network(NetworkError::new(&e)),
-        })
+    async fn exchange<E: std::error::Error>(
+        &self,
+        req: RpcRequest,
+        ttl: Duration,
+    ) -> RpcResult<RpcResponse, E> {
+        self.client
+            .call(&self.node.raft_addr, &req, ttl)
+            .await
+            .map_err(|e| match e {
+                RpcError::Connect { .. } => RPCError::Unreachable(Unreachable::new(&e)),
+                _ => RPCError::Network(NetworkError::new(&e)),
+            })
     }
 
     fn remote<E: std::error::Error>(&self, e: E) -> RPCError<NodeId, NodeInfo, E> {
@@ -131,7 +168,9 @@ impl PeerNetwork {
     }
 
     fn unexpected<E: std::error::Error>(&self) -> RPCError<NodeId, NodeInfo, E> {
-        let e = RpcError::Unexpected { addr: self.node.raft_addr.clone() };
+        let e = RpcError::Unexpected {
+            addr: self.node.raft_addr.clone(),
+        };
         RPCError::Network(NetworkError::new(&e))
     }
 }
@@ -142,7 +181,10 @@ impl RaftNetwork<TypeConfig> for PeerNetwork {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> RpcResult<AppendEntriesResponse<NodeId>, RaftError<NodeId>> {
-        match self.exchange(RpcRequest::AppendEntries(rpc), option.hard_ttl()).await? {
+        match self
+            .exchange(RpcRequest::AppendEntries(rpc), option.hard_ttl())
+            .await?
+        {
             RpcResponse::AppendEntries(r) => r.map_err(|e| self.remote(e)),
             _ => Err(self.unexpected()),
         }
@@ -153,7 +195,10 @@ impl RaftNetwork<TypeConfig> for PeerNetwork {
         rpc: InstallSnapshotRequest<TypeConfig>,
         option: RPCOption,
     ) -> RpcResult<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>> {
-        match self.exchange(RpcRequest::InstallSnapshot(rpc), option.hard_ttl()).await? {
+        match self
+            .exchange(RpcRequest::InstallSnapshot(rpc), option.hard_ttl())
+            .await?
+        {
             RpcResponse::InstallSnapshot(r) => r.map_err(|e| self.remote(e)),
             _ => Err(self.unexpected()),
         }
@@ -169,5 +214,4 @@ impl RaftNetwork<TypeConfig> for PeerNetwork {
             _ => Err(self.unexpected()),
         }
     }
-
 }

@@ -58,7 +58,10 @@ pub(crate) struct Overlay<'a> {
 
 impl<'a> Overlay<'a> {
     pub(crate) fn new(tree: &'a sled::Tree) -> Self {
-        Self { tree, writes: BTreeMap::new() }
+        Self {
+            tree,
+            writes: BTreeMap::new(),
+        }
     }
 
     fn raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ApplyError> {
@@ -121,13 +124,23 @@ pub(crate) fn apply_command(ov: &mut Overlay<'_>, index: u64, cmd: &Command) -> 
                 ov.bump(keys::CONFIG_COUNT)?;
             }
             ov.put_raw(k, value.clone());
-            Response::ConfigStored { key: key.clone(), version: index }
+            Response::ConfigStored {
+                key: key.clone(),
+                version: index,
+            }
         }
         Command::AcceptBatch { messages, .. } => accept_batch(ov, index, messages)?,
-        Command::RecordSubmit { part_id, carrier_msg_id, status, at_ms } => {
-            record_submit(ov, part_id, carrier_msg_id, status, *at_ms)?
-        }
-        Command::RecordReport { carrier_msg_id, state, at_ms } => {
+        Command::RecordSubmit {
+            part_id,
+            carrier_msg_id,
+            status,
+            at_ms,
+        } => record_submit(ov, part_id, carrier_msg_id, status, *at_ms)?,
+        Command::RecordReport {
+            carrier_msg_id,
+            state,
+            at_ms,
+        } => {
             let part_id: Option<String> = ov.get(&keys::with(keys::CARRIER_ID, carrier_msg_id))?;
             match part_id {
                 Some(pid) => {
@@ -135,7 +148,10 @@ pub(crate) fn apply_command(ov: &mut Overlay<'_>, index: u64, cmd: &Command) -> 
                     Response::ReportRecorded { part_id: Some(pid) }
                 }
                 None => {
-                    let pending = PendingReport { state: state.clone(), at_ms: *at_ms };
+                    let pending = PendingReport {
+                        state: state.clone(),
+                        at_ms: *at_ms,
+                    };
                     ov.put(keys::with(keys::PENDING_REPORT, carrier_msg_id), &pending)?;
                     Response::ReportRecorded { part_id: None }
                 }
@@ -143,7 +159,13 @@ pub(crate) fn apply_command(ov: &mut Overlay<'_>, index: u64, cmd: &Command) -> 
         }
         Command::RecordMo { message, .. } => {
             let seq = ov.bump(keys::MO_SEQ)?;
-            ov.put(keys::mo(seq), &MoRecord { seq, message: message.clone() })?;
+            ov.put(
+                keys::mo(seq),
+                &MoRecord {
+                    seq,
+                    message: message.clone(),
+                },
+            )?;
             Response::MoRecorded { seq }
         }
     };
@@ -175,7 +197,11 @@ fn accept_batch(ov: &mut Overlay<'_>, index: u64, messages: &[MtPart]) -> Result
         ov.bump(keys::PART_COUNT)?;
         ids.push(part.id.clone());
     }
-    Ok(Response::Accepted { ids, already_known, index })
+    Ok(Response::Accepted {
+        ids,
+        already_known,
+        index,
+    })
 }
 
 fn record_submit(
@@ -187,7 +213,9 @@ fn record_submit(
 ) -> Result<Response, ApplyError> {
     let k = keys::with(keys::PART, part_id);
     let Some(mut record) = ov.get::<PartRecord>(&k)? else {
-        return Ok(Response::Rejected { reason: format!("unknown part id {part_id}") });
+        return Ok(Response::Rejected {
+            reason: format!("unknown part id {part_id}"),
+        });
     };
     record.carrier_msg_id = Some(carrier_msg_id.to_string());
     record.submit_status = Some(status.to_string());
@@ -201,7 +229,10 @@ fn record_submit(
         set_report(ov, part_id, &pending.state, pending.at_ms)?;
         report_applied = Some(pending.state);
     }
-    Ok(Response::SubmitRecorded { part_id: part_id.to_string(), report_applied })
+    Ok(Response::SubmitRecorded {
+        part_id: part_id.to_string(),
+        report_applied,
+    })
 }
 
 fn set_report(ov: &mut Overlay<'_>, part_id: &str, state: &str, at_ms: u64) -> Result<(), ApplyError> {

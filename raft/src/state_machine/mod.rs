@@ -14,14 +14,16 @@ use openraft::storage::RaftStateMachine;
 use openraft::{AnyError, EntryPayload, ErrorSubject, ErrorVerb, OptionalSend, StorageError, StorageIOError};
 
 pub use self::apply::ApplyError;
+use self::apply::{apply_command, keys, Overlay};
 pub use self::snapshot::SnapshotBuilder;
 pub use self::view::StateView;
-use self::apply::{apply_command, keys, Overlay};
 use crate::command::Response;
 use crate::types::{Entry, LogId, NodeId, SnapshotMeta, StoredMembership, TypeConfig};
 
 pub(crate) fn sm_err(verb: ErrorVerb, e: impl std::error::Error + 'static) -> StorageError<NodeId> {
-    StorageError::IO { source: StorageIOError::new(ErrorSubject::StateMachine, verb, AnyError::new(&e)) }
+    StorageError::IO {
+        source: StorageIOError::new(ErrorSubject::StateMachine, verb, AnyError::new(&e)),
+    }
 }
 
 /// The sled-backed state machine. Cheap to clone: clones share the trees.
@@ -59,10 +61,14 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError<NodeId>> {
         let ov = self.overlay();
-        let applied: Option<LogId> =
-            ov.get::<Option<LogId>>(keys::APPLIED).map_err(|e| sm_err(ErrorVerb::Read, e))?.flatten();
-        let membership: StoredMembership =
-            ov.get(keys::MEMBERSHIP).map_err(|e| sm_err(ErrorVerb::Read, e))?.unwrap_or_default();
+        let applied: Option<LogId> = ov
+            .get::<Option<LogId>>(keys::APPLIED)
+            .map_err(|e| sm_err(ErrorVerb::Read, e))?
+            .flatten();
+        let membership: StoredMembership = ov
+            .get(keys::MEMBERSHIP)
+            .map_err(|e| sm_err(ErrorVerb::Read, e))?
+            .unwrap_or_default();
         Ok((applied, membership))
     }
 
@@ -79,12 +85,15 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
             let index = entry.log_id.index;
             let response = match &entry.payload {
                 EntryPayload::Blank => Response::None,
-                EntryPayload::Normal(cmd) => apply_command(&mut ov, index, cmd).map_err(|e| {
-                    StorageError::IO { source: StorageIOError::apply(entry.log_id, AnyError::new(&e)) }
-                })?,
+                EntryPayload::Normal(cmd) => {
+                    apply_command(&mut ov, index, cmd).map_err(|e| StorageError::IO {
+                        source: StorageIOError::apply(entry.log_id, AnyError::new(&e)),
+                    })?
+                }
                 EntryPayload::Membership(m) => {
                     let stored = StoredMembership::new(Some(entry.log_id), m.clone());
-                    ov.put(keys::MEMBERSHIP.to_vec(), &stored).map_err(|e| sm_err(ErrorVerb::Write, e))?;
+                    ov.put(keys::MEMBERSHIP.to_vec(), &stored)
+                        .map_err(|e| sm_err(ErrorVerb::Write, e))?;
                     Response::None
                 }
             };
@@ -92,10 +101,13 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
             out.push(response);
         }
         if let Some(last) = last {
-            ov.put(keys::APPLIED.to_vec(), &Some(last)).map_err(|e| sm_err(ErrorVerb::Write, e))?;
+            ov.put(keys::APPLIED.to_vec(), &Some(last))
+                .map_err(|e| sm_err(ErrorVerb::Write, e))?;
             metrics::gauge!("smsgw_raft_applied_index").set(last.index as f64);
         }
-        self.tree.apply_batch(ov.into_batch()).map_err(|e| sm_err(ErrorVerb::Write, e))?;
+        self.tree
+            .apply_batch(ov.into_batch())
+            .map_err(|e| sm_err(ErrorVerb::Write, e))?;
         metrics::histogram!("smsgw_raft_apply_seconds").record(started.elapsed().as_secs_f64());
         Ok(out)
     }
@@ -104,7 +116,9 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
         SnapshotBuilder::capture(&self.tree, &self.snapshots, self.counter.clone())
     }
 
-    async fn begin_receiving_snapshot(&mut self) -> Result<Box<std::io::Cursor<Vec<u8>>>, StorageError<NodeId>> {
+    async fn begin_receiving_snapshot(
+        &mut self,
+    ) -> Result<Box<std::io::Cursor<Vec<u8>>>, StorageError<NodeId>> {
         Ok(Box::new(std::io::Cursor::new(Vec::new())))
     }
 
@@ -114,21 +128,24 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
         snapshot: Box<std::io::Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError<NodeId>> {
         let data = snapshot.into_inner();
-        snapshot::install(&self.tree, &self.snapshots, meta, data).map_err(|e| {
-            StorageError::IO {
-                source: StorageIOError::new(
-                    ErrorSubject::Snapshot(Some(meta.signature())),
-                    ErrorVerb::Write,
-                    AnyError::new(&e),
-                ),
-            }
+        snapshot::install(&self.tree, &self.snapshots, meta, data).map_err(|e| StorageError::IO {
+            source: StorageIOError::new(
+                ErrorSubject::Snapshot(Some(meta.signature())),
+                ErrorVerb::Write,
+                AnyError::new(&e),
+            ),
         })?;
-        self.db.flush_async().await.map_err(|e| sm_err(ErrorVerb::Write, e))?;
+        self.db
+            .flush_async()
+            .await
+            .map_err(|e| sm_err(ErrorVerb::Write, e))?;
         metrics::counter!("smsgw_raft_snapshots_installed_total").increment(1);
         Ok(())
     }
 
-    async fn get_current_snapshot(&mut self) -> Result<Option<openraft::Snapshot<TypeConfig>>, StorageError<NodeId>> {
+    async fn get_current_snapshot(
+        &mut self,
+    ) -> Result<Option<openraft::Snapshot<TypeConfig>>, StorageError<NodeId>> {
         snapshot::load_current(&self.snapshots).map_err(|e| sm_err(ErrorVerb::Read, e))
     }
 }

@@ -53,7 +53,12 @@ impl SnapshotBuilder {
                 }
             }
         }
-        Self { kv, capture_error, snapshots: snapshots.clone(), counter }
+        Self {
+            kv,
+            capture_error,
+            snapshots: snapshots.clone(),
+            counter,
+        }
     }
 
     fn value<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, ApplyError> {
@@ -67,25 +72,47 @@ impl SnapshotBuilder {
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     async fn build_snapshot(&mut self) -> Result<openraft::Snapshot<TypeConfig>, StorageError<NodeId>> {
         if let Some(e) = &self.capture_error {
-            return Err(sm_err(openraft::ErrorVerb::Read, std::io::Error::other(e.clone())));
+            return Err(sm_err(
+                openraft::ErrorVerb::Read,
+                std::io::Error::other(e.clone()),
+            ));
         }
-        let last_applied: Option<LogId> =
-            self.value::<Option<LogId>>(keys::APPLIED).map_err(|e| sm_err(openraft::ErrorVerb::Read, e))?.flatten();
-        let membership: StoredMembership =
-            self.value(keys::MEMBERSHIP).map_err(|e| sm_err(openraft::ErrorVerb::Read, e))?.unwrap_or_default();
+        let last_applied: Option<LogId> = self
+            .value::<Option<LogId>>(keys::APPLIED)
+            .map_err(|e| sm_err(openraft::ErrorVerb::Read, e))?
+            .flatten();
+        let membership: StoredMembership = self
+            .value(keys::MEMBERSHIP)
+            .map_err(|e| sm_err(openraft::ErrorVerb::Read, e))?
+            .unwrap_or_default();
         let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
         let snapshot_id = match &last_applied {
             Some(l) => format!("{}-{}-{}", l.leader_id, l.index, n),
             None => format!("none-{n}"),
         };
-        let meta = SnapshotMeta { last_log_id: last_applied, last_membership: membership, snapshot_id };
-        let body = Body { format: FORMAT, kv: std::mem::take(&mut self.kv) };
+        let meta = SnapshotMeta {
+            last_log_id: last_applied,
+            last_membership: membership,
+            snapshot_id,
+        };
+        let body = Body {
+            format: FORMAT,
+            kv: std::mem::take(&mut self.kv),
+        };
         let data = codec::encode(&body).map_err(|e| sm_err(openraft::ErrorVerb::Write, e))?;
-        let stored = Stored { meta: meta.clone(), data };
+        let stored = Stored {
+            meta: meta.clone(),
+            data,
+        };
         let bytes = codec::encode(&stored).map_err(|e| sm_err(openraft::ErrorVerb::Write, e))?;
-        self.snapshots.insert(KEY_CURRENT, bytes).map_err(|e| sm_err(openraft::ErrorVerb::Write, e))?;
+        self.snapshots
+            .insert(KEY_CURRENT, bytes)
+            .map_err(|e| sm_err(openraft::ErrorVerb::Write, e))?;
         metrics::counter!("smsgw_raft_snapshots_built_total").increment(1);
-        Ok(openraft::Snapshot { meta, snapshot: Box::new(Cursor::new(stored.data)) })
+        Ok(openraft::Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(stored.data)),
+        })
     }
 }
 
@@ -98,9 +125,9 @@ pub(crate) fn install(
 ) -> Result<(), ApplyError> {
     let body: Body = codec::decode(&data)?;
     if body.format != FORMAT {
-        return Err(ApplyError::Codec(codec::CodecError::Decode(bincode::error::DecodeError::Other(
-            "unknown snapshot format",
-        ))));
+        return Err(ApplyError::Codec(codec::CodecError::Decode(
+            bincode::error::DecodeError::Other("unknown snapshot format"),
+        )));
     }
     let mut batch = sled::Batch::default();
     for item in tree.iter() {
@@ -113,18 +140,26 @@ pub(crate) fn install(
     batch.insert(keys::APPLIED, codec::encode(&meta.last_log_id)?);
     batch.insert(keys::MEMBERSHIP, codec::encode(&meta.last_membership)?);
     tree.apply_batch(batch)?;
-    let stored = Stored { meta: meta.clone(), data };
+    let stored = Stored {
+        meta: meta.clone(),
+        data,
+    };
     snapshots.insert(KEY_CURRENT, codec::encode(&stored)?)?;
     Ok(())
 }
 
 /// The last snapshot built or installed, if any.
-pub(crate) fn load_current(snapshots: &sled::Tree) -> Result<Option<openraft::Snapshot<TypeConfig>>, ApplyError> {
+pub(crate) fn load_current(
+    snapshots: &sled::Tree,
+) -> Result<Option<openraft::Snapshot<TypeConfig>>, ApplyError> {
     match snapshots.get(KEY_CURRENT)? {
         None => Ok(None),
         Some(bytes) => {
             let stored: Stored = codec::decode(&bytes)?;
-            Ok(Some(openraft::Snapshot { meta: stored.meta, snapshot: Box::new(Cursor::new(stored.data)) }))
+            Ok(Some(openraft::Snapshot {
+                meta: stored.meta,
+                snapshot: Box::new(Cursor::new(stored.data)),
+            }))
         }
     }
 }
