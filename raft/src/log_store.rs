@@ -1,5 +1,7 @@
 //! The raft log, vote and committed index, persisted in sled. `append`
-//! reports completion only after sled has flushed the entries to disk. It must
+//! reports completion only after sled has flushed the entries to disk; a
+//! flusher task groups the flushes of appends that arrive while one flush
+//! runs (group commit) and completes their callbacks in order. It must
 //! never interpret entries (that is the state machine's job) nor drop an entry
 //! openraft has not asked to truncate or purge.
 
@@ -22,6 +24,7 @@ pub struct SledLogStore {
     db: sled::Db,
     log: sled::Tree,
     meta: sled::Tree,
+    flusher: tokio::sync::mpsc::UnboundedSender<LogFlushed<TypeConfig>>,
 }
 
 fn io_err(
@@ -39,12 +42,16 @@ fn index_key(index: u64) -> [u8; 8] {
 }
 
 impl SledLogStore {
-    /// Opens (or creates) the log trees in `db`.
+    /// Opens (or creates) the log trees in `db`. Must be called inside a tokio
+    /// runtime (it spawns the flusher task).
     pub fn open(db: &sled::Db) -> Result<Self, sled::Error> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(flusher(db.clone(), rx));
         Ok(Self {
             db: db.clone(),
             log: db.open_tree("log")?,
             meta: db.open_tree("raft_meta")?,
+            flusher: tx,
         })
     }
 
@@ -184,19 +191,11 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
         self.log
             .apply_batch(batch)
             .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;
-        let flushed = self.db.flush_async().await;
-        match flushed {
-            Ok(_) => {
-                callback.log_io_completed(Ok(()));
-                metrics::gauge!("smsgw_raft_log_entries").set(self.log.len() as f64);
-                Ok(())
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                callback.log_io_completed(Err(std::io::Error::other(msg)));
-                Err(io_err(ErrorSubject::Logs, ErrorVerb::Write, e))
-            }
+        metrics::gauge!("smsgw_raft_log_entries").set(self.log.len() as f64);
+        if let Err(e) = self.flusher.send(callback) {
+            e.0.log_io_completed(Err(std::io::Error::other("log flusher stopped")));
         }
+        Ok(())
     }
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError<NodeId>> {
@@ -225,5 +224,21 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
             .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
         metrics::gauge!("smsgw_raft_log_entries").set(self.log.len() as f64);
         Ok(())
+    }
+}
+
+/// Flushes sled once for every group of pending appends, then completes their
+/// callbacks in order.
+async fn flusher(db: sled::Db, mut rx: tokio::sync::mpsc::UnboundedReceiver<LogFlushed<TypeConfig>>) {
+    let mut pending = Vec::new();
+    while let Some(first) = rx.recv().await {
+        pending.push(first);
+        while let Ok(more) = rx.try_recv() {
+            pending.push(more);
+        }
+        let result = db.flush_async().await.map(|_| ()).map_err(|e| e.to_string());
+        for cb in pending.drain(..) {
+            cb.log_io_completed(result.clone().map_err(std::io::Error::other));
+        }
     }
 }
