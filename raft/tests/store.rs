@@ -55,6 +55,8 @@ async fn log_store_append_truncate_purge_and_reopen() {
         );
         db.flush().unwrap();
     }
+    // Let the store's flusher task see its channel close and release the db.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let db = sled::open(dir.path()).unwrap();
     let mut store = SledLogStore::open(&db).unwrap();
     let state = store.get_log_state().await.unwrap();
