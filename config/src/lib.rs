@@ -1,6 +1,11 @@
 //! Typed configuration for smsgw: the node file (id, data dir, addresses, log
-//! format) and the cluster document (carriers, routes, accounts), loaded from
-//! TOML and validated with errors that name the key and the line.
+//! format, peers) loaded from TOML and validated with errors that name the
+//! file, the key and the line. The cluster document (carriers, routes,
+//! accounts) comes with issue 6.
 //!
-//! Not built yet; issue 4 (node file) and issue 6 (cluster document) fill it.
-//! It must never do I/O beyond reading the file it is given.
+//! It must never do I/O beyond reading the file it is given, except the
+//! explicit [`NodeConfig::check_data_dir_writable`] probe.
+
+mod node;
+
+pub use node::{ConfigError, LogFormat, NodeConfig, Peer};

@@ -1,6 +1,10 @@
 //! `smsgw`: the node binary and the admins' CLI. Subcommands live in their own
 //! modules; this file only parses the command line and dispatches.
 
+mod bench_cmd;
+mod cluster;
+mod config_cmd;
+mod node_cmd;
 mod pdu;
 mod sim_cmd;
 
@@ -15,10 +19,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Decode captured PDU hex into JSON, or encode JSON into hex.
-    Pdu(pdu::PduArgs),
+    /// Run a node.
+    #[command(subcommand)]
+    Node(node_cmd::NodeCmd),
+    /// Form, inspect and change the cluster (talks to a node's raft port).
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCmd),
+    /// Work with configuration files.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCmd),
     /// Run the carrier simulator (CMPP, SGIP, SMGP, SMPP) on its own.
     Sim(sim_cmd::SimArgs),
+    /// Decode captured PDU hex into JSON, or encode JSON into hex.
+    Pdu(pdu::PduArgs),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -36,11 +52,15 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Pdu(args) => pdu::run(args),
+        Command::Node(c) => node_cmd::run(c),
+        Command::Cluster(c) => cluster::run(c),
+        Command::Config(c) => config_cmd::run(c),
         Command::Sim(args) => {
             init_logs();
             tokio::runtime::Runtime::new()?.block_on(sim_cmd::run(args))
         }
+        Command::Pdu(args) => pdu::run(args),
+        Command::Bench(c) => bench_cmd::run(c),
     }
 }
 

@@ -1,0 +1,327 @@
+//! The node file: who this node is and where it listens and keeps its data.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// How the node writes its logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Another member of the cluster, used by `cluster init` with no member list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// Its node id.
+    pub id: u64,
+    /// Its raft address.
+    pub raft_addr: String,
+    /// Its HTTP address (may be empty).
+    pub http_addr: String,
+}
+
+/// The node file, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeConfig {
+    /// This node's id (1 or more, unique in the cluster).
+    pub node_id: u64,
+    /// Where the node keeps its raft log and state.
+    pub data_dir: PathBuf,
+    /// Address of the raft port (`host:port`; port 0 picks a free one).
+    pub raft_addr: String,
+    /// Address of the HTTP API.
+    pub http_addr: String,
+    /// Cluster members (may include this node).
+    pub peers: Vec<Peer>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Initialise a cluster of this node and its peers at start when none exists.
+    pub bootstrap: bool,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            node_id: 1,
+            data_dir: PathBuf::from("./smsgw-data"),
+            raft_addr: "127.0.0.1:7001".into(),
+            http_addr: "127.0.0.1:8080".into(),
+            peers: Vec::new(),
+            log_format: LogFormat::Text,
+            bootstrap: true,
+        }
+    }
+}
+
+/// A configuration error located in its file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    /// The file (or a label for text given directly).
+    pub file: String,
+    /// The key at fault (dotted path), empty when the file is not TOML at all.
+    pub key: String,
+    /// 1-based line, 0 when unknown.
+    pub line: usize,
+    /// What is wrong and what would be right.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.key.is_empty()) {
+            (0, true) => write!(f, "{}: {}", self.file, self.message),
+            (0, false) => write!(f, "{}: key `{}`: {}", self.file, self.key, self.message),
+            (l, true) => write!(f, "{}:{l}: {}", self.file, self.message),
+            (l, false) => write!(f, "{}:{l}: key `{}`: {}", self.file, self.key, self.message),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    node_id: Option<Spanned<i64>>,
+    data_dir: Option<Spanned<String>>,
+    raft_addr: Option<Spanned<String>>,
+    http_addr: Option<Spanned<String>>,
+    log_format: Option<Spanned<String>>,
+    bootstrap: Option<bool>,
+    #[serde(default)]
+    peers: Vec<RawPeer>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPeer {
+    id: Spanned<i64>,
+    raft_addr: Spanned<String>,
+    http_addr: Option<Spanned<String>>,
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn line_of(&self, span: Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text[..end].bytes().filter(|b| *b == b'\n').count() + 1
+    }
+
+    fn err(&self, key: &str, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.into(),
+            key: key.into(),
+            line: self.line_of(span),
+            message: message.into(),
+        }
+    }
+}
+
+/// Checks `host:port` without resolving names.
+fn valid_addr(addr: &str) -> Result<(), String> {
+    if addr.parse::<SocketAddr>().is_ok() {
+        return Ok(());
+    }
+    let Some((host, port)) = addr.rsplit_once(':') else {
+        return Err(format!(
+            "`{addr}` is not an address: expected host:port, e.g. 127.0.0.1:7001"
+        ));
+    };
+    if port.parse::<u16>().is_err() {
+        return Err(format!("`{addr}`: port `{port}` is not a number from 0 to 65535"));
+    }
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !host_ok {
+        return Err(format!(
+            "`{addr}`: host `{host}` is not a host name or IP address"
+        ));
+    }
+    Ok(())
+}
+
+impl NodeConfig {
+    /// Reads and validates the node file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: file.clone(),
+            key: String::new(),
+            line: 0,
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::from_toml_str(&text, &file)
+    }
+
+    /// Parses and validates node-file text; `file` names it in errors.
+    pub fn from_toml_str(text: &str, file: &str) -> Result<Self, ConfigError> {
+        let ctx = Ctx { file, text };
+        let raw: RawNode = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| ctx.line_of(s)).unwrap_or(0);
+            let message = e.message().to_string();
+            let key = message
+                .strip_prefix("unknown field `")
+                .and_then(|r| r.split('`').next())
+                .unwrap_or_default()
+                .to_string();
+            ConfigError {
+                file: file.into(),
+                key,
+                line,
+                message,
+            }
+        })?;
+        let mut cfg = NodeConfig::default();
+        if let Some(id) = raw.node_id {
+            if *id.get_ref() < 1 {
+                return Err(ctx.err(
+                    "node_id",
+                    id.span(),
+                    format!("must be 1 or more, got {}", id.get_ref()),
+                ));
+            }
+            cfg.node_id = *id.get_ref() as u64;
+        }
+        if let Some(dir) = raw.data_dir {
+            if dir.get_ref().trim().is_empty() {
+                return Err(ctx.err("data_dir", dir.span(), "must not be empty"));
+            }
+            cfg.data_dir = PathBuf::from(dir.get_ref());
+        }
+        for (key, value, slot) in [
+            ("raft_addr", raw.raft_addr, &mut cfg.raft_addr),
+            ("http_addr", raw.http_addr, &mut cfg.http_addr),
+        ] {
+            if let Some(v) = value {
+                valid_addr(v.get_ref()).map_err(|m| ctx.err(key, v.span(), m))?;
+                *slot = v.into_inner();
+            }
+        }
+        if let Some(f) = raw.log_format {
+            cfg.log_format = match f.get_ref().as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => {
+                    return Err(ctx.err(
+                        "log_format",
+                        f.span(),
+                        format!("`{other}` is not `text` or `json`"),
+                    ));
+                }
+            };
+        }
+        let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
+        for (i, p) in raw.peers.into_iter().enumerate() {
+            let key = format!("peers[{i}]");
+            let id = *p.id.get_ref();
+            if id < 1 {
+                return Err(ctx.err(
+                    &format!("{key}.id"),
+                    p.id.span(),
+                    format!("must be 1 or more, got {id}"),
+                ));
+            }
+            let id = id as u64;
+            if let Some(first) = seen.insert(id, ctx.line_of(p.id.span())) {
+                let m = format!("node id {id} appears twice (first at line {first})");
+                return Err(ctx.err(&format!("{key}.id"), p.id.span(), m));
+            }
+            valid_addr(p.raft_addr.get_ref())
+                .map_err(|m| ctx.err(&format!("{key}.raft_addr"), p.raft_addr.span(), m))?;
+            if id == cfg.node_id && *p.raft_addr.get_ref() != cfg.raft_addr {
+                let m = format!(
+                    "node id {id} is this node, but its raft_addr differs from `raft_addr` ({})",
+                    cfg.raft_addr
+                );
+                return Err(ctx.err(&format!("{key}.raft_addr"), p.raft_addr.span(), m));
+            }
+            let http_addr = match p.http_addr {
+                Some(h) => {
+                    valid_addr(h.get_ref()).map_err(|m| ctx.err(&format!("{key}.http_addr"), h.span(), m))?;
+                    h.into_inner()
+                }
+                None => String::new(),
+            };
+            cfg.peers.push(Peer {
+                id,
+                raft_addr: p.raft_addr.into_inner(),
+                http_addr,
+            });
+        }
+        cfg.bootstrap = raw.bootstrap.unwrap_or(false);
+        Ok(cfg)
+    }
+
+    /// Probes that the data dir can be created and written (creates it if missing).
+    pub fn check_data_dir_writable(&self, file: &str) -> Result<(), ConfigError> {
+        let err = |m: String| ConfigError {
+            file: file.into(),
+            key: "data_dir".into(),
+            line: 0,
+            message: m,
+        };
+        let dir = &self.data_dir;
+        std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
+        let probe = dir.join(".smsgw-write-probe");
+        std::fs::write(&probe, b"probe")
+            .map_err(|e| err(format!("{} is not writable: {e}", dir.display())))?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_full_file() {
+        let c = NodeConfig::from_toml_str("", "n.toml").unwrap();
+        assert_eq!(c.node_id, 1);
+        assert!(!c.bootstrap);
+        let text = "node_id = 2\ndata_dir = \"/tmp/x\"\nraft_addr = \"127.0.0.1:7002\"\nlog_format = \"json\"\n\
+                    [[peers]]\nid = 1\nraft_addr = \"10.0.0.1:7001\"\n[[peers]]\nid = 2\nraft_addr = \"127.0.0.1:7002\"\n";
+        let c = NodeConfig::from_toml_str(text, "n.toml").unwrap();
+        assert_eq!(c.peers.len(), 2);
+        assert_eq!(c.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn errors_name_key_and_line() {
+        let text =
+            "node_id = 1\n[[peers]]\nid = 2\nraft_addr = \"a:1\"\n[[peers]]\nid = 2\nraft_addr = \"b:1\"\n";
+        let e = NodeConfig::from_toml_str(text, "n.toml").unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("peers[1].id", 6), "{e}");
+        assert!(e.to_string().contains("appears twice"), "{e}");
+        let e = NodeConfig::from_toml_str("node_id = 1\nraft_addr = \"nope\"\n", "n.toml").unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("raft_addr", 2));
+        let e = NodeConfig::from_toml_str("node_id = 1\n\nraft_adr = \"x:1\"\n", "n.toml").unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("raft_adr", 3), "{e}");
+        let e = NodeConfig::from_toml_str("node_id = 0\n", "n.toml").unwrap_err();
+        assert_eq!(e.key, "node_id");
+    }
+
+    #[test]
+    fn unwritable_data_dir_is_rejected() {
+        let c = NodeConfig {
+            data_dir: PathBuf::from("/proc/smsgw-cannot-write"),
+            ..NodeConfig::default()
+        };
+        let e = c.check_data_dir_writable("n.toml").unwrap_err();
+        assert_eq!(e.key, "data_dir");
+    }
+}

@@ -1,0 +1,379 @@
+//! The handle the rest of the node uses: [`Cluster`] starts raft on a data
+//! dir and a port, proposes commands from any node (forwarding to the
+//! leader), reads linearizably or locally, and reports status. It must never
+//! report a write as done before a majority committed it.
+
+mod admin;
+mod storage;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use openraft::error::{ClientWriteError, RaftError};
+use tokio::net::TcpListener;
+
+pub use self::admin::admin_call;
+pub use self::storage::StorageOpenError;
+use crate::command::{Command, Query, QueryResult, Response};
+use crate::error::{AdminError, ProposeError};
+use crate::network::{
+    AdminRequest, AdminResponse, NetworkFactory, NodeStatus, RpcClient, RpcRequest, RpcResponse, WriteRefusal,
+};
+use crate::state_machine::{SledStateMachine, StateView};
+use crate::types::{NodeId, NodeInfo, Raft};
+use crate::SledLogStore;
+
+/// How to run this node's raft.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// This node's id.
+    pub node_id: NodeId,
+    /// Where the log and state live.
+    pub data_dir: PathBuf,
+    /// Address to bind the raft port to (`127.0.0.1:0` picks a free port).
+    pub raft_bind: String,
+    /// This node's HTTP address, advertised to peers.
+    pub http_addr: String,
+    /// Peers used by an `Init` with no member list.
+    pub peers: Vec<(NodeId, NodeInfo)>,
+    /// How long a proposal or a linearizable read may wait for a leader and a commit.
+    pub propose_timeout: Duration,
+    /// Leader heartbeat interval.
+    pub heartbeat_ms: u64,
+    /// Election timeout range (ms).
+    pub election_timeout_ms: (u64, u64),
+    /// Build a snapshot after this many applied entries.
+    pub snapshot_every: u64,
+    /// Entries kept in the log after a snapshot (for lagging followers).
+    pub keep_after_snapshot: u64,
+}
+
+impl ClusterOptions {
+    /// Defaults for node `node_id` in `data_dir` on `raft_bind`.
+    pub fn new(node_id: NodeId, data_dir: impl Into<PathBuf>, raft_bind: impl Into<String>) -> Self {
+        Self {
+            node_id,
+            data_dir: data_dir.into(),
+            raft_bind: raft_bind.into(),
+            http_addr: String::new(),
+            peers: Vec::new(),
+            propose_timeout: Duration::from_secs(5),
+            heartbeat_ms: 100,
+            election_timeout_ms: (500, 1000),
+            snapshot_every: 20_000,
+            keep_after_snapshot: 1_000,
+        }
+    }
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data dir was refused.
+    #[error(transparent)]
+    Storage(#[from] StorageOpenError),
+    /// sled failed after opening.
+    #[error("storage: {0}")]
+    Sled(#[from] sled::Error),
+    /// The raft port could not be bound.
+    #[error("cannot listen on raft address {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// openraft refused the configuration or failed to start.
+    #[error("raft: {0}")]
+    Raft(String),
+}
+
+/// A read failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Leadership could not be confirmed or the leader not reached.
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    /// Local storage failed.
+    #[error("state machine: {0}")]
+    Storage(#[from] crate::state_machine::ApplyError),
+}
+
+pub(crate) struct Inner {
+    pub(crate) id: NodeId,
+    pub(crate) raft: Raft,
+    pub(crate) view: StateView,
+    pub(crate) client: RpcClient,
+    pub(crate) opts: ClusterOptions,
+    pub(crate) addr: SocketAddr,
+    pub(crate) transferring: AtomicBool,
+}
+
+/// A running node's replicated store. Cheap to clone.
+#[derive(Clone)]
+pub struct Cluster {
+    inner: Arc<Inner>,
+    tasks: Arc<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Cluster {
+    /// Opens the data dir, binds the raft port and starts raft (not initialised).
+    pub async fn start(opts: ClusterOptions) -> Result<Self, StartError> {
+        let db = storage::open_data_dir(&opts.data_dir, opts.node_id)?;
+        let log = SledLogStore::open(&db)?;
+        let sm = SledStateMachine::open(&db)?;
+        let view = sm.view();
+        let listener = TcpListener::bind(&opts.raft_bind)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: opts.raft_bind.clone(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: opts.raft_bind.clone(),
+            source,
+        })?;
+        let config = openraft::Config {
+            cluster_name: "smsgw".into(),
+            heartbeat_interval: opts.heartbeat_ms,
+            election_timeout_min: opts.election_timeout_ms.0,
+            election_timeout_max: opts.election_timeout_ms.1,
+            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(opts.snapshot_every),
+            max_in_snapshot_log_to_keep: opts.keep_after_snapshot,
+            snapshot_max_chunk_size: 1024 * 1024,
+            install_snapshot_timeout: 2_000,
+            max_payload_entries: 512,
+            ..Default::default()
+        };
+        let config = Arc::new(config.validate().map_err(|e| StartError::Raft(e.to_string()))?);
+        let client = RpcClient::default();
+        let raft = Raft::new(opts.node_id, config, NetworkFactory::new(client.clone()), log, sm)
+            .await
+            .map_err(|e| StartError::Raft(e.to_string()))?;
+        let inner = Arc::new(Inner {
+            id: opts.node_id,
+            raft: raft.clone(),
+            view,
+            client,
+            opts,
+            addr,
+            transferring: AtomicBool::new(false),
+        });
+        let server = crate::network::server::serve(listener, inner.clone());
+        let exporter = crate::metrics::spawn_exporter(raft);
+        Ok(Self {
+            inner,
+            tasks: Arc::new(vec![server, exporter]),
+        })
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.inner.id
+    }
+
+    /// The bound raft address (useful when the port was 0).
+    pub fn raft_addr(&self) -> SocketAddr {
+        self.inner.addr
+    }
+
+    /// This node's advertised addresses.
+    pub fn node_info(&self) -> NodeInfo {
+        self.inner.self_info()
+    }
+
+    /// The openraft handle, for callers needing what this API does not offer.
+    pub fn raft(&self) -> &Raft {
+        &self.inner.raft
+    }
+
+    /// Whether the cluster was initialised (as this node sees it).
+    pub async fn is_initialized(&self) -> bool {
+        self.inner.raft.is_initialized().await.unwrap_or(false)
+    }
+
+    /// Initialises a cluster of `members` (empty: this node plus configured peers).
+    pub async fn initialize(&self, members: Vec<(NodeId, NodeInfo)>) -> Result<String, AdminError> {
+        self.inner.init(members).await
+    }
+
+    /// Proposes `cmd`; returns once a majority committed and this cluster applied it.
+    pub async fn propose(&self, cmd: Command) -> Result<Response, ProposeError> {
+        self.inner.propose(cmd).await
+    }
+
+    /// Reads through the leader after confirming its leadership (never stale).
+    pub async fn read_linearizable(&self, query: &Query) -> Result<QueryResult, ReadError> {
+        self.inner.read_linearizable(query).await
+    }
+
+    /// This node's local state, possibly stale on a follower; for dashboards.
+    pub fn read_local_possibly_stale(&self) -> StateView {
+        self.inner.view.clone()
+    }
+
+    /// This node's view of the cluster.
+    pub async fn status(&self) -> NodeStatus {
+        self.inner.status().await
+    }
+
+    /// Runs an admin request as if it arrived on the raft port.
+    pub async fn admin(&self, req: AdminRequest) -> Result<AdminResponse, AdminError> {
+        self.inner.clone().admin(req, true).await
+    }
+
+    /// Stops raft and the raft port.
+    pub async fn shutdown(&self) {
+        let _ = self.inner.raft.shutdown().await;
+        for t in self.tasks.iter() {
+            t.abort();
+        }
+    }
+}
+
+impl Inner {
+    pub(crate) fn self_info(&self) -> NodeInfo {
+        NodeInfo {
+            raft_addr: self.addr.to_string(),
+            http_addr: self.opts.http_addr.clone(),
+        }
+    }
+
+    fn members(&self) -> BTreeMap<NodeId, NodeInfo> {
+        let m = self.raft.metrics().borrow().membership_config.clone();
+        m.nodes().map(|(id, n)| (*id, n.clone())).collect()
+    }
+
+    /// The leader as this node sees it, with its address.
+    pub(crate) fn leader(&self) -> Option<(NodeId, NodeInfo)> {
+        let leader = self.raft.metrics().borrow().current_leader?;
+        let info = self.members().get(&leader).cloned()?;
+        Some((leader, info))
+    }
+
+    fn quorum_stale_ms(&self) -> u64 {
+        self.opts.election_timeout_ms.1 * 2
+    }
+
+    /// Writes on this node only if it leads; the caller forwards otherwise.
+    pub(crate) async fn write_local(
+        &self,
+        cmd: Command,
+        timeout: Duration,
+    ) -> Result<Response, WriteRefusal> {
+        let since_ack = self.raft.metrics().borrow().millis_since_quorum_ack;
+        if let Some(ms) = since_ack {
+            if ms > self.quorum_stale_ms() {
+                return Err(WriteRefusal::Failed(ProposeError::NoQuorum {
+                    leader: self.id,
+                    since_ack_ms: ms,
+                }));
+            }
+        }
+        let started = Instant::now();
+        let res = tokio::time::timeout(timeout, self.raft.client_write(cmd)).await;
+        metrics::histogram!("smsgw_raft_commit_seconds").record(started.elapsed().as_secs_f64());
+        match res {
+            Err(_) => Err(WriteRefusal::Failed(ProposeError::Timeout {
+                waited_ms: timeout.as_millis() as u64,
+            })),
+            Ok(Ok(r)) => Ok(r.data),
+            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
+                Err(WriteRefusal::NotLeader {
+                    leader: f.leader_id.zip(f.leader_node),
+                })
+            }
+            Ok(Err(e)) => Err(WriteRefusal::Failed(ProposeError::Fatal {
+                node: self.id,
+                reason: e.to_string(),
+            })),
+        }
+    }
+
+    pub(crate) async fn propose(&self, cmd: Command) -> Result<Response, ProposeError> {
+        let timeout = self.opts.propose_timeout;
+        let deadline = Instant::now() + timeout;
+        let mut last_leader = None;
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(match last_leader {
+                    None => ProposeError::NoLeader {
+                        waited_ms: timeout.as_millis() as u64,
+                    },
+                    Some(_) => ProposeError::Timeout {
+                        waited_ms: timeout.as_millis() as u64,
+                    },
+                });
+            }
+            let remaining = deadline - now;
+            let leader = self.leader();
+            let refusal = match &leader {
+                None => None,
+                Some((id, _)) if *id == self.id => {
+                    if self.transferring.load(Ordering::Acquire) {
+                        None
+                    } else {
+                        match self.write_local(cmd.clone(), remaining).await {
+                            Ok(r) => return Ok(r),
+                            Err(r) => Some(r),
+                        }
+                    }
+                }
+                Some((_, info)) => {
+                    match self
+                        .client
+                        .call(&info.raft_addr, &RpcRequest::ClientWrite(cmd.clone()), remaining)
+                        .await
+                    {
+                        Ok(RpcResponse::ClientWrite(Ok(r))) => return Ok(r),
+                        Ok(RpcResponse::ClientWrite(Err(r))) => Some(r),
+                        Ok(_) => None,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "forwarding a write to the leader failed");
+                            None
+                        }
+                    }
+                }
+            };
+            if let Some(WriteRefusal::Failed(e)) = refusal {
+                return Err(e);
+            }
+            last_leader = leader.map(|(id, _)| id);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub(crate) async fn read_linearizable(&self, query: &Query) -> Result<QueryResult, ReadError> {
+        let deadline = Instant::now() + self.opts.propose_timeout;
+        loop {
+            if Instant::now() >= deadline {
+                return Err(ReadError::Admin(AdminError::NoLeader));
+            }
+            match self.leader() {
+                Some((id, _)) if id == self.id => match self.raft.ensure_linearizable().await {
+                    Ok(_) => return Ok(self.view.query(query)?),
+                    Err(e) => tracing::debug!(error = %e, "linearizable read: leadership not confirmed"),
+                },
+                Some((_, info)) => {
+                    let req = RpcRequest::AdminForwarded(AdminRequest::Read {
+                        query: query.clone(),
+                        linearizable: true,
+                    });
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    if let Ok(RpcResponse::Admin(Ok(AdminResponse::Read(r)))) =
+                        self.client.call(&info.raft_addr, &req, remaining).await
+                    {
+                        return Ok(r);
+                    }
+                }
+                None => {}
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

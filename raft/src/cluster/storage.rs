@@ -1,0 +1,113 @@
+//! Opening a node's data directory: a `NODE` marker naming the node id, and
+//! the sled database under `raft.sled`. It must never start on a directory
+//! that belongs to another node or to something else: it refuses and says
+//! what it found and where.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::types::NodeId;
+
+const MARKER: &str = "NODE";
+const MARKER_PREFIX: &str = "smsgw-node ";
+
+/// Why a node's storage could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageOpenError {
+    /// The directory could not be created or written.
+    #[error("data dir {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The directory holds files that are not an smsgw node's.
+    #[error("data dir {path} is not empty and has no {MARKER} file: it does not look like an smsgw data dir (found {found}); use an empty or new directory")]
+    Foreign {
+        /// The path.
+        path: PathBuf,
+        /// One entry found there.
+        found: String,
+    },
+    /// The directory belongs to another node id.
+    #[error("data dir {path} belongs to node {found}, not node {expected}: use that node's id or another directory")]
+    WrongNode {
+        /// The path.
+        path: PathBuf,
+        /// The id in the marker.
+        found: String,
+        /// The id configured.
+        expected: NodeId,
+    },
+    /// The database is unreadable.
+    #[error("data dir {path} is corrupt: {reason}")]
+    Corrupt {
+        /// The path of the database.
+        path: PathBuf,
+        /// What sled reported.
+        reason: String,
+    },
+}
+
+fn io(path: &Path, source: std::io::Error) -> StorageOpenError {
+    StorageOpenError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Opens (creating if new) the data directory of node `id`.
+pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenError> {
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let marker = dir.join(MARKER);
+    match std::fs::read_to_string(&marker) {
+        Ok(text) => {
+            let found = text
+                .trim()
+                .strip_prefix(MARKER_PREFIX.trim_end())
+                .map(str::trim)
+                .unwrap_or("");
+            if found != id.to_string() {
+                if found.is_empty() {
+                    return Err(StorageOpenError::Foreign {
+                        path: dir.to_path_buf(),
+                        found: format!("{MARKER} file with {:?}", text.trim()),
+                    });
+                }
+                return Err(StorageOpenError::WrongNode {
+                    path: dir.to_path_buf(),
+                    found: found.to_string(),
+                    expected: id,
+                });
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut entries = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
+            if let Some(entry) = entries.next() {
+                let entry = entry.map_err(|e| io(dir, e))?;
+                return Err(StorageOpenError::Foreign {
+                    path: dir.to_path_buf(),
+                    found: entry.file_name().to_string_lossy().into_owned(),
+                });
+            }
+            let mut f = std::fs::File::create(&marker).map_err(|e| io(&marker, e))?;
+            writeln!(f, "{MARKER_PREFIX}{id}").map_err(|e| io(&marker, e))?;
+            f.sync_all().map_err(|e| io(&marker, e))?;
+        }
+        Err(e) => return Err(io(&marker, e)),
+    }
+    let db_path = dir.join("raft.sled");
+    let opened = std::panic::catch_unwind(|| sled::open(&db_path));
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(e)) => Err(StorageOpenError::Corrupt {
+            path: db_path,
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(StorageOpenError::Corrupt {
+            path: db_path,
+            reason: "sled panicked while reading it".into(),
+        }),
+    }
+}

@@ -1,0 +1,235 @@
+//! The replicated commands, their responses and the records they leave in the
+//! state machine. Later issues extend [`Command`] with new variants (append
+//! only: never reorder or change a variant, old logs must still decode).
+//! Commands carry every time they need: nothing here reads a clock.
+
+use serde::{Deserialize, Serialize};
+
+/// One MT part accepted for sending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MtPart {
+    /// Gateway-wide unique part id (assigned by the accepting node).
+    pub id: String,
+    /// Account the part is billed to.
+    pub account: String,
+    /// Destination number.
+    pub to: String,
+    /// How many parts the message this part belongs to has.
+    pub parts: u16,
+    /// Encoded payload of this part (already split, with its UDH if any).
+    pub payload: Vec<u8>,
+    /// When the request was accepted (ms since the Unix epoch, set by the proposer).
+    pub accepted_at_ms: u64,
+}
+
+/// An MO as received from a carrier session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoMessage {
+    /// Carrier (session) name it arrived on.
+    pub carrier: String,
+    /// Sender number.
+    pub from: String,
+    /// Destination (service code plus extension).
+    pub to: String,
+    /// Decoded or raw payload.
+    pub payload: Vec<u8>,
+    /// When the session received it (ms since the Unix epoch).
+    pub received_at_ms: u64,
+}
+
+/// A command replicated through raft and applied by every node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// Store a cluster configuration document (JSON text) under `key`.
+    PutConfig {
+        /// Document key, e.g. `carriers/cmcc-1`.
+        key: String,
+        /// JSON text of the document.
+        value: Vec<u8>,
+    },
+    /// Accept a batch of MT parts; a repeated `request_id` has one effect.
+    AcceptBatch {
+        /// Client-supplied idempotency key.
+        request_id: Option<String>,
+        /// The parts to accept.
+        messages: Vec<MtPart>,
+    },
+    /// Record the carrier's answer to a submit of a part.
+    RecordSubmit {
+        /// The part that was submitted.
+        part_id: String,
+        /// The carrier's message id from the submit response.
+        carrier_msg_id: String,
+        /// Carrier result code as text (`0` is success for most protocols).
+        status: String,
+        /// When the response arrived (ms since the Unix epoch).
+        at_ms: u64,
+    },
+    /// Record a delivery report; kept pending until its submit is recorded.
+    RecordReport {
+        /// The carrier's message id the report refers to.
+        carrier_msg_id: String,
+        /// Normalised final state (`DELIVRD`, `UNDELIV`, `EXPIRED`, ...).
+        state: String,
+        /// When the report arrived (ms since the Unix epoch).
+        at_ms: u64,
+    },
+    /// Record an MO; a repeated `request_id` has one effect.
+    RecordMo {
+        /// Idempotency key (e.g. carrier + carrier message id).
+        request_id: Option<String>,
+        /// The message.
+        message: MoMessage,
+    },
+}
+
+impl Command {
+    /// A `PutConfig` holding `value` as JSON text.
+    pub fn put_config_json(key: impl Into<String>, value: &serde_json::Value) -> Self {
+        Command::PutConfig {
+            key: key.into(),
+            value: value.to_string().into_bytes(),
+        }
+    }
+
+    /// The idempotency key of this command, if it has one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Command::AcceptBatch { request_id, .. } | Command::RecordMo { request_id, .. } => {
+                request_id.as_deref()
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What applying a command produced. Deterministic: every node computes the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Response {
+    /// Entries that carry no command (blank, membership).
+    #[default]
+    None,
+    /// A config document was stored at `version` (the log index that wrote it).
+    ConfigStored {
+        /// The key written.
+        key: String,
+        /// Log index of this write.
+        version: u64,
+    },
+    /// A batch was accepted.
+    Accepted {
+        /// Ids newly accepted, in order.
+        ids: Vec<String>,
+        /// Ids that already existed and were left untouched.
+        already_known: Vec<String>,
+        /// Log index of the entry that accepted them.
+        index: u64,
+    },
+    /// A submit result was recorded.
+    SubmitRecorded {
+        /// The part it belongs to.
+        part_id: String,
+        /// A report that was waiting for this submit and is now applied.
+        report_applied: Option<String>,
+    },
+    /// A delivery report was recorded.
+    ReportRecorded {
+        /// The part it matched, or `None` when it waits for its submit.
+        part_id: Option<String>,
+    },
+    /// An MO was recorded under `seq`.
+    MoRecorded {
+        /// Position of the MO in the replicated MO sequence.
+        seq: u64,
+    },
+    /// The command was valid raft data but refers to unknown state.
+    Rejected {
+        /// Why (for people).
+        reason: String,
+    },
+    /// The command repeated a request id already applied; this is the first response.
+    Replayed(Box<Response>),
+}
+
+/// The state of a part as kept by the state machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartRecord {
+    /// The part as accepted.
+    pub part: MtPart,
+    /// Log index that accepted it.
+    pub accepted_index: u64,
+    /// Carrier message id once the submit answered.
+    pub carrier_msg_id: Option<String>,
+    /// Carrier result code of the submit.
+    pub submit_status: Option<String>,
+    /// When the submit answered.
+    pub submitted_at_ms: Option<u64>,
+    /// Final delivery state once the report came.
+    pub report_state: Option<String>,
+    /// When the report came.
+    pub reported_at_ms: Option<u64>,
+}
+
+/// An MO as kept by the state machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoRecord {
+    /// Sequence number (1-based, dense).
+    pub seq: u64,
+    /// The message.
+    pub message: MoMessage,
+}
+
+/// A delivery report waiting for its submit response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingReport {
+    /// Final state.
+    pub state: String,
+    /// When it arrived.
+    pub at_ms: u64,
+}
+
+/// A read of the replicated state that can travel over the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Query {
+    /// One config document.
+    GetConfig {
+        /// Its key.
+        key: String,
+    },
+    /// One part.
+    GetPart {
+        /// Its id.
+        id: String,
+    },
+    /// Ids of parts whose id starts with `prefix` (sorted, at most `limit`).
+    PartIds {
+        /// Id prefix (empty for all).
+        prefix: String,
+        /// Maximum number returned.
+        limit: usize,
+    },
+    /// Number of parts, MOs and config documents.
+    Counts,
+}
+
+/// The answer to a [`Query`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QueryResult {
+    /// A config document (JSON text), if present.
+    Config(Option<Vec<u8>>),
+    /// A part, if present.
+    Part(Option<PartRecord>),
+    /// Part ids.
+    PartIds(Vec<String>),
+    /// Sizes of the state.
+    Counts {
+        /// Parts.
+        parts: u64,
+        /// MOs.
+        mos: u64,
+        /// Config documents.
+        configs: u64,
+        /// Log index the state reflects.
+        applied_index: u64,
+    },
+}

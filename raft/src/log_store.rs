@@ -1,0 +1,244 @@
+//! The raft log, vote and committed index, persisted in sled. `append`
+//! reports completion only after sled has flushed the entries to disk; a
+//! flusher task groups the flushes of appends that arrive while one flush
+//! runs (group commit) and completes their callbacks in order. It must
+//! never interpret entries (that is the state machine's job) nor drop an entry
+//! openraft has not asked to truncate or purge.
+
+use std::fmt::Debug;
+use std::ops::{Bound, RangeBounds};
+
+use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
+use openraft::{AnyError, ErrorSubject, ErrorVerb, OptionalSend, RaftLogReader, StorageError};
+
+use crate::codec;
+use crate::types::{Entry, LogId, NodeId, TypeConfig, Vote};
+
+const KEY_VOTE: &[u8] = b"vote";
+const KEY_COMMITTED: &[u8] = b"committed";
+const KEY_PURGED: &[u8] = b"last_purged";
+
+/// Log storage over two sled trees: `log` (index -> entry) and `raft_meta`.
+#[derive(Clone)]
+pub struct SledLogStore {
+    db: sled::Db,
+    log: sled::Tree,
+    meta: sled::Tree,
+    flusher: tokio::sync::mpsc::UnboundedSender<LogFlushed<TypeConfig>>,
+}
+
+fn io_err(
+    subject: ErrorSubject<NodeId>,
+    verb: ErrorVerb,
+    e: impl std::error::Error + 'static,
+) -> StorageError<NodeId> {
+    StorageError::IO {
+        source: openraft::StorageIOError::new(subject, verb, AnyError::new(&e)),
+    }
+}
+
+fn index_key(index: u64) -> [u8; 8] {
+    index.to_be_bytes()
+}
+
+impl SledLogStore {
+    /// Opens (or creates) the log trees in `db`. Must be called inside a tokio
+    /// runtime (it spawns the flusher task).
+    pub fn open(db: &sled::Db) -> Result<Self, sled::Error> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(flusher(db.clone(), rx));
+        Ok(Self {
+            db: db.clone(),
+            log: db.open_tree("log")?,
+            meta: db.open_tree("raft_meta")?,
+            flusher: tx,
+        })
+    }
+
+    fn read_meta<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &[u8],
+    ) -> Result<Option<T>, StorageError<NodeId>> {
+        let subject = ErrorSubject::Store;
+        match self
+            .meta
+            .get(key)
+            .map_err(|e| io_err(subject.clone(), ErrorVerb::Read, e))?
+        {
+            None => Ok(None),
+            Some(bytes) => codec::decode(&bytes)
+                .map(Some)
+                .map_err(|e| io_err(subject, ErrorVerb::Read, e)),
+        }
+    }
+
+    fn write_meta<T: serde::Serialize>(&self, key: &[u8], value: &T) -> Result<(), StorageError<NodeId>> {
+        let bytes = codec::encode(value).map_err(|e| io_err(ErrorSubject::Store, ErrorVerb::Write, e))?;
+        self.meta
+            .insert(key, bytes)
+            .map_err(|e| io_err(ErrorSubject::Store, ErrorVerb::Write, e))?;
+        Ok(())
+    }
+
+    async fn flush(&self, subject: ErrorSubject<NodeId>) -> Result<(), StorageError<NodeId>> {
+        self.db
+            .flush_async()
+            .await
+            .map_err(|e| io_err(subject, ErrorVerb::Write, e))?;
+        Ok(())
+    }
+
+    /// Number of entries currently held (not purged).
+    pub fn len(&self) -> usize {
+        self.log.len()
+    }
+
+    /// True when no entry is held.
+    pub fn is_empty(&self) -> bool {
+        self.log.is_empty()
+    }
+
+    fn last_entry_log_id(&self) -> Result<Option<LogId>, StorageError<NodeId>> {
+        match self
+            .log
+            .last()
+            .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Read, e))?
+        {
+            None => Ok(None),
+            Some((_, v)) => {
+                let entry: Entry =
+                    codec::decode(&v).map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Read, e))?;
+                Ok(Some(entry.log_id))
+            }
+        }
+    }
+}
+
+impl RaftLogReader<TypeConfig> for SledLogStore {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry>, StorageError<NodeId>> {
+        let start = match range.start_bound() {
+            Bound::Included(i) => Bound::Included(index_key(*i)),
+            Bound::Excluded(i) => Bound::Excluded(index_key(*i)),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(i) => Bound::Included(index_key(*i)),
+            Bound::Excluded(i) => Bound::Excluded(index_key(*i)),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        let mut out = Vec::new();
+        for item in self.log.range::<[u8; 8], _>((start, end)) {
+            let (_, v) = item.map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Read, e))?;
+            out.push(codec::decode(&v).map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Read, e))?);
+        }
+        Ok(out)
+    }
+}
+
+impl RaftLogStorage<TypeConfig> for SledLogStore {
+    type LogReader = Self;
+
+    async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError<NodeId>> {
+        let last_purged_log_id: Option<LogId> = self.read_meta(KEY_PURGED)?;
+        let last_log_id = self.last_entry_log_id()?.or(last_purged_log_id);
+        Ok(LogState {
+            last_purged_log_id,
+            last_log_id,
+        })
+    }
+
+    async fn get_log_reader(&mut self) -> Self::LogReader {
+        self.clone()
+    }
+
+    async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError<NodeId>> {
+        self.write_meta(KEY_VOTE, vote)?;
+        self.flush(ErrorSubject::Vote).await
+    }
+
+    async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError<NodeId>> {
+        self.read_meta(KEY_VOTE)
+    }
+
+    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError<NodeId>> {
+        if let Some(c) = &committed {
+            metrics::gauge!("smsgw_raft_commit_index").set(c.index as f64);
+        }
+        self.write_meta(KEY_COMMITTED, &committed)
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError<NodeId>> {
+        Ok(self.read_meta::<Option<LogId>>(KEY_COMMITTED)?.flatten())
+    }
+
+    async fn append<I>(
+        &mut self,
+        entries: I,
+        callback: LogFlushed<TypeConfig>,
+    ) -> Result<(), StorageError<NodeId>>
+    where
+        I: IntoIterator<Item = Entry> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let mut batch = sled::Batch::default();
+        for entry in entries {
+            let bytes = codec::encode(&entry).map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;
+            batch.insert(&index_key(entry.log_id.index), bytes);
+        }
+        self.log
+            .apply_batch(batch)
+            .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;
+        metrics::gauge!("smsgw_raft_log_entries").set(self.log.len() as f64);
+        if let Err(e) = self.flusher.send(callback) {
+            e.0.log_io_completed(Err(std::io::Error::other("log flusher stopped")));
+        }
+        Ok(())
+    }
+
+    async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError<NodeId>> {
+        let mut batch = sled::Batch::default();
+        for item in self.log.range(index_key(log_id.index)..) {
+            let (k, _) = item.map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
+            batch.remove(k);
+        }
+        self.log
+            .apply_batch(batch)
+            .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
+        self.flush(ErrorSubject::Logs).await
+    }
+
+    async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError<NodeId>> {
+        // Record the purge point first: a crash in between leaves extra entries, never a hole.
+        self.write_meta(KEY_PURGED, &log_id)?;
+        self.flush(ErrorSubject::Logs).await?;
+        let mut batch = sled::Batch::default();
+        for item in self.log.range(..=index_key(log_id.index)) {
+            let (k, _) = item.map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
+            batch.remove(k);
+        }
+        self.log
+            .apply_batch(batch)
+            .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
+        metrics::gauge!("smsgw_raft_log_entries").set(self.log.len() as f64);
+        Ok(())
+    }
+}
+
+/// Flushes sled once for every group of pending appends, then completes their
+/// callbacks in order.
+async fn flusher(db: sled::Db, mut rx: tokio::sync::mpsc::UnboundedReceiver<LogFlushed<TypeConfig>>) {
+    let mut pending = Vec::new();
+    while let Some(first) = rx.recv().await {
+        pending.push(first);
+        while let Ok(more) = rx.try_recv() {
+            pending.push(more);
+        }
+        let result = db.flush_async().await.map(|_| ()).map_err(|e| e.to_string());
+        for cb in pending.drain(..) {
+            cb.log_io_completed(result.clone().map_err(std::io::Error::other));
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The outgoing side of the raft port: pooled TCP connections per address,
+//! one request and one response per exchange, each with a deadline; and the
+//! openraft `RaftNetwork` built on it. It must never retry a request on its
+//! own (openraft and the proposer decide what is safe to repeat).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use tokio::net::TcpStream;
+use tokio_util::codec::{Framed, LengthDelimitedCodec};
+
+use super::wire::{RpcRequest, RpcResponse, MAX_FRAME};
+use crate::codec;
+use crate::error::RpcError;
+use crate::types::{NodeId, NodeInfo, TypeConfig};
+
+type Conn = Framed<TcpStream, LengthDelimitedCodec>;
+
+/// Builds the frame codec used on both sides.
+pub(crate) fn frame_codec() -> LengthDelimitedCodec {
+    LengthDelimitedCodec::builder()
+        .max_frame_length(MAX_FRAME)
+        .new_codec()
+}
+
+/// A pool of connections per peer address.
+#[derive(Clone, Default)]
+pub struct RpcClient {
+    pools: Arc<Mutex<HashMap<String, Vec<Conn>>>>,
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const MAX_IDLE_PER_PEER: usize = 64;
+
+impl RpcClient {
+    fn take(&self, addr: &str) -> Option<Conn> {
+        self.pools.lock().ok()?.get_mut(addr)?.pop()
+    }
+
+    fn give_back(&self, addr: &str, conn: Conn) {
+        if let Ok(mut pools) = self.pools.lock() {
+            let pool = pools.entry(addr.to_string()).or_default();
+            if pool.len() < MAX_IDLE_PER_PEER {
+                pool.push(conn);
+            }
+        }
+    }
+
+    async fn connect(addr: &str) -> Result<Conn, RpcError> {
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+            .await
+            .map_err(|_| RpcError::Timeout {
+                addr: addr.into(),
+                ms: CONNECT_TIMEOUT.as_millis() as u64,
+            })?
+            .map_err(|source| RpcError::Connect {
+                addr: addr.into(),
+                source,
+            })?;
+        let _ = stream.set_nodelay(true);
+        Ok(Framed::new(stream, frame_codec()))
+    }
+
+    /// Sends `req` to `addr` and waits at most `timeout` for the response.
+    pub async fn call(
+        &self,
+        addr: &str,
+        req: &RpcRequest,
+        timeout: Duration,
+    ) -> Result<RpcResponse, RpcError> {
+        let bytes = codec::encode(req).map_err(|source| RpcError::Codec {
+            addr: addr.into(),
+            source,
+        })?;
+        let mut conn = match self.take(addr) {
+            Some(c) => c,
+            None => Self::connect(addr).await?,
+        };
+        let exchange = async {
+            conn.send(bytes::Bytes::from(bytes))
+                .await
+                .map_err(|source| RpcError::Io {
+                    addr: addr.into(),
+                    source,
+                })?;
+            match conn.next().await {
+                None => Err(RpcError::Closed { addr: addr.into() }),
+                Some(Err(source)) => Err(RpcError::Io {
+                    addr: addr.into(),
+                    source,
+                }),
+                Some(Ok(frame)) => codec::decode::<RpcResponse>(&frame).map_err(|source| RpcError::Codec {
+                    addr: addr.into(),
+                    source,
+                }),
+            }
+        };
+        let resp = tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| RpcError::Timeout {
+                addr: addr.into(),
+                ms: timeout.as_millis() as u64,
+            })??;
+        self.give_back(addr, conn);
+        Ok(resp)
+    }
+}
+
+/// Creates [`PeerNetwork`]s for openraft.
+#[derive(Clone)]
+pub struct NetworkFactory {
+    client: RpcClient,
+}
+
+impl NetworkFactory {
+    /// A factory sharing `client`'s connection pools.
+    pub fn new(client: RpcClient) -> Self {
+        Self { client }
+    }
+}
+
+impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
+    type Network = PeerNetwork;
+
+    async fn new_client(&mut self, target: NodeId, node: &NodeInfo) -> Self::Network {
+        PeerNetwork {
+            target,
+            node: node.clone(),
+            client: self.client.clone(),
+        }
+    }
+}
+
+/// The raft connection to one peer.
+pub struct PeerNetwork {
+    target: NodeId,
+    node: NodeInfo,
+    client: RpcClient,
+}
+
+type RpcResult<T, E> = Result<T, RPCError<NodeId, NodeInfo, E>>;
+
+impl PeerNetwork {
+    async fn exchange<E: std::error::Error>(
+        &self,
+        req: RpcRequest,
+        ttl: Duration,
+    ) -> RpcResult<RpcResponse, E> {
+        self.client
+            .call(&self.node.raft_addr, &req, ttl)
+            .await
+            .map_err(|e| match e {
+                RpcError::Connect { .. } => RPCError::Unreachable(Unreachable::new(&e)),
+                _ => RPCError::Network(NetworkError::new(&e)),
+            })
+    }
+
+    fn remote<E: std::error::Error>(&self, e: E) -> RPCError<NodeId, NodeInfo, E> {
+        RPCError::RemoteError(RemoteError::new_with_node(self.target, self.node.clone(), e))
+    }
+
+    fn unexpected<E: std::error::Error>(&self) -> RPCError<NodeId, NodeInfo, E> {
+        let e = RpcError::Unexpected {
+            addr: self.node.raft_addr.clone(),
+        };
+        RPCError::Network(NetworkError::new(&e))
+    }
+}
+
+impl RaftNetwork<TypeConfig> for PeerNetwork {
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> RpcResult<AppendEntriesResponse<NodeId>, RaftError<NodeId>> {
+        match self
+            .exchange(RpcRequest::AppendEntries(rpc), option.hard_ttl())
+            .await?
+        {
+            RpcResponse::AppendEntries(r) => r.map_err(|e| self.remote(e)),
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> RpcResult<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>> {
+        match self
+            .exchange(RpcRequest::InstallSnapshot(rpc), option.hard_ttl())
+            .await?
+        {
+            RpcResponse::InstallSnapshot(r) => r.map_err(|e| self.remote(e)),
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<NodeId>,
+        option: RPCOption,
+    ) -> RpcResult<VoteResponse<NodeId>, RaftError<NodeId>> {
+        match self.exchange(RpcRequest::Vote(rpc), option.hard_ttl()).await? {
+            RpcResponse::Vote(r) => r.map_err(|e| self.remote(e)),
+            _ => Err(self.unexpected()),
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The messages exchanged on a node's raft port: raft RPCs, forwarded client
+//! writes and admin requests, each a bincode frame behind a 4-byte length
+//! (tokio-util `LengthDelimitedCodec`). It must never change the meaning of
+//! an existing variant: nodes of different builds talk to each other.
+
+use openraft::error::{InstallSnapshotError, RaftError};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::command::{Command, Query, QueryResult, Response};
+use crate::error::{AdminError, ProposeError};
+use crate::types::{NodeId, NodeInfo, TypeConfig};
+
+/// Largest frame accepted (snapshots travel in chunks well below this).
+pub const MAX_FRAME: usize = 64 * 1024 * 1024;
+
+/// A request on the raft port.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum RpcRequest {
+    /// Raft log replication and heartbeats.
+    AppendEntries(AppendEntriesRequest<TypeConfig>),
+    /// Raft election.
+    Vote(VoteRequest<NodeId>),
+    /// One chunk of a snapshot.
+    InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
+    /// A client write forwarded to the node believed to lead; never forwarded again.
+    ClientWrite(Command),
+    /// An admin request from the CLI or a peer; leader-only ones are forwarded once.
+    Admin(AdminRequest),
+    /// An admin request already forwarded by a peer; never forwarded again.
+    AdminForwarded(AdminRequest),
+}
+
+/// The response to an [`RpcRequest`] of the same kind.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum RpcResponse {
+    /// See [`RpcRequest::AppendEntries`].
+    AppendEntries(Result<AppendEntriesResponse<NodeId>, RaftError<NodeId>>),
+    /// See [`RpcRequest::Vote`].
+    Vote(Result<VoteResponse<NodeId>, RaftError<NodeId>>),
+    /// See [`RpcRequest::InstallSnapshot`].
+    InstallSnapshot(Result<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>>),
+    /// See [`RpcRequest::ClientWrite`]; `Err(None)` means "not the leader, ask `leader`".
+    ClientWrite(Result<Response, WriteRefusal>),
+    /// See [`RpcRequest::Admin`].
+    Admin(Result<AdminResponse, AdminError>),
+}
+
+/// Why a forwarded write was not applied.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum WriteRefusal {
+    /// The receiver is not the leader; it believes `leader` is.
+    NotLeader {
+        /// The leader it knows of.
+        leader: Option<(NodeId, NodeInfo)>,
+    },
+    /// A definitive failure.
+    Failed(ProposeError),
+}
+
+/// Cluster administration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum AdminRequest {
+    /// This node's view of the cluster.
+    Status,
+    /// Initialise the cluster with these voters (empty: this node and its configured peers).
+    Init {
+        /// Voters with their addresses.
+        members: Vec<(NodeId, NodeInfo)>,
+    },
+    /// Add a node: as learner, wait until it caught up, then (if `voter`) as voter.
+    AddNode {
+        /// New node's id.
+        id: NodeId,
+        /// Its addresses.
+        info: NodeInfo,
+        /// Promote to voter once caught up.
+        voter: bool,
+    },
+    /// Remove a node from the membership (voter or learner).
+    RemoveNode {
+        /// The node.
+        id: NodeId,
+    },
+    /// Planned switchover to node `to`.
+    TransferLeader {
+        /// The new leader.
+        to: NodeId,
+    },
+    /// Internal: start an election on the receiving node now (used by transfer).
+    Elect,
+    /// Internal: do not start elections for `ms` milliseconds (used by transfer).
+    HoldElections {
+        /// How long.
+        ms: u64,
+    },
+    /// Read the state.
+    Read {
+        /// What to read.
+        query: Query,
+        /// Linearizable (through the leader) or local (possibly stale).
+        linearizable: bool,
+    },
+    /// Propose a command through the receiving node (which forwards it if needed).
+    Propose(Command),
+    /// Build a snapshot now and purge the log it covers.
+    Compact,
+}
+
+/// The result of an admin request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum AdminResponse {
+    /// A node's status.
+    Status(Box<NodeStatus>),
+    /// Done; a line for the operator.
+    Done(String),
+    /// Result of a read.
+    Read(QueryResult),
+    /// Result of a proposal.
+    Proposed(Result<Response, ProposeError>),
+}
+
+/// One node's view of the cluster.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct NodeStatus {
+    /// The node answering.
+    pub id: NodeId,
+    /// Its raft address.
+    pub raft_addr: String,
+    /// Leader, Follower, Candidate or Learner.
+    pub state: String,
+    /// Current term.
+    pub term: u64,
+    /// Leader it knows of.
+    pub leader: Option<NodeId>,
+    /// Index of its last log entry.
+    pub last_log_index: Option<u64>,
+    /// Index of its last applied entry.
+    pub applied_index: Option<u64>,
+    /// Index its last snapshot covers.
+    pub snapshot_index: Option<u64>,
+    /// Index up to which its log was purged.
+    pub purged_index: Option<u64>,
+    /// Voters and their addresses.
+    pub voters: Vec<(NodeId, NodeInfo)>,
+    /// Learners and their addresses.
+    pub learners: Vec<(NodeId, NodeInfo)>,
+    /// On a leader: each member's matched log index.
+    pub replication: Vec<(NodeId, Option<u64>)>,
+    /// On a leader: ms since a majority acknowledged it.
+    pub millis_since_quorum_ack: Option<u64>,
+    /// Whether the cluster was initialised (as seen by this node).
+    pub initialized: bool,
+}

@@ -1,0 +1,246 @@
+//! Deterministic application of commands to the state-machine tree through a
+//! write overlay, so that a whole `apply` call lands in sled as one atomic
+//! batch. It must never read a clock, draw randomness or touch anything but
+//! the overlay: every node must compute the same bytes from the same log.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::codec::{self, CodecError};
+use crate::command::{Command, MoRecord, MtPart, PartRecord, PendingReport, Response};
+
+/// Key prefixes of the state-machine tree.
+pub(crate) mod keys {
+    pub const APPLIED: &[u8] = b"m/applied";
+    pub const MEMBERSHIP: &[u8] = b"m/membership";
+    pub const MO_SEQ: &[u8] = b"m/mo_seq";
+    pub const PART_COUNT: &[u8] = b"m/parts";
+    pub const CONFIG_COUNT: &[u8] = b"m/configs";
+    pub const CONFIG: &str = "c/";
+    pub const PART: &str = "p/";
+    pub const CARRIER_ID: &str = "k/";
+    pub const PENDING_REPORT: &str = "w/";
+    pub const MO: &str = "o/";
+    pub const REQUEST: &str = "r/";
+
+    pub fn with(prefix: &str, id: &str) -> Vec<u8> {
+        let mut k = Vec::with_capacity(prefix.len() + id.len());
+        k.extend_from_slice(prefix.as_bytes());
+        k.extend_from_slice(id.as_bytes());
+        k
+    }
+
+    pub fn mo(seq: u64) -> Vec<u8> {
+        let mut k = MO.as_bytes().to_vec();
+        k.extend_from_slice(&seq.to_be_bytes());
+        k
+    }
+}
+
+/// Failure while applying: storage or decoding, never a property of the command.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// sled failed.
+    #[error("state machine storage: {0}")]
+    Sled(#[from] sled::Error),
+    /// Stored bytes did not decode.
+    #[error("state machine data: {0}")]
+    Codec(#[from] CodecError),
+}
+
+/// Pending writes over the tree; reads see them first.
+pub(crate) struct Overlay<'a> {
+    tree: &'a sled::Tree,
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl<'a> Overlay<'a> {
+    pub(crate) fn new(tree: &'a sled::Tree) -> Self {
+        Self {
+            tree,
+            writes: BTreeMap::new(),
+        }
+    }
+
+    fn raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ApplyError> {
+        if let Some(v) = self.writes.get(key) {
+            return Ok(v.clone());
+        }
+        Ok(self.tree.get(key)?.map(|v| v.to_vec()))
+    }
+
+    pub(crate) fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, ApplyError> {
+        match self.raw(key)? {
+            None => Ok(None),
+            Some(bytes) => Ok(Some(codec::decode(&bytes)?)),
+        }
+    }
+
+    pub(crate) fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> Result<(), ApplyError> {
+        self.writes.insert(key, Some(codec::encode(value)?));
+        Ok(())
+    }
+
+    fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.insert(key, Some(value));
+    }
+
+    fn remove(&mut self, key: Vec<u8>) {
+        self.writes.insert(key, None);
+    }
+
+    fn bump(&mut self, key: &[u8]) -> Result<u64, ApplyError> {
+        let next = self.get::<u64>(key)?.unwrap_or(0) + 1;
+        self.put(key.to_vec(), &next)?;
+        Ok(next)
+    }
+
+    /// Turns the overlay into one atomic sled batch.
+    pub(crate) fn into_batch(self) -> sled::Batch {
+        let mut batch = sled::Batch::default();
+        for (k, v) in self.writes {
+            match v {
+                Some(v) => batch.insert(k, v),
+                None => batch.remove(k),
+            }
+        }
+        batch
+    }
+}
+
+/// Applies one command written at log `index`.
+pub(crate) fn apply_command(ov: &mut Overlay<'_>, index: u64, cmd: &Command) -> Result<Response, ApplyError> {
+    if let Some(rid) = cmd.request_id() {
+        if let Some(first) = ov.get::<Response>(&keys::with(keys::REQUEST, rid))? {
+            return Ok(Response::Replayed(Box::new(first)));
+        }
+    }
+    let response = match cmd {
+        Command::PutConfig { key, value } => {
+            let k = keys::with(keys::CONFIG, key);
+            if ov.raw(&k)?.is_none() {
+                ov.bump(keys::CONFIG_COUNT)?;
+            }
+            ov.put_raw(k, value.clone());
+            Response::ConfigStored {
+                key: key.clone(),
+                version: index,
+            }
+        }
+        Command::AcceptBatch { messages, .. } => accept_batch(ov, index, messages)?,
+        Command::RecordSubmit {
+            part_id,
+            carrier_msg_id,
+            status,
+            at_ms,
+        } => record_submit(ov, part_id, carrier_msg_id, status, *at_ms)?,
+        Command::RecordReport {
+            carrier_msg_id,
+            state,
+            at_ms,
+        } => {
+            let part_id: Option<String> = ov.get(&keys::with(keys::CARRIER_ID, carrier_msg_id))?;
+            match part_id {
+                Some(pid) => {
+                    set_report(ov, &pid, state, *at_ms)?;
+                    Response::ReportRecorded { part_id: Some(pid) }
+                }
+                None => {
+                    let pending = PendingReport {
+                        state: state.clone(),
+                        at_ms: *at_ms,
+                    };
+                    ov.put(keys::with(keys::PENDING_REPORT, carrier_msg_id), &pending)?;
+                    Response::ReportRecorded { part_id: None }
+                }
+            }
+        }
+        Command::RecordMo { message, .. } => {
+            let seq = ov.bump(keys::MO_SEQ)?;
+            ov.put(
+                keys::mo(seq),
+                &MoRecord {
+                    seq,
+                    message: message.clone(),
+                },
+            )?;
+            Response::MoRecorded { seq }
+        }
+    };
+    if let Some(rid) = cmd.request_id() {
+        ov.put(keys::with(keys::REQUEST, rid), &response)?;
+    }
+    Ok(response)
+}
+
+fn accept_batch(ov: &mut Overlay<'_>, index: u64, messages: &[MtPart]) -> Result<Response, ApplyError> {
+    let mut ids = Vec::with_capacity(messages.len());
+    let mut already_known = Vec::new();
+    for part in messages {
+        let k = keys::with(keys::PART, &part.id);
+        if ov.raw(&k)?.is_some() {
+            already_known.push(part.id.clone());
+            continue;
+        }
+        let record = PartRecord {
+            part: part.clone(),
+            accepted_index: index,
+            carrier_msg_id: None,
+            submit_status: None,
+            submitted_at_ms: None,
+            report_state: None,
+            reported_at_ms: None,
+        };
+        ov.put(k, &record)?;
+        ov.bump(keys::PART_COUNT)?;
+        ids.push(part.id.clone());
+    }
+    Ok(Response::Accepted {
+        ids,
+        already_known,
+        index,
+    })
+}
+
+fn record_submit(
+    ov: &mut Overlay<'_>,
+    part_id: &str,
+    carrier_msg_id: &str,
+    status: &str,
+    at_ms: u64,
+) -> Result<Response, ApplyError> {
+    let k = keys::with(keys::PART, part_id);
+    let Some(mut record) = ov.get::<PartRecord>(&k)? else {
+        return Ok(Response::Rejected {
+            reason: format!("unknown part id {part_id}"),
+        });
+    };
+    record.carrier_msg_id = Some(carrier_msg_id.to_string());
+    record.submit_status = Some(status.to_string());
+    record.submitted_at_ms = Some(at_ms);
+    ov.put(k, &record)?;
+    ov.put(keys::with(keys::CARRIER_ID, carrier_msg_id), &part_id.to_string())?;
+    let pending_key = keys::with(keys::PENDING_REPORT, carrier_msg_id);
+    let mut report_applied = None;
+    if let Some(pending) = ov.get::<PendingReport>(&pending_key)? {
+        ov.remove(pending_key);
+        set_report(ov, part_id, &pending.state, pending.at_ms)?;
+        report_applied = Some(pending.state);
+    }
+    Ok(Response::SubmitRecorded {
+        part_id: part_id.to_string(),
+        report_applied,
+    })
+}
+
+fn set_report(ov: &mut Overlay<'_>, part_id: &str, state: &str, at_ms: u64) -> Result<(), ApplyError> {
+    let k = keys::with(keys::PART, part_id);
+    if let Some(mut record) = ov.get::<PartRecord>(&k)? {
+        record.report_state = Some(state.to_string());
+        record.reported_at_ms = Some(at_ms);
+        ov.put(k, &record)?;
+    }
+    Ok(())
+}
