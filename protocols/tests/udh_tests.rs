@@ -496,9 +496,11 @@ proptest! {
         prop_assert!(r.is_empty());
         let got = text::decode(&done[0], encoding).unwrap();
         if got != text {
-            // TS 23.038's ambiguity (see gsm7::unpack_padded).
-            prop_assert!(encoding == Encoding::Gsm7 && packing == Gsm7Packing::Packed && text.ends_with('\r'));
-            prop_assert_eq!(got.as_str(), &text[..text.len() - 1]);
+            // TS 23.038's ambiguity (see gsm7::unpack_padded): a CR that
+            // ends any packed part on an octet boundary reads as padding,
+            // since the protocols carry octet counts, not septet counts.
+            prop_assert!(encoding == Encoding::Gsm7 && packing == Gsm7Packing::Packed && text.contains('\r'));
+            prop_assert_eq!(got.replace('\r', ""), text.replace('\r', ""));
         }
         let s = r.stats();
         prop_assert!(s.duplicates as usize <= dups.len());

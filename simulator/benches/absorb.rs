@@ -27,8 +27,14 @@ const CONNECTIONS: usize = 4;
 const WINDOW: usize = 256;
 
 fn main() {
-    let count: usize = std::env::var("ABSORB_COUNT").ok().and_then(|s| s.parse().ok()).unwrap_or(200_000);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let count: usize = std::env::var("ABSORB_COUNT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200_000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         for proto in [Protocol::Smpp, Protocol::Cmpp] {
             let mut rates = Vec::new();
@@ -127,7 +133,9 @@ async fn login_smpp(addr: std::net::SocketAddr) -> TcpStream {
     s.set_nodelay(true).ok();
     let mut f = Framed::new(s, FrameCodec::<smpp::Smpp>::new());
     let bind = smpp::Bind::new("smsgw", "secret").expect("bind");
-    f.send(smpp::Pdu::new(1, smpp::Body::BindTransmitter(bind))).await.expect("send");
+    f.send(smpp::Pdu::new(1, smpp::Body::BindTransmitter(bind)))
+        .await
+        .expect("send");
     let _ = f.next().await;
     f.into_inner()
 }
@@ -137,17 +145,27 @@ async fn login_cmpp(addr: std::net::SocketAddr) -> TcpStream {
     s.set_nodelay(true).ok();
     let opts = cmpp::Options::new(cmpp::CmppVersion::V30);
     let mut f = Framed::new(s, FrameCodec::<cmpp::Cmpp>::new().with_options(opts));
-    let c = cmpp::Connect::new("900001", "secret", cmpp::timestamp_now(), cmpp::CmppVersion::V30).expect("connect");
-    f.send(cmpp::Pdu::new(1, cmpp::Body::Connect(c))).await.expect("send");
+    let c = cmpp::Connect::new("900001", "secret", cmpp::timestamp_now(), cmpp::CmppVersion::V30)
+        .expect("connect");
+    f.send(cmpp::Pdu::new(1, cmpp::Body::Connect(c)))
+        .await
+        .expect("send");
     let _ = f.next().await;
     f.into_inner()
 }
 
 fn smpp_frame() -> Bytes {
-    let sm = smpp::SubmitSm::new("10658899", "8613800138000", 0, Bytes::from_static(b"load test message"))
-        .expect("submit_sm");
+    let sm = smpp::SubmitSm::new(
+        "10658899",
+        "8613800138000",
+        0,
+        Bytes::from_static(b"load test message"),
+    )
+    .expect("submit_sm");
     let mut b = BytesMut::new();
-    smpp::Pdu::new(2, smpp::Body::SubmitSm(sm)).encode(&smpp::Options, &mut b).expect("encode");
+    smpp::Pdu::new(2, smpp::Body::SubmitSm(sm))
+        .encode(&smpp::Options, &mut b)
+        .expect("encode");
     b.freeze()
 }
 

@@ -5,7 +5,7 @@ mod common;
 
 use bytes::Bytes;
 use common::{addr, http, start, Client};
-use smsgw_protocols::sgip::{self, Bind, Sgip, SequenceNumber};
+use smsgw_protocols::sgip::{self, Bind, SequenceNumber, Sgip};
 use smsgw_protocols::smgp::{self, Login, Smgp};
 use smsgw_protocols::text::{self, Encoding};
 use smsgw_protocols::FixedStr;
@@ -113,7 +113,13 @@ async fn sgip_bind_submit_and_report_over_the_sp_server() {
 #[tokio::test]
 async fn sgip_throttle_answers_node_busy() {
     let sim = start().await;
-    http(&sim, "PUT", "/accounts", Some(r#"{"protocol":"sgip","login":"900001","password":"secret","tps":2}"#)).await;
+    http(
+        &sim,
+        "PUT",
+        "/accounts",
+        Some(r#"{"protocol":"sgip","login":"900001","password":"secret","tps":2}"#),
+    )
+    .await;
     let (mut c, _) = sgip_bind(&sim, "secret").await;
     for n in 0..8 {
         c.send(sgip_submit(100 + n, "13012345678", "x")).await;
@@ -131,7 +137,13 @@ async fn sgip_throttle_answers_node_busy() {
 
 async fn smgp_login(sim: &Simulator, password: &str) -> (Client<Smgp>, u32) {
     let mut c = Client::<Smgp>::connect(addr(sim, Protocol::Smgp), smgp::Options).await;
-    let l = Login::new("90000001", password, smgp::login_mode::TRANSMIT, smgp::timestamp_now()).unwrap();
+    let l = Login::new(
+        "90000001",
+        password,
+        smgp::login_mode::TRANSMIT,
+        smgp::timestamp_now(),
+    )
+    .unwrap();
     c.send(smgp::Pdu::new(1, smgp::Body::Login(l))).await;
     match c.recv().await.body {
         smgp::Body::LoginResp(r) => (c, r.status),
@@ -174,7 +186,8 @@ async fn smgp_login_submit_report_and_mo() {
     assert_eq!(report.msg_id, id.msg_id);
     assert_eq!(report.to_delivery_report().carrier_msg_id, id.msg_id.to_string());
 
-    let mo = serde_json::json!({"protocol":"smgp","from":"13312345678","to":"1101","text":"help"}).to_string();
+    let mo =
+        serde_json::json!({"protocol":"smgp","from":"13312345678","to":"1101","text":"help"}).to_string();
     assert_eq!(http(&sim, "POST", "/mo", Some(&mo)).await.0, 202);
     let d = c
         .recv_until(|p| match &p.body {
