@@ -141,12 +141,16 @@ where
             Ok(Some(frame)) => frame,
             Ok(None) => {
                 let declared = declared_len(&buf);
-                bail!(
+                let mut msg = format!(
                     "{}: PDU at byte {offset} declares {} bytes but only {} were given (truncated capture?)",
                     P::NAME,
                     declared.map_or("a length field of 4".to_string(), |d| d.to_string()),
                     buf.len()
                 );
+                if let Some(why) = partial_field_error::<P>(&buf, &opts) {
+                    msg.push_str(&format!("\n  decoding what is there: {why}"));
+                }
+                bail!(msg);
             }
             Err(FrameError::BadLength { declared, min, .. }) => bail!(
                 "{}: PDU at byte {offset} declares length {declared}, below the {min}-byte header",
@@ -164,6 +168,20 @@ where
     } else {
         serde_json::to_string_pretty(&out)?
     })
+}
+
+/// Which field a truncated PDU runs out in: the bytes given are decoded as
+/// if the length field said so.
+fn partial_field_error<P: Protocol>(buf: &[u8], opts: &P::Options) -> Option<String> {
+    if buf.len() < P::HEADER_LEN {
+        return None;
+    }
+    let mut copy = buf.to_vec();
+    copy[..4].copy_from_slice(&(buf.len() as u32).to_be_bytes());
+    match P::decode(Bytes::from(copy), opts) {
+        Err(e) => Some(e.to_string()),
+        Ok(_) => None,
+    }
 }
 
 fn declared_len(buf: &[u8]) -> Option<u32> {
