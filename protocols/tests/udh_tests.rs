@@ -556,3 +556,24 @@ fn late_duplicate_after_completion_is_not_a_new_message() {
         PushOutcome::Buffered
     );
 }
+
+#[test]
+fn concat_in_reads_8_and_16_bit_and_skips_other_elements() {
+    use smsgw_protocols::udh::concat_in;
+    let c = concat_in(&[5, 0, 3, 0x2a, 3, 2, b'h']).unwrap();
+    assert_eq!(
+        (c.reference, c.wide_reference, c.total, c.seq),
+        (0x2a, false, 3, 2)
+    );
+    let c = concat_in(&[6, 8, 4, 0x12, 0x34, 2, 1]).unwrap();
+    assert_eq!(
+        (c.reference, c.wide_reference, c.total, c.seq),
+        (0x1234, true, 2, 1)
+    );
+    // A port-addressing element (0x05) first, then 0x00.
+    let c = concat_in(&[11, 5, 4, 0, 1, 0, 2, 0, 3, 7, 2, 1]).unwrap();
+    assert_eq!((c.reference, c.total, c.seq), (7, 2, 1));
+    assert_eq!(concat_in(&[]), None);
+    assert_eq!(concat_in(&[5, 0, 3, 1]), None, "header longer than content");
+    assert_eq!(concat_in(&[3, 0, 9, 1]), None, "element longer than header");
+}

@@ -9,7 +9,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
-use super::{concat_from_udh, get_terminal, terminal_width, v2_only, v3_only, CmppVersion, MsgId, Report};
+use super::{get_terminal, terminal_width, v2_only, v3_only, CmppVersion, MsgId, Report};
 use crate::error::{DecodeError, EncodeError};
 use crate::udh::Concat;
 use crate::wire::{FixedStr, PutExt, Reader};
@@ -149,6 +149,6 @@ impl Deliver {
         if !self.udhi() || self.is_report() {
             return None;
         }
-        concat_from_udh(&self.msg_content)
+        crate::udh::concat_in(&self.msg_content)
     }
 }

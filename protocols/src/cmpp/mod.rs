@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::framing::{FrameCodec, Protocol};
-use crate::udh::Concat;
 use crate::wire::{begin_frame, finish_frame, Reader};
 
 pub mod auth;
@@ -331,41 +330,6 @@ impl Protocol for Cmpp {
     fn encode(pdu: &Pdu, opts: &Options, dst: &mut BytesMut) -> Result<(), EncodeError> {
         pdu.encode(opts, dst)
     }
-}
-
-/// Reads the concatenation element of a UDH at the start of `content`
-/// (IEI 0x00: 8-bit reference; IEI 0x08: 16-bit), skipping other elements.
-/// `None` when there is no well-formed one.
-pub(crate) fn concat_from_udh(content: &[u8]) -> Option<Concat> {
-    let udhl = *content.first()? as usize;
-    let udh = content.get(1..1 + udhl)?;
-    let mut i = 0;
-    while i + 2 <= udh.len() {
-        let iei = udh[i];
-        let len = udh[i + 1] as usize;
-        let data = udh.get(i + 2..i + 2 + len)?;
-        match (iei, data) {
-            (0x00, &[reference, total, seq]) => {
-                return Some(Concat {
-                    reference: reference as u16,
-                    wide_reference: false,
-                    total,
-                    seq,
-                })
-            }
-            (0x08, &[hi, lo, total, seq]) => {
-                return Some(Concat {
-                    reference: u16::from_be_bytes([hi, lo]),
-                    wide_reference: true,
-                    total,
-                    seq,
-                })
-            }
-            _ => {}
-        }
-        i += 2 + len;
-    }
-    None
 }
 
 /// Writes a u32 result/status field as 1 byte (2.0) or 4 bytes (3.0).

@@ -9,7 +9,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
-use super::{concat_from_udh, get_terminal, terminal_width, v2_only, v3_only, CmppVersion, MsgId};
+use super::{get_terminal, terminal_width, v2_only, v3_only, CmppVersion, MsgId};
 use crate::error::{DecodeError, EncodeError};
 use crate::udh::Concat;
 use crate::wire::{FixedStr, PutExt, Reader};
@@ -193,6 +193,6 @@ impl Submit {
         if !self.udhi() {
             return None;
         }
-        concat_from_udh(&self.msg_content)
+        crate::udh::concat_in(&self.msg_content)
     }
 }

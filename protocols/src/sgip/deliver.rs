@@ -6,7 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
 use super::bodies::{is_zero, read_reserve, Reserve};
-use super::content::{concat_of, put_content, read_content};
+use super::content::{put_content, read_content};
 use crate::error::{DecodeError, EncodeError};
 use crate::udh::Concat;
 use crate::wire::{FixedStr, PutExt, Reader};
@@ -42,7 +42,7 @@ impl Deliver {
     /// Which part of a long message this is, from the UDH when udhi is set.
     pub fn concat(&self) -> Option<Concat> {
         if self.udhi() {
-            concat_of(&self.message_content)
+            crate::udh::concat_in(&self.message_content)
         } else {
             None
         }

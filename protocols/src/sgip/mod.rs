@@ -31,7 +31,6 @@ pub use bodies::{
     Bind, BindResp, DeliverResp, ReportResp, Reserve, Resp, SubmitResp, Trace, TraceHop, TraceResp, Unbind,
     UnbindResp, Userrpt, UserrptResp,
 };
-pub use content::concat_of;
 pub use deliver::Deliver;
 pub use report::Report;
 pub use result::result_text;

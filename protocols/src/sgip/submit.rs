@@ -8,7 +8,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
 use super::bodies::{byte_of, is_zero, read_reserve, Reserve};
-use super::content::{concat_of, put_content, read_content};
+use super::content::{put_content, read_content};
 use crate::error::{DecodeError, EncodeError};
 use crate::udh::Concat;
 use crate::wire::{FixedStr, PutExt, Reader};
@@ -109,7 +109,7 @@ impl Submit {
     /// Which part of a long message this is, from the UDH when udhi is set.
     pub fn concat(&self) -> Option<Concat> {
         if self.udhi() {
-            concat_of(&self.message_content)
+            crate::udh::concat_in(&self.message_content)
         } else {
             None
         }

@@ -273,7 +273,7 @@ pub(crate) fn set_udhi(tlvs: &mut Vec<Tlv>, on: bool) {
 /// from PkTotal/PkNumber (which carry no reference: 0 then).
 pub(crate) fn concat(tlvs: &[Tlv], content: &[u8]) -> Option<crate::udh::Concat> {
     if udhi(tlvs) {
-        return udh_concat(content);
+        return crate::udh::concat_in(content);
     }
     let total = tlvs.iter().find_map(|t| match t {
         Tlv::PkTotal(v) => Some(*v),
@@ -289,35 +289,6 @@ pub(crate) fn concat(tlvs: &[Tlv], content: &[u8]) -> Option<crate::udh::Concat>
         total,
         seq,
     })
-}
-
-/// The concatenation element of a UDH at the start of `content`.
-pub(crate) fn udh_concat(content: &[u8]) -> Option<crate::udh::Concat> {
-    let (&udhl, rest) = content.split_first()?;
-    let mut ies = rest.get(..usize::from(udhl))?;
-    while let [iei, len, tail @ ..] = ies {
-        let data = tail.get(..usize::from(*len))?;
-        match (iei, data) {
-            (0x00, &[reference, total, seq]) => {
-                return Some(crate::udh::Concat {
-                    reference: u16::from(reference),
-                    wide_reference: false,
-                    total,
-                    seq,
-                })
-            }
-            (0x08, &[hi, lo, total, seq]) => {
-                return Some(crate::udh::Concat {
-                    reference: u16::from_be_bytes([hi, lo]),
-                    wide_reference: true,
-                    total,
-                    seq,
-                })
-            }
-            _ => ies = &tail[usize::from(*len)..],
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -368,7 +339,7 @@ mod tests {
     #[test]
     fn udh_and_pk_concat() {
         assert_eq!(
-            udh_concat(&[5, 0, 3, 7, 3, 2, b'x']),
+            crate::udh::concat_in(&[5, 0, 3, 7, 3, 2, b'x']),
             Some(crate::udh::Concat {
                 reference: 7,
                 wide_reference: false,
@@ -377,7 +348,7 @@ mod tests {
             })
         );
         assert_eq!(
-            udh_concat(&[9, 0x24, 1, 1, 8, 4, 1, 2, 4, 1]),
+            crate::udh::concat_in(&[9, 0x24, 1, 1, 8, 4, 1, 2, 4, 1]),
             Some(crate::udh::Concat {
                 reference: 0x0102,
                 wide_reference: true,
@@ -385,7 +356,7 @@ mod tests {
                 seq: 1
             })
         );
-        assert_eq!(udh_concat(&[5, 0, 3, 7]), None);
+        assert_eq!(crate::udh::concat_in(&[5, 0, 3, 7]), None);
         let pk = [Tlv::PkTotal(2), Tlv::PkNumber(1)];
         assert_eq!(concat(&pk, b"hi").map(|c| (c.total, c.seq)), Some((2, 1)));
         let mut t = vec![Tlv::TpPid(0)];

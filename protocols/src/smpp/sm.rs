@@ -343,7 +343,7 @@ fn payload_of<'a>(short_message: &'a Bytes, tlvs: &'a Tlvs) -> &'a Bytes {
 
 fn concat_of(udhi: bool, content: &[u8], tlvs: &Tlvs) -> Option<Concat> {
     if udhi {
-        if let Some(c) = udh_concat(content) {
+        if let Some(c) = crate::udh::concat_in(content) {
             return Some(c);
         }
     }
@@ -356,37 +356,6 @@ fn concat_of(udhi: bool, content: &[u8], tlvs: &Tlvs) -> Option<Concat> {
     })
 }
 
-/// The concatenation element of a UDH at the start of `content`, skipping
-/// other elements; `None` when there is none or the UDH is malformed.
-pub(crate) fn udh_concat(content: &[u8]) -> Option<Concat> {
-    let (&udhl, rest) = content.split_first()?;
-    let mut ies = rest.get(..usize::from(udhl))?;
-    while let [iei, len, tail @ ..] = ies {
-        let data = tail.get(..usize::from(*len))?;
-        match (iei, data) {
-            (0x00, &[reference, total, seq]) => {
-                return Some(Concat {
-                    reference: u16::from(reference),
-                    wide_reference: false,
-                    total,
-                    seq,
-                })
-            }
-            (0x08, &[hi, lo, total, seq]) => {
-                return Some(Concat {
-                    reference: u16::from_be_bytes([hi, lo]),
-                    wide_reference: true,
-                    total,
-                    seq,
-                })
-            }
-            _ => {}
-        }
-        ies = &tail[data.len()..];
-    }
-    None
-}
-
 /// Builds the TLVs announcing segment `seq` of `total` of message `reference`
 /// (the TLV alternative to a UDH).
 pub fn sar_tlvs(reference: u16, total: u8, seq: u8) -> [Tlv; 3] {
@@ -395,27 +364,4 @@ pub fn sar_tlvs(reference: u16, total: u8, seq: u8) -> [Tlv; 3] {
         Tlv::SarTotalSegments(total),
         Tlv::SarSegmentSeqnum(seq),
     ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn udh_concat_8_and_16_bit_and_skips_other_ies() {
-        let c = udh_concat(&[5, 0, 3, 0x2a, 3, 1, b'x']).unwrap();
-        assert_eq!(
-            (c.reference, c.wide_reference, c.total, c.seq),
-            (0x2a, false, 3, 1)
-        );
-        let c = udh_concat(&[6, 8, 4, 0x12, 0x34, 2, 2]).unwrap();
-        assert_eq!(
-            (c.reference, c.wide_reference, c.total, c.seq),
-            (0x1234, true, 2, 2)
-        );
-        let c = udh_concat(&[9, 0x0a, 2, 1, 2, 0, 3, 7, 4, 4]).unwrap();
-        assert_eq!((c.reference, c.total, c.seq), (7, 4, 4));
-        assert!(udh_concat(&[5, 0, 3, 1]).is_none());
-        assert!(udh_concat(&[]).is_none());
-    }
 }

@@ -108,6 +108,38 @@ impl Udh {
     }
 }
 
+/// The concatenation element of the UDH at the start of `content` (IEI
+/// 0x00, 8-bit reference, or 0x08, 16-bit), skipping other elements; `None`
+/// when there is none or the header is malformed. Unlike [`parse_udh`] it
+/// allocates nothing, so every protocol's `concat()` uses it.
+pub fn concat_in(content: &[u8]) -> Option<Concat> {
+    let (&udhl, rest) = content.split_first()?;
+    let mut ies = rest.get(..usize::from(udhl))?;
+    while let [iei, len, tail @ ..] = ies {
+        let data = tail.get(..usize::from(*len))?;
+        let found = match (iei, data) {
+            (0x00, &[reference, total, seq]) => Some(Concat {
+                reference: u16::from(reference),
+                wide_reference: false,
+                total,
+                seq,
+            }),
+            (0x08, &[hi, lo, total, seq]) => Some(Concat {
+                reference: u16::from_be_bytes([hi, lo]),
+                wide_reference: true,
+                total,
+                seq,
+            }),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+        ies = &tail[data.len()..];
+    }
+    None
+}
+
 /// Splits content whose udhi flag is set into its UDH and the payload after
 /// it. Errors (naming the offset inside `content`) when the header length
 /// runs past the content or an element runs past the header.
