@@ -348,4 +348,17 @@ mod tests {
         assert_eq!(ok.accounts.len(), 1);
         assert_eq!(ok.accounts[0].window, 64);
     }
+
+    #[test]
+    fn the_shipped_example_parses() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/sim.example.toml");
+        let cfg = SimConfig::load(std::path::Path::new(path)).unwrap();
+        assert_eq!(cfg.accounts.len(), 4);
+        assert_eq!(cfg.reports.mix.delivered, 95);
+        assert!(cfg
+            .account(Protocol::Sgip, "900001")
+            .unwrap()
+            .sgip_sp_addr
+            .is_some());
+    }
 }

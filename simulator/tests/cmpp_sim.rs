@@ -350,3 +350,16 @@ async fn ten_thousand_submits_over_four_connections_counted_once() {
     assert_eq!(counts["submits"], 10_000);
     assert_eq!(counts["distinct_destinations"], 10_000, "each counted once");
 }
+
+#[tokio::test]
+async fn idle_connections_are_closed() {
+    let mut cfg = smsgw_simulator::SimConfig::for_tests();
+    cfg.idle_timeout_secs = 1;
+    let sim = common::start_with(cfg).await;
+    let (mut c, status) = login(&sim, CmppVersion::V30, "secret").await;
+    assert_eq!(status, 0);
+    // Say nothing (not even to the simulator's own ACTIVE_TEST): closed.
+    assert!(c.closed().await, "idle link closed");
+    let counts = wait_counts(&sim, |c| c["idle_closed"] == 1).await;
+    assert_eq!(counts["idle_closed"], 1);
+}
