@@ -210,7 +210,7 @@ impl Default for SimConfig {
             accounts: default_accounts(),
             reports: ReportPolicy::default(),
             idle_timeout_secs: 180,
-            max_records: 1_000_000,
+            max_records: 200_000,
         }
     }
 }
