@@ -29,6 +29,6 @@ fn extra(pdu: &Pdu) {
 }
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    common::fuzz::<Cmpp>(data, Options { version: CmppVersion::V20 }, extra);
-    common::fuzz::<Cmpp>(data, Options { version: CmppVersion::V30 }, extra);
+    common::fuzz::<Cmpp>(data, Options::new(CmppVersion::V20), extra);
+    common::fuzz::<Cmpp>(data, Options::new(CmppVersion::V30), extra);
 });
