@@ -314,6 +314,22 @@ fn deliver_report() {
     assert_eq!(Report::decode(&r.to_bytes().unwrap()).unwrap(), r);
 }
 
+/// Fuzz finding (smgp target): a `Text:` value longer than its 20 bytes
+/// was cut to 20 *after* the padding was trimmed, so NULs that had been
+/// inside the longer value ended up at the end of `txt`; encoding pads them
+/// away and the report no longer decoded to itself.
+#[test]
+fn report_text_cut_inside_padding_round_trips() {
+    let mut content = Vec::new();
+    content.extend_from_slice(b"id:0123456789 sub:001 dlvrd:001 Submit date:2611251200");
+    content.extend_from_slice(b" done date:2611251201 stat:DELIVRD err:000 Text:AB");
+    content.extend_from_slice(&[0; 20]);
+    content.push(b'C');
+    let r = Report::decode(&content).unwrap();
+    assert_eq!(r.txt.as_str(), "AB");
+    assert_eq!(Report::decode(&r.to_bytes().unwrap()).unwrap(), r);
+}
+
 #[test]
 fn deliver_resp() {
     let frame = hx(&["0000001a", "80000003", "0000000a", MSG_ID, "00000000"]);

@@ -1,12 +1,14 @@
 //! The one fuzz body every decoder target shares: arbitrary bytes through the
 //! frame codec (as from a socket) and through `Protocol::decode` directly, and
-//! whatever decodes must encode and decode again to the same value.
+//! whatever decodes must encode and decode again to the same value. `extra`
+//! runs on every decoded PDU, for what a target checks beyond the frame
+//! (status reports carried in content, UDH concatenation).
 
 use bytes::{Bytes, BytesMut};
 use smsgw_protocols::framing::{FrameCodec, Protocol};
 use tokio_util::codec::Decoder;
 
-pub fn fuzz<P: Protocol>(data: &[u8], opts: P::Options)
+pub fn fuzz<P: Protocol>(data: &[u8], opts: P::Options, extra: impl Fn(&P::Pdu))
 where
     P::Pdu: PartialEq + std::fmt::Debug,
 {
@@ -15,6 +17,7 @@ where
     while let Ok(Some(item)) = codec.decode(&mut buf) {
         if let Ok(pdu) = item {
             roundtrip::<P>(&pdu, &opts);
+            extra(&pdu);
         }
     }
     // Pretend the length field was right, to reach the body decoders with
@@ -25,6 +28,7 @@ where
         frame[..4].copy_from_slice(&len);
         if let Ok(pdu) = P::decode(Bytes::from(frame), &opts) {
             roundtrip::<P>(&pdu, &opts);
+            extra(&pdu);
         }
     }
 }

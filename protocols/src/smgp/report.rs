@@ -149,7 +149,11 @@ impl Report {
         let (v, o) = value(5);
         let err = text(v, "err", o)?;
         let (v, _) = value(6);
-        let txt = FixedStr::truncating(&String::from_utf8_lossy(v));
+        // Cut to the field's 20 bytes, then trim again: padding that was
+        // inside a longer value must not end up at the end of `txt`, where
+        // encoding would pad it away and the report not decode to itself.
+        let cut = FixedStr::<20>::truncating(&String::from_utf8_lossy(v));
+        let txt = FixedStr::truncating(cut.as_str().trim_end_matches(['\0', ' ']));
         Ok(Report {
             msg_id: MsgId(id),
             sub,
