@@ -1,87 +1,6 @@
-//! Byte-exact CMPP tests: the third-party vectors (pycmpp) from
-//! `shared/protocols/vectors/independent.json`, then hand-built frames from
-//! the spec layout for every PDU the vectors do not cover (both versions),
-//! then bad input and the frame codec over split reads.
+//! CMPP frames decoded field by field and re-encoded byte-exact.
 
-use bytes::{Bytes, BytesMut};
-use serde_json::Value;
-use smsgw_protocols::cmpp::{
-    self, authenticator_ismg, authenticator_ismg_for, authenticator_source, result, ActiveTestResp, Body,
-    Cancel, CancelResp, Cmpp, CmppVersion, Connect, ConnectResp, Deliver, DeliverResp, MsgId, MsgIdGenerator,
-    Options, Pdu, Query, QueryResp, Report, Submit, SubmitResp,
-};
-use smsgw_protocols::framing::{FrameCodec, Protocol};
-use smsgw_protocols::report::ReportState;
-use smsgw_protocols::udh::Concat;
-use smsgw_protocols::{DecodeError, EncodeError, FixedStr};
-use tokio_util::codec::{Decoder, Encoder};
-
-const V2: Options = Options {
-    version: CmppVersion::V20,
-};
-const V3: Options = Options {
-    version: CmppVersion::V30,
-};
-
-fn vectors() -> Vec<Value> {
-    // The repository layout puts `shared/` beside the checkout; a worktree
-    // one level deeper finds it one more level up.
-    let paths = [
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/independent.json"),
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/protocols/vectors/independent.json"
-        ),
-    ];
-    let text = paths
-        .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())
-        .expect("vectors file shared/protocols/vectors/independent.json");
-    let all: Vec<Value> = serde_json::from_str(&text).expect("vectors json");
-    all.into_iter()
-        .filter(|v| v["proto"].as_str().is_some_and(|p| p.starts_with("cmpp")))
-        .collect()
-}
-
-fn vector(what_prefix: &str) -> (Bytes, Value, Options) {
-    let v = vectors()
-        .into_iter()
-        .find(|v| v["what"].as_str().unwrap().starts_with(what_prefix))
-        .unwrap_or_else(|| panic!("no vector {what_prefix}"));
-    let opts = match v["proto"].as_str().unwrap() {
-        "cmpp2" => V2,
-        "cmpp3" => V3,
-        p => panic!("unknown proto {p}"),
-    };
-    let bytes = Bytes::from(hex::decode(v["hex"].as_str().unwrap()).unwrap());
-    (bytes, v["fields"].clone(), opts)
-}
-
-fn reencode(pdu: &Pdu, opts: &Options) -> Vec<u8> {
-    let mut out = BytesMut::new();
-    pdu.encode(opts, &mut out).unwrap();
-    out.to_vec()
-}
-
-fn h(s: &str) -> Bytes {
-    let digits: String = s.split_whitespace().collect();
-    Bytes::from(hex::decode(digits).unwrap())
-}
-
-/// Decodes, checks the encode gives the same bytes, and checks the JSON form
-/// round-trips.
-fn exact(frame: &Bytes, opts: &Options) -> Pdu {
-    let pdu = Pdu::decode(frame.clone(), opts).unwrap();
-    assert_eq!(
-        hex::encode(reencode(&pdu, opts)),
-        hex::encode(frame),
-        "re-encode of {pdu:?}"
-    );
-    let json = serde_json::to_string(&pdu).unwrap();
-    let back: Pdu = serde_json::from_str(&json).unwrap();
-    assert_eq!(back, pdu, "json {json}");
-    pdu
-}
+use super::*;
 
 #[test]
 fn every_cmpp_vector_decodes_and_reencodes_exactly() {
@@ -260,7 +179,7 @@ fn connect_resp_both_versions() {
     ));
 }
 
-fn md5_of(b: &[u8]) -> [u8; 16] {
+pub(crate) fn md5_of(b: &[u8]) -> [u8; 16] {
     use md5::{Digest, Md5};
     Md5::digest(b).into()
 }
@@ -479,7 +398,7 @@ fn submit_resp_deliver_resp_cancel_both_versions() {
     assert_eq!(json["command"], "submit_resp");
 }
 
-fn p_submit_resp(id: MsgId) -> Pdu {
+pub(crate) fn p_submit_resp(id: MsgId) -> Pdu {
     Pdu::new(
         5,
         Body::SubmitResp(SubmitResp {
@@ -528,7 +447,7 @@ fn query_and_query_resp() {
     );
 }
 
-fn report_fixture() -> Report {
+pub(crate) fn report_fixture() -> Report {
     Report {
         msg_id: MsgId::new(11, 25, 8, 9, 10, 123456, 7),
         stat: FixedStr::new("DELIVRD").unwrap(),
@@ -669,168 +588,4 @@ fn report_bad_content() {
         ("EXPIRED", "2611250809")
     );
     assert_eq!(r.to_delivery_report().state, ReportState::Expired);
-}
-
-// ---- bad input ----
-
-#[test]
-fn truncated_body_names_field_and_offset() {
-    let (bytes, _, opts) = vector("CMPP_CONNECT");
-    // Cut inside the authenticator (offset 18) and fix up the length.
-    let mut cut = bytes[..20].to_vec();
-    cut[..4].copy_from_slice(&20u32.to_be_bytes());
-    assert_eq!(
-        Pdu::decode(Bytes::from(cut), &opts),
-        Err(DecodeError::Truncated {
-            field: "authenticator_source",
-            offset: 18,
-            needed: 16,
-            available: 2
-        })
-    );
-    // Every shorter prefix of the submit fails with an error, never a panic.
-    let (submit, _, opts) = vector("CMPP_SUBMIT");
-    for n in 0..submit.len() {
-        let mut cut = submit[..n].to_vec();
-        if n >= 4 {
-            cut[..4].copy_from_slice(&(n as u32).to_be_bytes());
-        }
-        assert!(Pdu::decode(Bytes::from(cut), &opts).is_err(), "prefix {n}");
-    }
-    // Header too short.
-    assert!(matches!(
-        Pdu::decode(h("0000000b 00000008 000000"), &V3),
-        Err(DecodeError::Truncated {
-            field: "sequence_id",
-            offset: 8,
-            ..
-        })
-    ));
-}
-
-#[test]
-fn trailing_bytes_and_wrong_length() {
-    assert_eq!(
-        Pdu::decode(h("0000000e 00000008 00000003 0000"), &V2),
-        Err(DecodeError::TrailingBytes { offset: 12, count: 2 })
-    );
-    assert!(matches!(
-        Pdu::decode(h("0000000d 00000008 00000003"), &V2),
-        Err(DecodeError::InvalidValue {
-            field: "total_length",
-            offset: 0,
-            ..
-        })
-    ));
-    // Through the codec: a bad body is an item error that keeps the stream.
-    let mut codec = cmpp::Codec::new();
-    let mut buf = BytesMut::from(&h("0000000e 00000008 00000003 0000 0000000c 00000008 00000004")[..]);
-    let bad = codec.decode(&mut buf).unwrap().unwrap().unwrap_err();
-    assert_eq!(bad.header.sequence_id, 3);
-    assert_eq!(bad.header.command_id, 8);
-    assert!(matches!(bad.error, DecodeError::TrailingBytes { .. }));
-    assert_eq!(
-        codec.decode(&mut buf).unwrap().unwrap().unwrap(),
-        Pdu::new(4, Body::ActiveTest)
-    );
-    // A length below the header is fatal.
-    let mut buf = BytesMut::from(&h("0000000b 00000008 000000")[..]);
-    assert!(codec.decode(&mut buf).is_err());
-}
-
-#[test]
-fn unknown_command_and_invalid_text() {
-    assert_eq!(
-        Pdu::decode(h("0000000c 00000003 00000001"), &V3),
-        Err(DecodeError::UnknownCommand { command_id: 3 })
-    );
-    assert_eq!(
-        Pdu::decode(h("0000000c 80000009 00000001"), &V3),
-        Err(DecodeError::UnknownCommand {
-            command_id: 0x8000_0009
-        })
-    );
-    let (bytes, _, opts) = vector("CMPP_CONNECT");
-    let mut bad = bytes.to_vec();
-    bad[12] = 0xc3; // source_addr starts with a lone UTF-8 lead byte
-    bad[13] = 0x28;
-    assert!(matches!(
-        Pdu::decode(Bytes::from(bad), &opts),
-        Err(DecodeError::InvalidText {
-            field: "source_addr",
-            offset: 12,
-            ..
-        })
-    ));
-}
-
-#[test]
-fn codec_handles_frames_split_at_every_byte() {
-    let mut stream = Vec::new();
-    for v in vectors() {
-        stream.extend(hex::decode(v["hex"].as_str().unwrap()).unwrap());
-    }
-    let expected: Vec<Pdu> = vectors()
-        .iter()
-        .map(|v| Pdu::decode(Bytes::from(hex::decode(v["hex"].as_str().unwrap()).unwrap()), &V2).unwrap())
-        .collect();
-    for split in 0..=stream.len() {
-        let mut codec = FrameCodec::<Cmpp>::new().with_options(V2);
-        let mut buf = BytesMut::new();
-        let mut got = Vec::new();
-        for chunk in [&stream[..split], &stream[split..]] {
-            buf.extend_from_slice(chunk);
-            while let Some(item) = codec.decode(&mut buf).unwrap() {
-                got.push(item.unwrap());
-            }
-        }
-        assert_eq!(got, expected, "split at {split}");
-    }
-    // Byte by byte.
-    let mut codec = FrameCodec::<Cmpp>::new().with_options(V2);
-    let mut buf = BytesMut::new();
-    let mut got = Vec::new();
-    for b in &stream {
-        buf.extend_from_slice(&[*b]);
-        while let Some(item) = codec.decode(&mut buf).unwrap() {
-            got.push(item.unwrap());
-        }
-    }
-    assert_eq!(got, expected);
-    // And the encoder side writes the same bytes.
-    let mut out = BytesMut::new();
-    for p in expected {
-        codec.encode(p, &mut out).unwrap();
-    }
-    assert_eq!(&out[..], &stream[..]);
-}
-
-#[test]
-fn version_bytes_and_msg_ids() {
-    assert_eq!(CmppVersion::from_byte(0x20), Some(CmppVersion::V20));
-    assert_eq!(CmppVersion::from_byte(0x21), Some(CmppVersion::V20));
-    assert_eq!(CmppVersion::from_byte(0x30), Some(CmppVersion::V30));
-    assert_eq!(CmppVersion::from_byte(0x10), None);
-    assert_eq!(CmppVersion::from_byte(0x40), None);
-    assert_eq!(CmppVersion::V20.byte(), 0x20);
-    assert_eq!(CmppVersion::default(), CmppVersion::V30);
-    let t = chrono::NaiveDateTime::parse_from_str("2026-11-25 08:09:10", "%Y-%m-%d %H:%M:%S").unwrap();
-    let g = MsgIdGenerator::new(123456);
-    let a = g.next_at(&t);
-    assert_eq!(a, MsgId::new(11, 25, 8, 9, 10, 123456, 0));
-    assert_eq!(a.to_string(), "1125080910012345600000");
-    assert_eq!(g.next_at(&t).sequence(), 1);
-    assert_eq!(cmpp::timestamp_of(&t), 1125080910);
-    assert_eq!(
-        result::result_text(result::THROTTLED),
-        "flow control: too fast (throttled)"
-    );
-    assert_eq!(
-        result::connect_status_text(result::CONNECT_AUTH_FAILED),
-        "authentication failed"
-    );
-    let id: MsgId = serde_json::from_str("\"1125080910012345600000\"").unwrap();
-    assert_eq!(id, a);
-    let id: MsgId = serde_json::from_str(&a.0.to_string()).unwrap();
-    assert_eq!(id, a);
 }
