@@ -1,6 +1,22 @@
 //! Supervised ractor actors that move messages between the replicated state
-//! and the carriers: carrier sessions, window and TPS flow control, priority
-//! dispatch, report reconciliation, inbound routing.
+//! and the carriers.
 //!
-//! Not built yet (issue 5). It must never write to the replicated state other
-//! than through proposals.
+//! - [`proto`]: the SP side of CMPP, SGIP, SMGP and SMPP (pure translation);
+//!   [`link`]: one TCP link (connect, login, reader and writer tasks);
+//!   [`sgip_listener`]: the server SGIP carriers push reports and MOs to.
+//!
+//! It must never write to the replicated state other than through
+//! [`store::Store`] proposals, and never send MT unless told to by the
+//! dispatcher (only the leader dispatches).
+
+pub mod error;
+pub mod link;
+pub mod metrics;
+pub mod model;
+pub mod proto;
+pub mod sgip_listener;
+
+pub use error::{LinkError, SplitError, StartError};
+pub use model::{
+    split_message, MessageId, Mo, MoPart, OutboundMessage, Part, PartId, Priority, Protocol, SubmitStatus,
+};
