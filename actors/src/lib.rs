@@ -20,3 +20,16 @@ pub use error::{LinkError, SplitError, StartError};
 pub use model::{
     split_message, MessageId, Mo, MoPart, OutboundMessage, Part, PartId, Priority, Protocol, SubmitStatus,
 };
+pub mod dispatcher;
+pub mod flow;
+pub mod gateway;
+pub mod inbound;
+pub mod queue;
+pub mod reconcile;
+pub mod session;
+pub mod store;
+pub mod supervisor;
+
+pub use gateway::{CarrierSpec, Gateway, GatewayConfig};
+pub use store::{Event, MemoryStore, MessageState, PartOutcome, Store, StoreError};
+pub use supervisor::CarrierConfig;
