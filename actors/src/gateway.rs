@@ -191,9 +191,7 @@ impl Gateway {
                         .await?;
                         gw.sgip.insert(c.cfg.name.clone(), l);
                     }
-                    let proto = Arc::new(SgipClient {
-                        node_id: c.sgip_node_id,
-                    });
+                    let proto = Arc::new(SgipClient::new(c.sgip_node_id));
                     gw.supervise(proto, c.cfg.clone(), bucket, &deliver).await?
                 }
             };

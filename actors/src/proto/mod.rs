@@ -65,6 +65,13 @@ pub trait ClientProtocol: Send + Sync + 'static {
     /// Seconds between heartbeats on an idle link (0: the protocol has none).
     const HEARTBEAT_SECS: u64;
 
+    /// The next request key when keys must be unique across all the
+    /// carrier's connections (SGIP, where the key is part of the carrier
+    /// message id); `None`: each session numbers its own requests.
+    fn shared_seq(&self) -> Option<u32> {
+        None
+    }
+
     /// The codec options for a new connection.
     fn options(&self) -> Self::Options {
         Self::Options::default()

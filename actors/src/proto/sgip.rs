@@ -5,6 +5,8 @@
 //! is the sequence's counter and the id its display form. Result 11 (node
 //! busy) is flow control. SGIP has no heartbeat: an idle side unbinds.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use chrono::{FixedOffset, Utc};
 use smsgw_protocols::sgip::submit::report_flag;
 use smsgw_protocols::sgip::{self, result, Bind, Body, Pdu, SequenceNumber, Sgip, Submit};
@@ -18,13 +20,23 @@ use crate::model::{MoPart, Part, Protocol, SubmitStatus};
 #[derive(Debug)]
 pub struct SgipClient {
     pub node_id: u32,
+    /// Shared by every session of the account: the counter is part of the
+    /// carrier message id, so two links must never use the same one.
+    counter: AtomicU32,
+}
+
+impl SgipClient {
+    pub fn new(node_id: u32) -> SgipClient {
+        SgipClient {
+            node_id,
+            counter: AtomicU32::new(1),
+        }
+    }
 }
 
 impl Default for SgipClient {
     fn default() -> Self {
-        SgipClient {
-            node_id: 3_000_000_001,
-        }
+        SgipClient::new(3_000_000_001)
     }
 }
 
@@ -96,6 +108,15 @@ impl ClientProtocol for SgipClient {
     type Options = sgip::Options;
     const PROTOCOL: Protocol = Protocol::Sgip;
     const HEARTBEAT_SECS: u64 = 0;
+
+    fn shared_seq(&self) -> Option<u32> {
+        Some(
+            self.counter
+                .fetch_add(1, Ordering::Relaxed)
+                .wrapping_add(1)
+                .max(2),
+        )
+    }
 
     fn login(&self, seq: u32, creds: &Credentials) -> Result<Pdu, EncodeError> {
         let b = Bind::new(Bind::SP_TO_SMG, &creds.login, &creds.password)?;

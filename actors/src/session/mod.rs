@@ -115,6 +115,9 @@ pub struct SessionState<P: ClientProtocol> {
 
 impl<P: ClientProtocol> SessionState<P> {
     fn seq(&mut self) -> u32 {
+        if let Some(k) = self.a.proto.shared_seq() {
+            return k;
+        }
         self.next_seq = self.next_seq.wrapping_add(1).max(2);
         self.next_seq
     }
