@@ -22,7 +22,7 @@ use crate::flow::TokenBucket;
 use crate::model::{split_message, OutboundMessage, Part, Priority, Protocol};
 use crate::queue::PriorityQueues;
 use crate::reconcile::ReconcilerMsg;
-use crate::session::SessionMsg;
+use crate::session::{Inflight, SessionMsg};
 
 /// A route: numbers starting with one of `prefixes` go to `primary`, or to
 /// `backup` while the primary is down. An empty prefix matches everything.
@@ -52,6 +52,8 @@ pub enum DispatcherMsg {
         carrier: String,
         session: usize,
         actor: ActorRef<SessionMsg>,
+        /// Where work is handed over (it survives the session actor).
+        shared: Arc<Inflight>,
         credits: usize,
     },
     SessionDown {
@@ -83,6 +85,7 @@ pub struct DispatchStats {
 
 struct Slot {
     actor: ActorRef<SessionMsg>,
+    shared: Arc<Inflight>,
     credits: usize,
 }
 
@@ -126,15 +129,13 @@ impl CarrierState {
             if take == 0 {
                 continue;
             }
-            let batch: Vec<Part> = self.ready.drain(..take).collect();
+            slot.shared.give(self.ready.drain(..take));
             slot.credits -= take;
             tokens -= take;
-            if let Err(e) = slot.actor.send_message(SessionMsg::Submit(batch)) {
-                // The session is gone; its parts come back in the error.
-                if let ractor::MessagingErr::SendErr(SessionMsg::Submit(back)) = e {
-                    for p in back.into_iter().rev() {
-                        self.ready.push_front(p);
-                    }
+            if slot.actor.send_message(SessionMsg::Work).is_err() {
+                // The session is gone: take the work back.
+                for p in slot.shared.take_given().into_iter().rev() {
+                    self.ready.push_front(p);
                 }
                 self.sessions.remove(&key);
             }
@@ -363,10 +364,18 @@ impl Actor for Dispatcher {
                 carrier,
                 session,
                 actor,
+                shared,
                 credits,
             } => {
                 if let Some(c) = s.carriers.get_mut(&carrier) {
-                    c.sessions.insert(session, Slot { actor, credits });
+                    c.sessions.insert(
+                        session,
+                        Slot {
+                            actor,
+                            shared,
+                            credits,
+                        },
+                    );
                 }
             }
             DispatcherMsg::SessionDown { carrier, session } => {

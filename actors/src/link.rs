@@ -132,8 +132,17 @@ pub struct LinkIo<P: ClientProtocol> {
     /// Milliseconds since `epoch` of the last PDU received.
     pub last_rx: Arc<AtomicU64>,
     pub epoch: Instant,
-    reader: JoinHandle<()>,
-    writer: JoinHandle<()>,
+    reader: Option<JoinHandle<()>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl<P: ClientProtocol> Drop for LinkIo<P> {
+    /// A link dropped with its session (a crash) closes its connection.
+    fn drop(&mut self) {
+        for t in [self.reader.take(), self.writer.take()].into_iter().flatten() {
+            t.abort();
+        }
+    }
 }
 
 impl<P: ClientProtocol> LinkIo<P> {
@@ -148,16 +157,16 @@ impl<P: ClientProtocol> LinkIo<P> {
     }
 
     /// Flushes what is queued and closes; waits at most `wait`.
-    pub async fn close(self, wait: Duration) {
+    pub async fn close(mut self, wait: Duration) {
         let _ = self.tx.send(Out::Close);
-        let _ = tokio::time::timeout(wait, self.writer).await;
-        self.reader.abort();
+        if let Some(w) = self.writer.take() {
+            let _ = tokio::time::timeout(wait, w).await;
+        }
     }
 
     /// Drops the connection at once.
     pub fn abort(self) {
-        self.reader.abort();
-        self.writer.abort();
+        drop(self);
     }
 }
 
@@ -194,8 +203,8 @@ pub fn spawn<P: ClientProtocol>(
         tx,
         last_rx,
         epoch,
-        reader,
-        writer,
+        reader: Some(reader),
+        writer: Some(writer),
     }
 }
 

@@ -136,7 +136,7 @@ impl<P: ClientProtocol> SupervisorState<P> {
             return;
         };
         slot.actor = None;
-        let parts = slot.inflight.drain();
+        let parts = slot.inflight.drain_all();
         if !parts.is_empty() {
             let _ = self.a.dispatcher.send_message(DispatcherMsg::Requeue {
                 carrier: carrier.clone(),

@@ -1,11 +1,12 @@
-//! The submits of one session slot that wait for their response, keyed by
-//! request key. It lives outside the session actor's state (the supervisor
-//! holds it too) so that when a session crashes, its in-flight parts are
-//! handed back to the queue instead of dying with it.
+//! The work of one session slot that must survive the session actor: parts
+//! handed to it and not yet taken (its outbox) and submits waiting for
+//! their response (keyed by request key). The dispatcher, the session and
+//! the supervisor all hold it, so when a session crashes nothing it was
+//! given dies with its mailbox: the supervisor hands all of it back.
 //!
-//! A plain locked map: it never sends or decides anything.
+//! Plain locked collections: it never sends or decides anything.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -23,9 +24,27 @@ pub struct InFlight {
 #[derive(Debug, Default)]
 pub struct Inflight {
     map: Mutex<HashMap<u32, InFlight>>,
+    outbox: Mutex<VecDeque<crate::model::Part>>,
 }
 
 impl Inflight {
+    /// Hands parts to the session (the dispatcher, before nudging it).
+    pub fn give(&self, parts: impl IntoIterator<Item = crate::model::Part>) {
+        self.outbox
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(parts);
+    }
+
+    /// Takes everything handed over and not yet taken.
+    pub fn take_given(&self) -> Vec<crate::model::Part> {
+        self.outbox
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, InFlight>> {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -46,9 +65,16 @@ impl Inflight {
         self.len() == 0
     }
 
-    /// Everything in flight, emptied (link lost, session crashed).
+    /// Everything in flight, emptied (link lost).
     pub fn drain(&self) -> Vec<crate::model::Part> {
         self.lock().drain().map(|(_, f)| f.part).collect()
+    }
+
+    /// Everything in flight and everything handed over (session gone).
+    pub fn drain_all(&self) -> Vec<crate::model::Part> {
+        let mut parts = self.take_given();
+        parts.extend(self.drain());
+        parts
     }
 
     /// Entries waiting longer than `timeout`, taken out.

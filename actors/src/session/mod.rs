@@ -80,8 +80,9 @@ pub struct SessionArgs<P: ClientProtocol> {
 pub enum SessionMsg {
     /// (Re)connect now.
     Connect,
-    /// Parts to send, within the credits this session announced.
-    Submit(Vec<Part>),
+    /// Parts were handed over (in the shared [`Inflight`] outbox), within
+    /// the credits this session announced.
+    Work,
     /// What the link of generation `gen` saw.
     Link {
         gen: u64,
@@ -247,6 +248,7 @@ impl<P: ClientProtocol> SessionState<P> {
                     carrier: self.a.carrier.clone(),
                     session: self.a.index,
                     actor: myself.clone(),
+                    shared: self.a.inflight.clone(),
                     credits,
                 });
             }
@@ -384,7 +386,7 @@ impl<P: ClientProtocol> Actor for Session<P> {
                 session: s.a.index,
             });
         }
-        let parts = s.a.inflight.drain();
+        let parts = s.a.inflight.drain_all();
         s.requeue(parts);
         Ok(())
     }
@@ -397,7 +399,8 @@ impl<P: ClientProtocol> Actor for Session<P> {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             SessionMsg::Connect => s.connect(&myself).await,
-            SessionMsg::Submit(parts) => {
+            SessionMsg::Work => {
+                let parts = s.a.inflight.take_given();
                 let n = parts.len();
                 let mut it = parts.into_iter();
                 let mut sent = 0;
