@@ -8,7 +8,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use smsgw_actors::{CarrierConfig, CarrierSpec, Gateway, GatewayConfig, MemoryStore, OutboundMessage, Priority, Protocol};
+use smsgw_actors::{
+    CarrierConfig, CarrierSpec, Gateway, GatewayConfig, MemoryStore, OutboundMessage, Priority, Protocol,
+};
 use smsgw_simulator::config::ReportPolicy;
 use smsgw_simulator::{Protocol as SimProtocol, SimConfig, Simulator};
 
@@ -24,7 +26,10 @@ fn cpu_secs() -> f64 {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let proto = match args.first().map(String::as_str) {
         Some("sgip") => Protocol::Sgip,
         Some("smgp") => Protocol::Smgp,
@@ -64,9 +69,12 @@ async fn run(proto: Protocol, n: u64, sessions: usize, window: usize) {
     cfg.sessions = sessions;
     cfg.session.window = window;
     let store = Arc::new(MemoryStore::new());
-    let gw = Gateway::start(GatewayConfig::simple(vec![CarrierSpec::new(proto, cfg)]), store.clone())
-        .await
-        .expect("gateway");
+    let gw = Gateway::start(
+        GatewayConfig::simple(vec![CarrierSpec::new(proto, cfg)]),
+        store.clone(),
+    )
+    .await
+    .expect("gateway");
     if proto == Protocol::Sgip {
         let at = gw.sgip_addr("c1");
         let mut a = sim.shared().account(sp, login).expect("account");
@@ -78,7 +86,15 @@ async fn run(proto: Protocol, n: u64, sessions: usize, window: usize) {
     }
     let msgs: Vec<OutboundMessage> = (1..=n)
         .map(|i| {
-            OutboundMessage::new(i, "bench", Priority::Normal, "10658899", &format!("139{i:08}"), "benchmark message", Duration::from_secs(600))
+            OutboundMessage::new(
+                i,
+                "bench",
+                Priority::Normal,
+                "10658899",
+                &format!("139{i:08}"),
+                "benchmark message",
+                Duration::from_secs(600),
+            )
         })
         .collect();
     let cpu0 = cpu_secs();

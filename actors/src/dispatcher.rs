@@ -79,6 +79,8 @@ pub struct DispatchStats {
     /// Parts waiting in carriers' ready lanes.
     pub ready: usize,
     pub sessions_up: usize,
+    /// Parts handed to sessions and not yet answered.
+    pub in_flight: usize,
     pub messages_dispatched: u64,
     pub unroutable: u64,
 }
@@ -399,6 +401,12 @@ impl Actor for Dispatcher {
                     queued: s.queued(),
                     ready: s.carriers.values().map(|c| c.ready.len()).sum(),
                     sessions_up: s.carriers.values().map(|c| c.sessions.len()).sum(),
+                    in_flight: s
+                        .carriers
+                        .values()
+                        .flat_map(|c| c.sessions.values())
+                        .map(|x| x.shared.len() + x.shared.given_len())
+                        .sum(),
                     messages_dispatched: s.dispatched,
                     unroutable: s.unroutable,
                 });

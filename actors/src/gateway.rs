@@ -238,6 +238,35 @@ impl Gateway {
         Ok(())
     }
 
+    /// A planned switchover: stop handing out work, then wait (at most
+    /// `limit`) until every submit in flight is answered, so the next
+    /// leader sends nothing twice. Returns whether it drained.
+    pub async fn drain(&self, limit: Duration) -> bool {
+        let _ = self.dispatcher.send_message(DispatcherMsg::SetActive(false));
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if self.dispatch_stats().await.is_some_and(|s| s.in_flight == 0) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// A new TPS ceiling, live (0: none).
+    pub fn set_tps(&self, carrier: &str, tps: u32) -> bool {
+        self.buckets.get(carrier).map(|b| b.set_ceiling(tps)).is_some()
+    }
+
+    /// A new window for every session of `carrier`, live.
+    pub async fn set_window(&self, carrier: &str, window: usize) {
+        for s in self.sessions(carrier).await.into_iter().flatten() {
+            let _ = s.send_message(SessionMsg::SetWindow(window));
+        }
+    }
+
     /// Where an SGIP carrier must push reports and MOs.
     pub fn sgip_addr(&self, carrier: &str) -> Option<SocketAddr> {
         self.sgip.get(carrier).map(|l| l.addr())

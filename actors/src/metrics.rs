@@ -32,6 +32,10 @@ pub fn reconnect(carrier: &str, p: Protocol) {
     counter!("smsgw_carrier_reconnects_total", &labels(carrier, p)).increment(1);
 }
 
+pub fn connect_failed(carrier: &str, p: Protocol) {
+    counter!("smsgw_carrier_connect_failures_total", &labels(carrier, p)).increment(1);
+}
+
 pub fn submits(carrier: &str, p: Protocol, n: u64) {
     counter!("smsgw_carrier_submits_total", &labels(carrier, p)).increment(n);
 }

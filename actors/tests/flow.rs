@@ -121,3 +121,33 @@ async fn throttling_backs_off_and_recovers() {
     wait_done(&store, &more, Duration::from_secs(15)).await;
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn drain_answers_everything_in_flight_and_sends_nothing_more() {
+    let sim = sim().await;
+    set_faults(
+        &sim,
+        FaultSettings {
+            delay_ms: 100,
+            ..Default::default()
+        },
+    );
+    let (gw, store) = gateway(&sim, carrier(&sim, Protocol::Smpp, "c1", 2, 8)).await;
+    let msgs = messages(1, 200, Priority::Normal);
+    gw.send(msgs.clone());
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(gw.drain(Duration::from_secs(5)).await, "drained");
+    let sent = sim.shared().ledger.counts().submits;
+    assert!(sent < 200 + 20, "it stopped early ({sent} submits)");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sim.shared().ledger.counts().submits,
+        sent,
+        "nothing sent after the drain"
+    );
+    // Leadership back: the rest goes.
+    gw.set_leader(true).await.unwrap();
+    wait_done(&store, &msgs, Duration::from_secs(20)).await;
+    assert_received_once(&sim, &msgs);
+    gw.stop().await;
+}

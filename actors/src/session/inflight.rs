@@ -36,6 +36,11 @@ impl Inflight {
             .extend(parts);
     }
 
+    /// Parts handed over and not yet taken.
+    pub fn given_len(&self) -> usize {
+        self.outbox.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// Takes everything handed over and not yet taken.
     pub fn take_given(&self) -> Vec<crate::model::Part> {
         self.outbox

@@ -112,6 +112,8 @@ pub struct SessionState<P: ClientProtocol> {
     attempt: u32,
     last_heartbeat: Option<Instant>,
     ticker: Option<tokio::task::JoinHandle<()>>,
+    /// Logged in at least once (later logins count as reconnects).
+    ever_up: bool,
 }
 
 impl<P: ClientProtocol> SessionState<P> {
@@ -236,6 +238,9 @@ impl<P: ClientProtocol> SessionState<P> {
                 self.link = Some(io);
                 self.attempt = 0;
                 self.last_heartbeat = None;
+                if std::mem::replace(&mut self.ever_up, true) {
+                    crate::metrics::reconnect(&self.a.carrier, P::PROTOCOL);
+                }
                 crate::metrics::connection_up(&self.a.carrier, P::PROTOCOL, true);
                 tracing::info!(
                     carrier = self.a.carrier,
@@ -253,7 +258,7 @@ impl<P: ClientProtocol> SessionState<P> {
                 });
             }
             Err(e) => {
-                crate::metrics::reconnect(&self.a.carrier, P::PROTOCOL);
+                crate::metrics::connect_failed(&self.a.carrier, P::PROTOCOL);
                 tracing::warn!(
                     carrier = self.a.carrier,
                     session = self.a.index,
@@ -365,6 +370,7 @@ impl<P: ClientProtocol> Actor for Session<P> {
             attempt: 0,
             last_heartbeat: None,
             ticker,
+            ever_up: false,
         })
     }
 
