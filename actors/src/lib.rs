@@ -1,9 +1,14 @@
 //! Supervised ractor actors that move messages between the replicated state
 //! and the carriers.
 //!
-//! - [`proto`]: the SP side of CMPP, SGIP, SMGP and SMPP (pure translation);
-//!   [`link`]: one TCP link (connect, login, reader and writer tasks);
-//!   [`sgip_listener`]: the server SGIP carriers push reports and MOs to.
+//! The path of an MT: [`gateway::Gateway::send`] → [`dispatcher`] (per-route
+//! priority queues, route choice, credits and [`flow`] TPS tokens) → a
+//! carrier's [`session`] actor (window, timeouts, reconnects) over a
+//! [`link`] speaking one of the [`proto`] protocols → submit responses and
+//! reports to the [`reconcile`] actor → batched [`store::Event`]s to the
+//! [`store::Store`]. MOs: link (or the SGIP [`sgip_listener`]) → [`inbound`]
+//! (reassembly, record) → router → handlers. A [`supervisor`] per carrier
+//! restarts crashed sessions; [`metrics`] names every metric.
 //!
 //! It must never write to the replicated state other than through
 //! [`store::Store`] proposals, and never send MT unless told to by the

@@ -197,3 +197,29 @@ async fn long_mo_is_reassembled_recorded_and_routed() {
         gw.stop().await;
     }
 }
+
+#[tokio::test]
+async fn unanswered_submits_are_retried_then_failed() {
+    let sim = sim().await;
+    let mut spec = carrier(&sim, Protocol::Cmpp, "c1", 1, 16);
+    spec.cfg.session.response_timeout = Duration::from_millis(150);
+    spec.cfg.session.max_attempts = 2;
+    spec.cfg.session.heartbeat_every = Some(Duration::from_secs(30));
+    let (gw, store) = gateway(&sim, spec).await;
+    set_faults(
+        &sim,
+        FaultSettings {
+            stall: true,
+            ..Default::default()
+        },
+    );
+    let msgs = messages(1, 5, Priority::Normal);
+    gw.send(msgs.clone());
+    let states = wait_done(&store, &msgs, Duration::from_secs(5)).await;
+    assert!(states.values().all(|s| *s == MessageState::Failed), "{states:?}");
+    let failed = store.count(|e| {
+        matches!(e, Event::PartDone { outcome: smsgw_actors::PartOutcome::SubmitFailed(r), .. } if r.contains("2 attempts"))
+    });
+    assert_eq!(failed, 5, "every part failed after 2 attempts");
+    gw.stop().await;
+}
