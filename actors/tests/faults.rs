@@ -223,3 +223,45 @@ async fn unanswered_submits_are_retried_then_failed() {
     assert_eq!(failed, 5, "every part failed after 2 attempts");
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_crash_loop_backs_off() {
+    let sim = sim().await;
+    let mut spec = carrier(&sim, Protocol::Smgp, "c1", 2, 16);
+    spec.cfg.crash_loop_restarts = 2;
+    spec.cfg.crash_loop_window = Duration::from_secs(10);
+    let (gw, store) = gateway(&sim, spec).await;
+    let sibling = gw.sessions("c1").await[1].clone().unwrap();
+    // Crash slot 0 four times as soon as it is back.
+    for _ in 0..4 {
+        let s = loop {
+            if let Some(s) = gw.sessions("c1").await[0].clone() {
+                break s;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        s.send_message(SessionMsg::Crash).unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Past the limit the restart waits (250 ms << excess), so the slot is
+    // empty for a while.
+    assert!(
+        gw.sessions("c1").await[0].is_none(),
+        "restart is delayed in a crash loop"
+    );
+    let sup = gw.supervisor("c1").unwrap();
+    assert_eq!(
+        ractor::call!(sup, smsgw_actors::supervisor::SupervisorMsg::Restarts).unwrap(),
+        4
+    );
+    wait_sessions(&gw, 2).await;
+    assert_eq!(
+        gw.sessions("c1").await[1].as_ref().unwrap().get_id(),
+        sibling.get_id()
+    );
+    // And it works.
+    let msgs = messages(1, 20, Priority::Normal);
+    gw.send(msgs.clone());
+    wait_done(&store, &msgs, Duration::from_secs(10)).await;
+    gw.stop().await;
+}

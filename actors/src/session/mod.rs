@@ -449,3 +449,20 @@ impl<P: ClientProtocol> Actor for Session<P> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let (min, max) = (Duration::from_millis(100), Duration::from_secs(5));
+        for attempt in 0..30 {
+            let cap = min.saturating_mul(1 << attempt.min(16)).min(max);
+            let d = backoff(min, max, attempt);
+            assert!(d >= cap / 2 && d <= cap, "attempt {attempt}: {d:?} vs {cap:?}");
+        }
+        let spread: std::collections::HashSet<_> = (0..20).map(|_| backoff(min, max, 5)).collect();
+        assert!(spread.len() > 10, "jitter");
+    }
+}
