@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -61,6 +62,10 @@ pub struct GatewayConfig {
     /// How long an incomplete long MO waits for its parts.
     pub mo_timeout: Duration,
     pub mo_rules: Vec<(RouteRule, Arc<dyn MoHandler>)>,
+    /// Where reports and MOs received while this node is not the leader
+    /// go (the node forwards them to the leader, which hands them to
+    /// [`Gateway::deliver`]); `None`: always handled here.
+    pub forward: Option<DeliverSink>,
 }
 
 impl GatewayConfig {
@@ -82,6 +87,7 @@ impl GatewayConfig {
             reconciler: ReconcilerConfig::default(),
             mo_timeout: Duration::from_secs(60),
             mo_rules: Vec::new(),
+            forward: None,
         }
     }
 }
@@ -96,6 +102,8 @@ pub struct Gateway {
     buckets: HashMap<String, Arc<TokenBucket>>,
     sgip: HashMap<String, SgipListener>,
     store: Arc<dyn Store>,
+    local: DeliverSink,
+    leader: Arc<AtomicBool>,
 }
 
 fn spawn_err(name: &str) -> impl FnOnce(ractor::SpawnErr) -> StartError + '_ {
@@ -142,7 +150,7 @@ impl Gateway {
         let (dispatcher, _) = Actor::spawn(None, Dispatcher, (cfg.routes, entries, reconciler.clone()))
             .await
             .map_err(spawn_err("dispatcher"))?;
-        let deliver: DeliverSink = {
+        let local: DeliverSink = {
             let reconciler = reconciler.clone();
             let inbound = inbound.clone();
             Arc::new(move |d| match d {
@@ -154,6 +162,21 @@ impl Gateway {
                 }
             })
         };
+        // A single node is its own leader until told otherwise.
+        let leader = Arc::new(AtomicBool::new(true));
+        let deliver: DeliverSink = match cfg.forward {
+            None => local.clone(),
+            Some(forward) => {
+                let (local, leader) = (local.clone(), leader.clone());
+                Arc::new(move |d| {
+                    if leader.load(Ordering::Relaxed) {
+                        local(d)
+                    } else {
+                        forward(d)
+                    }
+                })
+            }
+        };
         let mut gw = Gateway {
             dispatcher,
             reconciler,
@@ -163,6 +186,8 @@ impl Gateway {
             buckets,
             sgip: HashMap::new(),
             store,
+            local,
+            leader,
         };
         for c in cfg.carriers {
             let bucket = gw.buckets[&c.cfg.name].clone();
@@ -230,12 +255,19 @@ impl Gateway {
     /// Leadership changed. Gaining it re-reads what is still to be sent
     /// from the store; losing it stops handing out work at once.
     pub async fn set_leader(&self, leader: bool) -> Result<(), crate::store::StoreError> {
+        self.leader.store(leader, Ordering::Relaxed);
         if leader {
             let pending = self.store.pending_messages().await?;
             self.send(pending);
         }
         let _ = self.dispatcher.send_message(DispatcherMsg::SetActive(leader));
         Ok(())
+    }
+
+    /// A report or MO forwarded from a standby's session (the leader side
+    /// of [`GatewayConfig::forward`]).
+    pub fn deliver(&self, d: Delivered) {
+        (self.local)(d)
     }
 
     /// A planned switchover: stop handing out work, then wait (at most

@@ -64,6 +64,12 @@ pub fn tps_limit(carrier: &str, rate: f64) {
     gauge!("smsgw_carrier_tps_limit", "carrier" => carrier.to_string()).set(rate);
 }
 
+/// Parts that were in flight on a link that was lost: the carrier may have
+/// taken them, so they are the only ones that can go twice.
+pub fn resent_after_loss(carrier: &str, n: usize) {
+    counter!("smsgw_carrier_resent_after_loss_total", "carrier" => carrier.to_string()).increment(n as u64);
+}
+
 pub fn throttled(carrier: &str, p: Protocol) {
     counter!("smsgw_carrier_throttles_total", &labels(carrier, p)).increment(1);
 }

@@ -136,7 +136,10 @@ impl<P: ClientProtocol> SupervisorState<P> {
             return;
         };
         slot.actor = None;
-        let parts = slot.inflight.drain_all();
+        let mut parts = slot.inflight.take_given();
+        let lost = slot.inflight.drain();
+        crate::metrics::resent_after_loss(&carrier, lost.len());
+        parts.extend(lost);
         if !parts.is_empty() {
             let _ = self.a.dispatcher.send_message(DispatcherMsg::Requeue {
                 carrier: carrier.clone(),

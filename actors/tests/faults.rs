@@ -265,3 +265,42 @@ async fn a_crash_loop_backs_off() {
     wait_done(&store, &msgs, Duration::from_secs(10)).await;
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_standby_forwards_reports_and_mos_to_the_leader() {
+    let sim = sim().await;
+    let alarm = Arc::new(Collect(Mutex::new(Vec::new())));
+    // The leader: it has no carrier session of its own here.
+    let leader_store = Arc::new(MemoryStore::new());
+    let mut lcfg = GatewayConfig::simple(vec![]);
+    lcfg.mo_rules = vec![(
+        RouteRule {
+            service_prefix: "110".into(),
+            keyword: None,
+        },
+        alarm.clone() as Arc<dyn MoHandler>,
+    )];
+    let leader = Arc::new(Gateway::start(lcfg, leader_store.clone()).await.unwrap());
+    // The standby: logged in, forwarding what it receives.
+    let fwd = leader.clone();
+    let mut scfg = GatewayConfig::simple(vec![carrier(&sim, Protocol::Cmpp, "c1", 1, 16)]);
+    scfg.forward = Some(Arc::new(move |d| fwd.deliver(d)));
+    let standby = Gateway::start(scfg, Arc::new(MemoryStore::new())).await.unwrap();
+    wait_sessions(&standby, 1).await;
+    standby.set_leader(false).await.unwrap();
+    for part in
+        smsgw_simulator::mo::parts(smsgw_simulator::Protocol::Cmpp, "13700001111", "110", "help").unwrap()
+    {
+        sim.shared().deliver(
+            smsgw_simulator::Protocol::Cmpp,
+            "900001",
+            smsgw_simulator::dialect::Deliverable::Mo(part),
+        );
+    }
+    assert!(
+        eventually(Duration::from_secs(5), || alarm.0.lock().unwrap().len() == 1).await,
+        "MO reached the leader"
+    );
+    assert_eq!(leader_store.count(|e| matches!(e, Event::MoReceived(_))), 1);
+    standby.stop().await;
+}

@@ -205,6 +205,7 @@ impl<P: ClientProtocol> SessionState<P> {
         }
         self.gen += 1;
         let parts = self.a.inflight.drain();
+        crate::metrics::resent_after_loss(&self.a.carrier, parts.len());
         self.requeue(parts);
         self.window_metric();
         self.schedule_connect(myself);
