@@ -1,6 +1,8 @@
 //! CMPP 3.0 from the SP side: CONNECT with the MD5 authenticator, SUBMIT
 //! with Registered_Delivery and TP_udhi, result 8 as flow control, reports
 //! in DELIVER with Registered_Delivery = 1, ACTIVE_TEST both ways.
+//!
+//! Pure translation (see [`super`]): it never touches sockets or timers.
 
 use smsgw_protocols::cmpp::{self, result, Body, Cmpp, CmppVersion, Connect, Deliver, Pdu, Submit};
 use smsgw_protocols::text::Encoding;

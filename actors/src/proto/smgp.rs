@@ -1,6 +1,8 @@
 //! SMGP 3.0 from the SP side: Login in transmit mode (send and receive on
 //! one link), Submit with NeedReport and the TP_udhi TLV, status 1 (system
 //! busy) as flow control, reports in Deliver with IsReport = 1.
+//!
+//! Pure translation (see [`super`]): it never touches sockets or timers.
 
 use smsgw_protocols::smgp::{self, login_mode, status, Body, Deliver, Login, Pdu, Smgp, Submit};
 use smsgw_protocols::text::Encoding;

@@ -2,6 +2,8 @@
 //! one link), submit_sm with registered_delivery and the UDHI esm_class bit,
 //! ESME_RTHROTTLED / ESME_RMSGQFUL as flow control, receipts as deliver_sm,
 //! enquire_link both ways, generic_nack as a negative answer.
+//!
+//! Pure translation (see [`super`]): it never touches sockets or timers.
 
 use smsgw_protocols::smpp::{self, status, Bind, Body, Pdu, SmResp, Smpp, SubmitSm};
 use smsgw_protocols::text::Encoding;
