@@ -1,0 +1,265 @@
+//! Inbound messages (MO): the inbound actor puts segments back together
+//! (bounded [`Reassembler`], partial messages flagged rather than lost),
+//! decodes the text, proposes the MO to the store, then hands it to the
+//! router actor, which picks a handler by service code and keyword (the
+//! alarm desk, officer commands, unsubscribe, webhooks are later handlers).
+//!
+//! Segments reach the inbound actor only after the session acknowledged
+//! them to the carrier. Neither actor ever answers the handset.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use smsgw_protocols::text::{self, Encoding};
+use smsgw_protocols::udh::{self, PartKey, PushOutcome, Reassembler, ReassemblerLimits};
+
+use crate::model::{Mo, MoPart};
+use crate::store::{Event, Store};
+
+/// What a handler is given: the whole inbound message.
+pub trait MoHandler: Send + Sync + 'static {
+    fn handle(&self, mo: &Mo);
+}
+
+/// Which MOs a handler takes: service code prefix and, optionally, a
+/// keyword the text starts with (case-insensitive).
+#[derive(Debug, Clone)]
+pub struct RouteRule {
+    pub service_prefix: String,
+    pub keyword: Option<String>,
+}
+
+impl RouteRule {
+    fn matches(&self, mo: &Mo) -> bool {
+        mo.destination.starts_with(&self.service_prefix)
+            && self.keyword.as_ref().is_none_or(|k| {
+                mo.text
+                    .trim_start()
+                    .get(..k.len())
+                    .is_some_and(|t| t.eq_ignore_ascii_case(k))
+            })
+    }
+
+    /// More specific rules win: keyword, then longer prefix.
+    fn weight(&self) -> (bool, usize) {
+        (self.keyword.is_some(), self.service_prefix.len())
+    }
+}
+
+pub enum RouterMsg {
+    Route(Mo),
+    /// MOs no rule took, since start.
+    Unrouted(RpcReplyPort<u64>),
+}
+
+pub struct Router;
+
+pub struct RouterState {
+    rules: Vec<(RouteRule, Arc<dyn MoHandler>)>,
+    unrouted: u64,
+}
+
+impl Actor for Router {
+    type Msg = RouterMsg;
+    type State = RouterState;
+    type Arguments = Vec<(RouteRule, Arc<dyn MoHandler>)>;
+
+    async fn pre_start(
+        &self,
+        _m: ActorRef<RouterMsg>,
+        mut rules: Self::Arguments,
+    ) -> Result<RouterState, ActorProcessingErr> {
+        rules.sort_by_key(|(r, _)| std::cmp::Reverse(r.weight()));
+        Ok(RouterState { rules, unrouted: 0 })
+    }
+
+    async fn handle(
+        &self,
+        _m: ActorRef<RouterMsg>,
+        msg: RouterMsg,
+        s: &mut RouterState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            RouterMsg::Route(mo) => match s.rules.iter().find(|(r, _)| r.matches(&mo)) {
+                Some((_, h)) => h.handle(&mo),
+                None => {
+                    s.unrouted += 1;
+                    tracing::warn!(from = mo.source, to = mo.destination, "MO matches no handler");
+                }
+            },
+            RouterMsg::Unrouted(reply) => {
+                let _ = reply.send(s.unrouted);
+            }
+        }
+        Ok(())
+    }
+}
+
+pub enum InboundMsg {
+    Part(MoPart),
+    /// Gives up on messages missing parts for too long.
+    Sweep,
+}
+
+pub struct Inbound;
+
+pub struct InboundState {
+    store: Arc<dyn Store>,
+    router: ActorRef<RouterMsg>,
+    reasm: Reassembler,
+    carriers: std::collections::HashMap<PartKey, (String, Option<Encoding>)>,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+fn decode(payload: &[u8], enc: Option<Encoding>) -> String {
+    let enc = enc.unwrap_or(Encoding::Binary);
+    text::decode(payload, enc).unwrap_or_else(|_| String::from_utf8_lossy(payload).into_owned())
+}
+
+impl InboundState {
+    async fn deliver(&mut self, mo: Mo) {
+        crate::metrics::mo_received(&mo.carrier, mo.complete);
+        if let Err(e) = self
+            .store
+            .propose_batch(vec![Event::MoReceived(mo.clone())])
+            .await
+        {
+            // Routing still happens: the desk must see an alarm even when
+            // the record is late; the error is logged for the operators.
+            tracing::error!(from = mo.source, "MO not recorded: {e}");
+        }
+        let _ = self.router.send_message(RouterMsg::Route(mo));
+    }
+}
+
+impl Actor for Inbound {
+    type Msg = InboundMsg;
+    type State = InboundState;
+    type Arguments = (Arc<dyn Store>, ActorRef<RouterMsg>, Duration);
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<InboundMsg>,
+        (store, router, timeout): Self::Arguments,
+    ) -> Result<InboundState, ActorProcessingErr> {
+        let ticker = Some(myself.send_interval(Duration::from_secs(1).min(timeout), || InboundMsg::Sweep));
+        Ok(InboundState {
+            store,
+            router,
+            reasm: Reassembler::new(ReassemblerLimits {
+                timeout,
+                ..ReassemblerLimits::default()
+            }),
+            carriers: Default::default(),
+            ticker,
+        })
+    }
+
+    async fn post_stop(
+        &self,
+        _m: ActorRef<InboundMsg>,
+        s: &mut InboundState,
+    ) -> Result<(), ActorProcessingErr> {
+        if let Some(t) = s.ticker.take() {
+            t.abort();
+        }
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _m: ActorRef<InboundMsg>,
+        msg: InboundMsg,
+        s: &mut InboundState,
+    ) -> Result<(), ActorProcessingErr> {
+        let now = Instant::now();
+        let mut done: Vec<Mo> = Vec::new();
+        match msg {
+            InboundMsg::Part(p) => {
+                let parsed = if p.udhi {
+                    udh::parse_udh(&p.content).ok()
+                } else {
+                    None
+                };
+                let Some((h, payload)) = parsed.and_then(|(h, pl)| h.concat().map(|c| (c, pl))) else {
+                    let payload = if p.udhi {
+                        udh::parse_udh(&p.content).map(|(_, pl)| pl).unwrap_or(&p.content)
+                    } else {
+                        &p.content
+                    };
+                    let text = decode(payload, p.encoding);
+                    s.deliver(Mo {
+                        carrier: p.carrier,
+                        source: p.source,
+                        destination: p.destination,
+                        text,
+                        complete: true,
+                    })
+                    .await;
+                    return Ok(());
+                };
+                let key = PartKey {
+                    sender: p.source.clone(),
+                    receiver: p.destination.clone(),
+                    reference: h.reference,
+                    total: h.total,
+                };
+                s.carriers.insert(key.clone(), (p.carrier.clone(), p.encoding));
+                let pushed = s.reasm.push(
+                    &p.source,
+                    &p.destination,
+                    h,
+                    bytes::Bytes::copy_from_slice(payload),
+                    now,
+                );
+                for inc in pushed.evicted {
+                    let (carrier, enc) = s.carriers.remove(&inc.key).unwrap_or_default();
+                    done.push(Mo {
+                        carrier,
+                        source: inc.key.sender.clone(),
+                        destination: inc.key.receiver.clone(),
+                        text: decode(&inc.payload(), enc),
+                        complete: false,
+                    });
+                }
+                match pushed.outcome {
+                    PushOutcome::Complete(r) => {
+                        let (carrier, enc) = s.carriers.remove(&r.key).unwrap_or((p.carrier, p.encoding));
+                        done.push(Mo {
+                            carrier,
+                            source: r.key.sender.clone(),
+                            destination: r.key.receiver.clone(),
+                            text: decode(&r.payload(), enc),
+                            complete: true,
+                        });
+                    }
+                    PushOutcome::Rejected { payload, .. } => done.push(Mo {
+                        carrier: p.carrier,
+                        source: p.source,
+                        destination: p.destination,
+                        text: decode(&payload, p.encoding),
+                        complete: false,
+                    }),
+                    PushOutcome::Buffered | PushOutcome::Duplicate => {}
+                }
+            }
+            InboundMsg::Sweep => {
+                for inc in s.reasm.expire(now) {
+                    let (carrier, enc) = s.carriers.remove(&inc.key).unwrap_or_default();
+                    done.push(Mo {
+                        carrier,
+                        source: inc.key.sender.clone(),
+                        destination: inc.key.receiver.clone(),
+                        text: decode(&inc.payload(), enc),
+                        complete: false,
+                    });
+                }
+            }
+        }
+        for mo in done {
+            s.deliver(mo).await;
+        }
+        Ok(())
+    }
+}

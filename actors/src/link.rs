@@ -1,0 +1,302 @@
+//! One TCP link to a carrier, below the session actor: connect and log in
+//! (bounded in time), then a reader task and a writer task.
+//!
+//! The reader classifies every PDU with the [`ClientProtocol`]: acks for
+//! delivers and heartbeats go straight to the writer (so the carrier is
+//! answered even while the session is busy), reports and MOs go to the
+//! [`DeliverSink`], submit responses and link loss go to the session as
+//! [`LinkEvent`]s. The writer batches queued PDUs into one write.
+//!
+//! A link never retries and never decides anything about messages: it
+//! reports what happened and dies with its connection.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use smsgw_protocols::framing::FrameCodec;
+use smsgw_protocols::report::DeliveryReport;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::codec::{Framed, FramedRead, FramedWrite};
+
+use crate::error::LinkError;
+use crate::model::{MoPart, SubmitStatus};
+use crate::proto::{ClientProtocol, Credentials, Incoming};
+
+/// Something a carrier delivered to us: a report or an MO segment.
+#[derive(Debug, Clone)]
+pub enum Delivered {
+    Report { carrier: String, report: DeliveryReport },
+    Mo(MoPart),
+}
+
+/// Where reports and MOs go (the reconciler and the inbound actor, wired by
+/// the gateway; a channel in tests).
+pub type DeliverSink = Arc<dyn Fn(Delivered) + Send + Sync>;
+
+/// What the link tells its session.
+#[derive(Debug)]
+pub enum LinkEvent {
+    Response {
+        seq: u32,
+        status: SubmitStatus,
+    },
+    /// The link is gone (EOF, I/O or framing error, carrier logout).
+    Down {
+        reason: String,
+    },
+    /// The carrier answered our logout.
+    LoggedOut,
+}
+
+/// Where link events go (the session actor's mailbox).
+pub type EventSink = Arc<dyn Fn(LinkEvent) + Send + Sync>;
+
+/// What the writer sends.
+pub enum Out<P> {
+    Pdu(P),
+    /// Flush and close the connection.
+    Close,
+}
+
+/// Timeouts of connecting and logging in.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectTimeouts {
+    pub connect: Duration,
+    pub login: Duration,
+}
+
+impl Default for ConnectTimeouts {
+    fn default() -> Self {
+        ConnectTimeouts {
+            connect: Duration::from_secs(5),
+            login: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A framed connection to a carrier.
+pub type Conn<P> = Framed<TcpStream, FrameCodec<<P as ClientProtocol>::Wire>>;
+
+/// Connects to `addr` and logs in with `creds` (request key 1). PDUs that
+/// arrive before the login answer are skipped.
+pub async fn connect<P: ClientProtocol>(
+    proto: &P,
+    addr: &str,
+    creds: &Credentials,
+    t: ConnectTimeouts,
+) -> Result<Conn<P>, LinkError> {
+    let stream = tokio::time::timeout(t.connect, TcpStream::connect(addr))
+        .await
+        .map_err(|_| LinkError::ConnectTimeout {
+            addr: addr.to_string(),
+        })?
+        .map_err(|source| LinkError::Connect {
+            addr: addr.to_string(),
+            source,
+        })?;
+    // Submits are small and latency matters more than packet count.
+    let _ = stream.set_nodelay(true);
+    let mut io = Framed::new(stream, FrameCodec::<P::Wire>::new().with_options(proto.options()));
+    io.send(proto.login(1, creds)?).await?;
+    let deadline = tokio::time::Instant::now() + t.login;
+    loop {
+        let frame = tokio::time::timeout_at(deadline, io.next())
+            .await
+            .map_err(|_| LinkError::LoginTimeout)?;
+        match frame {
+            None => return Err(LinkError::Closed),
+            Some(Err(e)) => return Err(e.into()),
+            Some(Ok(Err(bad))) => return Err(LinkError::Unexpected(bad.error.to_string())),
+            Some(Ok(Ok(pdu))) => match proto.classify(pdu, "") {
+                Incoming::LoginResp { ok: true, .. } => return Ok(io),
+                Incoming::LoginResp { ok: false, status } => {
+                    return Err(LinkError::LoginRefused {
+                        status,
+                        text: format!("{} login", P::PROTOCOL),
+                    })
+                }
+                _ => continue,
+            },
+        }
+    }
+}
+
+/// The running halves of a logged-in link.
+pub struct LinkIo<P: ClientProtocol> {
+    pub tx: mpsc::UnboundedSender<Out<P::Pdu>>,
+    /// Milliseconds since `epoch` of the last PDU received.
+    pub last_rx: Arc<AtomicU64>,
+    pub epoch: Instant,
+    reader: Option<JoinHandle<()>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl<P: ClientProtocol> Drop for LinkIo<P> {
+    /// A link dropped with its session (a crash) closes its connection.
+    fn drop(&mut self) {
+        for t in [self.reader.take(), self.writer.take()].into_iter().flatten() {
+            t.abort();
+        }
+    }
+}
+
+impl<P: ClientProtocol> LinkIo<P> {
+    /// Time since the carrier last sent anything.
+    pub fn idle(&self) -> Duration {
+        let last = Duration::from_millis(self.last_rx.load(Ordering::Relaxed));
+        self.epoch.elapsed().saturating_sub(last)
+    }
+
+    pub fn send(&self, pdu: P::Pdu) -> bool {
+        self.tx.send(Out::Pdu(pdu)).is_ok()
+    }
+
+    /// Flushes what is queued and closes; waits at most `wait`.
+    pub async fn close(mut self, wait: Duration) {
+        let _ = self.tx.send(Out::Close);
+        if let Some(w) = self.writer.take() {
+            let _ = tokio::time::timeout(wait, w).await;
+        }
+    }
+
+    /// Drops the connection at once.
+    pub fn abort(self) {
+        drop(self);
+    }
+}
+
+/// Starts the reader and writer of a logged-in connection.
+pub fn spawn<P: ClientProtocol>(
+    conn: Conn<P>,
+    proto: Arc<P>,
+    carrier: String,
+    deliver: DeliverSink,
+    events: EventSink,
+) -> LinkIo<P> {
+    let parts = conn.into_parts();
+    let opts = parts.codec.options().clone();
+    let (rd, wr) = parts.io.into_split();
+    let mut read = FramedRead::new(rd, FrameCodec::<P::Wire>::new().with_options(opts.clone()));
+    // Bytes read past the login answer belong to the reader.
+    *read.read_buffer_mut() = parts.read_buf;
+    let write = FramedWrite::new(wr, FrameCodec::<P::Wire>::new().with_options(opts));
+    let (tx, rx) = mpsc::unbounded_channel();
+    let epoch = Instant::now();
+    let last_rx = Arc::new(AtomicU64::new(0));
+    let writer = tokio::spawn(write_loop::<P>(write, rx));
+    let reader = tokio::spawn(read_loop(
+        read,
+        proto,
+        carrier,
+        deliver,
+        events,
+        tx.clone(),
+        last_rx.clone(),
+        epoch,
+    ));
+    LinkIo {
+        tx,
+        last_rx,
+        epoch,
+        reader: Some(reader),
+        writer: Some(writer),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn read_loop<P: ClientProtocol>(
+    mut read: FramedRead<tokio::net::tcp::OwnedReadHalf, FrameCodec<P::Wire>>,
+    proto: Arc<P>,
+    carrier: String,
+    deliver: DeliverSink,
+    events: EventSink,
+    tx: mpsc::UnboundedSender<Out<P::Pdu>>,
+    last_rx: Arc<AtomicU64>,
+    epoch: Instant,
+) {
+    let reason = loop {
+        let pdu = match read.next().await {
+            None => break "carrier closed the connection".to_string(),
+            Some(Err(e)) => break format!("framing: {e}"),
+            Some(Ok(Err(bad))) => {
+                // Boundaries were fine; keep the link, as the carriers do.
+                crate::metrics::bad_pdu(&carrier, P::PROTOCOL);
+                tracing::warn!(carrier, protocol = %P::PROTOCOL, "undecodable PDU: {}", bad.error);
+                continue;
+            }
+            Some(Ok(Ok(pdu))) => pdu,
+        };
+        last_rx.store(epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+        match proto.classify(pdu, &carrier) {
+            Incoming::SubmitResp { seq, status } => events(LinkEvent::Response { seq, status }),
+            Incoming::Nack { seq, status } => events(LinkEvent::Response {
+                seq,
+                status: SubmitStatus::Rejected(status),
+            }),
+            Incoming::Report { report, ack } => {
+                let _ = tx.send(Out::Pdu(ack));
+                deliver(Delivered::Report {
+                    carrier: carrier.clone(),
+                    report,
+                });
+            }
+            Incoming::Mo { mo, ack } => {
+                let _ = tx.send(Out::Pdu(ack));
+                deliver(Delivered::Mo(mo));
+            }
+            Incoming::BadDeliver { ack, error } => {
+                crate::metrics::bad_pdu(&carrier, P::PROTOCOL);
+                tracing::warn!(carrier, "unreadable deliver: {error}");
+                if let Some(ack) = ack {
+                    let _ = tx.send(Out::Pdu(ack));
+                }
+            }
+            Incoming::KeepAlive { ack } => {
+                let _ = tx.send(Out::Pdu(ack));
+            }
+            Incoming::KeepAliveResp | Incoming::LoginResp { .. } => {}
+            Incoming::Logout { ack } => {
+                let _ = tx.send(Out::Pdu(ack));
+                let _ = tx.send(Out::Close);
+                break "carrier logged us out".to_string();
+            }
+            Incoming::LogoutResp => events(LinkEvent::LoggedOut),
+            Incoming::Other(name) => tracing::debug!(carrier, "ignored {name}"),
+        }
+    };
+    events(LinkEvent::Down { reason });
+}
+
+async fn write_loop<P: ClientProtocol>(
+    mut sink: FramedWrite<tokio::net::tcp::OwnedWriteHalf, FrameCodec<P::Wire>>,
+    mut rx: mpsc::UnboundedReceiver<Out<P::Pdu>>,
+) {
+    while let Some(first) = rx.recv().await {
+        // Everything already queued goes out in one write.
+        let mut next = Some(first);
+        while let Some(item) = next.take() {
+            match item {
+                Out::Pdu(p) => {
+                    if let Err(e) = sink.feed(p).await {
+                        tracing::warn!(protocol = %P::PROTOCOL, "write failed: {e}");
+                        return;
+                    }
+                }
+                Out::Close => {
+                    let _ = sink.flush().await;
+                    let _ = sink.get_mut().shutdown().await;
+                    return;
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The values that travel between the actors: messages to send (MT) and the
+//! parts they split into, carrier verdicts, inbound messages (MO).
+//!
+//! Plain data with no behaviour beyond splitting text into parts for a
+//! protocol family; this module never does I/O and never talks to actors.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use smsgw_protocols::text::{self, Encoding};
+use smsgw_protocols::udh::{self, Concat, Gsm7Packing};
+
+use crate::error::SplitError;
+
+/// The four carrier protocols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    Cmpp,
+    Sgip,
+    Smgp,
+    Smpp,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Cmpp => "cmpp",
+            Protocol::Sgip => "sgip",
+            Protocol::Smgp => "smgp",
+            Protocol::Smpp => "smpp",
+        }
+    }
+
+    /// Whether content is coded with `data_coding` (SMPP, GSM 7-bit
+    /// possible) rather than the Chinese protocols' `Msg_Fmt` (ASCII / UCS-2).
+    pub fn uses_data_coding(self) -> bool {
+        self == Protocol::Smpp
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Priority classes, highest first. Strict between classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Priority {
+    Alarm = 0,
+    High = 1,
+    Normal = 2,
+    Bulk = 3,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::Alarm, Priority::High, Priority::Normal, Priority::Bulk];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Priority::Alarm => "alarm",
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Bulk => "bulk",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Our id of an accepted message (assigned by the replicated state).
+pub type MessageId = u64;
+
+/// One part of one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PartId {
+    pub message: MessageId,
+    /// 1-based part number.
+    pub seq: u8,
+}
+
+impl std::fmt::Display for PartId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.message, self.seq)
+    }
+}
+
+/// A message accepted and committed, waiting to be sent.
+#[derive(Debug, Clone)]
+pub struct OutboundMessage {
+    pub id: MessageId,
+    /// The client account that sent it (fairness is between accounts).
+    pub account: String,
+    pub priority: Priority,
+    /// The number the handset sees as the sender.
+    pub source: String,
+    pub destination: String,
+    pub text: String,
+    pub report: bool,
+    /// After this instant a message without a final report is EXPIRED.
+    pub valid_until: Instant,
+}
+
+impl OutboundMessage {
+    /// A message valid for `validity` from now, asking for a report.
+    pub fn new(
+        id: MessageId,
+        account: &str,
+        priority: Priority,
+        source: &str,
+        destination: &str,
+        text: &str,
+        validity: Duration,
+    ) -> Self {
+        OutboundMessage {
+            id,
+            account: account.to_string(),
+            priority,
+            source: source.to_string(),
+            destination: destination.to_string(),
+            text: text.to_string(),
+            report: true,
+            valid_until: Instant::now() + validity,
+        }
+    }
+}
+
+/// One submit's worth of a message, encoded for one protocol family.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub id: PartId,
+    /// Parts in the message.
+    pub total: u8,
+    pub account: String,
+    pub priority: Priority,
+    pub source: String,
+    pub destination: String,
+    /// UDH first when `udhi`.
+    pub content: Bytes,
+    /// `data_coding` for SMPP, `Msg_Fmt` for the others.
+    pub coding: u8,
+    pub udhi: bool,
+    pub concat: Option<Concat>,
+    pub report: bool,
+    /// Times this part was handed to a session (retries count).
+    pub attempts: u32,
+}
+
+/// Splits a message's text into parts for `protocol`: GSM 7-bit (unpacked)
+/// or UCS-2 for SMPP; ASCII or UCS-2 for the Chinese protocols, which carry
+/// no GSM 7-bit.
+pub fn split_message(m: &OutboundMessage, protocol: Protocol) -> Result<Vec<Part>, SplitError> {
+    let reference = (m.id & 0xff) as u16;
+    let (encoding, segments) = if protocol.uses_data_coding() {
+        let enc = text::choose_encoding(&m.text);
+        (
+            enc,
+            udh::split_with(&m.text, enc, reference, false, Gsm7Packing::Unpacked)?,
+        )
+    } else {
+        let enc = if m.text.is_ascii() {
+            Encoding::Ascii
+        } else {
+            Encoding::Ucs2
+        };
+        (enc, udh::split(&m.text, enc, reference, false)?)
+    };
+    if segments.is_empty() {
+        return Err(SplitError::Empty);
+    }
+    let coding = if protocol.uses_data_coding() {
+        encoding.data_coding()
+    } else {
+        encoding.msg_fmt()
+    };
+    let total = u8::try_from(segments.len()).unwrap_or(u8::MAX);
+    Ok(segments
+        .into_iter()
+        .take(usize::from(total))
+        .enumerate()
+        .map(|(i, s)| Part {
+            id: PartId {
+                message: m.id,
+                seq: (i + 1) as u8,
+            },
+            total,
+            account: m.account.clone(),
+            priority: m.priority,
+            source: m.source.clone(),
+            destination: m.destination.clone(),
+            udhi: s.udhi(),
+            concat: s.concat,
+            content: s.content,
+            coding,
+            report: m.report,
+            attempts: 0,
+        })
+        .collect())
+}
+
+/// The carrier's verdict on one submit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitStatus {
+    /// Accepted under this carrier message id (canonical display form).
+    Accepted(String),
+    /// Flow control: too fast. Back off, requeue the part.
+    Throttled,
+    /// Refused for another reason (the protocol's code).
+    Rejected(u32),
+}
+
+/// One inbound segment as a session received it.
+#[derive(Debug, Clone)]
+pub struct MoPart {
+    pub carrier: String,
+    /// The handset it comes from.
+    pub source: String,
+    /// The service code it was sent to.
+    pub destination: String,
+    pub content: Bytes,
+    pub udhi: bool,
+    pub encoding: Option<Encoding>,
+}
+
+/// A whole inbound message, reassembled and decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mo {
+    pub carrier: String,
+    pub source: String,
+    pub destination: String,
+    pub text: String,
+    /// False when parts never arrived (the text has gaps).
+    pub complete: bool,
+}

@@ -1,0 +1,130 @@
+//! CMPP 3.0 from the SP side: CONNECT with the MD5 authenticator, SUBMIT
+//! with Registered_Delivery and TP_udhi, result 8 as flow control, reports
+//! in DELIVER with Registered_Delivery = 1, ACTIVE_TEST both ways.
+//!
+//! Pure translation (see [`super`]): it never touches sockets or timers.
+
+use smsgw_protocols::cmpp::{self, result, Body, Cmpp, CmppVersion, Connect, Deliver, Pdu, Submit};
+use smsgw_protocols::text::Encoding;
+use smsgw_protocols::{EncodeError, FixedStr};
+
+use super::{ClientProtocol, Credentials, Incoming};
+use crate::model::{MoPart, Part, Protocol, SubmitStatus};
+
+/// CMPP 3.0 client.
+#[derive(Debug, Default)]
+pub struct CmppClient;
+
+fn deliver_ack(seq: u32, d: &Deliver) -> Pdu {
+    Pdu::new(
+        seq,
+        Body::DeliverResp(cmpp::DeliverResp {
+            msg_id: d.msg_id,
+            result: result::OK,
+        }),
+    )
+}
+
+impl ClientProtocol for CmppClient {
+    type Wire = Cmpp;
+    type Pdu = Pdu;
+    type Options = cmpp::Options;
+    const PROTOCOL: Protocol = Protocol::Cmpp;
+    const HEARTBEAT_SECS: u64 = 30;
+
+    fn options(&self) -> cmpp::Options {
+        cmpp::Options::new(CmppVersion::V30)
+    }
+
+    fn login(&self, seq: u32, creds: &Credentials) -> Result<Pdu, EncodeError> {
+        let c = Connect::new(
+            &creds.login,
+            &creds.password,
+            cmpp::timestamp_now(),
+            CmppVersion::V30,
+        )?;
+        Ok(Pdu::new(seq, Body::Connect(c)))
+    }
+
+    fn submit(&self, seq: u32, part: &Part, creds: &Credentials) -> Result<Pdu, EncodeError> {
+        let mut s = Submit {
+            pk_total: part.total,
+            pk_number: part.id.seq,
+            registered_delivery: u8::from(part.report),
+            msg_fmt: part.coding,
+            msg_src: FixedStr::for_field("msg_src", &creds.login)?,
+            src_id: FixedStr::for_field("src_id", &part.source)?,
+            dest_terminal_ids: vec![FixedStr::for_field("dest_terminal_id", &part.destination)?],
+            msg_content: part.content.clone(),
+            ..Submit::default()
+        };
+        s.set_udhi(part.udhi);
+        Ok(Pdu::new(seq, Body::Submit(Box::new(s))))
+    }
+
+    fn classify(&self, pdu: Pdu, carrier: &str) -> Incoming<Pdu> {
+        let seq = pdu.sequence_id;
+        match pdu.body {
+            Body::ConnectResp(r) => Incoming::LoginResp {
+                ok: r.status == result::OK,
+                status: r.status,
+            },
+            Body::SubmitResp(r) => Incoming::SubmitResp {
+                seq,
+                status: match r.result {
+                    result::OK => SubmitStatus::Accepted(r.msg_id.to_string()),
+                    result::THROTTLED => SubmitStatus::Throttled,
+                    code => SubmitStatus::Rejected(code),
+                },
+            },
+            Body::Deliver(d) => {
+                let ack = deliver_ack(seq, &d);
+                if d.is_report() {
+                    match d.report() {
+                        Ok(Some(r)) => Incoming::Report {
+                            report: r.to_delivery_report(),
+                            ack,
+                        },
+                        Ok(None) => Incoming::BadDeliver {
+                            ack: Some(ack),
+                            error: "report flag without report".into(),
+                        },
+                        Err(e) => Incoming::BadDeliver {
+                            ack: Some(ack),
+                            error: e.to_string(),
+                        },
+                    }
+                } else {
+                    Incoming::Mo {
+                        mo: MoPart {
+                            carrier: carrier.to_string(),
+                            source: d.src_terminal_id.to_string(),
+                            destination: d.dest_id.to_string(),
+                            udhi: d.udhi(),
+                            encoding: Encoding::from_msg_fmt(d.msg_fmt),
+                            content: d.msg_content,
+                        },
+                        ack,
+                    }
+                }
+            }
+            Body::ActiveTest => Incoming::KeepAlive {
+                ack: Pdu::new(seq, Body::ActiveTestResp(cmpp::ActiveTestResp { reserved: 0 })),
+            },
+            Body::ActiveTestResp(_) => Incoming::KeepAliveResp,
+            Body::Terminate => Incoming::Logout {
+                ack: Pdu::new(seq, Body::TerminateResp),
+            },
+            Body::TerminateResp => Incoming::LogoutResp,
+            other => Incoming::Other(other.name()),
+        }
+    }
+
+    fn heartbeat(&self, seq: u32) -> Option<Pdu> {
+        Some(Pdu::new(seq, Body::ActiveTest))
+    }
+
+    fn logout(&self, seq: u32) -> Pdu {
+        Pdu::new(seq, Body::Terminate)
+    }
+}

@@ -1,0 +1,227 @@
+//! The report reconciler actor: keeps the [`tracker::Tracker`], turns what
+//! sessions and links tell it into [`Event`]s, and hands them to a flusher
+//! task that proposes them to the [`Store`] in order, in batches (every
+//! `flush_every` or `batch_max` events, whichever first), retrying while
+//! the store is unavailable.
+//!
+//! It never talks to carriers and never blocks on the store: proposing
+//! happens in the flusher, so reports keep being matched during a slow
+//! commit.
+
+pub mod tracker;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use smsgw_protocols::report::DeliveryReport;
+use tokio::sync::mpsc;
+
+use crate::model::{MessageId, PartId};
+use crate::store::{Event, Store, StoreError};
+pub use tracker::{ReconcileStats, Tracker, Unmatched};
+
+/// Reconciler settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ReconcilerConfig {
+    pub flush_every: Duration,
+    pub batch_max: usize,
+    /// How long a report waits for its submit response before it is looked
+    /// up in the store and then declared unmatched.
+    pub hold: Duration,
+    /// How often deadlines and held reports are checked.
+    pub sweep_every: Duration,
+}
+
+impl Default for ReconcilerConfig {
+    fn default() -> Self {
+        ReconcilerConfig {
+            flush_every: Duration::from_millis(5),
+            batch_max: 512,
+            hold: Duration::from_secs(60),
+            sweep_every: Duration::from_millis(200),
+        }
+    }
+}
+
+pub enum ReconcilerMsg {
+    /// A message was split into `total` parts and is being sent.
+    Track {
+        message: MessageId,
+        total: u8,
+        report: bool,
+        valid_until: Instant,
+    },
+    Submitted {
+        part: PartId,
+        carrier: String,
+        carrier_msg_id: String,
+    },
+    SubmitFailed {
+        part: PartId,
+        reason: String,
+    },
+    Report {
+        carrier: String,
+        report: DeliveryReport,
+    },
+    Tick,
+    Stats(RpcReplyPort<ReconcileStats>),
+    Unmatched(RpcReplyPort<Vec<Unmatched>>),
+}
+
+pub struct Reconciler;
+
+pub struct ReconcilerState {
+    cfg: ReconcilerConfig,
+    store: Arc<dyn Store>,
+    tracker: Tracker,
+    batch: Vec<Event>,
+    flusher: mpsc::UnboundedSender<Vec<Event>>,
+    last_sweep: Instant,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+    flush_task: tokio::task::JoinHandle<()>,
+}
+
+impl ReconcilerState {
+    fn flush(&mut self) {
+        if !self.batch.is_empty() {
+            let b = std::mem::take(&mut self.batch);
+            let _ = self.flusher.send(b);
+        }
+    }
+}
+
+impl Actor for Reconciler {
+    type Msg = ReconcilerMsg;
+    type State = ReconcilerState;
+    type Arguments = (ReconcilerConfig, Arc<dyn Store>);
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        (cfg, store): Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let flush_task = tokio::spawn(flush_loop(store.clone(), rx));
+        let ticker = Some(myself.send_interval(cfg.flush_every, || ReconcilerMsg::Tick));
+        Ok(ReconcilerState {
+            cfg,
+            store,
+            tracker: Tracker::new(),
+            batch: Vec::new(),
+            flusher: tx,
+            last_sweep: Instant::now(),
+            ticker,
+            flush_task,
+        })
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        if let Some(t) = state.ticker.take() {
+            t.abort();
+        }
+        state.flush();
+        // The flusher ends when its queue is drained and the sender gone.
+        let (tx, _) = mpsc::unbounded_channel();
+        drop(std::mem::replace(&mut state.flusher, tx));
+        let _ = tokio::time::timeout(Duration::from_secs(2), &mut state.flush_task).await;
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let now = Instant::now();
+        match msg {
+            ReconcilerMsg::Track {
+                message,
+                total,
+                report,
+                valid_until,
+            } => state.tracker.track(message, total, report, valid_until),
+            ReconcilerMsg::Submitted {
+                part,
+                carrier,
+                carrier_msg_id,
+            } => state
+                .tracker
+                .submitted(part, &carrier, &carrier_msg_id, now, &mut state.batch),
+            ReconcilerMsg::SubmitFailed { part, reason } => {
+                state.tracker.submit_failed(part, reason, &mut state.batch)
+            }
+            ReconcilerMsg::Report { carrier, report } => {
+                state.tracker.report(&carrier, report, now, &mut state.batch)
+            }
+            ReconcilerMsg::Tick => {
+                if now.saturating_duration_since(state.last_sweep) >= state.cfg.sweep_every {
+                    state.last_sweep = now;
+                    state.tracker.expire(now, &mut state.batch);
+                    for (carrier, report) in state.tracker.take_stale_early(now, state.cfg.hold) {
+                        // Submitted before a failover, on another node?
+                        match state.store.find_part(&carrier, &report.carrier_msg_id).await {
+                            Ok(Some(part)) => {
+                                state.tracker.matched_elsewhere(part, &report, &mut state.batch)
+                            }
+                            _ => state.tracker.unmatched(carrier, report, now, &mut state.batch),
+                        }
+                    }
+                }
+                state.flush();
+                return Ok(());
+            }
+            ReconcilerMsg::Stats(reply) => {
+                let _ = reply.send(state.tracker.stats());
+                return Ok(());
+            }
+            ReconcilerMsg::Unmatched(reply) => {
+                let _ = reply.send(state.tracker.recent_unmatched());
+                return Ok(());
+            }
+        }
+        if state.batch.len() >= state.cfg.batch_max {
+            state.flush();
+        }
+        Ok(())
+    }
+}
+
+/// Proposes batches in order; joins whatever queued while a proposal was
+/// in flight into the next one. Retries an unavailable store with backoff;
+/// a "not leader" answer drops the batch (the new leader rebuilds from the
+/// replicated state).
+async fn flush_loop(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Vec<Event>>) {
+    while let Some(mut batch) = rx.recv().await {
+        while let Ok(more) = rx.try_recv() {
+            batch.extend(more);
+        }
+        let mut backoff = Duration::from_millis(20);
+        loop {
+            let n = batch.len();
+            match store.propose_batch(batch.clone()).await {
+                Ok(()) => {
+                    crate::metrics::store_batch(n, true);
+                    break;
+                }
+                Err(StoreError::NotLeader) => {
+                    crate::metrics::store_batch(n, false);
+                    tracing::warn!(events = n, "not the leader; batch dropped");
+                    break;
+                }
+                Err(e) => {
+                    crate::metrics::store_batch(n, false);
+                    tracing::warn!(events = n, "proposal failed: {e}; retrying in {backoff:?}");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
+    }
+}

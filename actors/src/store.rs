@@ -1,0 +1,201 @@
+//! The small seam between the actors and the replicated state: propose
+//! events (batched), read what is still to be sent, and look up a carrier id
+//! committed by another node. The real implementation (Raft) is wired by the
+//! node; [`MemoryStore`] serves tests and the single-process demo.
+//!
+//! The actors must never change the replicated state in any other way, and
+//! a `Store` must never call back into the actors.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use futures::future::BoxFuture;
+use smsgw_protocols::report::ReportState;
+use thiserror::Error;
+
+use crate::model::{MessageId, Mo, OutboundMessage, PartId};
+
+/// Why a proposal or a read failed.
+#[derive(Debug, Clone, Error)]
+pub enum StoreError {
+    /// This node is not the leader; the proposal was not accepted.
+    #[error("not the leader")]
+    NotLeader,
+    /// The store could not be reached or did not commit in time; the
+    /// caller may retry the same batch.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// What became of one part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartOutcome {
+    /// The carrier reported on it.
+    Reported { state: ReportState, stat: String },
+    /// Accepted by the carrier, no report asked for.
+    Accepted,
+    /// Never accepted (rejected, or retries exhausted).
+    SubmitFailed(String),
+    /// No report by the validity deadline.
+    Expired,
+}
+
+/// The final state of a whole message, derived from its parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageState {
+    Delivered,
+    /// Accepted by the carrier; no report was asked for.
+    Sent,
+    Undeliverable,
+    Rejected,
+    Expired,
+    /// A part was never accepted by the carrier.
+    Failed,
+}
+
+/// One fact for the replicated state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The carrier accepted a part under this id (so a report can be
+    /// matched on any node after a failover).
+    CarrierId {
+        part: PartId,
+        carrier: String,
+        carrier_msg_id: String,
+    },
+    PartDone {
+        part: PartId,
+        outcome: PartOutcome,
+    },
+    MessageDone {
+        message: MessageId,
+        state: MessageState,
+    },
+    /// An inbound message, reassembled.
+    MoReceived(Mo),
+    /// A report no part was found for (kept for troubleshooting).
+    UnmatchedReport {
+        carrier: String,
+        carrier_msg_id: String,
+    },
+}
+
+/// Propose / read. Implementations must be cheap to call concurrently.
+pub trait Store: Send + Sync + 'static {
+    /// Commits `events` in order, all or none.
+    fn propose_batch(&self, events: Vec<Event>) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Messages accepted and not yet finished, for a new leader to queue.
+    fn pending_messages(&self) -> BoxFuture<'_, Result<Vec<OutboundMessage>, StoreError>>;
+    /// The part a carrier id was committed for (by any node), if any.
+    fn find_part<'a>(
+        &'a self,
+        carrier: &'a str,
+        carrier_msg_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<PartId>, StoreError>>;
+}
+
+/// An in-memory [`Store`] that records every event, for tests and the demo.
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<MemInner>,
+}
+
+#[derive(Default)]
+struct MemInner {
+    events: Vec<Event>,
+    batches: usize,
+    pending: Vec<OutboundMessage>,
+    carrier_ids: HashMap<(String, String), PartId>,
+    fail_next: usize,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every event committed so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.lock().events.clone()
+    }
+
+    /// How many batches were committed.
+    pub fn batches(&self) -> usize {
+        self.lock().batches
+    }
+
+    /// Final states by message.
+    pub fn message_states(&self) -> HashMap<MessageId, MessageState> {
+        self.lock()
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::MessageDone { message, state } => Some((*message, *state)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Counts events matching `f`.
+    pub fn count(&self, f: impl Fn(&Event) -> bool) -> usize {
+        self.lock().events.iter().filter(|e| f(e)).count()
+    }
+
+    /// Messages `pending_messages` will return.
+    pub fn set_pending(&self, msgs: Vec<OutboundMessage>) {
+        self.lock().pending = msgs;
+    }
+
+    /// The next `n` proposals fail as unavailable.
+    pub fn fail_next(&self, n: usize) {
+        self.lock().fail_next = n;
+    }
+}
+
+impl Store for MemoryStore {
+    fn propose_batch(&self, events: Vec<Event>) -> BoxFuture<'_, Result<(), StoreError>> {
+        let mut g = self.lock();
+        let r = if g.fail_next > 0 {
+            g.fail_next -= 1;
+            Err(StoreError::Unavailable("injected".into()))
+        } else {
+            for e in &events {
+                if let Event::CarrierId {
+                    part,
+                    carrier,
+                    carrier_msg_id,
+                } = e
+                {
+                    g.carrier_ids
+                        .insert((carrier.clone(), carrier_msg_id.clone()), *part);
+                }
+            }
+            g.events.extend(events);
+            g.batches += 1;
+            Ok(())
+        };
+        Box::pin(async move { r })
+    }
+
+    fn pending_messages(&self) -> BoxFuture<'_, Result<Vec<OutboundMessage>, StoreError>> {
+        let msgs = self.lock().pending.clone();
+        Box::pin(async move { Ok(msgs) })
+    }
+
+    fn find_part<'a>(
+        &'a self,
+        carrier: &'a str,
+        carrier_msg_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<PartId>, StoreError>> {
+        let found = self
+            .lock()
+            .carrier_ids
+            .get(&(carrier.to_string(), carrier_msg_id.to_string()))
+            .copied();
+        Box::pin(async move { Ok(found) })
+    }
+}
