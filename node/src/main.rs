@@ -1,9 +1,11 @@
 //! `smsgw`: the node binary and the admins' CLI. Subcommands live in their own
 //! modules; this file only parses the command line and dispatches.
 
+mod api;
 mod bench_cmd;
 mod cluster;
 mod config_cmd;
+mod demo;
 mod node_cmd;
 mod pdu;
 mod sim_cmd;
