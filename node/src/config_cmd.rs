@@ -80,7 +80,8 @@ pub fn run(cmd: ConfigCmd) -> anyhow::Result<()> {
                 println!("# no cluster document applied yet: `smsgw config apply FILE`");
                 return Ok(());
             };
-            let doc = ClusterDoc::from_json(&bytes).context("the replicated cluster document does not decode")?;
+            let doc =
+                ClusterDoc::from_json(&bytes).context("the replicated cluster document does not decode")?;
             if json {
                 println!("{}", String::from_utf8_lossy(&bytes));
             } else {
@@ -131,11 +132,15 @@ pub async fn apply(addr: &str, doc: &ClusterDoc) -> anyhow::Result<u64> {
         if left.is_zero() {
             bail!("no leader accepted the document within 15 s (last tried {target})");
         }
-        let resp = client.call(&target, &RpcRequest::ClientWrite(cmd.clone()), left).await;
+        let resp = client
+            .call(&target, &RpcRequest::ClientWrite(cmd.clone()), left)
+            .await;
         match resp {
             Ok(RpcResponse::ClientWrite(Ok(Response::ConfigStored { version, .. }))) => return Ok(version),
             Ok(RpcResponse::ClientWrite(Ok(other))) => bail!("unexpected answer: {other:?}"),
-            Ok(RpcResponse::ClientWrite(Err(WriteRefusal::NotLeader { leader: Some((_, info)) }))) => {
+            Ok(RpcResponse::ClientWrite(Err(WriteRefusal::NotLeader {
+                leader: Some((_, info)),
+            }))) => {
                 target = info.raft_addr;
                 continue;
             }

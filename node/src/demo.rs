@@ -57,7 +57,9 @@ pub async fn start(cluster: &Cluster, data_dir: &Path) -> anyhow::Result<Demo> {
     .context("starting the in-process carrier simulator")?;
     let accounts = default_accounts();
     let carrier = |p: Protocol| -> anyhow::Result<DemoCarrier> {
-        let addr = sim.addr(p).with_context(|| format!("the simulator has no {p} listener"))?;
+        let addr = sim
+            .addr(p)
+            .with_context(|| format!("the simulator has no {p} listener"))?;
         let acct = accounts
             .iter()
             .find(|a| a.protocol == p)
@@ -90,9 +92,16 @@ pub async fn start(cluster: &Cluster, data_dir: &Path) -> anyhow::Result<Demo> {
             key: CLUSTER_DOC_KEY.into(),
             value: doc.to_json(),
         };
-        cluster.propose(cmd).await.context("applying the demo cluster document")?;
+        cluster
+            .propose(cmd)
+            .await
+            .context("applying the demo cluster document")?;
     } else {
         tracing::info!("an applied cluster document is in force; the demo document is not applied");
     }
-    Ok(Demo { sim, api_key, key_file })
+    Ok(Demo {
+        sim,
+        api_key,
+        key_file,
+    })
 }

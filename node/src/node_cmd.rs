@@ -177,7 +177,12 @@ async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
                 fmt_addr(d.sim.addr(smsgw_simulator::Protocol::Smpp)),
                 fmt_addr(d.sim.control_addr()),
             )?;
-            writeln!(out, "demo API key: {} (saved in {})", d.api_key, d.key_file.display())?;
+            writeln!(
+                out,
+                "demo API key: {} (saved in {})",
+                d.api_key,
+                d.key_file.display()
+            )?;
             writeln!(
                 out,
                 "try: smsgw send --api http://{http_addr} --to 13800138000 --text 'hello'"

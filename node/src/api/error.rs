@@ -58,9 +58,8 @@ impl ApiError {
             PriorityNotAllowed(_) => StatusCode::FORBIDDEN,
             NotFound(_) | NoSuchEndpoint => StatusCode::NOT_FOUND,
             InvalidNumber(_) | NoRecipients | TooManyRecipients(_) | EmptyText | TextTooLong(_)
-            | UnknownPriority(_) | InvalidSender(_) | InvalidClientRef(_) | InvalidParameter(_) | NoRoute(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            | UnknownPriority(_) | InvalidSender(_) | InvalidClientRef(_) | InvalidParameter(_)
+            | NoRoute(_) => StatusCode::UNPROCESSABLE_ENTITY,
             NotConfigured | NoQuorum(_) => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -104,7 +103,10 @@ impl ApiError {
             }
             NoRecipients => "`to` must list at least one number".into(),
             TooManyRecipients(n) => {
-                format!("{n} recipients: at most {} per request", super::submit::MAX_RECIPIENTS)
+                format!(
+                    "{n} recipients: at most {} per request",
+                    super::submit::MAX_RECIPIENTS
+                )
             }
             EmptyText => "`text` must not be empty".into(),
             TextTooLong(m) => m.clone(),

@@ -26,7 +26,11 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(Arc<Loaded
         .map(str::trim)
         .ok_or(ApiError::Unauthorized)?;
     let loaded = state.config()?;
-    let account = loaded.doc.account_by_key(key).cloned().ok_or(ApiError::Unauthorized)?;
+    let account = loaded
+        .doc
+        .account_by_key(key)
+        .cloned()
+        .ok_or(ApiError::Unauthorized)?;
     Ok((loaded, account))
 }
 
@@ -65,7 +69,9 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(Vec
         }
         RaftResponse::Replayed(first) => match *first {
             RaftResponse::Accepted { ids, .. } => Ok((replay_answers(state, &ids).await?, true)),
-            other => Err(ApiError::Internal(format!("replayed request had answer {other:?}"))),
+            other => Err(ApiError::Internal(format!(
+                "replayed request had answer {other:?}"
+            ))),
         },
         other => Err(ApiError::Internal(format!("unexpected commit answer {other:?}"))),
     }
@@ -76,8 +82,11 @@ async fn replay_answers(state: &AppState, part_ids: &[String]) -> Result<Vec<Acc
     let view = state.fresh_view().await?;
     let mut out = Vec::new();
     for pid in part_ids {
-        let Some(mid) = pid.strip_suffix(".0") else { continue };
-        let (_, env) = envelope(&view, mid)?.ok_or_else(|| ApiError::Internal(format!("envelope {pid} missing")))?;
+        let Some(mid) = pid.strip_suffix(".0") else {
+            continue;
+        };
+        let (_, env) =
+            envelope(&view, mid)?.ok_or_else(|| ApiError::Internal(format!("envelope {pid} missing")))?;
         out.push(submit::answer_from_envelope(mid, &env));
     }
     Ok(out)
@@ -117,10 +126,18 @@ pub fn message_status(parts: &[&str]) -> &'static str {
     if let Some(p) = PROGRESS.iter().find(|s| parts.contains(s)) {
         return p;
     }
-    WORST.iter().find(|s| parts.contains(s)).copied().unwrap_or("DELIVERED")
+    WORST
+        .iter()
+        .find(|s| parts.contains(s))
+        .copied()
+        .unwrap_or("DELIVERED")
 }
 
-pub async fn get_message(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn get_message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     match get(&state, &headers, &id).await {
         Ok(v) => Json(v).into_response(),
         Err(e) => e.into_response(),

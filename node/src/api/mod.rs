@@ -54,7 +54,8 @@ async fn track(req: Request, next: Next) -> Response {
         ("status", resp.status().as_u16().to_string()),
     ];
     metrics::counter!("smsgw_http_requests_total", &labels).increment(1);
-    metrics::histogram!("smsgw_http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("smsgw_http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
     resp
 }
 

@@ -34,7 +34,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let mut checks = serde_json::Map::new();
     for c in state.ready_checks.iter() {
         let r = c.check();
-        checks.insert(c.name().to_string(), json!(r.as_ref().err().map(String::as_str).unwrap_or("ok")));
+        checks.insert(
+            c.name().to_string(),
+            json!(r.as_ref().err().map(String::as_str).unwrap_or("ok")),
+        );
         if let Err(e) = r {
             problems.push(format!("{}: {e}", c.name()));
         }
@@ -57,11 +60,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
     match &state.metrics {
-        Some(h) => (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-            h.render(),
-        )
-            .into_response(),
+        Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
         None => ApiError::Internal("no metrics recorder installed in this process".into()).into_response(),
     }
 }

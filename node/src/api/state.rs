@@ -175,7 +175,10 @@ impl IdGen {
         let mut prev = self.last.load(Ordering::Relaxed);
         loop {
             let next = if now > prev { now } else { prev + 1 };
-            match self.last.compare_exchange_weak(prev, next, Ordering::AcqRel, Ordering::Relaxed) {
+            match self
+                .last
+                .compare_exchange_weak(prev, next, Ordering::AcqRel, Ordering::Relaxed)
+            {
                 Ok(_) => {
                     let ms = next >> 12;
                     let seq = next & 0xfff;

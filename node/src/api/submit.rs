@@ -110,7 +110,11 @@ pub fn valid_number(n: &str) -> bool {
 }
 
 /// Validates everything that does not need the route.
-pub fn validate(req: &SendRequest, account: &smsgw_config::Account, doc: &ClusterDoc) -> Result<Validated, ApiError> {
+pub fn validate(
+    req: &SendRequest,
+    account: &smsgw_config::Account,
+    doc: &ClusterDoc,
+) -> Result<Validated, ApiError> {
     let priority = match req.priority.as_deref() {
         None => Priority::Normal,
         Some(p) => Priority::from_name(p).ok_or_else(|| ApiError::UnknownPriority(p.to_string()))?,
@@ -151,7 +155,10 @@ pub fn validate(req: &SendRequest, account: &smsgw_config::Account, doc: &Cluste
     Ok(Validated {
         priority,
         report: req.report.unwrap_or(doc.defaults.report),
-        request_id: req.client_ref.as_ref().map(|r| format!("mt/{}/{r}", account.name)),
+        request_id: req
+            .client_ref
+            .as_ref()
+            .map(|r| format!("mt/{}/{r}", account.name)),
     })
 }
 
@@ -169,8 +176,16 @@ pub fn split_for(
         let segs = udh::split_with(text, enc, reference, false, Gsm7Packing::Unpacked).map_err(bad)?;
         (enc, segs, enc.data_coding())
     } else {
-        let enc = if text.is_ascii() { Encoding::Ascii } else { Encoding::Ucs2 };
-        (enc, udh::split(text, enc, reference, false).map_err(bad)?, enc.msg_fmt())
+        let enc = if text.is_ascii() {
+            Encoding::Ascii
+        } else {
+            Encoding::Ucs2
+        };
+        (
+            enc,
+            udh::split(text, enc, reference, false).map_err(bad)?,
+            enc.msg_fmt(),
+        )
     };
     if segments.len() > MAX_PARTS {
         return Err(ApiError::TextTooLong(format!(
@@ -262,7 +277,15 @@ mod tests {
         for ok in ["13800138000", "+8613800138000", "12345", "+447700900123"] {
             assert!(valid_number(ok), "{ok}");
         }
-        for bad in ["", "1234", "+", "138-0013-8000", "1380013800a", "+1234567890123456789012", "++12345"] {
+        for bad in [
+            "",
+            "1234",
+            "+",
+            "138-0013-8000",
+            "1380013800a",
+            "+1234567890123456789012",
+            "++12345",
+        ] {
             assert!(!valid_number(bad), "{bad}");
         }
     }
