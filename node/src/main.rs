@@ -2,6 +2,7 @@
 //! modules; this file only parses the command line and dispatches.
 
 mod api;
+mod bench_api;
 mod bench_cmd;
 mod client_cmd;
 mod cluster;
