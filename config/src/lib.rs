@@ -1,11 +1,17 @@
 //! Typed configuration for smsgw: the node file (id, data dir, addresses, log
-//! format, peers) loaded from TOML and validated with errors that name the
-//! file, the key and the line. The cluster document (carriers, routes,
-//! accounts) comes with issue 6.
+//! format, peers) and the cluster document (carriers, routes by number
+//! segment, accounts, message defaults), both loaded from TOML and validated
+//! with errors that name the file, the key and the line.
 //!
 //! It must never do I/O beyond reading the file it is given, except the
 //! explicit [`NodeConfig::check_data_dir_writable`] probe.
 
+pub mod cluster;
 mod node;
 
+pub use cluster::{
+    demo::{DemoCarrier, DemoCarriers, DEMO_ACCOUNT},
+    looks_like_cluster_doc, normalize_number, Account, Carrier, CarrierProtocol, ClusterDoc, MessageDefaults,
+    Priority, Route, RouteChoice, Router, CLUSTER_DOC_KEY,
+};
 pub use node::{ConfigError, LogFormat, NodeConfig, Peer};

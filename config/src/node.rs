@@ -130,7 +130,7 @@ impl Ctx<'_> {
 }
 
 /// Checks `host:port` without resolving names.
-fn valid_addr(addr: &str) -> Result<(), String> {
+pub(crate) fn valid_addr(addr: &str) -> Result<(), String> {
     if addr.parse::<SocketAddr>().is_ok() {
         return Ok(());
     }

@@ -17,6 +17,8 @@ use smsgw_raft::{Cluster, ClusterOptions, Command, MtPart};
 pub enum BenchCmd {
     /// Raft commit throughput and latency on a 3-node loopback cluster.
     Raft(RaftBenchArgs),
+    /// POST /v1/messages throughput of a running node (1 recipient, N clients).
+    Api(crate::bench_api::ApiBenchArgs),
 }
 
 /// Arguments of `bench raft`.
@@ -39,6 +41,7 @@ pub fn run(cmd: BenchCmd) -> anyhow::Result<()> {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(bench_raft(args))
         }
+        BenchCmd::Api(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_api::run(args)),
     }
 }
 

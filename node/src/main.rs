@@ -1,9 +1,13 @@
 //! `smsgw`: the node binary and the admins' CLI. Subcommands live in their own
 //! modules; this file only parses the command line and dispatches.
 
+mod api;
+mod bench_api;
 mod bench_cmd;
+mod client_cmd;
 mod cluster;
 mod config_cmd;
+mod demo;
 mod node_cmd;
 mod pdu;
 mod sim_cmd;
@@ -32,6 +36,10 @@ enum Command {
     Sim(sim_cmd::SimArgs),
     /// Decode captured PDU hex into JSON, or encode JSON into hex.
     Pdu(pdu::PduArgs),
+    /// Send a message through a node's HTTP API.
+    Send(client_cmd::SendArgs),
+    /// Show a message's status through a node's HTTP API.
+    Status(client_cmd::StatusArgs),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCmd),
@@ -61,6 +69,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Pdu(args) => pdu::run(args),
         Command::Bench(c) => bench_cmd::run(c),
+        Command::Send(a) => client_cmd::send(a),
+        Command::Status(a) => client_cmd::status(a),
     }
 }
 

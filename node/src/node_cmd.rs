@@ -4,23 +4,31 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use smsgw_config::{LogFormat, NodeConfig};
 use smsgw_raft::{Cluster, ClusterOptions, NodeInfo};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::api::{self, AppState};
 
 /// Run a node.
 #[derive(Subcommand)]
 pub enum NodeCmd {
-    /// Start this node: open its data dir, listen on its raft address, join raft.
+    /// Start this node: open its data dir, listen on its raft and HTTP addresses, join raft.
     ///
     /// Without --config the node is a single-node cluster with data in
-    /// ./smsgw-data and raft on 127.0.0.1:7001, initialised at once.
-    /// With a config file the node waits to be made part of a cluster
-    /// (`smsgw cluster init` or `smsgw cluster add`) unless the file says
-    /// `bootstrap = true`. The bound addresses are printed on stdout as
-    /// `smsgw node N ready raft=ADDR`.
+    /// ./smsgw-data, raft on 127.0.0.1:7001 and HTTP on 127.0.0.1:8080,
+    /// initialised at once, with the in-process carrier simulator and the
+    /// demo cluster document (its API key is printed and written to
+    /// DATA_DIR/demo-api-key). With a config file the node waits to be made
+    /// part of a cluster (`smsgw cluster init` or `smsgw cluster add`) unless
+    /// the file says `bootstrap = true`. The bound addresses are printed on
+    /// stdout as `smsgw node N ready raft=ADDR http=ADDR`.
     Start(StartArgs),
 }
 
@@ -30,6 +38,18 @@ pub struct StartArgs {
     /// Node file (TOML): node_id, data_dir, raft_addr, http_addr, peers, log_format, bootstrap.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
+    /// Override the data dir.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Override the raft address (port 0 picks a free one).
+    #[arg(long)]
+    pub raft_addr: Option<String>,
+    /// Override the HTTP address (port 0 picks a free one).
+    #[arg(long)]
+    pub http_addr: Option<String>,
+    /// Override the log format: text or json.
+    #[arg(long, value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
 }
 
 pub fn run(cmd: NodeCmd) -> anyhow::Result<()> {
@@ -51,19 +71,58 @@ fn init_logging(format: LogFormat) {
 }
 
 fn start(args: StartArgs) -> anyhow::Result<()> {
-    let (cfg, file) = match &args.config {
+    let (mut cfg, file) = match &args.config {
         Some(path) => (NodeConfig::load(path)?, path.display().to_string()),
         None => (NodeConfig::default(), "(defaults)".to_string()),
     };
+    if let Some(d) = args.data_dir {
+        cfg.data_dir = d;
+    }
+    if let Some(a) = args.raft_addr {
+        cfg.raft_addr = a;
+    }
+    if let Some(a) = args.http_addr {
+        cfg.http_addr = a;
+    }
+    match args.log_format.as_deref() {
+        Some("json") => cfg.log_format = LogFormat::Json,
+        Some("text") => cfg.log_format = LogFormat::Text,
+        _ => {}
+    }
     cfg.check_data_dir_writable(&file)?;
     init_logging(cfg.log_format);
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    rt.block_on(run_node(cfg))
+    rt.block_on(run_node(cfg, args.config.is_none()))
 }
 
-async fn run_node(cfg: NodeConfig) -> anyhow::Result<()> {
+/// Installs the process-wide Prometheus recorder (once) and its upkeep task.
+fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
+        Ok(h) => {
+            let upkeep = h.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    upkeep.run_upkeep();
+                }
+            });
+            Some(h)
+        }
+        Err(e) => {
+            tracing::warn!("metrics recorder not installed: {e}");
+            None
+        }
+    }
+}
+
+async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
+    let metrics = install_metrics();
+    let http = TcpListener::bind(&cfg.http_addr)
+        .await
+        .with_context(|| format!("cannot listen on http address {}", cfg.http_addr))?;
+    let http_addr = http.local_addr()?;
     let mut opts = ClusterOptions::new(cfg.node_id, &cfg.data_dir, &cfg.raft_addr);
-    opts.http_addr = cfg.http_addr.clone();
+    opts.http_addr = http_addr.to_string();
     opts.peers = cfg
         .peers
         .iter()
@@ -84,18 +143,51 @@ async fn run_node(cfg: NodeConfig) -> anyhow::Result<()> {
     let cluster = Cluster::start(opts)
         .await
         .with_context(|| format!("node {} cannot start", cfg.node_id))?;
-    if cfg.bootstrap && !cluster.is_initialized().await {
+    if (cfg.bootstrap || demo) && !cluster.is_initialized().await {
         let msg = cluster.initialize(Vec::new()).await?;
         tracing::info!("{msg}");
     }
+    let demo = if demo {
+        Some(crate::demo::start(&cluster, &cfg.data_dir).await?)
+    } else {
+        None
+    };
+    let state = AppState::new(cluster.clone(), Vec::<Arc<dyn api::ReadyCheck>>::new(), metrics);
+    let watch_task = state.spawn_config_watch();
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+    let server = tokio::spawn(api::serve(http, state, async move {
+        let _ = stop_rx.wait_for(|s| *s).await;
+    }));
     {
         let mut out = std::io::stdout().lock();
         writeln!(
             out,
-            "smsgw node {} ready raft={}",
+            "smsgw node {} ready raft={} http={}",
             cluster.id(),
-            cluster.raft_addr()
+            cluster.raft_addr(),
+            http_addr
         )?;
+        if let Some(d) = &demo {
+            writeln!(
+                out,
+                "demo: carriers simulated in-process (CMPP {} SGIP {} SMGP {} SMPP {}, control http://{})",
+                fmt_addr(d.sim.addr(smsgw_simulator::Protocol::Cmpp)),
+                fmt_addr(d.sim.addr(smsgw_simulator::Protocol::Sgip)),
+                fmt_addr(d.sim.addr(smsgw_simulator::Protocol::Smgp)),
+                fmt_addr(d.sim.addr(smsgw_simulator::Protocol::Smpp)),
+                fmt_addr(d.sim.control_addr()),
+            )?;
+            writeln!(
+                out,
+                "demo API key: {} (saved in {})",
+                d.api_key,
+                d.key_file.display()
+            )?;
+            writeln!(
+                out,
+                "try: smsgw send --api http://{http_addr} --to 13800138000 --text 'hello'"
+            )?;
+        }
         if !cluster.is_initialized().await {
             writeln!(
                 out,
@@ -105,11 +197,32 @@ async fn run_node(cfg: NodeConfig) -> anyhow::Result<()> {
         }
         out.flush()?;
     }
+    if demo.is_some() {
+        tracing::warn!(
+            "carrier sessions are not wired in yet (they come with the actors): messages are accepted and \
+             replicated but stay ACCEPTED; nothing is sent to the simulator"
+        );
+    }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: shutting down"),
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
     }
+    // Stop accepting, let in-flight requests finish (bounded), then stop raft.
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(Duration::from_secs(10), server).await {
+        Ok(Ok(Ok(()))) => tracing::info!("http stopped; in-flight requests finished"),
+        Ok(Ok(Err(e))) => tracing::warn!("http server: {e}"),
+        Ok(Err(e)) => tracing::warn!("http server task: {e}"),
+        Err(_) => tracing::warn!("in-flight requests did not finish within 10 s; stopping anyway"),
+    }
+    watch_task.abort();
     cluster.shutdown().await;
+    drop(demo);
+    tracing::info!("node {} stopped", cfg.node_id);
     Ok(())
+}
+
+fn fmt_addr(a: Option<std::net::SocketAddr>) -> String {
+    a.map(|a| a.to_string()).unwrap_or_else(|| "-".into())
 }

@@ -110,7 +110,7 @@ fn bad_config_and_foreign_data_dir_are_refused() {
     std::fs::write(
         &cfg,
         format!(
-            "node_id = 1\ndata_dir = \"{}\"\nraft_addr = \"127.0.0.1:0\"\n",
+            "node_id = 1\ndata_dir = \"{}\"\nraft_addr = \"127.0.0.1:0\"\nhttp_addr = \"127.0.0.1:0\"\n",
             foreign.display()
         ),
     )

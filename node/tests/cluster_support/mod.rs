@@ -39,7 +39,7 @@ impl Node {
     fn spawn(&mut self, bootstrap: bool) {
         let cfg = self.dir.with_extension("toml");
         let text = format!(
-            "node_id = {}\ndata_dir = \"{}\"\nraft_addr = \"{}\"\nbootstrap = {bootstrap}\n",
+            "node_id = {}\ndata_dir = \"{}\"\nraft_addr = \"{}\"\nhttp_addr = \"127.0.0.1:0\"\nbootstrap = {bootstrap}\n",
             self.id,
             self.dir.display(),
             self.addr
@@ -66,7 +66,8 @@ impl Node {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = rx.recv_timeout(left).expect("node did not print its ready line");
             if let Some(addr) = line.split("raft=").nth(1) {
-                self.addr = addr.trim().to_string();
+                // `... ready raft=ADDR http=ADDR`
+                self.addr = addr.split_whitespace().next().unwrap_or_default().to_string();
                 break;
             }
         }

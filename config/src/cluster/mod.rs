@@ -1,0 +1,281 @@
+//! The cluster document: carriers, routes by number segment, accounts and
+//! message defaults. Admins write it as TOML (`smsgw config apply FILE`); it
+//! is replicated through raft as JSON of [`ClusterDoc`] and every node reads
+//! it from its replicated state.
+//!
+//! Shape of the file (every key is checked; errors name the key and line):
+//!
+//! ```toml
+//! [defaults]
+//! validity_secs = 172800      # a message without a final report by then is EXPIRED
+//! report = true               # ask carriers for delivery reports
+//!
+//! [[carriers]]
+//! name = "china-mobile"
+//! protocol = "cmpp3"          # cmpp2 | cmpp3 | sgip | smgp | smpp
+//! address = "10.1.1.1:7890"
+//! login = "900001"
+//! password = "secret"
+//! connections = 2             # sessions per node
+//! window = 16                 # requests in flight per session
+//! tps = 200                   # submits per second, all sessions of a node
+//! sp_number = "10690001"      # optional: source number prefix
+//! # sgip_sp_listen = "0.0.0.0:8802"   # sgip only: where the carrier pushes MOs/reports
+//!
+//! [[routes]]
+//! prefixes = ["134-139", "147", "150-152"]   # "*" is the default route
+//! carrier = "china-mobile"
+//! backup = "intl"             # optional
+//!
+//! [[accounts]]
+//! name = "billing"
+//! api_keys = ["sk_...at least 16 characters"]
+//! priorities = ["high", "normal"]  # optional: default all four
+//! balance = 100000            # optional: prepaid parts (recorded; enforcement comes with accounting)
+//! ```
+//!
+//! This module never does I/O beyond reading the file it is given.
+
+pub mod demo;
+mod parse;
+mod route;
+
+use serde::{Deserialize, Serialize};
+
+pub use route::{normalize_number, RouteChoice, Router};
+
+/// The raft config key the cluster document is stored under.
+pub const CLUSTER_DOC_KEY: &str = "cluster";
+
+/// A carrier protocol and version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CarrierProtocol {
+    /// China Mobile CMPP 2.0.
+    Cmpp2,
+    /// China Mobile CMPP 3.0.
+    Cmpp3,
+    /// China Unicom SGIP 1.2.
+    Sgip,
+    /// China Telecom SMGP 3.0.
+    Smgp,
+    /// SMPP 3.4.
+    Smpp,
+}
+
+impl CarrierProtocol {
+    /// Every protocol, as written in the file.
+    pub const ALL: [CarrierProtocol; 5] = [
+        CarrierProtocol::Cmpp2,
+        CarrierProtocol::Cmpp3,
+        CarrierProtocol::Sgip,
+        CarrierProtocol::Smgp,
+        CarrierProtocol::Smpp,
+    ];
+
+    /// The name used in the file.
+    pub fn name(self) -> &'static str {
+        match self {
+            CarrierProtocol::Cmpp2 => "cmpp2",
+            CarrierProtocol::Cmpp3 => "cmpp3",
+            CarrierProtocol::Sgip => "sgip",
+            CarrierProtocol::Smgp => "smgp",
+            CarrierProtocol::Smpp => "smpp",
+        }
+    }
+
+    /// Parses the name used in the file.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == s)
+    }
+}
+
+/// A message priority class, highest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    /// Emergency alarms: before anything else.
+    Alarm,
+    /// Time-critical (one-time codes).
+    High,
+    /// The default.
+    Normal,
+    /// Campaigns and bulk notices.
+    Bulk,
+}
+
+impl Priority {
+    /// Every class, highest first.
+    pub const ALL: [Priority; 4] = [Priority::Alarm, Priority::High, Priority::Normal, Priority::Bulk];
+
+    /// The name used in files and the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Priority::Alarm => "alarm",
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Bulk => "bulk",
+        }
+    }
+
+    /// Parses the name used in files and the API.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == s)
+    }
+}
+
+/// Defaults applied to every message unless the request says otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageDefaults {
+    /// Seconds after acceptance without a final report before a message is EXPIRED.
+    pub validity_secs: u64,
+    /// Whether delivery reports are requested.
+    pub report: bool,
+}
+
+impl Default for MessageDefaults {
+    fn default() -> Self {
+        Self {
+            validity_secs: 48 * 3600,
+            report: true,
+        }
+    }
+}
+
+/// A carrier account we log in to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Carrier {
+    /// Unique name, used by routes, metrics labels and logs.
+    pub name: String,
+    /// Protocol and version.
+    pub protocol: CarrierProtocol,
+    /// The carrier gateway's `host:port`.
+    pub address: String,
+    /// Login (CMPP sp_id, SGIP login name, SMGP ClientID, SMPP system_id).
+    pub login: String,
+    /// Password (shared secret).
+    pub password: String,
+    /// Sessions per node.
+    pub connections: u32,
+    /// Requests awaiting their response per session.
+    pub window: u32,
+    /// Submits per second allowed to this account from one node.
+    pub tps: u32,
+    /// Source number (service code) prefix the sender extension is appended to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sp_number: Option<String>,
+    /// SGIP only: the address our own SGIP server listens on for the carrier's pushes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sgip_sp_listen: Option<String>,
+}
+
+/// Numbers whose prefix is in `prefixes` go to `carrier` (or `backup` when it is down).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// Number segments: `"139"`, ranges of equal length `"134-139"`,
+    /// international `"+44"`, or `"*"` for every number no other route takes.
+    pub prefixes: Vec<String>,
+    /// The carrier that takes these numbers.
+    pub carrier: String,
+    /// The carrier used while `carrier` has no session up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<String>,
+}
+
+/// An application account of the HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Unique name; message ids and idempotency keys are scoped to it.
+    pub name: String,
+    /// Bearer keys (any of them authenticates).
+    pub api_keys: Vec<String>,
+    /// Priorities it may use.
+    pub priorities: Vec<Priority>,
+    /// Prepaid parts, when the account is prepaid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance: Option<u64>,
+}
+
+impl Account {
+    /// Whether the account may send with `p`.
+    pub fn allows(&self, p: Priority) -> bool {
+        self.priorities.contains(&p)
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The cluster document, validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterDoc {
+    /// Set on the document `node start` makes for its in-process simulator;
+    /// a demo node replaces only a demo document at start.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub demo: bool,
+    /// Message defaults.
+    #[serde(default)]
+    pub defaults: MessageDefaults,
+    /// Carrier accounts.
+    pub carriers: Vec<Carrier>,
+    /// Routes by number segment.
+    pub routes: Vec<Route>,
+    /// API accounts.
+    pub accounts: Vec<Account>,
+}
+
+impl ClusterDoc {
+    /// A carrier by name.
+    pub fn carrier(&self, name: &str) -> Option<&Carrier> {
+        self.carriers.iter().find(|c| c.name == name)
+    }
+
+    /// The account a bearer key belongs to.
+    pub fn account_by_key(&self, key: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| {
+            a.api_keys
+                .iter()
+                .any(|k| constant_time_eq(k.as_bytes(), key.as_bytes()))
+        })
+    }
+
+    /// The compiled route table.
+    pub fn router(&self) -> Router {
+        Router::new(&self.routes)
+    }
+
+    /// The document as TOML text (round-trips through [`ClusterDoc::from_toml_str`]).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_else(|e| format!("# cannot render as TOML: {e}\n"))
+    }
+
+    /// The document as JSON bytes, the replicated form.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Reads the replicated JSON form.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// Compares secrets without an early exit on the first differing byte.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether TOML text looks like a cluster document rather than a node file
+/// (it has a `carriers`, `routes`, `accounts` or `defaults` key).
+pub fn looks_like_cluster_doc(text: &str) -> bool {
+    match text.parse::<toml::Table>() {
+        Ok(t) => ["carriers", "routes", "accounts", "defaults"]
+            .iter()
+            .any(|k| t.contains_key(*k)),
+        Err(_) => false,
+    }
+}

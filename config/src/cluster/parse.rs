@@ -1,0 +1,377 @@
+//! Reading and validating the cluster document's TOML. Every error names the
+//! dotted key (`carriers[1].tps`) and the 1-based line it is on.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Account, Carrier, CarrierProtocol, ClusterDoc, MessageDefaults, Priority, Route};
+use crate::node::valid_addr;
+use crate::ConfigError;
+
+type S<T> = Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDoc {
+    #[serde(default)]
+    demo: bool,
+    defaults: Option<RawDefaults>,
+    #[serde(default)]
+    carriers: Vec<RawCarrier>,
+    #[serde(default)]
+    routes: Vec<RawRoute>,
+    #[serde(default)]
+    accounts: Vec<RawAccount>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    validity_secs: Option<S<i64>>,
+    report: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCarrier {
+    name: S<String>,
+    protocol: S<String>,
+    address: S<String>,
+    login: S<String>,
+    password: S<String>,
+    connections: Option<S<i64>>,
+    window: Option<S<i64>>,
+    tps: Option<S<i64>>,
+    sp_number: Option<S<String>>,
+    sgip_sp_listen: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    prefixes: S<Vec<S<String>>>,
+    carrier: S<String>,
+    backup: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    name: S<String>,
+    api_keys: S<Vec<S<String>>>,
+    priorities: Option<S<Vec<S<String>>>>,
+    balance: Option<S<i64>>,
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn line_of(&self, span: Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text[..end].bytes().filter(|b| *b == b'\n').count() + 1
+    }
+
+    fn err(&self, key: &str, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.into(),
+            key: key.into(),
+            line: self.line_of(span),
+            message: message.into(),
+        }
+    }
+
+    /// A number in `lo..=hi`, or `default` when absent.
+    fn int(&self, key: &str, v: Option<S<i64>>, lo: i64, hi: i64, default: i64) -> Result<i64, ConfigError> {
+        match v {
+            None => Ok(default),
+            Some(v) if (lo..=hi).contains(v.get_ref()) => Ok(*v.get_ref()),
+            Some(v) => Err(self.err(
+                key,
+                v.span(),
+                format!("must be from {lo} to {hi}, got {}", v.get_ref()),
+            )),
+        }
+    }
+
+    fn nonempty(&self, key: &str, v: &S<String>) -> Result<String, ConfigError> {
+        if v.get_ref().trim().is_empty() {
+            return Err(self.err(key, v.span(), "must not be empty"));
+        }
+        Ok(v.get_ref().clone())
+    }
+}
+
+fn digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Checks one route prefix: `*`, digits, `+digits`, or an equal-length digit range.
+fn check_prefix(p: &str) -> Result<(), String> {
+    if p == "*" || digits(p) || p.strip_prefix('+').is_some_and(digits) {
+        return Ok(());
+    }
+    if p.contains('-') {
+        return match super::route::expand(p) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "`{p}` is not a range: write LOW-HIGH with digits of equal length and LOW <= HIGH, e.g. 134-139"
+            )),
+        };
+    }
+    Err(format!(
+        "`{p}` is not a number segment: use digits (139), a range (134-139), +country (+44) or *"
+    ))
+}
+
+impl ClusterDoc {
+    /// Reads and validates the cluster document at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: file.clone(),
+            key: String::new(),
+            line: 0,
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::from_toml_str(&text, &file)
+    }
+
+    /// Parses and validates cluster-document text; `file` names it in errors.
+    pub fn from_toml_str(text: &str, file: &str) -> Result<Self, ConfigError> {
+        let ctx = Ctx { file, text };
+        let raw: RawDoc = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| ctx.line_of(s)).unwrap_or(0);
+            let message = e.message().to_string();
+            let key = ["unknown field `", "missing field `"]
+                .iter()
+                .find_map(|p| message.strip_prefix(p))
+                .and_then(|r| r.split('`').next())
+                .unwrap_or_default()
+                .to_string();
+            ConfigError {
+                file: file.into(),
+                key,
+                line,
+                message,
+            }
+        })?;
+        let mut defaults = MessageDefaults::default();
+        if let Some(d) = raw.defaults {
+            let v = ctx.int(
+                "defaults.validity_secs",
+                d.validity_secs,
+                60,
+                7 * 86400,
+                48 * 3600,
+            )?;
+            defaults.validity_secs = v as u64;
+            defaults.report = d.report.unwrap_or(true);
+        }
+        let carriers = carriers(&ctx, raw.carriers)?;
+        let routes = routes(&ctx, raw.routes, &carriers)?;
+        let accounts = accounts(&ctx, raw.accounts)?;
+        Ok(ClusterDoc {
+            demo: raw.demo,
+            defaults,
+            carriers,
+            routes,
+            accounts,
+        })
+    }
+}
+
+fn carriers(ctx: &Ctx<'_>, raw: Vec<RawCarrier>) -> Result<Vec<Carrier>, ConfigError> {
+    let mut out: Vec<Carrier> = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, c) in raw.into_iter().enumerate() {
+        let k = |f: &str| format!("carriers[{i}].{f}");
+        let name = ctx.nonempty(&k("name"), &c.name)?;
+        if let Some(first) = seen.insert(name.clone(), ctx.line_of(c.name.span())) {
+            let m = format!("carrier `{name}` appears twice (first at line {first})");
+            return Err(ctx.err(&k("name"), c.name.span(), m));
+        }
+        let protocol = CarrierProtocol::from_name(c.protocol.get_ref()).ok_or_else(|| {
+            let m = format!(
+                "`{}` is not a protocol: use cmpp2, cmpp3, sgip, smgp or smpp",
+                c.protocol.get_ref()
+            );
+            ctx.err(&k("protocol"), c.protocol.span(), m)
+        })?;
+        valid_addr(c.address.get_ref()).map_err(|m| ctx.err(&k("address"), c.address.span(), m))?;
+        let login = ctx.nonempty(&k("login"), &c.login)?;
+        let sp_number = match c.sp_number {
+            Some(s) if !digits(s.get_ref()) || s.get_ref().len() > 21 => {
+                return Err(ctx.err(&k("sp_number"), s.span(), "must be 1 to 21 digits"));
+            }
+            s => s.map(Spanned::into_inner),
+        };
+        let sgip_sp_listen = match c.sgip_sp_listen {
+            Some(s) if protocol != CarrierProtocol::Sgip => {
+                return Err(ctx.err(
+                    &k("sgip_sp_listen"),
+                    s.span(),
+                    "only sgip carriers have an SP listener",
+                ));
+            }
+            Some(s) => {
+                valid_addr(s.get_ref()).map_err(|m| ctx.err(&k("sgip_sp_listen"), s.span(), m))?;
+                Some(s.into_inner())
+            }
+            None => None,
+        };
+        out.push(Carrier {
+            name,
+            protocol,
+            address: c.address.into_inner(),
+            login,
+            password: c.password.into_inner(),
+            connections: ctx.int(&k("connections"), c.connections, 1, 64, 1)? as u32,
+            window: ctx.int(&k("window"), c.window, 1, 1024, 16)? as u32,
+            tps: ctx.int(&k("tps"), c.tps, 1, 100_000, 100)? as u32,
+            sp_number,
+            sgip_sp_listen,
+        });
+    }
+    Ok(out)
+}
+
+fn routes(ctx: &Ctx<'_>, raw: Vec<RawRoute>, carriers: &[Carrier]) -> Result<Vec<Route>, ConfigError> {
+    let mut out = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, r) in raw.into_iter().enumerate() {
+        let k = |f: &str| format!("routes[{i}].{f}");
+        let known = |key: String, v: &S<String>| -> Result<String, ConfigError> {
+            if carriers.iter().any(|c| &c.name == v.get_ref()) {
+                Ok(v.get_ref().clone())
+            } else {
+                let names: Vec<&str> = carriers.iter().map(|c| c.name.as_str()).collect();
+                let m = format!(
+                    "no carrier is named `{}` (carriers: {})",
+                    v.get_ref(),
+                    names.join(", ")
+                );
+                Err(ctx.err(&key, v.span(), m))
+            }
+        };
+        let carrier = known(k("carrier"), &r.carrier)?;
+        let backup = match &r.backup {
+            Some(b) if b.get_ref() == &carrier => {
+                return Err(ctx.err(&k("backup"), b.span(), "the backup must differ from the carrier"));
+            }
+            Some(b) => Some(known(k("backup"), b)?),
+            None => None,
+        };
+        if r.prefixes.get_ref().is_empty() {
+            return Err(ctx.err(
+                &k("prefixes"),
+                r.prefixes.span(),
+                "must list at least one number segment",
+            ));
+        }
+        let mut prefixes = Vec::new();
+        for (j, p) in r.prefixes.into_inner().into_iter().enumerate() {
+            let key = format!("routes[{i}].prefixes[{j}]");
+            check_prefix(p.get_ref()).map_err(|m| ctx.err(&key, p.span(), m))?;
+            for e in super::route::expand(p.get_ref()).unwrap_or_default() {
+                if let Some(first) = seen.insert(e.clone(), ctx.line_of(p.span())) {
+                    let m = format!("segment `{e}` is already routed (line {first})");
+                    return Err(ctx.err(&key, p.span(), m));
+                }
+            }
+            prefixes.push(p.into_inner());
+        }
+        out.push(Route {
+            prefixes,
+            carrier,
+            backup,
+        });
+    }
+    Ok(out)
+}
+
+fn accounts(ctx: &Ctx<'_>, raw: Vec<RawAccount>) -> Result<Vec<Account>, ConfigError> {
+    let mut out = Vec::new();
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    let mut keys: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, a) in raw.into_iter().enumerate() {
+        let k = |f: &str| format!("accounts[{i}].{f}");
+        let name = ctx.nonempty(&k("name"), &a.name)?;
+        let name_ok = name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        if !name_ok {
+            return Err(ctx.err(
+                &k("name"),
+                a.name.span(),
+                "use at most 64 letters, digits, `-`, `_` or `.`",
+            ));
+        }
+        if let Some(first) = names.insert(name.clone(), ctx.line_of(a.name.span())) {
+            let m = format!("account `{name}` appears twice (first at line {first})");
+            return Err(ctx.err(&k("name"), a.name.span(), m));
+        }
+        if a.api_keys.get_ref().is_empty() {
+            return Err(ctx.err(&k("api_keys"), a.api_keys.span(), "must list at least one key"));
+        }
+        let mut api_keys = Vec::new();
+        for (j, key) in a.api_keys.into_inner().into_iter().enumerate() {
+            let kk = format!("accounts[{i}].api_keys[{j}]");
+            let v = key.get_ref();
+            if v.len() < 16 || v.len() > 128 || !v.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ctx.err(
+                    &kk,
+                    key.span(),
+                    "a key is 16 to 128 printable ASCII characters, no spaces",
+                ));
+            }
+            if let Some(first) = keys.insert(v.clone(), ctx.line_of(key.span())) {
+                let m = format!("this key is already used (line {first}); keys must be unique");
+                return Err(ctx.err(&kk, key.span(), m));
+            }
+            api_keys.push(key.into_inner());
+        }
+        let priorities = match a.priorities {
+            None => Priority::ALL.to_vec(),
+            Some(list) => {
+                let mut ps = Vec::new();
+                if list.get_ref().is_empty() {
+                    return Err(ctx.err(&k("priorities"), list.span(), "must list at least one priority"));
+                }
+                for (j, p) in list.into_inner().into_iter().enumerate() {
+                    let pr = Priority::from_name(p.get_ref()).ok_or_else(|| {
+                        let m = format!(
+                            "`{}` is not a priority: use alarm, high, normal or bulk",
+                            p.get_ref()
+                        );
+                        ctx.err(&format!("accounts[{i}].priorities[{j}]"), p.span(), m)
+                    })?;
+                    if !ps.contains(&pr) {
+                        ps.push(pr);
+                    }
+                }
+                ps
+            }
+        };
+        let balance = match a.balance {
+            Some(b) if *b.get_ref() < 0 => {
+                return Err(ctx.err(&k("balance"), b.span(), "must be 0 or more"));
+            }
+            b => b.map(|b| *b.get_ref() as u64),
+        };
+        out.push(Account {
+            name,
+            api_keys,
+            priorities,
+            balance,
+        });
+    }
+    Ok(out)
+}

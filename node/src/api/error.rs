@@ -1,0 +1,139 @@
+//! The API's errors: one enum, each variant with its HTTP status and stable
+//! `code`, rendered as `{"error": {"code": "...", "message": "..."}}`. The
+//! codes are the contract documented in `openapi.json`; never rename one.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use smsgw_raft::ProposeError;
+
+/// An API error with its status and code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// The body is not JSON of the documented shape (400 `invalid_json`).
+    InvalidJson(String),
+    /// No, or an unknown, bearer key (401 `unauthorized`).
+    Unauthorized,
+    /// The account may not use this priority (403 `priority_not_allowed`).
+    PriorityNotAllowed(String),
+    /// No such message for this account (404 `not_found`).
+    NotFound(String),
+    /// No such endpoint (404 `not_found`).
+    NoSuchEndpoint,
+    /// A recipient is not a phone number (422 `invalid_number`).
+    InvalidNumber(String),
+    /// `to` is empty (422 `no_recipients`).
+    NoRecipients,
+    /// More recipients than one request may carry (422 `too_many_recipients`).
+    TooManyRecipients(usize),
+    /// `text` is empty (422 `empty_text`).
+    EmptyText,
+    /// `text` is longer than allowed (422 `text_too_long`).
+    TextTooLong(String),
+    /// `priority` is not alarm, high, normal or bulk (422 `unknown_priority`).
+    UnknownPriority(String),
+    /// `sender` is not an extension code (422 `invalid_sender`).
+    InvalidSender(String),
+    /// `client_ref` is malformed (422 `invalid_client_ref`).
+    InvalidClientRef(String),
+    /// A query parameter is malformed (422 `invalid_parameter`).
+    InvalidParameter(String),
+    /// No route takes a recipient (422 `no_route`).
+    NoRoute(String),
+    /// No cluster document applied yet (503 `not_configured`).
+    NotConfigured,
+    /// The cluster cannot commit now (503 `no_quorum`).
+    NoQuorum(String),
+    /// Something failed inside the node (500 `internal`).
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        use ApiError::*;
+        match self {
+            InvalidJson(_) => StatusCode::BAD_REQUEST,
+            Unauthorized => StatusCode::UNAUTHORIZED,
+            PriorityNotAllowed(_) => StatusCode::FORBIDDEN,
+            NotFound(_) | NoSuchEndpoint => StatusCode::NOT_FOUND,
+            InvalidNumber(_) | NoRecipients | TooManyRecipients(_) | EmptyText | TextTooLong(_)
+            | UnknownPriority(_) | InvalidSender(_) | InvalidClientRef(_) | InvalidParameter(_)
+            | NoRoute(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            NotConfigured | NoQuorum(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        use ApiError::*;
+        match self {
+            InvalidJson(_) => "invalid_json",
+            Unauthorized => "unauthorized",
+            PriorityNotAllowed(_) => "priority_not_allowed",
+            NotFound(_) | NoSuchEndpoint => "not_found",
+            InvalidNumber(_) => "invalid_number",
+            NoRecipients => "no_recipients",
+            TooManyRecipients(_) => "too_many_recipients",
+            EmptyText => "empty_text",
+            TextTooLong(_) => "text_too_long",
+            UnknownPriority(_) => "unknown_priority",
+            InvalidSender(_) => "invalid_sender",
+            InvalidClientRef(_) => "invalid_client_ref",
+            InvalidParameter(_) => "invalid_parameter",
+            NoRoute(_) => "no_route",
+            NotConfigured => "not_configured",
+            NoQuorum(_) => "no_quorum",
+            Internal(_) => "internal",
+        }
+    }
+
+    /// The message for people.
+    pub fn message(&self) -> String {
+        use ApiError::*;
+        match self {
+            InvalidJson(m) => format!("the body is not valid JSON for this request: {m}"),
+            Unauthorized => "missing or unknown API key: send `Authorization: Bearer <key>`".into(),
+            PriorityNotAllowed(p) => format!("this account may not send with priority `{p}`"),
+            NotFound(id) => format!("no message `{id}` for this account"),
+            NoSuchEndpoint => "no such endpoint; see /openapi.json".into(),
+            InvalidNumber(n) => {
+                format!("`{n}` is not a phone number: 5 to 21 characters, digits with an optional leading +")
+            }
+            NoRecipients => "`to` must list at least one number".into(),
+            TooManyRecipients(n) => {
+                format!(
+                    "{n} recipients: at most {} per request",
+                    super::submit::MAX_RECIPIENTS
+                )
+            }
+            EmptyText => "`text` must not be empty".into(),
+            TextTooLong(m) => m.clone(),
+            UnknownPriority(p) => format!("`{p}` is not a priority: use alarm, high, normal or bulk"),
+            InvalidSender(s) => format!("`sender` `{s}` is not an extension code: 1 to 12 digits"),
+            InvalidClientRef(m) => m.clone(),
+            InvalidParameter(m) => m.clone(),
+            NoRoute(n) => format!("no route takes `{n}`: add a route (or `*`) to the cluster document"),
+            NotConfigured => "no cluster document applied yet: `smsgw config apply FILE`".into(),
+            NoQuorum(m) => format!("the cluster cannot accept messages now: {m}"),
+            Internal(m) => format!("internal error: {m}"),
+        }
+    }
+}
+
+impl From<ProposeError> for ApiError {
+    fn from(e: ProposeError) -> Self {
+        ApiError::NoQuorum(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status().is_server_error() {
+            tracing::warn!(code = self.code(), "{}", self.message());
+        }
+        let body = json!({"error": {"code": self.code(), "message": self.message()}});
+        (self.status(), axum::Json(body)).into_response()
+    }
+}

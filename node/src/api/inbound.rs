@@ -1,0 +1,73 @@
+//! `GET /v1/inbound`: MOs as the replicated state recorded them, newest
+//! first, paged by sequence number (`?limit=50&before=SEQ`).
+
+use std::collections::HashMap;
+
+use axum::extract::{Query as UrlQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use smsgw_raft::{Query, QueryResult};
+
+use super::error::ApiError;
+use super::messages::authenticate;
+use super::state::AppState;
+
+/// Most MOs per page.
+pub const MAX_PAGE: u64 = 500;
+
+pub async fn get_inbound(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    UrlQuery(q): UrlQuery<HashMap<String, String>>,
+) -> Response {
+    match page(&state, &headers, &q).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn param(q: &HashMap<String, String>, name: &str, lo: u64, hi: u64) -> Result<Option<u64>, ApiError> {
+    match q.get(name) {
+        None => Ok(None),
+        Some(s) => match s.parse::<u64>() {
+            Ok(v) if (lo..=hi).contains(&v) => Ok(Some(v)),
+            _ => Err(ApiError::InvalidParameter(format!(
+                "`{name}` must be a number from {lo} to {hi}, got `{}`",
+                s.chars().take(30).collect::<String>()
+            ))),
+        },
+    }
+}
+
+async fn page(state: &AppState, headers: &HeaderMap, q: &HashMap<String, String>) -> Result<Value, ApiError> {
+    authenticate(state, headers)?;
+    let limit = param(q, "limit", 1, MAX_PAGE)?.unwrap_or(50);
+    let before = param(q, "before", 1, u64::MAX)?;
+    let view = state.fresh_view().await?;
+    let total = match view.query(&Query::Counts) {
+        Ok(QueryResult::Counts { mos, .. }) => mos,
+        Ok(_) => 0,
+        Err(e) => return Err(ApiError::Internal(e.to_string())),
+    };
+    let start = before.map(|b| b.saturating_sub(1)).unwrap_or(total).min(total);
+    let mut items = Vec::new();
+    let mut seq = start;
+    while seq >= 1 && (items.len() as u64) < limit {
+        if let Some(mo) = view.mo(seq).map_err(|e| ApiError::Internal(e.to_string()))? {
+            let m = mo.message;
+            items.push(json!({
+                "seq": mo.seq,
+                "carrier": m.carrier,
+                "from": m.from,
+                "to": m.to,
+                "text": String::from_utf8_lossy(&m.payload),
+                "received_at_ms": m.received_at_ms,
+            }));
+        }
+        seq -= 1;
+    }
+    let next_before = (seq >= 1).then_some(seq + 1);
+    Ok(json!({ "messages": items, "total": total, "next_before": next_before }))
+}

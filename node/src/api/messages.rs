@@ -1,0 +1,203 @@
+//! `POST /v1/messages` and `GET /v1/messages/{id}`: authenticate, validate,
+//! propose ONE `AcceptBatch` per request and answer after the commit; read a
+//! message back from the replicated state.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use smsgw_config::Account;
+use smsgw_raft::{Command, PartRecord, Response as RaftResponse, StateView};
+
+use super::error::ApiError;
+use super::state::{now_ms, AppState, Loaded};
+use super::submit::{self, Accepted, Envelope, SendRequest};
+
+/// The account a request's bearer key belongs to.
+pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(Arc<Loaded>, Account), ApiError> {
+    let key = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(ApiError::Unauthorized)?;
+    let loaded = state.config()?;
+    let account = loaded
+        .doc
+        .account_by_key(key)
+        .cloned()
+        .ok_or(ApiError::Unauthorized)?;
+    Ok((loaded, account))
+}
+
+pub async fn post_messages(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    match post(&state, &headers, &body).await {
+        Ok((answers, replayed)) => {
+            let mut resp = (StatusCode::ACCEPTED, Json(json!({ "messages": answers }))).into_response();
+            if replayed {
+                resp.headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            }
+            resp
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(Vec<Accepted>, bool), ApiError> {
+    let (loaded, account) = authenticate(state, headers)?;
+    let req: SendRequest = serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let v = submit::validate(&req, &account, &loaded.doc)?;
+    let ids = state.next_ids(req.to.len());
+    let now = now_ms();
+    let (parts, answers) = submit::build(&req, &v, &account.name, &loaded.doc, &loaded.router, &ids, now)?;
+    let n_parts: u64 = answers.iter().map(|a| u64::from(a.parts)).sum();
+    let cmd = Command::AcceptBatch {
+        request_id: v.request_id,
+        messages: parts,
+    };
+    match state.cluster.propose(cmd).await? {
+        RaftResponse::Accepted { .. } => {
+            let labels = [("priority", v.priority.name().to_string())];
+            metrics::counter!("smsgw_api_messages_accepted_total", &labels).increment(answers.len() as u64);
+            metrics::counter!("smsgw_api_parts_accepted_total", &labels).increment(n_parts);
+            Ok((answers, false))
+        }
+        RaftResponse::Replayed(first) => match *first {
+            RaftResponse::Accepted { ids, .. } => Ok((replay_answers(state, &ids).await?, true)),
+            other => Err(ApiError::Internal(format!(
+                "replayed request had answer {other:?}"
+            ))),
+        },
+        other => Err(ApiError::Internal(format!("unexpected commit answer {other:?}"))),
+    }
+}
+
+/// The answer a request got the first time, rebuilt from its envelopes.
+async fn replay_answers(state: &AppState, part_ids: &[String]) -> Result<Vec<Accepted>, ApiError> {
+    let view = state.fresh_view().await?;
+    let mut out = Vec::new();
+    for pid in part_ids {
+        let Some(mid) = pid.strip_suffix(".0") else {
+            continue;
+        };
+        let (_, env) =
+            envelope(&view, mid)?.ok_or_else(|| ApiError::Internal(format!("envelope {pid} missing")))?;
+        out.push(submit::answer_from_envelope(mid, &env));
+    }
+    Ok(out)
+}
+
+fn envelope(view: &StateView, id: &str) -> Result<Option<(PartRecord, Envelope)>, ApiError> {
+    let rec = view
+        .part(&format!("{id}.0"))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Some(rec) = rec else { return Ok(None) };
+    let env: Envelope = serde_json::from_slice(&rec.part.payload)
+        .map_err(|e| ApiError::Internal(format!("envelope of {id}: {e}")))?;
+    Ok(Some((rec, env)))
+}
+
+/// One part's status, from what the state machine recorded.
+pub fn part_status(p: &PartRecord) -> &'static str {
+    match (&p.report_state, &p.submit_status) {
+        (Some(s), _) => match s.as_str() {
+            "DELIVRD" | "DELIVERED" => "DELIVERED",
+            "EXPIRED" => "EXPIRED",
+            "UNDELIV" | "UNDELIVERABLE" => "UNDELIVERABLE",
+            "REJECTD" | "REJECTED" => "REJECTED",
+            _ => "FAILED",
+        },
+        (None, Some(code)) if code != "0" => "REJECTED",
+        (None, Some(_)) => "SUBMITTED",
+        (None, None) => "ACCEPTED",
+    }
+}
+
+/// A message's status from its parts: the least advanced unfinished part,
+/// else DELIVERED when all were, else the worst final outcome.
+pub fn message_status(parts: &[&str]) -> &'static str {
+    const PROGRESS: [&str; 3] = ["ACCEPTED", "QUEUED", "SUBMITTED"];
+    const WORST: [&str; 4] = ["FAILED", "REJECTED", "UNDELIVERABLE", "EXPIRED"];
+    if let Some(p) = PROGRESS.iter().find(|s| parts.contains(s)) {
+        return p;
+    }
+    WORST
+        .iter()
+        .find(|s| parts.contains(s))
+        .copied()
+        .unwrap_or("DELIVERED")
+}
+
+pub async fn get_message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    match get(&state, &headers, &id).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn get(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Value, ApiError> {
+    let (_, account) = authenticate(state, headers)?;
+    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::NotFound(id.chars().take(40).collect()));
+    }
+    let view = state.fresh_view().await?;
+    let (head, env) = match envelope(&view, id)? {
+        Some((h, e)) if h.part.account == account.name => (h, e),
+        _ => return Err(ApiError::NotFound(id.to_string())),
+    };
+    let mut parts = Vec::new();
+    let mut statuses = Vec::new();
+    for seq in 1..=env.parts {
+        let pid = format!("{id}.{seq}");
+        let rec = view.part(&pid).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let Some(rec) = rec else { continue };
+        let status = part_status(&rec);
+        statuses.push(status);
+        parts.push(json!({
+            "id": pid,
+            "status": status,
+            "carrier_msg_id": rec.carrier_msg_id,
+            "submit_status": rec.submit_status,
+            "submitted_at_ms": rec.submitted_at_ms,
+            "report": rec.report_state,
+            "reported_at_ms": rec.reported_at_ms,
+        }));
+    }
+    Ok(json!({
+        "id": id,
+        "to": env.to,
+        "status": message_status(&statuses),
+        "priority": env.priority,
+        "route": env.route,
+        "encoding": env.encoding,
+        "parts": parts,
+        "sender": env.sender,
+        "client_ref": env.client_ref,
+        "report": env.report,
+        "accepted_at_ms": head.part.accepted_at_ms,
+        "valid_until_ms": env.valid_until_ms,
+        "accepted_index": head.accepted_index,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message_status;
+
+    #[test]
+    fn message_status_from_parts() {
+        assert_eq!(message_status(&["DELIVERED", "SUBMITTED"]), "SUBMITTED");
+        assert_eq!(message_status(&["DELIVERED", "DELIVERED"]), "DELIVERED");
+        assert_eq!(message_status(&["DELIVERED", "EXPIRED", "REJECTED"]), "REJECTED");
+        assert_eq!(message_status(&["ACCEPTED", "SUBMITTED"]), "ACCEPTED");
+    }
+}

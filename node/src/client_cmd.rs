@@ -1,0 +1,126 @@
+//! `smsgw send` and `smsgw status`: thin clients of a node's HTTP API for
+//! admins. They only format requests and print answers; every rule lives in
+//! the node.
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::Request;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{json, Value};
+
+/// Where the API is and which key to use.
+#[derive(Args)]
+pub struct ApiTarget {
+    /// Base URL of a node's HTTP API (http only).
+    #[arg(long, env = "SMSGW_API", default_value = "http://127.0.0.1:8080")]
+    pub api: String,
+    /// API key; default: the demo key in ./smsgw-data/demo-api-key.
+    #[arg(long, env = "SMSGW_API_KEY")]
+    pub key: Option<String>,
+}
+
+/// `smsgw send`.
+#[derive(Args)]
+pub struct SendArgs {
+    /// Recipient; repeat for several.
+    #[arg(long, required = true)]
+    pub to: Vec<String>,
+    /// The text.
+    #[arg(long)]
+    pub text: String,
+    /// alarm, high, normal or bulk.
+    #[arg(long, default_value = "normal")]
+    pub priority: String,
+    /// Sender extension code.
+    #[arg(long)]
+    pub sender: Option<String>,
+    /// Idempotency key.
+    #[arg(long)]
+    pub client_ref: Option<String>,
+    #[command(flatten)]
+    pub target: ApiTarget,
+}
+
+/// `smsgw status`.
+#[derive(Args)]
+pub struct StatusArgs {
+    /// Message id (as `send` printed it).
+    pub id: String,
+    #[command(flatten)]
+    pub target: ApiTarget,
+}
+
+fn key(t: &ApiTarget) -> anyhow::Result<String> {
+    if let Some(k) = &t.key {
+        return Ok(k.clone());
+    }
+    let path = Path::new("smsgw-data/demo-api-key");
+    let k = std::fs::read_to_string(path)
+        .with_context(|| format!("no --key given and cannot read {}", path.display()))?;
+    Ok(k.trim().to_string())
+}
+
+/// Sends one request; returns the status and the JSON body.
+async fn call(t: &ApiTarget, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<(u16, Value)> {
+    let key = key(t)?;
+    let url = format!("{}{path}", t.api.trim_end_matches('/'));
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let bytes = body.map(|b| b.to_string()).unwrap_or_default();
+    let req = Request::builder()
+        .method(method)
+        .uri(&url)
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(bytes)))
+        .with_context(|| format!("bad URL {url}"))?;
+    let resp = client
+        .request(req)
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .context("reading the answer")?
+        .to_bytes();
+    let v = serde_json::from_slice(&body).unwrap_or_else(|_| json!(String::from_utf8_lossy(&body)));
+    Ok((status, v))
+}
+
+fn print_or_fail(status: u16, v: &Value) -> anyhow::Result<()> {
+    if status >= 400 {
+        let code = v["error"]["code"].as_str().unwrap_or("?");
+        let msg = v["error"]["message"].as_str().unwrap_or("");
+        bail!("HTTP {status} {code}: {msg}");
+    }
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+pub fn send(a: SendArgs) -> anyhow::Result<()> {
+    let mut body = json!({"to": a.to, "text": a.text, "priority": a.priority});
+    if let Some(s) = a.sender {
+        body["sender"] = json!(s);
+    }
+    if let Some(r) = a.client_ref {
+        body["client_ref"] = json!(r);
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    let (status, v) = rt.block_on(call(&a.target, "POST", "/v1/messages", Some(body)))?;
+    print_or_fail(status, &v)
+}
+
+pub fn status(a: StatusArgs) -> anyhow::Result<()> {
+    if !a.id.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("`{}` is not a message id (digits)", a.id);
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    let (status, v) = rt.block_on(call(&a.target, "GET", &format!("/v1/messages/{}", a.id), None))?;
+    print_or_fail(status, &v)
+}

@@ -1,0 +1,107 @@
+//! The no-config default: the in-process carrier simulator on ephemeral
+//! ports, the demo cluster document pointing at it, and the demo account's
+//! API key (kept in `DATA_DIR/demo-api-key` so it survives restarts).
+//!
+//! It must never replace a cluster document an admin applied: only an absent
+//! or demo document is (re)written at start, because the simulator's ports
+//! change on every start.
+
+use std::path::Path;
+
+use anyhow::Context;
+use rand::RngCore;
+use smsgw_config::{ClusterDoc, DemoCarrier, DemoCarriers, CLUSTER_DOC_KEY};
+use smsgw_raft::{Cluster, Command};
+use smsgw_simulator::config::{default_accounts, Listen, Protocol};
+use smsgw_simulator::{SimConfig, Simulator};
+
+/// The running demo: keep it alive as long as the node runs.
+pub struct Demo {
+    /// The simulator (stops when dropped).
+    pub sim: Simulator,
+    /// The demo account's API key.
+    pub api_key: String,
+    /// Where the key was written.
+    pub key_file: std::path::PathBuf,
+}
+
+/// Reads the demo key from `dir/demo-api-key`, or makes and writes one.
+fn demo_key(dir: &Path) -> anyhow::Result<(String, std::path::PathBuf)> {
+    let path = dir.join("demo-api-key");
+    if let Ok(k) = std::fs::read_to_string(&path) {
+        let k = k.trim().to_string();
+        if k.len() >= 16 {
+            return Ok((k, path));
+        }
+    }
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let key = format!("sk_demo_{}", hex::encode(bytes));
+    std::fs::write(&path, format!("{key}\n")).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok((key, path))
+}
+
+/// Starts the simulator and puts the demo document in force (unless an
+/// admin's document is).
+pub async fn start(cluster: &Cluster, data_dir: &Path) -> anyhow::Result<Demo> {
+    let sim = Simulator::start(SimConfig {
+        listen: Listen::ephemeral(),
+        ..SimConfig::default()
+    })
+    .await
+    .context("starting the in-process carrier simulator")?;
+    let accounts = default_accounts();
+    let carrier = |p: Protocol| -> anyhow::Result<DemoCarrier> {
+        let addr = sim
+            .addr(p)
+            .with_context(|| format!("the simulator has no {p} listener"))?;
+        let acct = accounts
+            .iter()
+            .find(|a| a.protocol == p)
+            .with_context(|| format!("the simulator has no {p} account"))?;
+        Ok(DemoCarrier {
+            address: addr.to_string(),
+            login: acct.login.clone(),
+            password: acct.password.clone(),
+        })
+    };
+    let carriers = DemoCarriers {
+        china_mobile: carrier(Protocol::Cmpp)?,
+        china_unicom: carrier(Protocol::Sgip)?,
+        china_telecom: carrier(Protocol::Smgp)?,
+        international: carrier(Protocol::Smpp)?,
+    };
+    let (api_key, key_file) = demo_key(data_dir)?;
+    let doc = ClusterDoc::demo(&carriers, &api_key);
+    let current = cluster
+        .read_local_possibly_stale()
+        .config(CLUSTER_DOC_KEY)
+        .context("reading the cluster document")?;
+    let replace = match current.as_deref().map(ClusterDoc::from_json) {
+        None => true,
+        Some(Ok(d)) => d.demo,
+        Some(Err(_)) => false,
+    };
+    if replace {
+        let cmd = Command::PutConfig {
+            key: CLUSTER_DOC_KEY.into(),
+            value: doc.to_json(),
+        };
+        cluster
+            .propose(cmd)
+            .await
+            .context("applying the demo cluster document")?;
+    } else {
+        tracing::info!("an applied cluster document is in force; the demo document is not applied");
+    }
+    Ok(Demo {
+        sim,
+        api_key,
+        key_file,
+    })
+}

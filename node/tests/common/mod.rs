@@ -1,0 +1,210 @@
+//! Helpers for tests that run real `smsgw` processes: start a node (port 0,
+//! data in a temp dir, killed on drop), a minimal HTTP/1.1 client over
+//! 127.0.0.1, and CLI invocations.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_smsgw");
+
+pub struct Node {
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+    pub raft: String,
+    pub http: String,
+    pub stdout: Vec<String>,
+}
+
+impl Node {
+    /// `smsgw node start` with `args` in a fresh temp dir; waits for the ready line.
+    pub fn start(args: &[&str]) -> Node {
+        Self::start_in(tempfile::tempdir().expect("tempdir"), args)
+    }
+
+    pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Node {
+        let mut child = Command::new(BIN)
+            .args([
+                "node",
+                "start",
+                "--raft-addr",
+                "127.0.0.1:0",
+                "--http-addr",
+                "127.0.0.1:0",
+            ])
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn smsgw");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut lines = Vec::new();
+        let mut node = Node {
+            child,
+            dir,
+            raft: String::new(),
+            http: String::new(),
+            stdout: Vec::new(),
+        };
+        while node.http.is_empty() {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("ready line within 30 s");
+            if line.contains(" ready ") {
+                for w in line.split_whitespace() {
+                    if let Some(a) = w.strip_prefix("raft=") {
+                        node.raft = a.into();
+                    }
+                    if let Some(a) = w.strip_prefix("http=") {
+                        node.http = a.into();
+                    }
+                }
+            }
+            lines.push(line);
+        }
+        // The demo lines follow the ready line at once.
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+            lines.push(line);
+        }
+        node.stdout = lines;
+        node
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("smsgw-data")
+    }
+
+    pub fn demo_key(&self) -> String {
+        std::fs::read_to_string(self.data().join("demo-api-key"))
+            .expect("demo key file")
+            .trim()
+            .to_string()
+    }
+
+    pub fn call(&self, method: &str, path: &str, key: Option<&str>, body: Option<&[u8]>) -> Resp {
+        http(&self.http, method, path, key, body)
+    }
+
+    pub fn post(&self, key: &str, body: &Value) -> Resp {
+        self.call(
+            "POST",
+            "/v1/messages",
+            Some(key),
+            Some(body.to_string().as_bytes()),
+        )
+    }
+
+    /// Sends SIGTERM and waits for the exit; returns (success, stderr, data dir).
+    pub fn terminate(mut self) -> (bool, String, tempfile::TempDir) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        for _ in 0..200 {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+                return (st.success(), err, dir);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("node did not exit within 10 s of SIGTERM");
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: String,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`.
+pub fn http(addr: &str, method: &str, path: &str, key: Option<&str>, body: Option<&[u8]>) -> Resp {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let body = body.unwrap_or(b"");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\nContent-Type: application/json\r\n", body.len());
+    if let Some(k) = key {
+        req.push_str(&format!("Authorization: Bearer {k}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("write");
+    s.write_all(body).expect("write body");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, rest) = text.split_once("\r\n\r\n").expect("http response");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    let body = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    Resp {
+        status,
+        headers: head.to_ascii_lowercase(),
+        body,
+    }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((len, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+/// Runs the CLI; returns (success, stdout, stderr).
+pub fn cli(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run smsgw");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -1,0 +1,92 @@
+//! Three real nodes: `config apply` through one node is in force on all and
+//! visible through `config show` on another; a POST to a follower commits
+//! (forwarded to the leader) and reads back from a third node.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{cli, Node};
+use serde_json::json;
+
+const KEY: &str = "sk_cluster_test_0123456789";
+
+#[test]
+fn config_apply_on_one_node_is_in_force_on_all_and_followers_accept() {
+    let nodes: Vec<Node> = (1..=3)
+        .map(|id| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let cfg = dir.path().join("node.toml");
+            std::fs::write(&cfg, format!("node_id = {id}\ndata_dir = \"data\"\n")).expect("write");
+            Node::start_in(dir, &["--config", "node.toml"])
+        })
+        .collect();
+    let here = nodes[0].dir.path();
+    let mut init = vec![
+        "cluster".to_string(),
+        "init".into(),
+        "--addr".into(),
+        nodes[0].raft.clone(),
+    ];
+    for (i, n) in nodes.iter().enumerate() {
+        init.extend(["--node".into(), format!("{}={}", i + 1, n.raft)]);
+    }
+    let init: Vec<&str> = init.iter().map(String::as_str).collect();
+    let (ok, out, err) = cli(here, &init);
+    assert!(ok, "{out}{err}");
+
+    // Before any document: not ready, and the API says so.
+    let r = nodes[1].post(KEY, &json!({"to": ["13800138000"], "text": "hi"}));
+    assert_eq!((r.status, r.code()), (503, "not_configured"), "{:?}", r.body);
+
+    let doc = here.join("cluster.toml");
+    std::fs::write(
+        &doc,
+        format!(
+            "[[carriers]]\nname = \"cm\"\nprotocol = \"cmpp3\"\naddress = \"127.0.0.1:7890\"\nlogin = \"900001\"\npassword = \"secret\"\ntps = 321\n\n\
+             [[routes]]\nprefixes = [\"*\"]\ncarrier = \"cm\"\n\n[[accounts]]\nname = \"app\"\napi_keys = [\"{KEY}\"]\n"
+        ),
+    )
+    .expect("write doc");
+    let (ok, out, err) = cli(
+        here,
+        &["config", "apply", "cluster.toml", "--addr", &nodes[2].raft],
+    );
+    assert!(ok, "apply: {out}{err}");
+    let (ok, shown, err) = cli(here, &["config", "show", "--addr", &nodes[1].raft]);
+    assert!(ok, "{err}");
+    assert!(shown.contains("tps = 321"), "{shown}");
+
+    // Every node's API takes the new account; a follower's POST commits.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut accepted = None;
+    for n in &nodes {
+        loop {
+            let r = n.post(KEY, &json!({"to": ["13800138000"], "text": "from every node"}));
+            if r.status == 202 {
+                accepted = Some(
+                    r.body["messages"][0]["id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {} never accepted: {:?}",
+                n.http,
+                r.body
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let id = accepted.expect("an id");
+    for n in &nodes {
+        let g = n.call("GET", &format!("/v1/messages/{id}"), Some(KEY), None);
+        assert_eq!(g.status, 200, "{} {:?}", n.http, g.body);
+        assert_eq!(g.body["status"], "ACCEPTED");
+        let ready = n.call("GET", "/readyz", None, None);
+        assert_eq!(ready.status, 200, "{:?}", ready.body);
+    }
+}
