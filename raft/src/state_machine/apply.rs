@@ -157,6 +157,13 @@ pub(crate) fn apply_command(ov: &mut Overlay<'_>, index: u64, cmd: &Command) -> 
                 }
             }
         }
+        Command::Batch(cmds) => {
+            let mut out = Vec::with_capacity(cmds.len());
+            for c in cmds {
+                out.push(apply_command(ov, index, c)?);
+            }
+            Response::Batch(out)
+        }
         Command::RecordMo { message, .. } => {
             let seq = ov.bump(keys::MO_SEQ)?;
             ov.put(
