@@ -115,7 +115,9 @@ impl Command {
                     ..
                 } => part_id.len() + carrier_msg_id.len() + status.len(),
                 Command::RecordReport {
-                    carrier_msg_id, state, ..
+                    carrier_msg_id,
+                    state,
+                    ..
                 } => carrier_msg_id.len() + state.len(),
                 Command::RecordMo { message, .. } => {
                     message.carrier.len() + message.from.len() + message.to.len() + message.payload.len()

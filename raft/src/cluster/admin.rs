@@ -60,7 +60,9 @@ impl Handler for Inner {
                 let mut r = self.write_forwarded(vec![cmd]).await;
                 RpcResponse::ClientWrite(r.pop().unwrap_or(Err(WriteRefusal::NotLeader { leader: None })))
             }
-            RpcRequest::ClientWriteBatch(cmds) => RpcResponse::ClientWriteBatch(self.write_forwarded(cmds).await),
+            RpcRequest::ClientWriteBatch(cmds) => {
+                RpcResponse::ClientWriteBatch(self.write_forwarded(cmds).await)
+            }
             RpcRequest::Admin(r) => RpcResponse::Admin(self.admin(r, true).await),
             RpcRequest::AdminForwarded(r) => RpcResponse::Admin(self.admin(r, false).await),
         }

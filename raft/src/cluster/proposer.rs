@@ -35,8 +35,8 @@ pub struct BatchOptions {
     /// Batches proposed or forwarded at once; while all are out, proposals queue
     /// up and leave together as the next batch.
     pub max_in_flight: usize,
-    /// How long to wait for more proposals once a batch has started (0: take
-    /// only what is already queued).
+    /// How long a batch waits for more proposals when another batch is still
+    /// in flight (the node is busy); an idle node proposes at once.
     pub linger: Duration,
 }
 
@@ -46,7 +46,7 @@ impl Default for BatchOptions {
             max_commands: 1024,
             max_bytes: 512 * 1024,
             max_in_flight: 2,
-            linger: Duration::ZERO,
+            linger: Duration::from_millis(1),
         }
     }
 }
@@ -81,7 +81,9 @@ pub(crate) fn spawn(inner: Arc<Inner>, mut rx: Rx) -> tokio::task::JoinHandle<()
             let Some(first) = rx.recv().await else {
                 return;
             };
-            let items = collect(&mut rx, first, &opts).await;
+            let busy = slots.available_permits() + 1 < opts.max_in_flight.max(1);
+            let linger = if busy { opts.linger } else { Duration::ZERO };
+            let items = collect(&mut rx, first, &opts, linger).await;
             metrics::histogram!("smsgw_raft_proposal_batch_commands").record(items.len() as f64);
             let inner = inner.clone();
             tokio::spawn(async move {
@@ -92,15 +94,15 @@ pub(crate) fn spawn(inner: Arc<Inner>, mut rx: Rx) -> tokio::task::JoinHandle<()
     })
 }
 
-async fn collect(rx: &mut Rx, first: Item, opts: &BatchOptions) -> Vec<Item> {
-    let until = tokio::time::Instant::now() + opts.linger;
+async fn collect(rx: &mut Rx, first: Item, opts: &BatchOptions, linger: Duration) -> Vec<Item> {
+    let until = tokio::time::Instant::now() + linger;
     let mut bytes = first.cmd.approx_size();
     let mut items = vec![first];
     while items.len() < opts.max_commands && bytes < opts.max_bytes {
         let next = match rx.try_recv() {
             Ok(it) => it,
             Err(TryRecvError::Disconnected) => break,
-            Err(TryRecvError::Empty) if opts.linger.is_zero() => break,
+            Err(TryRecvError::Empty) if linger.is_zero() => break,
             Err(TryRecvError::Empty) => match tokio::time::timeout_at(until, rx.recv()).await {
                 Ok(Some(it)) => it,
                 _ => break,
@@ -215,16 +217,13 @@ impl Inner {
 
     /// Forwards `items` to the leader at `addr`; returns those to retry.
     async fn forward(&self, addr: &str, items: Vec<Item>, timeout: Duration) -> Vec<Item> {
-        let cmds: Vec<Command> = items.iter().map(|it| it.cmd.clone()).collect();
-        let results = match self
-            .client
-            .call(addr, &RpcRequest::ClientWriteBatch(cmds.clone()), timeout)
-            .await
-        {
+        let cmds = || items.iter().map(|it| it.cmd.clone()).collect::<Vec<_>>();
+        let req = RpcRequest::ClientWriteBatch(cmds());
+        let results = match self.client.call(addr, &req, timeout).await {
             Ok(RpcResponse::ClientWriteBatch(r)) if r.len() == items.len() => r,
             // A leader of an older build closes the connection on a request it
             // cannot decode: forward one by one as it understands.
-            Err(RpcError::Closed { .. }) => self.forward_singly(addr, cmds, timeout).await,
+            Err(RpcError::Closed { .. }) => self.forward_singly(addr, cmds(), timeout).await,
             Ok(_) => return items,
             Err(e) => {
                 tracing::debug!(error = %e, "forwarding writes to the leader failed");
@@ -250,7 +249,11 @@ impl Inner {
         timeout: Duration,
     ) -> Vec<Result<Response, WriteRefusal>> {
         let calls = cmds.into_iter().map(|cmd| async move {
-            match self.client.call(addr, &RpcRequest::ClientWrite(cmd), timeout).await {
+            match self
+                .client
+                .call(addr, &RpcRequest::ClientWrite(cmd), timeout)
+                .await
+            {
                 Ok(RpcResponse::ClientWrite(r)) => r,
                 _ => Err(WriteRefusal::NotLeader { leader: None }),
             }
