@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use smsgw_raft::{Cluster, ClusterOptions, Command, MtPart};
+use smsgw_raft::{BatchOptions, Cluster, ClusterOptions, Command, MtPart};
 
 /// Benchmarks.
 #[derive(Subcommand)]
@@ -30,6 +30,18 @@ pub struct RaftBenchArgs {
     /// Seconds per run.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
+    /// Proposals batched into one raft entry at most (see `BatchOptions`).
+    #[arg(long, default_value_t = BatchOptions::default().max_commands)]
+    batch_max: usize,
+    /// Approximate bytes in one raft entry at most.
+    #[arg(long, default_value_t = BatchOptions::default().max_bytes)]
+    batch_bytes: usize,
+    /// Batches proposed or forwarded at once per node.
+    #[arg(long, default_value_t = BatchOptions::default().max_in_flight)]
+    in_flight: usize,
+    /// Microseconds a batch waits for more proposals (0: only what is queued).
+    #[arg(long, default_value_t = BatchOptions::default().linger.as_micros() as u64)]
+    linger_us: u64,
     /// Where the nodes keep their data (a fresh temp dir when omitted).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -67,7 +79,13 @@ async fn bench_raft(args: RaftBenchArgs) -> anyhow::Result<()> {
     let dir = args.dir.clone().unwrap_or(tmp);
     let mut nodes = Vec::new();
     for id in 1..=3u64 {
-        let opts = ClusterOptions::new(id, dir.join(format!("n{id}")), "127.0.0.1:0");
+        let mut opts = ClusterOptions::new(id, dir.join(format!("n{id}")), "127.0.0.1:0");
+        opts.batch = BatchOptions {
+            max_commands: args.batch_max,
+            max_bytes: args.batch_bytes,
+            max_in_flight: args.in_flight,
+            linger: Duration::from_micros(args.linger_us),
+        };
         nodes.push(
             Cluster::start(opts)
                 .await

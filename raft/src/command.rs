@@ -81,6 +81,10 @@ pub enum Command {
         /// The message.
         message: MoMessage,
     },
+    /// Several commands proposed as one raft entry (built by the proposer from
+    /// concurrent proposals): applied in order, each with its own response and
+    /// its own idempotency, as if each were an entry of its own at this index.
+    Batch(Vec<Command>),
 }
 
 impl Command {
@@ -90,6 +94,36 @@ impl Command {
             key: key.into(),
             value: value.to_string().into_bytes(),
         }
+    }
+
+    /// A rough size in bytes (payloads, ids and text), to bound batches.
+    pub fn approx_size(&self) -> usize {
+        const FIXED: usize = 32;
+        let rid = self.request_id().map_or(0, str::len);
+        FIXED
+            + rid
+            + match self {
+                Command::PutConfig { key, value } => key.len() + value.len(),
+                Command::AcceptBatch { messages, .. } => messages
+                    .iter()
+                    .map(|m| FIXED + m.id.len() + m.account.len() + m.to.len() + m.payload.len())
+                    .sum(),
+                Command::RecordSubmit {
+                    part_id,
+                    carrier_msg_id,
+                    status,
+                    ..
+                } => part_id.len() + carrier_msg_id.len() + status.len(),
+                Command::RecordReport {
+                    carrier_msg_id,
+                    state,
+                    ..
+                } => carrier_msg_id.len() + state.len(),
+                Command::RecordMo { message, .. } => {
+                    message.carrier.len() + message.from.len() + message.to.len() + message.payload.len()
+                }
+                Command::Batch(cmds) => cmds.iter().map(Command::approx_size).sum(),
+            }
     }
 
     /// The idempotency key of this command, if it has one.
@@ -149,6 +183,8 @@ pub enum Response {
     },
     /// The command repeated a request id already applied; this is the first response.
     Replayed(Box<Response>),
+    /// The responses of a [`Command::Batch`], one per command, in order.
+    Batch(Vec<Response>),
 }
 
 /// The state of a part as kept by the state machine.

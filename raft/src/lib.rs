@@ -22,6 +22,6 @@ pub mod error;
 pub mod metrics;
 pub mod network;
 
-pub use cluster::{admin_call, Cluster, ClusterOptions, ReadError, StartError};
+pub use cluster::{admin_call, BatchOptions, Cluster, ClusterOptions, ReadError, StartError};
 pub use error::{AdminError, ProposeError};
 pub use network::{AdminRequest, AdminResponse, NodeStatus};

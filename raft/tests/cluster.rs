@@ -50,3 +50,54 @@ async fn three_nodes_write_everywhere_and_transfer_leader() {
         n.shutdown().await;
     }
 }
+
+/// Concurrent proposals from every node share raft entries (the proposer
+/// batches them); each caller still gets its own response, and a repeated
+/// request id has one effect even inside one entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_proposals_are_batched_with_their_own_responses() {
+    use smsgw_raft::Response;
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = Vec::new();
+    for id in 1..=3u64 {
+        let opts = ClusterOptions::new(id, dir.path().join(format!("n{id}")), "127.0.0.1:0");
+        nodes.push(Cluster::start(opts).await.unwrap());
+    }
+    let members = nodes.iter().map(|n| (n.id(), n.node_info())).collect();
+    nodes[0].initialize(members).await.unwrap();
+    nodes[0].propose(accept("warm")).await.unwrap();
+    let mut tasks = Vec::new();
+    for k in 0..300usize {
+        let node = nodes[k % 3].clone();
+        // Every id is proposed twice, from different nodes, at the same time.
+        let id = format!("c{}", k / 2);
+        tasks.push(tokio::spawn(async move {
+            (id.clone(), node.propose(accept(&id)).await.unwrap())
+        }));
+    }
+    let mut fresh = std::collections::BTreeSet::new();
+    let mut replayed = 0;
+    let mut indexes = std::collections::BTreeSet::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            (id, Response::Accepted { ids, index, .. }) => {
+                assert_eq!(ids, vec![id.clone()]);
+                assert!(fresh.insert(id), "accepted twice");
+                indexes.insert(index);
+            }
+            (_, Response::Replayed(_)) => replayed += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((fresh.len(), replayed), (150, 150));
+    assert!(indexes.len() < 150, "no batching: {} entries", indexes.len());
+    for n in &nodes {
+        match n.read_linearizable(&Query::Counts).await.unwrap() {
+            QueryResult::Counts { parts, .. } => assert_eq!(parts, 151),
+            other => panic!("{other:?}"),
+        }
+    }
+    for n in &nodes {
+        n.shutdown().await;
+    }
+}

@@ -20,7 +20,9 @@ use openraft::{ChangeMembers, ServerState};
 use super::Inner;
 use crate::error::AdminError;
 use crate::network::server::Handler;
-use crate::network::{AdminRequest, AdminResponse, NodeStatus, RpcClient, RpcRequest, RpcResponse};
+use crate::network::{
+    AdminRequest, AdminResponse, NodeStatus, RpcClient, RpcRequest, RpcResponse, WriteRefusal,
+};
 use crate::types::{NodeId, NodeInfo};
 
 /// Sends an admin request to the node at `addr` (used by the CLI).
@@ -55,8 +57,11 @@ impl Handler for Inner {
                 RpcResponse::InstallSnapshot(self.raft.install_snapshot(r).await)
             }
             RpcRequest::ClientWrite(cmd) => {
-                let timeout = self.opts.propose_timeout;
-                RpcResponse::ClientWrite(self.write_local(cmd, timeout).await)
+                let mut r = self.write_forwarded(vec![cmd]).await;
+                RpcResponse::ClientWrite(r.pop().unwrap_or(Err(WriteRefusal::NotLeader { leader: None })))
+            }
+            RpcRequest::ClientWriteBatch(cmds) => {
+                RpcResponse::ClientWriteBatch(self.write_forwarded(cmds).await)
             }
             RpcRequest::Admin(r) => RpcResponse::Admin(self.admin(r, true).await),
             RpcRequest::AdminForwarded(r) => RpcResponse::Admin(self.admin(r, false).await),

@@ -4,12 +4,13 @@
 //! report a write as done before a majority committed it.
 
 mod admin;
+mod proposer;
 mod storage;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ use openraft::error::{ClientWriteError, RaftError};
 use tokio::net::TcpListener;
 
 pub use self::admin::admin_call;
+pub use self::proposer::BatchOptions;
 pub use self::storage::StorageOpenError;
 use crate::command::{Command, Query, QueryResult, Response};
 use crate::error::{AdminError, ProposeError};
@@ -50,6 +52,8 @@ pub struct ClusterOptions {
     pub snapshot_every: u64,
     /// Entries kept in the log after a snapshot (for lagging followers).
     pub keep_after_snapshot: u64,
+    /// How concurrent proposals are grouped into raft entries.
+    pub batch: BatchOptions,
 }
 
 impl ClusterOptions {
@@ -66,6 +70,7 @@ impl ClusterOptions {
             election_timeout_ms: (500, 1000),
             snapshot_every: 20_000,
             keep_after_snapshot: 1_000,
+            batch: BatchOptions::default(),
         }
     }
 }
@@ -111,6 +116,7 @@ pub(crate) struct Inner {
     pub(crate) opts: ClusterOptions,
     pub(crate) addr: SocketAddr,
     pub(crate) transferring: AtomicBool,
+    pub(crate) proposals: proposer::Queue,
 }
 
 /// A running node's replicated store. Cheap to clone.
@@ -146,7 +152,9 @@ impl Cluster {
             max_in_snapshot_log_to_keep: opts.keep_after_snapshot,
             snapshot_max_chunk_size: 1024 * 1024,
             install_snapshot_timeout: 2_000,
-            max_payload_entries: 512,
+            // Entries are batches of up to `batch.max_bytes`: keep an
+            // AppendEntries frame well under the frame limit.
+            max_payload_entries: 64,
             ..Default::default()
         };
         let config = Arc::new(config.validate().map_err(|e| StartError::Raft(e.to_string()))?);
@@ -154,6 +162,7 @@ impl Cluster {
         let raft = Raft::new(opts.node_id, config, NetworkFactory::new(client.clone()), log, sm)
             .await
             .map_err(|e| StartError::Raft(e.to_string()))?;
+        let (proposals, proposals_rx) = proposer::channel();
         let inner = Arc::new(Inner {
             id: opts.node_id,
             raft: raft.clone(),
@@ -162,12 +171,14 @@ impl Cluster {
             opts,
             addr,
             transferring: AtomicBool::new(false),
+            proposals,
         });
+        let proposer = proposer::spawn(inner.clone(), proposals_rx);
         let server = crate::network::server::serve(listener, inner.clone());
         let exporter = crate::metrics::spawn_exporter(raft);
         Ok(Self {
             inner,
-            tasks: Arc::new(vec![server, exporter]),
+            tasks: Arc::new(vec![server, exporter, proposer]),
         })
     }
 
@@ -291,60 +302,6 @@ impl Inner {
                 node: self.id,
                 reason: e.to_string(),
             })),
-        }
-    }
-
-    pub(crate) async fn propose(&self, cmd: Command) -> Result<Response, ProposeError> {
-        let timeout = self.opts.propose_timeout;
-        let deadline = Instant::now() + timeout;
-        let mut last_leader = None;
-        loop {
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(match last_leader {
-                    None => ProposeError::NoLeader {
-                        waited_ms: timeout.as_millis() as u64,
-                    },
-                    Some(_) => ProposeError::Timeout {
-                        waited_ms: timeout.as_millis() as u64,
-                    },
-                });
-            }
-            let remaining = deadline - now;
-            let leader = self.leader();
-            let refusal = match &leader {
-                None => None,
-                Some((id, _)) if *id == self.id => {
-                    if self.transferring.load(Ordering::Acquire) {
-                        None
-                    } else {
-                        match self.write_local(cmd.clone(), remaining).await {
-                            Ok(r) => return Ok(r),
-                            Err(r) => Some(r),
-                        }
-                    }
-                }
-                Some((_, info)) => {
-                    match self
-                        .client
-                        .call(&info.raft_addr, &RpcRequest::ClientWrite(cmd.clone()), remaining)
-                        .await
-                    {
-                        Ok(RpcResponse::ClientWrite(Ok(r))) => return Ok(r),
-                        Ok(RpcResponse::ClientWrite(Err(r))) => Some(r),
-                        Ok(_) => None,
-                        Err(e) => {
-                            tracing::debug!(error = %e, "forwarding a write to the leader failed");
-                            None
-                        }
-                    }
-                }
-            };
-            if let Some(WriteRefusal::Failed(e)) = refusal {
-                return Err(e);
-            }
-            last_leader = leader.map(|(id, _)| id);
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 

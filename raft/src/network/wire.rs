@@ -32,6 +32,9 @@ pub enum RpcRequest {
     Admin(AdminRequest),
     /// An admin request already forwarded by a peer; never forwarded again.
     AdminForwarded(AdminRequest),
+    /// Client writes batched by a follower's proposer, forwarded to the node
+    /// believed to lead; never forwarded again. Answered one result per command.
+    ClientWriteBatch(Vec<Command>),
 }
 
 /// The response to an [`RpcRequest`] of the same kind.
@@ -47,6 +50,8 @@ pub enum RpcResponse {
     ClientWrite(Result<Response, WriteRefusal>),
     /// See [`RpcRequest::Admin`].
     Admin(Result<AdminResponse, AdminError>),
+    /// See [`RpcRequest::ClientWriteBatch`]: one result per command, in order.
+    ClientWriteBatch(Vec<Result<Response, WriteRefusal>>),
 }
 
 /// Why a forwarded write was not applied.

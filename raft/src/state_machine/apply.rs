@@ -157,6 +157,13 @@ pub(crate) fn apply_command(ov: &mut Overlay<'_>, index: u64, cmd: &Command) -> 
                 }
             }
         }
+        Command::Batch(cmds) => {
+            let mut out = Vec::with_capacity(cmds.len());
+            for c in cmds {
+                out.push(apply_command(ov, index, c)?);
+            }
+            Response::Batch(out)
+        }
         Command::RecordMo { message, .. } => {
             let seq = ov.bump(keys::MO_SEQ)?;
             ov.put(
@@ -243,4 +250,88 @@ fn set_report(ov: &mut Overlay<'_>, part_id: &str, state: &str, at_ms: u64) -> R
         ov.put(k, &record)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(rid: &str, ids: &[&str]) -> Command {
+        Command::AcceptBatch {
+            request_id: Some(rid.into()),
+            messages: ids
+                .iter()
+                .map(|id| MtPart {
+                    id: (*id).into(),
+                    account: "a".into(),
+                    to: "1".into(),
+                    parts: 1,
+                    payload: vec![7; 20],
+                    accepted_at_ms: 0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn batch_applies_in_order_with_a_response_and_idempotency_per_command() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let tree = db.open_tree("sm").unwrap();
+        let mut ov = Overlay::new(&tree);
+        assert!(matches!(
+            apply_command(&mut ov, 1, &accept("r0", &["p0"])).unwrap(),
+            Response::Accepted { .. }
+        ));
+        let batch = Command::Batch(vec![
+            accept("r1", &["p1", "p2"]),
+            accept("r1", &["p1", "p2"]),
+            accept("r0", &["p0"]),
+            accept("r2", &["p2", "p3"]),
+            Command::RecordSubmit {
+                part_id: "p3".into(),
+                carrier_msg_id: "c3".into(),
+                status: "0".into(),
+                at_ms: 5,
+            },
+        ]);
+        let Response::Batch(rs) = apply_command(&mut ov, 2, &batch).unwrap() else {
+            panic!("a batch answers with Response::Batch")
+        };
+        let first = Response::Accepted {
+            ids: vec!["p1".into(), "p2".into()],
+            already_known: vec![],
+            index: 2,
+        };
+        assert_eq!(rs.len(), 5);
+        assert_eq!(rs[0], first);
+        // The same request id later in the same batch replays the first response.
+        assert_eq!(rs[1], Response::Replayed(Box::new(first)));
+        // A request id applied by an earlier entry replays too.
+        assert!(
+            matches!(&rs[2], Response::Replayed(r) if matches!(**r, Response::Accepted { index: 1, .. }))
+        );
+        // Later commands see the effects of earlier ones in the batch.
+        assert_eq!(
+            rs[3],
+            Response::Accepted {
+                ids: vec!["p3".into()],
+                already_known: vec!["p2".into()],
+                index: 2,
+            }
+        );
+        assert_eq!(
+            rs[4],
+            Response::SubmitRecorded {
+                part_id: "p3".into(),
+                report_applied: None,
+            }
+        );
+        assert_eq!(ov.get::<u64>(keys::PART_COUNT).unwrap(), Some(4));
+        // Applying the same batch again (a retried proposal) changes nothing.
+        let Response::Batch(again) = apply_command(&mut ov, 3, &batch).unwrap() else {
+            panic!("a batch answers with Response::Batch")
+        };
+        assert!(matches!(again[0], Response::Replayed(_)));
+        assert_eq!(ov.get::<u64>(keys::PART_COUNT).unwrap(), Some(4));
+    }
 }

@@ -1,0 +1,283 @@
+//! Proposal batching. Every `propose` on a node goes through one proposer
+//! task: it waits for a free in-flight slot, then takes every proposal queued
+//! meanwhile (up to a count and a size, optionally lingering a little for
+//! more) and proposes them as ONE raft entry ([`Command::Batch`]) on the
+//! leader, or forwards them as one [`RpcRequest::ClientWriteBatch`] to it.
+//! The leader feeds forwarded batches into its own proposer, so writes from
+//! every node share its entries. Each caller gets its own response.
+//!
+//! Why: openraft 0.9 appends each client write as its own `append` call and
+//! waits for that call's flush inside its core loop (`append_to_log`), so
+//! every entry costs one fsync in series. One entry per batch makes that one
+//! fsync per batch. It must never answer a caller before the entry holding
+//! its command is committed on a majority and applied.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+use super::Inner;
+use crate::command::{Command, Response};
+use crate::error::{ProposeError, RpcError};
+use crate::network::{RpcRequest, RpcResponse, WriteRefusal};
+use crate::types::NodeId;
+
+/// How the proposer groups concurrent proposals into raft entries.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// Most commands in one entry.
+    pub max_commands: usize,
+    /// Most (approximate) bytes of commands in one entry.
+    pub max_bytes: usize,
+    /// Batches proposed or forwarded at once; while all are out, proposals queue
+    /// up and leave together as the next batch.
+    pub max_in_flight: usize,
+    /// How long a batch waits for more proposals when another batch is still
+    /// in flight (the node is busy); an idle node proposes at once.
+    pub linger: Duration,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        Self {
+            max_commands: 1024,
+            max_bytes: 512 * 1024,
+            max_in_flight: 2,
+            linger: Duration::from_millis(1),
+        }
+    }
+}
+
+/// One queued proposal.
+pub(crate) struct Item {
+    cmd: Command,
+    deadline: Instant,
+    /// Forwarded by a peer: written here if this node leads, never forwarded again.
+    forwarded: bool,
+    tx: oneshot::Sender<Result<Response, WriteRefusal>>,
+}
+
+/// The sending side of the proposer queue.
+pub(crate) type Queue = mpsc::UnboundedSender<Item>;
+type Rx = mpsc::UnboundedReceiver<Item>;
+
+/// A new proposer queue.
+pub(crate) fn channel() -> (Queue, Rx) {
+    mpsc::unbounded_channel()
+}
+
+/// Runs the proposer of `inner` until the queue closes or the task is aborted.
+pub(crate) fn spawn(inner: Arc<Inner>, mut rx: Rx) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let opts = inner.opts.batch.clone();
+        let slots = Arc::new(Semaphore::new(opts.max_in_flight.max(1)));
+        loop {
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let Some(first) = rx.recv().await else {
+                return;
+            };
+            let busy = slots.available_permits() + 1 < opts.max_in_flight.max(1);
+            let linger = if busy { opts.linger } else { Duration::ZERO };
+            let items = collect(&mut rx, first, &opts, linger).await;
+            metrics::histogram!("smsgw_raft_proposal_batch_commands").record(items.len() as f64);
+            let inner = inner.clone();
+            tokio::spawn(async move {
+                inner.run_batch(items).await;
+                drop(slot);
+            });
+        }
+    })
+}
+
+async fn collect(rx: &mut Rx, first: Item, opts: &BatchOptions, linger: Duration) -> Vec<Item> {
+    let until = tokio::time::Instant::now() + linger;
+    let mut bytes = first.cmd.approx_size();
+    let mut items = vec![first];
+    while items.len() < opts.max_commands && bytes < opts.max_bytes {
+        let next = match rx.try_recv() {
+            Ok(it) => it,
+            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) if linger.is_zero() => break,
+            Err(TryRecvError::Empty) => match tokio::time::timeout_at(until, rx.recv()).await {
+                Ok(Some(it)) => it,
+                _ => break,
+            },
+        };
+        bytes += next.cmd.approx_size();
+        items.push(next);
+    }
+    items
+}
+
+fn answer(items: Vec<Item>, result: Result<Response, WriteRefusal>) {
+    for it in items {
+        let _ = it.tx.send(result.clone());
+    }
+}
+
+impl Inner {
+    /// Queues `cmd` and waits for its own response (forwarding to the leader as needed).
+    pub(crate) async fn propose(&self, cmd: Command) -> Result<Response, ProposeError> {
+        let timeout = self.opts.propose_timeout;
+        match self.enqueue(cmd, false).await {
+            Ok(r) => Ok(r),
+            Err(WriteRefusal::Failed(e)) => Err(e),
+            Err(WriteRefusal::NotLeader { .. }) => Err(ProposeError::NoLeader {
+                waited_ms: timeout.as_millis() as u64,
+            }),
+        }
+    }
+
+    /// Writes commands forwarded by a peer through this node's proposer, one result each.
+    pub(crate) async fn write_forwarded(&self, cmds: Vec<Command>) -> Vec<Result<Response, WriteRefusal>> {
+        futures::future::join_all(cmds.into_iter().map(|c| self.enqueue(c, true))).await
+    }
+
+    async fn enqueue(&self, cmd: Command, forwarded: bool) -> Result<Response, WriteRefusal> {
+        let (tx, rx) = oneshot::channel();
+        let item = Item {
+            cmd,
+            deadline: Instant::now() + self.opts.propose_timeout,
+            forwarded,
+            tx,
+        };
+        let stopped = || {
+            WriteRefusal::Failed(ProposeError::Fatal {
+                node: self.id,
+                reason: "the proposer stopped".into(),
+            })
+        };
+        if self.proposals.send(item).is_err() {
+            return Err(stopped());
+        }
+        rx.await.unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// Proposes `items` as one entry (or forwards them), retrying while no leader
+    /// is known or the leader moved, until each item's deadline.
+    async fn run_batch(&self, mut items: Vec<Item>) {
+        let mut last_leader: Option<NodeId> = None;
+        loop {
+            let now = Instant::now();
+            let waited_ms = self.opts.propose_timeout.as_millis() as u64;
+            let (expired, live): (Vec<_>, Vec<_>) = items.into_iter().partition(|it| it.deadline <= now);
+            let err = match last_leader {
+                None => ProposeError::NoLeader { waited_ms },
+                Some(_) => ProposeError::Timeout { waited_ms },
+            };
+            answer(expired, Err(WriteRefusal::Failed(err)));
+            items = live;
+            let Some(latest) = items.iter().map(|it| it.deadline).max() else {
+                return;
+            };
+            let remaining = latest - now;
+            let leader = self.leader();
+            let leads = matches!(&leader, Some((id, _)) if *id == self.id);
+            if leads && !self.transferring.load(Ordering::Acquire) {
+                let cmds = items.iter().map(|it| it.cmd.clone()).collect();
+                match self.write_local_batch(cmds, remaining).await {
+                    Ok(resps) => {
+                        for (it, r) in items.into_iter().zip(resps) {
+                            let _ = it.tx.send(Ok(r));
+                        }
+                        return;
+                    }
+                    Err(WriteRefusal::Failed(e)) => return answer(items, Err(WriteRefusal::Failed(e))),
+                    Err(WriteRefusal::NotLeader { leader }) => {
+                        items = self.refuse_forwarded(items, leader);
+                    }
+                }
+            } else {
+                let hint = leader.clone().filter(|(id, _)| *id != self.id);
+                items = self.refuse_forwarded(items, hint.clone());
+                if let (Some((_, info)), false) = (hint, items.is_empty()) {
+                    items = self.forward(&info.raft_addr, items, remaining).await;
+                }
+            }
+            last_leader = leader.map(|(id, _)| id);
+            if items.is_empty() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Answers the forwarded items "not the leader" (they are never forwarded
+    /// again); returns the others.
+    fn refuse_forwarded(&self, items: Vec<Item>, leader: Option<(NodeId, crate::NodeInfo)>) -> Vec<Item> {
+        let (forwarded, own): (Vec<_>, Vec<_>) = items.into_iter().partition(|it| it.forwarded);
+        answer(forwarded, Err(WriteRefusal::NotLeader { leader }));
+        own
+    }
+
+    /// Forwards `items` to the leader at `addr`; returns those to retry.
+    async fn forward(&self, addr: &str, items: Vec<Item>, timeout: Duration) -> Vec<Item> {
+        let cmds = || items.iter().map(|it| it.cmd.clone()).collect::<Vec<_>>();
+        let req = RpcRequest::ClientWriteBatch(cmds());
+        let results = match self.client.call(addr, &req, timeout).await {
+            Ok(RpcResponse::ClientWriteBatch(r)) if r.len() == items.len() => r,
+            // A leader of an older build closes the connection on a request it
+            // cannot decode: forward one by one as it understands.
+            Err(RpcError::Closed { .. }) => self.forward_singly(addr, cmds(), timeout).await,
+            Ok(_) => return items,
+            Err(e) => {
+                tracing::debug!(error = %e, "forwarding writes to the leader failed");
+                return items;
+            }
+        };
+        let mut retry = Vec::new();
+        for (it, r) in items.into_iter().zip(results) {
+            match r {
+                Err(WriteRefusal::NotLeader { .. }) => retry.push(it),
+                r => {
+                    let _ = it.tx.send(r);
+                }
+            }
+        }
+        retry
+    }
+
+    async fn forward_singly(
+        &self,
+        addr: &str,
+        cmds: Vec<Command>,
+        timeout: Duration,
+    ) -> Vec<Result<Response, WriteRefusal>> {
+        let calls = cmds.into_iter().map(|cmd| async move {
+            match self
+                .client
+                .call(addr, &RpcRequest::ClientWrite(cmd), timeout)
+                .await
+            {
+                Ok(RpcResponse::ClientWrite(r)) => r,
+                _ => Err(WriteRefusal::NotLeader { leader: None }),
+            }
+        });
+        futures::future::join_all(calls).await
+    }
+
+    /// Writes `cmds` as one entry on this node if it leads (a single command as itself).
+    pub(crate) async fn write_local_batch(
+        &self,
+        mut cmds: Vec<Command>,
+        timeout: Duration,
+    ) -> Result<Vec<Response>, WriteRefusal> {
+        let n = cmds.len();
+        if n == 1 {
+            let cmd = cmds.pop().expect("one command");
+            return self.write_local(cmd, timeout).await.map(|r| vec![r]);
+        }
+        match self.write_local(Command::Batch(cmds), timeout).await? {
+            Response::Batch(rs) if rs.len() == n => Ok(rs),
+            other => Err(WriteRefusal::Failed(ProposeError::Fatal {
+                node: self.id,
+                reason: format!("a batch of {n} commands was answered with {other:?}"),
+            })),
+        }
+    }
+}
