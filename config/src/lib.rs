@@ -8,6 +8,7 @@
 
 pub mod cluster;
 mod node;
+mod spans;
 
 pub use cluster::{
     demo::{DemoCarrier, DemoCarriers, DEMO_ACCOUNT},

@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
+
+use crate::spans::Ctx;
 
 /// How the node writes its logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -106,27 +107,6 @@ struct RawPeer {
     id: Spanned<i64>,
     raft_addr: Spanned<String>,
     http_addr: Option<Spanned<String>>,
-}
-
-struct Ctx<'a> {
-    file: &'a str,
-    text: &'a str,
-}
-
-impl Ctx<'_> {
-    fn line_of(&self, span: Range<usize>) -> usize {
-        let end = span.start.min(self.text.len());
-        self.text[..end].bytes().filter(|b| *b == b'\n').count() + 1
-    }
-
-    fn err(&self, key: &str, span: Range<usize>, message: impl Into<String>) -> ConfigError {
-        ConfigError {
-            file: self.file.into(),
-            key: key.into(),
-            line: self.line_of(span),
-            message: message.into(),
-        }
-    }
 }
 
 /// Checks `host:port` without resolving names.

@@ -2,7 +2,6 @@
 //! dotted key (`carriers[1].tps`) and the 1-based line it is on.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -10,6 +9,7 @@ use toml::Spanned;
 
 use super::{Account, Carrier, CarrierProtocol, ClusterDoc, MessageDefaults, Priority, Route};
 use crate::node::valid_addr;
+use crate::spans::Ctx;
 use crate::ConfigError;
 
 type S<T> = Spanned<T>;
@@ -67,26 +67,7 @@ struct RawAccount {
     balance: Option<S<i64>>,
 }
 
-struct Ctx<'a> {
-    file: &'a str,
-    text: &'a str,
-}
-
 impl Ctx<'_> {
-    fn line_of(&self, span: Range<usize>) -> usize {
-        let end = span.start.min(self.text.len());
-        self.text[..end].bytes().filter(|b| *b == b'\n').count() + 1
-    }
-
-    fn err(&self, key: &str, span: Range<usize>, message: impl Into<String>) -> ConfigError {
-        ConfigError {
-            file: self.file.into(),
-            key: key.into(),
-            line: self.line_of(span),
-            message: message.into(),
-        }
-    }
-
     /// A number in `lo..=hi`, or `default` when absent.
     fn int(&self, key: &str, v: Option<S<i64>>, lo: i64, hi: i64, default: i64) -> Result<i64, ConfigError> {
         match v {

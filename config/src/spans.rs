@@ -1,0 +1,30 @@
+//! Turning a TOML span into the line an error names. Both the node file and
+//! the cluster document report errors as file + key + line through this one
+//! context; it never reads files itself.
+
+use std::ops::Range;
+
+use crate::ConfigError;
+
+/// The file being parsed and its text, so spans can be turned into lines.
+pub(crate) struct Ctx<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) text: &'a str,
+}
+
+impl Ctx<'_> {
+    /// The 1-based line a span starts on.
+    pub(crate) fn line_of(&self, span: Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text[..end].bytes().filter(|b| *b == b'\n').count() + 1
+    }
+
+    pub(crate) fn err(&self, key: &str, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.into(),
+            key: key.into(),
+            line: self.line_of(span),
+            message: message.into(),
+        }
+    }
+}
