@@ -30,7 +30,10 @@ use crate::types::NodeId;
 pub struct BatchOptions {
     /// Most commands in one entry.
     pub max_commands: usize,
-    /// Most (approximate) bytes of commands in one entry.
+    /// Most (approximate) bytes of commands in one entry. Keep it under sled's
+    /// blob threshold (about segment size / 4 = 128 KiB): larger values go to
+    /// one blob file each, and runs with such entries hung twice at shutdown
+    /// inside sled's flush (not understood yet).
     pub max_bytes: usize,
     /// Batches proposed or forwarded at once; while all are out, proposals queue
     /// up and leave together as the next batch.
@@ -44,7 +47,7 @@ impl Default for BatchOptions {
     fn default() -> Self {
         Self {
             max_commands: 1024,
-            max_bytes: 512 * 1024,
+            max_bytes: 96 * 1024,
             max_in_flight: 2,
             linger: Duration::from_millis(1),
         }
