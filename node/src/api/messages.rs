@@ -62,6 +62,9 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(Vec
     };
     match state.cluster.propose(cmd).await? {
         RaftResponse::Accepted { .. } => {
+            if let Some(rt) = &state.runtime {
+                rt.nudge();
+            }
             let labels = [("priority", v.priority.name().to_string())];
             metrics::counter!("smsgw_api_messages_accepted_total", &labels).increment(answers.len() as u64);
             metrics::counter!("smsgw_api_parts_accepted_total", &labels).increment(n_parts);
