@@ -93,7 +93,12 @@ fn cluster(sim: &Sim, tps: u32) -> Vec<Node> {
         })
         .collect();
     let here = nodes[0].dir.path();
-    let mut init = vec!["cluster".to_string(), "init".into(), "--addr".into(), nodes[0].raft.clone()];
+    let mut init = vec![
+        "cluster".to_string(),
+        "init".into(),
+        "--addr".into(),
+        nodes[0].raft.clone(),
+    ];
     for (i, n) in nodes.iter().enumerate() {
         init.extend(["--node".into(), format!("{}={}", i + 1, n.raft)]);
     }
@@ -118,7 +123,10 @@ fn cluster(sim: &Sim, tps: u32) -> Vec<Node> {
 fn apply(nodes: &[Node], sim: &Sim, tps: u32) {
     let here = nodes[0].dir.path();
     std::fs::write(here.join("cluster.toml"), doc(sim, tps)).expect("write doc");
-    let (ok, out, err) = cli(here, &["config", "apply", "cluster.toml", "--addr", &nodes[1].raft]);
+    let (ok, out, err) = cli(
+        here,
+        &["config", "apply", "cluster.toml", "--addr", &nodes[1].raft],
+    );
     assert!(ok, "apply: {out}{err}");
 }
 
@@ -162,7 +170,11 @@ fn config_apply_changes_tps_live_without_reconnecting() {
     let r = nodes[0].post(KEY, &json!({"to": ["13800138000"], "text": "after the change"}));
     assert_eq!(r.status, 202, "{:?}", r.body);
     std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(sim.counts()["logins_ok"].as_u64(), Some(logins), "no session reconnected");
+    assert_eq!(
+        sim.counts()["logins_ok"].as_u64(),
+        Some(logins),
+        "no session reconnected"
+    );
 }
 
 #[test]
@@ -183,7 +195,13 @@ fn leader_killed_mid_load_loses_nothing() {
                 let to = format!("139{:02}{:06}", c, i);
                 i += 1;
                 let body = json!({"to": [to], "text": "failover drill"}).to_string();
-                let r = http(&http_addr, "POST", "/v1/messages", Some(KEY), Some(body.as_bytes()));
+                let r = http(
+                    &http_addr,
+                    "POST",
+                    "/v1/messages",
+                    Some(KEY),
+                    Some(body.as_bytes()),
+                );
                 if r.status == 202 {
                     let id = r.body["messages"][0]["id"].as_str().unwrap_or("").to_string();
                     acc.lock().unwrap_or_else(|p| p.into_inner()).push((id, to));
@@ -221,6 +239,15 @@ fn leader_killed_mid_load_loses_nothing() {
         if pending.is_empty() {
             break;
         }
+        if Instant::now() >= deadline {
+            for (i, n) in nodes.iter().enumerate() {
+                let err = n.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                let _ = std::fs::write(
+                    std::env::temp_dir().join(format!("gateway_cluster-node{}.log", i + 1)),
+                    err,
+                );
+            }
+        }
         assert!(
             Instant::now() < deadline,
             "{} of {} accepted messages not delivered, e.g. {:?}",
@@ -235,7 +262,9 @@ fn leader_killed_mid_load_loses_nothing() {
     let subs = http(&sim.control, "GET", "/submits?limit=1000000", None, None);
     let mut by_dest: HashMap<String, u64> = HashMap::new();
     for s in subs.body.as_array().expect("submits") {
-        *by_dest.entry(s["destination"].as_str().unwrap_or("").to_string()).or_default() += 1;
+        *by_dest
+            .entry(s["destination"].as_str().unwrap_or("").to_string())
+            .or_default() += 1;
     }
     let mut dups = 0;
     for (_, to) in &accepted {

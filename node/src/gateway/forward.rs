@@ -94,6 +94,47 @@ pub fn spawn(cluster: Cluster) -> DeliverSink {
     })
 }
 
+/// The replicated config key under which node `id` publishes its HTTP address.
+pub fn http_key(id: u64) -> String {
+    format!("node/{id}/http_addr")
+}
+
+/// Publishes this node's HTTP address in the replicated state (the raft
+/// membership may not know it: `cluster init --node ID=RAFT` carries none),
+/// retrying until it is committed.
+pub async fn publish_http_addr(cluster: Cluster) {
+    let addr = cluster.node_info().http_addr;
+    let key = http_key(cluster.id());
+    loop {
+        let current = cluster.read_local_possibly_stale().config(&key).ok().flatten();
+        if current.as_deref() == Some(addr.as_bytes()) {
+            return;
+        }
+        let cmd = smsgw_raft::Command::PutConfig {
+            key: key.clone(),
+            value: addr.clone().into_bytes(),
+        };
+        match cluster.propose(cmd).await {
+            Ok(_) => return,
+            Err(e) => {
+                tracing::debug!("publishing the HTTP address: {e}; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+/// The leader's HTTP address: from the membership when it has one, else
+/// as the leader published it.
+fn leader_http(cluster: &Cluster) -> Option<String> {
+    let (id, info) = cluster.leader()?;
+    if !info.http_addr.is_empty() {
+        return Some(info.http_addr);
+    }
+    let raw = cluster.read_local_possibly_stale().config(&http_key(id)).ok()??;
+    String::from_utf8(raw).ok().filter(|a| !a.is_empty())
+}
+
 async fn run(cluster: Cluster, mut rx: mpsc::Receiver<Wire>) {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let mut batch: Vec<Wire> = Vec::new();
@@ -110,7 +151,7 @@ async fn run(cluster: Cluster, mut rx: mpsc::Receiver<Wire>) {
                 Err(_) => break,
             }
         }
-        let Some((_, info)) = cluster.leader() else {
+        let Some(leader_http) = leader_http(&cluster) else {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
@@ -122,7 +163,7 @@ async fn run(cluster: Cluster, mut rx: mpsc::Receiver<Wire>) {
                 continue;
             }
         };
-        let url = format!("http://{}/internal/v1/deliver", info.http_addr);
+        let url = format!("http://{leader_http}/internal/v1/deliver");
         let req = match hyper::Request::post(&url)
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(body)))

@@ -81,6 +81,7 @@ impl Runtime {
             tokio::spawn(self.clone().config_loop()),
             tokio::spawn(self.clone().feed_loop()),
             tokio::spawn(self.clone().health_loop()),
+            tokio::spawn(forward::publish_http_addr(self.cluster.clone())),
         ]
     }
 
