@@ -70,6 +70,10 @@ pub enum DispatcherMsg {
     /// Leadership: `false` stops handing out work at once.
     SetActive(bool),
     Stats(RpcReplyPort<DispatchStats>),
+    /// Drops every queued message and ready part (leadership lost: the
+    /// next leader rebuilds them from the replicated state, and this node
+    /// rebuilds them from it too should it lead again).
+    Forget,
 }
 
 /// What the dispatcher holds now.
@@ -396,6 +400,14 @@ impl Actor for Dispatcher {
             }
             DispatcherMsg::Wake => s.wake_at = None,
             DispatcherMsg::SetActive(a) => s.active = a,
+            DispatcherMsg::Forget => {
+                for r in &mut s.routes {
+                    r.queue = PriorityQueues::default();
+                }
+                for c in s.carriers.values_mut() {
+                    c.ready.clear();
+                }
+            }
             DispatcherMsg::Stats(reply) => {
                 let _ = reply.send(DispatchStats {
                     queued: s.queued(),

@@ -103,6 +103,8 @@ pub struct Gateway {
     sgip: HashMap<String, SgipListener>,
     store: Arc<dyn Store>,
     local: DeliverSink,
+    /// What sessions hand reports and MOs to (local, or forward on a standby).
+    deliver: DeliverSink,
     leader: Arc<AtomicBool>,
 }
 
@@ -187,42 +189,74 @@ impl Gateway {
             sgip: HashMap::new(),
             store,
             local,
+            deliver: deliver.clone(),
             leader,
         };
         for c in cfg.carriers {
-            let bucket = gw.buckets[&c.cfg.name].clone();
-            let sup = match c.protocol {
-                Protocol::Cmpp => {
-                    gw.supervise(Arc::new(CmppClient), c.cfg.clone(), bucket, &deliver)
-                        .await?
-                }
-                Protocol::Smgp => {
-                    gw.supervise(Arc::new(SmgpClient), c.cfg.clone(), bucket, &deliver)
-                        .await?
-                }
-                Protocol::Smpp => {
-                    gw.supervise(Arc::new(SmppClient), c.cfg.clone(), bucket, &deliver)
-                        .await?
-                }
-                Protocol::Sgip => {
-                    if let Some(bind) = c.sgip_listen {
-                        let l = SgipListener::start(
-                            bind,
-                            c.cfg.name.clone(),
-                            None,
-                            deliver.clone(),
-                            Duration::from_secs(300),
-                        )
-                        .await?;
-                        gw.sgip.insert(c.cfg.name.clone(), l);
-                    }
-                    let proto = Arc::new(SgipClient::new(c.sgip_node_id));
-                    gw.supervise(proto, c.cfg.clone(), bucket, &deliver).await?
-                }
-            };
+            let sup = gw.start_carrier(&c).await?;
             gw.supervisors.push((c.cfg.name.clone(), sup));
         }
         Ok(gw)
+    }
+
+    /// Starts the supervisor (and SGIP listener) of one carrier.
+    async fn start_carrier(&mut self, c: &CarrierSpec) -> Result<ActorRef<SupervisorMsg>, StartError> {
+        let deliver = self.deliver.clone();
+        let gw = &mut *self;
+        let bucket = gw
+            .buckets
+            .get(&c.cfg.name)
+            .cloned()
+            .ok_or_else(|| StartError::Config(format!("unknown carrier {}", c.cfg.name)))?;
+        let sup = match c.protocol {
+            Protocol::Cmpp => {
+                gw.supervise(Arc::new(CmppClient), c.cfg.clone(), bucket, &deliver)
+                    .await?
+            }
+            Protocol::Smgp => {
+                gw.supervise(Arc::new(SmgpClient), c.cfg.clone(), bucket, &deliver)
+                    .await?
+            }
+            Protocol::Smpp => {
+                gw.supervise(Arc::new(SmppClient), c.cfg.clone(), bucket, &deliver)
+                    .await?
+            }
+            Protocol::Sgip => {
+                // A restarted carrier keeps its listener.
+                if let Some(bind) = c.sgip_listen.filter(|_| !gw.sgip.contains_key(&c.cfg.name)) {
+                    let l = SgipListener::start(
+                        bind,
+                        c.cfg.name.clone(),
+                        None,
+                        deliver.clone(),
+                        Duration::from_secs(300),
+                    )
+                    .await?;
+                    gw.sgip.insert(c.cfg.name.clone(), l);
+                }
+                let proto = Arc::new(SgipClient::new(c.sgip_node_id));
+                gw.supervise(proto, c.cfg.clone(), bucket, &deliver).await?
+            }
+        };
+        Ok(sup)
+    }
+
+    /// Restarts one carrier with new settings (address, credentials,
+    /// connections): its sessions log out and log in again; every other
+    /// carrier keeps its connections. The carrier must exist already.
+    pub async fn restart_carrier(&mut self, spec: CarrierSpec) -> Result<(), StartError> {
+        let name = spec.cfg.name.clone();
+        let Some(pos) = self.supervisors.iter().position(|(n, _)| *n == name) else {
+            return Err(StartError::Config(format!("unknown carrier {name}")));
+        };
+        let (_, old) = self.supervisors.remove(pos);
+        let _ = old.stop_and_wait(None, Some(Duration::from_secs(5))).await;
+        if let Some(b) = self.buckets.get(&name) {
+            b.set_ceiling(spec.cfg.tps);
+        }
+        let sup = self.start_carrier(&spec).await?;
+        self.supervisors.push((name, sup));
+        Ok(())
     }
 
     async fn supervise<P: ClientProtocol>(
@@ -261,6 +295,9 @@ impl Gateway {
             self.send(pending);
         }
         let _ = self.dispatcher.send_message(DispatcherMsg::SetActive(leader));
+        if !leader {
+            let _ = self.dispatcher.send_message(DispatcherMsg::Forget);
+        }
         Ok(())
     }
 
@@ -297,6 +334,11 @@ impl Gateway {
         for s in self.sessions(carrier).await.into_iter().flatten() {
             let _ = s.send_message(SessionMsg::SetWindow(window));
         }
+    }
+
+    /// The carriers' names.
+    pub fn carriers(&self) -> Vec<String> {
+        self.supervisors.iter().map(|(n, _)| n.clone()).collect()
     }
 
     /// Where an SGIP carrier must push reports and MOs.

@@ -105,3 +105,21 @@ pub async fn start(cluster: &Cluster, data_dir: &Path) -> anyhow::Result<Demo> {
         key_file,
     })
 }
+
+/// Tells the simulator where the gateway's SGIP listener is, so that the
+/// simulated China Unicom pushes reports and MOs to it.
+pub fn sgip_hook(sim: &Simulator) -> crate::gateway::SgipHook {
+    let shared = sim.shared().clone();
+    std::sync::Arc::new(move |_carrier: &str, addr: std::net::SocketAddr| {
+        for mut a in default_accounts()
+            .into_iter()
+            .filter(|a| a.protocol == Protocol::Sgip)
+        {
+            if let Some(cur) = shared.account(Protocol::Sgip, &a.login) {
+                a = cur;
+            }
+            a.sgip_sp_addr = Some(addr);
+            shared.update_account(a);
+        }
+    })
+}

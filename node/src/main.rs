@@ -8,6 +8,7 @@ mod client_cmd;
 mod cluster;
 mod config_cmd;
 mod demo;
+mod gateway;
 mod node_cmd;
 mod pdu;
 mod sim_cmd;

@@ -4,7 +4,6 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -152,7 +151,11 @@ async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
     } else {
         None
     };
-    let state = AppState::new(cluster.clone(), Vec::<Arc<dyn api::ReadyCheck>>::new(), metrics);
+    let sgip_hook = demo.as_ref().map(|d| crate::demo::sgip_hook(&d.sim));
+    let runtime = crate::gateway::Runtime::new(cluster.clone(), sgip_hook);
+    let gateway_tasks = runtime.spawn();
+    let state =
+        AppState::new(cluster.clone(), vec![runtime.ready_check()], metrics).with_runtime(runtime.clone());
     let watch_task = state.spawn_config_watch();
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let server = tokio::spawn(api::serve(http, state, async move {
@@ -197,12 +200,6 @@ async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
         }
         out.flush()?;
     }
-    if demo.is_some() {
-        tracing::warn!(
-            "carrier sessions are not wired in yet (they come with the actors): messages are accepted and \
-             replicated but stay ACCEPTED; nothing is sent to the simulator"
-        );
-    }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: shutting down"),
@@ -217,6 +214,18 @@ async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
         Err(_) => tracing::warn!("in-flight requests did not finish within 10 s; stopping anyway"),
     }
     watch_task.abort();
+    // Stop feeding, let submits in flight be answered (bounded), log out of
+    // the carriers, flush the last facts to raft.
+    for t in gateway_tasks {
+        t.abort();
+    }
+    if let Some(gw) = runtime.gw.write().await.take() {
+        if !gw.drain(Duration::from_secs(5)).await {
+            tracing::warn!("submits still in flight after 5 s; stopping anyway");
+        }
+        gw.stop().await;
+        tracing::info!("carrier sessions logged out");
+    }
     cluster.shutdown().await;
     drop(demo);
     tracing::info!("node {} stopped", cfg.node_id);

@@ -88,7 +88,8 @@ fn send_read_back_idempotency_documented_errors_and_sigterm() {
     let id = msgs[0]["id"].as_str().expect("id").to_string();
     let g = node.call("GET", &format!("/v1/messages/{id}"), Some(&key), None);
     assert_eq!(g.status, 200, "{:?}", g.body);
-    assert_eq!(g.body["status"], "ACCEPTED");
+    let st = g.body["status"].as_str().unwrap_or("");
+    assert!(["QUEUED", "SUBMITTED", "DELIVERED"].contains(&st), "{st}");
     assert_eq!(g.body["to"], "13800138000");
     assert_eq!(g.body["parts"].as_array().map(Vec::len), Some(1));
 

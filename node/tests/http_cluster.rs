@@ -85,8 +85,14 @@ fn config_apply_on_one_node_is_in_force_on_all_and_followers_accept() {
     for n in &nodes {
         let g = n.call("GET", &format!("/v1/messages/{id}"), Some(KEY), None);
         assert_eq!(g.status, 200, "{} {:?}", n.http, g.body);
-        assert_eq!(g.body["status"], "ACCEPTED");
+        // Nothing listens at the carrier's address: queued, and not ready.
+        assert_eq!(g.body["status"], "QUEUED");
         let ready = n.call("GET", "/readyz", None, None);
-        assert_eq!(ready.status, 200, "{:?}", ready.body);
+        assert_eq!(ready.status, 503, "{:?}", ready.body);
+        assert_ne!(
+            ready.body["checks"]["carrier sessions up"], "ok",
+            "{:?}",
+            ready.body
+        );
     }
 }

@@ -85,6 +85,22 @@ pub enum Command {
     /// concurrent proposals): applied in order, each with its own response and
     /// its own idempotency, as if each were an entry of its own at this index.
     Batch(Vec<Command>),
+    /// Record the final outcome of a part (`DELIVRD`, `UNDELIV`, `EXPIRED`,
+    /// `REJECTD`, `FAILED`, `ACCEPTED` when no report was asked for, ...).
+    /// The first outcome recorded for a part stands. Part ids follow the
+    /// node's layout `M.k`: when every part `M.1..=M.n` has an outcome, the
+    /// head `M.0` gets the message's final state (the worst of its parts);
+    /// an outcome for `M.0` itself closes the message directly.
+    RecordOutcome {
+        /// The part (or head `M.0`).
+        part_id: String,
+        /// Normalised final state.
+        state: String,
+        /// Why, for people (carrier stat word, failure reason); may be empty.
+        detail: String,
+        /// When it was established (ms since the Unix epoch).
+        at_ms: u64,
+    },
 }
 
 impl Command {
@@ -123,6 +139,12 @@ impl Command {
                     message.carrier.len() + message.from.len() + message.to.len() + message.payload.len()
                 }
                 Command::Batch(cmds) => cmds.iter().map(Command::approx_size).sum(),
+                Command::RecordOutcome {
+                    part_id,
+                    state,
+                    detail,
+                    ..
+                } => part_id.len() + state.len() + detail.len(),
             }
     }
 

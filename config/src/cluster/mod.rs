@@ -42,7 +42,7 @@ mod route;
 
 use serde::{Deserialize, Serialize};
 
-pub use route::{normalize_number, RouteChoice, Router};
+pub use route::{expand as expand_prefix, normalize_number, RouteChoice, Router};
 
 /// The raft config key the cluster document is stored under.
 pub const CLUSTER_DOC_KEY: &str = "cluster";

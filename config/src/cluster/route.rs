@@ -27,7 +27,7 @@ pub struct Router {
 
 /// Expands `134-139` into `134`..`139`; a plain prefix into itself.
 /// Returns `None` for malformed ranges (validation reports them).
-pub(crate) fn expand(prefix: &str) -> Option<Vec<String>> {
+pub fn expand(prefix: &str) -> Option<Vec<String>> {
     let Some((lo, hi)) = prefix.split_once('-') else {
         return Some(vec![prefix.to_string()]);
     };

@@ -62,6 +62,9 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(Vec
     };
     match state.cluster.propose(cmd).await? {
         RaftResponse::Accepted { .. } => {
+            if let Some(rt) = &state.runtime {
+                rt.nudge();
+            }
             let labels = [("priority", v.priority.name().to_string())];
             metrics::counter!("smsgw_api_messages_accepted_total", &labels).increment(answers.len() as u64);
             metrics::counter!("smsgw_api_parts_accepted_total", &labels).increment(n_parts);
@@ -110,11 +113,15 @@ pub fn part_status(p: &PartRecord) -> &'static str {
             "EXPIRED" => "EXPIRED",
             "UNDELIV" | "UNDELIVERABLE" => "UNDELIVERABLE",
             "REJECTD" | "REJECTED" => "REJECTED",
+            // Accepted by the carrier, no report asked for: as far as it goes.
+            "ACCEPTED" => "SUBMITTED",
             _ => "FAILED",
         },
         (None, Some(code)) if code != "0" => "REJECTED",
         (None, Some(_)) => "SUBMITTED",
-        (None, None) => "ACCEPTED",
+        // Committed: the leader's dispatcher holds it (or picks it up within
+        // its next sweep).
+        (None, None) => "QUEUED",
     }
 }
 
@@ -172,10 +179,18 @@ async fn get(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Value, A
             "reported_at_ms": rec.reported_at_ms,
         }));
     }
+    // The message's own final state (e.g. expired before all its parts were
+    // sent) wins over what its parts say.
+    let status = match head.report_state.as_deref() {
+        Some(_) if !statuses.iter().any(|s| ["QUEUED", "SUBMITTED"].contains(s)) => message_status(&statuses),
+        Some(_) => part_status(&head),
+        None => message_status(&statuses),
+    };
     Ok(json!({
         "id": id,
         "to": env.to,
-        "status": message_status(&statuses),
+        "status": status,
+        "final_at_ms": head.reported_at_ms,
         "priority": env.priority,
         "route": env.route,
         "encoding": env.encoding,

@@ -6,10 +6,11 @@
 
 mod error;
 mod inbound;
+mod internal;
 mod messages;
 mod ops;
 mod state;
-mod submit;
+pub(crate) mod submit;
 
 use std::future::Future;
 use std::time::Instant;
@@ -21,7 +22,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 
-pub use state::{AppState, ReadyCheck};
+pub use state::{now_ms, AppState, ReadyCheck};
 
 /// The router over `state`.
 pub fn router(state: AppState) -> Router {
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/messages", post(messages::post_messages))
         .route("/v1/messages/{id}", get(messages::get_message))
         .route("/v1/inbound", get(inbound::get_inbound))
+        .route("/internal/v1/deliver", post(internal::deliver))
         .route("/openapi.json", get(ops::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -36,6 +36,8 @@ pub struct AppState {
     ids: Arc<IdGen>,
     pub ready_checks: Arc<Vec<Arc<dyn ReadyCheck>>>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The node's gateway (absent in API-only tests).
+    pub runtime: Option<crate::gateway::Runtime>,
 }
 
 impl AppState {
@@ -51,7 +53,15 @@ impl AppState {
             ids,
             ready_checks: Arc::new(ready_checks),
             metrics,
+            runtime: None,
         }
+    }
+
+    /// With the node's gateway (commits nudge its feeder; the leader takes
+    /// forwarded reports).
+    pub fn with_runtime(mut self, rt: crate::gateway::Runtime) -> Self {
+        self.runtime = Some(rt);
+        self
     }
 
     /// The cluster document in force on this node, reloading it if the local

@@ -20,6 +20,9 @@ pub struct Node {
     pub raft: String,
     pub http: String,
     pub stdout: Vec<String>,
+    /// Everything the node wrote on stderr so far (drained by a thread, so
+    /// a chatty node never blocks on a full pipe).
+    pub stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Node {
@@ -44,6 +47,17 @@ impl Node {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn smsgw");
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        if let Some(err) = child.stderr.take() {
+            let buf = stderr.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    let mut b = buf.lock().unwrap_or_else(|p| p.into_inner());
+                    b.push_str(&line);
+                    b.push('\n');
+                }
+            });
+        }
         let out = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -60,6 +74,7 @@ impl Node {
             raft: String::new(),
             http: String::new(),
             stdout: Vec::new(),
+            stderr,
         };
         while node.http.is_empty() {
             let line = rx
@@ -115,10 +130,9 @@ impl Node {
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         for _ in 0..200 {
             if let Ok(Some(st)) = self.child.try_wait() {
-                let mut err = String::new();
-                if let Some(mut e) = self.child.stderr.take() {
-                    let _ = e.read_to_string(&mut err);
-                }
+                // Let the drain thread read the last lines.
+                std::thread::sleep(Duration::from_millis(100));
+                let err = self.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
                 let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
                 return (st.success(), err, dir);
             }

@@ -237,6 +237,11 @@ impl Cluster {
         self.inner.clone().admin(req, true).await
     }
 
+    /// The leader as this node sees it, with its addresses.
+    pub fn leader(&self) -> Option<(NodeId, NodeInfo)> {
+        self.inner.leader()
+    }
+
     /// Stops raft and the raft port.
     pub async fn shutdown(&self) {
         let _ = self.inner.raft.shutdown().await;

@@ -24,6 +24,8 @@ pub(crate) mod keys {
     pub const PENDING_REPORT: &str = "w/";
     pub const MO: &str = "o/";
     pub const REQUEST: &str = "r/";
+    /// `u/M`: message `M` (head part `M.0` accepted) has no final state yet.
+    pub const UNFINISHED: &str = "u/";
 
     pub fn with(prefix: &str, id: &str) -> Vec<u8> {
         let mut k = Vec::with_capacity(prefix.len() + id.len());
@@ -164,6 +166,26 @@ pub(crate) fn apply_command(ov: &mut Overlay<'_>, index: u64, cmd: &Command) -> 
             }
             Response::Batch(out)
         }
+        Command::RecordOutcome {
+            part_id,
+            state,
+            detail: _,
+            at_ms,
+        } => {
+            let k = keys::with(keys::PART, part_id);
+            match ov.get::<PartRecord>(&k)? {
+                None => Response::Rejected {
+                    reason: format!("unknown part id {part_id}"),
+                },
+                Some(r) if r.report_state.is_some() => Response::ReportRecorded { part_id: None },
+                Some(_) => {
+                    set_report(ov, part_id, state, *at_ms)?;
+                    Response::ReportRecorded {
+                        part_id: Some(part_id.clone()),
+                    }
+                }
+            }
+        }
         Command::RecordMo { message, .. } => {
             let seq = ov.bump(keys::MO_SEQ)?;
             ov.put(
@@ -202,6 +224,9 @@ fn accept_batch(ov: &mut Overlay<'_>, index: u64, messages: &[MtPart]) -> Result
         };
         ov.put(k, &record)?;
         ov.bump(keys::PART_COUNT)?;
+        if let Some(mid) = part.id.strip_suffix(".0") {
+            ov.put_raw(keys::with(keys::UNFINISHED, mid), Vec::new());
+        }
         ids.push(part.id.clone());
     }
     Ok(Response::Accepted {
@@ -244,11 +269,66 @@ fn record_submit(
 
 fn set_report(ov: &mut Overlay<'_>, part_id: &str, state: &str, at_ms: u64) -> Result<(), ApplyError> {
     let k = keys::with(keys::PART, part_id);
-    if let Some(mut record) = ov.get::<PartRecord>(&k)? {
-        record.report_state = Some(state.to_string());
-        record.reported_at_ms = Some(at_ms);
-        ov.put(k, &record)?;
+    let Some(mut record) = ov.get::<PartRecord>(&k)? else {
+        return Ok(());
+    };
+    record.report_state = Some(state.to_string());
+    record.reported_at_ms = Some(at_ms);
+    let parts = record.part.parts;
+    ov.put(k, &record)?;
+    let Some((mid, seq)) = part_id.rsplit_once('.') else {
+        return Ok(());
+    };
+    if seq == "0" {
+        ov.remove(keys::with(keys::UNFINISHED, mid));
+        return Ok(());
     }
+    close_if_complete(ov, mid, parts, at_ms)
+}
+
+/// Rank of a final state when deriving a message's from its parts: the
+/// worst part decides.
+fn severity(state: &str) -> u8 {
+    match state {
+        "DELIVRD" => 0,
+        "ACCEPTED" => 1,
+        "EXPIRED" => 3,
+        "UNDELIV" => 4,
+        "REJECTD" => 5,
+        "FAILED" => 6,
+        _ => 2,
+    }
+}
+
+/// Gives head `mid.0` the message's final state once every part has one.
+fn close_if_complete(ov: &mut Overlay<'_>, mid: &str, parts: u16, at_ms: u64) -> Result<(), ApplyError> {
+    let head_key = keys::with(keys::PART, &format!("{mid}.0"));
+    let Some(mut head) = ov.get::<PartRecord>(&head_key)? else {
+        return Ok(());
+    };
+    if head.report_state.is_some() {
+        return Ok(());
+    }
+    let mut worst: Option<String> = None;
+    for seq in 1..=parts {
+        let rec = ov.get::<PartRecord>(&keys::with(keys::PART, &format!("{mid}.{seq}")))?;
+        match rec.and_then(|r| r.report_state) {
+            None => return Ok(()),
+            Some(s) => {
+                let worse = match worst.as_deref() {
+                    None => true,
+                    Some(w) => severity(&s) > severity(w),
+                };
+                if worse {
+                    worst = Some(s);
+                }
+            }
+        }
+    }
+    head.report_state = worst;
+    head.reported_at_ms = Some(at_ms);
+    ov.put(head_key, &head)?;
+    ov.remove(keys::with(keys::UNFINISHED, mid));
     Ok(())
 }
 
@@ -333,5 +413,45 @@ mod tests {
         };
         assert!(matches!(again[0], Response::Replayed(_)));
         assert_eq!(ov.get::<u64>(keys::PART_COUNT).unwrap(), Some(4));
+    }
+
+    fn outcome(part: &str, state: &str) -> Command {
+        Command::RecordOutcome {
+            part_id: part.into(),
+            state: state.into(),
+            detail: String::new(),
+            at_ms: 9,
+        }
+    }
+
+    #[test]
+    fn outcomes_close_the_message_with_its_worst_part() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let tree = db.open_tree("sm").unwrap();
+        let mut ov = Overlay::new(&tree);
+        let mut cmd = accept("r", &["7.0", "7.1", "7.2"]);
+        if let Command::AcceptBatch { messages, .. } = &mut cmd {
+            for m in messages.iter_mut() {
+                m.parts = 2;
+            }
+        }
+        apply_command(&mut ov, 1, &cmd).unwrap();
+        assert!(ov.raw(&keys::with(keys::UNFINISHED, "7")).unwrap().is_some());
+        apply_command(&mut ov, 2, &outcome("7.1", "DELIVRD")).unwrap();
+        let head = |ov: &Overlay<'_>| {
+            ov.get::<PartRecord>(&keys::with(keys::PART, "7.0"))
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(head(&ov).report_state, None);
+        apply_command(&mut ov, 3, &outcome("7.2", "UNDELIV")).unwrap();
+        // The first outcome of a part stands.
+        apply_command(&mut ov, 4, &outcome("7.2", "DELIVRD")).unwrap();
+        assert_eq!(head(&ov).report_state.as_deref(), Some("UNDELIV"));
+        assert!(ov.raw(&keys::with(keys::UNFINISHED, "7")).unwrap().is_none());
+        assert!(matches!(
+            apply_command(&mut ov, 5, &outcome("8.1", "DELIVRD")).unwrap(),
+            Response::Rejected { .. }
+        ));
     }
 }

@@ -60,6 +60,18 @@ impl StateView {
         Ok(out)
     }
 
+    /// Ids of messages (head part `M.0` accepted) with no final state yet,
+    /// sorted, at most `limit`.
+    pub fn unfinished_messages(&self, limit: usize) -> Result<Vec<String>, ApplyError> {
+        let p = keys::UNFINISHED.as_bytes();
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(p).take(limit) {
+            let (k, _) = item?;
+            out.push(String::from_utf8_lossy(&k[p.len()..]).into_owned());
+        }
+        Ok(out)
+    }
+
     /// Runs a wire query.
     pub fn query(&self, q: &Query) -> Result<QueryResult, ApplyError> {
         Ok(match q {

@@ -1,0 +1,200 @@
+//! A standby's carrier sessions receive reports and MOs too (the carrier
+//! pushes to whichever connection it likes): they are forwarded to the
+//! leader's internal endpoint `POST /internal/v1/deliver`, which hands them
+//! to its `Gateway::deliver`. Batched, retried while no leader is known or
+//! the leader cannot be reached (bounded queue).
+//!
+//! It must never drop a report silently: what cannot be queued is counted
+//! in `smsgw_forward_dropped_total` and logged.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde::{Deserialize, Serialize};
+use smsgw_actors::link::{DeliverSink, Delivered};
+use smsgw_actors::model::MoPart;
+use smsgw_protocols::report::DeliveryReport;
+use smsgw_protocols::text::Encoding;
+use smsgw_raft::Cluster;
+use tokio::sync::mpsc;
+
+/// Most reports/MOs waiting for a leader.
+const QUEUE: usize = 100_000;
+/// Most items in one forward request.
+const BATCH: usize = 512;
+
+/// A report or MO as it travels to the leader.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Wire {
+    Report {
+        carrier: String,
+        report: DeliveryReport,
+    },
+    Mo {
+        carrier: String,
+        source: String,
+        destination: String,
+        content: Vec<u8>,
+        udhi: bool,
+        encoding: Option<Encoding>,
+    },
+}
+
+impl From<Delivered> for Wire {
+    fn from(d: Delivered) -> Self {
+        match d {
+            Delivered::Report { carrier, report } => Wire::Report { carrier, report },
+            Delivered::Mo(m) => Wire::Mo {
+                carrier: m.carrier,
+                source: m.source,
+                destination: m.destination,
+                content: m.content.to_vec(),
+                udhi: m.udhi,
+                encoding: m.encoding,
+            },
+        }
+    }
+}
+
+impl From<Wire> for Delivered {
+    fn from(w: Wire) -> Self {
+        match w {
+            Wire::Report { carrier, report } => Delivered::Report { carrier, report },
+            Wire::Mo {
+                carrier,
+                source,
+                destination,
+                content,
+                udhi,
+                encoding,
+            } => Delivered::Mo(MoPart {
+                carrier,
+                source,
+                destination,
+                content: Bytes::from(content),
+                udhi,
+                encoding,
+            }),
+        }
+    }
+}
+
+/// The sink a standby's sessions use; a task carries what it gets to the leader.
+pub fn spawn(cluster: Cluster) -> DeliverSink {
+    let (tx, rx) = mpsc::channel::<Wire>(QUEUE);
+    tokio::spawn(run(cluster, rx));
+    std::sync::Arc::new(move |d: Delivered| {
+        if tx.try_send(Wire::from(d)).is_err() {
+            metrics::counter!("smsgw_forward_dropped_total").increment(1);
+            tracing::error!("forward queue full: a report or MO to the leader was dropped");
+        }
+    })
+}
+
+/// The replicated config key under which node `id` publishes its HTTP address.
+pub fn http_key(id: u64) -> String {
+    format!("node/{id}/http_addr")
+}
+
+/// Publishes this node's HTTP address in the replicated state (the raft
+/// membership may not know it: `cluster init --node ID=RAFT` carries none),
+/// retrying until it is committed.
+pub async fn publish_http_addr(cluster: Cluster) {
+    let addr = cluster.node_info().http_addr;
+    let key = http_key(cluster.id());
+    loop {
+        let current = cluster.read_local_possibly_stale().config(&key).ok().flatten();
+        if current.as_deref() == Some(addr.as_bytes()) {
+            return;
+        }
+        let cmd = smsgw_raft::Command::PutConfig {
+            key: key.clone(),
+            value: addr.clone().into_bytes(),
+        };
+        match cluster.propose(cmd).await {
+            Ok(_) => return,
+            Err(e) => {
+                tracing::debug!("publishing the HTTP address: {e}; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+/// The leader's HTTP address: from the membership when it has one, else
+/// as the leader published it.
+fn leader_http(cluster: &Cluster) -> Option<String> {
+    let (id, info) = cluster.leader()?;
+    if !info.http_addr.is_empty() {
+        return Some(info.http_addr);
+    }
+    let raw = cluster.read_local_possibly_stale().config(&http_key(id)).ok()??;
+    String::from_utf8(raw).ok().filter(|a| !a.is_empty())
+}
+
+async fn run(cluster: Cluster, mut rx: mpsc::Receiver<Wire>) {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let mut batch: Vec<Wire> = Vec::new();
+    loop {
+        if batch.is_empty() {
+            match rx.recv().await {
+                Some(w) => batch.push(w),
+                None => return,
+            }
+        }
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(w) => batch.push(w),
+                Err(_) => break,
+            }
+        }
+        let Some(leader_http) = leader_http(&cluster) else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let body = match serde_json::to_vec(&batch) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("cannot encode forwarded reports: {e}");
+                batch.clear();
+                continue;
+            }
+        };
+        let url = format!("http://{leader_http}/internal/v1/deliver");
+        let req = match hyper::Request::post(&url)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body)))
+        {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("bad leader address {url}: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        match tokio::time::timeout(Duration::from_secs(5), client.request(req)).await {
+            Ok(Ok(r)) if r.status().is_success() => {
+                metrics::counter!("smsgw_forward_delivered_total").increment(batch.len() as u64);
+                batch.clear();
+            }
+            Ok(Ok(r)) => {
+                tracing::warn!(
+                    status = r.status().as_u16(),
+                    "leader refused forwarded reports; retrying"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Ok(Err(e)) => {
+                tracing::warn!("forwarding to {url}: {e}; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(_) => {
+                tracing::warn!("forwarding to {url} timed out; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}

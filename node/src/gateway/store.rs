@@ -1,0 +1,266 @@
+//! `RaftStore`: the actors' [`Store`] over the raft [`Cluster`]. Facts from
+//! the reconciler become raft commands, proposed as ONE `Command::Batch`
+//! per `propose_batch`; what is still to be sent is rebuilt from the
+//! message heads (`M.0` envelopes) of the replicated state.
+//!
+//! Sending from the envelope: the actors split the text themselves with the
+//! same rules the API used to count the parts (`api::submit::split_for` and
+//! `actors::model::split_message` agree on encoding, segment sizes and the
+//! concatenation reference `id & 0xff`), so part `M.k` the actors submit is
+//! part `M.k` the API stored. Stored parts `M.1..n` are for status only.
+//!
+//! This store never calls back into the actors, and it keeps the set of
+//! messages handed to this node's dispatcher during its current leadership
+//! so that one leader never queues a message twice.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use smsgw_actors::model::{MessageId, OutboundMessage, PartId, Priority};
+use smsgw_actors::store::{Event, MessageState, PartOutcome, Store, StoreError};
+use smsgw_config::{normalize_number, Priority as CfgPriority};
+use smsgw_protocols::report::ReportState;
+use smsgw_raft::{Cluster, Command, ProposeError, StateView};
+
+use crate::api::now_ms;
+use crate::api::submit::Envelope;
+
+/// Most unfinished messages read in one sweep.
+const SWEEP_LIMIT: usize = 100_000;
+
+/// The actors' store over raft.
+#[derive(Clone)]
+pub struct RaftStore {
+    cluster: Cluster,
+    /// Carrier name → SP number (source prefix), from the document in force.
+    sp_numbers: Arc<RwLock<HashMap<String, String>>>,
+    /// Messages handed to the dispatcher in this leadership.
+    queued: Arc<Mutex<HashSet<MessageId>>>,
+}
+
+/// The state word recorded for a report state.
+pub fn report_word(s: ReportState) -> &'static str {
+    match s {
+        ReportState::Delivered => "DELIVRD",
+        ReportState::Expired => "EXPIRED",
+        ReportState::Undeliverable => "UNDELIV",
+        ReportState::Rejected => "REJECTD",
+        ReportState::Unknown => "UNKNOWN",
+        ReportState::Deleted => "DELETED",
+    }
+}
+
+fn message_word(s: MessageState) -> &'static str {
+    match s {
+        MessageState::Delivered => "DELIVRD",
+        MessageState::Sent => "ACCEPTED",
+        MessageState::Undeliverable => "UNDELIV",
+        MessageState::Rejected => "REJECTD",
+        MessageState::Expired => "EXPIRED",
+        MessageState::Failed => "FAILED",
+    }
+}
+
+/// The raft command for one event (`None`: nothing to replicate).
+pub fn command_for(e: Event, at_ms: u64) -> Option<Command> {
+    Some(match e {
+        Event::CarrierId {
+            part, carrier_msg_id, ..
+        } => Command::RecordSubmit {
+            part_id: part.to_string(),
+            carrier_msg_id,
+            status: "0".into(),
+            at_ms,
+        },
+        Event::PartDone { part, outcome } => {
+            let (state, detail) = match outcome {
+                PartOutcome::Reported { state, stat } => (report_word(state), stat),
+                PartOutcome::Accepted => ("ACCEPTED", String::new()),
+                PartOutcome::SubmitFailed(why) => ("FAILED", why),
+                PartOutcome::Expired => ("EXPIRED", "no report by the validity deadline".into()),
+            };
+            Command::RecordOutcome {
+                part_id: part.to_string(),
+                state: state.into(),
+                detail,
+                at_ms,
+            }
+        }
+        Event::MessageDone { message, state } => Command::RecordOutcome {
+            part_id: format!("{message}.0"),
+            state: message_word(state).into(),
+            detail: String::new(),
+            at_ms,
+        },
+        Event::MoReceived(mo) => Command::RecordMo {
+            request_id: None,
+            message: smsgw_raft::MoMessage {
+                carrier: mo.carrier,
+                from: mo.source,
+                to: mo.destination,
+                payload: mo.text.into_bytes(),
+                received_at_ms: at_ms,
+            },
+        },
+        Event::UnmatchedReport {
+            carrier,
+            carrier_msg_id,
+        } => {
+            tracing::info!(carrier, carrier_msg_id, "unmatched report");
+            return None;
+        }
+    })
+}
+
+fn priority(p: CfgPriority) -> Priority {
+    match p {
+        CfgPriority::Alarm => Priority::Alarm,
+        CfgPriority::High => Priority::High,
+        CfgPriority::Normal => Priority::Normal,
+        CfgPriority::Bulk => Priority::Bulk,
+    }
+}
+
+impl RaftStore {
+    pub fn new(cluster: Cluster) -> Self {
+        Self {
+            cluster,
+            sp_numbers: Arc::default(),
+            queued: Arc::default(),
+        }
+    }
+
+    /// Updates the SP numbers (source prefixes) by carrier.
+    pub fn set_sp_numbers(&self, m: HashMap<String, String>) {
+        *self.sp_numbers.write().unwrap_or_else(|p| p.into_inner()) = m;
+    }
+
+    /// The message to send for head `mid` of `view`, if it is one.
+    pub fn outbound(&self, view: &StateView, mid: &str) -> Option<OutboundMessage> {
+        let id: MessageId = mid.parse().ok()?;
+        let head = view.part(&format!("{mid}.0")).ok()??;
+        if head.report_state.is_some() {
+            return None;
+        }
+        let env: Envelope = match serde_json::from_slice(&head.part.payload) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!(message = mid, "bad envelope: {e}");
+                return None;
+            }
+        };
+        let sp = self
+            .sp_numbers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&env.route)
+            .cloned()
+            .unwrap_or_default();
+        let left = Duration::from_millis(env.valid_until_ms.saturating_sub(now_ms()));
+        Some(OutboundMessage {
+            id,
+            account: head.part.account,
+            priority: priority(env.priority),
+            source: format!("{sp}{}", env.sender.unwrap_or_default()),
+            destination: normalize_number(&env.to),
+            text: env.text,
+            report: env.report,
+            valid_until: Instant::now() + left,
+        })
+    }
+
+    /// Unfinished messages not yet handed to this leader's dispatcher;
+    /// marks them handed.
+    pub fn take_new(&self) -> Result<Vec<OutboundMessage>, StoreError> {
+        let view = self.cluster.read_local_possibly_stale();
+        let ids = view
+            .unfinished_messages(SWEEP_LIMIT)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut queued = self.queued.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::new();
+        let mut live = HashSet::with_capacity(ids.len());
+        for mid in &ids {
+            let Ok(id) = mid.parse::<MessageId>() else {
+                continue;
+            };
+            live.insert(id);
+            if queued.contains(&id) {
+                continue;
+            }
+            if let Some(m) = self.outbound(&view, mid) {
+                queued.insert(id);
+                out.push(m);
+            }
+        }
+        // Forget finished messages (they never come back).
+        if ids.len() < SWEEP_LIMIT {
+            queued.retain(|id| live.contains(id));
+        }
+        Ok(out)
+    }
+
+    /// Forgets what was queued (leadership lost: the dispatcher's queues
+    /// are no longer this node's to send).
+    pub fn forget_queued(&self) {
+        self.queued.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+fn map_err(e: ProposeError) -> StoreError {
+    match e {
+        // Raft stopped on this node: the batch can never commit from here.
+        ProposeError::Fatal { .. } => StoreError::NotLeader,
+        other => StoreError::Unavailable(other.to_string()),
+    }
+}
+
+impl Store for RaftStore {
+    /// Followers forward to the leader, so a deposed leader's facts (carrier
+    /// ids of its last submits) still reach the log; only a stopped raft
+    /// answers `NotLeader`, everything else is `Unavailable` (retry).
+    fn propose_batch(&self, events: Vec<Event>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let at = now_ms();
+            let cmds: Vec<Command> = events.into_iter().filter_map(|e| command_for(e, at)).collect();
+            if cmds.is_empty() {
+                return Ok(());
+            }
+            self.cluster
+                .propose(Command::Batch(cmds))
+                .await
+                .map(|_| ())
+                .map_err(map_err)
+        })
+    }
+
+    /// Every unfinished message, for a new leader: resets this leadership's
+    /// record of what was queued.
+    fn pending_messages(&self) -> BoxFuture<'_, Result<Vec<OutboundMessage>, StoreError>> {
+        Box::pin(async move {
+            self.forget_queued();
+            self.take_new()
+        })
+    }
+
+    fn find_part<'a>(
+        &'a self,
+        _carrier: &'a str,
+        carrier_msg_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<PartId>, StoreError>> {
+        Box::pin(async move {
+            let view = self.cluster.read_local_possibly_stale();
+            let rec = view
+                .part_by_carrier_id(carrier_msg_id)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            Ok(rec.and_then(|r| {
+                let (m, s) = r.part.id.rsplit_once('.')?;
+                Some(PartId {
+                    message: m.parse().ok()?,
+                    seq: s.parse().ok()?,
+                })
+            }))
+        })
+    }
+}
