@@ -228,7 +228,7 @@ fn alert_rules(text: &str) -> Vec<Rule> {
     rules
 }
 
-/// Where each name is used, for the failure message.
+/// Every expression and where it is used, for the failure message.
 type Uses = Vec<(String, String)>;
 
 fn used_in_dashboards(uses: &mut Uses) -> usize {
@@ -269,9 +269,7 @@ fn used_in_dashboards(uses: &mut Uses) -> usize {
         let mut exprs = Vec::new();
         dashboard_exprs(&d, &mut exprs);
         for e in exprs {
-            for n in metric_names(&e) {
-                uses.push((n, file.clone()));
-            }
+            uses.push((e, file.clone()));
         }
     }
     paths.len()
@@ -290,11 +288,12 @@ fn used_in_alerts(uses: &mut Uses) -> usize {
         assert!(r.has_for, "alert {}: for", r.name);
         assert!(r.severity, "alert {}: labels.severity", r.name);
         assert!(r.summary, "alert {}: annotations.summary", r.name);
-        let used = metric_names(&r.expr);
-        assert!(!used.is_empty(), "alert {}: uses no smsgw_ metric", r.name);
-        for n in used {
-            uses.push((n, format!("alerts.yml {}", r.name)));
-        }
+        assert!(
+            !metric_names(&r.expr).is_empty(),
+            "alert {}: uses no smsgw_ metric",
+            r.name
+        );
+        uses.push((r.expr.clone(), format!("alerts.yml {}", r.name)));
     }
     rules.len()
 }
@@ -313,6 +312,17 @@ fn scraped_names(text: &str) -> BTreeSet<String> {
         }
     }
     out
+}
+
+/// `# TYPE name kind` lines of a scrape.
+fn metric_types(text: &str) -> std::collections::BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some((w.next()?.to_string(), w.next()?.to_string()))
+        })
+        .collect()
 }
 
 fn exported(name: &str, scraped: &BTreeSet<String>) -> bool {
@@ -355,7 +365,11 @@ fn every_dashboard_and_alert_metric_is_exported() {
     let mut uses: Uses = Vec::new();
     let n_dash = used_in_dashboards(&mut uses);
     let n_rules = used_in_alerts(&mut uses);
-    let used: BTreeSet<&str> = uses.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<(String, &str)> = uses
+        .iter()
+        .flat_map(|(e, place)| metric_names(e).into_iter().map(move |n| (n, place.as_str())))
+        .collect();
+    let used: BTreeSet<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
 
     // The allowlist stays small and true: each entry is used somewhere and
     // is emitted by the code.
@@ -390,21 +404,41 @@ fn every_dashboard_and_alert_metric_is_exported() {
         "smsgw_reports_matched_total",
     ];
     let deadline = Instant::now() + Duration::from_secs(30);
-    let scraped = loop {
-        let s = scraped_names(&scrape(&node));
+    let (scraped, types) = loop {
+        let text = scrape(&node);
+        let s = scraped_names(&text);
         if wanted.iter().all(|w| s.contains(*w)) || Instant::now() > deadline {
-            break s;
+            break (s, metric_types(&text));
         }
         std::thread::sleep(Duration::from_millis(300));
     };
 
+    // Latencies are read as summaries (`quantile` label) or histograms
+    // (`histogram_quantile` over `_bucket`): the query must fit the type the
+    // node exports.
+    for (expr, place) in &uses {
+        for n in metric_names(expr) {
+            let base = n.strip_suffix("_bucket").unwrap_or(&n);
+            let Some(kind) = types.get(base) else { continue };
+            if expr.contains("histogram_quantile") {
+                assert_eq!(
+                    kind, "histogram",
+                    "{place}: histogram_quantile over {n} ({kind}): {expr}"
+                );
+            } else if expr.contains("quantile=") {
+                assert_eq!(kind, "summary", "{place}: quantile label on {n} ({kind}): {expr}");
+            }
+        }
+    }
+
     let allowed: BTreeSet<&str> = ALLOWED_ABSENT.iter().map(|(n, _, _)| *n).collect();
     let mut missing = Vec::new();
-    for (name, place) in &uses {
+    for (name, place) in &names {
         if !exported(name, &scraped) && !allowed.contains(name.as_str()) {
             missing.push(format!("{name} (in {place})"));
         }
     }
+    missing.sort();
     missing.dedup();
     assert!(
         missing.is_empty(),
@@ -413,7 +447,7 @@ fn every_dashboard_and_alert_metric_is_exported() {
         scraped
     );
     eprintln!(
-        "{n_dash} dashboards, {n_rules} alert rules, {} metric names used, {} exported by the node",
+        "{n_dash} dashboards, {n_rules} alert rules, {} metric names used, {} names (with _sum/_count) in the scrape",
         used.len(),
         scraped.len()
     );
