@@ -83,7 +83,8 @@ async fn a_new_leader_resends_only_parts_without_a_committed_carrier_id() {
     );
     let states = wait_done(&store, &all, Duration::from_secs(20)).await;
     assert!(
-        all.iter().all(|m| states.get(&m.id) == Some(&MessageState::Delivered)),
+        all.iter()
+            .all(|m| states.get(&m.id) == Some(&MessageState::Delivered)),
         "{states:?}"
     );
 
@@ -104,7 +105,11 @@ async fn a_new_leader_resends_only_parts_without_a_committed_carrier_id() {
     let st = new.reconcile_stats().await.expect("reconciler");
     // 20 awaited + 2 resent + 12 fresh; the old ids of 1.1 and 10.2 and
     // the second reports of 5.1 and 20.1 wait (held) and match nothing here.
-    assert_eq!((st.matched, st.unmatched, st.resumed_awaiting), (34, 0, 20), "{st:?}");
+    assert_eq!(
+        (st.matched, st.unmatched, st.resumed_awaiting),
+        (34, 0, 20),
+        "{st:?}"
+    );
     assert_eq!((st.tracked_messages, st.awaiting_reports), (0, 0), "{st:?}");
     eprintln!(
         "failover: {} parts resent, {} awaited, {} submits in all",

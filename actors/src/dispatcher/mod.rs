@@ -190,7 +190,6 @@ pub struct DispatcherState {
     last_metrics: Instant,
 }
 
-
 /// The route for `destination`: the longest matching prefix.
 pub fn route_for<'a>(
     routes: impl Iterator<Item = (usize, &'a RouteConfig)>,

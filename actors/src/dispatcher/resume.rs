@@ -62,5 +62,4 @@ impl DispatcherState {
         });
         left > 0
     }
-
 }

@@ -162,15 +162,10 @@ impl Actor for Reconciler {
                 report,
                 valid_until,
                 known,
-            } => state.tracker.resume(
-                message,
-                total,
-                report,
-                valid_until,
-                &known,
-                now,
-                &mut state.batch,
-            ),
+            } => {
+                state.tracker.track(message, total, report, valid_until);
+                state.tracker.resume(message, &known, now, &mut state.batch)
+            }
             ReconcilerMsg::Submitted {
                 part,
                 carrier,

@@ -98,22 +98,16 @@ impl Tracker {
         self.deadlines.insert((valid_until, message));
     }
 
-    /// Takes over a message another leader started: tracks it, registers
+    /// Takes over a message another leader started (tracked first with
+    /// [`Tracker::track`]): registers
     /// the parts whose carrier id is committed as awaiting their report
     /// (a report already held is applied now), and marks the parts whose
     /// outcome is committed as done without proposing them again. A
     /// message whose every part has an outcome is finished here.
-    pub fn resume(
-        &mut self,
-        message: MessageId,
-        total: u8,
-        report: bool,
-        valid_until: Instant,
-        known: &[KnownPart],
-        now: Instant,
-        out: &mut Vec<Event>,
-    ) {
-        self.track(message, total, report, valid_until);
+    pub fn resume(&mut self, message: MessageId, known: &[KnownPart], now: Instant, out: &mut Vec<Event>) {
+        let Some(report) = self.messages.get(&message).map(|t| t.report) else {
+            return;
+        };
         for k in known {
             let part = PartId { message, seq: k.seq };
             let i = usize::from(k.seq.saturating_sub(1));
@@ -160,7 +154,11 @@ impl Tracker {
             self.deadlines.remove(&(t.valid_until, message));
             // Registrations a report will never clear (matched elsewhere).
             for k in t.ids.into_iter().flatten() {
-                if self.by_carrier_id.get(&k).is_some_and(|(p, _)| p.message == message) {
+                if self
+                    .by_carrier_id
+                    .get(&k)
+                    .is_some_and(|(p, _)| p.message == message)
+                {
                     self.by_carrier_id.remove(&k);
                 }
             }
