@@ -287,12 +287,16 @@ impl Gateway {
     }
 
     /// Leadership changed. Gaining it re-reads what is still to be sent
-    /// from the store; losing it stops handing out work at once.
+    /// from the store: parts with a committed carrier id wait for their
+    /// report (matched here, or expired at the deadline), parts with a
+    /// committed outcome count as done, and only the other parts are sent
+    /// (`smsgw_failover_resent_parts_total`). Losing it stops handing out
+    /// work at once.
     pub async fn set_leader(&self, leader: bool) -> Result<(), crate::store::StoreError> {
         self.leader.store(leader, Ordering::Relaxed);
         if leader {
             let pending = self.store.pending_messages().await?;
-            self.send(pending);
+            let _ = self.dispatcher.send_message(DispatcherMsg::Resume(pending));
         }
         let _ = self.dispatcher.send_message(DispatcherMsg::SetActive(leader));
         if !leader {

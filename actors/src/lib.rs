@@ -23,7 +23,8 @@ pub mod sgip_listener;
 
 pub use error::{LinkError, SplitError, StartError};
 pub use model::{
-    split_message, MessageId, Mo, MoPart, OutboundMessage, Part, PartId, Priority, Protocol, SubmitStatus,
+    split_message, KnownPart, MessageId, Mo, MoPart, OutboundMessage, Part, PartId, Priority, Protocol,
+    SubmitStatus,
 };
 pub mod dispatcher;
 pub mod flow;

@@ -110,3 +110,16 @@ pub fn store_batch(n: usize, ok: bool) {
     counter!("smsgw_store_proposals_total", "status" => if ok { "ok" } else { "error" }).increment(1);
     histogram!("smsgw_store_batch_events").record(n as f64);
 }
+
+/// Parts a new leader queued again with no committed carrier id: the ones
+/// in flight at the old leader's crash are among them, so they bound what
+/// can go twice after an unplanned failover.
+pub fn failover_resent(n: usize) {
+    counter!("smsgw_failover_resent_parts_total").increment(n as u64);
+}
+
+/// Parts a new leader took over as submitted (carrier id committed),
+/// waiting for their report instead of being sent again.
+pub fn failover_awaiting(n: usize) {
+    counter!("smsgw_failover_awaiting_parts_total").increment(n as u64);
+}

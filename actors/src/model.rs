@@ -11,6 +11,7 @@ use smsgw_protocols::text::{self, Encoding};
 use smsgw_protocols::udh::{self, Concat, Gsm7Packing};
 
 use crate::error::SplitError;
+use crate::store::PartOutcome;
 
 /// The four carrier protocols.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -101,6 +102,22 @@ pub struct OutboundMessage {
     pub report: bool,
     /// After this instant a message without a final report is EXPIRED.
     pub valid_until: Instant,
+    /// What the replicated state already holds for some of its parts (a
+    /// message resumed by a new leader): those parts are never sent again.
+    /// Empty for a message no part of which has gone yet.
+    pub known: Vec<KnownPart>,
+}
+
+/// A fact already committed for one part of a message a new leader resumes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownPart {
+    /// 1-based part number.
+    pub seq: u8,
+    /// The carrier and the carrier message id its submit was accepted
+    /// under: the part waits for its report, it is not sent again.
+    pub submitted: Option<(String, String)>,
+    /// Its final outcome, when one was committed.
+    pub outcome: Option<PartOutcome>,
 }
 
 impl OutboundMessage {
@@ -123,6 +140,7 @@ impl OutboundMessage {
             text: text.to_string(),
             report: true,
             valid_until: Instant::now() + validity,
+            known: Vec::new(),
         }
     }
 }

@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use smsgw_protocols::report::ReportState;
 use thiserror::Error;
 
-use crate::model::{MessageId, Mo, OutboundMessage, PartId};
+use crate::model::{KnownPart, MessageId, Mo, OutboundMessage, PartId};
 
 /// Why a proposal or a read failed.
 #[derive(Debug, Clone, Error)]
@@ -84,7 +84,10 @@ pub enum Event {
 pub trait Store: Send + Sync + 'static {
     /// Commits `events` in order, all or none.
     fn propose_batch(&self, events: Vec<Event>) -> BoxFuture<'_, Result<(), StoreError>>;
-    /// Messages accepted and not yet finished, for a new leader to queue.
+    /// Messages accepted and not yet finished, for a new leader to queue,
+    /// each with what is already committed for its parts
+    /// ([`OutboundMessage::known`]: carrier ids, outcomes), so that only
+    /// parts with neither are sent again.
     fn pending_messages(&self) -> BoxFuture<'_, Result<Vec<OutboundMessage>, StoreError>>;
     /// The part a carrier id was committed for (by any node), if any.
     fn find_part<'a>(
@@ -150,6 +153,26 @@ impl MemoryStore {
         self.lock().pending = msgs;
     }
 
+    /// Forgets committed events matching `f`, as if they had been lost in
+    /// a crash before their commit (tests of failover).
+    pub fn drop_events(&self, f: impl Fn(&Event) -> bool) {
+        let mut g = self.lock();
+        g.events.retain(|e| !f(e));
+        let ids: HashMap<(String, String), PartId> = g
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::CarrierId {
+                    part,
+                    carrier,
+                    carrier_msg_id,
+                } => Some(((carrier.clone(), carrier_msg_id.clone()), *part)),
+                _ => None,
+            })
+            .collect();
+        g.carrier_ids = ids;
+    }
+
     /// The next `n` proposals fail as unavailable.
     pub fn fail_next(&self, n: usize) {
         self.lock().fail_next = n;
@@ -181,8 +204,61 @@ impl Store for MemoryStore {
         Box::pin(async move { r })
     }
 
+    /// The messages set with [`MemoryStore::set_pending`] that have no
+    /// final state, each with the carrier ids and outcomes recorded for
+    /// its parts (unless the test set `known` itself).
     fn pending_messages(&self) -> BoxFuture<'_, Result<Vec<OutboundMessage>, StoreError>> {
-        let msgs = self.lock().pending.clone();
+        let g = self.lock();
+        let mut known: HashMap<MessageId, Vec<KnownPart>> = HashMap::new();
+        let mut done = std::collections::HashSet::new();
+        fn slot(v: &mut Vec<KnownPart>, seq: u8) -> &mut KnownPart {
+            let i = match v.iter().position(|k| k.seq == seq) {
+                Some(i) => i,
+                None => {
+                    v.push(KnownPart {
+                        seq,
+                        submitted: None,
+                        outcome: None,
+                    });
+                    v.len() - 1
+                }
+            };
+            &mut v[i]
+        }
+        for e in &g.events {
+            match e {
+                Event::CarrierId {
+                    part,
+                    carrier,
+                    carrier_msg_id,
+                } => {
+                    let k = slot(known.entry(part.message).or_default(), part.seq);
+                    k.submitted = Some((carrier.clone(), carrier_msg_id.clone()));
+                }
+                Event::PartDone { part, outcome } => {
+                    let k = slot(known.entry(part.message).or_default(), part.seq);
+                    k.outcome.get_or_insert_with(|| outcome.clone());
+                }
+                Event::MessageDone { message, .. } => {
+                    done.insert(*message);
+                }
+                _ => {}
+            }
+        }
+        let msgs: Vec<OutboundMessage> = g
+            .pending
+            .iter()
+            .filter(|m| !done.contains(&m.id))
+            .map(|m| {
+                let mut m = m.clone();
+                if m.known.is_empty() {
+                    m.known = known.remove(&m.id).unwrap_or_default();
+                    m.known.sort_by_key(|k| k.seq);
+                }
+                m
+            })
+            .collect();
+        drop(g);
         Box::pin(async move { Ok(msgs) })
     }
 

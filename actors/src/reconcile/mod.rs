@@ -17,7 +17,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use smsgw_protocols::report::DeliveryReport;
 use tokio::sync::mpsc;
 
-use crate::model::{MessageId, PartId};
+use crate::model::{KnownPart, MessageId, PartId};
 use crate::store::{Event, Store, StoreError};
 pub use tracker::{ReconcileStats, Tracker, Unmatched};
 
@@ -51,6 +51,15 @@ pub enum ReconcilerMsg {
         total: u8,
         report: bool,
         valid_until: Instant,
+    },
+    /// A new leader takes over a message another leader started: parts in
+    /// `known` already have a committed carrier id or outcome.
+    Resume {
+        message: MessageId,
+        total: u8,
+        report: bool,
+        valid_until: Instant,
+        known: Vec<KnownPart>,
     },
     Submitted {
         part: PartId,
@@ -147,6 +156,16 @@ impl Actor for Reconciler {
                 report,
                 valid_until,
             } => state.tracker.track(message, total, report, valid_until),
+            ReconcilerMsg::Resume {
+                message,
+                total,
+                report,
+                valid_until,
+                known,
+            } => {
+                state.tracker.track(message, total, report, valid_until);
+                state.tracker.resume(message, &known, now, &mut state.batch)
+            }
             ReconcilerMsg::Submitted {
                 part,
                 carrier,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use smsgw_protocols::report::{DeliveryReport, ReportState};
 
-use crate::model::{MessageId, PartId};
+use crate::model::{KnownPart, MessageId, PartId};
 use crate::store::{Event, MessageState, PartOutcome};
 
 type Key = (String, String);
@@ -44,6 +44,8 @@ pub struct ReconcileStats {
     /// Parts closed as expired.
     pub expired: u64,
     pub messages_done: u64,
+    /// Parts a new leader took over as submitted, awaiting their report.
+    pub resumed_awaiting: u64,
     pub tracked_messages: usize,
     pub awaiting_reports: usize,
     pub early_held: usize,
@@ -94,6 +96,75 @@ impl Tracker {
             },
         );
         self.deadlines.insert((valid_until, message));
+    }
+
+    /// Takes over a message another leader started (tracked first with
+    /// [`Tracker::track`]): registers
+    /// the parts whose carrier id is committed as awaiting their report
+    /// (a report already held is applied now), and marks the parts whose
+    /// outcome is committed as done without proposing them again. A
+    /// message whose every part has an outcome is finished here.
+    pub fn resume(&mut self, message: MessageId, known: &[KnownPart], now: Instant, out: &mut Vec<Event>) {
+        let Some(report) = self.messages.get(&message).map(|t| t.report) else {
+            return;
+        };
+        for k in known {
+            let part = PartId { message, seq: k.seq };
+            let i = usize::from(k.seq.saturating_sub(1));
+            let Some(t) = self.messages.get_mut(&message) else {
+                return;
+            };
+            if i >= t.outcomes.len() {
+                continue;
+            }
+            if let Some(o) = &k.outcome {
+                if t.outcomes[i].is_none() {
+                    t.outcomes[i] = Some(o.clone());
+                    t.done += 1;
+                }
+                continue;
+            }
+            let Some((carrier, id)) = &k.submitted else {
+                continue;
+            };
+            let key = (carrier.clone(), id.clone());
+            t.ids[i] = Some(key.clone());
+            if !report {
+                self.part_done(part, PartOutcome::Accepted, out);
+            } else if let Some((r, _)) = self.early.remove(&key) {
+                self.stats.early += 1;
+                crate::metrics::reports("early", 1);
+                self.apply(part, &r, out);
+            } else {
+                self.stats.resumed_awaiting += 1;
+                self.by_carrier_id.insert(key, (part, now));
+            }
+        }
+        if let Some(t) = self.messages.get(&message) {
+            if t.done >= usize::from(t.total) {
+                let state = derive(t.outcomes.iter().flatten());
+                self.close(message, state, out);
+            }
+        }
+    }
+
+    /// Forgets a finished message and emits its final state.
+    fn close(&mut self, message: MessageId, state: MessageState, out: &mut Vec<Event>) {
+        if let Some(t) = self.messages.remove(&message) {
+            self.deadlines.remove(&(t.valid_until, message));
+            // Registrations a report will never clear (matched elsewhere).
+            for k in t.ids.into_iter().flatten() {
+                if self
+                    .by_carrier_id
+                    .get(&k)
+                    .is_some_and(|(p, _)| p.message == message)
+                {
+                    self.by_carrier_id.remove(&k);
+                }
+            }
+        }
+        self.stats.messages_done += 1;
+        out.push(Event::MessageDone { message, state });
     }
 
     /// The carrier accepted `part` under `id`.
@@ -261,14 +332,7 @@ impl Tracker {
         out.push(Event::PartDone { part, outcome });
         if t.done >= usize::from(t.total) {
             let state = derive(t.outcomes.iter().flatten());
-            let valid_until = t.valid_until;
-            self.messages.remove(&part.message);
-            self.deadlines.remove(&(valid_until, part.message));
-            self.stats.messages_done += 1;
-            out.push(Event::MessageDone {
-                message: part.message,
-                state,
-            });
+            self.close(part.message, state, out);
         }
     }
 

@@ -18,11 +18,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use smsgw_actors::model::{MessageId, OutboundMessage, PartId, Priority};
+use smsgw_actors::model::{KnownPart, MessageId, OutboundMessage, PartId, Priority};
 use smsgw_actors::store::{Event, MessageState, PartOutcome, Store, StoreError};
 use smsgw_config::{normalize_number, Priority as CfgPriority};
 use smsgw_protocols::report::ReportState;
-use smsgw_raft::{Cluster, Command, ProposeError, StateView};
+use smsgw_raft::{Cluster, Command, ProposeError, Query, StateView};
 
 use crate::api::now_ms;
 use crate::api::submit::Envelope;
@@ -114,6 +114,49 @@ pub fn command_for(e: Event, at_ms: u64) -> Option<Command> {
     })
 }
 
+/// The part outcome a recorded state word stands for (the inverse of
+/// [`command_for`]'s words); `None` for a word that is not final.
+pub fn outcome_for(word: &str) -> Option<PartOutcome> {
+    let reported = |state: ReportState| PartOutcome::Reported {
+        state,
+        stat: word.to_string(),
+    };
+    Some(match word {
+        "DELIVRD" => reported(ReportState::Delivered),
+        "EXPIRED" => reported(ReportState::Expired),
+        "UNDELIV" => reported(ReportState::Undeliverable),
+        "REJECTD" => reported(ReportState::Rejected),
+        "UNKNOWN" => reported(ReportState::Unknown),
+        "DELETED" => reported(ReportState::Deleted),
+        "ACCEPTED" => PartOutcome::Accepted,
+        "FAILED" => PartOutcome::SubmitFailed("recorded as failed".into()),
+        _ => return None,
+    })
+}
+
+/// What is committed for parts `M.1..=M.parts`: carrier ids (under the
+/// envelope's carrier, `route`: raft records no carrier per submit, and a
+/// report that came through another carrier is matched by the reconciler's
+/// store look-up) and outcomes.
+fn known_parts(view: &StateView, mid: &str, parts: u16, route: &str) -> Vec<KnownPart> {
+    let mut out = Vec::new();
+    for seq in 1..=parts.min(u16::from(u8::MAX)) {
+        let Ok(Some(rec)) = view.part(&format!("{mid}.{seq}")) else {
+            continue;
+        };
+        let outcome = rec.report_state.as_deref().and_then(outcome_for);
+        let submitted = rec.carrier_msg_id.map(|id| (route.to_string(), id));
+        if outcome.is_some() || submitted.is_some() {
+            out.push(KnownPart {
+                seq: seq as u8,
+                submitted,
+                outcome,
+            });
+        }
+    }
+    out
+}
+
 fn priority(p: CfgPriority) -> Priority {
     match p {
         CfgPriority::Alarm => Priority::Alarm,
@@ -159,6 +202,7 @@ impl RaftStore {
             .cloned()
             .unwrap_or_default();
         let left = Duration::from_millis(env.valid_until_ms.saturating_sub(now_ms()));
+        let known = known_parts(view, mid, env.parts, &env.route);
         Some(OutboundMessage {
             id,
             account: head.part.account,
@@ -168,6 +212,7 @@ impl RaftStore {
             text: env.text,
             report: env.report,
             valid_until: Instant::now() + left,
+            known,
         })
     }
 
@@ -235,10 +280,20 @@ impl Store for RaftStore {
         })
     }
 
-    /// Every unfinished message, for a new leader: resets this leadership's
-    /// record of what was queued.
+    /// Every unfinished message, for a new leader, with the carrier ids and
+    /// outcomes committed for its parts: resets this leadership's record of
+    /// what was queued. A linearizable read first makes the local state
+    /// hold every committed fact (a carrier id applied late would be
+    /// resent).
     fn pending_messages(&self) -> BoxFuture<'_, Result<Vec<OutboundMessage>, StoreError>> {
         Box::pin(async move {
+            let q = Query::GetConfig {
+                key: smsgw_config::CLUSTER_DOC_KEY.to_string(),
+            };
+            self.cluster
+                .read_linearizable(&q)
+                .await
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
             self.forget_queued();
             self.take_new()
         })

@@ -23,6 +23,9 @@ use crate::model::{split_message, OutboundMessage, Part, Priority, Protocol};
 use crate::queue::PriorityQueues;
 use crate::reconcile::ReconcilerMsg;
 use crate::session::{Inflight, SessionMsg};
+use resume::is_known;
+
+mod resume;
 
 /// A route: numbers starting with one of `prefixes` go to `primary`, or to
 /// `backup` while the primary is down. An empty prefix matches everything.
@@ -44,6 +47,11 @@ pub struct CarrierEntry {
 
 pub enum DispatcherMsg {
     Enqueue(Vec<OutboundMessage>),
+    /// Leadership gained: what the replicated state says is unfinished.
+    /// Parts with a committed carrier id or outcome are handed to the
+    /// reconciler at once and never sent again; the rest are queued and
+    /// counted as re-sent after a failover.
+    Resume(Vec<OutboundMessage>),
     Requeue {
         carrier: String,
         parts: Vec<Part>,
@@ -87,6 +95,11 @@ pub struct DispatchStats {
     pub in_flight: usize,
     pub messages_dispatched: u64,
     pub unroutable: u64,
+    /// Parts queued again by a leadership change, with no committed
+    /// carrier id (since start).
+    pub failover_resent: u64,
+    /// Parts taken over as submitted, awaiting their report (since start).
+    pub failover_awaiting: u64,
 }
 
 struct Slot {
@@ -172,6 +185,8 @@ pub struct DispatcherState {
     next_route: usize,
     dispatched: u64,
     unroutable: u64,
+    failover_resent: u64,
+    failover_awaiting: u64,
     last_metrics: Instant,
 }
 
@@ -196,9 +211,14 @@ impl DispatcherState {
         r.backup.as_ref().filter(|b| up(b)).cloned()
     }
 
-    fn enqueue(&mut self, m: OutboundMessage) {
+    fn enqueue(&mut self, mut m: OutboundMessage, resumed: bool) {
         match route_for(self.routes.iter().map(|r| &r.cfg).enumerate(), &m.destination) {
-            Some(i) => self.routes[i].queue.push(m.priority, &m.account.clone(), m),
+            Some(i) => {
+                if (resumed || !m.known.is_empty()) && !self.resume(i, &mut m, resumed) {
+                    return;
+                }
+                self.routes[i].queue.push(m.priority, &m.account.clone(), m)
+            }
             None => {
                 self.unroutable += 1;
                 tracing::warn!(message = m.id, destination = m.destination, "no route");
@@ -249,14 +269,19 @@ impl DispatcherState {
                     break;
                 };
                 match split_message(&m, c.entry.protocol) {
-                    Ok(parts) => {
+                    Ok(mut parts) => {
                         self.dispatched += 1;
-                        let _ = self.reconciler.send_message(ReconcilerMsg::Track {
-                            message: m.id,
-                            total: parts.len() as u8,
-                            report: m.report,
-                            valid_until: m.valid_until,
-                        });
+                        if m.known.is_empty() {
+                            let _ = self.reconciler.send_message(ReconcilerMsg::Track {
+                                message: m.id,
+                                total: parts.len() as u8,
+                                report: m.report,
+                                valid_until: m.valid_until,
+                            });
+                        } else {
+                            // Tracked when resumed; its known parts never go again.
+                            parts.retain(|p| !is_known(&m.known, p.id.seq));
+                        }
                         c.ready.extend(parts);
                     }
                     Err(e) => {
@@ -342,6 +367,8 @@ impl Actor for Dispatcher {
             next_route: 0,
             dispatched: 0,
             unroutable: 0,
+            failover_resent: 0,
+            failover_awaiting: 0,
             last_metrics: Instant::now(),
         })
     }
@@ -355,7 +382,12 @@ impl Actor for Dispatcher {
         match msg {
             DispatcherMsg::Enqueue(msgs) => {
                 for m in msgs {
-                    s.enqueue(m);
+                    s.enqueue(m, false);
+                }
+            }
+            DispatcherMsg::Resume(msgs) => {
+                for m in msgs {
+                    s.enqueue(m, true);
                 }
             }
             DispatcherMsg::Requeue { carrier, parts } => match s.carriers.get_mut(&carrier) {
@@ -421,6 +453,8 @@ impl Actor for Dispatcher {
                         .sum(),
                     messages_dispatched: s.dispatched,
                     unroutable: s.unroutable,
+                    failover_resent: s.failover_resent,
+                    failover_awaiting: s.failover_awaiting,
                 });
                 return Ok(());
             }
