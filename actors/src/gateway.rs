@@ -17,7 +17,7 @@ use crate::dispatcher::{CarrierEntry, DispatchStats, Dispatcher, DispatcherMsg, 
 use crate::error::StartError;
 use crate::flow::{Aimd, TokenBucket};
 use crate::inbound::{Inbound, InboundMsg, MoHandler, RouteRule, Router, RouterMsg};
-use crate::link::{DeliverSink, Delivered};
+use crate::link::{Ack, DeliverSink, Delivered};
 use crate::model::{OutboundMessage, Protocol};
 use crate::proto::cmpp::CmppClient;
 use crate::proto::sgip::SgipClient;
@@ -64,7 +64,9 @@ pub struct GatewayConfig {
     pub mo_rules: Vec<(RouteRule, Arc<dyn MoHandler>)>,
     /// Where reports and MOs received while this node is not the leader
     /// go (the node forwards them to the leader, which hands them to
-    /// [`Gateway::deliver`]); `None`: always handled here.
+    /// [`Gateway::deliver`]); `None`: always handled here. The sink must
+    /// fire each item's [`Ack`] only once the leader confirmed it committed
+    /// the item's fact.
     pub forward: Option<DeliverSink>,
 }
 
@@ -155,12 +157,12 @@ impl Gateway {
         let local: DeliverSink = {
             let reconciler = reconciler.clone();
             let inbound = inbound.clone();
-            Arc::new(move |d| match d {
+            Arc::new(move |d, ack| match d {
                 Delivered::Report { carrier, report } => {
-                    let _ = reconciler.send_message(ReconcilerMsg::Report { carrier, report });
+                    let _ = reconciler.send_message(ReconcilerMsg::Report { carrier, report, ack });
                 }
                 Delivered::Mo(m) => {
-                    let _ = inbound.send_message(InboundMsg::Part(m));
+                    let _ = inbound.send_message(InboundMsg::Part(m, ack));
                 }
             })
         };
@@ -170,11 +172,11 @@ impl Gateway {
             None => local.clone(),
             Some(forward) => {
                 let (local, leader) = (local.clone(), leader.clone());
-                Arc::new(move |d| {
+                Arc::new(move |d, ack| {
                     if leader.load(Ordering::Relaxed) {
-                        local(d)
+                        local(d, ack)
                     } else {
-                        forward(d)
+                        forward(d, ack)
                     }
                 })
             }
@@ -306,9 +308,10 @@ impl Gateway {
     }
 
     /// A report or MO forwarded from a standby's session (the leader side
-    /// of [`GatewayConfig::forward`]).
-    pub fn deliver(&self, d: Delivered) {
-        (self.local)(d)
+    /// of [`GatewayConfig::forward`]); `ack` is fired once its fact is
+    /// committed here (never, if this node cannot commit it).
+    pub fn deliver(&self, d: Delivered, ack: Ack) {
+        (self.local)(d, ack)
     }
 
     /// A planned switchover: stop handing out work, then wait (at most

@@ -4,8 +4,15 @@
 //! router actor, which picks a handler by service code and keyword (the
 //! alarm desk, officer commands, unsubscribe, webhooks are later handlers).
 //!
-//! Segments reach the inbound actor only after the session acknowledged
-//! them to the carrier. Neither actor ever answers the handset.
+//! Each segment comes with its [`Ack`] (its answer to the carrier), fired
+//! only once the MO it belongs to is recorded (`propose_batch` returned
+//! Ok): a segment waiting for the rest of its message keeps its ack with
+//! the reassembly, so a crash before the record loses nothing (the carrier
+//! delivers every unanswered segment again). A record that still fails
+//! after [`RECORD_TRIES`] attempts is routed anyway (the desk must see an
+//! alarm) but not acknowledged: the carrier delivers it again. A copy of a
+//! segment of a message recorded moments ago is acknowledged at once.
+//! Neither actor ever answers the handset.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +21,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use smsgw_protocols::text::{self, Encoding};
 use smsgw_protocols::udh::{self, PartKey, PushOutcome, Reassembler, ReassemblerLimits};
 
+use crate::link::Ack;
 use crate::model::{Mo, MoPart};
 use crate::store::{Event, Store};
 
@@ -96,8 +104,12 @@ impl Actor for Router {
     }
 }
 
+/// Attempts to record one MO before it is left to the carrier's re-delivery.
+pub const RECORD_TRIES: u32 = 4;
+
 pub enum InboundMsg {
-    Part(MoPart),
+    /// A segment, with its answer to fire once its MO is recorded.
+    Part(MoPart, Ack),
     /// Gives up on messages missing parts for too long.
     Sweep,
 }
@@ -109,6 +121,8 @@ pub struct InboundState {
     router: ActorRef<RouterMsg>,
     reasm: Reassembler,
     carriers: std::collections::HashMap<PartKey, (String, Option<Encoding>)>,
+    /// The acks of the segments of messages being reassembled.
+    acks: std::collections::HashMap<PartKey, Vec<Ack>>,
     ticker: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -118,18 +132,39 @@ fn decode(payload: &[u8], enc: Option<Encoding>) -> String {
 }
 
 impl InboundState {
-    async fn deliver(&mut self, mo: Mo) {
+    /// Records `mo`, then answers its segments (`acks`) and routes it.
+    async fn deliver(&mut self, mo: Mo, acks: Vec<Ack>) {
         crate::metrics::mo_received(&mo.carrier, mo.complete);
-        if let Err(e) = self
-            .store
-            .propose_batch(vec![Event::MoReceived(mo.clone())])
-            .await
-        {
-            // Routing still happens: the desk must see an alarm even when
-            // the record is late; the error is logged for the operators.
-            tracing::error!(from = mo.source, "MO not recorded: {e}");
+        let mut backoff = Duration::from_millis(20);
+        for attempt in 1..=RECORD_TRIES {
+            match self
+                .store
+                .propose_batch(vec![Event::MoReceived(mo.clone())])
+                .await
+            {
+                Ok(()) => {
+                    crate::metrics::reports_acked(acks.len());
+                    acks.into_iter().for_each(Ack::fire);
+                    break;
+                }
+                Err(e) if attempt == RECORD_TRIES => {
+                    // Routing still happens: the desk must see an alarm
+                    // even when the record is late; unanswered, the carrier
+                    // delivers the MO again.
+                    tracing::error!(from = mo.source, "MO not recorded, left unacknowledged: {e}");
+                }
+                Err(e) => {
+                    tracing::warn!(from = mo.source, "MO not recorded yet: {e}; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+            }
         }
         let _ = self.router.send_message(RouterMsg::Route(mo));
+    }
+
+    fn take_acks(&mut self, key: &PartKey) -> Vec<Ack> {
+        self.acks.remove(key).unwrap_or_default()
     }
 }
 
@@ -152,6 +187,7 @@ impl Actor for Inbound {
                 ..ReassemblerLimits::default()
             }),
             carriers: Default::default(),
+            acks: Default::default(),
             ticker,
         })
     }
@@ -174,9 +210,9 @@ impl Actor for Inbound {
         s: &mut InboundState,
     ) -> Result<(), ActorProcessingErr> {
         let now = Instant::now();
-        let mut done: Vec<Mo> = Vec::new();
+        let mut done: Vec<(Mo, Vec<Ack>)> = Vec::new();
         match msg {
-            InboundMsg::Part(p) => {
+            InboundMsg::Part(p, ack) => {
                 let parsed = if p.udhi {
                     udh::parse_udh(&p.content).ok()
                 } else {
@@ -189,13 +225,16 @@ impl Actor for Inbound {
                         &p.content
                     };
                     let text = decode(payload, p.encoding);
-                    s.deliver(Mo {
-                        carrier: p.carrier,
-                        source: p.source,
-                        destination: p.destination,
-                        text,
-                        complete: true,
-                    })
+                    s.deliver(
+                        Mo {
+                            carrier: p.carrier,
+                            source: p.source,
+                            destination: p.destination,
+                            text,
+                            complete: true,
+                        },
+                        vec![ack],
+                    )
                     .await;
                     return Ok(());
                 };
@@ -215,50 +254,72 @@ impl Actor for Inbound {
                 );
                 for inc in pushed.evicted {
                     let (carrier, enc) = s.carriers.remove(&inc.key).unwrap_or_default();
-                    done.push(Mo {
-                        carrier,
-                        source: inc.key.sender.clone(),
-                        destination: inc.key.receiver.clone(),
-                        text: decode(&inc.payload(), enc),
-                        complete: false,
-                    });
+                    let acks = s.take_acks(&inc.key);
+                    done.push((
+                        Mo {
+                            carrier,
+                            source: inc.key.sender.clone(),
+                            destination: inc.key.receiver.clone(),
+                            text: decode(&inc.payload(), enc),
+                            complete: false,
+                        },
+                        acks,
+                    ));
                 }
                 match pushed.outcome {
                     PushOutcome::Complete(r) => {
                         let (carrier, enc) = s.carriers.remove(&r.key).unwrap_or((p.carrier, p.encoding));
-                        done.push(Mo {
-                            carrier,
-                            source: r.key.sender.clone(),
-                            destination: r.key.receiver.clone(),
-                            text: decode(&r.payload(), enc),
-                            complete: true,
-                        });
+                        let mut acks = s.take_acks(&r.key);
+                        acks.push(ack);
+                        done.push((
+                            Mo {
+                                carrier,
+                                source: r.key.sender.clone(),
+                                destination: r.key.receiver.clone(),
+                                text: decode(&r.payload(), enc),
+                                complete: true,
+                            },
+                            acks,
+                        ));
                     }
-                    PushOutcome::Rejected { payload, .. } => done.push(Mo {
-                        carrier: p.carrier,
-                        source: p.source,
-                        destination: p.destination,
-                        text: decode(&payload, p.encoding),
-                        complete: false,
-                    }),
-                    PushOutcome::Buffered | PushOutcome::Duplicate => {}
+                    PushOutcome::Rejected { payload, .. } => done.push((
+                        Mo {
+                            carrier: p.carrier,
+                            source: p.source,
+                            destination: p.destination,
+                            text: decode(&payload, p.encoding),
+                            complete: false,
+                        },
+                        vec![ack],
+                    )),
+                    // Answered with its message's record.
+                    PushOutcome::Buffered => s.acks.entry(key).or_default().push(ack),
+                    PushOutcome::Duplicate => match s.acks.get_mut(&key) {
+                        Some(v) => v.push(ack),
+                        // A copy of a message already recorded.
+                        None => ack.fire(),
+                    },
                 }
             }
             InboundMsg::Sweep => {
                 for inc in s.reasm.expire(now) {
                     let (carrier, enc) = s.carriers.remove(&inc.key).unwrap_or_default();
-                    done.push(Mo {
-                        carrier,
-                        source: inc.key.sender.clone(),
-                        destination: inc.key.receiver.clone(),
-                        text: decode(&inc.payload(), enc),
-                        complete: false,
-                    });
+                    let acks = s.take_acks(&inc.key);
+                    done.push((
+                        Mo {
+                            carrier,
+                            source: inc.key.sender.clone(),
+                            destination: inc.key.receiver.clone(),
+                            text: decode(&inc.payload(), enc),
+                            complete: false,
+                        },
+                        acks,
+                    ));
                 }
             }
         }
-        for mo in done {
-            s.deliver(mo).await;
+        for (mo, acks) in done {
+            s.deliver(mo, acks).await;
         }
         Ok(())
     }

@@ -1,11 +1,17 @@
 //! One TCP link to a carrier, below the session actor: connect and log in
 //! (bounded in time), then a reader task and a writer task.
 //!
-//! The reader classifies every PDU with the [`ClientProtocol`]: acks for
-//! delivers and heartbeats go straight to the writer (so the carrier is
-//! answered even while the session is busy), reports and MOs go to the
-//! [`DeliverSink`], submit responses and link loss go to the session as
-//! [`LinkEvent`]s. The writer batches queued PDUs into one write.
+//! The reader classifies every PDU with the [`ClientProtocol`]: heartbeat
+//! answers go straight to the writer (so the carrier is answered even while
+//! the session is busy); reports and MOs go to the [`DeliverSink`] with an
+//! [`Ack`] that queues their answer (DELIVER_RESP / REPORT_RESP /
+//! deliver_sm_resp) on the writer only when fired, i.e. once what was
+//! derived from them is committed (the reconciler, the inbound actor, or
+//! the leader for a standby's forward). A report never acknowledged is
+//! delivered again by the carrier (after its response timeout, or on
+//! another connection once this one closes); recording is idempotent.
+//! Submit responses and link loss go to the session as [`LinkEvent`]s. The
+//! writer batches queued PDUs into one write.
 //!
 //! A link never retries and never decides anything about messages: it
 //! reports what happened and dies with its connection.
@@ -34,9 +40,54 @@ pub enum Delivered {
     Mo(MoPart),
 }
 
-/// Where reports and MOs go (the reconciler and the inbound actor, wired by
-/// the gateway; a channel in tests).
-pub type DeliverSink = Arc<dyn Fn(Delivered) + Send + Sync>;
+/// The acknowledgement of one report or MO to the carrier, fired once the
+/// fact derived from it is durably committed. Dropped unfired, nothing is
+/// sent and the carrier delivers it again.
+#[must_use = "an ack dropped unfired leaves the report to be re-delivered"]
+pub struct Ack(Option<Box<dyn FnOnce() + Send>>);
+
+impl Ack {
+    /// An ack that runs `f` when fired.
+    pub fn new(f: impl FnOnce() + Send + 'static) -> Ack {
+        Ack(Some(Box::new(f)))
+    }
+
+    /// An ack with nothing to send (tests, already-answered items).
+    pub fn none() -> Ack {
+        Ack(None)
+    }
+
+    /// Answers the carrier (no-op if its link is gone).
+    pub fn fire(mut self) {
+        if let Some(f) = self.0.take() {
+            f()
+        }
+    }
+
+    /// An ack that fires every one of `acks`.
+    pub fn all(acks: Vec<Ack>) -> Ack {
+        Ack::new(move || acks.into_iter().for_each(Ack::fire))
+    }
+}
+
+impl std::fmt::Debug for Ack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Ack" } else { "Ack(none)" })
+    }
+}
+
+/// Where reports and MOs go, each with the [`Ack`] to fire once it is
+/// committed (the reconciler and the inbound actor, wired by the gateway;
+/// a channel in tests).
+pub type DeliverSink = Arc<dyn Fn(Delivered, Ack) + Send + Sync>;
+
+/// An ack that queues `pdu` on a link's writer.
+fn ack_on<P: Send + 'static>(tx: &mpsc::UnboundedSender<Out<P>>, pdu: P) -> Ack {
+    let tx = tx.clone();
+    Ack::new(move || {
+        let _ = tx.send(Out::Pdu(pdu));
+    })
+}
 
 /// What the link tells its session.
 #[derive(Debug)]
@@ -238,17 +289,14 @@ async fn read_loop<P: ClientProtocol>(
                 seq,
                 status: SubmitStatus::Rejected(status),
             }),
-            Incoming::Report { report, ack } => {
-                let _ = tx.send(Out::Pdu(ack));
-                deliver(Delivered::Report {
+            Incoming::Report { report, ack } => deliver(
+                Delivered::Report {
                     carrier: carrier.clone(),
                     report,
-                });
-            }
-            Incoming::Mo { mo, ack } => {
-                let _ = tx.send(Out::Pdu(ack));
-                deliver(Delivered::Mo(mo));
-            }
+                },
+                ack_on(&tx, ack),
+            ),
+            Incoming::Mo { mo, ack } => deliver(Delivered::Mo(mo), ack_on(&tx, ack)),
             Incoming::BadDeliver { ack, error } => {
                 crate::metrics::bad_pdu(&carrier, P::PROTOCOL);
                 tracing::warn!(carrier, "unreadable deliver: {error}");

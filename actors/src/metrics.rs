@@ -123,3 +123,13 @@ pub fn failover_resent(n: usize) {
 pub fn failover_awaiting(n: usize) {
     counter!("smsgw_failover_awaiting_parts_total").increment(n as u64);
 }
+
+/// Reports and MOs answered to the carrier after their fact committed.
+pub fn reports_acked(n: usize) {
+    counter!("smsgw_deliver_acked_total").increment(n as u64);
+}
+
+/// Report answers waiting for a commit or for their held report's match.
+pub fn acks_pending(n: usize) {
+    gauge!("smsgw_deliver_acks_pending").set(n as f64);
+}

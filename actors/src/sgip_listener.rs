@@ -1,7 +1,8 @@
 //! The SP's own SGIP server: the carrier (SMG) dials it, BINDs with login
 //! type 2, and pushes DELIVER (MOs) and REPORT (delivery reports), which are
-//! acknowledged and handed to the [`DeliverSink`]. One listener per SGIP
-//! carrier account.
+//! handed to the [`DeliverSink`] with an [`Ack`] that answers them (through
+//! the connection's writer task) once they are committed. One listener per
+//! SGIP carrier account.
 //!
 //! It accepts only a BIND first, and only login type 2 with the account's
 //! credentials (when configured); it never submits anything.
@@ -14,11 +15,12 @@ use futures::{SinkExt, StreamExt};
 use smsgw_protocols::framing::FrameCodec;
 use smsgw_protocols::sgip::{result, Bind, Body, Pdu, Resp, Sgip};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::codec::Framed;
 
 use crate::error::StartError;
-use crate::link::{DeliverSink, Delivered};
+use crate::link::{Ack, DeliverSink, Delivered};
 use crate::model::Protocol;
 use crate::proto::sgip::classify_pdu;
 use crate::proto::{Credentials, Incoming};
@@ -88,7 +90,7 @@ async fn serve(
     peer: SocketAddr,
 ) {
     let mut io = Framed::new(stream, FrameCodec::<Sgip>::new());
-    let mut bound = false;
+    // Only a BIND first.
     loop {
         let pdu = match tokio::time::timeout(idle, io.next()).await {
             Err(_) => {
@@ -107,7 +109,7 @@ async fn serve(
             }
             Ok(Some(Ok(Ok(pdu)))) => pdu,
         };
-        if !bound {
+        {
             let Body::Bind(b) = &pdu.body else {
                 tracing::warn!(carrier, %peer, "SGIP {} before BIND; closing", pdu.body.name());
                 return;
@@ -126,32 +128,73 @@ async fn serve(
                 tracing::warn!(carrier, %peer, "SGIP carrier bind refused");
                 return;
             }
-            bound = true;
-            continue;
-        }
-        let reply = match classify_pdu(pdu, &carrier) {
-            Incoming::Report { report, ack } => {
-                deliver(Delivered::Report {
-                    carrier: carrier.clone(),
-                    report,
-                });
-                Some(ack)
-            }
-            Incoming::Mo { mo, ack } => {
-                deliver(Delivered::Mo(mo));
-                Some(ack)
-            }
-            Incoming::KeepAlive { ack } => Some(ack),
-            Incoming::Logout { ack } => {
-                let _ = io.send(ack).await;
-                return;
-            }
-            _ => None,
-        };
-        if let Some(r) = reply {
-            if io.send(r).await.is_err() {
-                return;
-            }
+            break;
         }
     }
+    // Bound: answers from now on go through the writer, so a report's
+    // answer can wait for its commit.
+    let (mut sink, mut stream) = io.split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Option<Pdu>>();
+    let writer = tokio::spawn(async move {
+        while let Some(item) = rx.recv().await {
+            match item {
+                Some(p) => {
+                    if sink.send(p).await.is_err() {
+                        return;
+                    }
+                }
+                None => {
+                    let _ = sink.close().await;
+                    return;
+                }
+            }
+        }
+    });
+    let ack_on = |pdu: Pdu| {
+        let tx = tx.clone();
+        Ack::new(move || {
+            let _ = tx.send(Some(pdu));
+        })
+    };
+    loop {
+        let pdu = match tokio::time::timeout(idle, stream.next()).await {
+            Err(_) => {
+                tracing::info!(carrier, %peer, "SGIP carrier link idle; closing");
+                break;
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                tracing::warn!(carrier, %peer, "SGIP carrier link: {e}");
+                break;
+            }
+            Ok(Some(Ok(Err(bad)))) => {
+                crate::metrics::bad_pdu(&carrier, Protocol::Sgip);
+                tracing::warn!(carrier, %peer, "undecodable SGIP PDU: {}", bad.error);
+                continue;
+            }
+            Ok(Some(Ok(Ok(pdu)))) => pdu,
+        };
+        match classify_pdu(pdu, &carrier) {
+            Incoming::Report { report, ack } => deliver(
+                Delivered::Report {
+                    carrier: carrier.clone(),
+                    report,
+                },
+                ack_on(ack),
+            ),
+            Incoming::Mo { mo, ack } => deliver(Delivered::Mo(mo), ack_on(ack)),
+            Incoming::KeepAlive { ack } => {
+                let _ = tx.send(Some(ack));
+            }
+            Incoming::Logout { ack } => {
+                let _ = tx.send(Some(ack));
+                let _ = tx.send(None);
+                let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+                return;
+            }
+            _ => {}
+        }
+    }
+    // Acks still pending hold senders; the connection is closed now.
+    writer.abort();
 }

@@ -284,7 +284,7 @@ async fn a_standby_forwards_reports_and_mos_to_the_leader() {
     // The standby: logged in, forwarding what it receives.
     let fwd = leader.clone();
     let mut scfg = GatewayConfig::simple(vec![carrier(&sim, Protocol::Cmpp, "c1", 1, 16)]);
-    scfg.forward = Some(Arc::new(move |d| fwd.deliver(d)));
+    scfg.forward = Some(Arc::new(move |d, ack| fwd.deliver(d, ack)));
     let standby = Gateway::start(scfg, Arc::new(MemoryStore::new())).await.unwrap();
     wait_sessions(&standby, 1).await;
     standby.set_leader(false).await.unwrap();

@@ -23,7 +23,8 @@ async fn round_trip<P: ClientProtocol>(proto: P) {
     let sim = sim().await;
     let p = P::PROTOCOL;
     let (dtx, mut drx) = mpsc::unbounded_channel();
-    let deliver: link::DeliverSink = Arc::new(move |d| {
+    let deliver: link::DeliverSink = Arc::new(move |d, ack: link::Ack| {
+        ack.fire();
         let _ = dtx.send(d);
     });
     let _listener = if p == Protocol::Sgip {

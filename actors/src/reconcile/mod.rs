@@ -6,10 +6,14 @@
 //!
 //! It never talks to carriers and never blocks on the store: proposing
 //! happens in the flusher, so reports keep being matched during a slow
-//! commit.
+//! commit. A report's [`Ack`] (its answer to the carrier) is fired by the
+//! flusher once the batch with the report's fact committed (see [`acks`]);
+//! a batch dropped as "not leader" fires none, so the carrier re-delivers.
 
+pub mod acks;
 pub mod tracker;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +21,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use smsgw_protocols::report::DeliveryReport;
 use tokio::sync::mpsc;
 
+use crate::link::Ack;
 use crate::model::{KnownPart, MessageId, PartId};
 use crate::store::{Event, Store, StoreError};
 pub use tracker::{ReconcileStats, Tracker, Unmatched};
@@ -70,9 +75,11 @@ pub enum ReconcilerMsg {
         part: PartId,
         reason: String,
     },
+    /// A report, with its answer to fire once its fact is committed.
     Report {
         carrier: String,
         report: DeliveryReport,
+        ack: Ack,
     },
     Tick,
     Stats(RpcReplyPort<ReconcileStats>),
@@ -86,17 +93,25 @@ pub struct ReconcilerState {
     store: Arc<dyn Store>,
     tracker: Tracker,
     batch: Vec<Event>,
-    flusher: mpsc::UnboundedSender<Vec<Event>>,
+    acks: acks::Acks,
+    flusher: mpsc::UnboundedSender<(Vec<Event>, Vec<Ack>)>,
     last_sweep: Instant,
     ticker: Option<tokio::task::JoinHandle<()>>,
     flush_task: tokio::task::JoinHandle<()>,
 }
 
 impl ReconcilerState {
+    /// A held report's acks join the batch once it is no longer held.
+    fn release_if_decided(&mut self, carrier: &str, id: &str) {
+        if !self.tracker.is_held(carrier, id) {
+            self.acks.release(carrier, id);
+        }
+    }
+
     fn flush(&mut self) {
-        if !self.batch.is_empty() {
+        if !self.batch.is_empty() || !self.acks.batch_is_empty() {
             let b = std::mem::take(&mut self.batch);
-            let _ = self.flusher.send(b);
+            let _ = self.flusher.send((b, self.acks.take_batch()));
         }
     }
 }
@@ -112,13 +127,15 @@ impl Actor for Reconciler {
         (cfg, store): Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let flush_task = tokio::spawn(flush_loop(store.clone(), rx));
+        let acks = acks::Acks::default();
+        let flush_task = tokio::spawn(flush_loop(store.clone(), rx, acks.flushing()));
         let ticker = Some(myself.send_interval(cfg.flush_every, || ReconcilerMsg::Tick));
         Ok(ReconcilerState {
             cfg,
             store,
             tracker: Tracker::new(),
             batch: Vec::new(),
+            acks,
             flusher: tx,
             last_sweep: Instant::now(),
             ticker,
@@ -164,40 +181,66 @@ impl Actor for Reconciler {
                 known,
             } => {
                 state.tracker.track(message, total, report, valid_until);
-                state.tracker.resume(message, &known, now, &mut state.batch)
+                state.tracker.resume(message, &known, now, &mut state.batch);
+                for (carrier, id) in known.iter().filter_map(|k| k.submitted.as_ref()) {
+                    state.release_if_decided(carrier, id);
+                }
             }
             ReconcilerMsg::Submitted {
                 part,
                 carrier,
                 carrier_msg_id,
-            } => state
-                .tracker
-                .submitted(part, &carrier, &carrier_msg_id, now, &mut state.batch),
+            } => {
+                state
+                    .tracker
+                    .submitted(part, &carrier, &carrier_msg_id, now, &mut state.batch);
+                state.release_if_decided(&carrier, &carrier_msg_id);
+            }
             ReconcilerMsg::SubmitFailed { part, reason } => {
                 state.tracker.submit_failed(part, reason, &mut state.batch)
             }
-            ReconcilerMsg::Report { carrier, report } => {
-                state.tracker.report(&carrier, report, now, &mut state.batch)
+            ReconcilerMsg::Report { carrier, report, ack } => {
+                let id = report.carrier_msg_id.clone();
+                state.tracker.report(&carrier, report, now, &mut state.batch);
+                if state.tracker.is_held(&carrier, &id) {
+                    state.acks.hold(&carrier, &id, ack);
+                } else {
+                    state.acks.with_batch(ack);
+                }
             }
             ReconcilerMsg::Tick => {
                 if now.saturating_duration_since(state.last_sweep) >= state.cfg.sweep_every {
                     state.last_sweep = now;
+                    crate::metrics::acks_pending(state.acks.pending());
                     state.tracker.expire(now, &mut state.batch);
                     for (carrier, report) in state.tracker.take_stale_early(now, state.cfg.hold) {
                         // Submitted before a failover, on another node?
-                        match state.store.find_part(&carrier, &report.carrier_msg_id).await {
+                        let id = report.carrier_msg_id.clone();
+                        match state.store.find_part(&carrier, &id).await {
                             Ok(Some(part)) => {
                                 state.tracker.matched_elsewhere(part, &report, &mut state.batch)
                             }
-                            _ => state.tracker.unmatched(carrier, report, now, &mut state.batch),
+                            Ok(None) => {
+                                state
+                                    .tracker
+                                    .unmatched(carrier.clone(), report, now, &mut state.batch)
+                            }
+                            Err(e) => {
+                                // Held again (its ack with it) for another look.
+                                tracing::warn!(carrier, id, "carrier id look-up failed: {e}");
+                                state.tracker.report(&carrier, report, now, &mut state.batch);
+                            }
                         }
+                        state.release_if_decided(&carrier, &id);
                     }
                 }
                 state.flush();
                 return Ok(());
             }
             ReconcilerMsg::Stats(reply) => {
-                let _ = reply.send(state.tracker.stats());
+                let mut stats = state.tracker.stats();
+                stats.acks_pending = state.acks.pending();
+                let _ = reply.send(stats);
                 return Ok(());
             }
             ReconcilerMsg::Unmatched(reply) => {
@@ -215,23 +258,46 @@ impl Actor for Reconciler {
 /// Proposes batches in order; joins whatever queued while a proposal was
 /// in flight into the next one. Retries an unavailable store with backoff;
 /// a "not leader" answer drops the batch (the new leader rebuilds from the
-/// replicated state).
-async fn flush_loop(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Vec<Event>>) {
-    while let Some(mut batch) = rx.recv().await {
-        while let Ok(more) = rx.try_recv() {
+/// replicated state) and its acks unfired (the carrier re-delivers). The
+/// acks of a committed batch are fired; a batch of acks only (copies of
+/// reports already decided) is answered at once, after every earlier batch.
+/// `flushing` counts the acks handed over and not yet fired or dropped; it
+/// is lowered as each batch's acks are.
+async fn flush_loop(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::UnboundedReceiver<(Vec<Event>, Vec<Ack>)>,
+    flushing: Arc<AtomicUsize>,
+) {
+    while let Some((mut batch, mut acks)) = rx.recv().await {
+        while let Ok((more, more_acks)) = rx.try_recv() {
             batch.extend(more);
+            acks.extend(more_acks);
         }
         let mut backoff = Duration::from_millis(20);
         loop {
             let n = batch.len();
+            if n == 0 {
+                flushing.fetch_sub(acks.len(), Ordering::Relaxed);
+                acks.drain(..).for_each(Ack::fire);
+                break;
+            }
             match store.propose_batch(batch.clone()).await {
                 Ok(()) => {
                     crate::metrics::store_batch(n, true);
+                    crate::metrics::reports_acked(acks.len());
+                    flushing.fetch_sub(acks.len(), Ordering::Relaxed);
+                    acks.drain(..).for_each(Ack::fire);
                     break;
                 }
                 Err(StoreError::NotLeader) => {
                     crate::metrics::store_batch(n, false);
-                    tracing::warn!(events = n, "not the leader; batch dropped");
+                    tracing::warn!(
+                        events = n,
+                        acks = acks.len(),
+                        "not the leader; batch dropped, unacknowledged"
+                    );
+                    flushing.fetch_sub(acks.len(), Ordering::Relaxed);
+                    acks.clear();
                     break;
                 }
                 Err(e) => {

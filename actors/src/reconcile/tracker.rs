@@ -49,6 +49,8 @@ pub struct ReconcileStats {
     pub tracked_messages: usize,
     pub awaiting_reports: usize,
     pub early_held: usize,
+    /// Carrier answers waiting for a commit or a held report's match.
+    pub acks_pending: usize,
 }
 
 /// Most unmatched reports kept for inspection.
@@ -203,6 +205,9 @@ impl Tracker {
     }
 
     /// A report from `carrier`; held if its submit response has not come.
+    /// A copy of a report already held (the carrier re-delivering one not
+    /// yet acknowledged) keeps the first one and its time, so re-deliveries
+    /// never postpone its last look-up.
     pub fn report(&mut self, carrier: &str, report: DeliveryReport, now: Instant, out: &mut Vec<Event>) {
         let key = (carrier.to_string(), report.carrier_msg_id.clone());
         match self.by_carrier_id.remove(&key) {
@@ -211,9 +216,14 @@ impl Tracker {
                 self.apply(part, &report, out);
             }
             None => {
-                self.early.insert(key, (report, now));
+                self.early.entry(key).or_insert((report, now));
             }
         }
+    }
+
+    /// Whether a report from `carrier` with carrier id `id` is held.
+    pub fn is_held(&self, carrier: &str, id: &str) -> bool {
+        self.early.contains_key(&(carrier.to_string(), id.to_string()))
     }
 
     fn apply(&mut self, part: PartId, r: &DeliveryReport, out: &mut Vec<Event>) {
@@ -341,6 +351,7 @@ impl Tracker {
             tracked_messages: self.messages.len(),
             awaiting_reports: self.by_carrier_id.len(),
             early_held: self.early.len(),
+            acks_pending: 0,
             ..self.stats
         }
     }

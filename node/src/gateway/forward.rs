@@ -4,8 +4,15 @@
 //! to its `Gateway::deliver`. Batched, retried while no leader is known or
 //! the leader cannot be reached (bounded queue).
 //!
+//! The leader answers a batch only once it has committed what it can of it
+//! ([`Committed`]: one flag per item); an item's ack to the carrier is
+//! fired only for a committed flag, the others are posted again. So a
+//! report answered to the carrier is in the replicated state, whichever
+//! node dies.
+//!
 //! It must never drop a report silently: what cannot be queued is counted
-//! in `smsgw_forward_dropped_total` and logged.
+//! in `smsgw_forward_dropped_total`, logged, and left unacknowledged (the
+//! carrier delivers it again).
 
 use std::time::Duration;
 
@@ -14,7 +21,7 @@ use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde::{Deserialize, Serialize};
-use smsgw_actors::link::{DeliverSink, Delivered};
+use smsgw_actors::link::{Ack, DeliverSink, Delivered};
 use smsgw_actors::model::MoPart;
 use smsgw_protocols::report::DeliveryReport;
 use smsgw_protocols::text::Encoding;
@@ -25,6 +32,19 @@ use tokio::sync::mpsc;
 const QUEUE: usize = 100_000;
 /// Most items in one forward request.
 const BATCH: usize = 512;
+/// How long the leader waits for a forwarded batch to commit before it
+/// answers with what committed so far (a held report waits the leader's
+/// report hold first).
+pub const COMMIT_WAIT: Duration = Duration::from_secs(4);
+/// How long a standby waits for the leader's answer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// The leader's answer to a forwarded batch: per item, whether its fact
+/// is committed (and so may be acknowledged to the carrier).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Committed {
+    pub committed: Vec<bool>,
+}
 
 /// A report or MO as it travels to the leader.
 #[derive(Debug, Serialize, Deserialize)]
@@ -84,10 +104,10 @@ impl From<Wire> for Delivered {
 
 /// The sink a standby's sessions use; a task carries what it gets to the leader.
 pub fn spawn(cluster: Cluster) -> DeliverSink {
-    let (tx, rx) = mpsc::channel::<Wire>(QUEUE);
+    let (tx, rx) = mpsc::channel::<(Wire, Ack)>(QUEUE);
     tokio::spawn(run(cluster, rx));
-    std::sync::Arc::new(move |d: Delivered| {
-        if tx.try_send(Wire::from(d)).is_err() {
+    std::sync::Arc::new(move |d: Delivered, ack: Ack| {
+        if tx.try_send((Wire::from(d), ack)).is_err() {
             metrics::counter!("smsgw_forward_dropped_total").increment(1);
             tracing::error!("forward queue full: a report or MO to the leader was dropped");
         }
@@ -135,9 +155,9 @@ fn leader_http(cluster: &Cluster) -> Option<String> {
     String::from_utf8(raw).ok().filter(|a| !a.is_empty())
 }
 
-async fn run(cluster: Cluster, mut rx: mpsc::Receiver<Wire>) {
+async fn run(cluster: Cluster, mut rx: mpsc::Receiver<(Wire, Ack)>) {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let mut batch: Vec<Wire> = Vec::new();
+    let mut batch: Vec<(Wire, Ack)> = Vec::new();
     loop {
         if batch.is_empty() {
             match rx.recv().await {
@@ -155,7 +175,8 @@ async fn run(cluster: Cluster, mut rx: mpsc::Receiver<Wire>) {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
-        let body = match serde_json::to_vec(&batch) {
+        let wires: Vec<&Wire> = batch.iter().map(|(w, _)| w).collect();
+        let body = match serde_json::to_vec(&wires) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("cannot encode forwarded reports: {e}");
@@ -175,14 +196,32 @@ async fn run(cluster: Cluster, mut rx: mpsc::Receiver<Wire>) {
                 continue;
             }
         };
-        match tokio::time::timeout(Duration::from_secs(5), client.request(req)).await {
-            Ok(Ok(r)) if r.status().is_success() => {
-                metrics::counter!("smsgw_forward_delivered_total").increment(batch.len() as u64);
-                batch.clear();
+        match tokio::time::timeout(REQUEST_TIMEOUT, answer(&client, req)).await {
+            Ok(Ok((status, c))) if status.is_success() => {
+                let before = batch.len();
+                let mut flags = c.committed.into_iter();
+                // Committed items are answered to the carrier; the rest go again.
+                batch.retain_mut(|(_, ack)| {
+                    if flags.next().unwrap_or(false) {
+                        std::mem::replace(ack, Ack::none()).fire();
+                        false
+                    } else {
+                        true
+                    }
+                });
+                let done = before - batch.len();
+                metrics::counter!("smsgw_forward_delivered_total").increment(done as u64);
+                if !batch.is_empty() {
+                    tracing::warn!(
+                        pending = batch.len(),
+                        "leader did not commit every forwarded item yet; retrying"
+                    );
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
             }
-            Ok(Ok(r)) => {
+            Ok(Ok((status, _))) => {
                 tracing::warn!(
-                    status = r.status().as_u16(),
+                    status = status.as_u16(),
                     "leader refused forwarded reports; retrying"
                 );
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -197,4 +236,22 @@ async fn run(cluster: Cluster, mut rx: mpsc::Receiver<Wire>) {
             }
         }
     }
+}
+
+/// Posts `req` and reads the leader's [`Committed`] answer (empty when it
+/// sent none: nothing counts as committed).
+async fn answer(
+    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    req: hyper::Request<Full<Bytes>>,
+) -> Result<(hyper::StatusCode, Committed), String> {
+    use http_body_util::BodyExt;
+    let r = client.request(req).await.map_err(|e| e.to_string())?;
+    let status = r.status();
+    let body = r
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok((status, serde_json::from_slice(&body).unwrap_or_default()))
 }
