@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::spans::Ctx;
+use crate::spans::{read_config, Ctx};
 
 /// How the node writes its logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -137,13 +137,7 @@ pub(crate) fn valid_addr(addr: &str) -> Result<(), String> {
 impl NodeConfig {
     /// Reads and validates the node file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: file.clone(),
-            key: String::new(),
-            line: 0,
-            message: format!("cannot read: {e}"),
-        })?;
+        let (text, file) = read_config(path)?;
         Self::from_toml_str(&text, &file)
     }
 

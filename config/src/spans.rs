@@ -3,6 +3,7 @@
 //! context; it never reads files itself.
 
 use std::ops::Range;
+use std::path::Path;
 
 use crate::ConfigError;
 
@@ -26,5 +27,20 @@ impl Ctx<'_> {
             line: self.line_of(span),
             message: message.into(),
         }
+    }
+}
+
+/// Reads a configuration file; the error names it. Returns the text and the
+/// name errors will use for it.
+pub(crate) fn read_config(path: &Path) -> Result<(String, String), ConfigError> {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((text, file)),
+        Err(e) => Err(ConfigError {
+            file,
+            key: String::new(),
+            line: 0,
+            message: format!("cannot read: {e}"),
+        }),
     }
 }

@@ -119,6 +119,9 @@ pub trait Dialect: Send + Sync + 'static {
     fn bad_pdu_resp(&self, bad: &BadPdu<<Self::Wire as Wire>::Header>) -> Option<Self::Pdu>;
     /// Our own heartbeat, sent on an idle link (SGIP has none).
     fn keepalive(&self, seq: u32) -> Option<Self::Pdu>;
+    /// The sequence of the report/MO this PDU acknowledges, if it is such an
+    /// acknowledgement (what was sent with that sequence is then done).
+    fn ack_of(&self, pdu: &Self::Pdu) -> Option<u32>;
     /// A report or MO as this protocol's PDU, in the connection's options.
     fn deliverable(&self, d: &Deliverable, seq: u32, opts: &Self::Options) -> Self::Pdu;
 }

@@ -51,6 +51,8 @@ pub struct Counters {
     pub reports_pending: AtomicU64,
     pub idle_closed: AtomicU64,
     pub faults_dropped: AtomicU64,
+    /// Reports and MOs re-delivered because their link closed unanswered.
+    pub redelivered: AtomicU64,
 }
 
 #[derive(Default)]
@@ -84,6 +86,7 @@ pub struct Counts {
     pub idle_closed: u64,
     pub faults_dropped: u64,
     pub reports_pending: u64,
+    pub redelivered: u64,
     pub by_account: Vec<AccountCount>,
     pub reports: Vec<ReportCount>,
     pub logins: Vec<AccountCount>,
@@ -209,6 +212,7 @@ impl Ledger {
             idle_closed: get(&c.idle_closed),
             faults_dropped: get(&c.faults_dropped),
             reports_pending: get(&c.reports_pending),
+            redelivered: get(&c.redelivered),
             by_account: acc(&g.by_account),
             logins: acc(&g.logins),
             reports: g
@@ -244,6 +248,7 @@ impl Ledger {
             &c.mo_sent,
             &c.idle_closed,
             &c.faults_dropped,
+            &c.redelivered,
         ] {
             a.store(0, Ordering::Relaxed);
         }
@@ -279,6 +284,11 @@ impl Ledger {
         counter("connections_total", "Connections accepted.", counts.connections);
         counter("logins_refused_total", "Logins refused.", counts.logins_refused);
         counter("mo_sent_total", "MO parts sent to clients.", counts.mo_sent);
+        counter(
+            "redelivered_total",
+            "Reports and MOs sent again because their link closed unacknowledged.",
+            counts.redelivered,
+        );
         let _ = writeln!(
             out,
             "# HELP smsgw_sim_submits_total Submits accepted.\n# TYPE smsgw_sim_submits_total counter"

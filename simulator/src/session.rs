@@ -59,6 +59,8 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
     let inflight = Arc::new(AtomicUsize::new(0));
     let mut account: Option<Account> = None;
     let mut receives = false;
+    // Reports and MOs sent on this link and not yet answered, by sequence.
+    let mut unacked: std::collections::HashMap<u32, Deliverable> = std::collections::HashMap::new();
     let mut submits_here = 0u64;
     let mut seq = 0x1000_0000u32;
 
@@ -148,6 +150,7 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
                             if receives {
                                 seq = seq.wrapping_add(1);
                                 let report = dialect.deliverable(&d, seq, reader.decoder().options());
+                                unacked.insert(seq, d);
                                 let _ = out_tx.send(Out::Pdu(report));
                             } else {
                                 shared.deliver(D::PROTOCOL, &acct.login, d);
@@ -171,7 +174,11 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
                         let _ = out_tx.send(Out::Close);
                         break;
                     }
-                    Request::Response => {}
+                    Request::Response => {
+                        if let Some(acked) = dialect.ack_of(&pdu) {
+                            unacked.remove(&acked);
+                        }
+                    }
                     Request::Unsupported => {
                         if let Some(resp) = dialect.error_resp(&pdu, false) {
                             let _ = out_tx.send(Out::Pdu(resp));
@@ -185,6 +192,7 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
                     shared.ledger.bump(|c| &c.mo_sent);
                 }
                 let pdu = dialect.deliverable(&d, seq, reader.decoder().options());
+                unacked.insert(seq, d);
                 let _ = out_tx.send(Out::Pdu(pdu));
             }
             _ = ticker.tick() => {
@@ -210,7 +218,20 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
     if let Some(a) = &account {
         shared.remove_receiver(D::PROTOCOL, &a.login, conn);
     }
-    // Reports already routed to this connection go back to the account.
+    // Reports and MOs sent but never acknowledged go back to the account, as
+    // a real carrier re-delivers them: the client may have died before
+    // recording them. Then those routed here but not yet sent.
+    if let Some(a) = &account {
+        if !unacked.is_empty() {
+            tracing::info!(protocol = %D::PROTOCOL, ?peer, n = unacked.len(), "re-delivering unacknowledged reports/MOs");
+        }
+        let mut pending: Vec<_> = unacked.into_iter().collect();
+        pending.sort_by_key(|(s, _)| *s);
+        for (_, d) in pending {
+            shared.ledger.bump(|c| &c.redelivered);
+            shared.deliver(D::PROTOCOL, &a.login, d);
+        }
+    }
     dl_rx.close();
     while let Ok(d) = dl_rx.try_recv() {
         if let Some(a) = &account {

@@ -54,12 +54,20 @@ async fn submit_resp(c: &mut Client<Cmpp>, seq: u32) -> cmpp::SubmitResp {
     .await
 }
 
+/// The next status report, acknowledged as a well-behaved SP does.
 async fn next_report(c: &mut Client<Cmpp>) -> cmpp::Report {
-    c.recv_until(|p| match &p.body {
-        Body::Deliver(d) if d.is_report() => d.report().unwrap(),
-        _ => None,
-    })
-    .await
+    let (report, seq) = c
+        .recv_until(|p| match &p.body {
+            Body::Deliver(d) if d.is_report() => d.report().unwrap().map(|r| (r, p.sequence_id)),
+            _ => None,
+        })
+        .await;
+    let ack = cmpp::DeliverResp {
+        msg_id: MsgId(0),
+        result: 0,
+    };
+    c.send(Pdu::new(seq, Body::DeliverResp(ack))).await;
+    report
 }
 
 #[tokio::test]
@@ -362,4 +370,52 @@ async fn idle_connections_are_closed() {
     assert!(c.closed().await, "idle link closed");
     let counts = wait_counts(&sim, |c| c["idle_closed"] == 1).await;
     assert_eq!(counts["idle_closed"], 1);
+}
+
+#[tokio::test]
+async fn unacknowledged_reports_are_delivered_again_on_another_link() {
+    let sim = start().await;
+    let (mut first, _) = login(&sim, CmppVersion::V30, "secret").await;
+    first.send(text_submit(1, "13800000077", "ack me")).await;
+    let id = submit_resp(&mut first, 1).await.msg_id;
+    let report = first
+        .recv_until(|p| match &p.body {
+            Body::Deliver(d) if d.is_report() => d.report().unwrap(),
+            _ => None,
+        })
+        .await;
+    assert_eq!(report.msg_id, id);
+    // The client dies without answering the DELIVER.
+    drop(first);
+
+    let (mut second, _) = login(&sim, CmppVersion::V30, "secret").await;
+    let (again, seq) = second
+        .recv_until(|p| match &p.body {
+            Body::Deliver(d) if d.is_report() => d.report().unwrap().map(|r| (r, p.sequence_id)),
+            _ => None,
+        })
+        .await;
+    assert_eq!(again.msg_id, id, "the same report, again");
+    let counts = wait_counts(&sim, |c| c["redelivered"] == 1).await;
+    assert_eq!(counts["redelivered"], 1);
+    // Acknowledged this time: not delivered a third time.
+    second
+        .send(Pdu::new(
+            seq,
+            Body::DeliverResp(cmpp::DeliverResp {
+                msg_id: MsgId(0),
+                result: 0,
+            }),
+        ))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    drop(second);
+    let (mut third, _) = login(&sim, CmppVersion::V30, "secret").await;
+    let quiet = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        futures::StreamExt::next(&mut third.io),
+    )
+    .await;
+    assert!(quiet.is_err(), "an acknowledged report came back: {quiet:?}");
+    assert_eq!(http(&sim, "GET", "/counts", None).await.1["redelivered"], 1);
 }

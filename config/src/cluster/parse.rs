@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::{Account, Carrier, CarrierProtocol, ClusterDoc, MessageDefaults, Priority, Route};
 use crate::node::valid_addr;
-use crate::spans::Ctx;
+use crate::spans::{read_config, Ctx};
 use crate::ConfigError;
 
 type S<T> = Spanned<T>;
@@ -114,13 +114,7 @@ fn check_prefix(p: &str) -> Result<(), String> {
 impl ClusterDoc {
     /// Reads and validates the cluster document at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: file.clone(),
-            key: String::new(),
-            line: 0,
-            message: format!("cannot read: {e}"),
-        })?;
+        let (text, file) = read_config(path)?;
         Self::from_toml_str(&text, &file)
     }
 

@@ -40,18 +40,6 @@ pub struct RaftStore {
     queued: Arc<Mutex<HashSet<MessageId>>>,
 }
 
-/// The state word recorded for a report state.
-pub fn report_word(s: ReportState) -> &'static str {
-    match s {
-        ReportState::Delivered => "DELIVRD",
-        ReportState::Expired => "EXPIRED",
-        ReportState::Undeliverable => "UNDELIV",
-        ReportState::Rejected => "REJECTD",
-        ReportState::Unknown => "UNKNOWN",
-        ReportState::Deleted => "DELETED",
-    }
-}
-
 fn message_word(s: MessageState) -> &'static str {
     match s {
         MessageState::Delivered => "DELIVRD",
@@ -76,7 +64,7 @@ pub fn command_for(e: Event, at_ms: u64) -> Option<Command> {
         },
         Event::PartDone { part, outcome } => {
             let (state, detail) = match outcome {
-                PartOutcome::Reported { state, stat } => (report_word(state), stat),
+                PartOutcome::Reported { state, stat } => (state.stat(), stat),
                 PartOutcome::Accepted => ("ACCEPTED", String::new()),
                 PartOutcome::SubmitFailed(why) => ("FAILED", why),
                 PartOutcome::Expired => ("EXPIRED", "no report by the validity deadline".into()),

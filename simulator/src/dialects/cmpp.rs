@@ -146,6 +146,10 @@ impl Dialect for CmppDialect {
         Some(Pdu::new(seq, Body::ActiveTest))
     }
 
+    fn ack_of(&self, pdu: &Pdu) -> Option<u32> {
+        matches!(pdu.body, Body::DeliverResp(_)).then_some(pdu.sequence_id)
+    }
+
     fn deliverable(&self, d: &Deliverable, seq: u32, opts: &cmpp::Options) -> Pdu {
         let deliver = match d {
             Deliverable::Report(r) => {

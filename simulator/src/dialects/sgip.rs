@@ -151,6 +151,11 @@ impl Dialect for SgipDialect {
         None
     }
 
+    fn ack_of(&self, _pdu: &Pdu) -> Option<u32> {
+        // Reports and MOs travel on the SP pusher's own link (see below).
+        None
+    }
+
     fn deliverable(&self, d: &Deliverable, _seq: u32, _opts: &sgip::Options) -> Pdu {
         let body = match d {
             Deliverable::Report(r) => {
@@ -248,14 +253,16 @@ async fn push_once(
     let (tx, mut rx) = mpsc::unbounded_channel();
     shared.add_receiver(Protocol::Sgip, &account.login, conn, tx);
     let opts = sgip::Options;
+    let mut unacked: HashMap<SequenceNumber, Deliverable> = HashMap::new();
     let outcome = loop {
         tokio::select! {
             Some(d) = rx.recv() => {
                 if matches!(d, Deliverable::Mo(_)) {
                     shared.ledger.bump(|c| &c.mo_sent);
                 }
-                if let Err(e) = io.send(dialect.deliverable(&d, 0, &opts)).await {
-                    shared.deliver(Protocol::Sgip, &account.login, d);
+                let pdu = dialect.deliverable(&d, 0, &opts);
+                unacked.insert(pdu.sequence, d);
+                if let Err(e) = io.send(pdu).await {
                     break Err(e.to_string());
                 }
             }
@@ -264,6 +271,9 @@ async fn push_once(
                     let _ = io.send(Pdu::new(sequence, Body::UnbindResp(sgip::UnbindResp {}))).await;
                     break Ok(());
                 }
+                Some(Ok(Ok(Pdu { body: Body::ReportResp(_) | Body::DeliverResp(_), sequence }))) => {
+                    unacked.remove(&sequence);
+                }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => break Err(e.to_string()),
                 None => break Err("SP closed the connection".into()),
@@ -271,6 +281,11 @@ async fn push_once(
         }
     };
     shared.remove_receiver(Protocol::Sgip, &account.login, conn);
+    // Sent but never answered: the SP may not have recorded them.
+    for (_, d) in unacked {
+        shared.ledger.bump(|c| &c.redelivered);
+        shared.deliver(Protocol::Sgip, &account.login, d);
+    }
     rx.close();
     while let Ok(d) = rx.try_recv() {
         shared.deliver(Protocol::Sgip, &account.login, d);

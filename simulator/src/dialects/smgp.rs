@@ -135,6 +135,10 @@ impl Dialect for SmgpDialect {
         Some(Pdu::new(seq, Body::ActiveTest))
     }
 
+    fn ack_of(&self, pdu: &Pdu) -> Option<u32> {
+        matches!(pdu.body, Body::DeliverResp(_)).then_some(pdu.sequence_id)
+    }
+
     fn deliverable(&self, d: &Deliverable, seq: u32, _opts: &smgp::Options) -> Pdu {
         let now = chrono::Local::now().naive_local();
         let deliver = match d {

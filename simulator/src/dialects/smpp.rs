@@ -157,6 +157,10 @@ impl Dialect for SmppDialect {
         Some(pdu(status::ESME_ROK, seq, Body::EnquireLink))
     }
 
+    fn ack_of(&self, p: &Pdu) -> Option<u32> {
+        matches!(p.body, Body::DeliverSmResp(_)).then_some(p.sequence_number)
+    }
+
     fn deliverable(&self, d: &Deliverable, seq: u32, _opts: &smpp::Options) -> Pdu {
         let sm = match d {
             Deliverable::Report(r) => {
