@@ -229,14 +229,12 @@ fn leader_killed_mid_load_loses_nothing() {
     }
     let accepted = accepted.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let survivor = &nodes[fi];
-    // Every message reaches DELIVERED, except those whose report the old
-    // leader received (and acknowledged to the carrier) but had not
-    // committed at the kill: they were submitted once, their carrier id is
-    // committed, and no report will come again. They stay SUBMITTED (until
-    // the validity deadline expires them) rather than being sent twice.
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // Every message reaches DELIVERED. A report the old leader received
+    // but had not committed at the kill was never acknowledged to the
+    // carrier (acks follow the commit), so the carrier re-delivers it to
+    // the new leader once the old link closes.
+    let deadline = Instant::now() + Duration::from_secs(40);
     let mut pending: Vec<&(String, String)> = accepted.iter().collect();
-    let mut quiet_since = (pending.len(), Instant::now());
     let status = |id: &str| {
         survivor
             .call("GET", &format!("/v1/messages/{id}"), Some(KEY), None)
@@ -244,14 +242,7 @@ fn leader_killed_mid_load_loses_nothing() {
     };
     loop {
         pending.retain(|(id, _)| status(id)["status"] != "DELIVERED");
-        if pending.len() != quiet_since.0 {
-            quiet_since = (pending.len(), Instant::now());
-        }
-        let all_submitted = pending.iter().all(|(id, _)| {
-            let b = status(id);
-            b["status"] == "SUBMITTED" && b["parts"][0]["carrier_msg_id"].is_string()
-        });
-        if pending.is_empty() || (all_submitted && quiet_since.1.elapsed() > Duration::from_secs(5)) {
+        if pending.is_empty() {
             break;
         }
         if Instant::now() >= deadline {
@@ -262,22 +253,22 @@ fn leader_killed_mid_load_loses_nothing() {
                     err,
                 );
             }
+            let left_submitted = pending
+                .iter()
+                .filter(|(id, _)| status(id)["status"] == "SUBMITTED")
+                .count();
+            eprintln!("simulator counts: {}", sim.counts());
+            panic!(
+                "{} of {} accepted messages not delivered ({left_submitted} left SUBMITTED), e.g. {:?}",
+                pending.len(),
+                accepted.len(),
+                status(&pending[0].0)
+            );
         }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {} accepted messages not delivered, e.g. {:?}",
-            pending.len(),
-            accepted.len(),
-            status(&pending[0].0)
-        );
         std::thread::sleep(Duration::from_millis(300));
     }
     let lost_reports = pending.len();
     eprintln!("simulator counts: {}", sim.counts());
-    assert!(
-        lost_reports <= 16 + 8,
-        "reports lost with the old leader: {lost_reports}"
-    );
     let subs = http(&sim.control, "GET", "/submits?limit=1000000", None, None);
     let mut by_dest: HashMap<String, u64> = HashMap::new();
     for s in subs.body.as_array().expect("submits") {
@@ -306,7 +297,7 @@ fn leader_killed_mid_load_loses_nothing() {
         .filter_map(|(_, n)| metric(n, "smsgw_failover_awaiting_parts_total"))
         .sum();
     eprintln!(
-        "failover: {} accepted ({} before the kill), {lost_reports} left SUBMITTED (report lost with the old leader), the rest DELIVERED; duplicate submits: {dups}; \
+        "failover: {} accepted ({} before the kill), {lost_reports} left SUBMITTED, the rest DELIVERED; duplicate submits: {dups}; \
          parts resent by the new leader (no committed carrier id): {resent}; taken over awaiting their report: {awaiting}",
         accepted.len(),
         killed_at
