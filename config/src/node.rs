@@ -144,21 +144,7 @@ impl NodeConfig {
     /// Parses and validates node-file text; `file` names it in errors.
     pub fn from_toml_str(text: &str, file: &str) -> Result<Self, ConfigError> {
         let ctx = Ctx { file, text };
-        let raw: RawNode = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| ctx.line_of(s)).unwrap_or(0);
-            let message = e.message().to_string();
-            let key = message
-                .strip_prefix("unknown field `")
-                .and_then(|r| r.split('`').next())
-                .unwrap_or_default()
-                .to_string();
-            ConfigError {
-                file: file.into(),
-                key,
-                line,
-                message,
-            }
-        })?;
+        let raw: RawNode = ctx.parse()?;
         let mut cfg = NodeConfig::default();
         if let Some(id) = raw.node_id {
             if *id.get_ref() < 1 {

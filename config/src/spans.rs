@@ -20,6 +20,26 @@ impl Ctx<'_> {
         self.text[..end].bytes().filter(|b| *b == b'\n').count() + 1
     }
 
+    /// Deserialises the whole text; a syntax or shape error names its line
+    /// and, for an unknown or missing field, the key.
+    pub(crate) fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        toml::from_str(self.text).map_err(|e| {
+            let message = e.message().to_string();
+            let key = ["unknown field `", "missing field `"]
+                .iter()
+                .find_map(|p| message.strip_prefix(p))
+                .and_then(|r| r.split('`').next())
+                .unwrap_or_default()
+                .to_string();
+            ConfigError {
+                file: self.file.into(),
+                key,
+                line: e.span().map(|s| self.line_of(s)).unwrap_or(0),
+                message,
+            }
+        })
+    }
+
     pub(crate) fn err(&self, key: &str, span: Range<usize>, message: impl Into<String>) -> ConfigError {
         ConfigError {
             file: self.file.into(),

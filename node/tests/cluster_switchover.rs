@@ -12,16 +12,7 @@ use cluster_support::*;
 #[test]
 fn transfer_leader_then_remove_a_node() {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes: Vec<Node> = (1..=3)
-        .map(|id| Node::start(root.path(), id, "127.0.0.1:0", false, &[]))
-        .collect();
-    let spec: Vec<String> = nodes.iter().map(|n| format!("{}={}", n.id, n.addr)).collect();
-    let mut init = vec!["cluster", "init", "--addr", nodes[0].addr.as_str()];
-    for s in &spec {
-        init.extend(["--node", s.as_str()]);
-    }
-    cli_ok(&init);
-    let addrs: Vec<String> = nodes.iter().map(|n| n.addr.clone()).collect();
+    let (mut nodes, addrs) = start_cluster(root.path(), 3);
     let refs: Vec<&str> = addrs.iter().map(String::as_str).collect();
     let first = wait_leader(&refs, Duration::from_secs(10));
     let propose = |addr: &str, prefix: &str, n: u32| {

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{cli, http, Node, BIN};
+use common::{cli, http, start_cluster, Node, BIN};
 use serde_json::json;
 
 const KEY: &str = "sk_gateway_cluster_0123456789";
@@ -84,27 +84,7 @@ fn doc(sim: &Sim, tps: u32) -> String {
 
 /// Three nodes in one cluster with `doc` applied, every node ready.
 fn cluster(sim: &Sim, tps: u32) -> Vec<Node> {
-    let nodes: Vec<Node> = (1..=3)
-        .map(|id| {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let cfg = dir.path().join("node.toml");
-            std::fs::write(&cfg, format!("node_id = {id}\ndata_dir = \"data\"\n")).expect("write");
-            Node::start_in(dir, &["--config", "node.toml"])
-        })
-        .collect();
-    let here = nodes[0].dir.path();
-    let mut init = vec![
-        "cluster".to_string(),
-        "init".into(),
-        "--addr".into(),
-        nodes[0].raft.clone(),
-    ];
-    for (i, n) in nodes.iter().enumerate() {
-        init.extend(["--node".into(), format!("{}={}", i + 1, n.raft)]);
-    }
-    let init: Vec<&str> = init.iter().map(String::as_str).collect();
-    let (ok, out, err) = cli(here, &init);
-    assert!(ok, "{out}{err}");
+    let nodes = start_cluster(3);
     apply(&nodes, sim, tps);
     let deadline = Instant::now() + Duration::from_secs(20);
     for n in &nodes {

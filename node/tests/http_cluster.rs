@@ -6,34 +6,15 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{cli, Node};
+use common::{cli, start_cluster};
 use serde_json::json;
 
 const KEY: &str = "sk_cluster_test_0123456789";
 
 #[test]
 fn config_apply_on_one_node_is_in_force_on_all_and_followers_accept() {
-    let nodes: Vec<Node> = (1..=3)
-        .map(|id| {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let cfg = dir.path().join("node.toml");
-            std::fs::write(&cfg, format!("node_id = {id}\ndata_dir = \"data\"\n")).expect("write");
-            Node::start_in(dir, &["--config", "node.toml"])
-        })
-        .collect();
+    let nodes = start_cluster(3);
     let here = nodes[0].dir.path();
-    let mut init = vec![
-        "cluster".to_string(),
-        "init".into(),
-        "--addr".into(),
-        nodes[0].raft.clone(),
-    ];
-    for (i, n) in nodes.iter().enumerate() {
-        init.extend(["--node".into(), format!("{}={}", i + 1, n.raft)]);
-    }
-    let init: Vec<&str> = init.iter().map(String::as_str).collect();
-    let (ok, out, err) = cli(here, &init);
-    assert!(ok, "{out}{err}");
 
     // Before any document: not ready, and the API says so.
     let r = nodes[1].post(KEY, &json!({"to": ["13800138000"], "text": "hi"}));

@@ -121,22 +121,7 @@ impl ClusterDoc {
     /// Parses and validates cluster-document text; `file` names it in errors.
     pub fn from_toml_str(text: &str, file: &str) -> Result<Self, ConfigError> {
         let ctx = Ctx { file, text };
-        let raw: RawDoc = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| ctx.line_of(s)).unwrap_or(0);
-            let message = e.message().to_string();
-            let key = ["unknown field `", "missing field `"]
-                .iter()
-                .find_map(|p| message.strip_prefix(p))
-                .and_then(|r| r.split('`').next())
-                .unwrap_or_default()
-                .to_string();
-            ConfigError {
-                file: file.into(),
-                key,
-                line,
-                message,
-            }
-        })?;
+        let raw: RawDoc = ctx.parse()?;
         let mut defaults = MessageDefaults::default();
         if let Some(d) = raw.defaults {
             let v = ctx.int(

@@ -95,6 +95,22 @@ impl Drop for Node {
     }
 }
 
+/// Starts `n` nodes under `root` and forms them into one cluster with
+/// `cluster init` through the first; returns them and their raft addresses.
+pub fn start_cluster(root: &Path, n: u64) -> (Vec<Node>, Vec<String>) {
+    let nodes: Vec<Node> = (1..=n)
+        .map(|id| Node::start(root, id, "127.0.0.1:0", false, &[]))
+        .collect();
+    let spec: Vec<String> = nodes.iter().map(|n| format!("{}={}", n.id, n.addr)).collect();
+    let mut init = vec!["cluster", "init", "--addr", nodes[0].addr.as_str()];
+    for s in &spec {
+        init.extend(["--node", s.as_str()]);
+    }
+    cli_ok(&init);
+    let addrs = nodes.iter().map(|n| n.addr.clone()).collect();
+    (nodes, addrs)
+}
+
 /// Runs the CLI.
 pub fn cli(args: &[&str]) -> Output {
     Command::new(BIN)

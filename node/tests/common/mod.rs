@@ -209,6 +209,32 @@ fn dechunk(mut s: &str) -> String {
     out
 }
 
+/// `n` nodes started from node files (ids 1..=n, data in their own temp
+/// dirs) and formed into one cluster with `cluster init` through the first.
+pub fn start_cluster(n: u64) -> Vec<Node> {
+    let nodes: Vec<Node> = (1..=n)
+        .map(|id| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let cfg = dir.path().join("node.toml");
+            std::fs::write(&cfg, format!("node_id = {id}\ndata_dir = \"data\"\n")).expect("write");
+            Node::start_in(dir, &["--config", "node.toml"])
+        })
+        .collect();
+    let mut init = vec![
+        "cluster".to_string(),
+        "init".into(),
+        "--addr".into(),
+        nodes[0].raft.clone(),
+    ];
+    for (i, n) in nodes.iter().enumerate() {
+        init.extend(["--node".into(), format!("{}={}", i + 1, n.raft)]);
+    }
+    let init: Vec<&str> = init.iter().map(String::as_str).collect();
+    let (ok, out, err) = cli(nodes[0].dir.path(), &init);
+    assert!(ok, "{out}{err}");
+    nodes
+}
+
 /// Runs the CLI; returns (success, stdout, stderr).
 pub fn cli(dir: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(BIN)
