@@ -134,26 +134,5 @@ impl Deliver {
     }
 }
 
-/// Deliver_Resp (0x80000003): MsgID 10 · Status 4.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeliverResp {
-    pub msg_id: MsgId,
-    pub status: u32,
-}
-
-impl DeliverResp {
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<DeliverResp, DecodeError> {
-        let s = DeliverResp {
-            msg_id: MsgId(r.array("msg_id")?),
-            status: r.u32("status")?,
-        };
-        r.finish()?;
-        Ok(s)
-    }
-
-    pub(crate) fn encode(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        dst.put_slice(&self.msg_id.0);
-        dst.put_u32(self.status);
-        Ok(())
-    }
-}
+/// Deliver_Resp (0x80000003): the same MsgID 10 · Status 4 layout as Submit_Resp.
+pub type DeliverResp = super::submit::MsgResp;

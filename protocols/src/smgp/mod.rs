@@ -36,7 +36,7 @@ pub use ids::{BadMsgId, MsgId, MsgIdGenerator};
 pub use query::{Query, QueryResp};
 pub use report::Report;
 pub use status::status_text;
-pub use submit::{Submit, SubmitResp};
+pub use submit::{MsgResp, Submit, SubmitResp};
 pub use tlv::Tlv;
 
 /// Bytes in the header.

@@ -188,16 +188,20 @@ pub(crate) fn put_content(dst: &mut BytesMut, content: &[u8]) -> Result<(), Enco
     Ok(())
 }
 
-/// Submit_Resp (0x80000002): MsgID 10 · Status 4.
+/// The body of Submit_Resp (0x80000002) and Deliver_Resp (0x80000003):
+/// MsgID 10 · Status 4.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubmitResp {
+pub struct MsgResp {
     pub msg_id: MsgId,
     pub status: u32,
 }
 
-impl SubmitResp {
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<SubmitResp, DecodeError> {
-        let s = SubmitResp {
+/// Submit_Resp (0x80000002).
+pub type SubmitResp = MsgResp;
+
+impl MsgResp {
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<MsgResp, DecodeError> {
+        let s = MsgResp {
             msg_id: MsgId(r.array("msg_id")?),
             status: r.u32("status")?,
         };
