@@ -288,6 +288,13 @@ impl Gateway {
         let _ = self.dispatcher.send_message(DispatcherMsg::Enqueue(msgs));
     }
 
+    /// Queues messages accepted before this node gained leadership, read
+    /// after [`Gateway::set_leader`]'s first batch: like it, parts with a
+    /// committed carrier id or outcome are never sent again.
+    pub fn resume(&self, msgs: Vec<OutboundMessage>) {
+        let _ = self.dispatcher.send_message(DispatcherMsg::Resume(msgs));
+    }
+
     /// Leadership changed. Gaining it re-reads what is still to be sent
     /// from the store: parts with a committed carrier id wait for their
     /// report (matched here, or expired at the deadline), parts with a

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use smsgw_raft::{BatchOptions, Cluster, ClusterOptions, Command, MtPart};
+use smsgw_raft::{BatchOptions, Cluster, ClusterOptions};
+use smsgw_state::{Command, MtPart};
 
 /// Benchmarks.
 #[derive(Subcommand)]
@@ -65,6 +66,7 @@ fn batch(client: usize, seq: u64) -> Command {
             to: "13800138000".into(),
             parts: 1,
             payload: vec![b'x'; 140],
+            queue: None,
             accepted_at_ms: seq,
         })
         .collect();
@@ -87,14 +89,16 @@ async fn bench_raft(args: RaftBenchArgs) -> anyhow::Result<()> {
             linger: Duration::from_micros(args.linger_us),
         };
         nodes.push(
-            Cluster::start(opts)
+            Cluster::start(opts, smsgw_state::Domain::app())
                 .await
                 .with_context(|| format!("starting node {id}"))?,
         );
     }
     let members = nodes.iter().map(|n| (n.id(), n.node_info())).collect();
     nodes[0].initialize(members).await?;
-    nodes[0].propose(batch(0, 0)).await.context("first write")?;
+    smsgw_state::propose(&nodes[0], &batch(0, 0))
+        .await
+        .context("first write")?;
     println!("clients  proposals/s  messages/s  p50_ms  p99_ms  errors");
     for &clients in &args.clients {
         let stop = Instant::now() + Duration::from_secs(args.seconds);
@@ -110,7 +114,7 @@ async fn bench_raft(args: RaftBenchArgs) -> anyhow::Result<()> {
                 while Instant::now() < stop {
                     seq += 1;
                     let t = Instant::now();
-                    match node.propose(batch(clients * 1000 + c, seq)).await {
+                    match smsgw_state::propose(&node, &batch(clients * 1000 + c, seq)).await {
                         Ok(_) => lat.push(t.elapsed()),
                         Err(_) => {
                             errors.fetch_add(1, Ordering::Relaxed);

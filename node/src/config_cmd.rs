@@ -10,7 +10,8 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use smsgw_config::{looks_like_cluster_doc, ClusterDoc, NodeConfig, CLUSTER_DOC_KEY};
 use smsgw_raft::network::{RpcClient, RpcRequest, RpcResponse, WriteRefusal};
-use smsgw_raft::{admin_call, AdminRequest, AdminResponse, Command, Query, QueryResult, Response};
+use smsgw_raft::{admin_call, AdminRequest, AdminResponse};
+use smsgw_state::{Command, Query, QueryResult, Response};
 
 use crate::cluster::Target;
 
@@ -64,16 +65,20 @@ pub fn run(cmd: ConfigCmd) -> anyhow::Result<()> {
         }
         ConfigCmd::Show { target, json } => {
             let rt = tokio::runtime::Runtime::new()?;
+            let query = Query::GetConfig {
+                key: CLUSTER_DOC_KEY.into(),
+            };
             let req = AdminRequest::Read {
-                query: Query::GetConfig {
-                    key: CLUSTER_DOC_KEY.into(),
-                },
+                query: smsgw_raft::codec::encode(&query)?,
                 linearizable: true,
             };
             let resp = rt
                 .block_on(admin_call(&target.addr, req, Duration::from_secs(10)))
                 .with_context(|| format!("reading the config from {}", target.addr))?;
-            let AdminResponse::Read(QueryResult::Config(bytes)) = resp else {
+            let AdminResponse::Read(answer) = resp else {
+                bail!("{} answered with an unexpected response", target.addr);
+            };
+            let Ok(QueryResult::Config(bytes)) = smsgw_raft::codec::decode(&answer) else {
                 bail!("{} answered with an unexpected response", target.addr);
             };
             let Some(bytes) = bytes else {
@@ -120,10 +125,10 @@ fn validate(file: PathBuf) -> anyhow::Result<()> {
 /// Proposes the document through the node at `addr`, following "not the
 /// leader" answers to the leader; returns the version (log index) it got.
 pub async fn apply(addr: &str, doc: &ClusterDoc) -> anyhow::Result<u64> {
-    let cmd = Command::PutConfig {
+    let cmd = smsgw_raft::codec::encode(&Command::PutConfig {
         key: CLUSTER_DOC_KEY.into(),
         value: doc.to_json(),
-    };
+    })?;
     let client = RpcClient::default();
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut target = addr.to_string();
@@ -136,8 +141,10 @@ pub async fn apply(addr: &str, doc: &ClusterDoc) -> anyhow::Result<u64> {
             .call(&target, &RpcRequest::ClientWrite(cmd.clone()), left)
             .await;
         match resp {
-            Ok(RpcResponse::ClientWrite(Ok(Response::ConfigStored { version, .. }))) => return Ok(version),
-            Ok(RpcResponse::ClientWrite(Ok(other))) => bail!("unexpected answer: {other:?}"),
+            Ok(RpcResponse::ClientWrite(Ok(bytes))) => match smsgw_raft::codec::decode::<Response>(&bytes) {
+                Ok(Response::ConfigStored { version, .. }) => return Ok(version),
+                other => bail!("unexpected answer: {other:?}"),
+            },
             Ok(RpcResponse::ClientWrite(Err(WriteRefusal::NotLeader {
                 leader: Some((_, info)),
             }))) => {

@@ -11,9 +11,10 @@ use std::path::Path;
 use anyhow::Context;
 use rand::RngCore;
 use smsgw_config::{ClusterDoc, DemoCarrier, DemoCarriers, CLUSTER_DOC_KEY};
-use smsgw_raft::{Cluster, Command};
+use smsgw_raft::Cluster;
 use smsgw_simulator::config::{default_accounts, Listen, Protocol};
 use smsgw_simulator::{SimConfig, Simulator};
+use smsgw_state::Command;
 
 /// The running demo: keep it alive as long as the node runs.
 pub struct Demo {
@@ -78,8 +79,7 @@ pub async fn start(cluster: &Cluster, data_dir: &Path) -> anyhow::Result<Demo> {
     };
     let (api_key, key_file) = demo_key(data_dir)?;
     let doc = ClusterDoc::demo(&carriers, &api_key);
-    let current = cluster
-        .read_local_possibly_stale()
+    let current = smsgw_state::local_view(cluster)
         .config(CLUSTER_DOC_KEY)
         .context("reading the cluster document")?;
     let replace = match current.as_deref().map(ClusterDoc::from_json) {
@@ -92,8 +92,7 @@ pub async fn start(cluster: &Cluster, data_dir: &Path) -> anyhow::Result<Demo> {
             key: CLUSTER_DOC_KEY.into(),
             value: doc.to_json(),
         };
-        cluster
-            .propose(cmd)
+        smsgw_state::propose(cluster, &cmd)
             .await
             .context("applying the demo cluster document")?;
     } else {

@@ -139,7 +139,7 @@ async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
     if let Ok(v) = std::env::var("SMSGW_SNAPSHOT_EVERY") {
         opts.snapshot_every = v.parse().context("SMSGW_SNAPSHOT_EVERY must be a number")?;
     }
-    let cluster = Cluster::start(opts)
+    let cluster = Cluster::start(opts, smsgw_state::Domain::app())
         .await
         .with_context(|| format!("node {} cannot start", cfg.node_id))?;
     if (cfg.bootstrap || demo) && !cluster.is_initialized().await {

@@ -1,21 +1,22 @@
-//! The replicated core: openraft type config, the sled log store and state
-//! machine, snapshots, the replicated commands and the network between nodes.
+//! Replication: openraft type config, the sled log store and state machine
+//! driver, snapshots, proposal batching and the network between nodes.
 //!
-//! It must never know about carrier sessions, HTTP or the CLI: the node wires
-//! those on top of [`Cluster`].
+//! It must never know about SMS, carrier sessions, HTTP or the CLI: commands
+//! are opaque bytes applied by an [`App`] (the domain lives in `smsgw-state`),
+//! and the node wires the rest on top of [`Cluster`].
 
 // openraft's traits fix `StorageError` (large) as the error type of storage calls.
 #![allow(clippy::result_large_err)]
 
+pub mod app;
 pub mod codec;
-pub mod command;
 pub mod log_store;
 pub mod state_machine;
 pub mod types;
 
-pub use command::{Command, MoMessage, MoRecord, MtPart, PartRecord, Query, QueryResult, Response};
+pub use app::{App, Applied, ApplyError, Proposal, Tx, View};
 pub use log_store::SledLogStore;
-pub use state_machine::{SledStateMachine, StateView};
+pub use state_machine::SledStateMachine;
 pub use types::{NodeId, NodeInfo, TypeConfig};
 pub mod cluster;
 pub mod error;

@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use serde::{Deserialize, Serialize};
 
-use crate::command::{Command, Response};
+use crate::app::{Applied, Proposal};
 
 /// A node's id in the cluster (unique, never reused for another machine).
 pub type NodeId = u64;
@@ -44,8 +44,8 @@ impl fmt::Display for NodeInfo {
 openraft::declare_raft_types!(
     /// The smsgw raft type configuration.
     pub TypeConfig:
-        D = Command,
-        R = Response,
+        D = Proposal,
+        R = Applied,
         NodeId = NodeId,
         Node = NodeInfo,
         Entry = openraft::Entry<TypeConfig>,

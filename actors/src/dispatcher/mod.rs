@@ -88,6 +88,9 @@ pub enum DispatcherMsg {
 #[derive(Debug, Clone, Default)]
 pub struct DispatchStats {
     pub queued: [usize; 4],
+    /// Messages queued (not yet split into parts) by the primary carrier
+    /// of their route and priority class: what a feeder tops up.
+    pub queued_by_carrier: HashMap<String, [usize; 4]>,
     /// Parts waiting in carriers' ready lanes.
     pub ready: usize,
     pub sessions_up: usize,
@@ -441,8 +444,16 @@ impl Actor for Dispatcher {
                 }
             }
             DispatcherMsg::Stats(reply) => {
+                let mut queued_by_carrier: HashMap<String, [usize; 4]> = HashMap::new();
+                for r in &s.routes {
+                    let slot = queued_by_carrier.entry(r.cfg.primary.clone()).or_default();
+                    for p in Priority::ALL {
+                        slot[p.index()] += r.queue.len_of(p);
+                    }
+                }
                 let _ = reply.send(DispatchStats {
                     queued: s.queued(),
+                    queued_by_carrier,
                     ready: s.carriers.values().map(|c| c.ready.len()).sum(),
                     sessions_up: s.carriers.values().map(|c| c.sessions.len()).sum(),
                     in_flight: s

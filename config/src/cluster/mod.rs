@@ -122,6 +122,16 @@ impl Priority {
     pub fn from_name(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.name() == s)
     }
+
+    /// The class number kept in the replicated ready queues: 0 (alarm) to 3 (bulk).
+    pub fn class(self) -> u8 {
+        match self {
+            Priority::Alarm => 0,
+            Priority::High => 1,
+            Priority::Normal => 2,
+            Priority::Bulk => 3,
+        }
+    }
 }
 
 /// Defaults applied to every message unless the request says otherwise.

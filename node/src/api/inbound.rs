@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use smsgw_raft::{Query, QueryResult};
+use smsgw_state::{Query, QueryResult};
 
 use super::error::ApiError;
 use super::messages::authenticate;

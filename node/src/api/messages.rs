@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use smsgw_config::Account;
-use smsgw_raft::{Command, PartRecord, Response as RaftResponse, StateView};
+use smsgw_state::{Command, PartRecord, Response as RaftResponse, StateView};
 
 use super::error::ApiError;
 use super::state::{now_ms, AppState, Loaded};
@@ -60,7 +60,7 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(Vec
         request_id: v.request_id,
         messages: parts,
     };
-    match state.cluster.propose(cmd).await? {
+    match smsgw_state::propose(&state.cluster, &cmd).await? {
         RaftResponse::Accepted { .. } => {
             if let Some(rt) = &state.runtime {
                 rt.nudge();

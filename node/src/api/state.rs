@@ -6,7 +6,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use smsgw_config::{ClusterDoc, Router, CLUSTER_DOC_KEY};
-use smsgw_raft::{Cluster, Query, QueryResult, StateView};
+use smsgw_raft::Cluster;
+use smsgw_state::{Query, QueryResult, StateView};
 
 use super::error::ApiError;
 
@@ -80,7 +81,7 @@ impl AppState {
 
     /// Re-reads the document from the local state; `Ok(true)` when it changed.
     pub fn reload(&self) -> Result<bool, ApiError> {
-        let view = self.cluster.read_local_possibly_stale();
+        let view = smsgw_state::local_view(&self.cluster);
         let raw = view
             .config(CLUSTER_DOC_KEY)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -124,15 +125,13 @@ impl AppState {
     /// of the call (a linearizable read of the applied index, then a bounded
     /// wait for this node to apply that far).
     pub async fn fresh_view(&self) -> Result<StateView, ApiError> {
-        let r = self
-            .cluster
-            .read_linearizable(&Query::Counts)
+        let r = smsgw_state::read_linearizable(&self.cluster, &Query::Counts)
             .await
             .map_err(|e| ApiError::NoQuorum(e.to_string()))?;
         let QueryResult::Counts { applied_index, .. } = r else {
             return Err(ApiError::Internal("unexpected read result".into()));
         };
-        let view = self.cluster.read_local_possibly_stale();
+        let view = smsgw_state::local_view(&self.cluster);
         let deadline = Instant::now() + Duration::from_secs(3);
         loop {
             let local = view

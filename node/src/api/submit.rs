@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use smsgw_config::{CarrierProtocol, ClusterDoc, Priority, Router};
 use smsgw_protocols::text::{self, Encoding};
 use smsgw_protocols::udh::{self, Gsm7Packing};
-use smsgw_raft::MtPart;
+use smsgw_state::{MtPart, ReadySlot};
 
 use super::error::ApiError;
 
@@ -241,6 +241,11 @@ pub fn build(
             parts: n,
             payload,
             accepted_at_ms: now_ms,
+            // The head waits in its route's ready queue until it is finished.
+            queue: (seq == 0).then(|| ReadySlot {
+                route: carrier.name.clone(),
+                priority: v.priority.class(),
+            }),
         };
         parts.push(part(0, payload));
         for (i, s) in segments.into_iter().enumerate() {

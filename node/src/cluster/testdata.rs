@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::bail;
 use clap::Args;
 use smsgw_raft::network::{RpcClient, RpcRequest, RpcResponse};
-use smsgw_raft::{AdminRequest, AdminResponse, Command, MtPart, Query, QueryResult};
+use smsgw_raft::{AdminRequest, AdminResponse};
+use smsgw_state::{Command, MtPart, Query, QueryResult};
 
 /// Arguments of `propose-test`.
 #[derive(Args)]
@@ -60,13 +61,14 @@ pub async fn propose(args: ProposeArgs) -> anyhow::Result<()> {
                 parts: 1,
                 payload: vec![b'x'; 20],
                 accepted_at_ms: 0,
+                queue: None,
             })
             .collect();
         let cmd = Command::AcceptBatch {
             request_id: Some(format!("{}/{i}", args.prefix)),
             messages,
         };
-        let req = RpcRequest::Admin(AdminRequest::Propose(cmd));
+        let req = RpcRequest::Admin(AdminRequest::Propose(smsgw_raft::codec::encode(&cmd)?));
         match client
             .call(&args.target.addr, &req, Duration::from_secs(30))
             .await
@@ -94,12 +96,15 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
         limit: usize::MAX,
     };
     let req = AdminRequest::Read {
-        query,
+        query: smsgw_raft::codec::encode(&query)?,
         linearizable: true,
     };
-    let ids = match smsgw_raft::admin_call(&args.target.addr, req, Duration::from_secs(30)).await? {
-        AdminResponse::Read(QueryResult::PartIds(ids)) => ids,
+    let answer = match smsgw_raft::admin_call(&args.target.addr, req, Duration::from_secs(30)).await? {
+        AdminResponse::Read(bytes) => smsgw_raft::codec::decode::<QueryResult>(&bytes)?,
         other => bail!("unexpected answer: {other:?}"),
+    };
+    let QueryResult::PartIds(ids) = answer else {
+        bail!("unexpected answer: {answer:?}");
     };
     let present: std::collections::HashSet<String> = ids.into_iter().collect();
     let missing: Vec<String> = (0..args.count)

@@ -37,14 +37,25 @@ impl Runtime {
                     }
                 }
             } else if leader {
-                match self.store.take_new() {
-                    Ok(new) if !new.is_empty() => {
-                        if let Some(gw) = self.gw.read().await.as_ref() {
-                            gw.send(new);
+                if let Some(gw) = self.gw.read().await.as_ref() {
+                    // What the dispatcher holds now: it answers after every
+                    // batch handed before, so this never double-counts room.
+                    let held = gw
+                        .dispatch_stats()
+                        .await
+                        .map(|s| s.queued_by_carrier)
+                        .unwrap_or_default();
+                    match self.store.take_new(&held) {
+                        Ok(fed) => {
+                            if !fed.resumed.is_empty() {
+                                gw.resume(fed.resumed);
+                            }
+                            if !fed.fresh.is_empty() {
+                                gw.send(fed.fresh);
+                            }
                         }
+                        Err(e) => tracing::warn!("reading messages to send: {e}"),
                     }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!("reading messages to send: {e}"),
                 }
             }
             tokio::select! {

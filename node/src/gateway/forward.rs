@@ -126,15 +126,15 @@ pub async fn publish_http_addr(cluster: Cluster) {
     let addr = cluster.node_info().http_addr;
     let key = http_key(cluster.id());
     loop {
-        let current = cluster.read_local_possibly_stale().config(&key).ok().flatten();
+        let current = smsgw_state::local_view(&cluster).config(&key).ok().flatten();
         if current.as_deref() == Some(addr.as_bytes()) {
             return;
         }
-        let cmd = smsgw_raft::Command::PutConfig {
+        let cmd = smsgw_state::Command::PutConfig {
             key: key.clone(),
             value: addr.clone().into_bytes(),
         };
-        match cluster.propose(cmd).await {
+        match smsgw_state::propose(&cluster, &cmd).await {
             Ok(_) => return,
             Err(e) => {
                 tracing::debug!("publishing the HTTP address: {e}; retrying");
@@ -151,7 +151,7 @@ fn leader_http(cluster: &Cluster) -> Option<String> {
     if !info.http_addr.is_empty() {
         return Some(info.http_addr);
     }
-    let raw = cluster.read_local_possibly_stale().config(&http_key(id)).ok()??;
+    let raw = smsgw_state::local_view(cluster).config(&http_key(id)).ok()??;
     String::from_utf8(raw).ok().filter(|a| !a.is_empty())
 }
 

@@ -115,7 +115,7 @@ impl Runtime {
         let mut current: Option<(Vec<u8>, ClusterDoc)> = None;
         loop {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let raw = match self.cluster.read_local_possibly_stale().config(CLUSTER_DOC_KEY) {
+            let raw = match smsgw_state::local_view(&self.cluster).config(CLUSTER_DOC_KEY) {
                 Ok(Some(r)) => r,
                 Ok(None) => continue,
                 Err(e) => {

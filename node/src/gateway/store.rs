@@ -9,11 +9,17 @@
 //! concatenation reference `id & 0xff`), so part `M.k` the actors submit is
 //! part `M.k` the API stored. Stored parts `M.1..n` are for status only.
 //!
-//! This store never calls back into the actors, and it keeps the set of
-//! messages handed to this node's dispatcher during its current leadership
-//! so that one leader never queues a message twice.
+//! Feeding: the replicated state keeps a ready queue per (route, priority)
+//! in acceptance order (`smsgw_state::keys`). A leader reads each queue
+//! through a cursor, only as far as the dispatcher has room for
+//! ([`FEED_TARGET`] messages per queue), so the cost of finding work never
+//! grows with the backlog, an alarm accepted last is read at once, and the
+//! dispatcher's memory stays bounded. The cursors live for one leadership:
+//! one leader never queues a message twice.
+//!
+//! This store never calls back into the actors.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -22,13 +28,35 @@ use smsgw_actors::model::{KnownPart, MessageId, OutboundMessage, PartId, Priorit
 use smsgw_actors::store::{Event, MessageState, PartOutcome, Store, StoreError};
 use smsgw_config::{normalize_number, Priority as CfgPriority};
 use smsgw_protocols::report::ReportState;
-use smsgw_raft::{Cluster, Command, ProposeError, Query, StateView};
+use smsgw_raft::{Cluster, ProposeError};
+use smsgw_state::{keys, Command, Query, StateView};
 
 use crate::api::now_ms;
 use crate::api::submit::Envelope;
 
-/// Most unfinished messages read in one sweep.
-const SWEEP_LIMIT: usize = 100_000;
+/// How many messages of one ready queue (route, priority) the dispatcher
+/// may hold before the feeder stops reading that queue.
+pub const FEED_TARGET: usize = 4096;
+
+/// Where this leadership's feeding stands.
+#[derive(Default)]
+struct Feed {
+    /// Last sequence handed to the dispatcher, per (route, priority).
+    cursors: HashMap<(String, u8), u64>,
+    /// Messages accepted up to this sequence were there when leadership
+    /// was gained: they are resumed (known parts checked), the later ones
+    /// are new.
+    resume_upto: u64,
+}
+
+/// What one feeding step found.
+#[derive(Default)]
+pub struct Fed {
+    /// Accepted before this leadership: taken over.
+    pub resumed: Vec<OutboundMessage>,
+    /// Accepted during it.
+    pub fresh: Vec<OutboundMessage>,
+}
 
 /// The actors' store over raft.
 #[derive(Clone)]
@@ -36,8 +64,8 @@ pub struct RaftStore {
     cluster: Cluster,
     /// Carrier name → SP number (source prefix), from the document in force.
     sp_numbers: Arc<RwLock<HashMap<String, String>>>,
-    /// Messages handed to the dispatcher in this leadership.
-    queued: Arc<Mutex<HashSet<MessageId>>>,
+    /// This leadership's cursors over the ready queues.
+    feed: Arc<Mutex<Feed>>,
 }
 
 fn message_word(s: MessageState) -> &'static str {
@@ -55,9 +83,12 @@ fn message_word(s: MessageState) -> &'static str {
 pub fn command_for(e: Event, at_ms: u64) -> Option<Command> {
     Some(match e {
         Event::CarrierId {
-            part, carrier_msg_id, ..
+            part,
+            carrier,
+            carrier_msg_id,
         } => Command::RecordSubmit {
             part_id: part.to_string(),
+            carrier,
             carrier_msg_id,
             status: "0".into(),
             at_ms,
@@ -84,7 +115,7 @@ pub fn command_for(e: Event, at_ms: u64) -> Option<Command> {
         },
         Event::MoReceived(mo) => Command::RecordMo {
             request_id: None,
-            message: smsgw_raft::MoMessage {
+            message: smsgw_state::MoMessage {
                 carrier: mo.carrier,
                 from: mo.source,
                 to: mo.destination,
@@ -159,7 +190,7 @@ impl RaftStore {
         Self {
             cluster,
             sp_numbers: Arc::default(),
-            queued: Arc::default(),
+            feed: Arc::default(),
         }
     }
 
@@ -204,40 +235,48 @@ impl RaftStore {
         })
     }
 
-    /// Unfinished messages not yet handed to this leader's dispatcher;
-    /// marks them handed.
-    pub fn take_new(&self) -> Result<Vec<OutboundMessage>, StoreError> {
-        let view = self.cluster.read_local_possibly_stale();
-        let ids = view
-            .unfinished_messages(SWEEP_LIMIT)
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let mut queued = self.queued.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = Vec::new();
-        let mut live = HashSet::with_capacity(ids.len());
-        for mid in &ids {
-            let Ok(id) = mid.parse::<MessageId>() else {
-                continue;
-            };
-            live.insert(id);
-            if queued.contains(&id) {
-                continue;
+    /// The next messages of every ready queue that the dispatcher has room
+    /// for (`held`: what it holds now, by route and priority class), in
+    /// acceptance order; advances this leadership's cursors past them.
+    pub fn take_new(&self, held: &HashMap<String, [usize; 4]>) -> Result<Fed, StoreError> {
+        let unavailable = |e: smsgw_raft::ApplyError| StoreError::Unavailable(e.to_string());
+        let view = smsgw_state::local_view(&self.cluster);
+        let mut feed = self.feed.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = Fed::default();
+        for route in view.ready_routes().map_err(unavailable)? {
+            for class in 0..4u8 {
+                let holds = held.get(&route).map_or(0, |h| h[class as usize]);
+                if holds >= FEED_TARGET / 2 {
+                    continue;
+                }
+                let cursor = (route.clone(), class);
+                let after = feed.cursors.get(&cursor).copied();
+                let entries = view
+                    .ready(&route, class, after, FEED_TARGET - holds)
+                    .map_err(unavailable)?;
+                let Some(last) = entries.last().map(|e| e.seq) else {
+                    continue;
+                };
+                feed.cursors.insert(cursor, last);
+                for e in entries {
+                    let Some(m) = self.outbound(&view, &e.message) else {
+                        continue;
+                    };
+                    if e.seq <= feed.resume_upto {
+                        out.resumed.push(m);
+                    } else {
+                        out.fresh.push(m);
+                    }
+                }
             }
-            if let Some(m) = self.outbound(&view, mid) {
-                queued.insert(id);
-                out.push(m);
-            }
-        }
-        // Forget finished messages (they never come back).
-        if ids.len() < SWEEP_LIMIT {
-            queued.retain(|id| live.contains(id));
         }
         Ok(out)
     }
 
-    /// Forgets what was queued (leadership lost: the dispatcher's queues
-    /// are no longer this node's to send).
+    /// Forgets this leadership's cursors (leadership lost: the dispatcher's
+    /// queues are no longer this node's to send).
     pub fn forget_queued(&self) {
-        self.queued.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        *self.feed.lock().unwrap_or_else(|p| p.into_inner()) = Feed::default();
     }
 }
 
@@ -260,42 +299,50 @@ impl Store for RaftStore {
             if cmds.is_empty() {
                 return Ok(());
             }
-            self.cluster
-                .propose(Command::Batch(cmds))
+            smsgw_state::propose(&self.cluster, &Command::Batch(cmds))
                 .await
                 .map(|_| ())
                 .map_err(map_err)
         })
     }
 
-    /// Every unfinished message, for a new leader, with the carrier ids and
-    /// outcomes committed for its parts: resets this leadership's record of
-    /// what was queued. A linearizable read first makes the local state
-    /// hold every committed fact (a carrier id applied late would be
-    /// resent).
+    /// The first unfinished messages of every ready queue, for a new
+    /// leader, with the carrier ids and outcomes committed for their parts;
+    /// the feeder goes on from there (`take_new`), so taking over costs the
+    /// same with ten or a million messages waiting. A linearizable read
+    /// first makes the local state hold every committed fact (a carrier id
+    /// applied late would be resent).
     fn pending_messages(&self) -> BoxFuture<'_, Result<Vec<OutboundMessage>, StoreError>> {
         Box::pin(async move {
             let q = Query::GetConfig {
                 key: smsgw_config::CLUSTER_DOC_KEY.to_string(),
             };
-            self.cluster
-                .read_linearizable(&q)
+            smsgw_state::read_linearizable(&self.cluster, &q)
                 .await
                 .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            self.forget_queued();
-            self.take_new()
+            let upto = smsgw_state::local_view(&self.cluster)
+                .counter(keys::counter::READY_SEQ)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            *self.feed.lock().unwrap_or_else(|p| p.into_inner()) = Feed {
+                cursors: HashMap::new(),
+                resume_upto: upto,
+            };
+            let fed = self.take_new(&HashMap::new())?;
+            let mut all = fed.resumed;
+            all.extend(fed.fresh);
+            Ok(all)
         })
     }
 
     fn find_part<'a>(
         &'a self,
-        _carrier: &'a str,
+        carrier: &'a str,
         carrier_msg_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<PartId>, StoreError>> {
         Box::pin(async move {
-            let view = self.cluster.read_local_possibly_stale();
+            let view = smsgw_state::local_view(&self.cluster);
             let rec = view
-                .part_by_carrier_id(carrier_msg_id)
+                .part_by_carrier_id(carrier, carrier_msg_id)
                 .map_err(|e| StoreError::Unavailable(e.to_string()))?;
             Ok(rec.and_then(|r| {
                 let (m, s) = r.part.id.rsplit_once('.')?;

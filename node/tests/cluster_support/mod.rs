@@ -10,7 +10,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use smsgw_raft::{admin_call, AdminRequest, AdminResponse, NodeStatus, Query, QueryResult};
+use smsgw_raft::{admin_call, AdminRequest, AdminResponse, NodeStatus};
+use smsgw_state::{Query, QueryResult};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_smsgw");
 
@@ -168,11 +169,14 @@ pub fn wait_leader(addrs: &[&str], timeout: Duration) -> u64 {
 pub fn local_parts(addr: &str) -> u64 {
     rt().block_on(async {
         let req = AdminRequest::Read {
-            query: Query::Counts,
+            query: smsgw_raft::codec::encode(&Query::Counts).expect("a query encodes"),
             linearizable: false,
         };
         match admin_call(addr, req, Duration::from_secs(2)).await {
-            Ok(AdminResponse::Read(QueryResult::Counts { parts, .. })) => parts,
+            Ok(AdminResponse::Read(bytes)) => match smsgw_raft::codec::decode(&bytes) {
+                Ok(QueryResult::Counts { parts, .. }) => parts,
+                _ => 0,
+            },
             _ => 0,
         }
     })

@@ -124,8 +124,7 @@ impl Inner {
                 query,
                 linearizable: false,
             } => Ok(AdminResponse::Read(
-                self.view
-                    .query(&query)
+                self.query_local(&query)
                     .map_err(|e| AdminError::Raft(e.to_string()))?,
             )),
             AdminRequest::Read {
@@ -134,8 +133,7 @@ impl Inner {
             } if !may_forward => {
                 self.raft.ensure_linearizable().await.map_err(raft_err)?;
                 Ok(AdminResponse::Read(
-                    self.view
-                        .query(&query)
+                    self.query_local(&query)
                         .map_err(|e| AdminError::Raft(e.to_string()))?,
                 ))
             }

@@ -20,12 +20,12 @@ use tokio::net::TcpListener;
 pub use self::admin::admin_call;
 pub use self::proposer::BatchOptions;
 pub use self::storage::StorageOpenError;
-use crate::command::{Command, Query, QueryResult, Response};
+use crate::app::{App, Applied, ApplyError, Proposal, View};
 use crate::error::{AdminError, ProposeError};
 use crate::network::{
     AdminRequest, AdminResponse, NetworkFactory, NodeStatus, RpcClient, RpcRequest, RpcResponse, WriteRefusal,
 };
-use crate::state_machine::{SledStateMachine, StateView};
+use crate::state_machine::SledStateMachine;
 use crate::types::{NodeId, NodeInfo, Raft};
 use crate::SledLogStore;
 
@@ -105,13 +105,14 @@ pub enum ReadError {
     Admin(#[from] AdminError),
     /// Local storage failed.
     #[error("state machine: {0}")]
-    Storage(#[from] crate::state_machine::ApplyError),
+    Storage(#[from] ApplyError),
 }
 
 pub(crate) struct Inner {
     pub(crate) id: NodeId,
     pub(crate) raft: Raft,
-    pub(crate) view: StateView,
+    pub(crate) view: View,
+    pub(crate) app: Arc<dyn App>,
     pub(crate) client: RpcClient,
     pub(crate) opts: ClusterOptions,
     pub(crate) addr: SocketAddr,
@@ -127,11 +128,12 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Opens the data dir, binds the raft port and starts raft (not initialised).
-    pub async fn start(opts: ClusterOptions) -> Result<Self, StartError> {
+    /// Opens the data dir, binds the raft port and starts raft (not
+    /// initialised), applying committed commands with `app`.
+    pub async fn start(opts: ClusterOptions, app: Arc<dyn App>) -> Result<Self, StartError> {
         let db = storage::open_data_dir(&opts.data_dir, opts.node_id)?;
         let log = SledLogStore::open(&db)?;
-        let sm = SledStateMachine::open(&db)?;
+        let sm = SledStateMachine::open(&db, app.clone())?;
         let view = sm.view();
         let listener = TcpListener::bind(&opts.raft_bind)
             .await
@@ -167,6 +169,7 @@ impl Cluster {
             id: opts.node_id,
             raft: raft.clone(),
             view,
+            app,
             client,
             opts,
             addr,
@@ -212,18 +215,20 @@ impl Cluster {
         self.inner.init(members).await
     }
 
-    /// Proposes `cmd`; returns once a majority committed and this cluster applied it.
-    pub async fn propose(&self, cmd: Command) -> Result<Response, ProposeError> {
+    /// Proposes an encoded command; returns its encoded response once a
+    /// majority committed it and this cluster applied it.
+    pub async fn propose(&self, cmd: Vec<u8>) -> Result<Vec<u8>, ProposeError> {
         self.inner.propose(cmd).await
     }
 
-    /// Reads through the leader after confirming its leadership (never stale).
-    pub async fn read_linearizable(&self, query: &Query) -> Result<QueryResult, ReadError> {
+    /// Answers an encoded query through the leader after confirming its
+    /// leadership (never stale).
+    pub async fn read_linearizable(&self, query: &[u8]) -> Result<Vec<u8>, ReadError> {
         self.inner.read_linearizable(query).await
     }
 
-    /// This node's local state, possibly stale on a follower; for dashboards.
-    pub fn read_local_possibly_stale(&self) -> StateView {
+    /// This node's local state, possibly stale on a follower.
+    pub fn read_local_possibly_stale(&self) -> View {
         self.inner.view.clone()
     }
 
@@ -278,9 +283,9 @@ impl Inner {
     /// Writes on this node only if it leads; the caller forwards otherwise.
     pub(crate) async fn write_local(
         &self,
-        cmd: Command,
+        cmd: Proposal,
         timeout: Duration,
-    ) -> Result<Response, WriteRefusal> {
+    ) -> Result<Applied, WriteRefusal> {
         let since_ack = self.raft.metrics().borrow().millis_since_quorum_ack;
         if let Some(ms) = since_ack {
             if ms > self.quorum_stale_ms() {
@@ -310,7 +315,12 @@ impl Inner {
         }
     }
 
-    pub(crate) async fn read_linearizable(&self, query: &Query) -> Result<QueryResult, ReadError> {
+    /// Answers `query` from the local state through the app.
+    pub(crate) fn query_local(&self, query: &[u8]) -> Result<Vec<u8>, ApplyError> {
+        self.app.query(&self.view, query)
+    }
+
+    pub(crate) async fn read_linearizable(&self, query: &[u8]) -> Result<Vec<u8>, ReadError> {
         let deadline = Instant::now() + self.opts.propose_timeout;
         loop {
             if Instant::now() >= deadline {
@@ -318,12 +328,12 @@ impl Inner {
             }
             match self.leader() {
                 Some((id, _)) if id == self.id => match self.raft.ensure_linearizable().await {
-                    Ok(_) => return Ok(self.view.query(query)?),
+                    Ok(_) => return Ok(self.query_local(query)?),
                     Err(e) => tracing::debug!(error = %e, "linearizable read: leadership not confirmed"),
                 },
                 Some((_, info)) => {
                     let req = RpcRequest::AdminForwarded(AdminRequest::Read {
-                        query: query.clone(),
+                        query: query.to_vec(),
                         linearizable: true,
                     });
                     let remaining = deadline.saturating_duration_since(Instant::now());

@@ -1,7 +1,7 @@
 //! Proposal batching. Every `propose` on a node goes through one proposer
 //! task: it waits for a free in-flight slot, then takes every proposal queued
 //! meanwhile (up to a count and a size, optionally lingering a little for
-//! more) and proposes them as ONE raft entry ([`Command::Batch`]) on the
+//! more) and proposes them as ONE raft entry (a [`Proposal`] of several) on the
 //! leader, or forwards them as one [`RpcRequest::ClientWriteBatch`] to it.
 //! The leader feeds forwarded batches into its own proposer, so writes from
 //! every node share its entries. Each caller gets its own response.
@@ -20,7 +20,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use super::Inner;
-use crate::command::{Command, Response};
+use crate::app::{Applied, Proposal};
 use crate::error::{ProposeError, RpcError};
 use crate::network::{RpcRequest, RpcResponse, WriteRefusal};
 use crate::types::NodeId;
@@ -56,11 +56,11 @@ impl Default for BatchOptions {
 
 /// One queued proposal.
 pub(crate) struct Item {
-    cmd: Command,
+    cmd: Vec<u8>,
     deadline: Instant,
     /// Forwarded by a peer: written here if this node leads, never forwarded again.
     forwarded: bool,
-    tx: oneshot::Sender<Result<Response, WriteRefusal>>,
+    tx: oneshot::Sender<Result<Vec<u8>, WriteRefusal>>,
 }
 
 /// The sending side of the proposer queue.
@@ -99,7 +99,7 @@ pub(crate) fn spawn(inner: Arc<Inner>, mut rx: Rx) -> tokio::task::JoinHandle<()
 
 async fn collect(rx: &mut Rx, first: Item, opts: &BatchOptions, linger: Duration) -> Vec<Item> {
     let until = tokio::time::Instant::now() + linger;
-    let mut bytes = first.cmd.approx_size();
+    let mut bytes = first.cmd.len();
     let mut items = vec![first];
     while items.len() < opts.max_commands && bytes < opts.max_bytes {
         let next = match rx.try_recv() {
@@ -111,13 +111,13 @@ async fn collect(rx: &mut Rx, first: Item, opts: &BatchOptions, linger: Duration
                 _ => break,
             },
         };
-        bytes += next.cmd.approx_size();
+        bytes += next.cmd.len();
         items.push(next);
     }
     items
 }
 
-fn answer(items: Vec<Item>, result: Result<Response, WriteRefusal>) {
+fn answer(items: Vec<Item>, result: Result<Vec<u8>, WriteRefusal>) {
     for it in items {
         let _ = it.tx.send(result.clone());
     }
@@ -125,7 +125,7 @@ fn answer(items: Vec<Item>, result: Result<Response, WriteRefusal>) {
 
 impl Inner {
     /// Queues `cmd` and waits for its own response (forwarding to the leader as needed).
-    pub(crate) async fn propose(&self, cmd: Command) -> Result<Response, ProposeError> {
+    pub(crate) async fn propose(&self, cmd: Vec<u8>) -> Result<Vec<u8>, ProposeError> {
         let timeout = self.opts.propose_timeout;
         match self.enqueue(cmd, false).await {
             Ok(r) => Ok(r),
@@ -137,11 +137,11 @@ impl Inner {
     }
 
     /// Writes commands forwarded by a peer through this node's proposer, one result each.
-    pub(crate) async fn write_forwarded(&self, cmds: Vec<Command>) -> Vec<Result<Response, WriteRefusal>> {
+    pub(crate) async fn write_forwarded(&self, cmds: Vec<Vec<u8>>) -> Vec<Result<Vec<u8>, WriteRefusal>> {
         futures::future::join_all(cmds.into_iter().map(|c| self.enqueue(c, true))).await
     }
 
-    async fn enqueue(&self, cmd: Command, forwarded: bool) -> Result<Response, WriteRefusal> {
+    async fn enqueue(&self, cmd: Vec<u8>, forwarded: bool) -> Result<Vec<u8>, WriteRefusal> {
         let (tx, rx) = oneshot::channel();
         let item = Item {
             cmd,
@@ -248,9 +248,9 @@ impl Inner {
     async fn forward_singly(
         &self,
         addr: &str,
-        cmds: Vec<Command>,
+        cmds: Vec<Vec<u8>>,
         timeout: Duration,
-    ) -> Vec<Result<Response, WriteRefusal>> {
+    ) -> Vec<Result<Vec<u8>, WriteRefusal>> {
         let calls = cmds.into_iter().map(|cmd| async move {
             match self
                 .client
@@ -264,23 +264,24 @@ impl Inner {
         futures::future::join_all(calls).await
     }
 
-    /// Writes `cmds` as one entry on this node if it leads (a single command as itself).
+    /// Writes `cmds` as one entry on this node if it leads.
     pub(crate) async fn write_local_batch(
         &self,
-        mut cmds: Vec<Command>,
+        cmds: Vec<Vec<u8>>,
         timeout: Duration,
-    ) -> Result<Vec<Response>, WriteRefusal> {
+    ) -> Result<Vec<Vec<u8>>, WriteRefusal> {
         let n = cmds.len();
-        if n == 1 {
-            let cmd = cmds.pop().expect("one command");
-            return self.write_local(cmd, timeout).await.map(|r| vec![r]);
-        }
-        match self.write_local(Command::Batch(cmds), timeout).await? {
-            Response::Batch(rs) if rs.len() == n => Ok(rs),
-            other => Err(WriteRefusal::Failed(ProposeError::Fatal {
+        let Applied(rs) = self.write_local(Proposal(cmds), timeout).await?;
+        if rs.len() == n {
+            Ok(rs)
+        } else {
+            Err(WriteRefusal::Failed(ProposeError::Fatal {
                 node: self.id,
-                reason: format!("a batch of {n} commands was answered with {other:?}"),
-            })),
+                reason: format!(
+                    "an entry of {n} commands was answered with {} responses",
+                    rs.len()
+                ),
+            }))
         }
     }
 }

@@ -10,6 +10,11 @@ use crate::types::NodeId;
 
 const MARKER: &str = "NODE";
 const MARKER_PREFIX: &str = "smsgw-node ";
+/// The storage format: 2 since the domain moved to `smsgw-state` (entries
+/// carry opaque application commands).
+const FORMAT: u32 = 2;
+/// Where format 1 kept its database.
+const OLD_DB: &str = "raft.sled";
 
 /// Why a node's storage could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +44,15 @@ pub enum StorageOpenError {
         found: String,
         /// The id configured.
         expected: NodeId,
+    },
+    /// The directory was written by an older build whose stored format this
+    /// build does not read.
+    #[error("data dir {path} holds {found}, written by an older smsgw (storage format 1); this build uses format {FORMAT}: move it away and start with an empty directory (a member of a running cluster gets its state back by snapshot when it rejoins)")]
+    OldFormat {
+        /// The path.
+        path: PathBuf,
+        /// What was found.
+        found: String,
     },
     /// The database is unreadable.
     #[error("data dir {path} is corrupt: {reason}")]
@@ -97,7 +111,13 @@ pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenErro
         }
         Err(e) => return Err(io(&marker, e)),
     }
-    let db_path = dir.join("raft.sled");
+    if dir.join(OLD_DB).exists() {
+        return Err(StorageOpenError::OldFormat {
+            path: dir.to_path_buf(),
+            found: OLD_DB.into(),
+        });
+    }
+    let db_path = dir.join(format!("store-v{FORMAT}.sled"));
     let opened = std::panic::catch_unwind(|| sled::open(&db_path));
     match opened {
         Ok(Ok(db)) => Ok(db),

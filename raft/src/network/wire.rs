@@ -10,7 +10,6 @@ use openraft::raft::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::command::{Command, Query, QueryResult, Response};
 use crate::error::{AdminError, ProposeError};
 use crate::types::{NodeId, NodeInfo, TypeConfig};
 
@@ -27,14 +26,14 @@ pub enum RpcRequest {
     /// One chunk of a snapshot.
     InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
     /// A client write forwarded to the node believed to lead; never forwarded again.
-    ClientWrite(Command),
+    ClientWrite(Vec<u8>),
     /// An admin request from the CLI or a peer; leader-only ones are forwarded once.
     Admin(AdminRequest),
     /// An admin request already forwarded by a peer; never forwarded again.
     AdminForwarded(AdminRequest),
     /// Client writes batched by a follower's proposer, forwarded to the node
     /// believed to lead; never forwarded again. Answered one result per command.
-    ClientWriteBatch(Vec<Command>),
+    ClientWriteBatch(Vec<Vec<u8>>),
 }
 
 /// The response to an [`RpcRequest`] of the same kind.
@@ -47,11 +46,11 @@ pub enum RpcResponse {
     /// See [`RpcRequest::InstallSnapshot`].
     InstallSnapshot(Result<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>>),
     /// See [`RpcRequest::ClientWrite`]; `Err(None)` means "not the leader, ask `leader`".
-    ClientWrite(Result<Response, WriteRefusal>),
+    ClientWrite(Result<Vec<u8>, WriteRefusal>),
     /// See [`RpcRequest::Admin`].
     Admin(Result<AdminResponse, AdminError>),
     /// See [`RpcRequest::ClientWriteBatch`]: one result per command, in order.
-    ClientWriteBatch(Vec<Result<Response, WriteRefusal>>),
+    ClientWriteBatch(Vec<Result<Vec<u8>, WriteRefusal>>),
 }
 
 /// Why a forwarded write was not applied.
@@ -104,13 +103,14 @@ pub enum AdminRequest {
     },
     /// Read the state.
     Read {
-        /// What to read.
-        query: Query,
+        /// What to read (an encoded application query).
+        query: Vec<u8>,
         /// Linearizable (through the leader) or local (possibly stale).
         linearizable: bool,
     },
-    /// Propose a command through the receiving node (which forwards it if needed).
-    Propose(Command),
+    /// Propose an encoded application command through the receiving node
+    /// (which forwards it if needed).
+    Propose(Vec<u8>),
     /// Build a snapshot now and purge the log it covers.
     Compact,
 }
@@ -122,10 +122,10 @@ pub enum AdminResponse {
     Status(Box<NodeStatus>),
     /// Done; a line for the operator.
     Done(String),
-    /// Result of a read.
-    Read(QueryResult),
-    /// Result of a proposal.
-    Proposed(Result<Response, ProposeError>),
+    /// Result of a read (an encoded application answer).
+    Read(Vec<u8>),
+    /// Result of a proposal (the encoded application response).
+    Proposed(Result<Vec<u8>, ProposeError>),
 }
 
 /// One node's view of the cluster.

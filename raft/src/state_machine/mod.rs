@@ -1,11 +1,17 @@
-//! The replicated state machine in sled: applies committed entries (see
-//! [`apply`]), builds and installs snapshots, and exposes a read-only
-//! [`StateView`]. It must never apply anything that is not a committed entry,
-//! and never be written to by anything but openraft.
+//! The replicated state machine in sled: hands committed entries to the
+//! [`App`] (one atomic sled batch per `apply` call), builds and installs
+//! snapshots, and exposes a read-only [`View`]. It must never apply anything
+//! that is not a committed entry, and never be written to by anything but
+//! openraft.
 
-mod apply;
 mod snapshot;
-mod view;
+
+/// Keys raft keeps in the state-machine tree; an application never writes
+/// under the `_/` prefix.
+pub(crate) mod keys {
+    pub const APPLIED: &[u8] = b"_/applied";
+    pub const MEMBERSHIP: &[u8] = b"_/membership";
+}
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,11 +19,8 @@ use std::time::Instant;
 use openraft::storage::RaftStateMachine;
 use openraft::{AnyError, EntryPayload, ErrorSubject, ErrorVerb, OptionalSend, StorageError, StorageIOError};
 
-pub use self::apply::ApplyError;
-use self::apply::{apply_command, keys, Overlay};
 pub use self::snapshot::SnapshotBuilder;
-pub use self::view::StateView;
-use crate::command::Response;
+use crate::app::{App, Applied, Tx, View};
 use crate::types::{Entry, LogId, NodeId, SnapshotMeta, StoredMembership, TypeConfig};
 
 pub(crate) fn sm_err(verb: ErrorVerb, e: impl std::error::Error + 'static) -> StorageError<NodeId> {
@@ -33,26 +36,28 @@ pub struct SledStateMachine {
     tree: sled::Tree,
     snapshots: sled::Tree,
     counter: Arc<std::sync::atomic::AtomicU64>,
+    app: Arc<dyn App>,
 }
 
 impl SledStateMachine {
-    /// Opens (or creates) the state-machine trees in `db`.
-    pub fn open(db: &sled::Db) -> Result<Self, sled::Error> {
+    /// Opens (or creates) the state-machine trees in `db`, applying with `app`.
+    pub fn open(db: &sled::Db, app: Arc<dyn App>) -> Result<Self, sled::Error> {
         Ok(Self {
             db: db.clone(),
             tree: db.open_tree("sm")?,
             snapshots: db.open_tree("snapshot")?,
             counter: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            app,
         })
     }
 
     /// A read-only view of the current (local, possibly stale) state.
-    pub fn view(&self) -> StateView {
-        StateView::new(self.tree.clone())
+    pub fn view(&self) -> View {
+        View::new(self.tree.clone())
     }
 
-    fn overlay(&self) -> Overlay<'_> {
-        Overlay::new(&self.tree)
+    fn tx(&self) -> Tx<'_> {
+        Tx::new(&self.tree)
     }
 }
 
@@ -60,7 +65,7 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
     type SnapshotBuilder = SnapshotBuilder;
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError<NodeId>> {
-        let ov = self.overlay();
+        let ov = self.tx();
         let applied: Option<LogId> = ov
             .get::<Option<LogId>>(keys::APPLIED)
             .map_err(|e| sm_err(ErrorVerb::Read, e))?
@@ -72,29 +77,37 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
         Ok((applied, membership))
     }
 
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Response>, StorageError<NodeId>>
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Applied>, StorageError<NodeId>>
     where
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
         let started = Instant::now();
-        let mut ov = Overlay::new(&self.tree);
+        let mut ov = Tx::new(&self.tree);
         let mut out = Vec::new();
         let mut last = None;
         for entry in entries {
             let index = entry.log_id.index;
             let response = match &entry.payload {
-                EntryPayload::Blank => Response::None,
-                EntryPayload::Normal(cmd) => {
-                    apply_command(&mut ov, index, cmd).map_err(|e| StorageError::IO {
-                        source: StorageIOError::apply(entry.log_id, AnyError::new(&e)),
-                    })?
+                EntryPayload::Blank => Applied::default(),
+                EntryPayload::Normal(proposal) => {
+                    let mut rs = Vec::with_capacity(proposal.0.len());
+                    for cmd in &proposal.0 {
+                        rs.push(
+                            self.app
+                                .apply(&mut ov, index, cmd)
+                                .map_err(|e| StorageError::IO {
+                                    source: StorageIOError::apply(entry.log_id, AnyError::new(&e)),
+                                })?,
+                        );
+                    }
+                    Applied(rs)
                 }
                 EntryPayload::Membership(m) => {
                     let stored = StoredMembership::new(Some(entry.log_id), m.clone());
                     ov.put(keys::MEMBERSHIP.to_vec(), &stored)
                         .map_err(|e| sm_err(ErrorVerb::Write, e))?;
-                    Response::None
+                    Applied::default()
                 }
             };
             last = Some(entry.log_id);

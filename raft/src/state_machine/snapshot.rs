@@ -10,8 +10,9 @@ use std::sync::Arc;
 use openraft::{RaftSnapshotBuilder, StorageError};
 use serde::{Deserialize, Serialize};
 
-use super::apply::{keys, ApplyError};
+use super::keys;
 use super::sm_err;
+use crate::app::ApplyError;
 use crate::codec;
 use crate::types::{LogId, NodeId, SnapshotMeta, StoredMembership, TypeConfig};
 

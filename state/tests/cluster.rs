@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use smsgw_raft::{AdminRequest, Cluster, ClusterOptions, Command, MtPart, Query, QueryResult};
+use smsgw_raft::{AdminRequest, Cluster, ClusterOptions};
+use smsgw_state::{propose, read_linearizable, Command, Domain, MtPart, Query, QueryResult};
 
 fn accept(id: &str) -> Command {
     Command::AcceptBatch {
@@ -14,6 +15,7 @@ fn accept(id: &str) -> Command {
             parts: 1,
             payload: vec![1; 200],
             accepted_at_ms: 0,
+            queue: None,
         }],
     }
 }
@@ -24,13 +26,13 @@ async fn three_nodes_write_everywhere_and_transfer_leader() {
     let mut nodes = Vec::new();
     for id in 1..=3u64 {
         let opts = ClusterOptions::new(id, dir.path().join(format!("n{id}")), "127.0.0.1:0");
-        nodes.push(Cluster::start(opts).await.unwrap());
+        nodes.push(Cluster::start(opts, Domain::app()).await.unwrap());
     }
     let members = nodes.iter().map(|n| (n.id(), n.node_info())).collect();
     nodes[0].initialize(members).await.unwrap();
     for (i, n) in nodes.iter().enumerate() {
         for k in 0..5 {
-            n.propose(accept(&format!("n{i}-{k}"))).await.unwrap();
+            propose(n, &accept(&format!("n{i}-{k}"))).await.unwrap();
         }
     }
     let leader = nodes[0].status().await.leader.unwrap();
@@ -39,9 +41,9 @@ async fn three_nodes_write_everywhere_and_transfer_leader() {
     println!("{msg:?}");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(nodes[0].status().await.leader, Some(to));
-    nodes[1].propose(accept("after")).await.unwrap();
+    propose(&nodes[1], &accept("after")).await.unwrap();
     for n in &nodes {
-        match n.read_linearizable(&Query::Counts).await.unwrap() {
+        match read_linearizable(n, &Query::Counts).await.unwrap() {
             QueryResult::Counts { parts, .. } => assert_eq!(parts, 16),
             other => panic!("{other:?}"),
         }
@@ -56,23 +58,23 @@ async fn three_nodes_write_everywhere_and_transfer_leader() {
 /// request id has one effect even inside one entry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_proposals_are_batched_with_their_own_responses() {
-    use smsgw_raft::Response;
+    use smsgw_state::Response;
     let dir = tempfile::tempdir().unwrap();
     let mut nodes = Vec::new();
     for id in 1..=3u64 {
         let opts = ClusterOptions::new(id, dir.path().join(format!("n{id}")), "127.0.0.1:0");
-        nodes.push(Cluster::start(opts).await.unwrap());
+        nodes.push(Cluster::start(opts, Domain::app()).await.unwrap());
     }
     let members = nodes.iter().map(|n| (n.id(), n.node_info())).collect();
     nodes[0].initialize(members).await.unwrap();
-    nodes[0].propose(accept("warm")).await.unwrap();
+    propose(&nodes[0], &accept("warm")).await.unwrap();
     let mut tasks = Vec::new();
     for k in 0..300usize {
         let node = nodes[k % 3].clone();
         // Every id is proposed twice, from different nodes, at the same time.
         let id = format!("c{}", k / 2);
         tasks.push(tokio::spawn(async move {
-            (id.clone(), node.propose(accept(&id)).await.unwrap())
+            (id.clone(), propose(&node, &accept(&id)).await.unwrap())
         }));
     }
     let mut fresh = std::collections::BTreeSet::new();
@@ -92,7 +94,7 @@ async fn concurrent_proposals_are_batched_with_their_own_responses() {
     assert_eq!((fresh.len(), replayed), (150, 150));
     assert!(indexes.len() < 150, "no batching: {} entries", indexes.len());
     for n in &nodes {
-        match n.read_linearizable(&Query::Counts).await.unwrap() {
+        match read_linearizable(n, &Query::Counts).await.unwrap() {
             QueryResult::Counts { parts, .. } => assert_eq!(parts, 151),
             other => panic!("{other:?}"),
         }

@@ -1,7 +1,8 @@
 //! The replicated commands, their responses and the records they leave in the
 //! state machine. Later issues extend [`Command`] with new variants (append
-//! only: never reorder or change a variant, old logs must still decode).
-//! Commands carry every time they need: nothing here reads a clock.
+//! only: never reorder or change a variant, old logs must still decode;
+//! storage format 2 started this list afresh). Commands carry every time
+//! they need: nothing here reads a clock.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,19 @@ pub struct MtPart {
     pub payload: Vec<u8>,
     /// When the request was accepted (ms since the Unix epoch, set by the proposer).
     pub accepted_at_ms: u64,
+    /// On a message head (`M.0`) only: the ready queue it waits in until it
+    /// is finished.
+    pub queue: Option<ReadySlot>,
+}
+
+/// Where a message waits to be sent: its route (the carrier chosen at
+/// accept) and priority class (0 alarm, 1 high, 2 normal, 3 bulk).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadySlot {
+    /// Route (carrier name).
+    pub route: String,
+    /// Priority class, 0 (alarm) to 3 (bulk).
+    pub priority: u8,
 }
 
 /// An MO as received from a carrier session.
@@ -58,6 +72,8 @@ pub enum Command {
     RecordSubmit {
         /// The part that was submitted.
         part_id: String,
+        /// The carrier that answered (carrier ids are unique per carrier only).
+        carrier: String,
         /// The carrier's message id from the submit response.
         carrier_msg_id: String,
         /// Carrier result code as text (`0` is success for most protocols).
@@ -67,6 +83,8 @@ pub enum Command {
     },
     /// Record a delivery report; kept pending until its submit is recorded.
     RecordReport {
+        /// The carrier the report came from.
+        carrier: String,
         /// The carrier's message id the report refers to.
         carrier_msg_id: String,
         /// Normalised final state (`DELIVRD`, `UNDELIV`, `EXPIRED`, ...).
@@ -110,42 +128,6 @@ impl Command {
             key: key.into(),
             value: value.to_string().into_bytes(),
         }
-    }
-
-    /// A rough size in bytes (payloads, ids and text), to bound batches.
-    pub fn approx_size(&self) -> usize {
-        const FIXED: usize = 32;
-        let rid = self.request_id().map_or(0, str::len);
-        FIXED
-            + rid
-            + match self {
-                Command::PutConfig { key, value } => key.len() + value.len(),
-                Command::AcceptBatch { messages, .. } => messages
-                    .iter()
-                    .map(|m| FIXED + m.id.len() + m.account.len() + m.to.len() + m.payload.len())
-                    .sum(),
-                Command::RecordSubmit {
-                    part_id,
-                    carrier_msg_id,
-                    status,
-                    ..
-                } => part_id.len() + carrier_msg_id.len() + status.len(),
-                Command::RecordReport {
-                    carrier_msg_id,
-                    state,
-                    ..
-                } => carrier_msg_id.len() + state.len(),
-                Command::RecordMo { message, .. } => {
-                    message.carrier.len() + message.from.len() + message.to.len() + message.payload.len()
-                }
-                Command::Batch(cmds) => cmds.iter().map(Command::approx_size).sum(),
-                Command::RecordOutcome {
-                    part_id,
-                    state,
-                    detail,
-                    ..
-                } => part_id.len() + state.len() + detail.len(),
-            }
     }
 
     /// The idempotency key of this command, if it has one.
@@ -226,6 +208,8 @@ pub struct PartRecord {
     pub report_state: Option<String>,
     /// When the report came.
     pub reported_at_ms: Option<u64>,
+    /// On a head waiting in a ready queue: its sequence there.
+    pub ready_seq: Option<u64>,
 }
 
 /// An MO as kept by the state machine.
@@ -268,6 +252,8 @@ pub enum Query {
     },
     /// Number of parts, MOs and config documents.
     Counts,
+    /// Unfinished messages by priority class (alarm, high, normal, bulk).
+    ReadyCounts,
 }
 
 /// The answer to a [`Query`].
@@ -276,9 +262,11 @@ pub enum QueryResult {
     /// A config document (JSON text), if present.
     Config(Option<Vec<u8>>),
     /// A part, if present.
-    Part(Option<PartRecord>),
+    Part(Option<Box<PartRecord>>),
     /// Part ids.
     PartIds(Vec<String>),
+    /// Unfinished messages by priority class.
+    ReadyCounts([u64; 4]),
     /// Sizes of the state.
     Counts {
         /// Parts.

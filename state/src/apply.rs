@@ -1,168 +1,69 @@
-//! Deterministic application of commands to the state-machine tree through a
-//! write overlay, so that a whole `apply` call lands in sled as one atomic
-//! batch. It must never read a clock, draw randomness or touch anything but
-//! the overlay: every node must compute the same bytes from the same log.
+//! Deterministic application of commands to the domain tables (see
+//! [`crate::keys`]) through raft's [`Tx`], so that a whole `apply` call lands
+//! in sled as one atomic batch. Every index and counter is kept here, in the
+//! same transaction as the row it describes, so no read ever needs a scan.
+//! It must never read a clock, draw randomness or touch anything but the
+//! transaction: every node must compute the same bytes from the same log.
 
-use std::collections::BTreeMap;
+use smsgw_raft::{ApplyError, Tx};
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
-use crate::codec::{self, CodecError};
 use crate::command::{Command, MoRecord, MtPart, PartRecord, PendingReport, Response};
+use crate::keys::{self, counter};
 
-/// Key prefixes of the state-machine tree.
-pub(crate) mod keys {
-    pub const APPLIED: &[u8] = b"m/applied";
-    pub const MEMBERSHIP: &[u8] = b"m/membership";
-    pub const MO_SEQ: &[u8] = b"m/mo_seq";
-    pub const PART_COUNT: &[u8] = b"m/parts";
-    pub const CONFIG_COUNT: &[u8] = b"m/configs";
-    pub const CONFIG: &str = "c/";
-    pub const PART: &str = "p/";
-    pub const CARRIER_ID: &str = "k/";
-    pub const PENDING_REPORT: &str = "w/";
-    pub const MO: &str = "o/";
-    pub const REQUEST: &str = "r/";
-    /// `u/M`: message `M` (head part `M.0` accepted) has no final state yet.
-    pub const UNFINISHED: &str = "u/";
-
-    pub fn with(prefix: &str, id: &str) -> Vec<u8> {
-        let mut k = Vec::with_capacity(prefix.len() + id.len());
-        k.extend_from_slice(prefix.as_bytes());
-        k.extend_from_slice(id.as_bytes());
-        k
-    }
-
-    pub fn mo(seq: u64) -> Vec<u8> {
-        let mut k = MO.as_bytes().to_vec();
-        k.extend_from_slice(&seq.to_be_bytes());
-        k
-    }
-}
-
-/// Failure while applying: storage or decoding, never a property of the command.
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    /// sled failed.
-    #[error("state machine storage: {0}")]
-    Sled(#[from] sled::Error),
-    /// Stored bytes did not decode.
-    #[error("state machine data: {0}")]
-    Codec(#[from] CodecError),
-}
-
-/// Pending writes over the tree; reads see them first.
-pub(crate) struct Overlay<'a> {
-    tree: &'a sled::Tree,
-    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-}
-
-impl<'a> Overlay<'a> {
-    pub(crate) fn new(tree: &'a sled::Tree) -> Self {
-        Self {
-            tree,
-            writes: BTreeMap::new(),
-        }
-    }
-
-    fn raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ApplyError> {
-        if let Some(v) = self.writes.get(key) {
-            return Ok(v.clone());
-        }
-        Ok(self.tree.get(key)?.map(|v| v.to_vec()))
-    }
-
-    pub(crate) fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, ApplyError> {
-        match self.raw(key)? {
-            None => Ok(None),
-            Some(bytes) => Ok(Some(codec::decode(&bytes)?)),
-        }
-    }
-
-    pub(crate) fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> Result<(), ApplyError> {
-        self.writes.insert(key, Some(codec::encode(value)?));
-        Ok(())
-    }
-
-    fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.writes.insert(key, Some(value));
-    }
-
-    fn remove(&mut self, key: Vec<u8>) {
-        self.writes.insert(key, None);
-    }
-
-    fn bump(&mut self, key: &[u8]) -> Result<u64, ApplyError> {
-        let next = self.get::<u64>(key)?.unwrap_or(0) + 1;
-        self.put(key.to_vec(), &next)?;
-        Ok(next)
-    }
-
-    /// Turns the overlay into one atomic sled batch.
-    pub(crate) fn into_batch(self) -> sled::Batch {
-        let mut batch = sled::Batch::default();
-        for (k, v) in self.writes {
-            match v {
-                Some(v) => batch.insert(k, v),
-                None => batch.remove(k),
-            }
-        }
-        batch
-    }
+fn bump(tx: &mut Tx<'_>, name: &str, by: i64) -> Result<u64, ApplyError> {
+    tx.add(&keys::counter(name), by)
 }
 
 /// Applies one command written at log `index`.
-pub(crate) fn apply_command(ov: &mut Overlay<'_>, index: u64, cmd: &Command) -> Result<Response, ApplyError> {
+pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Result<Response, ApplyError> {
     if let Some(rid) = cmd.request_id() {
-        if let Some(first) = ov.get::<Response>(&keys::with(keys::REQUEST, rid))? {
+        if let Some(first) = tx.get::<Response>(&keys::request(rid))? {
             return Ok(Response::Replayed(Box::new(first)));
         }
     }
     let response = match cmd {
         Command::PutConfig { key, value } => {
-            let k = keys::with(keys::CONFIG, key);
-            if ov.raw(&k)?.is_none() {
-                ov.bump(keys::CONFIG_COUNT)?;
+            let k = keys::config(key);
+            if !tx.contains(&k)? {
+                bump(tx, counter::CONFIGS, 1)?;
             }
-            ov.put_raw(k, value.clone());
+            tx.put_raw(k, value.clone());
             Response::ConfigStored {
                 key: key.clone(),
                 version: index,
             }
         }
-        Command::AcceptBatch { messages, .. } => accept_batch(ov, index, messages)?,
+        Command::AcceptBatch { messages, .. } => accept_batch(tx, index, messages)?,
         Command::RecordSubmit {
             part_id,
+            carrier,
             carrier_msg_id,
             status,
             at_ms,
-        } => record_submit(ov, part_id, carrier_msg_id, status, *at_ms)?,
+        } => record_submit(tx, part_id, carrier, carrier_msg_id, status, *at_ms)?,
         Command::RecordReport {
+            carrier,
             carrier_msg_id,
             state,
             at_ms,
-        } => {
-            let part_id: Option<String> = ov.get(&keys::with(keys::CARRIER_ID, carrier_msg_id))?;
-            match part_id {
-                Some(pid) => {
-                    set_report(ov, &pid, state, *at_ms)?;
-                    Response::ReportRecorded { part_id: Some(pid) }
-                }
-                None => {
-                    let pending = PendingReport {
-                        state: state.clone(),
-                        at_ms: *at_ms,
-                    };
-                    ov.put(keys::with(keys::PENDING_REPORT, carrier_msg_id), &pending)?;
-                    Response::ReportRecorded { part_id: None }
-                }
+        } => match tx.get::<String>(&keys::carrier_id(carrier, carrier_msg_id))? {
+            Some(pid) => {
+                set_outcome(tx, &pid, state, *at_ms)?;
+                Response::ReportRecorded { part_id: Some(pid) }
             }
-        }
+            None => {
+                let pending = PendingReport {
+                    state: state.clone(),
+                    at_ms: *at_ms,
+                };
+                tx.put(keys::pending_report(carrier, carrier_msg_id), &pending)?;
+                Response::ReportRecorded { part_id: None }
+            }
+        },
         Command::Batch(cmds) => {
             let mut out = Vec::with_capacity(cmds.len());
             for c in cmds {
-                out.push(apply_command(ov, index, c)?);
+                out.push(apply_command(tx, index, c)?);
             }
             Response::Batch(out)
         }
@@ -171,24 +72,21 @@ pub(crate) fn apply_command(ov: &mut Overlay<'_>, index: u64, cmd: &Command) -> 
             state,
             detail: _,
             at_ms,
-        } => {
-            let k = keys::with(keys::PART, part_id);
-            match ov.get::<PartRecord>(&k)? {
-                None => Response::Rejected {
-                    reason: format!("unknown part id {part_id}"),
-                },
-                Some(r) if r.report_state.is_some() => Response::ReportRecorded { part_id: None },
-                Some(_) => {
-                    set_report(ov, part_id, state, *at_ms)?;
-                    Response::ReportRecorded {
-                        part_id: Some(part_id.clone()),
-                    }
+        } => match tx.get::<PartRecord>(&keys::part(part_id))? {
+            None => Response::Rejected {
+                reason: format!("unknown part id {part_id}"),
+            },
+            Some(r) if r.report_state.is_some() => Response::ReportRecorded { part_id: None },
+            Some(_) => {
+                set_outcome(tx, part_id, state, *at_ms)?;
+                Response::ReportRecorded {
+                    part_id: Some(part_id.clone()),
                 }
             }
-        }
+        },
         Command::RecordMo { message, .. } => {
-            let seq = ov.bump(keys::MO_SEQ)?;
-            ov.put(
+            let seq = bump(tx, counter::MOS, 1)?;
+            tx.put(
                 keys::mo(seq),
                 &MoRecord {
                     seq,
@@ -199,21 +97,21 @@ pub(crate) fn apply_command(ov: &mut Overlay<'_>, index: u64, cmd: &Command) -> 
         }
     };
     if let Some(rid) = cmd.request_id() {
-        ov.put(keys::with(keys::REQUEST, rid), &response)?;
+        tx.put(keys::request(rid), &response)?;
     }
     Ok(response)
 }
 
-fn accept_batch(ov: &mut Overlay<'_>, index: u64, messages: &[MtPart]) -> Result<Response, ApplyError> {
+fn accept_batch(tx: &mut Tx<'_>, index: u64, messages: &[MtPart]) -> Result<Response, ApplyError> {
     let mut ids = Vec::with_capacity(messages.len());
     let mut already_known = Vec::new();
     for part in messages {
-        let k = keys::with(keys::PART, &part.id);
-        if ov.raw(&k)?.is_some() {
+        let k = keys::part(&part.id);
+        if tx.contains(&k)? {
             already_known.push(part.id.clone());
             continue;
         }
-        let record = PartRecord {
+        let mut record = PartRecord {
             part: part.clone(),
             accepted_index: index,
             carrier_msg_id: None,
@@ -221,12 +119,20 @@ fn accept_batch(ov: &mut Overlay<'_>, index: u64, messages: &[MtPart]) -> Result
             submitted_at_ms: None,
             report_state: None,
             reported_at_ms: None,
+            ready_seq: None,
         };
-        ov.put(k, &record)?;
-        ov.bump(keys::PART_COUNT)?;
-        if let Some(mid) = part.id.strip_suffix(".0") {
-            ov.put_raw(keys::with(keys::UNFINISHED, mid), Vec::new());
+        if let Some(slot) = &part.queue {
+            let seq = bump(tx, counter::READY_SEQ, 1)?;
+            let mid = part.id.strip_suffix(".0").unwrap_or(&part.id);
+            tx.put_raw(
+                keys::ready(&slot.route, slot.priority, seq),
+                mid.as_bytes().to_vec(),
+            );
+            bump(tx, &counter::ready(slot.priority), 1)?;
+            record.ready_seq = Some(seq);
         }
+        tx.put(k, &record)?;
+        bump(tx, counter::PARTS, 1)?;
         ids.push(part.id.clone());
     }
     Ok(Response::Accepted {
@@ -237,14 +143,15 @@ fn accept_batch(ov: &mut Overlay<'_>, index: u64, messages: &[MtPart]) -> Result
 }
 
 fn record_submit(
-    ov: &mut Overlay<'_>,
+    tx: &mut Tx<'_>,
     part_id: &str,
+    carrier: &str,
     carrier_msg_id: &str,
     status: &str,
     at_ms: u64,
 ) -> Result<Response, ApplyError> {
-    let k = keys::with(keys::PART, part_id);
-    let Some(mut record) = ov.get::<PartRecord>(&k)? else {
+    let k = keys::part(part_id);
+    let Some(mut record) = tx.get::<PartRecord>(&k)? else {
         return Ok(Response::Rejected {
             reason: format!("unknown part id {part_id}"),
         });
@@ -252,13 +159,13 @@ fn record_submit(
     record.carrier_msg_id = Some(carrier_msg_id.to_string());
     record.submit_status = Some(status.to_string());
     record.submitted_at_ms = Some(at_ms);
-    ov.put(k, &record)?;
-    ov.put(keys::with(keys::CARRIER_ID, carrier_msg_id), &part_id.to_string())?;
-    let pending_key = keys::with(keys::PENDING_REPORT, carrier_msg_id);
+    tx.put(k, &record)?;
+    tx.put(keys::carrier_id(carrier, carrier_msg_id), &part_id.to_string())?;
+    let pending_key = keys::pending_report(carrier, carrier_msg_id);
     let mut report_applied = None;
-    if let Some(pending) = ov.get::<PendingReport>(&pending_key)? {
-        ov.remove(pending_key);
-        set_report(ov, part_id, &pending.state, pending.at_ms)?;
+    if let Some(pending) = tx.get::<PendingReport>(&pending_key)? {
+        tx.remove(pending_key);
+        set_outcome(tx, part_id, &pending.state, pending.at_ms)?;
         report_applied = Some(pending.state);
     }
     Ok(Response::SubmitRecorded {
@@ -267,23 +174,34 @@ fn record_submit(
     })
 }
 
-fn set_report(ov: &mut Overlay<'_>, part_id: &str, state: &str, at_ms: u64) -> Result<(), ApplyError> {
-    let k = keys::with(keys::PART, part_id);
-    let Some(mut record) = ov.get::<PartRecord>(&k)? else {
+fn set_outcome(tx: &mut Tx<'_>, part_id: &str, state: &str, at_ms: u64) -> Result<(), ApplyError> {
+    let k = keys::part(part_id);
+    let Some(mut record) = tx.get::<PartRecord>(&k)? else {
         return Ok(());
     };
     record.report_state = Some(state.to_string());
     record.reported_at_ms = Some(at_ms);
     let parts = record.part.parts;
-    ov.put(k, &record)?;
     let Some((mid, seq)) = part_id.rsplit_once('.') else {
+        tx.put(k, &record)?;
         return Ok(());
     };
     if seq == "0" {
-        ov.remove(keys::with(keys::UNFINISHED, mid));
+        leave_ready_queue(tx, &mut record)?;
+        tx.put(k, &record)?;
         return Ok(());
     }
-    close_if_complete(ov, mid, parts, at_ms)
+    tx.put(k, &record)?;
+    close_if_complete(tx, mid, parts, at_ms)
+}
+
+/// A finished message leaves its ready queue (and its class's count).
+fn leave_ready_queue(tx: &mut Tx<'_>, head: &mut PartRecord) -> Result<(), ApplyError> {
+    if let (Some(seq), Some(slot)) = (head.ready_seq.take(), head.part.queue.as_ref()) {
+        tx.remove(keys::ready(&slot.route, slot.priority, seq));
+        bump(tx, &counter::ready(slot.priority), -1)?;
+    }
+    Ok(())
 }
 
 /// Rank of a final state when deriving a message's from its parts: the
@@ -301,9 +219,9 @@ fn severity(state: &str) -> u8 {
 }
 
 /// Gives head `mid.0` the message's final state once every part has one.
-fn close_if_complete(ov: &mut Overlay<'_>, mid: &str, parts: u16, at_ms: u64) -> Result<(), ApplyError> {
-    let head_key = keys::with(keys::PART, &format!("{mid}.0"));
-    let Some(mut head) = ov.get::<PartRecord>(&head_key)? else {
+fn close_if_complete(tx: &mut Tx<'_>, mid: &str, parts: u16, at_ms: u64) -> Result<(), ApplyError> {
+    let head_key = keys::part(&format!("{mid}.0"));
+    let Some(mut head) = tx.get::<PartRecord>(&head_key)? else {
         return Ok(());
     };
     if head.report_state.is_some() {
@@ -311,7 +229,7 @@ fn close_if_complete(ov: &mut Overlay<'_>, mid: &str, parts: u16, at_ms: u64) ->
     }
     let mut worst: Option<String> = None;
     for seq in 1..=parts {
-        let rec = ov.get::<PartRecord>(&keys::with(keys::PART, &format!("{mid}.{seq}")))?;
+        let rec = tx.get::<PartRecord>(&keys::part(&format!("{mid}.{seq}")))?;
         match rec.and_then(|r| r.report_state) {
             None => return Ok(()),
             Some(s) => {
@@ -327,9 +245,8 @@ fn close_if_complete(ov: &mut Overlay<'_>, mid: &str, parts: u16, at_ms: u64) ->
     }
     head.report_state = worst;
     head.reported_at_ms = Some(at_ms);
-    ov.put(head_key, &head)?;
-    ov.remove(keys::with(keys::UNFINISHED, mid));
-    Ok(())
+    leave_ready_queue(tx, &mut head)?;
+    tx.put(head_key, &head)
 }
 
 #[cfg(test)]
@@ -348,6 +265,10 @@ mod tests {
                     parts: 1,
                     payload: vec![7; 20],
                     accepted_at_ms: 0,
+                    queue: id.ends_with(".0").then(|| crate::command::ReadySlot {
+                        route: "cmcc".into(),
+                        priority: 2,
+                    }),
                 })
                 .collect(),
         }
@@ -357,7 +278,7 @@ mod tests {
     fn batch_applies_in_order_with_a_response_and_idempotency_per_command() {
         let db = sled::Config::new().temporary(true).open().unwrap();
         let tree = db.open_tree("sm").unwrap();
-        let mut ov = Overlay::new(&tree);
+        let mut ov = Tx::new(&tree);
         assert!(matches!(
             apply_command(&mut ov, 1, &accept("r0", &["p0"])).unwrap(),
             Response::Accepted { .. }
@@ -369,6 +290,7 @@ mod tests {
             accept("r2", &["p2", "p3"]),
             Command::RecordSubmit {
                 part_id: "p3".into(),
+                carrier: "cmcc".into(),
                 carrier_msg_id: "c3".into(),
                 status: "0".into(),
                 at_ms: 5,
@@ -406,13 +328,13 @@ mod tests {
                 report_applied: None,
             }
         );
-        assert_eq!(ov.get::<u64>(keys::PART_COUNT).unwrap(), Some(4));
+        assert_eq!(ov.get::<u64>(&keys::counter(counter::PARTS)).unwrap(), Some(4));
         // Applying the same batch again (a retried proposal) changes nothing.
         let Response::Batch(again) = apply_command(&mut ov, 3, &batch).unwrap() else {
             panic!("a batch answers with Response::Batch")
         };
         assert!(matches!(again[0], Response::Replayed(_)));
-        assert_eq!(ov.get::<u64>(keys::PART_COUNT).unwrap(), Some(4));
+        assert_eq!(ov.get::<u64>(&keys::counter(counter::PARTS)).unwrap(), Some(4));
     }
 
     fn outcome(part: &str, state: &str) -> Command {
@@ -428,7 +350,7 @@ mod tests {
     fn outcomes_close_the_message_with_its_worst_part() {
         let db = sled::Config::new().temporary(true).open().unwrap();
         let tree = db.open_tree("sm").unwrap();
-        let mut ov = Overlay::new(&tree);
+        let mut ov = Tx::new(&tree);
         let mut cmd = accept("r", &["7.0", "7.1", "7.2"]);
         if let Command::AcceptBatch { messages, .. } = &mut cmd {
             for m in messages.iter_mut() {
@@ -436,19 +358,23 @@ mod tests {
             }
         }
         apply_command(&mut ov, 1, &cmd).unwrap();
-        assert!(ov.raw(&keys::with(keys::UNFINISHED, "7")).unwrap().is_some());
+        assert!(ov.contains(&keys::ready("cmcc", 2, 1)).unwrap());
+        assert_eq!(
+            ov.get::<u64>(&keys::counter(&counter::ready(2))).unwrap(),
+            Some(1)
+        );
         apply_command(&mut ov, 2, &outcome("7.1", "DELIVRD")).unwrap();
-        let head = |ov: &Overlay<'_>| {
-            ov.get::<PartRecord>(&keys::with(keys::PART, "7.0"))
-                .unwrap()
-                .unwrap()
-        };
+        let head = |ov: &Tx<'_>| ov.get::<PartRecord>(&keys::part("7.0")).unwrap().unwrap();
         assert_eq!(head(&ov).report_state, None);
         apply_command(&mut ov, 3, &outcome("7.2", "UNDELIV")).unwrap();
         // The first outcome of a part stands.
         apply_command(&mut ov, 4, &outcome("7.2", "DELIVRD")).unwrap();
         assert_eq!(head(&ov).report_state.as_deref(), Some("UNDELIV"));
-        assert!(ov.raw(&keys::with(keys::UNFINISHED, "7")).unwrap().is_none());
+        assert!(!ov.contains(&keys::ready("cmcc", 2, 1)).unwrap());
+        assert_eq!(
+            ov.get::<u64>(&keys::counter(&counter::ready(2))).unwrap(),
+            Some(0)
+        );
         assert!(matches!(
             apply_command(&mut ov, 5, &outcome("8.1", "DELIVRD")).unwrap(),
             Response::Rejected { .. }

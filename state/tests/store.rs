@@ -1,9 +1,11 @@
-//! Unit tests of the sled log store and state machine on a temp dir.
+//! The sled log store and state machine on a temp dir, driven with the
+//! domain's commands (raft's entries carry them encoded).
 
 use openraft::storage::{RaftLogStorage, RaftLogStorageExt, RaftStateMachine};
 use openraft::{CommittedLeaderId, EntryPayload, RaftLogReader, RaftSnapshotBuilder};
 use smsgw_raft::types::{Entry, LogId, Vote};
-use smsgw_raft::{Command, MoMessage, MtPart, Query, QueryResult, Response, SledLogStore, SledStateMachine};
+use smsgw_raft::{codec, Applied, Proposal, SledLogStore, SledStateMachine};
+use smsgw_state::{Command, Domain, MoMessage, MtPart, Query, QueryResult, Response, StateView};
 
 fn log_id(term: u64, index: u64) -> LogId {
     LogId::new(CommittedLeaderId::new(term, 1), index)
@@ -12,8 +14,17 @@ fn log_id(term: u64, index: u64) -> LogId {
 fn entry(term: u64, index: u64, cmd: Command) -> Entry {
     Entry {
         log_id: log_id(term, index),
-        payload: EntryPayload::Normal(cmd),
+        payload: EntryPayload::Normal(Proposal(vec![codec::encode(&cmd).unwrap()])),
     }
+}
+
+/// The one response of each applied entry.
+fn responses(out: Vec<Applied>) -> Vec<Response> {
+    out.into_iter().map(|a| codec::decode(&a.0[0]).unwrap()).collect()
+}
+
+fn open_sm(db: &sled::Db) -> SledStateMachine {
+    SledStateMachine::open(db, Domain::app()).unwrap()
 }
 
 fn part(id: &str) -> MtPart {
@@ -24,6 +35,7 @@ fn part(id: &str) -> MtPart {
         parts: 1,
         payload: vec![7; 20],
         accepted_at_ms: 1000,
+        queue: None,
     }
 }
 
@@ -76,15 +88,16 @@ async fn log_store_append_truncate_purge_and_reopen() {
 async fn state_machine_is_idempotent_by_request_id() {
     let dir = tempfile::tempdir().unwrap();
     let db = sled::open(dir.path()).unwrap();
-    let mut sm = SledStateMachine::open(&db).unwrap();
-    let out = sm
-        .apply(vec![
+    let mut sm = open_sm(&db);
+    let out = responses(
+        sm.apply(vec![
             entry(1, 1, accept(Some("req-1"), &["a", "b"])),
             entry(1, 2, accept(Some("req-1"), &["a", "b", "c"])),
             entry(1, 3, accept(None, &["b", "d"])),
         ])
         .await
-        .unwrap();
+        .unwrap(),
+    );
     let first = Response::Accepted {
         ids: vec!["a".into(), "b".into()],
         already_known: vec![],
@@ -100,7 +113,7 @@ async fn state_machine_is_idempotent_by_request_id() {
             index: 3
         }
     );
-    let view = sm.view();
+    let view = StateView::new(sm.view());
     assert!(view.part("c").unwrap().is_none());
     match view.query(&Query::Counts).unwrap() {
         QueryResult::Counts {
@@ -117,14 +130,16 @@ async fn state_machine_is_idempotent_by_request_id() {
 async fn report_before_submit_waits_then_applies() {
     let dir = tempfile::tempdir().unwrap();
     let db = sled::open(dir.path()).unwrap();
-    let mut sm = SledStateMachine::open(&db).unwrap();
+    let mut sm = open_sm(&db);
     let report = Command::RecordReport {
+        carrier: "c".into(),
         carrier_msg_id: "cm-1".into(),
         state: "DELIVRD".into(),
         at_ms: 5,
     };
     let submit = Command::RecordSubmit {
         part_id: "a".into(),
+        carrier: "c".into(),
         carrier_msg_id: "cm-1".into(),
         status: "0".into(),
         at_ms: 4,
@@ -139,8 +154,8 @@ async fn report_before_submit_waits_then_applies() {
             received_at_ms: 9,
         },
     };
-    let out = sm
-        .apply(vec![
+    let out = responses(
+        sm.apply(vec![
             entry(1, 1, accept(None, &["a"])),
             entry(1, 2, report),
             entry(1, 3, submit),
@@ -153,7 +168,8 @@ async fn report_before_submit_waits_then_applies() {
             ),
         ])
         .await
-        .unwrap();
+        .unwrap(),
+    );
     assert_eq!(out[1], Response::ReportRecorded { part_id: None });
     assert_eq!(
         out[2],
@@ -167,10 +183,13 @@ async fn report_before_submit_waits_then_applies() {
         out[4],
         Response::Replayed(Box::new(Response::MoRecorded { seq: 1 }))
     );
-    let rec = sm.view().part_by_carrier_id("cm-1").unwrap().unwrap();
+    let view = StateView::new(sm.view());
+    let rec = view.part_by_carrier_id("c", "cm-1").unwrap().unwrap();
+    // Another carrier's equal id is another message.
+    assert!(view.part_by_carrier_id("d", "cm-1").unwrap().is_none());
     assert_eq!(rec.report_state.as_deref(), Some("DELIVRD"));
     assert_eq!(
-        sm.view().config("routes/x").unwrap().unwrap(),
+        view.config("routes/x").unwrap().unwrap(),
         br#"{"tps":50}"#.to_vec()
     );
 }
@@ -179,7 +198,7 @@ async fn report_before_submit_waits_then_applies() {
 async fn snapshot_round_trip_replaces_state() {
     let dir = tempfile::tempdir().unwrap();
     let db = sled::open(dir.path()).unwrap();
-    let mut sm = SledStateMachine::open(&db).unwrap();
+    let mut sm = open_sm(&db);
     sm.apply((1..=100).map(|i| entry(1, i, accept(None, &[&format!("p{i:03}")]))))
         .await
         .unwrap();
@@ -188,13 +207,13 @@ async fn snapshot_round_trip_replaces_state() {
 
     let dir2 = tempfile::tempdir().unwrap();
     let db2 = sled::open(dir2.path()).unwrap();
-    let mut other = SledStateMachine::open(&db2).unwrap();
+    let mut other = open_sm(&db2);
     other
         .apply(vec![entry(1, 1, accept(None, &["stale"]))])
         .await
         .unwrap();
     other.install_snapshot(&snap.meta, snap.snapshot).await.unwrap();
-    let view = other.view();
+    let view = StateView::new(other.view());
     assert!(view.part("stale").unwrap().is_none());
     assert_eq!(view.part_ids("p", 1000).unwrap().len(), 100);
     let (applied, _) = other.applied_state().await.unwrap();

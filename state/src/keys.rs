@@ -1,0 +1,176 @@
+//! The key layout of the domain tables in the state-machine tree. One
+//! prefix per table; raft keeps `_/` for itself.
+//!
+//! | prefix | table | value |
+//! | --- | --- | --- |
+//! | `c/KEY` | config documents | JSON text |
+//! | `n/NAME` | counters kept by apply (never a scan or `Tree::len`) | u64 |
+//! | `p/M.k` | parts; `M.0` is the message head (envelope) | `PartRecord` |
+//! | `k/CARRIER\0ID` | carrier message id → part id | part id |
+//! | `w/CARRIER\0ID` | report waiting for its submit result | `PendingReport` |
+//! | `o/SEQ` | MOs, dense sequence | `MoRecord` |
+//! | `r/RID` | first response of a request id (idempotency) | `Response` |
+//! | `q/ROUTE\0PRIO SEQ` | ready queue: unfinished messages by route, priority, acceptance order | message id |
+//!
+//! It must never hold two encodings of one key: every key is built here.
+
+/// Config documents.
+pub const CONFIG: &[u8] = b"c/";
+/// Counters.
+pub const COUNTER: &[u8] = b"n/";
+/// Parts.
+pub const PART: &[u8] = b"p/";
+/// Carrier message ids.
+pub const CARRIER_ID: &[u8] = b"k/";
+/// Reports waiting for their submit result.
+pub const PENDING_REPORT: &[u8] = b"w/";
+/// MOs.
+pub const MO: &[u8] = b"o/";
+/// Request ids.
+pub const REQUEST: &[u8] = b"r/";
+/// Ready queues.
+pub const READY: &[u8] = b"q/";
+
+/// Names of counters (`n/NAME`).
+pub mod counter {
+    /// Parts accepted (heads included).
+    pub const PARTS: &str = "parts";
+    /// MOs recorded (also the last MO sequence number).
+    pub const MOS: &str = "mos";
+    /// Config documents.
+    pub const CONFIGS: &str = "configs";
+    /// Acceptance sequence of messages (orders the ready queues).
+    pub const READY_SEQ: &str = "ready_seq";
+    /// Unfinished messages by priority: `ready/0` .. `ready/3`.
+    pub fn ready(priority: u8) -> String {
+        format!("ready/{priority}")
+    }
+}
+
+fn join(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+    let mut k = Vec::with_capacity(len);
+    k.extend_from_slice(prefix);
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+/// `c/KEY`.
+pub fn config(key: &str) -> Vec<u8> {
+    join(CONFIG, &[key.as_bytes()])
+}
+
+/// `n/NAME`.
+pub fn counter(name: &str) -> Vec<u8> {
+    join(COUNTER, &[name.as_bytes()])
+}
+
+/// `p/ID`.
+pub fn part(id: &str) -> Vec<u8> {
+    join(PART, &[id.as_bytes()])
+}
+
+/// `k/CARRIER\0ID`: carriers' ids never mix, even when equal.
+pub fn carrier_id(carrier: &str, id: &str) -> Vec<u8> {
+    join(CARRIER_ID, &[carrier.as_bytes(), b"\0", id.as_bytes()])
+}
+
+/// `w/CARRIER\0ID`.
+pub fn pending_report(carrier: &str, id: &str) -> Vec<u8> {
+    join(PENDING_REPORT, &[carrier.as_bytes(), b"\0", id.as_bytes()])
+}
+
+/// `o/SEQ` (big-endian, so keys sort by sequence).
+pub fn mo(seq: u64) -> Vec<u8> {
+    join(MO, &[&seq.to_be_bytes()])
+}
+
+/// `r/RID`.
+pub fn request(rid: &str) -> Vec<u8> {
+    join(REQUEST, &[rid.as_bytes()])
+}
+
+/// `q/ROUTE\0` + priority: the start of one ready queue.
+pub fn ready_queue(route: &str, priority: u8) -> Vec<u8> {
+    join(READY, &[route.as_bytes(), b"\0", &[priority]])
+}
+
+/// `q/ROUTE\0PRIO SEQ`: one message's place in its ready queue.
+pub fn ready(route: &str, priority: u8, seq: u64) -> Vec<u8> {
+    join(READY, &[route.as_bytes(), b"\0", &[priority], &seq.to_be_bytes()])
+}
+
+/// The first key after every ready queue of `route`.
+pub fn ready_route_end(route: &str) -> Vec<u8> {
+    join(READY, &[route.as_bytes(), b"\x01"])
+}
+
+/// The key after all keys starting with `prefix` (for range ends).
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    vec![u8::MAX; prefix.len() + 1]
+}
+
+/// Splits a ready key into (route, priority, sequence).
+pub fn parse_ready(key: &[u8]) -> Option<(String, u8, u64)> {
+    let rest = key.strip_prefix(READY)?;
+    let nul = rest.iter().position(|b| *b == 0)?;
+    let route = std::str::from_utf8(&rest[..nul]).ok()?.to_string();
+    let tail = &rest[nul + 1..];
+    if tail.len() != 9 {
+        return None;
+    }
+    let mut seq = [0u8; 8];
+    seq.copy_from_slice(&tail[1..]);
+    Some((route, tail[0], u64::from_be_bytes(seq)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_keys_sort_by_route_then_priority_then_sequence() {
+        let mut keys = [
+            ready("b", 0, 1),
+            ready("a", 2, 1),
+            ready("a", 0, 300),
+            ready("a", 0, 2),
+            ready("ab", 0, 0),
+        ];
+        keys.sort();
+        let parsed: Vec<_> = keys.iter().map(|k| parse_ready(k).unwrap()).collect();
+        assert_eq!(
+            parsed,
+            vec![
+                ("a".into(), 0, 2),
+                ("a".into(), 0, 300),
+                ("a".into(), 2, 1),
+                ("ab".into(), 0, 0),
+                ("b".into(), 0, 1),
+            ]
+        );
+        assert!(ready("a", 3, u64::MAX) < ready_route_end("a"));
+        assert!(ready_route_end("a") <= ready("ab", 0, 0));
+    }
+
+    #[test]
+    fn carrier_ids_of_two_carriers_never_share_a_key() {
+        assert_ne!(carrier_id("cmcc", "1"), carrier_id("cucc", "1"));
+    }
+
+    #[test]
+    fn prefix_end_is_past_every_key_with_the_prefix() {
+        assert_eq!(prefix_end(b"q/"), b"q0".to_vec());
+        assert!(ready("x", 0, u64::MAX) < prefix_end(&ready_queue("x", 0)));
+        assert!(ready("x", 1, 0) >= prefix_end(&ready_queue("x", 0)));
+    }
+}

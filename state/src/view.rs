@@ -1,0 +1,163 @@
+//! Typed reads of the domain tables as this node has applied them. Every
+//! read here is a point lookup or a bounded range of an index: none scans a
+//! table, so its cost never grows with the backlog or the history. It must
+//! never write: the only writer is apply.
+
+use std::ops::Bound;
+
+use smsgw_raft::{ApplyError, View};
+
+use crate::command::{MoRecord, PartRecord, Query, QueryResult};
+use crate::keys::{self, counter};
+use smsgw_raft::types::LogId;
+
+/// One message waiting in a ready queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadyEntry {
+    /// Its sequence in the queue (acceptance order).
+    pub seq: u64,
+    /// The message id (`M` of `M.0`).
+    pub message: String,
+}
+
+/// A read-only view over the local state (possibly stale on a follower;
+/// use a linearizable read when freshness matters).
+#[derive(Clone)]
+pub struct StateView {
+    view: View,
+}
+
+impl StateView {
+    /// Typed reads over raft's raw view.
+    pub fn new(view: View) -> Self {
+        Self { view }
+    }
+
+    /// The log id of the last applied entry.
+    pub fn applied(&self) -> Result<Option<LogId>, ApplyError> {
+        self.view.applied()
+    }
+
+    /// A config document's JSON text.
+    pub fn config(&self, key: &str) -> Result<Option<Vec<u8>>, ApplyError> {
+        self.view.get_raw(&keys::config(key))
+    }
+
+    /// A part by id.
+    pub fn part(&self, id: &str) -> Result<Option<PartRecord>, ApplyError> {
+        self.view.get(&keys::part(id))
+    }
+
+    /// The part a carrier's message id belongs to.
+    pub fn part_by_carrier_id(
+        &self,
+        carrier: &str,
+        carrier_msg_id: &str,
+    ) -> Result<Option<PartRecord>, ApplyError> {
+        match self
+            .view
+            .get::<String>(&keys::carrier_id(carrier, carrier_msg_id))?
+        {
+            None => Ok(None),
+            Some(pid) => self.part(&pid),
+        }
+    }
+
+    /// An MO by sequence number.
+    pub fn mo(&self, seq: u64) -> Result<Option<MoRecord>, ApplyError> {
+        self.view.get(&keys::mo(seq))
+    }
+
+    /// A counter kept by apply.
+    pub fn counter(&self, name: &str) -> Result<u64, ApplyError> {
+        Ok(self.view.get(&keys::counter(name))?.unwrap_or(0))
+    }
+
+    /// Unfinished messages by priority class (alarm, high, normal, bulk).
+    pub fn ready_counts(&self) -> Result<[u64; 4], ApplyError> {
+        let mut out = [0; 4];
+        for (p, slot) in out.iter_mut().enumerate() {
+            *slot = self.counter(&counter::ready(p as u8))?;
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` messages of one ready queue after sequence `after`
+    /// (from its start when `None`), oldest first.
+    pub fn ready(
+        &self,
+        route: &str,
+        priority: u8,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<ReadyEntry>, ApplyError> {
+        let start = match after {
+            Some(seq) => Bound::Excluded(keys::ready(route, priority, seq)),
+            None => Bound::Included(keys::ready_queue(route, priority)),
+        };
+        let end = keys::prefix_end(&keys::ready_queue(route, priority));
+        let rows = self.view.range(
+            match &start {
+                Bound::Included(k) => Bound::Included(k.as_slice()),
+                Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
+                Bound::Unbounded => Bound::Unbounded,
+            },
+            &end,
+            limit,
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let (_, _, seq) = keys::parse_ready(&k)?;
+                Some(ReadyEntry {
+                    seq,
+                    message: String::from_utf8(v).ok()?,
+                })
+            })
+            .collect())
+    }
+
+    /// The routes that have ready queues (one seek per route, never a scan
+    /// of the messages).
+    pub fn ready_routes(&self) -> Result<Vec<String>, ApplyError> {
+        let mut out = Vec::new();
+        let end = keys::prefix_end(keys::READY);
+        let mut from = keys::READY.to_vec();
+        loop {
+            let rows = self.view.range(Bound::Included(from.as_slice()), &end, 1)?;
+            let Some((k, _)) = rows.into_iter().next() else {
+                return Ok(out);
+            };
+            let Some((route, _, _)) = keys::parse_ready(&k) else {
+                return Ok(out);
+            };
+            from = keys::ready_route_end(&route);
+            out.push(route);
+        }
+    }
+
+    /// Part ids starting with `prefix`, sorted, at most `limit`.
+    pub fn part_ids(&self, prefix: &str, limit: usize) -> Result<Vec<String>, ApplyError> {
+        let rows = self.view.scan_prefix(&keys::part(prefix), limit)?;
+        Ok(rows
+            .into_iter()
+            .map(|(k, _)| String::from_utf8_lossy(&k[keys::PART.len()..]).into_owned())
+            .collect())
+    }
+
+    /// Runs a wire query.
+    pub fn query(&self, q: &Query) -> Result<QueryResult, ApplyError> {
+        Ok(match q {
+            Query::GetConfig { key } => QueryResult::Config(self.config(key)?),
+            Query::GetPart { id } => QueryResult::Part(self.part(id)?.map(Box::new)),
+            Query::PartIds { prefix, limit } => QueryResult::PartIds(self.part_ids(prefix, *limit)?),
+            Query::Counts => QueryResult::Counts {
+                parts: self.counter(counter::PARTS)?,
+                mos: self.counter(counter::MOS)?,
+                configs: self.counter(counter::CONFIGS)?,
+                applied_index: self.applied()?.map(|l| l.index).unwrap_or(0),
+            },
+            Query::ReadyCounts => QueryResult::ReadyCounts(self.ready_counts()?),
+        })
+    }
+}
