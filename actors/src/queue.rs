@@ -182,7 +182,7 @@ mod props {
             let mut seen = [0i64; 3];
             let mut left = [counts[1], counts[2], counts[3]];
             for (n, (p, _)) in lower.iter().enumerate() {
-                if left.iter().any(|l| *l == 0) {
+                if left.contains(&0) {
                     break;
                 }
                 let i = p.index() - 1;
