@@ -314,6 +314,15 @@ impl Gateway {
         Ok(())
     }
 
+    /// Pauses (`false`) or resumes handing out work while this node stays
+    /// the leader: its leader lease lapsed or came back, or a switchover
+    /// that drained it did not happen. What is queued stays queued; a node
+    /// that is not the leader is never resumed.
+    pub fn set_dispatching(&self, on: bool) {
+        let on = on && self.leader.load(Ordering::Relaxed);
+        let _ = self.dispatcher.send_message(DispatcherMsg::SetActive(on));
+    }
+
     /// A report or MO forwarded from a standby's session (the leader side
     /// of [`GatewayConfig::forward`]); `ack` is fired once its fact is
     /// committed here (never, if this node cannot commit it).
@@ -322,13 +331,20 @@ impl Gateway {
     }
 
     /// A planned switchover: stop handing out work, then wait (at most
-    /// `limit`) until every submit in flight is answered, so the next
-    /// leader sends nothing twice. Returns whether it drained.
+    /// `limit`) until every submit in flight is answered and every fact it
+    /// produced (carrier ids above all) is committed, so the next leader
+    /// sends nothing twice. Returns whether it drained.
     pub async fn drain(&self, limit: Duration) -> bool {
         let _ = self.dispatcher.send_message(DispatcherMsg::SetActive(false));
         let deadline = tokio::time::Instant::now() + limit;
         loop {
-            if self.dispatch_stats().await.is_some_and(|s| s.in_flight == 0) {
+            let answered = self.dispatch_stats().await.is_some_and(|s| s.in_flight == 0);
+            if answered
+                && self
+                    .reconcile_stats()
+                    .await
+                    .is_some_and(|s| s.events_unflushed == 0)
+            {
                 return true;
             }
             if tokio::time::Instant::now() >= deadline {

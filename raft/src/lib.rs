@@ -23,6 +23,6 @@ pub mod error;
 pub mod metrics;
 pub mod network;
 
-pub use cluster::{admin_call, BatchOptions, Cluster, ClusterOptions, ReadError, StartError};
+pub use cluster::{admin_call, BatchOptions, Cluster, ClusterOptions, ReadError, StartError, TransferHook};
 pub use error::{AdminError, ProposeError};
 pub use network::{AdminRequest, AdminResponse, NodeStatus};

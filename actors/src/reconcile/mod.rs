@@ -95,6 +95,8 @@ pub struct ReconcilerState {
     batch: Vec<Event>,
     acks: acks::Acks,
     flusher: mpsc::UnboundedSender<(Vec<Event>, Vec<Ack>)>,
+    /// Events handed to the flusher and not yet committed (or dropped).
+    unflushed: Arc<AtomicUsize>,
     last_sweep: Instant,
     ticker: Option<tokio::task::JoinHandle<()>>,
     flush_task: tokio::task::JoinHandle<()>,
@@ -111,6 +113,7 @@ impl ReconcilerState {
     fn flush(&mut self) {
         if !self.batch.is_empty() || !self.acks.batch_is_empty() {
             let b = std::mem::take(&mut self.batch);
+            self.unflushed.fetch_add(b.len(), Ordering::Relaxed);
             let _ = self.flusher.send((b, self.acks.take_batch()));
         }
     }
@@ -128,7 +131,8 @@ impl Actor for Reconciler {
     ) -> Result<Self::State, ActorProcessingErr> {
         let (tx, rx) = mpsc::unbounded_channel();
         let acks = acks::Acks::default();
-        let flush_task = tokio::spawn(flush_loop(store.clone(), rx, acks.flushing()));
+        let unflushed = Arc::new(AtomicUsize::new(0));
+        let flush_task = tokio::spawn(flush_loop(store.clone(), rx, acks.flushing(), unflushed.clone()));
         let ticker = Some(myself.send_interval(cfg.flush_every, || ReconcilerMsg::Tick));
         Ok(ReconcilerState {
             cfg,
@@ -137,6 +141,7 @@ impl Actor for Reconciler {
             batch: Vec::new(),
             acks,
             flusher: tx,
+            unflushed,
             last_sweep: Instant::now(),
             ticker,
             flush_task,
@@ -240,6 +245,7 @@ impl Actor for Reconciler {
             ReconcilerMsg::Stats(reply) => {
                 let mut stats = state.tracker.stats();
                 stats.acks_pending = state.acks.pending();
+                stats.events_unflushed = state.batch.len() + state.unflushed.load(Ordering::Relaxed);
                 let _ = reply.send(stats);
                 return Ok(());
             }
@@ -267,6 +273,7 @@ async fn flush_loop(
     store: Arc<dyn Store>,
     mut rx: mpsc::UnboundedReceiver<(Vec<Event>, Vec<Ack>)>,
     flushing: Arc<AtomicUsize>,
+    unflushed: Arc<AtomicUsize>,
 ) {
     while let Some((mut batch, mut acks)) = rx.recv().await {
         while let Ok((more, more_acks)) = rx.try_recv() {
@@ -283,6 +290,7 @@ async fn flush_loop(
             }
             match store.propose_batch(batch.clone()).await {
                 Ok(()) => {
+                    unflushed.fetch_sub(n, Ordering::Relaxed);
                     crate::metrics::store_batch(n, true);
                     crate::metrics::reports_acked(acks.len());
                     flushing.fetch_sub(acks.len(), Ordering::Relaxed);
@@ -290,6 +298,7 @@ async fn flush_loop(
                     break;
                 }
                 Err(StoreError::NotLeader) => {
+                    unflushed.fetch_sub(n, Ordering::Relaxed);
                     crate::metrics::store_batch(n, false);
                     tracing::warn!(
                         events = n,

@@ -51,6 +51,9 @@ pub struct ReconcileStats {
     pub early_held: usize,
     /// Carrier answers waiting for a commit or a held report's match.
     pub acks_pending: usize,
+    /// Facts (carrier ids, outcomes, MOs) not yet committed: batched or at
+    /// the flusher. A planned switchover waits for 0.
+    pub events_unflushed: usize,
 }
 
 /// Most unmatched reports kept for inspection.

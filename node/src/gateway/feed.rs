@@ -13,10 +13,43 @@ use crate::api::ReadyCheck;
 
 /// How often the leader looks for messages accepted through followers.
 const SWEEP_EVERY: Duration = Duration::from_millis(200);
+/// How long a planned switchover waits for submits in flight to be
+/// answered and their carrier ids committed.
+const DRAIN_LIMIT: Duration = Duration::from_secs(5);
+
+/// A planned transfer of leadership: the gateway stops dispatching and
+/// settles what is in flight first, so the next leader sends nothing twice.
+pub(super) struct Quiesce(pub(super) Runtime);
+
+impl smsgw_raft::TransferHook for Quiesce {
+    fn before_transfer(&self) -> futures::future::BoxFuture<'static, ()> {
+        let rt = self.0.clone();
+        Box::pin(async move {
+            rt.draining.store(true, Ordering::Release);
+            if let Some(gw) = rt.gw.read().await.as_ref() {
+                let drained = gw.drain(DRAIN_LIMIT).await;
+                tracing::info!(drained, "dispatch drained for a planned switchover");
+            }
+        })
+    }
+
+    fn after_failed_transfer(&self) -> futures::future::BoxFuture<'static, ()> {
+        let rt = self.0.clone();
+        Box::pin(async move {
+            rt.draining.store(false, Ordering::Release);
+            if let Some(gw) = rt.gw.read().await.as_ref() {
+                gw.set_dispatching(rt.cluster.leads_with_lease());
+                tracing::warn!("the switchover did not happen: dispatching again");
+            }
+        })
+    }
+}
 
 impl Runtime {
     pub(super) async fn feed_loop(self) {
         let mut seen: Option<(bool, u64)> = None;
+        // Whether dispatch runs under a valid lease (as last told to the gateway).
+        let mut dispatching = true;
         let mut metrics = self.cluster.raft().metrics();
         loop {
             let leader = self.is_leader();
@@ -30,13 +63,29 @@ impl Runtime {
                             tracing::info!(leader, "gateway leadership");
                             if !leader {
                                 self.store.forget_queued();
+                                self.draining.store(false, Ordering::Release);
                             }
+                            // set_leader turned dispatch on (or off with leadership).
+                            dispatching = leader;
                             seen = Some((leader, generation));
                         }
                         Err(e) => tracing::warn!("set_leader({leader}): {e}; retrying"),
                     }
                 }
-            } else if leader {
+            }
+            if seen == Some((true, generation)) {
+                // A leader whose lease lapsed (cut off from the majority, or
+                // too slow to confirm) pauses sending but keeps its queues:
+                // dropping them would resend what is in flight when the
+                // lease comes back.
+                let lease = self.cluster.leads_with_lease() && !self.draining.load(Ordering::Acquire);
+                if lease != dispatching {
+                    if let Some(gw) = self.gw.read().await.as_ref() {
+                        gw.set_dispatching(lease);
+                        tracing::info!(lease, "leader lease");
+                        dispatching = lease;
+                    }
+                }
                 if let Some(gw) = self.gw.read().await.as_ref() {
                     // What the dispatcher holds now: it answers after every
                     // batch handed before, so this never double-counts room.

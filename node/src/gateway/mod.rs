@@ -48,21 +48,27 @@ pub struct Runtime {
     sessions_up: Arc<AtomicBool>,
     /// Bumped whenever a new gateway starts.
     generation: Arc<AtomicU64>,
+    /// A planned switchover drained dispatch: nothing resumes it but the
+    /// switchover failing.
+    draining: Arc<AtomicBool>,
 }
 
 impl Runtime {
     pub fn new(cluster: Cluster, sgip_hook: Option<SgipHook>) -> Self {
         let forward = forward::spawn(cluster.clone());
-        Self {
+        let runtime = Self {
             gw: Arc::default(),
             store: RaftStore::new(cluster.clone()),
-            cluster,
+            cluster: cluster.clone(),
             nudge: Arc::new(Notify::new()),
             forward,
             sgip_hook,
             sessions_up: Arc::default(),
             generation: Arc::default(),
-        }
+            draining: Arc::default(),
+        };
+        cluster.set_transfer_hook(Arc::new(feed::Quiesce(runtime.clone())));
+        runtime
     }
 
     /// New messages were committed: let the leader's feeder look now.
@@ -70,7 +76,7 @@ impl Runtime {
         self.nudge.notify_one();
     }
 
-    /// Whether this node leads.
+    /// Whether raft says this node leads (its queues are its own).
     fn is_leader(&self) -> bool {
         self.cluster.raft().metrics().borrow().current_leader == Some(self.cluster.id())
     }

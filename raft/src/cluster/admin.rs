@@ -294,7 +294,7 @@ impl Inner {
     }
 
     async fn elect_until_leader(&self) -> Result<String, AdminError> {
-        let deadline = Instant::now() + Duration::from_millis(self.opts.election_timeout_ms.1 * 4);
+        let deadline = Instant::now() + Duration::from_millis(self.opts.election_timeout_ms.1 * 8);
         let pause = Duration::from_millis((self.opts.election_timeout_ms.0 / 4).max(20));
         while Instant::now() < deadline {
             if self.raft.metrics().borrow().state == ServerState::Leader {
@@ -316,10 +316,24 @@ impl Inner {
             Some(info) if voters.contains(&to) => info.clone(),
             _ => return Err(AdminError::Invalid(format!("node {to} is not a voter"))),
         };
+        let hook = self
+            .transfer_hook
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        // Quiesce first, while proposals still commit here: what the work
+        // settles (e.g. the carrier ids of the last submits) must be in the
+        // log the target catches up to.
+        if let Some(h) = &hook {
+            h.before_transfer().await;
+        }
         self.transferring.store(true, Ordering::Release);
         let result = self.do_transfer(to, &target, &voters).await;
         self.raft.runtime_config().heartbeat(true);
         self.transferring.store(false, Ordering::Release);
+        if let (Err(_), Some(h)) = (&result, &hook) {
+            h.after_failed_transfer().await;
+        }
         result
     }
 
@@ -348,7 +362,9 @@ impl Inner {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let hold_ms = self.opts.election_timeout_ms.1 * 4;
+        // Long enough for the voters' leader lease (openraft refuses votes for
+        // one election timeout after the last append) to run out under load.
+        let hold_ms = self.opts.election_timeout_ms.1 * 8;
         let members = self.raft.metrics().borrow().membership_config.clone();
         for v in voters.iter().filter(|v| **v != to && **v != self.id) {
             if let Some(info) = members.membership().get_node(v) {

@@ -4,6 +4,7 @@
 //! report a write as done before a majority committed it.
 
 mod admin;
+mod lease;
 mod proposer;
 mod storage;
 
@@ -97,6 +98,17 @@ pub enum StartError {
     Raft(String),
 }
 
+/// What the node does around a planned transfer of leadership away from
+/// it: quiesce its own work before (so that the next leader takes over a
+/// settled state), and take it up again if the transfer failed. Raft calls
+/// it and knows nothing of what the work is.
+pub trait TransferHook: Send + Sync + 'static {
+    /// Before the transfer starts; proposals still commit meanwhile.
+    fn before_transfer(&self) -> futures::future::BoxFuture<'static, ()>;
+    /// After a transfer that did not happen (this node may still lead).
+    fn after_failed_transfer(&self) -> futures::future::BoxFuture<'static, ()>;
+}
+
 /// A read failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -117,6 +129,8 @@ pub(crate) struct Inner {
     pub(crate) opts: ClusterOptions,
     pub(crate) addr: SocketAddr,
     pub(crate) transferring: AtomicBool,
+    pub(crate) transfer_hook: std::sync::RwLock<Option<Arc<dyn TransferHook>>>,
+    pub(crate) lease: lease::Lease,
     pub(crate) proposals: proposer::Queue,
 }
 
@@ -174,14 +188,17 @@ impl Cluster {
             opts,
             addr,
             transferring: AtomicBool::new(false),
+            transfer_hook: std::sync::RwLock::new(None),
+            lease: lease::Lease::default(),
             proposals,
         });
         let proposer = proposer::spawn(inner.clone(), proposals_rx);
+        let lease = lease::spawn(inner.clone());
         let server = crate::network::server::serve(listener, inner.clone());
         let exporter = crate::metrics::spawn_exporter(raft);
         Ok(Self {
             inner,
-            tasks: Arc::new(vec![server, exporter, proposer]),
+            tasks: Arc::new(vec![server, exporter, proposer, lease]),
         })
     }
 
@@ -245,6 +262,25 @@ impl Cluster {
     /// The leader as this node sees it, with its addresses.
     pub fn leader(&self) -> Option<(NodeId, NodeInfo)> {
         self.inner.leader()
+    }
+
+    /// Whether this node leads under a lease (see `lease.rs`): a majority
+    /// confirmed it recently enough that no other node can have been
+    /// elected since. A leader cut off from the others loses the lease
+    /// within the shortest election timeout, before a new leader can be
+    /// elected: what is done only under the lease (sending to carriers) is
+    /// never done by two leaders at once.
+    pub fn leads_with_lease(&self) -> bool {
+        self.inner.raft.metrics().borrow().current_leader == Some(self.inner.id) && self.inner.lease.valid()
+    }
+
+    /// Sets what this node quiesces before a planned transfer away from it.
+    pub fn set_transfer_hook(&self, hook: Arc<dyn TransferHook>) {
+        *self
+            .inner
+            .transfer_hook
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(hook);
     }
 
     /// Stops raft and the raft port.
