@@ -293,6 +293,9 @@ fn leader_killed_mid_load_loses_nothing() {
     drop(nodes.remove(li));
 }
 
+/// What a load recorded: (id, destination) of every accepted message.
+type Accepted = Arc<Mutex<Vec<(String, String)>>>;
+
 /// `clients` clients posting one message per request to `http_addr` until
 /// `stop`, to destinations of their own (`tag` tells loads apart); every
 /// 202 is recorded as (id, destination).
@@ -301,11 +304,8 @@ fn load(
     tag: usize,
     clients: usize,
     stop: &Arc<AtomicBool>,
-) -> (
-    Arc<Mutex<Vec<(String, String)>>>,
-    Vec<std::thread::JoinHandle<()>>,
-) {
-    let accepted: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+) -> (Accepted, Vec<std::thread::JoinHandle<()>>) {
+    let accepted: Accepted = Arc::default();
     let mut handles = Vec::new();
     for c in 0..clients {
         let (acc, stop, http_addr) = (accepted.clone(), stop.clone(), http_addr.to_string());
@@ -347,7 +347,7 @@ fn planned_switchovers_mid_load_send_nothing_twice() {
         accepted_all.push(acc);
         handles_all.extend(handles);
     }
-    let count = |accs: &[Arc<Mutex<Vec<(String, String)>>>]| {
+    let count = |accs: &[Accepted]| {
         accs.iter()
             .map(|a| a.lock().unwrap_or_else(|p| p.into_inner()).len())
             .sum::<usize>()
