@@ -89,7 +89,10 @@ async fn serve(
     idle: Duration,
     peer: SocketAddr,
 ) {
-    let mut io = Framed::new(stream, FrameCodec::<Sgip>::new());
+    // Liberal in what it accepts: an SMG's padding after a known body is
+    // skipped (counted for the BIND; not after the split, which hides the
+    // codec).
+    let mut io = Framed::new(stream, FrameCodec::<Sgip>::new().lenient());
     // Only a BIND first.
     loop {
         let pdu = match tokio::time::timeout(idle, io.next()).await {
@@ -130,6 +133,10 @@ async fn serve(
             }
             break;
         }
+    }
+    let skipped = io.codec_mut().take_trailing();
+    if skipped > 0 {
+        crate::metrics::trailing_bytes(&carrier, skipped);
     }
     // Bound: answers from now on go through the writer, so a report's
     // answer can wait for its commit.

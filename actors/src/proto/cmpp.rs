@@ -89,9 +89,12 @@ impl ClientProtocol for CmppClient {
                             ack: Some(ack),
                             error: "report flag without report".into(),
                         },
+                        // Too short to match (no Msg_Id and Stat): not
+                        // acknowledged, so the ISMG keeps it and sends it
+                        // again rather than it being acked and lost.
                         Err(e) => Incoming::BadDeliver {
-                            ack: Some(ack),
-                            error: e.to_string(),
+                            ack: None,
+                            error: format!("unreadable report: {e}"),
                         },
                     }
                 } else {

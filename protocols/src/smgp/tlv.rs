@@ -219,6 +219,11 @@ pub fn decode_tlvs(r: &mut Reader<'_>) -> Result<Vec<Tlv>, DecodeError> {
     let mut out = Vec::new();
     while r.remaining() > 0 {
         let start = r.offset();
+        if r.is_lenient() && !r.whole_tlv_follows() {
+            // Stray bytes after the last whole TLV: skipped and counted.
+            r.finish()?;
+            break;
+        }
         let tag = r.u16("tlv tag")?;
         let len = r.u16("tlv length")?;
         let avail = r.remaining();
