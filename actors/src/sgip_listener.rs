@@ -119,7 +119,7 @@ async fn serve(
             };
             let ok = b.login_type == Bind::SMG_TO_SP
                 && expect.as_ref().as_ref().is_none_or(|c| {
-                    b.login_name.as_str() == c.login && b.login_password.as_str() == c.password
+                    b.login_name.trimmed() == c.login && b.login_password.trimmed() == c.password
                 });
             let code = if ok { result::OK } else { result::ILLEGAL_LOGIN } as u8;
             if io

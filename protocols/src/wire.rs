@@ -85,6 +85,12 @@ impl<const N: usize> FixedStr<N> {
         self.len as usize
     }
 
+    /// The text without trailing spaces or NULs: what to match on, since
+    /// some gateways pad fixed fields with spaces instead of NULs.
+    pub fn trimmed(&self) -> &str {
+        self.as_str().trim_end_matches([' ', '\0'])
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
