@@ -97,6 +97,9 @@ pub struct Account {
     /// REPORT (can also be set at run time through the control API).
     #[serde(default)]
     pub sgip_sp_addr: Option<SocketAddr>,
+    /// What this carrier does off-spec (see [`crate::quirks`]).
+    #[serde(default)]
+    pub quirks: crate::quirks::Quirks,
 }
 
 fn default_window() -> usize {
@@ -199,6 +202,7 @@ impl Account {
             window: default_window(),
             tps: 0,
             sgip_sp_addr: None,
+            quirks: crate::quirks::Quirks::default(),
         }
     }
 }

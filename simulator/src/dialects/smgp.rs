@@ -90,6 +90,7 @@ impl Dialect for SmgpDialect {
             concat: concat.or_else(|| s.concat()),
             report_requested: s.need_report != 0,
             client_ref: link_id,
+            fee: Some(format!("{}/{}/{}", s.fee_type, s.fee_code, s.fixed_fee)),
         })
     }
 
