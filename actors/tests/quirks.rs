@@ -1,0 +1,174 @@
+//! Carrier quirks, against the simulator in quirky mode over TCP: login and
+//! heartbeat answers with trailing bytes keep the link (one login per
+//! session, no reconnects), CMPP reports of odd length and SMPP receipts
+//! with decimal ids are matched, and the profile's fee defaults are what
+//! the simulator received.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use smsgw_actors::proto::default_profile;
+use smsgw_actors::{CarrierSpec, MessageState, Priority};
+use smsgw_config::IdFormat;
+use smsgw_simulator::ledger::Filter;
+use smsgw_simulator::quirks::Quirks;
+
+/// A carrier whose idle link heartbeats every 40 ms and is declared dead
+/// after 3 silent periods.
+fn fast_heartbeats(spec: &mut CarrierSpec) {
+    spec.cfg.session.heartbeat_every = Some(Duration::from_millis(40));
+    spec.cfg.session.dead_after_missed = 3;
+}
+
+fn logins(sim: &smsgw_simulator::Simulator) -> u64 {
+    sim.shared().ledger.counts().logins_ok
+}
+
+/// `n` messages that all asked for a report reached a final state; returns
+/// how many were DELIVERED.
+async fn delivered(store: &smsgw_actors::MemoryStore, first: u64, n: u64) -> usize {
+    let msgs = messages(first, n, Priority::Normal);
+    let states = wait_done(store, &msgs, Duration::from_secs(10)).await;
+    msgs.iter()
+        .filter(|m| states.get(&m.id) == Some(&MessageState::Delivered))
+        .count()
+}
+
+/// Login and heartbeat answers padded with a trailing byte: both sessions
+/// log in once and stay up through 15 heartbeat periods, then carry
+/// messages to DELIVERED.
+async fn padded_answers_keep_the_links_up(p: Protocol) {
+    let sim = sim().await;
+    set_account(&sim, p, |a| {
+        a.quirks = Quirks {
+            trailing_bytes: 1,
+            ..Quirks::default()
+        }
+    });
+    let mut spec = carrier(&sim, p, "c1", 2, 8);
+    fast_heartbeats(&mut spec);
+    let (gw, store) = gateway(&sim, spec).await;
+    assert_eq!(logins(&sim), 2, "{p}: both padded login answers accepted");
+    // An unread heartbeat answer would have killed the links by now.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(logins(&sim), 2, "{p}: no reconnect while heartbeats were answered with padding");
+    let counts = sim.shared().ledger.counts();
+    assert_eq!(counts.connections, 2, "{p}: {counts:?}");
+    gw.send(messages(1, 20, Priority::Normal));
+    assert_eq!(delivered(&store, 1, 20).await, 20, "{p}");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn smgp_heartbeat_and_login_answers_with_trailing_bytes_keep_the_links_up() {
+    padded_answers_keep_the_links_up(Protocol::Smgp).await;
+}
+
+#[tokio::test]
+async fn cmpp_heartbeat_and_login_answers_with_trailing_bytes_keep_the_links_up() {
+    padded_answers_keep_the_links_up(Protocol::Cmpp).await;
+}
+
+#[tokio::test]
+async fn smpp_heartbeat_and_bind_answers_with_trailing_bytes_keep_the_links_up() {
+    padded_answers_keep_the_links_up(Protocol::Smpp).await;
+}
+
+#[tokio::test]
+async fn cmpp_reports_longer_or_shorter_than_the_spec_are_matched() {
+    // 71 + 2 (padded), 71 - 5 (= 66: a 2.0 layout with 6 extra bytes), 71 - 30.
+    for delta in [2i8, -5, -30] {
+        let sim = sim().await;
+        set_account(&sim, Protocol::Cmpp, |a| {
+            a.quirks = Quirks {
+                report_length_delta: delta,
+                ..Quirks::default()
+            }
+        });
+        let (gw, store) = gateway(&sim, carrier(&sim, Protocol::Cmpp, "c1", 1, 16)).await;
+        gw.send(messages(1, 10, Priority::Normal));
+        assert_eq!(delivered(&store, 1, 10).await, 10, "report length 71{delta:+}");
+        gw.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn smpp_receipts_with_decimal_ids_match_hex_submit_resp_ids_when_the_profile_says_so() {
+    let sim = sim().await;
+    set_account(&sim, Protocol::Smpp, |a| a.quirks = Quirks::quirky());
+    let mut spec = carrier(&sim, Protocol::Smpp, "c1", 1, 16);
+    spec.profile.submit_resp_id = IdFormat::Hex;
+    spec.profile.receipt_id = IdFormat::Decimal;
+    let (gw, store) = gateway(&sim, spec).await;
+    gw.send(messages(1, 10, Priority::Normal));
+    assert_eq!(delivered(&store, 1, 10).await, 10);
+    // The ids really differed on the wire: hex in the ledger (what
+    // submit_sm_resp said), decimal in the receipts.
+    let recs = all_records(&sim);
+    assert!(recs.iter().all(|r| r.carrier_msg_id.len() == 10), "{recs:?}");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn without_the_id_formats_decimal_receipts_are_not_matched() {
+    // The control for the test above: the same quirk with the generic
+    // profile (ids compared as text) matches nothing, so the messages end
+    // EXPIRED at their validity instead of DELIVERED.
+    let sim = sim().await;
+    set_account(&sim, Protocol::Smpp, |a| a.quirks = Quirks::quirky());
+    let spec = carrier(&sim, Protocol::Smpp, "c1", 1, 16);
+    assert_eq!(spec.profile.receipt_id, IdFormat::Text);
+    let (gw, store) = gateway(&sim, spec).await;
+    let msgs: Vec<_> = messages(1, 3, Priority::Normal)
+        .into_iter()
+        .map(|mut m| {
+            m.valid_until = std::time::Instant::now() + Duration::from_millis(700);
+            m
+        })
+        .collect();
+    gw.send(msgs.clone());
+    let states = wait_done(&store, &msgs, Duration::from_secs(10)).await;
+    assert!(
+        states.values().all(|s| *s == MessageState::Expired),
+        "{states:?}"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn smgp_and_cmpp_submits_carry_the_profiles_fee_defaults_on_the_wire() {
+    let sim = sim().await;
+    let (gw, store) = gateway(&sim, carrier(&sim, Protocol::Smgp, "c1", 1, 16)).await;
+    gw.send(messages(1, 3, Priority::Normal));
+    assert_eq!(delivered(&store, 1, 3).await, 3);
+    let fees: Vec<_> = all_records(&sim).into_iter().map(|r| r.fee).collect();
+    assert_eq!(fees, vec![Some("00/000000/000000".to_string()); 3]);
+    gw.stop().await;
+
+    // Overridden per carrier: what the profile says is what is sent.
+    let sim = common::sim().await;
+    let mut spec = carrier(&sim, Protocol::Cmpp, "c1", 1, 16);
+    spec.profile.fee.fee_type = "02".into();
+    spec.profile.fee.fee_code = "000010".into();
+    let (gw, store) = gateway(&sim, spec).await;
+    gw.send(messages(1, 2, Priority::Normal));
+    assert_eq!(delivered(&store, 1, 2).await, 2);
+    let recs = sim.shared().ledger.submits(&Filter::default());
+    assert!(!recs.is_empty());
+    assert!(recs.iter().all(|r| r.fee.as_deref() == Some("02/000010")), "{recs:?}");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn an_smgp_2_0_account_logs_in_with_its_version_and_round_trips() {
+    let sim = sim().await;
+    let mut spec = carrier(&sim, Protocol::Smgp, "c1", 1, 16);
+    spec.profile = default_profile(Protocol::Smgp);
+    spec.profile.version = "2.0".into();
+    let (gw, store) = gateway(&sim, spec).await;
+    gw.send(messages(1, 3, Priority::Normal));
+    assert_eq!(delivered(&store, 1, 3).await, 3);
+    gw.stop().await;
+}
