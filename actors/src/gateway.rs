@@ -219,18 +219,15 @@ impl Gateway {
         let sup = match c.protocol {
             Protocol::Cmpp => {
                 let proto = Arc::new(CmppClient::new(c.profile.clone()));
-                gw.supervise(proto, c.cfg.clone(), bucket, &deliver)
-                    .await?
+                gw.supervise(proto, c.cfg.clone(), bucket, &deliver).await?
             }
             Protocol::Smgp => {
                 let proto = Arc::new(SmgpClient::new(c.profile.clone()));
-                gw.supervise(proto, c.cfg.clone(), bucket, &deliver)
-                    .await?
+                gw.supervise(proto, c.cfg.clone(), bucket, &deliver).await?
             }
             Protocol::Smpp => {
                 let proto = Arc::new(SmppClient::new(c.profile.clone()));
-                gw.supervise(proto, c.cfg.clone(), bucket, &deliver)
-                    .await?
+                gw.supervise(proto, c.cfg.clone(), bucket, &deliver).await?
             }
             Protocol::Sgip => {
                 // A restarted carrier keeps its listener.

@@ -153,7 +153,9 @@ pub async fn connect<P: ClientProtocol>(
         })?;
     // Submits are small and latency matters more than packet count.
     let _ = stream.set_nodelay(true);
-    let codec = FrameCodec::<P::Wire>::new().with_options(proto.options()).lenient();
+    let codec = FrameCodec::<P::Wire>::new()
+        .with_options(proto.options())
+        .lenient();
     let mut io = Framed::new(stream, codec);
     io.send(proto.login(1, creds)?).await?;
     let deadline = tokio::time::Instant::now() + t.login;

@@ -72,24 +72,40 @@ where
 
 async fn check_all() {
     let (b, stamp, a) = login_stamp(CmppClient::default(), |p: cmpp::Pdu| {
-        let cmpp::Body::Connect(c) = &p.body else { panic!("not a CONNECT: {p:?}") };
+        let cmpp::Body::Connect(c) = &p.body else {
+            panic!("not a CONNECT: {p:?}")
+        };
         let resp = cmpp::ConnectResp {
             status: 0,
             authenticator_ismg: [0; 16],
             version: 0x30,
         };
-        (c.timestamp, cmpp::Pdu::new(p.sequence_id, cmpp::Body::ConnectResp(resp)))
+        (
+            c.timestamp,
+            cmpp::Pdu::new(p.sequence_id, cmpp::Body::ConnectResp(resp)),
+        )
     })
     .await;
-    assert!(b <= stamp && stamp <= a, "CMPP CONNECT timestamp {stamp} not in Beijing time [{b}, {a}]");
+    assert!(
+        b <= stamp && stamp <= a,
+        "CMPP CONNECT timestamp {stamp} not in Beijing time [{b}, {a}]"
+    );
 
     let (b, stamp, a) = login_stamp(SmgpClient::default(), |p: smgp::Pdu| {
-        let smgp::Body::Login(l) = &p.body else { panic!("not a Login: {p:?}") };
+        let smgp::Body::Login(l) = &p.body else {
+            panic!("not a Login: {p:?}")
+        };
         let resp = smgp::LoginResp::new(0, l, "secret");
-        (l.timestamp, smgp::Pdu::new(p.sequence_id, smgp::Body::LoginResp(resp)))
+        (
+            l.timestamp,
+            smgp::Pdu::new(p.sequence_id, smgp::Body::LoginResp(resp)),
+        )
     })
     .await;
-    assert!(b <= stamp && stamp <= a, "SMGP Login timestamp {stamp} not in Beijing time [{b}, {a}]");
+    assert!(
+        b <= stamp && stamp <= a,
+        "SMGP Login timestamp {stamp} not in Beijing time [{b}, {a}]"
+    );
 
     let (b, stamp, a) = login_stamp(SgipClient::default(), |p: sgip::Pdu| {
         assert!(matches!(p.body, sgip::Body::Bind(_)), "not a BIND: {p:?}");
@@ -97,14 +113,21 @@ async fn check_all() {
         (p.sequence.time, resp)
     })
     .await;
-    assert!(b <= stamp && stamp <= a, "SGIP BIND sequence time {stamp} not in Beijing time [{b}, {a}]");
+    assert!(
+        b <= stamp && stamp <= a,
+        "SGIP BIND sequence time {stamp} not in Beijing time [{b}, {a}]"
+    );
 }
 
 #[test]
 fn logins_carry_beijing_time_on_a_host_whose_tz_is_utc() {
     if std::env::var_os(CHILD).is_none() {
         let out = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "logins_carry_beijing_time_on_a_host_whose_tz_is_utc", "--nocapture"])
+            .args([
+                "--exact",
+                "logins_carry_beijing_time_on_a_host_whose_tz_is_utc",
+                "--nocapture",
+            ])
             .env("TZ", "UTC")
             .env(CHILD, "1")
             .output()
@@ -115,7 +138,11 @@ fn logins_carry_beijing_time_on_a_host_whose_tz_is_utc() {
         return;
     }
     // The child: the host's local clock really is UTC here.
-    assert_eq!(chrono::Local::now().offset().local_minus_utc(), 0, "TZ=UTC took effect");
+    assert_eq!(
+        chrono::Local::now().offset().local_minus_utc(),
+        0,
+        "TZ=UTC took effect"
+    );
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -53,7 +53,11 @@ async fn padded_answers_keep_the_links_up(p: Protocol) {
     assert_eq!(logins(&sim), 2, "{p}: both padded login answers accepted");
     // An unread heartbeat answer would have killed the links by now.
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(logins(&sim), 2, "{p}: no reconnect while heartbeats were answered with padding");
+    assert_eq!(
+        logins(&sim),
+        2,
+        "{p}: no reconnect while heartbeats were answered with padding"
+    );
     let counts = sim.shared().ledger.counts();
     assert_eq!(counts.connections, 2, "{p}: {counts:?}");
     gw.send(messages(1, 20, Priority::Normal));
@@ -130,10 +134,7 @@ async fn without_the_id_formats_decimal_receipts_are_not_matched() {
         .collect();
     gw.send(msgs.clone());
     let states = wait_done(&store, &msgs, Duration::from_secs(10)).await;
-    assert!(
-        states.values().all(|s| *s == MessageState::Expired),
-        "{states:?}"
-    );
+    assert!(states.values().all(|s| *s == MessageState::Expired), "{states:?}");
     gw.stop().await;
 }
 
@@ -157,7 +158,10 @@ async fn smgp_and_cmpp_submits_carry_the_profiles_fee_defaults_on_the_wire() {
     assert_eq!(delivered(&store, 1, 2).await, 2);
     let recs = sim.shared().ledger.submits(&Filter::default());
     assert!(!recs.is_empty());
-    assert!(recs.iter().all(|r| r.fee.as_deref() == Some("02/000010")), "{recs:?}");
+    assert!(
+        recs.iter().all(|r| r.fee.as_deref() == Some("02/000010")),
+        "{recs:?}"
+    );
     gw.stop().await;
 }
 

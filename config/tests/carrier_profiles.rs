@@ -36,7 +36,11 @@ fn a_carrier_without_a_profile_gets_its_protocols_shipped_one() {
     assert_eq!((ct.name.as_str(), ct.version.as_str()), ("china-telecom", "3.0"));
     assert_eq!(ct.login_utc_offset_secs, 8 * 3600, "Beijing time");
     assert_eq!(
-        (ct.fee.fee_type.as_str(), ct.fee.fee_code.as_str(), ct.fee.fixed_fee.as_str()),
+        (
+            ct.fee.fee_type.as_str(),
+            ct.fee.fee_code.as_str(),
+            ct.fee.fixed_fee.as_str()
+        ),
         ("00", "000000", "000000")
     );
     let intl = d.carriers[1].profile();
@@ -60,7 +64,10 @@ login_time_zone = "+05:30"
     let d = ClusterDoc::from_toml_str(&doc(extra), "c.toml").unwrap();
     let p = d.carriers[1].profile();
     assert_eq!(p.version, "3.3");
-    assert_eq!((p.submit_resp_id, p.receipt_id), (IdFormat::Hex, IdFormat::Decimal));
+    assert_eq!(
+        (p.submit_resp_id, p.receipt_id),
+        (IdFormat::Hex, IdFormat::Decimal)
+    );
     assert_eq!(p.receipts, ReceiptStyle::Both);
     assert_eq!((p.data_coding_ucs2, p.data_coding_gbk, p.max_parts), (8, 8, 5));
     assert_eq!(p.udh, UdhStyle::Sar);
@@ -79,26 +86,67 @@ fn smgp_fee_defaults_and_version_can_be_overridden() {
     let d = ClusterDoc::from_toml_str(&text, "c.toml").unwrap();
     let p = d.carriers[0].profile();
     assert_eq!(p.version, "1.3");
-    assert_eq!((p.fee.fee_type.as_str(), p.fee.fee_code.as_str()), ("01", "000010"));
-    assert_eq!((p.fee.fixed_fee.as_str(), p.fee.service_id.as_str()), ("000000", "HELP"));
+    assert_eq!(
+        (p.fee.fee_type.as_str(), p.fee.fee_code.as_str()),
+        ("01", "000010")
+    );
+    assert_eq!(
+        (p.fee.fixed_fee.as_str(), p.fee.service_id.as_str()),
+        ("000000", "HELP")
+    );
 }
 
 #[test]
 fn bad_profile_keys_name_key_and_line() {
     let cases = [
-        ("profile = \"vodafone\"", "carriers[1].profile", 15, "not a carrier profile"),
-        ("profile = \"china-telecom\"", "carriers[1].profile", 15, "not for smpp"),
-        ("[carriers.overrides]\nversion = \"3.0\"", "carriers[1].overrides.version", 16, "3.3 or 3.4"),
-        ("[carriers.overrides]\nreceipt_id = \"octal\"", "carriers[1].overrides.receipt_id", 16, "hex"),
-        ("[carriers.overrides]\nfee_code = \"12\"", "carriers[1].overrides.fee_code", 16, "6 digits"),
+        (
+            "profile = \"vodafone\"",
+            "carriers[1].profile",
+            15,
+            "not a carrier profile",
+        ),
+        (
+            "profile = \"china-telecom\"",
+            "carriers[1].profile",
+            15,
+            "not for smpp",
+        ),
+        (
+            "[carriers.overrides]\nversion = \"3.0\"",
+            "carriers[1].overrides.version",
+            16,
+            "3.3 or 3.4",
+        ),
+        (
+            "[carriers.overrides]\nreceipt_id = \"octal\"",
+            "carriers[1].overrides.receipt_id",
+            16,
+            "hex",
+        ),
+        (
+            "[carriers.overrides]\nfee_code = \"12\"",
+            "carriers[1].overrides.fee_code",
+            16,
+            "6 digits",
+        ),
         (
             "[carriers.overrides]\nlogin_time_zone = \"Europe/London\"",
             "carriers[1].overrides.login_time_zone",
             16,
             "daylight saving",
         ),
-        ("[carriers.overrides]\nmax_parts = 0", "carriers[1].overrides.max_parts", 16, "from 1"),
-        ("[carriers.overrides]\nudh = \"7bit\"", "carriers[1].overrides.udh", 16, "sar"),
+        (
+            "[carriers.overrides]\nmax_parts = 0",
+            "carriers[1].overrides.max_parts",
+            16,
+            "from 1",
+        ),
+        (
+            "[carriers.overrides]\nudh = \"7bit\"",
+            "carriers[1].overrides.udh",
+            16,
+            "sar",
+        ),
     ];
     for (extra, key, line, msg) in cases {
         let e = ClusterDoc::from_toml_str(&doc(extra), "c.toml").expect_err(extra);

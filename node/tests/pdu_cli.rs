@@ -132,13 +132,20 @@ fn with_a_profile_a_cmpp_report_of_odd_length_shows_the_id_it_is_matched_by() {
         dest_terminal_id: text("13800138000"),
         smsc_sequence: 7,
     };
-    let mut d = report.into_deliver(cmpp::MsgId(1), "10658899", CmppVersion::V30).unwrap();
+    let mut d = report
+        .into_deliver(cmpp::MsgId(1), "10658899", CmppVersion::V30)
+        .unwrap();
     let mut content = d.msg_content.to_vec();
     content.extend_from_slice(&[0, 0]); // 73 bytes
     d.msg_content = content.into();
     let opts = cmpp::Options::new(CmppVersion::V30);
-    let frame = cmpp::Pdu::new(5, cmpp::Body::Deliver(Box::new(d))).to_bytes(&opts).unwrap();
-    let (ok, json, err) = smsgw(&["pdu", "decode", "--profile", "china-mobile", &hex::encode(&frame)], None);
+    let frame = cmpp::Pdu::new(5, cmpp::Body::Deliver(Box::new(d)))
+        .to_bytes(&opts)
+        .unwrap();
+    let (ok, json, err) = smsgw(
+        &["pdu", "decode", "--profile", "china-mobile", &hex::encode(&frame)],
+        None,
+    );
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["gateway"]["reads_as"], "report", "{json}");
@@ -149,6 +156,17 @@ fn with_a_profile_a_cmpp_report_of_odd_length_shows_the_id_it_is_matched_by() {
     );
     let (ok, _, err) = smsgw(&["pdu", "decode", "--profile", "vodafone", "00"], None);
     assert!(!ok && err.contains("not a carrier profile"), "{err}");
-    let (ok, _, err) = smsgw(&["pdu", "decode", "--proto", "smpp", "--profile", "china-mobile", "00"], None);
+    let (ok, _, err) = smsgw(
+        &[
+            "pdu",
+            "decode",
+            "--proto",
+            "smpp",
+            "--profile",
+            "china-mobile",
+            "00",
+        ],
+        None,
+    );
     assert!(!ok && err.contains("not for smpp"), "{err}");
 }

@@ -41,7 +41,9 @@ fn an_smgp_login_resp_with_extra_bytes_still_logs_in() {
         authenticator_server: [3; 16],
         server_version: 0x30,
     };
-    let good = smgp::Pdu::new(1, smgp::Body::LoginResp(resp.clone())).to_bytes().unwrap();
+    let good = smgp::Pdu::new(1, smgp::Body::LoginResp(resp.clone()))
+        .to_bytes()
+        .unwrap();
     let (pdu, skipped) = smgp::Pdu::decode_lenient(padded(&good, b"\0\0\0"), &smgp::Options).unwrap();
     assert_eq!(pdu.body, smgp::Body::LoginResp(resp));
     assert_eq!(skipped, 3);
@@ -60,7 +62,9 @@ fn an_smgp_deliver_with_a_stray_byte_after_its_tlvs_keeps_the_tlvs() {
         reserve: [0; 8],
         tlvs: vec![smgp::Tlv::LinkId(smsgw_protocols::FixedStr::new("L1").unwrap())],
     };
-    let good = smgp::Pdu::new(5, smgp::Body::Deliver(d.clone())).to_bytes().unwrap();
+    let good = smgp::Pdu::new(5, smgp::Body::Deliver(d.clone()))
+        .to_bytes()
+        .unwrap();
     let odd = padded(&good, &[0xee]);
     assert!(smgp::Pdu::decode(odd.clone(), &smgp::Options).is_err());
     let (pdu, skipped) = smgp::Pdu::decode_lenient(odd, &smgp::Options).unwrap();
@@ -130,7 +134,10 @@ async fn a_lenient_frame_codec_yields_the_pdu_and_reports_the_skipped_bytes() {
     stream.extend_from_slice(&good);
     let mut strict = FrameCodec::<smgp::Smgp>::new();
     let mut copy = stream.clone();
-    assert!(strict.decode(&mut copy).unwrap().unwrap().is_err(), "strict: a bad PDU");
+    assert!(
+        strict.decode(&mut copy).unwrap().unwrap().is_err(),
+        "strict: a bad PDU"
+    );
 
     let mut codec = FrameCodec::<smgp::Smgp>::new().lenient();
     let mut reader = tokio_util::codec::FramedRead::new(&stream[..], codec.clone());
@@ -138,7 +145,11 @@ async fn a_lenient_frame_codec_yields_the_pdu_and_reports_the_skipped_bytes() {
     assert!(first.is_ok());
     assert_eq!(reader.decoder_mut().take_trailing(), 1);
     assert!(reader.next().await.unwrap().unwrap().is_ok());
-    assert_eq!(reader.decoder_mut().take_trailing(), 0, "counted once, then reset");
+    assert_eq!(
+        reader.decoder_mut().take_trailing(),
+        0,
+        "counted once, then reset"
+    );
     assert!(codec.decode(&mut stream).unwrap().unwrap().is_ok());
 }
 
@@ -174,14 +185,20 @@ fn cmpp_reports_of_odd_lengths_are_read_as_far_as_they_go() {
         assert_eq!(got.stat, "DELIVRD");
         assert_eq!(got.dest_terminal_id, dest, "{} bytes", content.len());
         assert_eq!(got.smsc_sequence, seq);
-        assert_eq!(got.to_delivery_report().carrier_msg_id, r.to_delivery_report().carrier_msg_id);
+        assert_eq!(
+            got.to_delivery_report().carrier_msg_id,
+            r.to_delivery_report().carrier_msg_id
+        );
     }
     let d = cmpp::Deliver {
         registered_delivery: 1,
         msg_content: v2.slice(..14),
         ..cmpp::Deliver::default()
     };
-    assert!(matches!(d.report(), Err(DecodeError::InvalidValue { field: "report", .. })));
+    assert!(matches!(
+        d.report(),
+        Err(DecodeError::InvalidValue { field: "report", .. })
+    ));
 }
 
 fn padded_content(b: &Bytes, n: usize) -> Bytes {

@@ -219,7 +219,11 @@ fn carriers(ctx: &Ctx<'_>, raw: Vec<RawCarrier>) -> Result<Vec<Carrier>, ConfigE
                 return Err(ctx.err(&k("profile"), p.span(), m));
             }
             Some(p) if !CarrierProfile::fits(p.get_ref(), protocol) => {
-                let m = format!("profile `{}` is not for {} carriers", p.get_ref(), protocol.name());
+                let m = format!(
+                    "profile `{}` is not for {} carriers",
+                    p.get_ref(),
+                    protocol.name()
+                );
                 return Err(ctx.err(&k("profile"), p.span(), m));
             }
             Some(p) => Some(p.into_inner()),
@@ -266,7 +270,12 @@ fn one_of<T: Copy>(
 }
 
 /// A fixed-width digit field (FeeType 2, FeeCode and FixedFee 6).
-fn fee_digits(ctx: &Ctx<'_>, key: &str, v: Option<S<String>>, width: usize) -> Result<Option<String>, ConfigError> {
+fn fee_digits(
+    ctx: &Ctx<'_>,
+    key: &str,
+    v: Option<S<String>>,
+    width: usize,
+) -> Result<Option<String>, ConfigError> {
     match v {
         Some(s) if s.get_ref().len() != width || !digits(s.get_ref()) => {
             Err(ctx.err(key, s.span(), format!("must be exactly {width} digits")))
@@ -320,9 +329,27 @@ fn overrides(
         fixed_fee: fee_digits(ctx, &k("fixed_fee"), o.fixed_fee, 6)?,
         fee_user_type: byte("fee_user_type", o.fee_user_type, 0, 3)?,
         service_id,
-        submit_resp_id: one_of(ctx, &k("submit_resp_id"), o.submit_resp_id, &IdFormat::ALL, IdFormat::name)?,
-        receipt_id: one_of(ctx, &k("receipt_id"), o.receipt_id, &IdFormat::ALL, IdFormat::name)?,
-        receipts: one_of(ctx, &k("receipts"), o.receipts, &ReceiptStyle::ALL, ReceiptStyle::name)?,
+        submit_resp_id: one_of(
+            ctx,
+            &k("submit_resp_id"),
+            o.submit_resp_id,
+            &IdFormat::ALL,
+            IdFormat::name,
+        )?,
+        receipt_id: one_of(
+            ctx,
+            &k("receipt_id"),
+            o.receipt_id,
+            &IdFormat::ALL,
+            IdFormat::name,
+        )?,
+        receipts: one_of(
+            ctx,
+            &k("receipts"),
+            o.receipts,
+            &ReceiptStyle::ALL,
+            ReceiptStyle::name,
+        )?,
         data_coding_ucs2: byte("data_coding_ucs2", o.data_coding_ucs2, 0, 255)?,
         data_coding_gbk: byte("data_coding_gbk", o.data_coding_gbk, 0, 255)?,
         max_parts: byte("max_parts", o.max_parts, 1, 255)?,

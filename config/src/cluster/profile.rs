@@ -392,7 +392,10 @@ mod tests {
         for p in CarrierProtocol::ALL {
             let prof = CarrierProfile::for_protocol(p);
             assert!(CarrierProfile::fits(&prof.name, p), "{p:?}");
-            assert!(CarrierProfile::versions(p).contains(&prof.version.as_str()), "{p:?}");
+            assert!(
+                CarrierProfile::versions(p).contains(&prof.version.as_str()),
+                "{p:?}"
+            );
         }
     }
 }

@@ -351,7 +351,10 @@ mod tests {
             0, // MServiceID, 22 bytes NUL-padded
         ];
         let strict = decode(wire).unwrap();
-        assert!(strict.iter().all(|t| matches!(t, Tlv::Raw { .. })), "strict keeps them raw");
+        assert!(
+            strict.iter().all(|t| matches!(t, Tlv::Raw { .. })),
+            "strict keeps them raw"
+        );
         let f = Bytes::from_static(wire);
         let t = decode_tlvs(&mut Reader::lenient(&f, 0)).unwrap();
         assert_eq!(t[0], Tlv::LinkId(FixedStr::new("L1").unwrap()));

@@ -177,7 +177,8 @@ impl Dialect for SmppDialect {
                 if r.quirks.decimal_receipt_ids {
                     // Like an SMPP 3.3 SMSC: the (decimal) id only in the
                     // text, no receipted_message_id to fall back on.
-                    sm.tlvs.remove(smsgw_protocols::smpp::tlv::tag::RECEIPTED_MESSAGE_ID);
+                    sm.tlvs
+                        .remove(smsgw_protocols::smpp::tlv::tag::RECEIPTED_MESSAGE_ID);
                 }
                 sm
             }
