@@ -99,14 +99,14 @@ fn an_sgip_bind_resp_with_extra_bytes_still_binds() {
         .to_bytes()
         .unwrap();
     let odd = padded(&good, &[0; 4]);
-    assert!(sgip::Pdu::decode(odd.clone(), &sgip::Options::default()).is_err());
-    let (pdu, skipped) = sgip::Pdu::decode_lenient(odd, &sgip::Options::default()).unwrap();
+    assert!(sgip::Pdu::decode(odd.clone(), &sgip::Options).is_err());
+    let (pdu, skipped) = sgip::Pdu::decode_lenient(odd, &sgip::Options).unwrap();
     assert_eq!((pdu.body, skipped), (sgip::Body::BindResp(sgip::Resp::new(0)), 4));
 }
 
 #[test]
 fn smpp_responses_with_stray_bytes_are_read_and_the_bytes_counted() {
-    let opts = smpp::Options::default();
+    let opts = smpp::Options;
     let bind = smpp::Pdu {
         command_status: 0,
         sequence_number: 1,
@@ -209,6 +209,6 @@ fn padded_content(b: &Bytes, n: usize) -> Bytes {
 
 fn smpp_bytes(p: &smpp::Pdu) -> Bytes {
     let mut b = BytesMut::new();
-    p.encode(&smpp::Options::default(), &mut b).unwrap();
+    p.encode(&smpp::Options, &mut b).unwrap();
     b.freeze()
 }
