@@ -354,6 +354,24 @@ mod tests {
     }
 
     #[test]
+    fn an_account_can_be_made_quirky_in_the_file() {
+        let text = r#"
+[[accounts]]
+protocol = "smpp"
+login = "esme"
+password = "secret"
+[accounts.quirks]
+trailing_bytes = 1
+decimal_receipt_ids = true
+"#;
+        let cfg = SimConfig::parse(text, "sim.toml").unwrap();
+        let q = cfg.account(Protocol::Smpp, "esme").unwrap().quirks;
+        assert_eq!((q.trailing_bytes, q.decimal_receipt_ids, q.report_length_delta), (1, true, 0));
+        let bad = text.replace("trailing_bytes = 1", "trailing = 1");
+        assert!(SimConfig::parse(&bad, "sim.toml").is_err(), "unknown quirk refused");
+    }
+
+    #[test]
     fn the_shipped_example_parses() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/sim.example.toml");
         let cfg = SimConfig::load(std::path::Path::new(path)).unwrap();
