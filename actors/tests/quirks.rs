@@ -15,11 +15,12 @@ use smsgw_config::IdFormat;
 use smsgw_simulator::ledger::Filter;
 use smsgw_simulator::quirks::Quirks;
 
-/// A carrier whose idle link heartbeats every 40 ms and is declared dead
-/// after 3 silent periods.
+/// A carrier whose idle link heartbeats every 100 ms and is declared dead
+/// after 1 s without any PDU (wide enough that a loaded 2-core test host
+/// stalling the process does not look like a dead link).
 fn fast_heartbeats(spec: &mut CarrierSpec) {
-    spec.cfg.session.heartbeat_every = Some(Duration::from_millis(40));
-    spec.cfg.session.dead_after_missed = 3;
+    spec.cfg.session.heartbeat_every = Some(Duration::from_millis(100));
+    spec.cfg.session.dead_after_missed = 10;
 }
 
 fn logins(sim: &smsgw_simulator::Simulator) -> u64 {
@@ -51,8 +52,8 @@ async fn padded_answers_keep_the_links_up(p: Protocol) {
     fast_heartbeats(&mut spec);
     let (gw, store) = gateway(&sim, spec).await;
     assert_eq!(logins(&sim), 2, "{p}: both padded login answers accepted");
-    // An unread heartbeat answer would have killed the links by now.
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // 15 heartbeat periods: unread answers would have killed the links.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
         logins(&sim),
         2,
@@ -165,14 +166,48 @@ async fn smgp_and_cmpp_submits_carry_the_profiles_fee_defaults_on_the_wire() {
     gw.stop().await;
 }
 
+#[test]
+fn smgp_before_3_0_logs_in_with_its_version_byte_and_submits_without_tlvs() {
+    use smsgw_actors::proto::smgp::SmgpClient;
+    use smsgw_actors::proto::{ClientProtocol, Credentials};
+    use smsgw_protocols::smgp::Body;
+    let creds = Credentials {
+        login: "90000001".into(),
+        password: "secret".into(),
+    };
+    let long = messages(10, 1, Priority::Normal).remove(0);
+    let part = smsgw_actors::split_message(&long, Protocol::Smgp)
+        .unwrap()
+        .remove(0);
+    assert!(part.udhi);
+    for (version, byte, tlvs) in [("1.3", 0x13, false), ("2.0", 0x20, false), ("3.0", 0x30, true)] {
+        let mut profile = default_profile(Protocol::Smgp);
+        profile.version = version.into();
+        let c = SmgpClient::new(profile);
+        let Body::Login(l) = c.login(1, &creds).unwrap().body else {
+            panic!("login")
+        };
+        assert_eq!(l.client_version, byte, "{version}");
+        let Body::Submit(s) = c.submit(2, &part, &creds).unwrap().body else {
+            panic!("submit")
+        };
+        assert_eq!(!s.tlvs.is_empty(), tlvs, "{version}: {:?}", s.tlvs);
+        assert_eq!(
+            (s.fee_type.as_str(), s.fee_code.as_str(), s.fixed_fee.as_str()),
+            ("00", "000000", "000000")
+        );
+    }
+}
+
 #[tokio::test]
-async fn an_smgp_2_0_account_logs_in_with_its_version_and_round_trips() {
-    let sim = sim().await;
-    let mut spec = carrier(&sim, Protocol::Smgp, "c1", 1, 16);
-    spec.profile = default_profile(Protocol::Smgp);
-    spec.profile.version = "2.0".into();
-    let (gw, store) = gateway(&sim, spec).await;
-    gw.send(messages(1, 3, Priority::Normal));
-    assert_eq!(delivered(&store, 1, 3).await, 3);
-    gw.stop().await;
+async fn smgp_1_3_and_2_0_accounts_log_in_and_round_trip_submits_and_reports() {
+    for version in ["1.3", "2.0"] {
+        let sim = sim().await;
+        let mut spec = carrier(&sim, Protocol::Smgp, "c1", 1, 16);
+        spec.profile.version = version.into();
+        let (gw, store) = gateway(&sim, spec).await;
+        gw.send(messages(1, 3, Priority::Normal));
+        assert_eq!(delivered(&store, 1, 3).await, 3, "SMGP {version}");
+        gw.stop().await;
+    }
 }

@@ -366,9 +366,15 @@ decimal_receipt_ids = true
 "#;
         let cfg = SimConfig::parse(text, "sim.toml").unwrap();
         let q = cfg.account(Protocol::Smpp, "esme").unwrap().quirks;
-        assert_eq!((q.trailing_bytes, q.decimal_receipt_ids, q.report_length_delta), (1, true, 0));
+        assert_eq!(
+            (q.trailing_bytes, q.decimal_receipt_ids, q.report_length_delta),
+            (1, true, 0)
+        );
         let bad = text.replace("trailing_bytes = 1", "trailing = 1");
-        assert!(SimConfig::parse(&bad, "sim.toml").is_err(), "unknown quirk refused");
+        assert!(
+            SimConfig::parse(&bad, "sim.toml").is_err(),
+            "unknown quirk refused"
+        );
     }
 
     #[test]

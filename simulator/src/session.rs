@@ -99,6 +99,7 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
                         let granted = if ok { found.as_ref() } else { None };
                         let resp = dialect.login_resp(&pdu, granted, &mut opts);
                         *reader.decoder_mut().options_mut() = opts.clone();
+                        let _ = opts_tx.send(opts.clone());
                         let trailing = granted.map_or(0, |a| a.quirks.trailing_bytes);
                         match crate::quirks::padded::<D::Wire>(&resp, &opts, trailing) {
                             Some(raw) => {
@@ -108,7 +109,6 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
                                 let _ = out_tx.send(Out::Pdu(resp));
                             }
                         }
-                        let _ = opts_tx.send(opts);
                         if !ok {
                             tracing::info!(protocol = %D::PROTOCOL, ?peer, login, "login refused");
                             let _ = out_tx.send(Out::Close);
