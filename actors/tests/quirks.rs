@@ -211,3 +211,46 @@ async fn smgp_1_3_and_2_0_accounts_log_in_and_round_trip_submits_and_reports() {
         gw.stop().await;
     }
 }
+
+#[test]
+fn a_text_receipt_profile_matches_by_the_text_id_even_when_the_tlv_disagrees() {
+    use smsgw_actors::proto::smpp::SmppClient;
+    use smsgw_actors::proto::{ClientProtocol, Incoming};
+    use smsgw_config::ReceiptStyle;
+    use smsgw_protocols::report::ReportState;
+    use smsgw_protocols::smpp::{self, tlv, Body, DeliverSm, Receipt};
+    // Text id in decimal (123), and a receipted_message_id TLV this SMSC
+    // fills with something else.
+    let receipt = Receipt::new("123", ReportState::Delivered, "2611250809", "2611250810", 0);
+    let mut sm = DeliverSm::receipt(&receipt, "13800138000", "10658899").unwrap();
+    sm.tlvs.set(tlv::Tlv::ReceiptedMessageId(
+        smsgw_protocols::FixedStr::new("zz-9").unwrap(),
+    ));
+    let pdu = |sm: DeliverSm| smpp::Pdu {
+        command_status: 0,
+        sequence_number: 4,
+        body: Body::DeliverSm(sm),
+    };
+    let id_of = |i: Incoming<smpp::Pdu>| match i {
+        Incoming::Report { report, .. } => report.carrier_msg_id,
+        _ => panic!("not a report"),
+    };
+    let mut profile = default_profile(Protocol::Smpp);
+    profile.submit_resp_id = IdFormat::Hex;
+    profile.receipt_id = IdFormat::Decimal;
+    assert_eq!(
+        profile.receipts,
+        ReceiptStyle::Both,
+        "the shipped default reads both"
+    );
+    let both = SmppClient::new(profile.clone());
+    assert_eq!(
+        id_of(both.classify(pdu(sm.clone()), "c1")),
+        "zz-9",
+        "both: the TLV wins"
+    );
+    profile.receipts = ReceiptStyle::Text;
+    let text = SmppClient::new(profile);
+    // The hex submit_sm_resp id 7b is 123 too: both canonical forms agree.
+    assert_eq!(id_of(text.classify(pdu(sm), "c1")), "123");
+}

@@ -6,11 +6,14 @@
 //! Message ids are normalised on both sides by the profile's formats
 //! (Kannel's `msg-id-type`): an SMSC that answers submit_sm_resp in hex
 //! and writes receipts in decimal gives one canonical id for both, so the
-//! receipt matches. The data_coding of UCS-2 and GBK is the profile's.
+//! receipt matches. The data_coding of UCS-2 and GBK is the profile's. A
+//! profile with `receipts = "text"` ignores the receipt TLVs (the text
+//! alone is read); `tlv` and `both` read both, the TLV id winning.
 //!
 //! Pure translation (see [`super`]): it never touches sockets or timers.
 
-use smsgw_protocols::smpp::{self, status, Bind, Body, Pdu, SmResp, Smpp, SubmitSm};
+use smsgw_config::ReceiptStyle;
+use smsgw_protocols::smpp::{self, status, tlv, Bind, Body, Pdu, SmResp, Smpp, SubmitSm};
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::EncodeError;
 
@@ -95,8 +98,14 @@ impl ClientProtocol for SmppClient {
                     other => SubmitStatus::Rejected(other),
                 },
             },
-            Body::DeliverSm(d) => {
+            Body::DeliverSm(mut d) => {
                 let ack = pdu(seq, Body::DeliverSmResp(SmResp::default()));
+                if self.profile.receipts == ReceiptStyle::Text && d.is_receipt() {
+                    // This SMSC's receipt TLVs are not to be trusted: the
+                    // text alone says which message and what became of it.
+                    d.tlvs.remove(tlv::tag::RECEIPTED_MESSAGE_ID);
+                    d.tlvs.remove(tlv::tag::MESSAGE_STATE);
+                }
                 // The receipted_message_id TLV, when present, wins and is
                 // written like submit_sm_resp's id; the text's id is
                 // written the receipt's way.
