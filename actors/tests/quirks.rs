@@ -254,3 +254,38 @@ fn a_text_receipt_profile_matches_by_the_text_id_even_when_the_tlv_disagrees() {
     // The hex submit_sm_resp id 7b is 123 too: both canonical forms agree.
     assert_eq!(id_of(text.classify(pdu(sm), "c1")), "123");
 }
+
+#[test]
+fn sgip_numbers_padded_with_spaces_are_matched_and_routed_bare() {
+    use smsgw_actors::proto::sgip::classify_pdu;
+    use smsgw_actors::proto::Incoming;
+    use smsgw_protocols::sgip::{self, Body, SequenceNumber};
+    use smsgw_protocols::FixedStr;
+    let seq = SequenceNumber::new(3_000_000_001, 1_203_101_010, 7);
+    let mo = sgip::Deliver {
+        user_number: FixedStr::new("13800138000   ").unwrap(),
+        sp_number: FixedStr::new("110 ").unwrap(),
+        tp_pid: 0,
+        tp_udhi: 0,
+        message_coding: 15,
+        message_content: bytes::Bytes::from_static(b"help"),
+        reserve: Default::default(),
+    };
+    match classify_pdu(sgip::Pdu::new(seq, Body::Deliver(mo)), "cu") {
+        Incoming::Mo { mo, .. } => {
+            assert_eq!(
+                (mo.source.as_str(), mo.destination.as_str()),
+                ("13800138000", "110")
+            );
+        }
+        _ => panic!("not an MO"),
+    }
+    let report = sgip::Report::for_submit(seq, "13800138000  ", sgip::report::state::DELIVERED, 0).unwrap();
+    match classify_pdu(sgip::Pdu::new(seq, Body::Report(report)), "cu") {
+        Incoming::Report { report, .. } => {
+            assert_eq!(report.destination.as_deref(), Some("13800138000"));
+            assert_eq!(report.carrier_msg_id, seq.to_string());
+        }
+        _ => panic!("not a report"),
+    }
+}
