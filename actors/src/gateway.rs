@@ -23,7 +23,7 @@ use crate::proto::cmpp::CmppClient;
 use crate::proto::sgip::SgipClient;
 use crate::proto::smgp::SmgpClient;
 use crate::proto::smpp::SmppClient;
-use crate::proto::ClientProtocol;
+use crate::proto::{CarrierProfile, ClientProtocol};
 use crate::reconcile::{ReconcileStats, Reconciler, ReconcilerConfig, ReconcilerMsg};
 use crate::session::SessionMsg;
 use crate::sgip_listener::SgipListener;
@@ -41,6 +41,11 @@ pub struct CarrierSpec {
     pub sgip_node_id: u32,
     /// AIMD overrides (default: [`Aimd::with_ceiling`] of `cfg.tps`).
     pub aimd: Option<Aimd>,
+    /// What this carrier's gateway expects on the wire (version, login
+    /// zone, fee defaults, SMPP id formats); default: the protocol's
+    /// shipped profile. The node sets it from the cluster document's
+    /// `Carrier::profile()`.
+    pub profile: CarrierProfile,
 }
 
 impl CarrierSpec {
@@ -51,6 +56,7 @@ impl CarrierSpec {
             sgip_listen: (protocol == Protocol::Sgip).then(|| SocketAddr::from(([127, 0, 0, 1], 0))),
             sgip_node_id: 3_000_000_001,
             aimd: None,
+            profile: crate::proto::default_profile(protocol),
         }
     }
 }
@@ -212,16 +218,16 @@ impl Gateway {
             .ok_or_else(|| StartError::Config(format!("unknown carrier {}", c.cfg.name)))?;
         let sup = match c.protocol {
             Protocol::Cmpp => {
-                gw.supervise(Arc::new(CmppClient), c.cfg.clone(), bucket, &deliver)
-                    .await?
+                let proto = Arc::new(CmppClient::new(c.profile.clone()));
+                gw.supervise(proto, c.cfg.clone(), bucket, &deliver).await?
             }
             Protocol::Smgp => {
-                gw.supervise(Arc::new(SmgpClient), c.cfg.clone(), bucket, &deliver)
-                    .await?
+                let proto = Arc::new(SmgpClient::new(c.profile.clone()));
+                gw.supervise(proto, c.cfg.clone(), bucket, &deliver).await?
             }
             Protocol::Smpp => {
-                gw.supervise(Arc::new(SmppClient), c.cfg.clone(), bucket, &deliver)
-                    .await?
+                let proto = Arc::new(SmppClient::new(c.profile.clone()));
+                gw.supervise(proto, c.cfg.clone(), bucket, &deliver).await?
             }
             Protocol::Sgip => {
                 // A restarted carrier keeps its listener.
@@ -236,7 +242,7 @@ impl Gateway {
                     .await?;
                     gw.sgip.insert(c.cfg.name.clone(), l);
                 }
-                let proto = Arc::new(SgipClient::new(c.sgip_node_id));
+                let proto = Arc::new(SgipClient::with_profile(c.sgip_node_id, c.profile.clone()));
                 gw.supervise(proto, c.cfg.clone(), bucket, &deliver).await?
             }
         };

@@ -134,7 +134,8 @@ impl Default for ConnectTimeouts {
 pub type Conn<P> = Framed<TcpStream, FrameCodec<<P as ClientProtocol>::Wire>>;
 
 /// Connects to `addr` and logs in with `creds` (request key 1). PDUs that
-/// arrive before the login answer are skipped.
+/// arrive before the login answer are skipped. Bytes after a known body
+/// are skipped, never a reason to fail the login; [`spawn`] counts them.
 pub async fn connect<P: ClientProtocol>(
     proto: &P,
     addr: &str,
@@ -152,7 +153,10 @@ pub async fn connect<P: ClientProtocol>(
         })?;
     // Submits are small and latency matters more than packet count.
     let _ = stream.set_nodelay(true);
-    let mut io = Framed::new(stream, FrameCodec::<P::Wire>::new().with_options(proto.options()));
+    let codec = FrameCodec::<P::Wire>::new()
+        .with_options(proto.options())
+        .lenient();
+    let mut io = Framed::new(stream, codec);
     io.send(proto.login(1, creds)?).await?;
     let deadline = tokio::time::Instant::now() + t.login;
     loop {
@@ -229,10 +233,12 @@ pub fn spawn<P: ClientProtocol>(
     deliver: DeliverSink,
     events: EventSink,
 ) -> LinkIo<P> {
-    let parts = conn.into_parts();
+    let mut parts = conn.into_parts();
+    count_trailing(&carrier, parts.codec.take_trailing());
     let opts = parts.codec.options().clone();
     let (rd, wr) = parts.io.into_split();
-    let mut read = FramedRead::new(rd, FrameCodec::<P::Wire>::new().with_options(opts.clone()));
+    let codec = FrameCodec::<P::Wire>::new().with_options(opts.clone()).lenient();
+    let mut read = FramedRead::new(rd, codec);
     // Bytes read past the login answer belong to the reader.
     *read.read_buffer_mut() = parts.read_buf;
     let write = FramedWrite::new(wr, FrameCodec::<P::Wire>::new().with_options(opts));
@@ -271,7 +277,14 @@ async fn read_loop<P: ClientProtocol>(
     epoch: Instant,
 ) {
     let reason = loop {
-        let pdu = match read.next().await {
+        let item = read.next().await;
+        count_trailing(&carrier, read.decoder_mut().take_trailing());
+        if let Some(Ok(_)) = item {
+            // Any whole frame, readable or not, is traffic: a heartbeat
+            // answer we could not decode still shows the link is alive.
+            last_rx.store(epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+        }
+        let pdu = match item {
             None => break "carrier closed the connection".to_string(),
             Some(Err(e)) => break format!("framing: {e}"),
             Some(Ok(Err(bad))) => {
@@ -282,7 +295,6 @@ async fn read_loop<P: ClientProtocol>(
             }
             Some(Ok(Ok(pdu))) => pdu,
         };
-        last_rx.store(epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
         match proto.classify(pdu, &carrier) {
             Incoming::SubmitResp { seq, status } => events(LinkEvent::Response { seq, status }),
             Incoming::Nack { seq, status } => events(LinkEvent::Response {
@@ -300,8 +312,12 @@ async fn read_loop<P: ClientProtocol>(
             Incoming::BadDeliver { ack, error } => {
                 crate::metrics::bad_pdu(&carrier, P::PROTOCOL);
                 tracing::warn!(carrier, "unreadable deliver: {error}");
-                if let Some(ack) = ack {
-                    let _ = tx.send(Out::Pdu(ack));
+                match ack {
+                    Some(ack) => {
+                        let _ = tx.send(Out::Pdu(ack));
+                    }
+                    // Left for the carrier to deliver again, never lost.
+                    None => crate::metrics::unreadable_report(&carrier, P::PROTOCOL),
                 }
             }
             Incoming::KeepAlive { ack } => {
@@ -318,6 +334,13 @@ async fn read_loop<P: ClientProtocol>(
         }
     };
     events(LinkEvent::Down { reason });
+}
+
+fn count_trailing(carrier: &str, n: u64) {
+    if n > 0 {
+        crate::metrics::trailing_bytes(carrier, n);
+        tracing::debug!(carrier, "skipped {n} bytes after known PDU bodies");
+    }
 }
 
 async fn write_loop<P: ClientProtocol>(

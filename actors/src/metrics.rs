@@ -74,6 +74,18 @@ pub fn throttled(carrier: &str, p: Protocol) {
     counter!("smsgw_carrier_throttles_total", &labels(carrier, p)).increment(1);
 }
 
+/// Bytes a carrier sent after a known PDU body (skipped, never a reason to
+/// drop the PDU).
+pub fn trailing_bytes(carrier: &str, n: u64) {
+    counter!("smsgw_pdu_trailing_bytes_total", "carrier" => carrier.to_string()).increment(n);
+}
+
+/// Reports that could not be read far enough to match (left unacknowledged
+/// for the carrier to deliver again).
+pub fn unreadable_report(carrier: &str, p: Protocol) {
+    counter!("smsgw_carrier_unreadable_reports_total", &labels(carrier, p)).increment(1);
+}
+
 pub fn bad_pdu(carrier: &str, p: Protocol) {
     counter!("smsgw_carrier_bad_pdus_total", &labels(carrier, p)).increment(1);
 }

@@ -89,7 +89,10 @@ async fn serve(
     idle: Duration,
     peer: SocketAddr,
 ) {
-    let mut io = Framed::new(stream, FrameCodec::<Sgip>::new());
+    // Liberal in what it accepts: an SMG's padding after a known body is
+    // skipped (counted for the BIND; not after the split, which hides the
+    // codec).
+    let mut io = Framed::new(stream, FrameCodec::<Sgip>::new().lenient());
     // Only a BIND first.
     loop {
         let pdu = match tokio::time::timeout(idle, io.next()).await {
@@ -116,7 +119,7 @@ async fn serve(
             };
             let ok = b.login_type == Bind::SMG_TO_SP
                 && expect.as_ref().as_ref().is_none_or(|c| {
-                    b.login_name.as_str() == c.login && b.login_password.as_str() == c.password
+                    b.login_name.trimmed() == c.login && b.login_password.trimmed() == c.password
                 });
             let code = if ok { result::OK } else { result::ILLEGAL_LOGIN } as u8;
             if io
@@ -130,6 +133,10 @@ async fn serve(
             }
             break;
         }
+    }
+    let skipped = io.codec_mut().take_trailing();
+    if skipped > 0 {
+        crate::metrics::trailing_bytes(&carrier, skipped);
     }
     // Bound: answers from now on go through the writer, so a report's
     // answer can wait for its commit.

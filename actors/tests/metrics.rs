@@ -91,7 +91,11 @@ async fn carrier_queue_and_report_metrics_are_emitted() {
     let names = Names::default();
     metrics::set_global_recorder(names.clone()).expect("first recorder");
     let sim = sim().await;
-    set_account(&sim, Protocol::Cmpp, |a| a.tps = 40);
+    set_account(&sim, Protocol::Cmpp, |a| {
+        a.tps = 40;
+        // Padded login answers: skipped, counted, never a failed login.
+        a.quirks.trailing_bytes = 1;
+    });
     let mut spec = carrier(&sim, Protocol::Cmpp, "c1", 1, 8);
     spec.cfg.tps = 200;
     let (gw, store) = gateway(&sim, spec).await;
@@ -116,6 +120,7 @@ async fn carrier_queue_and_report_metrics_are_emitted() {
         "smsgw_carrier_throttles_total",
         "smsgw_reports_matched_total",
         "smsgw_carrier_reconnects_total",
+        "smsgw_pdu_trailing_bytes_total",
     ] {
         assert!(
             names.seen(name).is_some_and(|(sum, _)| sum > 0),

@@ -134,7 +134,7 @@ async fn round_trip<P: ClientProtocol>(proto: P) {
 
 #[tokio::test]
 async fn cmpp_round_trip() {
-    round_trip(CmppClient).await;
+    round_trip(CmppClient::default()).await;
 }
 
 #[tokio::test]
@@ -144,12 +144,12 @@ async fn sgip_round_trip() {
 
 #[tokio::test]
 async fn smgp_round_trip() {
-    round_trip(SmgpClient).await;
+    round_trip(SmgpClient::default()).await;
 }
 
 #[tokio::test]
 async fn smpp_round_trip() {
-    round_trip(SmppClient).await;
+    round_trip(SmppClient::default()).await;
 }
 
 #[tokio::test]
@@ -160,7 +160,7 @@ async fn wrong_password_is_refused() {
         password: "nope".into(),
     };
     let r = link::connect(
-        &CmppClient,
+        &CmppClient::default(),
         &addr(&sim, Protocol::Cmpp),
         &creds,
         ConnectTimeouts::default(),

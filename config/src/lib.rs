@@ -12,7 +12,8 @@ mod spans;
 
 pub use cluster::{
     demo::{DemoCarrier, DemoCarriers, DEMO_ACCOUNT},
-    expand_prefix, looks_like_cluster_doc, normalize_number, Account, Carrier, CarrierProtocol, ClusterDoc,
-    MessageDefaults, Priority, Route, RouteChoice, Router, CLUSTER_DOC_KEY,
+    expand_prefix, looks_like_cluster_doc, normalize_number, Account, Carrier, CarrierProfile,
+    CarrierProtocol, ClusterDoc, FeeDefaults, IdFormat, MessageDefaults, Priority, ProfileOverrides,
+    ReceiptStyle, Route, RouteChoice, Router, UdhStyle, CLUSTER_DOC_KEY,
 };
 pub use node::{ConfigError, LogFormat, NodeConfig, Peer};

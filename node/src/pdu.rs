@@ -5,6 +5,12 @@
 //! PDU as JSON with every field named; encode takes that JSON back to hex.
 //! Errors say which field at which offset and show the bytes there.
 //!
+//! `decode --profile NAME` reads the capture the way the gateway will for a
+//! carrier with that shipped profile: bytes after a known body are skipped
+//! (and counted), odd CMPP reports are read as far as they go, and each PDU
+//! gets a `gateway` object saying what the gateway makes of it (the carrier
+//! id a response or report is matched by, after the profile's id formats).
+//!
 //! This module only formats and parses; it never opens a connection.
 
 use std::io::Read;
@@ -13,6 +19,13 @@ use anyhow::{anyhow, bail, Context, Result};
 use bytes::{Bytes, BytesMut};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::{de::DeserializeOwned, Serialize};
+use smsgw_actors::proto::cmpp::CmppClient;
+use smsgw_actors::proto::sgip::SgipClient;
+use smsgw_actors::proto::smgp::SmgpClient;
+use smsgw_actors::proto::smpp::SmppClient;
+use smsgw_actors::proto::{ClientProtocol, Incoming};
+use smsgw_actors::SubmitStatus;
+use smsgw_config::{CarrierProfile, CarrierProtocol};
 use smsgw_protocols::framing::{split_frame, Protocol};
 use smsgw_protocols::{cmpp, sgip, smgp, smpp, DecodeError, FrameError};
 
@@ -27,9 +40,16 @@ enum PduCommand {
     /// Decode hex (from a capture) into JSON, one object per PDU.
     ///
     /// Example: smsgw pdu decode --proto smpp 0000001000000015000000000000002e
+    ///
+    /// With --profile (china-mobile, china-unicom, china-telecom,
+    /// generic-smpp) it decodes the way the gateway will for such a carrier
+    /// and says what the gateway makes of each PDU; --proto is then optional.
     Decode {
         #[arg(long, value_enum)]
-        proto: Proto,
+        proto: Option<Proto>,
+        /// A shipped carrier profile: decode as the gateway does for it.
+        #[arg(long)]
+        profile: Option<String>,
         /// The PDU bytes as hex; `-` or nothing reads standard input.
         hex: Option<String>,
     },
@@ -60,7 +80,16 @@ enum Proto {
 
 pub fn run(args: PduArgs) -> Result<()> {
     match args.command {
-        PduCommand::Decode { proto, hex } => {
+        PduCommand::Decode {
+            proto,
+            profile: Some(name),
+            hex,
+        } => {
+            let bytes = parse_hex(&input(hex)?)?;
+            println!("{}", decode_profiled(&bytes, proto, &name)?);
+        }
+        PduCommand::Decode { proto, hex, .. } => {
+            let proto = proto.ok_or_else(|| anyhow!("say which protocol: --proto (or --profile NAME)"))?;
             let bytes = parse_hex(&input(hex)?)?;
             let json = match proto {
                 Proto::Cmpp2 => decode_all::<cmpp::Cmpp>(&bytes, cmpp_opts(cmpp::CmppVersion::V20)),
@@ -84,6 +113,114 @@ pub fn run(args: PduArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Decodes as the gateway does for a carrier with the shipped profile
+/// `name` (its protocol unless `proto` says which version).
+fn decode_profiled(bytes: &[u8], proto: Option<Proto>, name: &str) -> Result<String> {
+    let profile = CarrierProfile::shipped(name).ok_or_else(|| {
+        anyhow!(
+            "`{name}` is not a carrier profile: use {}",
+            smsgw_config::cluster::profile::SHIPPED_PROFILES.join(", ")
+        )
+    })?;
+    let proto = proto.unwrap_or(match name {
+        "china-mobile" => Proto::Cmpp3,
+        "china-unicom" => Proto::Sgip,
+        "china-telecom" => Proto::Smgp,
+        _ => Proto::Smpp,
+    });
+    let carrier_protocol = match proto {
+        Proto::Cmpp2 => CarrierProtocol::Cmpp2,
+        Proto::Cmpp3 => CarrierProtocol::Cmpp3,
+        Proto::Sgip => CarrierProtocol::Sgip,
+        Proto::Smgp => CarrierProtocol::Smgp,
+        Proto::Smpp => CarrierProtocol::Smpp,
+    };
+    if !CarrierProfile::fits(name, carrier_protocol) {
+        bail!("profile `{name}` is not for {} carriers", carrier_protocol.name());
+    }
+    let version = CarrierProfile::for_protocol(carrier_protocol).version;
+    let profile = CarrierProfile { version, ..profile };
+    match proto {
+        Proto::Cmpp2 | Proto::Cmpp3 => view_all(bytes, &CmppClient::new(profile)),
+        Proto::Sgip => view_all(bytes, &SgipClient::with_profile(0, profile)),
+        Proto::Smgp => view_all(bytes, &SmgpClient::new(profile)),
+        Proto::Smpp => view_all(bytes, &SmppClient::new(profile)),
+    }
+}
+
+/// Every PDU in `bytes`, read leniently with `client`'s options, as JSON
+/// with a `gateway` object: trailing bytes skipped and what it reads as.
+fn view_all<C: ClientProtocol>(bytes: &[u8], client: &C) -> Result<String>
+where
+    C::Pdu: Serialize,
+{
+    let opts = client.options();
+    let mut buf = BytesMut::from(bytes);
+    let mut out = Vec::new();
+    let mut offset = 0usize;
+    while !buf.is_empty() {
+        let frame = match split_frame(&mut buf, C::Wire::HEADER_LEN, usize::MAX) {
+            Ok(Some(frame)) => frame,
+            Ok(None) => bail!(
+                "{}: PDU at byte {offset} declares more bytes than the {} given (truncated capture?)",
+                C::Wire::NAME,
+                buf.len()
+            ),
+            Err(e) => bail!("{}: PDU at byte {offset}: {e}", C::Wire::NAME),
+        };
+        let len = frame.len();
+        let (pdu, skipped) = C::Wire::decode_lenient(frame.clone(), &opts)
+            .map_err(|e| explain(C::Wire::NAME, &frame, offset, &e))?;
+        let mut v = serde_json::to_value(&pdu)?;
+        let mut gw = reads_as(client.classify(pdu, "capture"));
+        gw.insert("trailing_bytes".into(), skipped.into());
+        if let serde_json::Value::Object(m) = &mut v {
+            m.insert("gateway".into(), serde_json::Value::Object(gw));
+        }
+        out.push(v);
+        offset += len;
+    }
+    Ok(if out.len() == 1 {
+        serde_json::to_string_pretty(&out[0])?
+    } else {
+        serde_json::to_string_pretty(&out)?
+    })
+}
+
+/// What the gateway makes of one PDU, as JSON fields.
+fn reads_as<P>(i: Incoming<P>) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::json;
+    let v = match i {
+        Incoming::LoginResp { ok, status } => json!({"reads_as": "login_resp", "ok": ok, "status": status}),
+        Incoming::SubmitResp { seq, status } => match status {
+            SubmitStatus::Accepted(id) => {
+                json!({"reads_as": "submit_resp", "request": seq, "carrier_msg_id": id})
+            }
+            SubmitStatus::Throttled => json!({"reads_as": "submit_resp", "request": seq, "throttled": true}),
+            SubmitStatus::Rejected(code) => {
+                json!({"reads_as": "submit_resp", "request": seq, "rejected": code})
+            }
+        },
+        Incoming::Report { report, .. } => json!({"reads_as": "report", "report": report}),
+        Incoming::Mo { mo, .. } => json!({
+            "reads_as": "mo", "source": mo.source, "destination": mo.destination, "udhi": mo.udhi
+        }),
+        Incoming::BadDeliver { ack, error } => json!({
+            "reads_as": "unreadable_deliver", "error": error, "acknowledged": ack.is_some()
+        }),
+        Incoming::KeepAlive { .. } => json!({"reads_as": "heartbeat"}),
+        Incoming::KeepAliveResp => json!({"reads_as": "heartbeat_resp"}),
+        Incoming::Logout { .. } => json!({"reads_as": "logout"}),
+        Incoming::LogoutResp => json!({"reads_as": "logout_resp"}),
+        Incoming::Nack { seq, status } => json!({"reads_as": "nack", "request": seq, "status": status}),
+        Incoming::Other(name) => json!({"reads_as": "ignored", "name": name}),
+    };
+    match v {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
 }
 
 fn cmpp_opts(version: cmpp::CmppVersion) -> cmpp::Options {

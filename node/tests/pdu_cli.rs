@@ -92,3 +92,81 @@ fn errors_name_field_and_offset() {
     assert!(!ok);
     assert!(err.contains("does not fit"), "{err}");
 }
+
+/// `frame` with `extra` appended and its total length fixed.
+fn padded_hex(frame: &[u8], extra: &[u8]) -> String {
+    let mut v = frame.to_vec();
+    v.extend_from_slice(extra);
+    let len = (v.len() as u32).to_be_bytes();
+    v[..4].copy_from_slice(&len);
+    hex::encode(v)
+}
+
+#[test]
+fn with_a_profile_a_padded_heartbeat_answer_decodes_the_way_the_gateway_reads_it() {
+    use smsgw_protocols::smgp;
+    let frame = smgp::Pdu::new(9, smgp::Body::ActiveTestResp).to_bytes().unwrap();
+    let hex = padded_hex(&frame, &[0]);
+    let (ok, _, err) = smsgw(&["pdu", "decode", "--proto", "smgp", &hex], None);
+    assert!(!ok && err.contains("trailing"), "strict decode refuses it: {err}");
+    let (ok, json, err) = smsgw(&["pdu", "decode", "--profile", "china-telecom", &hex], None);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["command"], "active_test_resp", "{json}");
+    assert_eq!(v["gateway"]["reads_as"], "heartbeat_resp", "{json}");
+    assert_eq!(v["gateway"]["trailing_bytes"], 1, "{json}");
+}
+
+#[test]
+fn with_a_profile_a_cmpp_report_of_odd_length_shows_the_id_it_is_matched_by() {
+    use smsgw_protocols::cmpp::{self, CmppVersion};
+    use smsgw_protocols::FixedStr;
+    fn text<const N: usize>(s: &str) -> FixedStr<N> {
+        FixedStr::new(s).unwrap()
+    }
+    let report = cmpp::Report {
+        msg_id: cmpp::MsgId(0x1234_5678_9abc_def0),
+        stat: text("DELIVRD"),
+        submit_time: text("2611250809"),
+        done_time: text("2611250810"),
+        dest_terminal_id: text("13800138000"),
+        smsc_sequence: 7,
+    };
+    let mut d = report
+        .into_deliver(cmpp::MsgId(1), "10658899", CmppVersion::V30)
+        .unwrap();
+    let mut content = d.msg_content.to_vec();
+    content.extend_from_slice(&[0, 0]); // 73 bytes
+    d.msg_content = content.into();
+    let opts = cmpp::Options::new(CmppVersion::V30);
+    let frame = cmpp::Pdu::new(5, cmpp::Body::Deliver(Box::new(d)))
+        .to_bytes(&opts)
+        .unwrap();
+    let (ok, json, err) = smsgw(
+        &["pdu", "decode", "--profile", "china-mobile", &hex::encode(&frame)],
+        None,
+    );
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["gateway"]["reads_as"], "report", "{json}");
+    assert_eq!(
+        v["gateway"]["report"]["carrier_msg_id"],
+        report.to_delivery_report().carrier_msg_id.as_str(),
+        "{json}"
+    );
+    let (ok, _, err) = smsgw(&["pdu", "decode", "--profile", "vodafone", "00"], None);
+    assert!(!ok && err.contains("not a carrier profile"), "{err}");
+    let (ok, _, err) = smsgw(
+        &[
+            "pdu",
+            "decode",
+            "--proto",
+            "smpp",
+            "--profile",
+            "china-mobile",
+            "00",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("not for smpp"), "{err}");
+}

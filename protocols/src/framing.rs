@@ -37,6 +37,11 @@ pub trait Protocol {
     fn header(frame: &[u8]) -> Self::Header;
     /// Decodes one whole frame (header included).
     fn decode(frame: Bytes, opts: &Self::Options) -> Result<Self::Pdu, DecodeError>;
+    /// Decodes one whole frame, skipping bytes after a known body; returns
+    /// the PDU and how many bytes were skipped. The default is strict.
+    fn decode_lenient(frame: Bytes, opts: &Self::Options) -> Result<(Self::Pdu, usize), DecodeError> {
+        Self::decode(frame, opts).map(|p| (p, 0))
+    }
     /// Appends one whole frame (header included) to `dst`.
     fn encode(pdu: &Self::Pdu, opts: &Self::Options, dst: &mut BytesMut) -> Result<(), EncodeError>;
 }
@@ -82,6 +87,9 @@ pub fn split_frame(
 pub struct FrameCodec<P: Protocol> {
     max_frame: usize,
     opts: P::Options,
+    lenient: bool,
+    /// Bytes skipped after known bodies since the last [`FrameCodec::take_trailing`].
+    trailing: u64,
 }
 
 impl<P: Protocol> Default for FrameCodec<P> {
@@ -95,7 +103,23 @@ impl<P: Protocol> FrameCodec<P> {
         FrameCodec {
             max_frame: P::DEFAULT_MAX_FRAME,
             opts: P::Options::default(),
+            lenient: false,
+            trailing: 0,
         }
+    }
+
+    /// Liberal in what it accepts: bytes after a known body are skipped
+    /// (and counted, see [`FrameCodec::take_trailing`]) instead of making
+    /// the frame a [`BadPdu`]. What a gateway reads from carriers; the
+    /// simulator, a witness of what the gateway sends, stays strict.
+    pub fn lenient(mut self) -> Self {
+        self.lenient = true;
+        self
+    }
+
+    /// Trailing bytes skipped since the last call, and resets the count.
+    pub fn take_trailing(&mut self) -> u64 {
+        std::mem::take(&mut self.trailing)
     }
 
     /// Sets the largest frame accepted (never below the header size).
@@ -131,11 +155,17 @@ impl<P: Protocol> Decoder for FrameCodec<P> {
         let Some(frame) = split_frame(src, P::HEADER_LEN, self.max_frame)? else {
             return Ok(None);
         };
-        Ok(Some(P::decode(frame.clone(), &self.opts).map_err(|error| {
-            BadPdu {
-                header: P::header(&frame),
-                error,
-            }
+        let decoded = if self.lenient {
+            P::decode_lenient(frame.clone(), &self.opts).map(|(pdu, skipped)| {
+                self.trailing += skipped as u64;
+                pdu
+            })
+        } else {
+            P::decode(frame.clone(), &self.opts)
+        };
+        Ok(Some(decoded.map_err(|error| BadPdu {
+            header: P::header(&frame),
+            error,
         })))
     }
 

@@ -18,6 +18,7 @@
 //! This crate does no I/O and spawns nothing: it turns bytes into typed values
 //! and back, and never panics on input.
 
+pub mod clock;
 pub mod error;
 pub mod framing;
 pub mod wire;

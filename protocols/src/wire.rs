@@ -85,6 +85,12 @@ impl<const N: usize> FixedStr<N> {
         self.len as usize
     }
 
+    /// The text without trailing spaces or NULs: what to match on, since
+    /// some gateways pad fixed fields with spaces instead of NULs.
+    pub fn trimmed(&self) -> &str {
+        self.as_str().trim_end_matches([' ', '\0'])
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -186,12 +192,43 @@ pub mod hex_array {
 pub struct Reader<'a> {
     frame: &'a Bytes,
     pos: usize,
+    /// Liberal in what it accepts: bytes after the last field are skipped
+    /// and counted instead of refused (see [`Reader::finish`]).
+    lenient: bool,
+    trailing: usize,
 }
 
 impl<'a> Reader<'a> {
     /// Starts reading `frame` at `pos` (usually just after the header).
     pub fn new(frame: &'a Bytes, pos: usize) -> Self {
-        Reader { frame, pos }
+        Reader {
+            frame,
+            pos,
+            lenient: false,
+            trailing: 0,
+        }
+    }
+
+    /// Like [`Reader::new`], but bytes left after a body's last field (or
+    /// after the last whole TLV) are skipped and counted, never an error:
+    /// real ISMGs and SMSCs pad responses (an SMGP Active_Test_Resp with a
+    /// 1-byte Reserved, a Bind_Resp with stray bytes) and a gateway must
+    /// not drop a heartbeat or a login over that.
+    pub fn lenient(frame: &'a Bytes, pos: usize) -> Self {
+        Reader {
+            lenient: true,
+            ..Reader::new(frame, pos)
+        }
+    }
+
+    /// Whether this reader skips trailing bytes.
+    pub fn is_lenient(&self) -> bool {
+        self.lenient
+    }
+
+    /// Bytes skipped after the body (lenient readers only).
+    pub fn trailing(&self) -> usize {
+        self.trailing
     }
 
     /// The offset of the next byte to read.
@@ -260,6 +297,23 @@ impl<'a> Reader<'a> {
         Ok(self.frame.slice(start..start + n))
     }
 
+    /// The next 4 bytes without consuming them (a TLV header), `None` if
+    /// fewer are left.
+    pub fn peek4(&self) -> Option<[u8; 4]> {
+        let frame: &'a [u8] = self.frame;
+        let s = frame.get(self.pos..self.pos.checked_add(4)?)?;
+        let mut a = [0u8; 4];
+        a.copy_from_slice(s);
+        Some(a)
+    }
+
+    /// Whether a whole TLV with a 2-byte tag and a 2-byte length (SMPP,
+    /// SMGP) is left: its header and the value it declares.
+    pub fn whole_tlv_follows(&self) -> bool {
+        self.peek4()
+            .is_some_and(|h| usize::from(u16::from_be_bytes([h[2], h[3]])) + 4 <= self.remaining())
+    }
+
     /// Everything left in the frame, without copying.
     pub fn rest(&mut self) -> Bytes {
         let start = self.pos.min(self.frame.len());
@@ -302,10 +356,16 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Errors if anything is left after the last field.
-    pub fn finish(&self) -> Result<(), DecodeError> {
+    /// Errors if anything is left after the last field; a lenient reader
+    /// skips and counts what is left instead.
+    pub fn finish(&mut self) -> Result<(), DecodeError> {
         match self.remaining() {
             0 => Ok(()),
+            count if self.lenient => {
+                self.trailing += count;
+                self.pos = self.frame.len();
+                Ok(())
+            }
             count => Err(DecodeError::TrailingBytes {
                 offset: self.pos,
                 count,
@@ -419,6 +479,22 @@ mod tests {
             r.cstr::<9>("z"),
             Err(DecodeError::Truncated { offset: 4, .. })
         ));
+    }
+
+    #[test]
+    fn a_lenient_reader_skips_and_counts_what_a_strict_one_refuses() {
+        let f = Bytes::from_static(b"ab\0z");
+        let mut strict = Reader::new(&f, 0);
+        strict.octets::<3>("a").unwrap();
+        assert!(matches!(
+            strict.finish(),
+            Err(DecodeError::TrailingBytes { offset: 3, count: 1 })
+        ));
+        let mut lenient = Reader::lenient(&f, 0);
+        lenient.octets::<3>("a").unwrap();
+        lenient.finish().unwrap();
+        assert_eq!(lenient.trailing(), 1);
+        assert_eq!(lenient.remaining(), 0);
     }
 
     #[test]

@@ -97,6 +97,9 @@ pub struct Account {
     /// REPORT (can also be set at run time through the control API).
     #[serde(default)]
     pub sgip_sp_addr: Option<SocketAddr>,
+    /// What this carrier does off-spec (see [`crate::quirks`]).
+    #[serde(default)]
+    pub quirks: crate::quirks::Quirks,
 }
 
 fn default_window() -> usize {
@@ -199,6 +202,7 @@ impl Account {
             window: default_window(),
             tps: 0,
             sgip_sp_addr: None,
+            quirks: crate::quirks::Quirks::default(),
         }
     }
 }
@@ -347,6 +351,30 @@ mod tests {
         .unwrap();
         assert_eq!(ok.accounts.len(), 1);
         assert_eq!(ok.accounts[0].window, 64);
+    }
+
+    #[test]
+    fn an_account_can_be_made_quirky_in_the_file() {
+        let text = r#"
+[[accounts]]
+protocol = "smpp"
+login = "esme"
+password = "secret"
+[accounts.quirks]
+trailing_bytes = 1
+decimal_receipt_ids = true
+"#;
+        let cfg = SimConfig::parse(text, "sim.toml").unwrap();
+        let q = cfg.account(Protocol::Smpp, "esme").unwrap().quirks;
+        assert_eq!(
+            (q.trailing_bytes, q.decimal_receipt_ids, q.report_length_delta),
+            (1, true, 0)
+        );
+        let bad = text.replace("trailing_bytes = 1", "trailing = 1");
+        assert!(
+            SimConfig::parse(&bad, "sim.toml").is_err(),
+            "unknown quirk refused"
+        );
     }
 
     #[test]

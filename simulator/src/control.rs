@@ -9,7 +9,7 @@
 //! | GET, PUT | `/faults` | the fault switches |
 //! | POST | `/faults/drop` | drop every connection now |
 //! | PUT | `/reports` | the report policy (delay, outcome mix, early fraction) |
-//! | PUT | `/accounts` | add or change an account (window, tps, sgip_sp_addr) |
+//! | PUT | `/accounts` | add or change an account (window, tps, sgip_sp_addr, quirks) |
 //! | POST | `/reset` | forget records and counters |
 //! | GET | `/metrics` | Prometheus text |
 //!

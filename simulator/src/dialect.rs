@@ -40,6 +40,9 @@ pub struct SubmitInfo {
     pub concat: Option<Concat>,
     pub report_requested: bool,
     pub client_ref: Option<String>,
+    /// The charging fields as received, `FeeType/FeeCode[/FixedFee]`
+    /// (CMPP, SMGP), so tests can check what went on the wire.
+    pub fee: Option<String>,
 }
 
 /// The carrier's verdict on a submit.
@@ -64,6 +67,8 @@ pub struct ReportOrder {
     pub state: ReportState,
     pub submit_time: NaiveDateTime,
     pub done_time: NaiveDateTime,
+    /// The account's quirks the report is written with.
+    pub quirks: crate::quirks::Quirks,
 }
 
 /// One inbound (MO) segment to send to the account.

@@ -34,6 +34,9 @@ pub struct SubmitRecord {
     /// for one (SMPP user_message_reference, CMPP 3.0 LinkID, SMGP LinkID).
     pub client_ref: Option<String>,
     pub report_requested: bool,
+    /// The charging fields as received (CMPP, SMGP): `FeeType/FeeCode[/FixedFee]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<String>,
     pub at_ms: i64,
 }
 

@@ -9,7 +9,8 @@
 //! Layout: [`config`] (accounts, listeners, report policy), [`session`] (one
 //! generic connection engine), [`dialect`] + [`dialects`] (what differs per
 //! protocol), [`shared`] (state shared by sessions: receivers of reports and
-//! MOs, TPS buckets), [`faults`], [`control`] (the HTTP control API),
+//! MOs, TPS buckets), [`faults`], [`quirks`] (what real carriers send
+//! that the specs do not), [`control`] (the HTTP control API),
 //! [`server`] (start/stop).
 
 pub mod config;
@@ -19,6 +20,7 @@ pub mod dialects;
 pub mod faults;
 pub mod ledger;
 pub mod mo;
+pub mod quirks;
 pub mod server;
 pub mod session;
 pub mod shared;

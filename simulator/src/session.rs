@@ -31,6 +31,8 @@ use crate::shared::Shared;
 /// What the writer half sends.
 enum Out<P> {
     Pdu(P),
+    /// Raw bytes written as they are: garbage faults and quirky frames
+    /// (a PDU with bytes after its body).
     Garbage(Bytes),
     /// Flush and close.
     Close,
@@ -97,8 +99,16 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
                         let granted = if ok { found.as_ref() } else { None };
                         let resp = dialect.login_resp(&pdu, granted, &mut opts);
                         *reader.decoder_mut().options_mut() = opts.clone();
-                        let _ = opts_tx.send(opts);
-                        let _ = out_tx.send(Out::Pdu(resp));
+                        let _ = opts_tx.send(opts.clone());
+                        let trailing = granted.map_or(0, |a| a.quirks.trailing_bytes);
+                        match crate::quirks::padded::<D::Wire>(&resp, &opts, trailing) {
+                            Some(raw) => {
+                                let _ = out_tx.send(Out::Garbage(raw));
+                            }
+                            None => {
+                                let _ = out_tx.send(Out::Pdu(resp));
+                            }
+                        }
                         if !ok {
                             tracing::info!(protocol = %D::PROTOCOL, ?peer, login, "login refused");
                             let _ = out_tx.send(Out::Close);
@@ -166,7 +176,14 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
                     }
                     Request::KeepAlive => {
                         if !faults.stall {
-                            respond(&out_tx, &inflight, dialect.keepalive_resp(&pdu), &faults);
+                            let resp = dialect.keepalive_resp(&pdu);
+                            let trailing = account.as_ref().map_or(0, |a| a.quirks.trailing_bytes);
+                            match crate::quirks::padded::<D::Wire>(&resp, reader.decoder().options(), trailing) {
+                                Some(raw) => {
+                                    let _ = out_tx.send(Out::Garbage(raw));
+                                }
+                                None => respond(&out_tx, &inflight, resp, &faults),
+                            }
                         }
                     }
                     Request::Logout => {
@@ -267,6 +284,7 @@ fn accept(
             concat: info.concat,
             client_ref: info.client_ref.clone(),
             report_requested: info.report_requested,
+            fee: info.fee.clone(),
             at_ms: now.and_utc().timestamp_millis(),
         });
         if !info.report_requested || faults.stop_reports {
@@ -274,7 +292,8 @@ fn accept(
         }
         let (state, delay, is_early) = shared.draw_report();
         let order = ReportOrder {
-            carrier_msg_id: id.to_string(),
+            carrier_msg_id: acct.quirks.receipt_id(protocol, id),
+            quirks: acct.quirks,
             source: info.source.clone(),
             destination: dest.clone(),
             state,

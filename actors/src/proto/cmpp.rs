@@ -1,6 +1,8 @@
-//! CMPP 3.0 from the SP side: CONNECT with the MD5 authenticator, SUBMIT
-//! with Registered_Delivery and TP_udhi, result 8 as flow control, reports
-//! in DELIVER with Registered_Delivery = 1, ACTIVE_TEST both ways.
+//! CMPP 3.0 (or 2.0, by profile) from the SP side: CONNECT with the MD5
+//! authenticator stamped in the profile's zone (Beijing), SUBMIT with
+//! Registered_Delivery, TP_udhi and the profile's fee defaults, result 8 as
+//! flow control, reports in DELIVER with Registered_Delivery = 1 (read as
+//! far as they go when their length is odd), ACTIVE_TEST both ways.
 //!
 //! Pure translation (see [`super`]): it never touches sockets or timers.
 
@@ -8,12 +10,33 @@ use smsgw_protocols::cmpp::{self, result, Body, Cmpp, CmppVersion, Connect, Deli
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::{EncodeError, FixedStr};
 
-use super::{ClientProtocol, Credentials, Incoming};
+use super::{fee_field, login_time, CarrierProfile, ClientProtocol, Credentials, Incoming};
 use crate::model::{MoPart, Part, Protocol, SubmitStatus};
 
-/// CMPP 3.0 client.
-#[derive(Debug, Default)]
-pub struct CmppClient;
+/// CMPP client, speaking the version and fee defaults of its profile.
+#[derive(Debug)]
+pub struct CmppClient {
+    profile: CarrierProfile,
+}
+
+impl CmppClient {
+    pub fn new(profile: CarrierProfile) -> CmppClient {
+        CmppClient { profile }
+    }
+
+    pub fn version(&self) -> CmppVersion {
+        match self.profile.version.as_str() {
+            "2.0" => CmppVersion::V20,
+            _ => CmppVersion::V30,
+        }
+    }
+}
+
+impl Default for CmppClient {
+    fn default() -> Self {
+        CmppClient::new(super::default_profile(Protocol::Cmpp))
+    }
+}
 
 fn deliver_ack(seq: u32, d: &Deliver) -> Pdu {
     Pdu::new(
@@ -33,21 +56,26 @@ impl ClientProtocol for CmppClient {
     const HEARTBEAT_SECS: u64 = 30;
 
     fn options(&self) -> cmpp::Options {
-        cmpp::Options::new(CmppVersion::V30)
+        cmpp::Options::new(self.version())
     }
 
     fn login(&self, seq: u32, creds: &Credentials) -> Result<Pdu, EncodeError> {
         let c = Connect::new(
             &creds.login,
             &creds.password,
-            cmpp::timestamp_now(),
-            CmppVersion::V30,
+            cmpp::timestamp_of(&login_time(&self.profile)),
+            self.version(),
         )?;
         Ok(Pdu::new(seq, Body::Connect(c)))
     }
 
     fn submit(&self, seq: u32, part: &Part, creds: &Credentials) -> Result<Pdu, EncodeError> {
+        let fee = &self.profile.fee;
         let mut s = Submit {
+            service_id: fee_field(&fee.service_id),
+            fee_user_type: fee.fee_user_type,
+            fee_type: fee_field(&fee.fee_type),
+            fee_code: fee_field(&fee.fee_code),
             pk_total: part.total,
             pk_number: part.id.seq,
             registered_delivery: u8::from(part.report),
@@ -89,9 +117,12 @@ impl ClientProtocol for CmppClient {
                             ack: Some(ack),
                             error: "report flag without report".into(),
                         },
+                        // Too short to match (no Msg_Id and Stat): not
+                        // acknowledged, so the ISMG keeps it and sends it
+                        // again rather than it being acked and lost.
                         Err(e) => Incoming::BadDeliver {
-                            ack: Some(ack),
-                            error: e.to_string(),
+                            ack: None,
+                            error: format!("unreadable report: {e}"),
                         },
                     }
                 } else {

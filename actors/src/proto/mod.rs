@@ -13,11 +13,36 @@ pub mod sgip;
 pub mod smgp;
 pub mod smpp;
 
+pub use smsgw_config::CarrierProfile;
+use smsgw_config::CarrierProtocol;
 use smsgw_protocols::framing::Protocol as Wire;
 use smsgw_protocols::report::DeliveryReport;
 use smsgw_protocols::EncodeError;
 
 use crate::model::{MoPart, Part, Protocol, SubmitStatus};
+
+/// The shipped profile of a protocol (CMPP: 3.0), what a carrier gets
+/// when its document names none.
+pub fn default_profile(p: Protocol) -> CarrierProfile {
+    CarrierProfile::for_protocol(match p {
+        Protocol::Cmpp => CarrierProtocol::Cmpp3,
+        Protocol::Sgip => CarrierProtocol::Sgip,
+        Protocol::Smgp => CarrierProtocol::Smgp,
+        Protocol::Smpp => CarrierProtocol::Smpp,
+    })
+}
+
+/// A fee field of the profile, cut to its width (the config checked the
+/// digits; this keeps an out-of-band value from failing every submit).
+fn fee_field<const N: usize>(s: &str) -> smsgw_protocols::FixedStr<N> {
+    smsgw_protocols::FixedStr::truncating(s)
+}
+
+/// The login clock of a profile: the wall-clock time now in its zone
+/// (Beijing for the Chinese carriers), never the host's zone.
+fn login_time(p: &CarrierProfile) -> chrono::NaiveDateTime {
+    smsgw_protocols::clock::now_at_offset(p.login_utc_offset_secs)
+}
 
 /// Who we are to a carrier: the account we log in with.
 #[derive(Debug, Clone)]

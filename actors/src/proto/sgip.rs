@@ -7,19 +7,19 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use chrono::{FixedOffset, Utc};
 use smsgw_protocols::sgip::submit::report_flag;
 use smsgw_protocols::sgip::{self, result, Bind, Body, Pdu, SequenceNumber, Sgip, Submit};
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::{EncodeError, FixedStr};
 
-use super::{ClientProtocol, Credentials, Incoming};
+use super::{login_time, CarrierProfile, ClientProtocol, Credentials, Incoming};
 use crate::model::{MoPart, Part, Protocol, SubmitStatus};
 
 /// SGIP 1.2 client; `node_id` is our SP node id as the carrier assigned it.
 #[derive(Debug)]
 pub struct SgipClient {
     pub node_id: u32,
+    profile: CarrierProfile,
     /// Shared by every session of the account: the counter is part of the
     /// carrier message id, so two links must never use the same one.
     counter: AtomicU32,
@@ -27,10 +27,19 @@ pub struct SgipClient {
 
 impl SgipClient {
     pub fn new(node_id: u32) -> SgipClient {
+        SgipClient::with_profile(node_id, super::default_profile(Protocol::Sgip))
+    }
+
+    pub fn with_profile(node_id: u32, profile: CarrierProfile) -> SgipClient {
         SgipClient {
             node_id,
+            profile,
             counter: AtomicU32::new(1),
         }
+    }
+
+    fn sequence(&self, seq: u32) -> SequenceNumber {
+        sequence_at(self.node_id, &login_time(&self.profile), seq)
     }
 }
 
@@ -41,14 +50,13 @@ impl Default for SgipClient {
 }
 
 /// A sequence number for request key `seq`, stamped in China time as the
-/// SMG expects.
+/// SMG expects (whatever the host's zone).
 pub fn sequence(node_id: u32, seq: u32) -> SequenceNumber {
-    let now = Utc::now();
-    let t = match FixedOffset::east_opt(8 * 3600) {
-        Some(cst) => now.with_timezone(&cst).naive_local(),
-        None => now.naive_utc(),
-    };
-    SequenceNumber::new(node_id, SequenceNumber::time_of(&t), seq)
+    sequence_at(node_id, &smsgw_protocols::clock::beijing_now(), seq)
+}
+
+fn sequence_at(node_id: u32, t: &chrono::NaiveDateTime, seq: u32) -> SequenceNumber {
+    SequenceNumber::new(node_id, SequenceNumber::time_of(t), seq)
 }
 
 /// What a PDU on the carrier's own connection to us means (the listener's
@@ -80,10 +88,12 @@ pub fn classify_pdu(pdu: Pdu, carrier: &str) -> Incoming<Pdu> {
             ack: ok(Body::Report(r)),
         },
         Body::Deliver(d) => {
+            // SMGs may pad with spaces; routing by service code and
+            // matching need the bare numbers.
             let mo = MoPart {
                 carrier: carrier.to_string(),
-                source: d.user_number.to_string(),
-                destination: d.sp_number.to_string(),
+                source: d.user_number.trimmed().to_string(),
+                destination: d.sp_number.trimmed().to_string(),
                 udhi: d.udhi(),
                 encoding: Encoding::from_msg_fmt(d.message_coding),
                 content: d.message_content.clone(),
@@ -120,7 +130,7 @@ impl ClientProtocol for SgipClient {
 
     fn login(&self, seq: u32, creds: &Credentials) -> Result<Pdu, EncodeError> {
         let b = Bind::new(Bind::SP_TO_SMG, &creds.login, &creds.password)?;
-        Ok(Pdu::new(sequence(self.node_id, seq), Body::Bind(b)))
+        Ok(Pdu::new(self.sequence(seq), Body::Bind(b)))
     }
 
     fn submit(&self, seq: u32, part: &Part, _creds: &Credentials) -> Result<Pdu, EncodeError> {
@@ -137,7 +147,7 @@ impl ClientProtocol for SgipClient {
             ..Submit::default()
         };
         s.set_udhi(part.udhi);
-        Ok(Pdu::new(sequence(self.node_id, seq), Body::Submit(s)))
+        Ok(Pdu::new(self.sequence(seq), Body::Submit(s)))
     }
 
     fn classify(&self, pdu: Pdu, carrier: &str) -> Incoming<Pdu> {
@@ -149,6 +159,6 @@ impl ClientProtocol for SgipClient {
     }
 
     fn logout(&self, seq: u32) -> Pdu {
-        Pdu::new(sequence(self.node_id, seq), Body::Unbind(sgip::Unbind {}))
+        Pdu::new(self.sequence(seq), Body::Unbind(sgip::Unbind {}))
     }
 }

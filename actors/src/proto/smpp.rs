@@ -3,18 +3,49 @@
 //! ESME_RTHROTTLED / ESME_RMSGQFUL as flow control, receipts as deliver_sm,
 //! enquire_link both ways, generic_nack as a negative answer.
 //!
+//! Message ids are normalised on both sides by the profile's formats
+//! (Kannel's `msg-id-type`): an SMSC that answers submit_sm_resp in hex
+//! and writes receipts in decimal gives one canonical id for both, so the
+//! receipt matches. The data_coding of UCS-2 and GBK is the profile's. A
+//! profile with `receipts = "text"` ignores the receipt TLVs (the text
+//! alone is read); `tlv` and `both` read both, the TLV id winning.
+//!
 //! Pure translation (see [`super`]): it never touches sockets or timers.
 
-use smsgw_protocols::smpp::{self, status, Bind, Body, Pdu, SmResp, Smpp, SubmitSm};
+use smsgw_config::ReceiptStyle;
+use smsgw_protocols::smpp::{self, status, tlv, Bind, Body, Pdu, SmResp, Smpp, SubmitSm};
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::EncodeError;
 
-use super::{ClientProtocol, Credentials, Incoming};
+use super::{CarrierProfile, ClientProtocol, Credentials, Incoming};
 use crate::model::{MoPart, Part, Protocol, SubmitStatus};
 
-/// SMPP 3.4 client.
-#[derive(Debug, Default)]
-pub struct SmppClient;
+/// SMPP 3.4 (or 3.3, by profile) client.
+#[derive(Debug)]
+pub struct SmppClient {
+    profile: CarrierProfile,
+}
+
+impl SmppClient {
+    pub fn new(profile: CarrierProfile) -> SmppClient {
+        SmppClient { profile }
+    }
+
+    /// The data_coding this SMSC wants for what we encoded as `coding`.
+    fn data_coding(&self, coding: u8) -> u8 {
+        match coding {
+            8 => self.profile.data_coding_ucs2,
+            15 => self.profile.data_coding_gbk,
+            other => other,
+        }
+    }
+}
+
+impl Default for SmppClient {
+    fn default() -> Self {
+        SmppClient::new(super::default_profile(Protocol::Smpp))
+    }
+}
 
 fn pdu(seq: u32, body: Body) -> Pdu {
     Pdu {
@@ -32,14 +63,16 @@ impl ClientProtocol for SmppClient {
     const HEARTBEAT_SECS: u64 = 30;
 
     fn login(&self, seq: u32, creds: &Credentials) -> Result<Pdu, EncodeError> {
-        Ok(pdu(
-            seq,
-            Body::BindTransceiver(Bind::new(&creds.login, &creds.password)?),
-        ))
+        let mut b = Bind::new(&creds.login, &creds.password)?;
+        if self.profile.version == "3.3" {
+            b.interface_version = 0x33;
+        }
+        Ok(pdu(seq, Body::BindTransceiver(b)))
     }
 
     fn submit(&self, seq: u32, part: &Part, _creds: &Credentials) -> Result<Pdu, EncodeError> {
-        let mut s = SubmitSm::new(&part.source, &part.destination, part.coding, part.content.clone())?;
+        let coding = self.data_coding(part.coding);
+        let mut s = SubmitSm::new(&part.source, &part.destination, coding, part.content.clone())?;
         s.registered_delivery = u8::from(part.report);
         s.set_udhi(part.udhi);
         Ok(pdu(seq, Body::SubmitSm(s)))
@@ -58,15 +91,33 @@ impl ClientProtocol for SmppClient {
             Body::SubmitSmResp(r) => Incoming::SubmitResp {
                 seq,
                 status: match code {
-                    status::ESME_ROK => SubmitStatus::Accepted(r.message_id.to_string()),
+                    status::ESME_ROK => {
+                        SubmitStatus::Accepted(self.profile.submit_resp_id.canonical(r.message_id.as_str()))
+                    }
                     status::ESME_RTHROTTLED | status::ESME_RMSGQFUL => SubmitStatus::Throttled,
                     other => SubmitStatus::Rejected(other),
                 },
             },
-            Body::DeliverSm(d) => {
+            Body::DeliverSm(mut d) => {
                 let ack = pdu(seq, Body::DeliverSmResp(SmResp::default()));
+                if self.profile.receipts == ReceiptStyle::Text && d.is_receipt() {
+                    // This SMSC's receipt TLVs are not to be trusted: the
+                    // text alone says which message and what became of it.
+                    d.tlvs.remove(tlv::tag::RECEIPTED_MESSAGE_ID);
+                    d.tlvs.remove(tlv::tag::MESSAGE_STATE);
+                }
+                // The receipted_message_id TLV, when present, wins and is
+                // written like submit_sm_resp's id; the text's id is
+                // written the receipt's way.
+                let id_format = match d.tlvs.receipted_message_id() {
+                    Some(id) if !id.is_empty() => self.profile.submit_resp_id,
+                    _ => self.profile.receipt_id,
+                };
                 match d.delivery_report() {
-                    Some(Ok(report)) => Incoming::Report { report, ack },
+                    Some(Ok(mut report)) => {
+                        report.carrier_msg_id = id_format.canonical(&report.carrier_msg_id);
+                        Incoming::Report { report, ack }
+                    }
                     Some(Err(e)) => Incoming::BadDeliver {
                         ack: Some(ack),
                         error: e.to_string(),

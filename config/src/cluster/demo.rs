@@ -56,6 +56,8 @@ impl ClusterDoc {
             tps: 200,
             sp_number: Some(sp.into()),
             sgip_sp_listen: (protocol == CarrierProtocol::Sgip).then(|| "127.0.0.1:0".to_string()),
+            profile: None,
+            overrides: Default::default(),
         };
         let route = |segments: &[&str], carrier: &str| Route {
             prefixes: segments.iter().map(|s| s.to_string()).collect(),

@@ -21,6 +21,9 @@
 //! tps = 200                   # submits per second, all sessions of a node
 //! sp_number = "10690001"      # optional: source number prefix
 //! # sgip_sp_listen = "0.0.0.0:8802"   # sgip only: where the carrier pushes MOs/reports
+//! profile = "china-mobile"    # optional: a shipped carrier profile (see `profile`)
+//! [carriers.overrides]        # optional: single keys of the profile
+//! fee_type = "01"
 //!
 //! [[routes]]
 //! prefixes = ["134-139", "147", "150-152"]   # "*" is the default route
@@ -38,10 +41,12 @@
 
 pub mod demo;
 mod parse;
+pub mod profile;
 mod route;
 
 use serde::{Deserialize, Serialize};
 
+pub use profile::{CarrierProfile, FeeDefaults, IdFormat, ProfileOverrides, ReceiptStyle, UdhStyle};
 pub use route::{expand as expand_prefix, normalize_number, RouteChoice, Router};
 
 /// The raft config key the cluster document is stored under.
@@ -177,6 +182,30 @@ pub struct Carrier {
     /// SGIP only: the address our own SGIP server listens on for the carrier's pushes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sgip_sp_listen: Option<String>,
+    /// The shipped carrier profile named in the file (none: the protocol's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Keys of the profile this carrier changes.
+    #[serde(default, skip_serializing_if = "ProfileOverrides::is_empty")]
+    pub overrides: ProfileOverrides,
+}
+
+impl Carrier {
+    /// The resolved profile: the named (or the protocol's) shipped profile
+    /// with this carrier's overrides. A CMPP carrier's version follows its
+    /// protocol (cmpp2 / cmpp3) unless overridden.
+    pub fn profile(&self) -> CarrierProfile {
+        let base = CarrierProfile::for_protocol(self.protocol);
+        let named = self
+            .profile
+            .as_deref()
+            .and_then(CarrierProfile::shipped)
+            .map(|p| CarrierProfile {
+                version: base.version.clone(),
+                ..p
+            });
+        named.unwrap_or(base).with(&self.overrides)
+    }
 }
 
 /// Numbers whose prefix is in `prefixes` go to `carrier` (or `backup` when it is down).

@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::profile::{parse_time_zone, CarrierProfile, IdFormat, ProfileOverrides, ReceiptStyle, UdhStyle};
 use super::{Account, Carrier, CarrierProtocol, ClusterDoc, MessageDefaults, Priority, Route};
 use crate::node::valid_addr;
 use crate::spans::{read_config, Ctx};
@@ -48,6 +49,27 @@ struct RawCarrier {
     tps: Option<S<i64>>,
     sp_number: Option<S<String>>,
     sgip_sp_listen: Option<S<String>>,
+    profile: Option<S<String>>,
+    overrides: Option<RawOverrides>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverrides {
+    version: Option<S<String>>,
+    login_time_zone: Option<S<String>>,
+    fee_type: Option<S<String>>,
+    fee_code: Option<S<String>>,
+    fixed_fee: Option<S<String>>,
+    fee_user_type: Option<S<i64>>,
+    service_id: Option<S<String>>,
+    submit_resp_id: Option<S<String>>,
+    receipt_id: Option<S<String>>,
+    receipts: Option<S<String>>,
+    data_coding_ucs2: Option<S<i64>>,
+    data_coding_gbk: Option<S<i64>>,
+    max_parts: Option<S<i64>>,
+    udh: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -186,7 +208,33 @@ fn carriers(ctx: &Ctx<'_>, raw: Vec<RawCarrier>) -> Result<Vec<Carrier>, ConfigE
             }
             None => None,
         };
+        let profile = match c.profile {
+            None => None,
+            Some(p) if CarrierProfile::shipped(p.get_ref()).is_none() => {
+                let m = format!(
+                    "`{}` is not a carrier profile: use {}",
+                    p.get_ref(),
+                    super::profile::SHIPPED_PROFILES.join(", ")
+                );
+                return Err(ctx.err(&k("profile"), p.span(), m));
+            }
+            Some(p) if !CarrierProfile::fits(p.get_ref(), protocol) => {
+                let m = format!(
+                    "profile `{}` is not for {} carriers",
+                    p.get_ref(),
+                    protocol.name()
+                );
+                return Err(ctx.err(&k("profile"), p.span(), m));
+            }
+            Some(p) => Some(p.into_inner()),
+        };
+        let overrides = match c.overrides {
+            Some(o) => overrides(ctx, &k("overrides"), protocol, o)?,
+            None => ProfileOverrides::default(),
+        };
         out.push(Carrier {
+            profile,
+            overrides,
             name,
             protocol,
             address: c.address.into_inner(),
@@ -200,6 +248,113 @@ fn carriers(ctx: &Ctx<'_>, raw: Vec<RawCarrier>) -> Result<Vec<Carrier>, ConfigE
         });
     }
     Ok(out)
+}
+
+/// One of `names` (the file's spelling of an enum), or an error naming them.
+fn one_of<T: Copy>(
+    ctx: &Ctx<'_>,
+    key: &str,
+    v: Option<S<String>>,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<Option<T>, ConfigError> {
+    let Some(v) = v else { return Ok(None) };
+    match all.iter().find(|x| name(**x) == v.get_ref()) {
+        Some(x) => Ok(Some(*x)),
+        None => {
+            let names: Vec<&str> = all.iter().map(|x| name(*x)).collect();
+            let m = format!("`{}` is not one of {}", v.get_ref(), names.join(", "));
+            Err(ctx.err(key, v.span(), m))
+        }
+    }
+}
+
+/// A fixed-width digit field (FeeType 2, FeeCode and FixedFee 6).
+fn fee_digits(
+    ctx: &Ctx<'_>,
+    key: &str,
+    v: Option<S<String>>,
+    width: usize,
+) -> Result<Option<String>, ConfigError> {
+    match v {
+        Some(s) if s.get_ref().len() != width || !digits(s.get_ref()) => {
+            Err(ctx.err(key, s.span(), format!("must be exactly {width} digits")))
+        }
+        s => Ok(s.map(Spanned::into_inner)),
+    }
+}
+
+fn overrides(
+    ctx: &Ctx<'_>,
+    prefix: &str,
+    protocol: CarrierProtocol,
+    o: RawOverrides,
+) -> Result<ProfileOverrides, ConfigError> {
+    let k = |f: &str| format!("{prefix}.{f}");
+    let version = match o.version {
+        Some(v) if !CarrierProfile::versions(protocol).contains(&v.get_ref().as_str()) => {
+            let m = format!(
+                "{} carriers speak version {}",
+                protocol.name(),
+                CarrierProfile::versions(protocol).join(" or ")
+            );
+            return Err(ctx.err(&k("version"), v.span(), m));
+        }
+        v => v.map(Spanned::into_inner),
+    };
+    let login_time_zone = match o.login_time_zone {
+        Some(z) if parse_time_zone(z.get_ref()).is_none() => {
+            let m = "use Asia/Shanghai, UTC or a fixed offset like +08:00 (zones with daylight saving are refused)";
+            return Err(ctx.err(&k("login_time_zone"), z.span(), m));
+        }
+        z => z.map(Spanned::into_inner),
+    };
+    let service_id = match o.service_id {
+        Some(s) if s.get_ref().len() > 10 || !s.get_ref().is_ascii() => {
+            return Err(ctx.err(&k("service_id"), s.span(), "at most 10 ASCII characters"));
+        }
+        s => s.map(Spanned::into_inner),
+    };
+    let byte = |key: &str, v: Option<S<i64>>, lo: i64, hi: i64| -> Result<Option<u8>, ConfigError> {
+        match v {
+            None => Ok(None),
+            v => ctx.int(&k(key), v, lo, hi, 0).map(|n| Some(n as u8)),
+        }
+    };
+    Ok(ProfileOverrides {
+        version,
+        login_time_zone,
+        fee_type: fee_digits(ctx, &k("fee_type"), o.fee_type, 2)?,
+        fee_code: fee_digits(ctx, &k("fee_code"), o.fee_code, 6)?,
+        fixed_fee: fee_digits(ctx, &k("fixed_fee"), o.fixed_fee, 6)?,
+        fee_user_type: byte("fee_user_type", o.fee_user_type, 0, 3)?,
+        service_id,
+        submit_resp_id: one_of(
+            ctx,
+            &k("submit_resp_id"),
+            o.submit_resp_id,
+            &IdFormat::ALL,
+            IdFormat::name,
+        )?,
+        receipt_id: one_of(
+            ctx,
+            &k("receipt_id"),
+            o.receipt_id,
+            &IdFormat::ALL,
+            IdFormat::name,
+        )?,
+        receipts: one_of(
+            ctx,
+            &k("receipts"),
+            o.receipts,
+            &ReceiptStyle::ALL,
+            ReceiptStyle::name,
+        )?,
+        data_coding_ucs2: byte("data_coding_ucs2", o.data_coding_ucs2, 0, 255)?,
+        data_coding_gbk: byte("data_coding_gbk", o.data_coding_gbk, 0, 255)?,
+        max_parts: byte("max_parts", o.max_parts, 1, 255)?,
+        udh: one_of(ctx, &k("udh"), o.udh, &UdhStyle::ALL, UdhStyle::name)?,
+    })
 }
 
 fn routes(ctx: &Ctx<'_>, raw: Vec<RawRoute>, carriers: &[Carrier]) -> Result<Vec<Route>, ConfigError> {

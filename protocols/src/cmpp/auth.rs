@@ -55,10 +55,10 @@ pub fn timestamp_of(t: &NaiveDateTime) -> u32 {
     t.month() * 100_000_000 + t.day() * 1_000_000 + t.hour() * 10_000 + t.minute() * 100 + t.second()
 }
 
-/// The timestamp for now on the local clock (the ISMG checks it against
-/// China time).
+/// The timestamp for now in Beijing time (the ISMG checks it against
+/// China time), whatever the host's zone; see [`crate::clock`].
 pub fn timestamp_now() -> u32 {
-    timestamp_of(&chrono::Local::now().naive_local())
+    timestamp_of(&crate::clock::beijing_now())
 }
 
 fn eq_ct(a: &[u8; 16], b: &[u8; 16]) -> bool {

@@ -106,12 +106,14 @@ impl Deliver {
 
     /// The status report in the content, when this is one. The layout
     /// (2.0: 60 bytes, 3.0: 71) is told apart by the content length, so
-    /// this needs no version; errors name offsets inside the content.
+    /// this needs no version; a content of another length is read as far
+    /// as it goes ([`Report::decode_partial`]); errors name offsets inside
+    /// the content.
     pub fn report(&self) -> Result<Option<Report>, DecodeError> {
         if !self.is_report() {
             return Ok(None);
         }
-        Report::decode_any(&self.msg_content).map(Some)
+        Report::decode_partial(&self.msg_content).map(Some)
     }
 
     /// A DELIVER carrying `report`: what an ISMG (or the simulator) sends

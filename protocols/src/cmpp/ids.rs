@@ -205,7 +205,7 @@ impl MsgIdGenerator {
     /// The next id, stamped with the local clock (the carriers' ids are in
     /// China time; the gateway runs in that zone).
     pub fn next(&self) -> MsgId {
-        self.next_at(&chrono::Local::now().naive_local())
+        self.next_at(&crate::clock::beijing_now())
     }
 }
 

@@ -227,6 +227,19 @@ impl Pdu {
     /// Decodes one whole frame, header included.
     pub fn decode(frame: Bytes, opts: &Options) -> Result<Pdu, DecodeError> {
         let mut r = Reader::new(&frame, 0);
+        Self::decode_from(&frame, &mut r, opts)
+    }
+
+    /// Like [`Pdu::decode`], but liberal in what it accepts: bytes after
+    /// a known body are skipped and their count returned beside the PDU
+    /// (the link counts them in `smsgw_pdu_trailing_bytes_total`).
+    pub fn decode_lenient(frame: Bytes, opts: &Options) -> Result<(Pdu, usize), DecodeError> {
+        let mut r = Reader::lenient(&frame, 0);
+        let pdu = Self::decode_from(&frame, &mut r, opts)?;
+        Ok((pdu, r.trailing()))
+    }
+
+    fn decode_from(frame: &Bytes, r: &mut Reader<'_>, opts: &Options) -> Result<Pdu, DecodeError> {
         let total_length = r.u32("total_length")?;
         let command_id = r.u32("command_id")?;
         let sequence_id = r.u32("sequence_id")?;
@@ -239,20 +252,20 @@ impl Pdu {
         }
         let v = opts.version;
         let body = match command_id {
-            command::CONNECT => Body::Connect(Connect::decode(&mut r)?),
-            command::CONNECT_RESP => Body::ConnectResp(ConnectResp::decode(&mut r, v)?),
+            command::CONNECT => Body::Connect(Connect::decode(r)?),
+            command::CONNECT_RESP => Body::ConnectResp(ConnectResp::decode(r, v)?),
             command::TERMINATE => Body::Terminate,
             command::TERMINATE_RESP => Body::TerminateResp,
-            command::SUBMIT => Body::Submit(Box::new(Submit::decode(&mut r, v)?)),
-            command::SUBMIT_RESP => Body::SubmitResp(SubmitResp::decode(&mut r, v)?),
-            command::DELIVER => Body::Deliver(Box::new(Deliver::decode(&mut r, v)?)),
-            command::DELIVER_RESP => Body::DeliverResp(DeliverResp::decode(&mut r, v)?),
-            command::QUERY => Body::Query(Query::decode(&mut r)?),
-            command::QUERY_RESP => Body::QueryResp(QueryResp::decode(&mut r)?),
-            command::CANCEL => Body::Cancel(Cancel::decode(&mut r)?),
-            command::CANCEL_RESP => Body::CancelResp(CancelResp::decode(&mut r, v)?),
+            command::SUBMIT => Body::Submit(Box::new(Submit::decode(r, v)?)),
+            command::SUBMIT_RESP => Body::SubmitResp(SubmitResp::decode(r, v)?),
+            command::DELIVER => Body::Deliver(Box::new(Deliver::decode(r, v)?)),
+            command::DELIVER_RESP => Body::DeliverResp(DeliverResp::decode(r, v)?),
+            command::QUERY => Body::Query(Query::decode(r)?),
+            command::QUERY_RESP => Body::QueryResp(QueryResp::decode(r)?),
+            command::CANCEL => Body::Cancel(Cancel::decode(r)?),
+            command::CANCEL_RESP => Body::CancelResp(CancelResp::decode(r, v)?),
             command::ACTIVE_TEST => Body::ActiveTest,
-            command::ACTIVE_TEST_RESP => Body::ActiveTestResp(ActiveTestResp::decode(&mut r)?),
+            command::ACTIVE_TEST_RESP => Body::ActiveTestResp(ActiveTestResp::decode(r)?),
             command_id => return Err(DecodeError::UnknownCommand { command_id }),
         };
         r.finish()?;
@@ -325,6 +338,10 @@ impl Protocol for Cmpp {
 
     fn decode(frame: Bytes, opts: &Options) -> Result<Pdu, DecodeError> {
         Pdu::decode(frame, opts)
+    }
+
+    fn decode_lenient(frame: Bytes, opts: &Options) -> Result<(Pdu, usize), DecodeError> {
+        Pdu::decode_lenient(frame, opts)
     }
 
     fn encode(pdu: &Pdu, opts: &Options, dst: &mut BytesMut) -> Result<(), EncodeError> {

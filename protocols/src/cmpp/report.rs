@@ -100,6 +100,55 @@ impl Report {
         Report::decode(content, version)
     }
 
+    /// Bytes a report must have to be matched at all: Msg_Id and Stat.
+    pub const MIN_MATCHABLE: usize = 15;
+
+    /// Decodes a report of any length as far as it goes: the exact
+    /// layouts as [`Report::decode_any`]; 71 bytes or more as 3.0 and
+    /// 60..70 as 2.0 with the rest skipped (real ISMGs pad, and Msg_Id and
+    /// Stat sit at the same offsets in both); shorter than 60 fills what
+    /// fits and leaves the rest empty. Under [`Report::MIN_MATCHABLE`]
+    /// bytes it cannot be matched and is an error naming the field.
+    pub fn decode_partial(content: &Bytes) -> Result<Report, DecodeError> {
+        let exact = [Report::len(CmppVersion::V20), Report::len(CmppVersion::V30)];
+        if exact.contains(&content.len()) {
+            return Report::decode_any(content);
+        }
+        if content.len() < Report::MIN_MATCHABLE {
+            return Err(DecodeError::InvalidValue {
+                field: "report",
+                offset: 0,
+                message: format!(
+                    "a status report needs at least Msg_Id and Stat ({} bytes), got {}",
+                    Report::MIN_MATCHABLE,
+                    content.len()
+                ),
+            });
+        }
+        let version = if content.len() >= Report::len(CmppVersion::V30) {
+            CmppVersion::V30
+        } else {
+            CmppVersion::V20
+        };
+        let mut r = Reader::lenient(content, 0);
+        let msg_id = MsgId(r.u64("report.msg_id")?);
+        let stat = r.octets("report.stat")?;
+        // Past Stat every field is optional: a missing or unreadable one
+        // is left empty rather than losing the report.
+        let submit_time = r.octets("report.submit_time").unwrap_or_default();
+        let done_time = r.octets("report.done_time").unwrap_or_default();
+        let dest_terminal_id = get_terminal(&mut r, version, "report.dest_terminal_id").unwrap_or_default();
+        let smsc_sequence = r.u32("report.smsc_sequence").unwrap_or(0);
+        Ok(Report {
+            msg_id,
+            stat,
+            submit_time,
+            done_time,
+            dest_terminal_id,
+            smsc_sequence,
+        })
+    }
+
     /// Appends the report in `version`'s layout.
     pub fn encode(&self, version: CmppVersion, dst: &mut BytesMut) -> Result<(), EncodeError> {
         dst.put_u64(self.msg_id.0);

@@ -229,7 +229,21 @@ impl Pdu {
 
     /// Decodes one whole frame, header included. The `Message_Length` field
     /// must equal the frame's length.
-    pub fn decode(frame: Bytes, _opts: &Options) -> Result<Pdu, DecodeError> {
+    pub fn decode(frame: Bytes, opts: &Options) -> Result<Pdu, DecodeError> {
+        let mut r = Reader::new(&frame, HEADER_LEN);
+        Self::decode_from(&frame, &mut r, opts)
+    }
+
+    /// Like [`Pdu::decode`], but liberal in what it accepts: bytes after
+    /// a known body are skipped and their count returned beside the PDU
+    /// (the link counts them in `smsgw_pdu_trailing_bytes_total`).
+    pub fn decode_lenient(frame: Bytes, opts: &Options) -> Result<(Pdu, usize), DecodeError> {
+        let mut r = Reader::lenient(&frame, HEADER_LEN);
+        let pdu = Self::decode_from(&frame, &mut r, opts)?;
+        Ok((pdu, r.trailing()))
+    }
+
+    fn decode_from(frame: &Bytes, r: &mut Reader<'_>, _opts: &Options) -> Result<Pdu, DecodeError> {
         if frame.len() < HEADER_LEN {
             return Err(DecodeError::Truncated {
                 field: "header",
@@ -238,7 +252,7 @@ impl Pdu {
                 available: frame.len(),
             });
         }
-        let header = Header::read(&frame);
+        let header = Header::read(frame);
         if usize::try_from(header.message_length).ok() != Some(frame.len()) {
             return Err(DecodeError::InvalidValue {
                 field: "message_length",
@@ -250,22 +264,21 @@ impl Pdu {
                 ),
             });
         }
-        let mut r = Reader::new(&frame, HEADER_LEN);
         let body = match header.command_id {
-            command::BIND => Body::Bind(Bind::decode(&mut r)?),
-            command::BIND_RESP => Body::BindResp(Resp::decode(&mut r)?),
+            command::BIND => Body::Bind(Bind::decode(r)?),
+            command::BIND_RESP => Body::BindResp(Resp::decode(r)?),
             command::UNBIND => Body::Unbind(Unbind {}),
             command::UNBIND_RESP => Body::UnbindResp(UnbindResp {}),
-            command::SUBMIT => Body::Submit(Submit::decode(&mut r)?),
-            command::SUBMIT_RESP => Body::SubmitResp(Resp::decode(&mut r)?),
-            command::DELIVER => Body::Deliver(Deliver::decode(&mut r)?),
-            command::DELIVER_RESP => Body::DeliverResp(Resp::decode(&mut r)?),
-            command::REPORT => Body::Report(Report::decode(&mut r)?),
-            command::REPORT_RESP => Body::ReportResp(Resp::decode(&mut r)?),
-            command::USERRPT => Body::Userrpt(Userrpt::decode(&mut r)?),
-            command::USERRPT_RESP => Body::UserrptResp(Resp::decode(&mut r)?),
-            command::TRACE => Body::Trace(Trace::decode(&mut r)?),
-            command::TRACE_RESP => Body::TraceResp(TraceResp::decode(&mut r)?),
+            command::SUBMIT => Body::Submit(Submit::decode(r)?),
+            command::SUBMIT_RESP => Body::SubmitResp(Resp::decode(r)?),
+            command::DELIVER => Body::Deliver(Deliver::decode(r)?),
+            command::DELIVER_RESP => Body::DeliverResp(Resp::decode(r)?),
+            command::REPORT => Body::Report(Report::decode(r)?),
+            command::REPORT_RESP => Body::ReportResp(Resp::decode(r)?),
+            command::USERRPT => Body::Userrpt(Userrpt::decode(r)?),
+            command::USERRPT_RESP => Body::UserrptResp(Resp::decode(r)?),
+            command::TRACE => Body::Trace(Trace::decode(r)?),
+            command::TRACE_RESP => Body::TraceResp(TraceResp::decode(r)?),
             command_id => return Err(DecodeError::UnknownCommand { command_id }),
         };
         r.finish()?;
@@ -350,6 +363,10 @@ impl Protocol for Sgip {
 
     fn decode(frame: Bytes, opts: &Options) -> Result<Pdu, DecodeError> {
         Pdu::decode(frame, opts)
+    }
+
+    fn decode_lenient(frame: Bytes, opts: &Options) -> Result<(Pdu, usize), DecodeError> {
+        Pdu::decode_lenient(frame, opts)
     }
 
     fn encode(pdu: &Pdu, opts: &Options, dst: &mut BytesMut) -> Result<(), EncodeError> {

@@ -87,7 +87,8 @@ impl Report {
             state: report_state,
             stat: report_state.stat().to_owned(),
             error_code: u32::from(self.error_code),
-            destination: (!self.user_number.is_empty()).then(|| self.user_number.to_string()),
+            destination: (!self.user_number.trimmed().is_empty())
+                .then(|| self.user_number.trimmed().to_string()),
             submit_time: None,
             done_time: None,
         }

@@ -34,9 +34,10 @@ pub fn timestamp_of(t: &NaiveDateTime) -> u32 {
     t.month() * 100_000_000 + t.day() * 1_000_000 + t.hour() * 10_000 + t.minute() * 100 + t.second()
 }
 
-/// The TimeStamp for the local time now.
+/// The TimeStamp for now in Beijing time (what the SMG checks it
+/// against), whatever the host's zone; see [`crate::clock`].
 pub fn timestamp_now() -> u32 {
-    timestamp_of(&chrono::Local::now().naive_local())
+    timestamp_of(&crate::clock::beijing_now())
 }
 
 /// AuthenticatorClient for a login.

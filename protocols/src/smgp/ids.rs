@@ -140,7 +140,7 @@ impl MsgIdGenerator {
     /// The next id stamped with the local time now (ISMGs use local time).
     #[allow(clippy::should_implement_trait)]
     pub fn next(&self) -> MsgId {
-        self.next_at(&chrono::Local::now().naive_local())
+        self.next_at(&crate::clock::beijing_now())
     }
 }
 

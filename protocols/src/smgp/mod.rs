@@ -109,6 +109,10 @@ impl Protocol for Smgp {
         Pdu::decode(frame, &Options)
     }
 
+    fn decode_lenient(frame: Bytes, opts: &Options) -> Result<(Pdu, usize), DecodeError> {
+        Pdu::decode_lenient(frame, opts)
+    }
+
     fn encode(pdu: &Pdu, _opts: &Options, dst: &mut BytesMut) -> Result<(), EncodeError> {
         pdu.encode(&Options, dst)
     }
@@ -190,8 +194,21 @@ impl Pdu {
     }
 
     /// Decodes one whole frame, header included.
-    pub fn decode(frame: Bytes, _opts: &Options) -> Result<Pdu, DecodeError> {
+    pub fn decode(frame: Bytes, opts: &Options) -> Result<Pdu, DecodeError> {
         let mut r = Reader::new(&frame, 0);
+        Self::decode_from(&frame, &mut r, opts)
+    }
+
+    /// Like [`Pdu::decode`], but liberal in what it accepts: bytes after
+    /// a known body are skipped and their count returned beside the PDU
+    /// (the link counts them in `smsgw_pdu_trailing_bytes_total`).
+    pub fn decode_lenient(frame: Bytes, opts: &Options) -> Result<(Pdu, usize), DecodeError> {
+        let mut r = Reader::lenient(&frame, 0);
+        let pdu = Self::decode_from(&frame, &mut r, opts)?;
+        Ok((pdu, r.trailing()))
+    }
+
+    fn decode_from(frame: &Bytes, r: &mut Reader<'_>, _opts: &Options) -> Result<Pdu, DecodeError> {
         let length_at = r.offset();
         let length = r.u32("packet_length")?;
         if length as usize != frame.len() {
@@ -203,7 +220,6 @@ impl Pdu {
         }
         let request_id = r.u32("request_id")?;
         let sequence_id = r.u32("sequence_id")?;
-        let r = &mut r;
         use command::*;
         let body = match request_id {
             LOGIN => Body::Login(Login::decode(r)?),

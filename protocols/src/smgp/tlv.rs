@@ -176,6 +176,32 @@ impl Tlv {
         })
     }
 
+    /// Like [`Tlv::typed`], and a LinkID, MsgSrc or MServiceID of a
+    /// non-standard length is typed anyway: trailing NULs and spaces are
+    /// trimmed (it is padded back to the spec's width on encode). Real SMGs
+    /// send these short or space-padded; matching needs the text, not raw
+    /// bytes. A value still longer than its field stays raw.
+    fn typed_lenient(tag: u16, value: &[u8]) -> Option<Tlv> {
+        use tag::*;
+        if let Some(t) = Tlv::typed(tag, value) {
+            return Some(t);
+        }
+        fn trimmed<const N: usize>(v: &[u8]) -> Option<FixedStr<N>> {
+            let end = v.iter().rposition(|&b| b != 0 && b != b' ').map_or(0, |i| i + 1);
+            let text = &v[..end];
+            if text.contains(&0) {
+                return None;
+            }
+            FixedStr::new(std::str::from_utf8(text).ok()?).ok()
+        }
+        Some(match tag {
+            LINK_ID => Tlv::LinkId(trimmed(value)?),
+            MSG_SRC => Tlv::MsgSrc(trimmed(value)?),
+            M_SERVICE_ID => Tlv::MServiceId(trimmed(value)?),
+            _ => return None,
+        })
+    }
+
     /// Appends tag, length and value.
     pub fn encode(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
         dst.put_u16(self.tag());
@@ -219,6 +245,11 @@ pub fn decode_tlvs(r: &mut Reader<'_>) -> Result<Vec<Tlv>, DecodeError> {
     let mut out = Vec::new();
     while r.remaining() > 0 {
         let start = r.offset();
+        if r.is_lenient() && !r.whole_tlv_follows() {
+            // Stray bytes after the last whole TLV: skipped and counted.
+            r.finish()?;
+            break;
+        }
         let tag = r.u16("tlv tag")?;
         let len = r.u16("tlv length")?;
         let avail = r.remaining();
@@ -232,7 +263,12 @@ pub fn decode_tlvs(r: &mut Reader<'_>) -> Result<Vec<Tlv>, DecodeError> {
             });
         }
         let value = r.bytes(usize::from(len), "tlv value")?;
-        out.push(Tlv::typed(tag, &value).unwrap_or(Tlv::Raw { tag, value }));
+        let typed = if r.is_lenient() {
+            Tlv::typed_lenient(tag, &value)
+        } else {
+            Tlv::typed(tag, &value)
+        };
+        out.push(typed.unwrap_or(Tlv::Raw { tag, value }));
     }
     Ok(out)
 }
@@ -304,6 +340,28 @@ mod tests {
         let mut b = BytesMut::new();
         encode_tlvs(t, &mut b).unwrap();
         b.to_vec()
+    }
+
+    #[test]
+    fn a_lenient_read_types_link_id_msg_src_and_mservice_id_of_odd_length() {
+        let wire: &'static [u8] = &[
+            0x00, 0x03, 0x00, 0x04, b'L', b'1', b' ', b' ', // LinkID, 4 bytes, space-padded
+            0x00, 0x10, 0x00, 0x02, b'S', b'P', // MsgSrc, 2 bytes
+            0x00, 0x12, 0x00, 0x16, b'M', b'S', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, // MServiceID, 22 bytes NUL-padded
+        ];
+        let strict = decode(wire).unwrap();
+        assert!(
+            strict.iter().all(|t| matches!(t, Tlv::Raw { .. })),
+            "strict keeps them raw"
+        );
+        let f = Bytes::from_static(wire);
+        let t = decode_tlvs(&mut Reader::lenient(&f, 0)).unwrap();
+        assert_eq!(t[0], Tlv::LinkId(FixedStr::new("L1").unwrap()));
+        assert_eq!(t[1], Tlv::MsgSrc(FixedStr::new("SP").unwrap()));
+        assert_eq!(t[2], Tlv::MServiceId(FixedStr::new("MS").unwrap()));
+        // Re-encoded at the spec's widths: 20, 8 and 21 value bytes.
+        assert_eq!(encode(&t).len(), (4 + 20) + (4 + 8) + (4 + 21));
     }
 
     #[test]

@@ -379,6 +379,11 @@ impl Tlvs {
         let mut out = Vec::new();
         while r.remaining() > 0 {
             let offset = r.offset();
+            if r.is_lenient() && !r.whole_tlv_follows() {
+                // Stray bytes after the last whole TLV: skipped and counted.
+                r.finish()?;
+                break;
+            }
             if r.remaining() < 4 {
                 return Err(DecodeError::Truncated {
                     field: "tlv header",

@@ -87,6 +87,7 @@ impl Dialect for CmppDialect {
             concat: concat.or_else(|| s.concat()),
             report_requested: s.registered_delivery != 0,
             client_ref: (!s.link_id.is_empty()).then(|| s.link_id.to_string()),
+            fee: Some(format!("{}/{}", s.fee_type, s.fee_code)),
         })
     }
 
@@ -156,6 +157,13 @@ impl Dialect for CmppDialect {
                 let msg_id = r.carrier_msg_id.parse().unwrap_or(MsgId(0));
                 cmpp::Report::new(msg_id, r.state, &r.submit_time, &r.done_time, &r.destination, seq)
                     .and_then(|rep| rep.into_deliver(self.ids.next(), &r.source, opts.version))
+                    .map(|mut d| {
+                        let delta = r.quirks.report_length_delta;
+                        if delta != 0 {
+                            d.msg_content = crate::quirks::resize_report(&d.msg_content, delta);
+                        }
+                        d
+                    })
                     .unwrap_or_default()
             }
             Deliverable::Mo(m) => Deliver {

@@ -107,6 +107,7 @@ impl Dialect for SgipDialect {
             // 0: only on failure, 1: always, 2: none (the spec's ReportFlag).
             report_requested: s.report_flag != 2,
             client_ref: None,
+            fee: None,
         })
     }
 

@@ -72,7 +72,12 @@ impl Dialect for SmgpDialect {
             Some(a) => (status::OK, a.password.as_str()),
             None => (status::AUTH_FAILED, ""),
         };
-        Pdu::new(pdu.sequence_id, Body::LoginResp(LoginResp::new(code, l, secret)))
+        let mut resp = LoginResp::new(code, l, secret);
+        // Answer in the client's version when it is one SMGP has (1.3, 2.0, 3.0).
+        if [0x13, 0x20, 0x30].contains(&l.client_version) {
+            resp.server_version = l.client_version;
+        }
+        Pdu::new(pdu.sequence_id, Body::LoginResp(resp))
     }
 
     fn submit_info(&self, pdu: &Pdu) -> Option<SubmitInfo> {
@@ -90,6 +95,7 @@ impl Dialect for SmgpDialect {
             concat: concat.or_else(|| s.concat()),
             report_requested: s.need_report != 0,
             client_ref: link_id,
+            fee: Some(format!("{}/{}/{}", s.fee_type, s.fee_code, s.fixed_fee)),
         })
     }
 

@@ -111,6 +111,7 @@ impl Dialect for SmppDialect {
             concat: concat.or_else(|| s.concat()),
             report_requested: s.registered_delivery & 0x03 != 0,
             client_ref,
+            fee: None,
         })
     }
 
@@ -172,7 +173,14 @@ impl Dialect for SmppDialect {
                     &format_report_time(&r.done_time),
                     err,
                 );
-                DeliverSm::receipt(&receipt, &r.destination, &r.source).unwrap_or_default()
+                let mut sm = DeliverSm::receipt(&receipt, &r.destination, &r.source).unwrap_or_default();
+                if r.quirks.decimal_receipt_ids {
+                    // Like an SMPP 3.3 SMSC: the (decimal) id only in the
+                    // text, no receipted_message_id to fall back on.
+                    sm.tlvs
+                        .remove(smsgw_protocols::smpp::tlv::tag::RECEIPTED_MESSAGE_ID);
+                }
+                sm
             }
             Deliverable::Mo(m) => {
                 let mut sm = DeliverSm::new(&m.source, &m.destination, m.coding, m.content.clone())
