@@ -38,6 +38,9 @@ pub fn carrier_spec(c: &Carrier) -> Result<CarrierSpec, String> {
     cfg.session.heartbeat_every = Some(Duration::from_secs(30));
     cfg.tps = c.tps;
     let mut spec = CarrierSpec::new(protocol(c.protocol), cfg);
+    // What goes on the wire (version, login zone, fees, id formats) follows
+    // the carrier's profile in the document.
+    spec.profile = c.profile();
     if c.protocol == CarrierProtocol::Sgip {
         let listen = c.sgip_sp_listen.as_deref().unwrap_or("127.0.0.1:0");
         let addr: SocketAddr = listen
@@ -130,6 +133,7 @@ pub fn diff(old: &ClusterDoc, new: &ClusterDoc) -> Change {
             || o.password != n.password
             || o.connections != n.connections
             || o.sgip_sp_listen != n.sgip_sp_listen
+            || o.profile() != n.profile()
         {
             ch.restart.push(n.name.clone());
             continue;
@@ -180,6 +184,18 @@ mod tests {
         assert_eq!(ch.restart, vec!["china-telecom".to_string()]);
         b.routes.pop();
         assert!(diff(&a, &b).rebuild);
+    }
+
+    #[test]
+    fn a_carriers_profile_reaches_its_spec_and_a_changed_profile_restarts_it() {
+        let a = doc();
+        let mut b = a.clone();
+        b.carriers[2].overrides.fee_code = Some("000010".into());
+        assert_ne!(a.carriers[2].profile(), b.carriers[2].profile());
+        let spec = carrier_spec(&b.carriers[2]).expect("spec");
+        assert_eq!(spec.profile, b.carriers[2].profile());
+        let ch = diff(&a, &b);
+        assert_eq!(ch.restart, vec![b.carriers[2].name.clone()]);
     }
 
     #[test]
