@@ -94,9 +94,33 @@ fn start(args: StartArgs) -> anyhow::Result<()> {
     rt.block_on(run_node(cfg, args.config.is_none()))
 }
 
+/// Bucket bounds (seconds) of every `_seconds` histogram: from a fast
+/// commit (sub-millisecond) to a slow delivery report (minutes).
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
+    300.0,
+];
+/// Bucket bounds of the batch-size histograms.
+const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
+
+/// The recorder: histograms with buckets, not summaries, so that latencies
+/// aggregate across nodes in Prometheus (`histogram_quantile` over the sum
+/// of `_bucket` rates) and read honestly when idle.
+fn metrics_builder(
+) -> Result<metrics_exporter_prometheus::PrometheusBuilder, metrics_exporter_prometheus::BuildError> {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)?
+        .set_buckets_for_metric(
+            Matcher::Full("smsgw_raft_proposal_batch_commands".into()),
+            BATCH_BUCKETS,
+        )?
+        .set_buckets_for_metric(Matcher::Full("smsgw_store_batch_events".into()), BATCH_BUCKETS)
+}
+
 /// Installs the process-wide Prometheus recorder (once) and its upkeep task.
 fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
-    match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
+    match metrics_builder().and_then(|b| b.install_recorder()) {
         Ok(h) => {
             let upkeep = h.clone();
             tokio::spawn(async move {
