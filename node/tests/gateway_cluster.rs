@@ -428,5 +428,16 @@ fn planned_switchovers_mid_load_send_nothing_twice() {
         "switchover: {} accepted across 3 planned transfers; duplicate submits: {dups}",
         accepted.len()
     );
+    if dups > 0 {
+        for (i, n) in nodes.iter().enumerate() {
+            let log = n.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            for l in log
+                .lines()
+                .filter(|l| l.contains("drain") || l.contains("lease") || l.contains("leadership"))
+            {
+                eprintln!("node {}: {}", i + 1, &l[..l.len().min(300)]);
+            }
+        }
+    }
     assert_eq!(dups, 0, "a planned switchover sent {dups} parts twice");
 }

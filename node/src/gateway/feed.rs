@@ -14,8 +14,9 @@ use crate::api::ReadyCheck;
 /// How often the leader looks for messages accepted through followers.
 const SWEEP_EVERY: Duration = Duration::from_millis(200);
 /// How long a planned switchover waits for submits in flight to be
-/// answered and their carrier ids committed.
-const DRAIN_LIMIT: Duration = Duration::from_secs(5);
+/// answered and their carrier ids committed: longer than a submit's
+/// response timeout (10 s), so a slow carrier answers or fails first.
+const DRAIN_LIMIT: Duration = Duration::from_secs(15);
 
 /// A planned transfer of leadership: the gateway stops dispatching and
 /// settles what is in flight first, so the next leader sends nothing twice.
@@ -27,8 +28,13 @@ impl smsgw_raft::TransferHook for Quiesce {
         Box::pin(async move {
             rt.draining.store(true, Ordering::Release);
             if let Some(gw) = rt.gw.read().await.as_ref() {
-                let drained = gw.drain(DRAIN_LIMIT).await;
-                tracing::info!(drained, "dispatch drained for a planned switchover");
+                if gw.drain(DRAIN_LIMIT).await {
+                    tracing::info!("dispatch drained for a planned switchover");
+                } else {
+                    tracing::warn!(
+                        "dispatch not drained within {DRAIN_LIMIT:?}: parts still in flight may be sent again by the next leader"
+                    );
+                }
             }
         })
     }
