@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use smsgw_raft::{AdminRequest, Cluster, ClusterOptions, Command, MtPart, Query, QueryResult};
+use smsgw_raft::{AdminRequest, Cluster, ClusterOptions, ClusterSecret, Command, MtPart, Query, QueryResult};
 
 fn accept(id: &str) -> Command {
     Command::AcceptBatch {
@@ -21,9 +21,15 @@ fn accept(id: &str) -> Command {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_write_everywhere_and_transfer_leader() {
     let dir = tempfile::tempdir().unwrap();
+    let secret = ClusterSecret::generate();
     let mut nodes = Vec::new();
     for id in 1..=3u64 {
-        let opts = ClusterOptions::new(id, dir.path().join(format!("n{id}")), "127.0.0.1:0");
+        let opts = ClusterOptions::new(
+            id,
+            dir.path().join(format!("n{id}")),
+            "127.0.0.1:0",
+            secret.clone(),
+        );
         nodes.push(Cluster::start(opts).await.unwrap());
     }
     let members = nodes.iter().map(|n| (n.id(), n.node_info())).collect();
@@ -58,9 +64,15 @@ async fn three_nodes_write_everywhere_and_transfer_leader() {
 async fn concurrent_proposals_are_batched_with_their_own_responses() {
     use smsgw_raft::Response;
     let dir = tempfile::tempdir().unwrap();
+    let secret = ClusterSecret::generate();
     let mut nodes = Vec::new();
     for id in 1..=3u64 {
-        let opts = ClusterOptions::new(id, dir.path().join(format!("n{id}")), "127.0.0.1:0");
+        let opts = ClusterOptions::new(
+            id,
+            dir.path().join(format!("n{id}")),
+            "127.0.0.1:0",
+            secret.clone(),
+        );
         nodes.push(Cluster::start(opts).await.unwrap());
     }
     let members = nodes.iter().map(|n| (n.id(), n.node_info())).collect();

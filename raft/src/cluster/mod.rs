@@ -23,7 +23,8 @@ pub use self::storage::StorageOpenError;
 use crate::command::{Command, Query, QueryResult, Response};
 use crate::error::{AdminError, ProposeError};
 use crate::network::{
-    AdminRequest, AdminResponse, NetworkFactory, NodeStatus, RpcClient, RpcRequest, RpcResponse, WriteRefusal,
+    AdminRequest, AdminResponse, ClusterSecret, NetworkFactory, NodeStatus, RpcClient, RpcRequest, RpcResponse,
+    WriteRefusal,
 };
 use crate::state_machine::{SledStateMachine, StateView};
 use crate::types::{NodeId, NodeInfo, Raft};
@@ -54,11 +55,19 @@ pub struct ClusterOptions {
     pub keep_after_snapshot: u64,
     /// How concurrent proposals are grouped into raft entries.
     pub batch: BatchOptions,
+    /// The cluster secret: proven on every connection to and from the raft port.
+    pub secret: ClusterSecret,
 }
 
 impl ClusterOptions {
-    /// Defaults for node `node_id` in `data_dir` on `raft_bind`.
-    pub fn new(node_id: NodeId, data_dir: impl Into<PathBuf>, raft_bind: impl Into<String>) -> Self {
+    /// Defaults for node `node_id` in `data_dir` on `raft_bind`, talking
+    /// only to holders of `secret`.
+    pub fn new(
+        node_id: NodeId,
+        data_dir: impl Into<PathBuf>,
+        raft_bind: impl Into<String>,
+        secret: ClusterSecret,
+    ) -> Self {
         Self {
             node_id,
             data_dir: data_dir.into(),
@@ -71,6 +80,7 @@ impl ClusterOptions {
             snapshot_every: 20_000,
             keep_after_snapshot: 1_000,
             batch: BatchOptions::default(),
+            secret,
         }
     }
 }
@@ -158,7 +168,7 @@ impl Cluster {
             ..Default::default()
         };
         let config = Arc::new(config.validate().map_err(|e| StartError::Raft(e.to_string()))?);
-        let client = RpcClient::default();
+        let client = RpcClient::new(opts.secret.clone());
         let raft = Raft::new(opts.node_id, config, NetworkFactory::new(client.clone()), log, sm)
             .await
             .map_err(|e| StartError::Raft(e.to_string()))?;
@@ -174,7 +184,7 @@ impl Cluster {
             proposals,
         });
         let proposer = proposer::spawn(inner.clone(), proposals_rx);
-        let server = crate::network::server::serve(listener, inner.clone());
+        let server = crate::network::server::serve(listener, inner.clone(), inner.opts.secret.clone());
         let exporter = crate::metrics::spawn_exporter(raft);
         Ok(Self {
             inner,
