@@ -24,12 +24,8 @@ async fn three_nodes_write_everywhere_and_transfer_leader() {
     let secret = ClusterSecret::generate();
     let mut nodes = Vec::new();
     for id in 1..=3u64 {
-        let opts = ClusterOptions::new(
-            id,
-            dir.path().join(format!("n{id}")),
-            "127.0.0.1:0",
-            secret.clone(),
-        );
+        let mut opts = ClusterOptions::new(id, dir.path().join(format!("n{id}")), "127.0.0.1:0");
+        opts.secret = Some(secret.clone());
         nodes.push(Cluster::start(opts).await.unwrap());
     }
     let members = nodes.iter().map(|n| (n.id(), n.node_info())).collect();
@@ -67,12 +63,8 @@ async fn concurrent_proposals_are_batched_with_their_own_responses() {
     let secret = ClusterSecret::generate();
     let mut nodes = Vec::new();
     for id in 1..=3u64 {
-        let opts = ClusterOptions::new(
-            id,
-            dir.path().join(format!("n{id}")),
-            "127.0.0.1:0",
-            secret.clone(),
-        );
+        let mut opts = ClusterOptions::new(id, dir.path().join(format!("n{id}")), "127.0.0.1:0");
+        opts.secret = Some(secret.clone());
         nodes.push(Cluster::start(opts).await.unwrap());
     }
     let members = nodes.iter().map(|n| (n.id(), n.node_info())).collect();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::bail;
 use clap::Args;
 use smsgw_raft::network::{RpcClient, RpcRequest, RpcResponse};
-use smsgw_raft::{AdminRequest, AdminResponse, Command, MtPart, Query, QueryResult};
+use smsgw_raft::{AdminRequest, ClusterSecret, AdminResponse, Command, MtPart, Query, QueryResult};
 
 /// Arguments of `propose-test`.
 #[derive(Args)]
@@ -45,8 +45,8 @@ fn part_id(prefix: &str, i: u64) -> String {
     format!("{prefix}-{i}")
 }
 
-pub async fn propose(args: ProposeArgs) -> anyhow::Result<()> {
-    let client = RpcClient::default();
+pub async fn propose(secret: &ClusterSecret, args: ProposeArgs) -> anyhow::Result<()> {
+    let client = RpcClient::new(secret.clone());
     let mut committed = 0u64;
     let end = args.start + args.count;
     let mut i = args.start;
@@ -88,7 +88,7 @@ pub async fn propose(args: ProposeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
+pub async fn check(secret: &ClusterSecret, args: CheckArgs) -> anyhow::Result<()> {
     let query = Query::PartIds {
         prefix: format!("{}-", args.prefix),
         limit: usize::MAX,
@@ -97,7 +97,7 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
         query,
         linearizable: true,
     };
-    let ids = match smsgw_raft::admin_call(&args.target.addr, req, Duration::from_secs(30)).await? {
+    let ids = match smsgw_raft::admin_call(secret, &args.target.addr, req, Duration::from_secs(30)).await? {
         AdminResponse::Read(QueryResult::PartIds(ids)) => ids,
         other => bail!("unexpected answer: {other:?}"),
     };

@@ -22,8 +22,9 @@ pub use self::proposer::BatchOptions;
 pub use self::storage::StorageOpenError;
 use crate::command::{Command, Query, QueryResult, Response};
 use crate::error::{AdminError, ProposeError};
+use crate::network::SecretError;
 use crate::network::{
-    AdminRequest, AdminResponse, ClusterSecret, NetworkFactory, NodeStatus, RpcClient, RpcRequest, RpcResponse,
+    secret::SECRET_FILE, AdminRequest, AdminResponse, ClusterSecret, NetworkFactory, NodeStatus, RpcClient, RpcRequest, RpcResponse,
     WriteRefusal,
 };
 use crate::state_machine::{SledStateMachine, StateView};
@@ -55,19 +56,15 @@ pub struct ClusterOptions {
     pub keep_after_snapshot: u64,
     /// How concurrent proposals are grouped into raft entries.
     pub batch: BatchOptions,
-    /// The cluster secret: proven on every connection to and from the raft port.
-    pub secret: ClusterSecret,
+    /// The cluster secret, proven on every connection to and from the raft
+    /// port; `None`: `DATA_DIR/cluster-secret`, created at the first start.
+    pub secret: Option<ClusterSecret>,
 }
 
 impl ClusterOptions {
-    /// Defaults for node `node_id` in `data_dir` on `raft_bind`, talking
-    /// only to holders of `secret`.
-    pub fn new(
-        node_id: NodeId,
-        data_dir: impl Into<PathBuf>,
-        raft_bind: impl Into<String>,
-        secret: ClusterSecret,
-    ) -> Self {
+    /// Defaults for node `node_id` in `data_dir` on `raft_bind` (the secret
+    /// in the data dir).
+    pub fn new(node_id: NodeId, data_dir: impl Into<PathBuf>, raft_bind: impl Into<String>) -> Self {
         Self {
             node_id,
             data_dir: data_dir.into(),
@@ -80,7 +77,7 @@ impl ClusterOptions {
             snapshot_every: 20_000,
             keep_after_snapshot: 1_000,
             batch: BatchOptions::default(),
-            secret,
+            secret: None,
         }
     }
 }
@@ -102,6 +99,9 @@ pub enum StartError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The cluster secret could not be read or created.
+    #[error("cluster secret: {0}")]
+    Secret(#[from] SecretError),
     /// openraft refused the configuration or failed to start.
     #[error("raft: {0}")]
     Raft(String),
@@ -138,8 +138,25 @@ pub struct Cluster {
 
 impl Cluster {
     /// Opens the data dir, binds the raft port and starts raft (not initialised).
-    pub async fn start(opts: ClusterOptions) -> Result<Self, StartError> {
+    pub async fn start(mut opts: ClusterOptions) -> Result<Self, StartError> {
         let db = storage::open_data_dir(&opts.data_dir, opts.node_id)?;
+        // After the data dir check: a secret is never created in a directory
+        // that is not this node's.
+        let secret = match opts.secret.clone() {
+            Some(s) => s,
+            None => {
+                let (s, created) = ClusterSecret::load_or_create(&opts.data_dir)?;
+                if created {
+                    tracing::warn!(
+                        file = %opts.data_dir.join(SECRET_FILE).display(),
+                        "created a new cluster secret: give this file to every node that joins \
+                         (node file `cluster_secret_file`) and to admins (`--secret-file`)"
+                    );
+                }
+                s
+            }
+        };
+        opts.secret = Some(secret.clone());
         let log = SledLogStore::open(&db)?;
         let sm = SledStateMachine::open(&db)?;
         let view = sm.view();
@@ -168,7 +185,7 @@ impl Cluster {
             ..Default::default()
         };
         let config = Arc::new(config.validate().map_err(|e| StartError::Raft(e.to_string()))?);
-        let client = RpcClient::new(opts.secret.clone());
+        let client = RpcClient::new(secret.clone());
         let raft = Raft::new(opts.node_id, config, NetworkFactory::new(client.clone()), log, sm)
             .await
             .map_err(|e| StartError::Raft(e.to_string()))?;
@@ -184,7 +201,7 @@ impl Cluster {
             proposals,
         });
         let proposer = proposer::spawn(inner.clone(), proposals_rx);
-        let server = crate::network::server::serve(listener, inner.clone(), inner.opts.secret.clone());
+        let server = crate::network::server::serve(listener, inner.clone(), secret);
         let exporter = crate::metrics::spawn_exporter(raft);
         Ok(Self {
             inner,
