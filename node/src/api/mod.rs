@@ -6,7 +6,7 @@
 
 mod error;
 mod inbound;
-mod internal;
+pub(crate) mod internal;
 mod messages;
 mod ops;
 mod state;
@@ -18,7 +18,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 
@@ -30,7 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/messages", post(messages::post_messages))
         .route("/v1/messages/{id}", get(messages::get_message))
         .route("/v1/inbound", get(inbound::get_inbound))
-        .route("/internal/v1/deliver", post(internal::deliver))
+        .route("/internal/{*rest}", any(internal::internal))
         .route("/openapi.json", get(ops::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -68,7 +68,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
         .await
 }

@@ -127,6 +127,7 @@ pub(crate) struct Inner {
     pub(crate) addr: SocketAddr,
     pub(crate) transferring: AtomicBool,
     pub(crate) proposals: proposer::Queue,
+    pub(crate) secret: ClusterSecret,
 }
 
 /// A running node's replicated store. Cheap to clone.
@@ -199,6 +200,7 @@ impl Cluster {
             addr,
             transferring: AtomicBool::new(false),
             proposals,
+            secret: secret.clone(),
         });
         let proposer = proposer::spawn(inner.clone(), proposals_rx);
         let server = crate::network::server::serve(listener, inner.clone(), secret);
@@ -217,6 +219,12 @@ impl Cluster {
     /// The bound raft address (useful when the port was 0).
     pub fn raft_addr(&self) -> SocketAddr {
         self.inner.addr
+    }
+
+    /// The cluster secret this node proves and checks (for the node's own
+    /// signed requests between members).
+    pub fn secret(&self) -> &ClusterSecret {
+        &self.inner.secret
     }
 
     /// This node's advertised addresses.
