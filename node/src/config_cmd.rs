@@ -84,10 +84,14 @@ pub fn run(cmd: ConfigCmd, secret_file: crate::secret::SecretFile) -> anyhow::Re
             };
             let doc =
                 ClusterDoc::from_json(&bytes).context("the replicated cluster document does not decode")?;
+            // Keys are stored hashed; carrier passwords are stored as they
+            // must be sent, so they are masked here (and never printed).
+            let shown = doc.redacted();
             if json {
-                println!("{}", String::from_utf8_lossy(&bytes));
+                println!("{}", String::from_utf8_lossy(&shown.to_json()));
             } else {
-                print!("{}", doc.to_toml());
+                println!("# carrier passwords are shown as {}; API keys as prefix and SHA-256", smsgw_config::REDACTED);
+                print!("{}", shown.to_toml());
             }
             Ok(())
         }

@@ -26,11 +26,11 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(Arc<Loaded
         .map(str::trim)
         .ok_or(ApiError::Unauthorized)?;
     let loaded = state.config()?;
-    let account = loaded
-        .doc
-        .account_by_key(key)
-        .cloned()
-        .ok_or(ApiError::Unauthorized)?;
+    let Some(account) = loaded.doc.account_by_key(key).cloned() else {
+        // Counted like every refused credential; the key is never logged.
+        smsgw_raft::network::auth::record_failure("http", &"api client", &"unknown API key");
+        return Err(ApiError::Unauthorized);
+    };
     Ok((loaded, account))
 }
 
