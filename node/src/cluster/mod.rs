@@ -3,6 +3,7 @@
 //! goes through the node.
 
 mod status;
+#[cfg(feature = "test-commands")]
 mod testdata;
 
 use std::time::Duration;
@@ -87,8 +88,10 @@ pub enum ClusterCmd {
     /// Test data: commit COUNT parts with ids PREFIX-0..PREFIX-(COUNT-1) through the node at --addr.
     ///
     /// Prints the number committed; on the first refused write prints the error and exits 1.
+    #[cfg(feature = "test-commands")]
     ProposeTest(testdata::ProposeArgs),
     /// Test data: check (linearizable read) that every id PREFIX-0..PREFIX-(COUNT-1) is present.
+    #[cfg(feature = "test-commands")]
     CheckTest(testdata::CheckArgs),
 }
 
@@ -160,7 +163,9 @@ async fn run_async(cmd: ClusterCmd, secret: &ClusterSecret) -> anyhow::Result<()
         }
         ClusterCmd::Compact { target } => done(secret, &target.addr, AdminRequest::Compact).await,
         ClusterCmd::Status { target } => status::run(secret, &target.addr).await,
+        #[cfg(feature = "test-commands")]
         ClusterCmd::ProposeTest(args) => testdata::propose(secret, args).await,
+        #[cfg(feature = "test-commands")]
         ClusterCmd::CheckTest(args) => testdata::check(secret, args).await,
     }
 }
