@@ -77,7 +77,14 @@ impl SgipListener {
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let link = serve(stream, carrier.clone(), shared.clone(), deliver.clone(), idle, peer);
+                let link = serve(
+                    stream,
+                    carrier.clone(),
+                    shared.clone(),
+                    deliver.clone(),
+                    idle,
+                    peer,
+                );
                 tokio::spawn(async move {
                     link.await;
                     drop(permit);
@@ -146,7 +153,11 @@ async fn serve(
             Ok(Some(Err(e))) => return refused(&carrier, peer, &format!("before BIND: {e}")),
             Ok(Some(Ok(Err(bad)))) => {
                 crate::metrics::bad_pdu(&carrier, Protocol::Sgip);
-                return refused(&carrier, peer, &format!("undecodable PDU before BIND: {}", bad.error));
+                return refused(
+                    &carrier,
+                    peer,
+                    &format!("undecodable PDU before BIND: {}", bad.error),
+                );
             }
             Ok(Some(Ok(Ok(pdu)))) => pdu,
         };

@@ -12,7 +12,7 @@ mod spans;
 
 pub use cluster::{
     demo::{DemoCarrier, DemoCarriers, DEMO_ACCOUNT},
-    expand_prefix, looks_like_cluster_doc, normalize_number, Account, ApiKeyHash, Carrier, CarrierProtocol, ClusterDoc,
-    MessageDefaults, Priority, Route, RouteChoice, Router, CLUSTER_DOC_KEY, REDACTED,
+    expand_prefix, looks_like_cluster_doc, normalize_number, Account, ApiKeyHash, Carrier, CarrierProtocol,
+    ClusterDoc, MessageDefaults, Priority, Route, RouteChoice, Router, CLUSTER_DOC_KEY, REDACTED,
 };
 pub use node::{ConfigError, LogFormat, NodeConfig, Peer};

@@ -10,7 +10,9 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use smsgw_config::{looks_like_cluster_doc, ClusterDoc, NodeConfig, CLUSTER_DOC_KEY};
 use smsgw_raft::network::{RpcClient, RpcRequest, RpcResponse, WriteRefusal};
-use smsgw_raft::{admin_call, AdminRequest, ClusterSecret, AdminResponse, Command, Query, QueryResult, Response};
+use smsgw_raft::{
+    admin_call, AdminRequest, AdminResponse, ClusterSecret, Command, Query, QueryResult, Response,
+};
 
 use crate::cluster::Target;
 
@@ -90,7 +92,10 @@ pub fn run(cmd: ConfigCmd, secret_file: crate::secret::SecretFile) -> anyhow::Re
             if json {
                 println!("{}", String::from_utf8_lossy(&shown.to_json()));
             } else {
-                println!("# carrier passwords are shown as {}; API keys as prefix and SHA-256", smsgw_config::REDACTED);
+                println!(
+                    "# carrier passwords are shown as {}; API keys as prefix and SHA-256",
+                    smsgw_config::REDACTED
+                );
                 print!("{}", shown.to_toml());
             }
             Ok(())

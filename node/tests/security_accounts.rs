@@ -83,7 +83,9 @@ fn deliver_mos(node: &Node, mos: &[(&str, &str)]) {
         let all = raw.contains(" 200 ") && {
             let b = raw.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
             let v: serde_json::Value = serde_json::from_str(b).unwrap_or_default();
-            v["committed"].as_array().is_some_and(|c| c.len() == mos.len() && c.iter().all(|x| x == true))
+            v["committed"]
+                .as_array()
+                .is_some_and(|c| c.len() == mos.len() && c.iter().all(|x| x == true))
         };
         if all {
             return;
@@ -133,7 +135,10 @@ fn an_account_reads_only_the_mos_to_its_own_service_codes() {
     assert_eq!(a, ["for alpha"]);
     let b = inbound_texts(&node, KEY_B);
     assert_eq!(b, ["for bravo", "for bravo (longest code)"]);
-    assert!(inbound_texts(&node, &demo).is_empty(), "the demo account has no service code now");
+    assert!(
+        inbound_texts(&node, &demo).is_empty(),
+        "the demo account has no service code now"
+    );
     // The page total counts the caller's own MOs, never everyone's.
     let r = node.call("GET", "/v1/inbound", Some(KEY_A), None);
     assert_eq!(r.body["total"], 1);
@@ -146,7 +151,10 @@ fn keys_and_carrier_passwords_are_never_shown_and_the_shown_document_applies_aga
     apply(&node, "accounts.toml", &doc(&demo));
     let (ok, shown, err) = cli(node.dir.path(), &["config", "show", "--addr", &node.raft]);
     assert!(ok, "{err}");
-    let (ok, json_shown, err) = cli(node.dir.path(), &["config", "show", "--json", "--addr", &node.raft]);
+    let (ok, json_shown, err) = cli(
+        node.dir.path(),
+        &["config", "show", "--json", "--addr", &node.raft],
+    );
     assert!(ok, "{err}");
     for text in [&shown, &json_shown] {
         for secret in [KEY_A, KEY_B, demo.as_str(), CARRIER_PASSWORD] {
@@ -159,7 +167,16 @@ fn keys_and_carrier_passwords_are_never_shown_and_the_shown_document_applies_aga
     let again = shown.replace("\"********\"", &format!("\"{CARRIER_PASSWORD}\""));
     apply(&node, "again.toml", &again);
     assert_eq!(node.call("GET", "/v1/inbound", Some(KEY_B), None).status, 200);
-    assert_eq!(node.call("GET", "/v1/inbound", Some("sk_live_bravo_0123456789abcdefghiX"), None).status, 401);
+    assert_eq!(
+        node.call(
+            "GET",
+            "/v1/inbound",
+            Some("sk_live_bravo_0123456789abcdefghiX"),
+            None
+        )
+        .status,
+        401
+    );
     let metrics = node.call("GET", "/metrics", None, None);
     let metrics = metrics.body.as_str().unwrap_or("").to_string();
     let (_, logs, _) = node.terminate();

@@ -16,11 +16,17 @@ use serde_json::json;
 fn unknown_fields_nulls_and_duplicates_are_answered_plainly() {
     let node = Node::start(&[]);
     let key = node.demo_key();
-    let r = node.post(&key, &json!({"to": ["13800138000"], "text": "hi", "priorty": "high"}));
+    let r = node.post(
+        &key,
+        &json!({"to": ["13800138000"], "text": "hi", "priorty": "high"}),
+    );
     assert_eq!((r.status, r.code()), (400, "invalid_json"), "{:?}", r.body);
     let msg = r.body["error"]["message"].as_str().unwrap_or("");
     assert!(msg.contains("priorty"), "the message names the field: {msg}");
-    let r = node.post(&key, &json!({"to": ["13800138000"], "text": "hi", "report": null}));
+    let r = node.post(
+        &key,
+        &json!({"to": ["13800138000"], "text": "hi", "report": null}),
+    );
     assert_eq!((r.status, r.code()), (400, "invalid_json"), "{:?}", r.body);
 
     let r = node.post(
@@ -29,7 +35,10 @@ fn unknown_fields_nulls_and_duplicates_are_answered_plainly() {
     );
     assert_eq!(r.status, 202, "{:?}", r.body);
     assert_eq!(r.body["messages"].as_array().map(Vec::len), Some(2));
-    assert_eq!(r.body["duplicates_merged"], json!(["+8613800138000", "13800138000"]));
+    assert_eq!(
+        r.body["duplicates_merged"],
+        json!(["+8613800138000", "13800138000"])
+    );
 }
 
 #[test]
@@ -39,7 +48,13 @@ fn every_http_layer_error_is_the_json_envelope() {
     let r = http(&node.http, "PUT", "/v1/messages", Some(&key), Some(b"{}"));
     assert_eq!((r.status, r.code()), (405, "method_not_allowed"), "{:?}", r.body);
     let big = json!({"to": ["13800138000"], "text": "a".repeat(300_000)}).to_string();
-    let r = http(&node.http, "POST", "/v1/messages", Some(&key), Some(big.as_bytes()));
+    let r = http(
+        &node.http,
+        "POST",
+        "/v1/messages",
+        Some(&key),
+        Some(big.as_bytes()),
+    );
     assert_eq!((r.status, r.code()), (413, "payload_too_large"), "{:?}", r.body);
     let r = http(&node.http, "GET", "/nothing/here", None, None);
     assert_eq!((r.status, r.code()), (404, "not_found"));
@@ -129,7 +144,10 @@ messages_per_day = 8
 "#
     );
     std::fs::write(node.dir.path().join("limits.toml"), doc).expect("write");
-    let (ok, out, err) = cli(node.dir.path(), &["config", "apply", "limits.toml", "--addr", &node.raft]);
+    let (ok, out, err) = cli(
+        node.dir.path(),
+        &["config", "apply", "limits.toml", "--addr", &node.raft],
+    );
     assert!(ok, "{out}{err}");
     let deadline = Instant::now() + Duration::from_secs(10);
     while node.call("GET", "/v1/inbound", Some(LIMITED_KEY), None).status == 401 {
@@ -137,7 +155,7 @@ messages_per_day = 8
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(1100)); // a full bucket
-    // A burst of 20 reads: at most the bucket (5, plus what refills) pass.
+                                                     // A burst of 20 reads: at most the bucket (5, plus what refills) pass.
     let statuses: Vec<u16> = (0..20)
         .map(|_| node.call("GET", "/v1/inbound", Some(LIMITED_KEY), None).status)
         .collect();
@@ -164,6 +182,9 @@ messages_per_day = 8
         .and_then(|v| v.trim().parse().ok())
         .expect("retry-after");
     assert!((1..=86_400).contains(&retry), "{retry}");
-    let r = node.post(LIMITED_KEY, &json!({"to": ["13800138009", "13800138008", "13800138007"], "text": "fits"}));
+    let r = node.post(
+        LIMITED_KEY,
+        &json!({"to": ["13800138009", "13800138008", "13800138007"], "text": "fits"}),
+    );
     assert_eq!(r.status, 202, "{:?}", r.body);
 }

@@ -47,7 +47,11 @@ fn post_internal(node: &Node, auth: Option<&str>, body: &[u8]) -> common::Resp {
     let mut raw = String::new();
     s.read_to_string(&mut raw).expect("read");
     let (head, rest) = raw.split_once("\r\n\r\n").expect("response");
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
     common::Resp {
         status,
         headers: head.to_ascii_lowercase(),

@@ -176,7 +176,14 @@ fn a_node_started_with_a_given_secret_file_accepts_only_that_secret() {
     assert!(!here.join("d").join("cluster-secret").exists());
     let (ok, out, err) = cli(
         here,
-        &["--secret-file", "ops-secret", "cluster", "status", "--addr", &node.raft],
+        &[
+            "--secret-file",
+            "ops-secret",
+            "cluster",
+            "status",
+            "--addr",
+            &node.raft,
+        ],
     );
     assert!(ok, "{out}{err}");
     let out = std::process::Command::new(BIN)

@@ -49,7 +49,8 @@ async fn bind(addr: &str, login: &str, password: &str) -> (Option<u8>, bool) {
         .expect("send");
     let result = match tokio::time::timeout(Duration::from_secs(5), io.next()).await {
         Ok(Some(Ok(Ok(Pdu {
-            body: Body::BindResp(r), ..
+            body: Body::BindResp(r),
+            ..
         })))) => Some(r.result),
         _ => None,
     };
@@ -93,7 +94,10 @@ api_keys = ["sk_sgip_test_0123456789"]
 "#
     );
     std::fs::write(node.dir.path().join("sgip.toml"), doc).expect("write");
-    let (ok, out, err) = cli(node.dir.path(), &["config", "apply", "sgip.toml", "--addr", &node.raft]);
+    let (ok, out, err) = cli(
+        node.dir.path(),
+        &["config", "apply", "sgip.toml", "--addr", &node.raft],
+    );
     assert!(ok, "{out}{err}");
     let deadline = Instant::now() + Duration::from_secs(15);
     while std::net::TcpStream::connect(&listen).is_err() {
@@ -118,9 +122,12 @@ api_keys = ["sk_sgip_test_0123456789"]
 
         // Garbage: a frame header announcing a length that is no SGIP PDU.
         let mut s = TcpStream::connect(&listen).await.expect("connect");
-        s.write_all(&[0, 0, 0, 30, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22])
-            .await
-            .expect("write");
+        s.write_all(&[
+            0, 0, 0, 30, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+            18, 19, 20, 21, 22,
+        ])
+        .await
+        .expect("write");
         let mut buf = Vec::new();
         let n = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf))
             .await
@@ -129,7 +136,11 @@ api_keys = ["sk_sgip_test_0123456789"]
         assert_eq!(n, 0, "garbage was answered: {buf:?}");
 
         let (r, _) = bind(&listen, LOGIN, PASSWORD).await;
-        assert_eq!(r, Some(smsgw_protocols::sgip::result::OK as u8), "the carrier's own BIND");
+        assert_eq!(
+            r,
+            Some(smsgw_protocols::sgip::result::OK as u8),
+            "the carrier's own BIND"
+        );
     });
     assert_eq!(metric(&node) - before, 3.0);
 }

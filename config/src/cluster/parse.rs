@@ -347,7 +347,10 @@ fn accounts(ctx: &Ctx<'_>, raw: Vec<RawAccount>) -> Result<Vec<Account>, ConfigE
                     return Err(ctx.err(&kk, c.span(), "a service code is 1 to 21 digits"));
                 }
                 if let Some(first) = codes.insert(c.get_ref().clone(), ctx.line_of(c.span())) {
-                    let m = format!("service code `{}` is already an account's (line {first})", c.get_ref());
+                    let m = format!(
+                        "service code `{}` is already an account's (line {first})",
+                        c.get_ref()
+                    );
                     return Err(ctx.err(&kk, c.span(), m));
                 }
                 service_codes.push(c.into_inner());

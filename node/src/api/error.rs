@@ -153,10 +153,7 @@ impl ApiError {
             Internal(m) => format!("internal error: {m}"),
             SenderTooLong(m) => m.clone(),
             MethodNotAllowed => "this path does not take this method; see /openapi.json".into(),
-            PayloadTooLarge => format!(
-                "the body is larger than {} bytes",
-                super::MAX_BODY_BYTES
-            ),
+            PayloadTooLarge => format!("the body is larger than {} bytes", super::MAX_BODY_BYTES),
             UnsupportedMediaType => "send the body as `Content-Type: application/json`".into(),
             RateLimited { message, retry_after } => format!("{message}; retry after {retry_after} s"),
             Overloaded => "the node is at its limit of requests in progress; retry shortly".into(),
@@ -184,8 +181,10 @@ impl IntoResponse for ApiError {
         };
         let mut resp = (self.status(), axum::Json(body)).into_response();
         if let Some(secs) = retry {
-            resp.headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
         }
         resp
     }

@@ -66,7 +66,11 @@ fn check(
         .ok_or("malformed cluster signature")?;
     let ts: u64 = t.parse().map_err(|_| "malformed cluster signature")?;
     let tag = hex::decode(sig).map_err(|_| "malformed cluster signature")?;
-    if !secret.verify_mac(LABEL, &[method.as_bytes(), path.as_bytes(), t.as_bytes(), body], &tag) {
+    if !secret.verify_mac(
+        LABEL,
+        &[method.as_bytes(), path.as_bytes(), t.as_bytes(), body],
+        &tag,
+    ) {
         return Err("wrong cluster signature");
     }
     if ts.abs_diff(now_ms) > MAX_SKEW_MS {
@@ -78,10 +82,13 @@ fn check(
     Ok(())
 }
 
+/// Signatures seen, and the order they expire in.
+type Seen = (HashSet<Vec<u8>>, VecDeque<(u64, Vec<u8>)>);
+
 /// Remembers the valid signatures of the last [`MAX_SKEW_MS`] x 2 (a
 /// signature can be valid only that long); `false` for one seen before.
 fn seen_first(tag: &[u8], ts: u64, now_ms: u64) -> bool {
-    static SEEN: Mutex<Option<(HashSet<Vec<u8>>, VecDeque<(u64, Vec<u8>)>)>> = Mutex::new(None);
+    static SEEN: Mutex<Option<Seen>> = Mutex::new(None);
     let mut guard = SEEN.lock().unwrap_or_else(|p| p.into_inner());
     let (set, order) = guard.get_or_insert_with(Default::default);
     while order
@@ -111,7 +118,14 @@ pub async fn internal(
 ) -> Response {
     let path = uri.path();
     let now = super::state::now_ms();
-    if let Err(why) = check(state.cluster.secret(), &headers, method.as_str(), path, &body, now) {
+    if let Err(why) = check(
+        state.cluster.secret(),
+        &headers,
+        method.as_str(),
+        path,
+        &body,
+        now,
+    ) {
         smsgw_raft::network::auth::record_failure("http", &peer, &format!("{method} {path}: {why}"));
         return ApiError::NoSuchEndpoint.into_response();
     }

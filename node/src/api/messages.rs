@@ -75,7 +75,13 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Post
     let json_body = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"));
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        });
     if json_body == Some(false) {
         return Err(ApiError::UnsupportedMediaType);
     }

@@ -238,8 +238,8 @@ pub fn build(
         let carrier = doc
             .carrier(choice.carrier)
             .ok_or_else(|| ApiError::Internal(format!("route names unknown carrier {}", choice.carrier)))?;
-        let source_len = carrier.sp_number.as_deref().map_or(0, str::len)
-            + req.sender.as_deref().map_or(0, str::len);
+        let source_len =
+            carrier.sp_number.as_deref().map_or(0, str::len) + req.sender.as_deref().map_or(0, str::len);
         if source_len > max_source_len(carrier.protocol) {
             return Err(ApiError::SenderTooLong(format!(
                 "`sender` makes the source number {source_len} digits with carrier `{}`'s SP number `{}`: {} takes at most {}",

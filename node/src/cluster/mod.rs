@@ -157,7 +157,9 @@ async fn run_async(cmd: ClusterCmd, secret: &ClusterSecret) -> anyhow::Result<()
             )
             .await
         }
-        ClusterCmd::Remove { target, id } => done(secret, &target.addr, AdminRequest::RemoveNode { id }).await,
+        ClusterCmd::Remove { target, id } => {
+            done(secret, &target.addr, AdminRequest::RemoveNode { id }).await
+        }
         ClusterCmd::TransferLeader { target, to } => {
             done(secret, &target.addr, AdminRequest::TransferLeader { to }).await
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::bail;
 use clap::Args;
 use smsgw_raft::network::{RpcClient, RpcRequest, RpcResponse};
-use smsgw_raft::{AdminRequest, ClusterSecret, AdminResponse, Command, MtPart, Query, QueryResult};
+use smsgw_raft::{AdminRequest, AdminResponse, ClusterSecret, Command, MtPart, Query, QueryResult};
 
 /// Arguments of `propose-test`.
 #[derive(Args)]

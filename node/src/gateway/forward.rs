@@ -188,7 +188,13 @@ async fn run(cluster: Cluster, mut rx: mpsc::Receiver<(Wire, Ack)>) {
         };
         let url = format!("http://{leader_http}{DELIVER_PATH}");
         // Signed with the cluster secret: the leader answers 404 to anything else.
-        let auth = sign(cluster.secret(), "POST", DELIVER_PATH, crate::api::now_ms(), &body);
+        let auth = sign(
+            cluster.secret(),
+            "POST",
+            DELIVER_PATH,
+            crate::api::now_ms(),
+            &body,
+        );
         let req = match hyper::Request::post(&url)
             .header("content-type", "application/json")
             .header(AUTH_HEADER, auth)

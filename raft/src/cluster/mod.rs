@@ -24,8 +24,8 @@ use crate::command::{Command, Query, QueryResult, Response};
 use crate::error::{AdminError, ProposeError};
 use crate::network::SecretError;
 use crate::network::{
-    secret::SECRET_FILE, AdminRequest, AdminResponse, ClusterSecret, NetworkFactory, NodeStatus, RpcClient, RpcRequest, RpcResponse,
-    WriteRefusal,
+    secret::SECRET_FILE, AdminRequest, AdminResponse, ClusterSecret, NetworkFactory, NodeStatus, RpcClient,
+    RpcRequest, RpcResponse, WriteRefusal,
 };
 use crate::state_machine::{SledStateMachine, StateView};
 use crate::types::{NodeId, NodeInfo, Raft};

@@ -6,8 +6,8 @@
 
 pub mod auth;
 pub mod client;
-pub mod server;
 pub mod secret;
+pub mod server;
 pub mod wire;
 
 pub use client::{NetworkFactory, RpcClient};
