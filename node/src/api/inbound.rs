@@ -50,7 +50,8 @@ fn param(q: &HashMap<String, String>, name: &str, lo: u64, hi: u64) -> Result<Op
 async fn page(state: &AppState, headers: &HeaderMap, q: &HashMap<String, String>) -> Result<Value, ApiError> {
     let (loaded, account) = authenticate(state, headers)?;
     let limit = param(q, "limit", 1, MAX_PAGE)?.unwrap_or(50);
-    let before = param(q, "before", 1, u64::MAX)?;
+    // As the schema says (int64), so generated clients and the server agree.
+    let before = param(q, "before", 1, i64::MAX as u64)?;
     let view = state.fresh_view().await?;
     let total = match view.query(&Query::Counts) {
         Ok(QueryResult::Counts { mos, .. }) => mos,
