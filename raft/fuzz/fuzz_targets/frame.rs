@@ -13,9 +13,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         .new_codec();
     let mut buf = BytesMut::from(data);
     while let Ok(Some(frame)) = codec.decode(&mut buf) {
-        let _ = smsgw_raft::codec::decode::<RpcRequest>(&frame);
-        let _ = smsgw_raft::codec::decode::<RpcResponse>(&frame);
+        let _ = smsgw_raft::codec::decode_frame::<RpcRequest>(&frame);
+        let _ = smsgw_raft::codec::decode_frame::<RpcResponse>(&frame);
     }
     // The bytes as one frame whose length was right.
-    let _ = smsgw_raft::codec::decode::<RpcRequest>(data);
+    let _ = smsgw_raft::codec::decode_frame::<RpcRequest>(data);
 });

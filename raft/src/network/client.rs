@@ -120,10 +120,12 @@ impl RpcClient {
                     addr: addr.into(),
                     source,
                 }),
-                Some(Ok(frame)) => codec::decode::<RpcResponse>(&frame).map_err(|source| RpcError::Codec {
-                    addr: addr.into(),
-                    source,
-                }),
+                Some(Ok(frame)) => {
+                    codec::decode_frame::<RpcResponse>(&frame).map_err(|source| RpcError::Codec {
+                        addr: addr.into(),
+                        source,
+                    })
+                }
             }
         };
         let resp = tokio::time::timeout(timeout, exchange)

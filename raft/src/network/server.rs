@@ -57,7 +57,7 @@ pub fn serve<H: Handler>(
                             return;
                         }
                     };
-                    let req: RpcRequest = match codec::decode(&frame) {
+                    let req: RpcRequest = match codec::decode_frame(&frame) {
                         Ok(r) => r,
                         Err(e) => {
                             tracing::warn!(%peer, error = %e, "raft port: undecodable frame, closing");
