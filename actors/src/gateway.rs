@@ -230,12 +230,17 @@ impl Gateway {
                 gw.supervise(proto, c.cfg.clone(), bucket, &deliver).await?
             }
             Protocol::Sgip => {
-                // A restarted carrier keeps its listener.
+                // The carrier binds to us with the account's credentials.
+                let expect = Some(c.cfg.creds.clone());
+                // A restarted carrier keeps its listener (with the new credentials).
+                if let Some(l) = gw.sgip.get(&c.cfg.name) {
+                    l.set_expected(expect.clone());
+                }
                 if let Some(bind) = c.sgip_listen.filter(|_| !gw.sgip.contains_key(&c.cfg.name)) {
                     let l = SgipListener::start(
                         bind,
                         c.cfg.name.clone(),
-                        None,
+                        expect,
                         deliver.clone(),
                         Duration::from_secs(300),
                     )

@@ -4,18 +4,24 @@
 //! the connection's writer task) once they are committed. One listener per
 //! SGIP carrier account.
 //!
-//! It accepts only a BIND first, and only login type 2 with the account's
-//! credentials (when configured); it never submits anything.
+//! It accepts only a BIND first, within [`LOGIN_TIMEOUT`], and only login
+//! type 2 with the account's credentials (when configured), compared in
+//! constant time; anything else before the login (another PDU, bytes that
+//! do not decode) closes the link, and a refused BIND is counted in
+//! `smsgw_auth_failures_total{port="sgip"}`. At most [`MAX_LINKS`] links
+//! are open at once. It never submits anything.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
+
+use subtle::ConstantTimeEq;
 
 use futures::{SinkExt, StreamExt};
 use smsgw_protocols::framing::FrameCodec;
 use smsgw_protocols::sgip::{result, Bind, Body, Pdu, Resp, Sgip};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::codec::Framed;
 
@@ -25,11 +31,19 @@ use crate::model::Protocol;
 use crate::proto::sgip::classify_pdu;
 use crate::proto::{Credentials, Incoming};
 
+/// Most carrier links open at once on one listener (a carrier opens a few).
+pub const MAX_LINKS: usize = 32;
+/// How long a new link has to BIND.
+pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+type Expected = Arc<RwLock<Option<Credentials>>>;
+
 /// A running listener; dropping it stops accepting (open links end when
 /// the carrier closes them).
 pub struct SgipListener {
     addr: SocketAddr,
     task: JoinHandle<()>,
+    expect: Expected,
 }
 
 impl SgipListener {
@@ -49,24 +63,41 @@ impl SgipListener {
                 source,
             })?;
         let addr = listener.local_addr().unwrap_or(bind);
-        let expect = Arc::new(expect);
+        let expect: Expected = Arc::new(RwLock::new(expect));
+        let links = Arc::new(Semaphore::new(MAX_LINKS));
+        let shared = expect.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, peer)) = listener.accept().await else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let Ok(permit) = links.clone().try_acquire_owned() else {
+                    tracing::warn!(carrier, %peer, "SGIP listener: {MAX_LINKS} links open; closing a new one");
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(serve(
+                let link = serve(
                     stream,
                     carrier.clone(),
-                    expect.clone(),
+                    shared.clone(),
                     deliver.clone(),
                     idle,
                     peer,
-                ));
+                );
+                tokio::spawn(async move {
+                    link.await;
+                    drop(permit);
+                });
             }
         });
-        Ok(SgipListener { addr, task })
+        Ok(SgipListener { addr, task, expect })
+    }
+
+    /// The credentials later BINDs must carry (after a credential change:
+    /// open links stay, new ones need the new credentials).
+    pub fn set_expected(&self, expect: Option<Credentials>) {
+        *self.expect.write().unwrap_or_else(|p| p.into_inner()) = expect;
     }
 
     /// Where the carrier must dial (`sgip_sp_addr`).
@@ -81,10 +112,34 @@ impl Drop for SgipListener {
     }
 }
 
+/// A 16-octet SGIP field as the wire carries it (NUL padded, cut at 16),
+/// so the comparison takes the same time whatever the lengths.
+fn field16(s: &str) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (o, b) in out.iter_mut().zip(s.as_bytes()) {
+        *o = *b;
+    }
+    out
+}
+
+/// Whether a BIND carries the expected credentials, in constant time.
+fn credentials_match(name: &str, password: &str, c: &Credentials) -> bool {
+    let name_ok = field16(name).ct_eq(&field16(&c.login));
+    let pass_ok = field16(password).ct_eq(&field16(&c.password));
+    // A configured value longer than the field can never be sent whole.
+    let fits = c.login.len() <= 16 && c.password.len() <= 16;
+    bool::from(name_ok & pass_ok) && fits
+}
+
+fn refused(carrier: &str, peer: SocketAddr, why: &str) {
+    metrics::counter!("smsgw_auth_failures_total", "port" => "sgip").increment(1);
+    tracing::warn!(carrier, %peer, "SGIP carrier link refused: {why}");
+}
+
 async fn serve(
     stream: TcpStream,
     carrier: String,
-    expect: Arc<Option<Credentials>>,
+    expect: Expected,
     deliver: DeliverSink,
     idle: Duration,
     peer: SocketAddr,
@@ -93,45 +148,39 @@ async fn serve(
     // skipped (counted for the BIND; not after the split, which hides the
     // codec).
     let mut io = Framed::new(stream, FrameCodec::<Sgip>::new().lenient());
-    // Only a BIND first.
-    loop {
-        let pdu = match tokio::time::timeout(idle, io.next()).await {
-            Err(_) => {
-                tracing::info!(carrier, %peer, "SGIP carrier link idle; closing");
-                return;
-            }
+    // Only a BIND first, and soon; anything else closes the link.
+    {
+        let pdu = match tokio::time::timeout(LOGIN_TIMEOUT, io.next()).await {
+            Err(_) => return refused(&carrier, peer, "no BIND in time"),
             Ok(None) => return,
-            Ok(Some(Err(e))) => {
-                tracing::warn!(carrier, %peer, "SGIP carrier link: {e}");
-                return;
-            }
+            Ok(Some(Err(e))) => return refused(&carrier, peer, &format!("before BIND: {e}")),
             Ok(Some(Ok(Err(bad)))) => {
                 crate::metrics::bad_pdu(&carrier, Protocol::Sgip);
-                tracing::warn!(carrier, %peer, "undecodable SGIP PDU: {}", bad.error);
-                continue;
+                return refused(
+                    &carrier,
+                    peer,
+                    &format!("undecodable PDU before BIND: {}", bad.error),
+                );
             }
             Ok(Some(Ok(Ok(pdu)))) => pdu,
         };
-        {
-            let Body::Bind(b) = &pdu.body else {
-                tracing::warn!(carrier, %peer, "SGIP {} before BIND; closing", pdu.body.name());
-                return;
-            };
-            let ok = b.login_type == Bind::SMG_TO_SP
-                && expect.as_ref().as_ref().is_none_or(|c| {
-                    b.login_name.trimmed() == c.login && b.login_password.trimmed() == c.password
-                });
-            let code = if ok { result::OK } else { result::ILLEGAL_LOGIN } as u8;
-            if io
-                .send(Pdu::new(pdu.sequence, Body::BindResp(Resp::new(code))))
-                .await
-                .is_err()
-                || !ok
-            {
-                tracing::warn!(carrier, %peer, "SGIP carrier bind refused");
-                return;
-            }
-            break;
+        let Body::Bind(b) = &pdu.body else {
+            return refused(&carrier, peer, &format!("{} before BIND", pdu.body.name()));
+        };
+        let expected = expect.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let ok = b.login_type == Bind::SMG_TO_SP
+            && expected
+                .as_ref()
+                .is_none_or(|c| credentials_match(b.login_name.trimmed(), b.login_password.trimmed(), c));
+        let code = if ok { result::OK } else { result::ILLEGAL_LOGIN } as u8;
+        let sent = io
+            .send(Pdu::new(pdu.sequence, Body::BindResp(Resp::new(code))))
+            .await;
+        if !ok {
+            return refused(&carrier, peer, "BIND with wrong login type or credentials");
+        }
+        if sent.is_err() {
+            return;
         }
     }
     let skipped = io.codec_mut().take_trailing();

@@ -48,6 +48,9 @@ pub struct NodeConfig {
     pub log_format: LogFormat,
     /// Initialise a cluster of this node and its peers at start when none exists.
     pub bootstrap: bool,
+    /// File holding the cluster secret (hex), given by the operator to a
+    /// joining node; `None`: `DATA_DIR/cluster-secret`, created at first start.
+    pub cluster_secret_file: Option<PathBuf>,
 }
 
 impl Default for NodeConfig {
@@ -60,6 +63,7 @@ impl Default for NodeConfig {
             peers: Vec::new(),
             log_format: LogFormat::Text,
             bootstrap: true,
+            cluster_secret_file: None,
         }
     }
 }
@@ -97,6 +101,7 @@ struct RawNode {
     http_addr: Option<Spanned<String>>,
     log_format: Option<Spanned<String>>,
     bootstrap: Option<bool>,
+    cluster_secret_file: Option<Spanned<String>>,
     #[serde(default)]
     peers: Vec<RawPeer>,
 }
@@ -223,6 +228,12 @@ impl NodeConfig {
             });
         }
         cfg.bootstrap = raw.bootstrap.unwrap_or(false);
+        if let Some(f) = raw.cluster_secret_file {
+            if f.get_ref().trim().is_empty() {
+                return Err(ctx.err("cluster_secret_file", f.span(), "must not be empty"));
+            }
+            cfg.cluster_secret_file = Some(PathBuf::from(f.get_ref()));
+        }
         Ok(cfg)
     }
 

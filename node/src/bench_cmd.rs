@@ -79,9 +79,12 @@ fn batch(client: usize, seq: u64) -> Command {
 async fn bench_raft(args: RaftBenchArgs) -> anyhow::Result<()> {
     let tmp = std::env::temp_dir().join(format!("smsgw-bench-{}", std::process::id()));
     let dir = args.dir.clone().unwrap_or(tmp);
+    // In-process nodes of one benchmark share a fresh secret.
+    let secret = smsgw_raft::ClusterSecret::generate();
     let mut nodes = Vec::new();
     for id in 1..=3u64 {
         let mut opts = ClusterOptions::new(id, dir.join(format!("n{id}")), "127.0.0.1:0");
+        opts.secret = Some(secret.clone());
         opts.batch = BatchOptions {
             max_commands: args.batch_max,
             max_bytes: args.batch_bytes,

@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use smsgw_config::{looks_like_cluster_doc, ClusterDoc, NodeConfig, CLUSTER_DOC_KEY};
 use smsgw_raft::network::{RpcClient, RpcRequest, RpcResponse, WriteRefusal};
-use smsgw_raft::{admin_call, AdminRequest, AdminResponse};
+use smsgw_raft::{admin_call, AdminRequest, AdminResponse, ClusterSecret};
 use smsgw_state::{Command, Query, QueryResult, Response};
 
 use crate::cluster::Target;
@@ -47,13 +47,14 @@ pub enum ConfigCmd {
     },
 }
 
-pub fn run(cmd: ConfigCmd) -> anyhow::Result<()> {
+pub fn run(cmd: ConfigCmd, secret_file: crate::secret::SecretFile) -> anyhow::Result<()> {
     match cmd {
         ConfigCmd::Validate { file } => validate(file),
         ConfigCmd::Apply { file, target } => {
             let doc = ClusterDoc::load(&file)?;
+            let secret = crate::secret::for_cli(secret_file.as_deref())?;
             let rt = tokio::runtime::Runtime::new()?;
-            let version = rt.block_on(apply(&target.addr, &doc))?;
+            let version = rt.block_on(apply(&secret, &target.addr, &doc))?;
             println!(
                 "{}: applied as version {version} ({} carriers, {} routes, {} accounts)",
                 file.display(),
@@ -64,6 +65,7 @@ pub fn run(cmd: ConfigCmd) -> anyhow::Result<()> {
             Ok(())
         }
         ConfigCmd::Show { target, json } => {
+            let secret = crate::secret::for_cli(secret_file.as_deref())?;
             let rt = tokio::runtime::Runtime::new()?;
             let query = Query::GetConfig {
                 key: CLUSTER_DOC_KEY.into(),
@@ -73,7 +75,7 @@ pub fn run(cmd: ConfigCmd) -> anyhow::Result<()> {
                 linearizable: true,
             };
             let resp = rt
-                .block_on(admin_call(&target.addr, req, Duration::from_secs(10)))
+                .block_on(admin_call(&secret, &target.addr, req, Duration::from_secs(10)))
                 .with_context(|| format!("reading the config from {}", target.addr))?;
             let AdminResponse::Read(answer) = resp else {
                 bail!("{} answered with an unexpected response", target.addr);
@@ -87,10 +89,17 @@ pub fn run(cmd: ConfigCmd) -> anyhow::Result<()> {
             };
             let doc =
                 ClusterDoc::from_json(&bytes).context("the replicated cluster document does not decode")?;
+            // Keys are stored hashed; carrier passwords are stored as they
+            // must be sent, so they are masked here (and never printed).
+            let shown = doc.redacted();
             if json {
-                println!("{}", String::from_utf8_lossy(&bytes));
+                println!("{}", String::from_utf8_lossy(&shown.to_json()));
             } else {
-                print!("{}", doc.to_toml());
+                println!(
+                    "# carrier passwords are shown as {}; API keys as prefix and SHA-256",
+                    smsgw_config::REDACTED
+                );
+                print!("{}", shown.to_toml());
             }
             Ok(())
         }
@@ -124,12 +133,12 @@ fn validate(file: PathBuf) -> anyhow::Result<()> {
 
 /// Proposes the document through the node at `addr`, following "not the
 /// leader" answers to the leader; returns the version (log index) it got.
-pub async fn apply(addr: &str, doc: &ClusterDoc) -> anyhow::Result<u64> {
+pub async fn apply(secret: &ClusterSecret, addr: &str, doc: &ClusterDoc) -> anyhow::Result<u64> {
     let cmd = smsgw_raft::codec::encode(&Command::PutConfig {
         key: CLUSTER_DOC_KEY.into(),
         value: doc.to_json(),
     })?;
-    let client = RpcClient::default();
+    let client = RpcClient::new(secret.clone());
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut target = addr.to_string();
     loop {
@@ -154,6 +163,7 @@ pub async fn apply(addr: &str, doc: &ClusterDoc) -> anyhow::Result<u64> {
             Ok(RpcResponse::ClientWrite(Err(WriteRefusal::NotLeader { leader: None }))) => {}
             Ok(RpcResponse::ClientWrite(Err(WriteRefusal::Failed(e)))) => bail!("{target}: {e}"),
             Ok(_) => bail!("{target} answered with an unexpected response kind"),
+            Err(e @ smsgw_raft::error::RpcError::Auth { .. }) => return Err(e.into()),
             Err(e) if target == addr => return Err(e).with_context(|| format!("cannot reach {addr}")),
             Err(_) => target = addr.to_string(),
         }

@@ -11,6 +11,7 @@ mod demo;
 mod gateway;
 mod node_cmd;
 mod pdu;
+mod secret;
 mod sim_cmd;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +19,11 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "smsgw", version, about = "Carrier-grade SMS gateway cluster")]
 struct Cli {
+    /// File holding the cluster secret (hex), for commands that talk to a raft
+    /// port and for `node start`. The CLI otherwise reads SMSGW_CLUSTER_SECRET,
+    /// then ./smsgw-data/cluster-secret.
+    #[arg(long, global = true, value_name = "FILE")]
+    secret_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,9 +67,9 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Node(c) => node_cmd::run(c),
-        Command::Cluster(c) => cluster::run(c),
-        Command::Config(c) => config_cmd::run(c),
+        Command::Node(c) => node_cmd::run(c, cli.secret_file),
+        Command::Cluster(c) => cluster::run(c, cli.secret_file),
+        Command::Config(c) => config_cmd::run(c, cli.secret_file),
         Command::Sim(args) => {
             init_logs();
             tokio::runtime::Runtime::new()?.block_on(sim_cmd::run(args))

@@ -51,9 +51,9 @@ pub struct StartArgs {
     pub log_format: Option<String>,
 }
 
-pub fn run(cmd: NodeCmd) -> anyhow::Result<()> {
+pub fn run(cmd: NodeCmd, secret_file: crate::secret::SecretFile) -> anyhow::Result<()> {
     match cmd {
-        NodeCmd::Start(args) => start(args),
+        NodeCmd::Start(args) => start(args, secret_file),
     }
 }
 
@@ -69,7 +69,7 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-fn start(args: StartArgs) -> anyhow::Result<()> {
+fn start(args: StartArgs, secret_file: crate::secret::SecretFile) -> anyhow::Result<()> {
     let (mut cfg, file) = match &args.config {
         Some(path) => (NodeConfig::load(path)?, path.display().to_string()),
         None => (NodeConfig::default(), "(defaults)".to_string()),
@@ -87,6 +87,9 @@ fn start(args: StartArgs) -> anyhow::Result<()> {
         Some("json") => cfg.log_format = LogFormat::Json,
         Some("text") => cfg.log_format = LogFormat::Text,
         _ => {}
+    }
+    if secret_file.is_some() {
+        cfg.cluster_secret_file = secret_file;
     }
     cfg.check_data_dir_writable(&file)?;
     init_logging(cfg.log_format);
@@ -145,6 +148,7 @@ async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on http address {}", cfg.http_addr))?;
     let http_addr = http.local_addr()?;
     let mut opts = ClusterOptions::new(cfg.node_id, &cfg.data_dir, &cfg.raft_addr);
+    opts.secret = crate::secret::for_node(cfg.cluster_secret_file.as_deref())?;
     opts.http_addr = http_addr.to_string();
     opts.peers = cfg
         .peers

@@ -23,6 +23,7 @@ protocol = "cmpp3"
 address = "127.0.0.1:7890"
 login = "900001"
 password = "secret"
+sp_number = "106900012345"
 
 [[routes]]
 prefixes = ["13", "15", "18"]

@@ -30,3 +30,29 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     let (value, _) = bincode::serde::decode_from_slice(bytes, config())?;
     Ok(value)
 }
+
+/// Most bytes [`decode_frame`] reads: a frame of the raft port (see
+/// `network::wire::MAX_FRAME`).
+pub const FRAME_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Decodes a value that arrived over the network. Same encoding as
+/// [`decode`], but no length prefix inside may claim more than
+/// [`FRAME_LIMIT`] bytes: without the limit, 11 bytes claiming a string of
+/// 2^62 bytes made the allocator abort the process (found by `raft/fuzz`).
+pub fn decode_frame<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+    let (value, _) = bincode::serde::decode_from_slice(bytes, config().with_limit::<FRAME_LIMIT>())?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::wire::RpcRequest;
+
+    #[test]
+    fn a_frame_claiming_a_huge_string_is_refused_not_allocated() {
+        // The fuzzer's crash input: AdminRequest::Propose(PutConfig { key: <len 0x3b00...05ff> ...
+        let crash = [0x03, 0x03, 0xfd, 0xff, 0x05, 0, 0, 0, 0, 0, 0x3b];
+        assert!(decode_frame::<RpcRequest>(&crash).is_err());
+    }
+}

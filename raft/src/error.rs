@@ -65,6 +65,15 @@ pub enum AdminError {
     /// The operation did not finish in time.
     #[error("timed out: {0}")]
     Timeout(String),
+    // Appended last: variants are encoded by index between nodes.
+    /// The node refused our cluster secret, or does not hold it.
+    #[error("authentication failed with {addr}: {reason}")]
+    AuthFailed {
+        /// The node.
+        addr: String,
+        /// What went wrong (never the secret).
+        reason: String,
+    },
 }
 
 /// The network layer failed to deliver a request or read its response.
@@ -107,6 +116,14 @@ pub enum RpcError {
         addr: String,
         /// Cause.
         source: crate::codec::CodecError,
+    },
+    /// The handshake failed: wrong secret on either side, or not an smsgw node.
+    #[error("authentication failed with {addr}: {reason}")]
+    Auth {
+        /// Target address.
+        addr: String,
+        /// Why (never the secret).
+        reason: String,
     },
     /// The peer answered with a different kind of response.
     #[error("unexpected response kind from {addr}")]

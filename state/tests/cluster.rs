@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use smsgw_raft::{AdminRequest, Cluster, ClusterOptions};
+use smsgw_raft::{AdminRequest, Cluster, ClusterOptions, ClusterSecret};
 use smsgw_state::{propose, read_linearizable, Command, Domain, MtPart, Query, QueryResult};
 
 fn accept(id: &str) -> Command {
@@ -23,9 +23,11 @@ fn accept(id: &str) -> Command {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_write_everywhere_and_transfer_leader() {
     let dir = tempfile::tempdir().unwrap();
+    let secret = ClusterSecret::generate();
     let mut nodes = Vec::new();
     for id in 1..=3u64 {
-        let opts = ClusterOptions::new(id, dir.path().join(format!("n{id}")), "127.0.0.1:0");
+        let mut opts = ClusterOptions::new(id, dir.path().join(format!("n{id}")), "127.0.0.1:0");
+        opts.secret = Some(secret.clone());
         nodes.push(Cluster::start(opts, Domain::app()).await.unwrap());
     }
     let members = nodes.iter().map(|n| (n.id(), n.node_info())).collect();
@@ -60,9 +62,11 @@ async fn three_nodes_write_everywhere_and_transfer_leader() {
 async fn concurrent_proposals_are_batched_with_their_own_responses() {
     use smsgw_state::Response;
     let dir = tempfile::tempdir().unwrap();
+    let secret = ClusterSecret::generate();
     let mut nodes = Vec::new();
     for id in 1..=3u64 {
-        let opts = ClusterOptions::new(id, dir.path().join(format!("n{id}")), "127.0.0.1:0");
+        let mut opts = ClusterOptions::new(id, dir.path().join(format!("n{id}")), "127.0.0.1:0");
+        opts.secret = Some(secret.clone());
         nodes.push(Cluster::start(opts, Domain::app()).await.unwrap());
     }
     let members = nodes.iter().map(|n| (n.id(), n.node_info())).collect();

@@ -3,7 +3,7 @@
 //! simulator by the caller), routed by the real Chinese number segments, and
 //! one demo account.
 
-use super::{Account, Carrier, CarrierProtocol, ClusterDoc, MessageDefaults, Priority, Route};
+use super::{Account, ApiKeyHash, Carrier, CarrierProtocol, ClusterDoc, MessageDefaults, Priority, Route};
 
 /// Where one demo carrier is and how to log in to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,9 +105,19 @@ impl ClusterDoc {
             ],
             accounts: vec![Account {
                 name: DEMO_ACCOUNT.into(),
-                api_keys: vec![api_key.into()],
+                api_key_hashes: vec![ApiKeyHash::of(api_key)],
                 priorities: Priority::ALL.to_vec(),
                 balance: None,
+                // Every demo carrier's SP number: the demo account sees every MO.
+                service_codes: vec![
+                    "1069000".into(),
+                    "1065500".into(),
+                    "1069100".into(),
+                    "10690".into(),
+                ],
+                requests_per_sec: None,
+                concurrent_requests: None,
+                messages_per_day: None,
             }],
         }
     }

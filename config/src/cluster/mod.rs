@@ -32,20 +32,29 @@
 //!
 //! [[accounts]]
 //! name = "billing"
-//! api_keys = ["sk_...at least 16 characters"]
+//! api_keys = ["sk_...at least 16 characters"]   # stored only as SHA-256 + prefix
 //! priorities = ["high", "normal"]  # optional: default all four
 //! balance = 100000            # optional: prepaid parts (recorded; enforcement comes with accounting)
+//! service_codes = ["1069000123"]  # optional: MOs to these numbers (longest prefix) are this account's
+//! requests_per_sec = 50       # optional limits: over one, the API answers 429 with Retry-After
+//! concurrent_requests = 8
+//! messages_per_day = 100000
 //! ```
+//!
+//! `config show` prints `[[accounts.api_key_hashes]]` (prefix and SHA-256)
+//! instead of keys; such a document can be applied again as it is.
 //!
 //! This module never does I/O beyond reading the file it is given.
 
 pub mod demo;
+pub mod keys;
 mod parse;
 pub mod profile;
 mod route;
 
 use serde::{Deserialize, Serialize};
 
+pub use keys::ApiKeyHash;
 pub use profile::{CarrierProfile, FeeDefaults, IdFormat, ProfileOverrides, ReceiptStyle, UdhStyle};
 pub use route::{expand as expand_prefix, normalize_number, RouteChoice, Router};
 
@@ -157,8 +166,8 @@ impl Default for MessageDefaults {
     }
 }
 
-/// A carrier account we log in to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A carrier account we log in to. `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Carrier {
     /// Unique name, used by routes, metrics labels and logs.
     pub name: String,
@@ -208,6 +217,23 @@ impl Carrier {
     }
 }
 
+impl std::fmt::Debug for Carrier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Carrier")
+            .field("name", &self.name)
+            .field("protocol", &self.protocol)
+            .field("address", &self.address)
+            .field("login", &self.login)
+            .field("password", &REDACTED)
+            .field("connections", &self.connections)
+            .field("window", &self.window)
+            .field("tps", &self.tps)
+            .field("sp_number", &self.sp_number)
+            .field("sgip_sp_listen", &self.sgip_sp_listen)
+            .finish()
+    }
+}
+
 /// Numbers whose prefix is in `prefixes` go to `carrier` (or `backup` when it is down).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Route {
@@ -226,13 +252,26 @@ pub struct Route {
 pub struct Account {
     /// Unique name; message ids and idempotency keys are scoped to it.
     pub name: String,
-    /// Bearer keys (any of them authenticates).
-    pub api_keys: Vec<String>,
+    /// Its bearer keys, hashed (any of them authenticates).
+    pub api_key_hashes: Vec<ApiKeyHash>,
     /// Priorities it may use.
     pub priorities: Vec<Priority>,
     /// Prepaid parts, when the account is prepaid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance: Option<u64>,
+    /// Numbers (SP number + extension, or a prefix of them) whose MOs are
+    /// this account's; the longest matching code over all accounts wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_codes: Vec<String>,
+    /// Most API requests per second (a token bucket of this size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_sec: Option<u32>,
+    /// Most API requests in progress at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrent_requests: Option<u32>,
+    /// Most messages (recipients) accepted per UTC day, per node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_per_day: Option<u64>,
 }
 
 impl Account {
@@ -270,13 +309,40 @@ impl ClusterDoc {
         self.carriers.iter().find(|c| c.name == name)
     }
 
-    /// The account a bearer key belongs to.
+    /// The account a bearer key belongs to. The key is hashed and compared
+    /// with every stored hash (no early exit), in constant time.
     pub fn account_by_key(&self, key: &str) -> Option<&Account> {
-        self.accounts.iter().find(|a| {
-            a.api_keys
-                .iter()
-                .any(|k| constant_time_eq(k.as_bytes(), key.as_bytes()))
-        })
+        let presented = keys::digest(key);
+        let mut found = None;
+        for a in &self.accounts {
+            for k in &a.api_key_hashes {
+                if k.matches(&presented) && found.is_none() {
+                    found = Some(a);
+                }
+            }
+        }
+        found
+    }
+
+    /// The account an MO to `destination` belongs to: the longest service
+    /// code that prefixes it, over all accounts; `None` when no code does.
+    pub fn account_for_mo(&self, destination: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .flat_map(|a| a.service_codes.iter().map(move |c| (c, a)))
+            .filter(|(c, _)| destination.starts_with(c.as_str()))
+            .max_by_key(|(c, _)| c.len())
+            .map(|(_, a)| a)
+    }
+
+    /// The document with every carrier password replaced by `********`:
+    /// what `config show` prints.
+    pub fn redacted(&self) -> ClusterDoc {
+        let mut d = self.clone();
+        for c in &mut d.carriers {
+            c.password = REDACTED.into();
+        }
+        d
     }
 
     /// The compiled route table.
@@ -300,13 +366,8 @@ impl ClusterDoc {
     }
 }
 
-/// Compares secrets without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+/// What a carrier password is shown as.
+pub const REDACTED: &str = "********";
 
 /// Whether TOML text looks like a cluster document rather than a node file
 /// (it has a `carriers`, `routes`, `accounts` or `defaults` key).

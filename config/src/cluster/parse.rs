@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::keys::{decode_hex, ApiKeyHash};
 use super::profile::{parse_time_zone, CarrierProfile, IdFormat, ProfileOverrides, ReceiptStyle, UdhStyle};
 use super::{Account, Carrier, CarrierProtocol, ClusterDoc, MessageDefaults, Priority, Route};
 use crate::node::valid_addr;
@@ -84,9 +85,22 @@ struct RawRoute {
 #[serde(deny_unknown_fields)]
 struct RawAccount {
     name: S<String>,
-    api_keys: S<Vec<S<String>>>,
+    api_keys: Option<S<Vec<S<String>>>>,
+    api_key_hashes: Option<S<Vec<S<RawKeyHash>>>>,
     priorities: Option<S<Vec<S<String>>>>,
     balance: Option<S<i64>>,
+    service_codes: Option<S<Vec<S<String>>>>,
+    requests_per_sec: Option<S<i64>>,
+    concurrent_requests: Option<S<i64>>,
+    messages_per_day: Option<S<i64>>,
+}
+
+/// A key already hashed (as `config show` prints it).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeyHash {
+    prefix: String,
+    sha256: String,
 }
 
 impl Ctx<'_> {
@@ -415,6 +429,7 @@ fn accounts(ctx: &Ctx<'_>, raw: Vec<RawAccount>) -> Result<Vec<Account>, ConfigE
     let mut out = Vec::new();
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
     let mut keys: BTreeMap<String, usize> = BTreeMap::new();
+    let mut codes: BTreeMap<String, usize> = BTreeMap::new();
     for (i, a) in raw.into_iter().enumerate() {
         let k = |f: &str| format!("accounts[{i}].{f}");
         let name = ctx.nonempty(&k("name"), &a.name)?;
@@ -433,26 +448,79 @@ fn accounts(ctx: &Ctx<'_>, raw: Vec<RawAccount>) -> Result<Vec<Account>, ConfigE
             let m = format!("account `{name}` appears twice (first at line {first})");
             return Err(ctx.err(&k("name"), a.name.span(), m));
         }
-        if a.api_keys.get_ref().is_empty() {
-            return Err(ctx.err(&k("api_keys"), a.api_keys.span(), "must list at least one key"));
-        }
-        let mut api_keys = Vec::new();
-        for (j, key) in a.api_keys.into_inner().into_iter().enumerate() {
-            let kk = format!("accounts[{i}].api_keys[{j}]");
-            let v = key.get_ref();
-            if v.len() < 16 || v.len() > 128 || !v.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(ctx.err(
-                    &kk,
-                    key.span(),
-                    "a key is 16 to 128 printable ASCII characters, no spaces",
-                ));
+        let mut api_key_hashes = Vec::new();
+        if let Some(list) = a.api_keys {
+            for (j, key) in list.into_inner().into_iter().enumerate() {
+                let kk = format!("accounts[{i}].api_keys[{j}]");
+                let v = key.get_ref();
+                if v.len() < 16 || v.len() > 128 || !v.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(ctx.err(
+                        &kk,
+                        key.span(),
+                        "a key is 16 to 128 printable ASCII characters, no spaces",
+                    ));
+                }
+                api_key_hashes.push((kk, key.span(), ApiKeyHash::of(v)));
             }
-            if let Some(first) = keys.insert(v.clone(), ctx.line_of(key.span())) {
+        }
+        if let Some(list) = a.api_key_hashes {
+            for (j, h) in list.into_inner().into_iter().enumerate() {
+                let kk = format!("accounts[{i}].api_key_hashes[{j}]");
+                let span = h.span();
+                let h = h.into_inner();
+                let mut probe = [0u8; 32];
+                if !decode_hex(&h.sha256, &mut probe) {
+                    return Err(ctx.err(&kk, span, "`sha256` must be 64 hex digits"));
+                }
+                let hash = ApiKeyHash {
+                    prefix: h.prefix,
+                    sha256: h.sha256.to_ascii_lowercase(),
+                };
+                api_key_hashes.push((kk, span, hash));
+            }
+        }
+        if api_key_hashes.is_empty() {
+            return Err(ctx.err(
+                &k("api_keys"),
+                a.name.span(),
+                "must list at least one key (`api_keys`, or `api_key_hashes` as `config show` prints them)",
+            ));
+        }
+        let mut hashes = Vec::new();
+        for (kk, span, h) in api_key_hashes {
+            if let Some(first) = keys.insert(h.sha256.clone(), ctx.line_of(span.clone())) {
                 let m = format!("this key is already used (line {first}); keys must be unique");
-                return Err(ctx.err(&kk, key.span(), m));
+                return Err(ctx.err(&kk, span, m));
             }
-            api_keys.push(key.into_inner());
+            hashes.push(h);
         }
+        let mut service_codes = Vec::new();
+        if let Some(list) = a.service_codes {
+            for (j, c) in list.into_inner().into_iter().enumerate() {
+                let kk = format!("accounts[{i}].service_codes[{j}]");
+                if !digits(c.get_ref()) || c.get_ref().len() > 21 {
+                    return Err(ctx.err(&kk, c.span(), "a service code is 1 to 21 digits"));
+                }
+                if let Some(first) = codes.insert(c.get_ref().clone(), ctx.line_of(c.span())) {
+                    let m = format!(
+                        "service code `{}` is already an account's (line {first})",
+                        c.get_ref()
+                    );
+                    return Err(ctx.err(&kk, c.span(), m));
+                }
+                service_codes.push(c.into_inner());
+            }
+        }
+        let limit = |key: &str, v: Option<S<i64>>, hi: i64| -> Result<Option<i64>, ConfigError> {
+            match v {
+                None => Ok(None),
+                Some(v) => ctx.int(&k(key), Some(v), 1, hi, 0).map(Some),
+            }
+        };
+        let requests_per_sec = limit("requests_per_sec", a.requests_per_sec, 1_000_000)?.map(|v| v as u32);
+        let concurrent_requests =
+            limit("concurrent_requests", a.concurrent_requests, 1_000_000)?.map(|v| v as u32);
+        let messages_per_day = limit("messages_per_day", a.messages_per_day, i64::MAX)?.map(|v| v as u64);
         let priorities = match a.priorities {
             None => Priority::ALL.to_vec(),
             Some(list) => {
@@ -483,9 +551,13 @@ fn accounts(ctx: &Ctx<'_>, raw: Vec<RawAccount>) -> Result<Vec<Account>, ConfigE
         };
         out.push(Account {
             name,
-            api_keys,
+            api_key_hashes: hashes,
             priorities,
             balance,
+            service_codes,
+            requests_per_sec,
+            concurrent_requests,
+            messages_per_day,
         });
     }
     Ok(out)

@@ -46,6 +46,26 @@ pub enum ApiError {
     NoQuorum(String),
     /// Something failed inside the node (500 `internal`).
     Internal(String),
+    /// `sender` with the carrier's SP number does not fit the protocol's
+    /// source field (400 `sender_too_long`).
+    SenderTooLong(String),
+    /// The path exists, the method does not (405 `method_not_allowed`).
+    MethodNotAllowed,
+    /// The body is larger than the API takes (413 `payload_too_large`).
+    PayloadTooLarge,
+    /// The body is not `application/json` (415 `unsupported_media_type`).
+    UnsupportedMediaType,
+    /// Over one of the account's limits (429 `rate_limited`, with `Retry-After`).
+    RateLimited {
+        /// Which limit, for people.
+        message: String,
+        /// Seconds until a retry may succeed.
+        retry_after: u64,
+    },
+    /// The node takes no more requests now (503 `overloaded`, with `Retry-After`).
+    Overloaded,
+    /// Any other 4xx the HTTP layer produced (`bad_request`).
+    BadRequest(StatusCode),
 }
 
 impl ApiError {
@@ -60,8 +80,14 @@ impl ApiError {
             InvalidNumber(_) | NoRecipients | TooManyRecipients(_) | EmptyText | TextTooLong(_)
             | UnknownPriority(_) | InvalidSender(_) | InvalidClientRef(_) | InvalidParameter(_)
             | NoRoute(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            NotConfigured | NoQuorum(_) => StatusCode::SERVICE_UNAVAILABLE,
+            NotConfigured | NoQuorum(_) | Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            SenderTooLong(_) => StatusCode::BAD_REQUEST,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            BadRequest(s) => *s,
         }
     }
 
@@ -86,6 +112,13 @@ impl ApiError {
             NotConfigured => "not_configured",
             NoQuorum(_) => "no_quorum",
             Internal(_) => "internal",
+            SenderTooLong(_) => "sender_too_long",
+            MethodNotAllowed => "method_not_allowed",
+            PayloadTooLarge => "payload_too_large",
+            UnsupportedMediaType => "unsupported_media_type",
+            RateLimited { .. } => "rate_limited",
+            Overloaded => "overloaded",
+            BadRequest(_) => "bad_request",
         }
     }
 
@@ -118,6 +151,13 @@ impl ApiError {
             NotConfigured => "no cluster document applied yet: `smsgw config apply FILE`".into(),
             NoQuorum(m) => format!("the cluster cannot accept messages now: {m}"),
             Internal(m) => format!("internal error: {m}"),
+            SenderTooLong(m) => m.clone(),
+            MethodNotAllowed => "this path does not take this method; see /openapi.json".into(),
+            PayloadTooLarge => format!("the body is larger than {} bytes", super::MAX_BODY_BYTES),
+            UnsupportedMediaType => "send the body as `Content-Type: application/json`".into(),
+            RateLimited { message, retry_after } => format!("{message}; retry after {retry_after} s"),
+            Overloaded => "the node is at its limit of requests in progress; retry shortly".into(),
+            BadRequest(s) => format!("the request was refused by the HTTP layer ({s})"),
         }
     }
 }
@@ -134,6 +174,18 @@ impl IntoResponse for ApiError {
             tracing::warn!(code = self.code(), "{}", self.message());
         }
         let body = json!({"error": {"code": self.code(), "message": self.message()}});
-        (self.status(), axum::Json(body)).into_response()
+        let retry = match &self {
+            ApiError::RateLimited { retry_after, .. } => Some(*retry_after),
+            ApiError::Overloaded => Some(1),
+            _ => None,
+        };
+        let mut resp = (self.status(), axum::Json(body)).into_response();
+        if let Some(secs) = retry {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
+        resp
     }
 }

@@ -1,5 +1,8 @@
-//! `GET /v1/inbound`: MOs as the replicated state recorded them, newest
-//! first, paged by sequence number (`?limit=50&before=SEQ`).
+//! `GET /v1/inbound`: the caller's MOs as the replicated state recorded
+//! them, newest first, paged by sequence number (`?limit=50&before=SEQ`).
+//! An MO is an account's when its destination starts with one of the
+//! account's `service_codes` (the longest code over all accounts wins); it
+//! must never show an account another's MO, nor how many others have.
 
 use std::collections::HashMap;
 
@@ -16,6 +19,9 @@ use super::state::AppState;
 
 /// Most MOs per page.
 pub const MAX_PAGE: u64 = 500;
+/// Most MOs looked at for one page (others' are skipped); the page then
+/// ends early with `next_before` so the caller goes on.
+const MAX_SCAN: u64 = 20_000;
 
 pub async fn get_inbound(
     State(state): State<AppState>,
@@ -42,9 +48,10 @@ fn param(q: &HashMap<String, String>, name: &str, lo: u64, hi: u64) -> Result<Op
 }
 
 async fn page(state: &AppState, headers: &HeaderMap, q: &HashMap<String, String>) -> Result<Value, ApiError> {
-    authenticate(state, headers)?;
+    let (loaded, account) = authenticate(state, headers)?;
     let limit = param(q, "limit", 1, MAX_PAGE)?.unwrap_or(50);
-    let before = param(q, "before", 1, u64::MAX)?;
+    // As the schema says (int64), so generated clients and the server agree.
+    let before = param(q, "before", 1, i64::MAX as u64)?;
     let view = state.fresh_view().await?;
     let total = match view.query(&Query::Counts) {
         Ok(QueryResult::Counts { mos, .. }) => mos,
@@ -54,9 +61,16 @@ async fn page(state: &AppState, headers: &HeaderMap, q: &HashMap<String, String>
     let start = before.map(|b| b.saturating_sub(1)).unwrap_or(total).min(total);
     let mut items = Vec::new();
     let mut seq = start;
-    while seq >= 1 && (items.len() as u64) < limit {
+    let mut scanned = 0u64;
+    while seq >= 1 && (items.len() as u64) < limit && scanned < MAX_SCAN {
+        scanned += 1;
         if let Some(mo) = view.mo(seq).map_err(|e| ApiError::Internal(e.to_string()))? {
             let m = mo.message;
+            let owner = loaded.doc.account_for_mo(&m.to).map(|a| a.name.as_str());
+            if owner != Some(account.name.as_str()) {
+                seq -= 1;
+                continue;
+            }
             items.push(json!({
                 "seq": mo.seq,
                 "carrier": m.carrier,
@@ -69,5 +83,8 @@ async fn page(state: &AppState, headers: &HeaderMap, q: &HashMap<String, String>
         seq -= 1;
     }
     let next_before = (seq >= 1).then_some(seq + 1);
-    Ok(json!({ "messages": items, "total": total, "next_before": next_before }))
+    // `total` counts this account's MOs only when the whole history was
+    // looked at; it is never the count of every account's.
+    let own_total = (before.is_none() && seq < 1).then_some(items.len() as u64);
+    Ok(json!({ "messages": items, "total": own_total, "next_before": next_before }))
 }

@@ -26,18 +26,23 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(Arc<Loaded
         .map(str::trim)
         .ok_or(ApiError::Unauthorized)?;
     let loaded = state.config()?;
-    let account = loaded
-        .doc
-        .account_by_key(key)
-        .cloned()
-        .ok_or(ApiError::Unauthorized)?;
+    let Some(account) = loaded.doc.account_by_key(key).cloned() else {
+        // Counted like every refused credential; the key is never logged.
+        smsgw_raft::network::auth::record_failure("http", &"api client", &"unknown API key");
+        return Err(ApiError::Unauthorized);
+    };
     Ok((loaded, account))
 }
 
 pub async fn post_messages(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     match post(&state, &headers, &body).await {
-        Ok((answers, replayed)) => {
-            let mut resp = (StatusCode::ACCEPTED, Json(json!({ "messages": answers }))).into_response();
+        Ok((answers, replayed, merged)) => {
+            let mut body = json!({ "messages": answers });
+            if !merged.is_empty() {
+                // Said so, not silently: these appeared more than once and were sent once.
+                body["duplicates_merged"] = json!(merged);
+            }
+            let mut resp = (StatusCode::ACCEPTED, Json(body)).into_response();
             if replayed {
                 resp.headers_mut()
                     .insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -48,9 +53,46 @@ pub async fn post_messages(State(state): State<AppState>, headers: HeaderMap, bo
     }
 }
 
-async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(Vec<Accepted>, bool), ApiError> {
+/// Removes repeated recipients (the same number however written: `+86`,
+/// `0086`, `86` before a Chinese mobile), keeping the first; returns those removed.
+fn merge_duplicates(to: &mut Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut merged = Vec::new();
+    to.retain(|n| {
+        if seen.insert(smsgw_config::normalize_number(n)) {
+            true
+        } else {
+            merged.push(n.clone());
+            false
+        }
+    });
+    merged
+}
+
+type Posted = (Vec<Accepted>, bool, Vec<String>);
+
+async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Posted, ApiError> {
+    let json_body = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        });
+    if json_body == Some(false) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
     let (loaded, account) = authenticate(state, headers)?;
-    let req: SendRequest = serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let mut req: SendRequest =
+        serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    // The limit is on the request as sent, before repeats are merged.
+    if req.to.len() > submit::MAX_RECIPIENTS {
+        return Err(ApiError::TooManyRecipients(req.to.len()));
+    }
+    let merged = merge_duplicates(&mut req.to);
     let v = submit::validate(&req, &account, &loaded.doc)?;
     let ids = state.next_ids(req.to.len());
     let now = now_ms();
@@ -60,7 +102,13 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(Vec
         request_id: v.request_id,
         messages: parts,
     };
-    match smsgw_state::propose(&state.cluster, &cmd).await? {
+    let n = req.to.len() as u64;
+    state.limiter.take_daily(&account, n)?;
+    let committed = smsgw_state::propose(&state.cluster, &cmd).await;
+    if !matches!(committed, Ok(RaftResponse::Accepted { .. })) {
+        state.limiter.give_back_daily(&account, n);
+    }
+    match committed? {
         RaftResponse::Accepted { .. } => {
             if let Some(rt) = &state.runtime {
                 rt.nudge();
@@ -68,10 +116,10 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(Vec
             let labels = [("priority", v.priority.name().to_string())];
             metrics::counter!("smsgw_api_messages_accepted_total", &labels).increment(answers.len() as u64);
             metrics::counter!("smsgw_api_parts_accepted_total", &labels).increment(n_parts);
-            Ok((answers, false))
+            Ok((answers, false, merged))
         }
         RaftResponse::Replayed(first) => match *first {
-            RaftResponse::Accepted { ids, .. } => Ok((replay_answers(state, &ids).await?, true)),
+            RaftResponse::Accepted { ids, .. } => Ok((replay_answers(state, &ids).await?, true, merged)),
             other => Err(ApiError::Internal(format!(
                 "replayed request had answer {other:?}"
             ))),

@@ -6,23 +6,31 @@
 
 mod error;
 mod inbound;
-mod internal;
+pub(crate) mod internal;
+mod limits;
 mod messages;
 mod ops;
+mod server;
 mod state;
 pub(crate) mod submit;
 
 use std::future::Future;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 
 pub use state::{now_ms, AppState, ReadyCheck};
+
+/// Largest request body (a full request of 1000 recipients and 1000
+/// characters is about 30 KiB).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// The router over `state`.
 pub fn router(state: AppState) -> Router {
@@ -30,14 +38,42 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/messages", post(messages::post_messages))
         .route("/v1/messages/{id}", get(messages::get_message))
         .route("/v1/inbound", get(inbound::get_inbound))
-        .route("/internal/v1/deliver", post(internal::deliver))
+        .route("/internal/{*rest}", any(internal::internal))
         .route("/openapi.json", get(ops::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .fallback(ops::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), limits::limit))
+        .layer(middleware::from_fn(envelope))
         .layer(middleware::from_fn(track))
         .with_state(state)
+}
+
+/// Every error the HTTP layer makes by itself (405, 413, a rejected
+/// extractor...) leaves as the `{"error": {"code", "message"}}` envelope.
+async fn envelope(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if status.as_u16() < 400 || is_json {
+        return resp;
+    }
+    use axum::http::StatusCode as S;
+    let e = match status {
+        S::NOT_FOUND => error::ApiError::NoSuchEndpoint,
+        S::METHOD_NOT_ALLOWED => error::ApiError::MethodNotAllowed,
+        S::PAYLOAD_TOO_LARGE => error::ApiError::PayloadTooLarge,
+        S::UNSUPPORTED_MEDIA_TYPE => error::ApiError::UnsupportedMediaType,
+        s if s.is_server_error() => error::ApiError::Internal(format!("HTTP layer answered {s}")),
+        s => error::ApiError::BadRequest(s),
+    };
+    e.into_response()
 }
 
 /// Counts requests and their durations by route and status.
@@ -68,7 +104,5 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    server::serve(listener, router(state), shutdown).await
 }

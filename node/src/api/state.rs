@@ -39,6 +39,8 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The node's gateway (absent in API-only tests).
     pub runtime: Option<crate::gateway::Runtime>,
+    /// Global and per-account request limits.
+    pub limiter: Arc<super::limits::Limiter>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             ready_checks: Arc::new(ready_checks),
             metrics,
             runtime: None,
+            limiter: Arc::default(),
         }
     }
 

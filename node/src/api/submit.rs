@@ -25,25 +25,47 @@ pub const MAX_PARTS: usize = 10;
 /// Longest `client_ref`.
 pub const MAX_CLIENT_REF: usize = 64;
 
-/// The request body.
+/// The request body. Strict, as `/openapi.json` says: an unknown field
+/// (`"priorty"`) or a `null` where a value belongs is refused, never
+/// silently taken as the default.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SendRequest {
     /// Recipients.
     pub to: Vec<String>,
     /// The text.
     pub text: String,
     /// alarm | high | normal | bulk (default normal).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub priority: Option<String>,
     /// Extension code appended to the carrier's SP number.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub sender: Option<String>,
     /// Idempotency key, scoped to the account.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub client_ref: Option<String>,
     /// Ask for delivery reports (default from the cluster document).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub report: Option<bool>,
+}
+
+/// An optional field that, when present, must hold a value (not `null`).
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// Longest source address (SP number + sender extension) each protocol
+/// carries: CMPP `Src_Id`, SGIP `SPNumber`, SMGP `SrcTermID` are 21
+/// octets; SMPP `source_addr` is 21 with its NUL, so 20 characters.
+pub fn max_source_len(p: CarrierProtocol) -> usize {
+    match p {
+        CarrierProtocol::Smpp => 20,
+        _ => 21,
+    }
 }
 
 /// What part `M.0` carries: everything needed to send the message again.
@@ -216,6 +238,17 @@ pub fn build(
         let carrier = doc
             .carrier(choice.carrier)
             .ok_or_else(|| ApiError::Internal(format!("route names unknown carrier {}", choice.carrier)))?;
+        let source_len =
+            carrier.sp_number.as_deref().map_or(0, str::len) + req.sender.as_deref().map_or(0, str::len);
+        if source_len > max_source_len(carrier.protocol) {
+            return Err(ApiError::SenderTooLong(format!(
+                "`sender` makes the source number {source_len} digits with carrier `{}`'s SP number `{}`: {} takes at most {}",
+                carrier.name,
+                carrier.sp_number.as_deref().unwrap_or(""),
+                carrier.protocol.name(),
+                max_source_len(carrier.protocol)
+            )));
+        }
         let (encoding, coding, segments) = split_for(&req.text, carrier.protocol, (id & 0xff) as u16)?;
         let n = segments.len() as u16;
         let env = Envelope {

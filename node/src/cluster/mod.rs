@@ -3,13 +3,14 @@
 //! goes through the node.
 
 mod status;
+#[cfg(feature = "test-commands")]
 mod testdata;
 
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use smsgw_raft::{admin_call, AdminRequest, AdminResponse, NodeId, NodeInfo};
+use smsgw_raft::{admin_call, AdminRequest, AdminResponse, ClusterSecret, NodeId, NodeInfo};
 
 /// The node to talk to.
 #[derive(Args, Clone)]
@@ -87,18 +88,21 @@ pub enum ClusterCmd {
     /// Test data: commit COUNT parts with ids PREFIX-0..PREFIX-(COUNT-1) through the node at --addr.
     ///
     /// Prints the number committed; on the first refused write prints the error and exits 1.
+    #[cfg(feature = "test-commands")]
     ProposeTest(testdata::ProposeArgs),
     /// Test data: check (linearizable read) that every id PREFIX-0..PREFIX-(COUNT-1) is present.
+    #[cfg(feature = "test-commands")]
     CheckTest(testdata::CheckArgs),
 }
 
 pub(crate) const ADMIN_TIMEOUT: Duration = Duration::from_secs(130);
 
-pub fn run(cmd: ClusterCmd) -> anyhow::Result<()> {
+pub fn run(cmd: ClusterCmd, secret_file: crate::secret::SecretFile) -> anyhow::Result<()> {
+    let secret = crate::secret::for_cli(secret_file.as_deref())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    rt.block_on(run_async(cmd))
+    rt.block_on(run_async(cmd, &secret))
 }
 
 fn parse_node(s: &str) -> anyhow::Result<(NodeId, NodeInfo)> {
@@ -112,8 +116,8 @@ fn parse_node(s: &str) -> anyhow::Result<(NodeId, NodeInfo)> {
     Ok((id, NodeInfo::new(addr.trim())))
 }
 
-async fn done(addr: &str, req: AdminRequest) -> anyhow::Result<()> {
-    match admin_call(addr, req, ADMIN_TIMEOUT).await? {
+async fn done(secret: &ClusterSecret, addr: &str, req: AdminRequest) -> anyhow::Result<()> {
+    match admin_call(secret, addr, req, ADMIN_TIMEOUT).await? {
         AdminResponse::Done(msg) => {
             println!("{msg}");
             Ok(())
@@ -122,14 +126,14 @@ async fn done(addr: &str, req: AdminRequest) -> anyhow::Result<()> {
     }
 }
 
-async fn run_async(cmd: ClusterCmd) -> anyhow::Result<()> {
+async fn run_async(cmd: ClusterCmd, secret: &ClusterSecret) -> anyhow::Result<()> {
     match cmd {
         ClusterCmd::Init { target, nodes } => {
             let members = nodes
                 .iter()
                 .map(|n| parse_node(n))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            done(&target.addr, AdminRequest::Init { members }).await
+            done(secret, &target.addr, AdminRequest::Init { members }).await
         }
         ClusterCmd::Add {
             id,
@@ -143,6 +147,7 @@ async fn run_async(cmd: ClusterCmd) -> anyhow::Result<()> {
                 http_addr: http,
             };
             done(
+                secret,
                 &via,
                 AdminRequest::AddNode {
                     id,
@@ -152,13 +157,17 @@ async fn run_async(cmd: ClusterCmd) -> anyhow::Result<()> {
             )
             .await
         }
-        ClusterCmd::Remove { target, id } => done(&target.addr, AdminRequest::RemoveNode { id }).await,
-        ClusterCmd::TransferLeader { target, to } => {
-            done(&target.addr, AdminRequest::TransferLeader { to }).await
+        ClusterCmd::Remove { target, id } => {
+            done(secret, &target.addr, AdminRequest::RemoveNode { id }).await
         }
-        ClusterCmd::Compact { target } => done(&target.addr, AdminRequest::Compact).await,
-        ClusterCmd::Status { target } => status::run(&target.addr).await,
-        ClusterCmd::ProposeTest(args) => testdata::propose(args).await,
-        ClusterCmd::CheckTest(args) => testdata::check(args).await,
+        ClusterCmd::TransferLeader { target, to } => {
+            done(secret, &target.addr, AdminRequest::TransferLeader { to }).await
+        }
+        ClusterCmd::Compact { target } => done(secret, &target.addr, AdminRequest::Compact).await,
+        ClusterCmd::Status { target } => status::run(secret, &target.addr).await,
+        #[cfg(feature = "test-commands")]
+        ClusterCmd::ProposeTest(args) => testdata::propose(secret, args).await,
+        #[cfg(feature = "test-commands")]
+        ClusterCmd::CheckTest(args) => testdata::check(secret, args).await,
     }
 }

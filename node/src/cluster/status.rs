@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use anyhow::bail;
-use smsgw_raft::{admin_call, AdminRequest, AdminResponse, NodeStatus};
+use smsgw_raft::{admin_call, AdminRequest, AdminResponse, ClusterSecret, NodeStatus};
 
-async fn status_of(addr: &str) -> Result<NodeStatus, String> {
-    match admin_call(addr, AdminRequest::Status, Duration::from_secs(2)).await {
+async fn status_of(secret: &ClusterSecret, addr: &str) -> Result<NodeStatus, String> {
+    match admin_call(secret, addr, AdminRequest::Status, Duration::from_secs(2)).await {
         Ok(AdminResponse::Status(s)) => Ok(*s),
         Ok(other) => Err(format!("unexpected answer {other:?}")),
         Err(e) => Err(e.to_string()),
@@ -19,8 +19,8 @@ fn idx(i: Option<u64>) -> String {
     i.map(|i| i.to_string()).unwrap_or_else(|| "-".into())
 }
 
-pub async fn run(addr: &str) -> anyhow::Result<()> {
-    let me = match status_of(addr).await {
+pub async fn run(secret: &ClusterSecret, addr: &str) -> anyhow::Result<()> {
+    let me = match status_of(secret, addr).await {
         Ok(s) => s,
         Err(e) => bail!("{e}"),
     };
@@ -47,7 +47,7 @@ pub async fn run(addr: &str) -> anyhow::Result<()> {
                 .find(|(id, _)| *id == l)
                 .map(|(_, n)| n.raft_addr.clone());
             match laddr {
-                Some(a) => status_of(&a).await.ok().and_then(|s| s.last_log_index),
+                Some(a) => status_of(secret, &a).await.ok().and_then(|s| s.last_log_index),
                 None => None,
             }
         }
@@ -63,7 +63,7 @@ pub async fn run(addr: &str) -> anyhow::Result<()> {
         .map(|m| (m, "voter"))
         .chain(me.learners.iter().map(|m| (m, "learner")));
     for ((id, info), role) in members {
-        match status_of(&info.raft_addr).await {
+        match status_of(secret, &info.raft_addr).await {
             Ok(s) => {
                 let lag = match (leader_last, s.applied_index) {
                     (Some(l), Some(a)) => l.saturating_sub(a).to_string(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::bail;
 use clap::Args;
 use smsgw_raft::network::{RpcClient, RpcRequest, RpcResponse};
-use smsgw_raft::{AdminRequest, AdminResponse};
+use smsgw_raft::{AdminRequest, AdminResponse, ClusterSecret};
 use smsgw_state::{Command, MtPart, Query, QueryResult};
 
 /// Arguments of `propose-test`.
@@ -46,8 +46,8 @@ fn part_id(prefix: &str, i: u64) -> String {
     format!("{prefix}-{i}")
 }
 
-pub async fn propose(args: ProposeArgs) -> anyhow::Result<()> {
-    let client = RpcClient::default();
+pub async fn propose(secret: &ClusterSecret, args: ProposeArgs) -> anyhow::Result<()> {
+    let client = RpcClient::new(secret.clone());
     let mut committed = 0u64;
     let end = args.start + args.count;
     let mut i = args.start;
@@ -90,7 +90,7 @@ pub async fn propose(args: ProposeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
+pub async fn check(secret: &ClusterSecret, args: CheckArgs) -> anyhow::Result<()> {
     let query = Query::PartIds {
         prefix: format!("{}-", args.prefix),
         limit: usize::MAX,
@@ -99,7 +99,8 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
         query: smsgw_raft::codec::encode(&query)?,
         linearizable: true,
     };
-    let answer = match smsgw_raft::admin_call(&args.target.addr, req, Duration::from_secs(30)).await? {
+    let answer = match smsgw_raft::admin_call(secret, &args.target.addr, req, Duration::from_secs(30)).await?
+    {
         AdminResponse::Read(bytes) => smsgw_raft::codec::decode::<QueryResult>(&bytes)?,
         other => bail!("unexpected answer: {other:?}"),
     };

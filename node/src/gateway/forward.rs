@@ -1,7 +1,7 @@
 //! A standby's carrier sessions receive reports and MOs too (the carrier
 //! pushes to whichever connection it likes): they are forwarded to the
-//! leader's internal endpoint `POST /internal/v1/deliver`, which hands them
-//! to its `Gateway::deliver`. Batched, retried while no leader is known or
+//! leader's internal endpoint `POST /internal/v1/deliver` (signed with the
+//! cluster secret), which hands them to its `Gateway::deliver`. Batched, retried while no leader is known or
 //! the leader cannot be reached (bounded queue).
 //!
 //! The leader answers a batch only once it has committed what it can of it
@@ -27,6 +27,8 @@ use smsgw_protocols::report::DeliveryReport;
 use smsgw_protocols::text::Encoding;
 use smsgw_raft::Cluster;
 use tokio::sync::mpsc;
+
+use crate::api::internal::{sign, AUTH_HEADER, DELIVER_PATH};
 
 /// Most reports/MOs waiting for a leader.
 const QUEUE: usize = 100_000;
@@ -184,9 +186,18 @@ async fn run(cluster: Cluster, mut rx: mpsc::Receiver<(Wire, Ack)>) {
                 continue;
             }
         };
-        let url = format!("http://{leader_http}/internal/v1/deliver");
+        let url = format!("http://{leader_http}{DELIVER_PATH}");
+        // Signed with the cluster secret: the leader answers 404 to anything else.
+        let auth = sign(
+            cluster.secret(),
+            "POST",
+            DELIVER_PATH,
+            crate::api::now_ms(),
+            &body,
+        );
         let req = match hyper::Request::post(&url)
             .header("content-type", "application/json")
+            .header(AUTH_HEADER, auth)
             .body(Full::new(Bytes::from(body)))
         {
             Ok(r) => r,

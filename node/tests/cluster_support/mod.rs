@@ -10,10 +10,17 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use smsgw_raft::{admin_call, AdminRequest, AdminResponse, NodeStatus};
+use smsgw_raft::{admin_call, AdminRequest, AdminResponse, ClusterSecret, NodeStatus};
 use smsgw_state::{Query, QueryResult};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_smsgw");
+
+/// The cluster secret every node and CLI call of these tests shares (hex).
+pub const SECRET_HEX: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+pub fn secret() -> ClusterSecret {
+    ClusterSecret::from_hex(SECRET_HEX, "test").expect("test secret")
+}
 
 pub struct Node {
     pub id: u64,
@@ -39,11 +46,15 @@ impl Node {
 
     fn spawn(&mut self, bootstrap: bool) {
         let cfg = self.dir.with_extension("toml");
+        let secret_file = self.dir.with_extension("secret");
+        secret().write_file(&secret_file).expect("write secret");
         let text = format!(
-            "node_id = {}\ndata_dir = \"{}\"\nraft_addr = \"{}\"\nhttp_addr = \"127.0.0.1:0\"\nbootstrap = {bootstrap}\n",
+            "node_id = {}\ndata_dir = \"{}\"\nraft_addr = \"{}\"\nhttp_addr = \"127.0.0.1:0\"\nbootstrap = {bootstrap}\n\
+             cluster_secret_file = \"{}\"\n",
             self.id,
             self.dir.display(),
-            self.addr
+            self.addr,
+            secret_file.display()
         );
         std::fs::write(&cfg, text).unwrap();
         let mut cmd = Command::new(BIN);
@@ -112,11 +123,12 @@ pub fn start_cluster(root: &Path, n: u64) -> (Vec<Node>, Vec<String>) {
     (nodes, addrs)
 }
 
-/// Runs the CLI.
+/// Runs the CLI (with the cluster's secret in its environment).
 pub fn cli(args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
         .env("RUST_BACKTRACE", "0")
+        .env("SMSGW_CLUSTER_SECRET", SECRET_HEX)
         .output()
         .expect("run smsgw")
 }
@@ -142,7 +154,7 @@ pub fn rt() -> tokio::runtime::Runtime {
 
 pub fn status(addr: &str) -> Option<NodeStatus> {
     rt().block_on(async {
-        match admin_call(addr, AdminRequest::Status, Duration::from_secs(2)).await {
+        match admin_call(&secret(), addr, AdminRequest::Status, Duration::from_secs(2)).await {
             Ok(AdminResponse::Status(s)) => Some(*s),
             _ => None,
         }
@@ -172,7 +184,7 @@ pub fn local_parts(addr: &str) -> u64 {
             query: smsgw_raft::codec::encode(&Query::Counts).expect("a query encodes"),
             linearizable: false,
         };
-        match admin_call(addr, req, Duration::from_secs(2)).await {
+        match admin_call(&secret(), addr, req, Duration::from_secs(2)).await {
             Ok(AdminResponse::Read(bytes)) => match smsgw_raft::codec::decode(&bytes) {
                 Ok(QueryResult::Counts { parts, .. }) => parts,
                 _ => 0,

@@ -210,13 +210,22 @@ fn dechunk(mut s: &str) -> String {
 }
 
 /// `n` nodes started from node files (ids 1..=n, data in their own temp
-/// dirs) and formed into one cluster with `cluster init` through the first.
+/// dirs, one cluster secret) and formed into one cluster with `cluster init` through the first.
 pub fn start_cluster(n: u64) -> Vec<Node> {
+    // One secret for the whole cluster, placed in every node's data dir
+    // before its first start (as an operator would), so the CLI run in any
+    // node's directory finds it at ./smsgw-data/cluster-secret.
+    let secret = smsgw_raft::ClusterSecret::generate();
     let nodes: Vec<Node> = (1..=n)
         .map(|id| {
             let dir = tempfile::tempdir().expect("tempdir");
+            let data = dir.path().join("smsgw-data");
+            std::fs::create_dir_all(&data).expect("data dir");
+            secret
+                .write_file(&data.join("cluster-secret"))
+                .expect("write secret");
             let cfg = dir.path().join("node.toml");
-            std::fs::write(&cfg, format!("node_id = {id}\ndata_dir = \"data\"\n")).expect("write");
+            std::fs::write(&cfg, format!("node_id = {id}\ndata_dir = \"smsgw-data\"\n")).expect("write");
             Node::start_in(dir, &["--config", "node.toml"])
         })
         .collect();

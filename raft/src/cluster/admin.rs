@@ -18,25 +18,27 @@ use std::time::{Duration, Instant};
 use openraft::{ChangeMembers, ServerState};
 
 use super::Inner;
-use crate::error::AdminError;
+use crate::error::{AdminError, RpcError};
 use crate::network::server::Handler;
 use crate::network::{
-    AdminRequest, AdminResponse, NodeStatus, RpcClient, RpcRequest, RpcResponse, WriteRefusal,
+    AdminRequest, AdminResponse, ClusterSecret, NodeStatus, RpcClient, RpcRequest, RpcResponse, WriteRefusal,
 };
 use crate::types::{NodeId, NodeInfo};
 
-/// Sends an admin request to the node at `addr` (used by the CLI).
+/// Sends an admin request to the node at `addr`, proving `secret` (used by the CLI).
 pub async fn admin_call(
+    secret: &ClusterSecret,
     addr: &str,
     req: AdminRequest,
     timeout: Duration,
 ) -> Result<AdminResponse, AdminError> {
-    let client = RpcClient::default();
+    let client = RpcClient::new(secret.clone());
     match client.call(addr, &RpcRequest::Admin(req), timeout).await {
         Ok(RpcResponse::Admin(r)) => r,
         Ok(_) => Err(AdminError::Invalid(format!(
             "{addr} answered with a non-admin response"
         ))),
+        Err(RpcError::Auth { addr, reason }) => Err(AdminError::AuthFailed { addr, reason }),
         Err(e) => Err(AdminError::Unreachable {
             addr: addr.to_string(),
             reason: e.to_string(),

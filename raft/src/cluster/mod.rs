@@ -23,8 +23,10 @@ pub use self::proposer::BatchOptions;
 pub use self::storage::StorageOpenError;
 use crate::app::{App, Applied, ApplyError, Proposal, View};
 use crate::error::{AdminError, ProposeError};
+use crate::network::SecretError;
 use crate::network::{
-    AdminRequest, AdminResponse, NetworkFactory, NodeStatus, RpcClient, RpcRequest, RpcResponse, WriteRefusal,
+    secret::SECRET_FILE, AdminRequest, AdminResponse, ClusterSecret, NetworkFactory, NodeStatus, RpcClient,
+    RpcRequest, RpcResponse, WriteRefusal,
 };
 use crate::state_machine::SledStateMachine;
 use crate::types::{NodeId, NodeInfo, Raft};
@@ -55,10 +57,14 @@ pub struct ClusterOptions {
     pub keep_after_snapshot: u64,
     /// How concurrent proposals are grouped into raft entries.
     pub batch: BatchOptions,
+    /// The cluster secret, proven on every connection to and from the raft
+    /// port; `None`: `DATA_DIR/cluster-secret`, created at the first start.
+    pub secret: Option<ClusterSecret>,
 }
 
 impl ClusterOptions {
-    /// Defaults for node `node_id` in `data_dir` on `raft_bind`.
+    /// Defaults for node `node_id` in `data_dir` on `raft_bind` (the secret
+    /// in the data dir).
     pub fn new(node_id: NodeId, data_dir: impl Into<PathBuf>, raft_bind: impl Into<String>) -> Self {
         Self {
             node_id,
@@ -72,6 +78,7 @@ impl ClusterOptions {
             snapshot_every: 20_000,
             keep_after_snapshot: 1_000,
             batch: BatchOptions::default(),
+            secret: None,
         }
     }
 }
@@ -93,6 +100,9 @@ pub enum StartError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The cluster secret could not be read or created.
+    #[error("cluster secret: {0}")]
+    Secret(#[from] SecretError),
     /// openraft refused the configuration or failed to start.
     #[error("raft: {0}")]
     Raft(String),
@@ -132,6 +142,7 @@ pub(crate) struct Inner {
     pub(crate) transfer_hook: std::sync::RwLock<Option<Arc<dyn TransferHook>>>,
     pub(crate) lease: lease::Lease,
     pub(crate) proposals: proposer::Queue,
+    pub(crate) secret: ClusterSecret,
 }
 
 /// A running node's replicated store. Cheap to clone.
@@ -144,8 +155,25 @@ pub struct Cluster {
 impl Cluster {
     /// Opens the data dir, binds the raft port and starts raft (not
     /// initialised), applying committed commands with `app`.
-    pub async fn start(opts: ClusterOptions, app: Arc<dyn App>) -> Result<Self, StartError> {
+    pub async fn start(mut opts: ClusterOptions, app: Arc<dyn App>) -> Result<Self, StartError> {
         let db = storage::open_data_dir(&opts.data_dir, opts.node_id)?;
+        // After the data dir check: a secret is never created in a directory
+        // that is not this node's.
+        let secret = match opts.secret.clone() {
+            Some(s) => s,
+            None => {
+                let (s, created) = ClusterSecret::load_or_create(&opts.data_dir)?;
+                if created {
+                    tracing::warn!(
+                        file = %opts.data_dir.join(SECRET_FILE).display(),
+                        "created a new cluster secret: give this file to every node that joins \
+                         (node file `cluster_secret_file`) and to admins (`--secret-file`)"
+                    );
+                }
+                s
+            }
+        };
+        opts.secret = Some(secret.clone());
         let log = SledLogStore::open(&db)?;
         let sm = SledStateMachine::open(&db, app.clone())?;
         let view = sm.view();
@@ -174,7 +202,7 @@ impl Cluster {
             ..Default::default()
         };
         let config = Arc::new(config.validate().map_err(|e| StartError::Raft(e.to_string()))?);
-        let client = RpcClient::default();
+        let client = RpcClient::new(secret.clone());
         let raft = Raft::new(opts.node_id, config, NetworkFactory::new(client.clone()), log, sm)
             .await
             .map_err(|e| StartError::Raft(e.to_string()))?;
@@ -191,10 +219,11 @@ impl Cluster {
             transfer_hook: std::sync::RwLock::new(None),
             lease: lease::Lease::default(),
             proposals,
+            secret: secret.clone(),
         });
         let proposer = proposer::spawn(inner.clone(), proposals_rx);
         let lease = lease::spawn(inner.clone());
-        let server = crate::network::server::serve(listener, inner.clone());
+        let server = crate::network::server::serve(listener, inner.clone(), secret);
         let exporter = crate::metrics::spawn_exporter(raft);
         Ok(Self {
             inner,
@@ -210,6 +239,12 @@ impl Cluster {
     /// The bound raft address (useful when the port was 0).
     pub fn raft_addr(&self) -> SocketAddr {
         self.inner.addr
+    }
+
+    /// The cluster secret this node proves and checks (for the node's own
+    /// signed requests between members).
+    pub fn secret(&self) -> &ClusterSecret {
+        &self.inner.secret
     }
 
     /// This node's advertised addresses.

@@ -97,8 +97,15 @@ pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenErro
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut entries = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
-            if let Some(entry) = entries.next() {
+            // The operator may place the cluster secret in a new node's
+            // data dir before its first start; anything else is foreign.
+            let entries = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
+            let mut others = entries.filter(|e| {
+                e.as_ref()
+                    .map(|e| e.file_name() != crate::network::secret::SECRET_FILE)
+                    .unwrap_or(true)
+            });
+            if let Some(entry) = others.next() {
                 let entry = entry.map_err(|e| io(dir, e))?;
                 return Err(StorageOpenError::Foreign {
                     path: dir.to_path_buf(),

@@ -17,6 +17,8 @@ use openraft::raft::{
 use tokio::net::TcpStream;
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
 
+use super::auth;
+use super::secret::ClusterSecret;
 use super::wire::{RpcRequest, RpcResponse, MAX_FRAME};
 use crate::codec;
 use crate::error::RpcError;
@@ -31,16 +33,25 @@ pub(crate) fn frame_codec() -> LengthDelimitedCodec {
         .new_codec()
 }
 
-/// A pool of connections per peer address.
-#[derive(Clone, Default)]
+/// A pool of authenticated connections per peer address.
+#[derive(Clone)]
 pub struct RpcClient {
     pools: Arc<Mutex<HashMap<String, Vec<Conn>>>>,
+    secret: ClusterSecret,
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_IDLE_PER_PEER: usize = 64;
 
 impl RpcClient {
+    /// A client that proves `secret` on every connection it opens.
+    pub fn new(secret: ClusterSecret) -> Self {
+        Self {
+            pools: Arc::default(),
+            secret,
+        }
+    }
+
     fn take(&self, addr: &str) -> Option<Conn> {
         self.pools.lock().ok()?.get_mut(addr)?.pop()
     }
@@ -54,8 +65,8 @@ impl RpcClient {
         }
     }
 
-    async fn connect(addr: &str) -> Result<Conn, RpcError> {
-        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+    async fn connect(&self, addr: &str) -> Result<Conn, RpcError> {
+        let mut stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
             .await
             .map_err(|_| RpcError::Timeout {
                 addr: addr.into(),
@@ -66,6 +77,18 @@ impl RpcClient {
                 source,
             })?;
         let _ = stream.set_nodelay(true);
+        auth::client(&mut stream, &self.secret)
+            .await
+            .map_err(|e| match e {
+                auth::AuthError::Io(source) => RpcError::Io {
+                    addr: addr.into(),
+                    source,
+                },
+                e => RpcError::Auth {
+                    addr: addr.into(),
+                    reason: e.to_string(),
+                },
+            })?;
         Ok(Framed::new(stream, frame_codec()))
     }
 
@@ -82,7 +105,7 @@ impl RpcClient {
         })?;
         let mut conn = match self.take(addr) {
             Some(c) => c,
-            None => Self::connect(addr).await?,
+            None => self.connect(addr).await?,
         };
         let exchange = async {
             conn.send(bytes::Bytes::from(bytes))
@@ -97,10 +120,12 @@ impl RpcClient {
                     addr: addr.into(),
                     source,
                 }),
-                Some(Ok(frame)) => codec::decode::<RpcResponse>(&frame).map_err(|source| RpcError::Codec {
-                    addr: addr.into(),
-                    source,
-                }),
+                Some(Ok(frame)) => {
+                    codec::decode_frame::<RpcResponse>(&frame).map_err(|source| RpcError::Codec {
+                        addr: addr.into(),
+                        source,
+                    })
+                }
             }
         };
         let resp = tokio::time::timeout(timeout, exchange)

@@ -1,6 +1,8 @@
 //! The incoming side of the raft port: accepts connections and answers each
 //! frame with one frame, in order. It must never block the accept loop on a
-//! slow peer: every connection has its own task.
+//! slow peer: every connection has its own task. A connection is served only
+//! after it passed the cluster handshake ([`super::auth`]); one that fails
+//! it is counted and closed without a byte more.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,7 +11,9 @@ use futures::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
 use tokio_util::codec::Framed;
 
+use super::auth;
 use super::client::frame_codec;
+use super::secret::ClusterSecret;
 use super::wire::{RpcRequest, RpcResponse};
 use crate::codec;
 
@@ -20,7 +24,11 @@ pub trait Handler: Send + Sync + 'static {
 }
 
 /// Serves `listener` until the returned task is aborted.
-pub fn serve<H: Handler>(listener: TcpListener, handler: Arc<H>) -> tokio::task::JoinHandle<()> {
+pub fn serve<H: Handler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    secret: ClusterSecret,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let (stream, peer) = match listener.accept().await {
@@ -33,7 +41,13 @@ pub fn serve<H: Handler>(listener: TcpListener, handler: Arc<H>) -> tokio::task:
             };
             let _ = stream.set_nodelay(true);
             let handler = handler.clone();
+            let secret = secret.clone();
             tokio::spawn(async move {
+                let mut stream = stream;
+                if let Err(e) = auth::server(&mut stream, &secret).await {
+                    auth::record_failure("raft", &peer, &e);
+                    return;
+                }
                 let mut framed = Framed::new(stream, frame_codec());
                 while let Some(frame) = framed.next().await {
                     let frame = match frame {
@@ -43,7 +57,7 @@ pub fn serve<H: Handler>(listener: TcpListener, handler: Arc<H>) -> tokio::task:
                             return;
                         }
                     };
-                    let req: RpcRequest = match codec::decode(&frame) {
+                    let req: RpcRequest = match codec::decode_frame(&frame) {
                         Ok(r) => r,
                         Err(e) => {
                             tracing::warn!(%peer, error = %e, "raft port: undecodable frame, closing");

@@ -14,7 +14,7 @@ use crate::error::{AdminError, ProposeError};
 use crate::types::{NodeId, NodeInfo, TypeConfig};
 
 /// Largest frame accepted (snapshots travel in chunks well below this).
-pub const MAX_FRAME: usize = 64 * 1024 * 1024;
+pub const MAX_FRAME: usize = crate::codec::FRAME_LIMIT;
 
 /// A request on the raft port.
 #[derive(Debug, Serialize, Deserialize)]
