@@ -48,6 +48,10 @@ pub struct NodeConfig {
     pub log_format: LogFormat,
     /// Initialise a cluster of this node and its peers at start when none exists.
     pub bootstrap: bool,
+    /// Local IP that outgoing raft connections are bound to (none: the
+    /// system picks). Drills give each node its own loopback address so a
+    /// proxy can tell which node a connection comes from.
+    pub raft_source_ip: Option<std::net::IpAddr>,
 }
 
 impl Default for NodeConfig {
@@ -60,6 +64,7 @@ impl Default for NodeConfig {
             peers: Vec::new(),
             log_format: LogFormat::Text,
             bootstrap: true,
+            raft_source_ip: None,
         }
     }
 }
@@ -97,6 +102,7 @@ struct RawNode {
     http_addr: Option<Spanned<String>>,
     log_format: Option<Spanned<String>>,
     bootstrap: Option<bool>,
+    raft_source_ip: Option<Spanned<String>>,
     #[serde(default)]
     peers: Vec<RawPeer>,
 }
@@ -223,6 +229,13 @@ impl NodeConfig {
             });
         }
         cfg.bootstrap = raw.bootstrap.unwrap_or(false);
+        if let Some(ip) = raw.raft_source_ip {
+            let parsed = ip.get_ref().parse().map_err(|_| {
+                let m = format!("`{}` is not an IP address, e.g. 127.0.0.11", ip.get_ref());
+                ctx.err("raft_source_ip", ip.span(), m)
+            })?;
+            cfg.raft_source_ip = Some(parsed);
+        }
         Ok(cfg)
     }
 
@@ -257,6 +270,9 @@ mod tests {
                     [[peers]]\nid = 1\nraft_addr = \"10.0.0.1:7001\"\n[[peers]]\nid = 2\nraft_addr = \"127.0.0.1:7002\"\n";
         let c = NodeConfig::from_toml_str(text, "n.toml").unwrap();
         assert_eq!(c.peers.len(), 2);
+        assert_eq!(c.raft_source_ip, None);
+        let c = NodeConfig::from_toml_str("raft_source_ip = \"127.0.0.12\"\n", "n.toml").unwrap();
+        assert_eq!(c.raft_source_ip, Some([127, 0, 0, 12].into()));
         assert_eq!(c.log_format, LogFormat::Json);
     }
 
@@ -273,6 +289,8 @@ mod tests {
         assert_eq!((e.key.as_str(), e.line), ("raft_adr", 3), "{e}");
         let e = NodeConfig::from_toml_str("node_id = 0\n", "n.toml").unwrap_err();
         assert_eq!(e.key, "node_id");
+        let e = NodeConfig::from_toml_str("node_id = 1\nraft_source_ip = \"x\"\n", "n.toml").unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("raft_source_ip", 2), "{e}");
     }
 
     #[test]

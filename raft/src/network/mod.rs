@@ -6,5 +6,5 @@ pub mod client;
 pub mod server;
 pub mod wire;
 
-pub use client::{NetworkFactory, RpcClient};
+pub use client::{set_source_ip, NetworkFactory, RpcClient};
 pub use wire::{AdminRequest, AdminResponse, NodeStatus, RpcRequest, RpcResponse, WriteRefusal};

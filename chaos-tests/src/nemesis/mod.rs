@@ -1,0 +1,126 @@
+//! Nemeses: the faults a drill injects, one module each. A nemesis injects
+//! its fault and returns how to undo it; the drill holds the fault, heals it
+//! and records both times. A nemesis must never touch the history or judge
+//! the outcome: that is the checker's job.
+
+mod carrier;
+mod kill;
+mod partition;
+mod pause;
+mod slow;
+
+use std::time::Duration;
+
+use rand::seq::SliceRandom;
+
+use crate::cluster::Cluster;
+use crate::error::{ChaosError, Result};
+
+/// Which node a fault hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Leader,
+    Follower,
+    Random,
+}
+
+/// The faults a drill can inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nemesis {
+    /// kill -9 of a node, restarted at heal.
+    Kill(Target),
+    /// SIGSTOP of a node, SIGCONT at heal.
+    Pause(Target),
+    /// A node cut from every other node both ways, through the link proxies.
+    Partition(Target),
+    /// Every raft link slow and lossy (latency, resets).
+    SlowNet,
+    /// The carrier closes every link without answering what is in flight.
+    CarrierHardDrop,
+}
+
+/// Every nemesis by its command-line name.
+pub const ALL: [(&str, Nemesis); 9] = [
+    ("kill-leader", Nemesis::Kill(Target::Leader)),
+    ("kill-follower", Nemesis::Kill(Target::Follower)),
+    ("kill-random", Nemesis::Kill(Target::Random)),
+    ("pause", Nemesis::Pause(Target::Leader)),
+    ("pause-follower", Nemesis::Pause(Target::Follower)),
+    ("partition", Nemesis::Partition(Target::Leader)),
+    ("partition-follower", Nemesis::Partition(Target::Follower)),
+    ("slow-net", Nemesis::SlowNet),
+    ("carrier-hard-drop", Nemesis::CarrierHardDrop),
+];
+
+impl Nemesis {
+    /// Parses a name of [`ALL`].
+    pub fn parse(name: &str) -> std::result::Result<Nemesis, String> {
+        ALL.iter().find(|(n, _)| *n == name).map(|(_, k)| *k).ok_or_else(|| {
+            let names: Vec<&str> = ALL.iter().map(|(n, _)| *n).collect();
+            format!("unknown nemesis `{name}`; one of: {}", names.join(", "))
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        ALL.iter().find(|(_, k)| *k == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+
+    /// Injects the fault; returns what was done and how to undo it.
+    pub async fn inject(self, c: &mut Cluster) -> Result<Injected> {
+        match self {
+            Nemesis::Kill(t) => kill::inject(c, pick(c, t).await?).await,
+            Nemesis::Pause(t) => pause::inject(c, pick(c, t).await?),
+            Nemesis::Partition(t) => partition::inject(c, pick(c, t).await?),
+            Nemesis::SlowNet => slow::inject(c),
+            Nemesis::CarrierHardDrop => carrier::inject(c).await,
+        }
+    }
+}
+
+/// How to undo an injected fault.
+#[derive(Debug, Clone)]
+pub enum Undo {
+    Restart(u64),
+    Resume(u64),
+    HealNet,
+    CarrierHealthy,
+}
+
+/// An injected fault.
+#[derive(Debug, Clone)]
+pub struct Injected {
+    pub detail: String,
+    pub undo: Undo,
+}
+
+impl Injected {
+    /// Undoes the fault.
+    pub async fn heal(&self, c: &mut Cluster) -> Result<()> {
+        match self.undo {
+            Undo::Restart(id) => kill::heal(c, id).await,
+            Undo::Resume(id) => pause::heal(c, id),
+            Undo::HealNet => {
+                c.net.heal();
+                Ok(())
+            }
+            Undo::CarrierHealthy => carrier::heal(c),
+        }
+    }
+}
+
+/// The node `t` names: the leader is asked of the cluster (waiting for one).
+async fn pick(c: &Cluster, t: Target) -> Result<(u64, &'static str)> {
+    let leader = c.wait_leader(Duration::from_secs(20)).await?;
+    let others: Vec<u64> = c.ids().into_iter().filter(|&i| i != leader).collect();
+    let mut rng = rand::thread_rng();
+    let chosen = match t {
+        Target::Leader => Some(leader),
+        Target::Follower => others.choose(&mut rng).copied(),
+        Target::Random => c.ids().choose(&mut rng).copied(),
+    };
+    let id = chosen.ok_or_else(|| ChaosError::Command {
+        what: "pick a node".into(),
+        detail: "the cluster has no such node".into(),
+    })?;
+    Ok((id, if id == leader { "leader" } else { "follower" }))
+}
