@@ -213,7 +213,9 @@ pub fn check(h: &History, bounds: &Bounds) -> Verdict {
         .collect();
     first_sent.sort_unstable();
     for f in &h.faults {
-        let Some(s) = stats.get_mut(&f.nemesis) else { continue };
+        let Some(s) = stats.get_mut(&f.nemesis) else {
+            continue;
+        };
         let end = f.end_ms.max(f.start_ms);
         let mut prev = f.start_ms;
         let mut gap = 0;
@@ -318,7 +320,10 @@ mod tests {
         let v = check(&h, &B);
         assert_eq!(v.lost, 1);
         assert_eq!(v.per_nemesis[0].lost, 1);
-        assert!(v.violations.iter().any(|x| x.kind == "lost" && x.detail.contains("r7")));
+        assert!(v
+            .violations
+            .iter()
+            .any(|x| x.kind == "lost" && x.detail.contains("r7")));
     }
 
     #[test]
@@ -351,7 +356,11 @@ mod tests {
         });
         let v = check(&h, &B);
         let kinds: Vec<&str> = v.violations.iter().map(|x| x.kind.as_str()).collect();
-        assert_eq!(kinds.iter().filter(|k| **k == "not_final").count(), 2, "{kinds:?}");
+        assert_eq!(
+            kinds.iter().filter(|k| **k == "not_final").count(),
+            2,
+            "{kinds:?}"
+        );
         assert!(kinds.contains(&"conflicting_ids"));
     }
 

@@ -184,9 +184,15 @@ fn classify(a: &Answer) -> Outcome {
         Answer::Response { status, body } => {
             let code = body["error"]["code"].as_str().unwrap_or("").to_string();
             if *status == 429 || *status >= 500 {
-                Outcome::Unavailable { status: *status, code }
+                Outcome::Unavailable {
+                    status: *status,
+                    code,
+                }
             } else {
-                Outcome::Rejected { status: *status, code }
+                Outcome::Rejected {
+                    status: *status,
+                    code,
+                }
             }
         }
         Answer::Refused(e) => Outcome::Indeterminate {

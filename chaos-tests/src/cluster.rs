@@ -94,7 +94,12 @@ impl Cluster {
             proxies,
             dir,
         };
-        let mut init = vec!["cluster".to_string(), "init".into(), "--addr".into(), c.nodes[0].raft.clone()];
+        let mut init = vec![
+            "cluster".to_string(),
+            "init".into(),
+            "--addr".into(),
+            c.nodes[0].raft.clone(),
+        ];
         for (node, proxy) in c.nodes.iter().zip(&c.proxies) {
             init.extend(["--node".into(), format!("{}={}", node.id, proxy.addr)]);
         }
@@ -206,7 +211,9 @@ impl Cluster {
                 *votes.entry(l).or_default() += 1;
             }
         }
-        claimed.into_iter().max_by_key(|id| votes.get(id).copied().unwrap_or(0))
+        claimed
+            .into_iter()
+            .max_by_key(|id| votes.get(id).copied().unwrap_or(0))
     }
 
     /// Waits for a leader known to a majority.

@@ -194,9 +194,15 @@ async fn wait_accepts(load: &Load, n: usize, timeout: Duration) -> Result<()> {
 async fn recover(c: &Cluster, load: &Load, timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
     c.wait_leader(timeout).await?;
-    c.wait_ready(deadline.saturating_duration_since(Instant::now())).await?;
+    c.wait_ready(deadline.saturating_duration_since(Instant::now()))
+        .await?;
     let before = load.accepted();
-    wait_accepts(load, before + 1, deadline.saturating_duration_since(Instant::now())).await
+    wait_accepts(
+        load,
+        before + 1,
+        deadline.saturating_duration_since(Instant::now()),
+    )
+    .await
 }
 
 /// `GET /v1/messages/{id}` until every id is final or `wait` passes; what
@@ -246,7 +252,8 @@ async fn final_statuses(
 /// The carrier's ledger with times relative to the drill's start.
 fn carrier_submits(c: &Cluster, wall0: i64) -> Vec<CarrierSubmit> {
     // The ledger stamps local wall time as if it were UTC; undo that.
-    let offset = chrono::Local::now().naive_local().and_utc().timestamp_millis() - chrono::Utc::now().timestamp_millis();
+    let offset = chrono::Local::now().naive_local().and_utc().timestamp_millis()
+        - chrono::Utc::now().timestamp_millis();
     let f = Filter {
         limit: Some(usize::MAX),
         ..Filter::default()

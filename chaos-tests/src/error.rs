@@ -10,15 +10,9 @@ pub enum ChaosError {
     #[error("the smsgw binary was not found at {0} (set SMSGW_BIN, or run `cargo build -p smsgw`)")]
     NoBinary(PathBuf),
     #[error("cannot spawn {what}: {source}")]
-    Spawn {
-        what: String,
-        source: std::io::Error,
-    },
+    Spawn { what: String, source: std::io::Error },
     #[error("{what}: {source}")]
-    Io {
-        what: String,
-        source: std::io::Error,
-    },
+    Io { what: String, source: std::io::Error },
     #[error("node {node} did not print its ready line within {secs} s")]
     NotReady { node: u64, secs: u64 },
     #[error("{what} failed: {detail}")]

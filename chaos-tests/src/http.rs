@@ -114,7 +114,10 @@ mod tests {
         let a = parse(b"HTTP/1.1 202 Accepted\r\ncontent-length: 9\r\n\r\n{\"a\": 1}").unwrap();
         assert_eq!(a.status(), Some(202));
         assert_eq!(a.body().unwrap()["a"], 1);
-        let a = parse(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4\r\n{\"b\"\r\n3\r\n:2}\r\n0\r\n\r\n").unwrap();
+        let a = parse(
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4\r\n{\"b\"\r\n3\r\n:2}\r\n0\r\n\r\n",
+        )
+        .unwrap();
         assert_eq!(a.body().unwrap()["b"], 2);
         assert!(parse(b"garbage").is_none());
         assert!(parse(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nff\r\nshort").is_none());

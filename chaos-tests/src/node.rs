@@ -83,7 +83,10 @@ impl NodeProc {
                 source,
             })?;
         let Some(out) = child.stdout.take() else {
-            return Err(ChaosError::NotReady { node: self.id, secs: 0 });
+            return Err(ChaosError::NotReady {
+                node: self.id,
+                secs: 0,
+            });
         };
         let mut lines = BufReader::new(out).lines();
         let ready = async {

@@ -166,7 +166,8 @@ impl Drop for Proxy {
 }
 
 async fn relay(net: Net, from: Option<u64>, to: u64, client: TcpStream, target: String) {
-    let Ok(Ok(server)) = tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(&target)).await else {
+    let Ok(Ok(server)) = tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(&target)).await
+    else {
         return;
     };
     let _ = client.set_nodelay(true);

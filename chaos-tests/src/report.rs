@@ -16,7 +16,15 @@ pub fn table(r: &DrillReport) -> String {
     );
     s.push_str(&format!(
         "{:<20} {:>6} {:>9} {:>5} {:>11} {:>9} {:>13} {:>12} {:>13}\n",
-        "nemesis", "rounds", "accepted", "lost", "duplicates", "not final", "indeterminate", "max unavail", "max resume"
+        "nemesis",
+        "rounds",
+        "accepted",
+        "lost",
+        "duplicates",
+        "not final",
+        "indeterminate",
+        "max unavail",
+        "max resume"
     ));
     for n in &r.verdict.per_nemesis {
         s.push_str(&format!(
@@ -29,20 +37,15 @@ pub fn table(r: &DrillReport) -> String {
             n.not_final,
             n.indeterminate,
             n.max_unavailable_ms,
-            n.max_resume_ms.map(|m| m.to_string()).unwrap_or_else(|| "never".into()),
+            n.max_resume_ms
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "never".into()),
         ));
     }
     let v = &r.verdict;
     s.push_str(&format!(
         "{:<20} {:>6} {:>9} {:>5} {:>11} {:>9} {:>13} {:>10} ms\n",
-        "total",
-        "",
-        v.accepted,
-        v.lost,
-        v.duplicates,
-        v.not_final,
-        v.indeterminate,
-        v.max_unavailable_ms
+        "total", "", v.accepted, v.lost, v.duplicates, v.not_final, v.indeterminate, v.max_unavailable_ms
     ));
     s.push_str("\nduplicates: total (most in one round); max unavail: longest time without a 202 from a fault's start; max resume: fault start to the first message accepted after it reaching the carrier\n");
     if v.ok() {
@@ -53,7 +56,10 @@ pub fn table(r: &DrillReport) -> String {
             s.push_str(&format!("  {}: {}\n", x.kind, x.detail));
         }
         if v.violations.len() > 30 {
-            s.push_str(&format!("  ... and {} more (see the JSON report)\n", v.violations.len() - 30));
+            s.push_str(&format!(
+                "  ... and {} more (see the JSON report)\n",
+                v.violations.len() - 30
+            ));
         }
         if let Some(d) = &r.kept_dir {
             s.push_str(&format!("node logs and data kept in {d}\n"));

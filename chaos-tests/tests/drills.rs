@@ -15,7 +15,10 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn short(nemeses: &[&str]) -> DrillSpec {
     DrillSpec {
-        nemeses: nemeses.iter().map(|n| Nemesis::parse(n).expect("nemesis")).collect(),
+        nemeses: nemeses
+            .iter()
+            .map(|n| Nemesis::parse(n).expect("nemesis"))
+            .collect(),
         rounds: 1,
         hold: Duration::from_secs(2),
         quiet: Duration::from_millis(800),
@@ -73,7 +76,12 @@ fn a_carrier_hard_drop_loses_nothing_and_the_checker_catches_a_tampered_history(
     // The same real history, tampered: one accepted message removed from the
     // carrier's ledger, another sent 30 more times after the fault.
     let mut h = r.history.clone();
-    let accepted: Vec<_> = h.ops.iter().filter(|o| !o.accepted_ids().is_empty()).cloned().collect();
+    let accepted: Vec<_> = h
+        .ops
+        .iter()
+        .filter(|o| !o.accepted_ids().is_empty())
+        .cloned()
+        .collect();
     assert!(accepted.len() >= 2, "the drill accepted messages");
     h.carrier.retain(|s| s.destination != accepted[0].to);
     let after_fault = h.faults[0].start_ms + 1;

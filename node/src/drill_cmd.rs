@@ -53,7 +53,7 @@ pub fn run(a: DrillArgs) -> anyhow::Result<()> {
     if a.nodes < 3 {
         bail!("--nodes must be at least 3 (a cluster that survives one fault)");
     }
-    if !(a.rate > 0.0) || !(a.hold > 0.0) {
+    if a.rate.is_nan() || a.rate <= 0.0 || a.hold.is_nan() || a.hold <= 0.0 {
         bail!("--rate and --hold must be positive");
     }
     let bin = match a.bin {
@@ -69,13 +69,16 @@ pub fn run(a: DrillArgs) -> anyhow::Result<()> {
     spec.cluster.nodes = a.nodes;
     spec.load.rate = a.rate;
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let r = rt.block_on(drill::run(&bin, &spec)).context("running the drill")?;
+    let r = rt
+        .block_on(drill::run(&bin, &spec))
+        .context("running the drill")?;
     print!("{}", report::table(&r));
     let json = serde_json::to_string_pretty(&r)?;
     std::fs::write(&a.report, json).with_context(|| format!("writing {}", a.report.display()))?;
     println!("report written to {}", a.report.display());
     if let Some(h) = &a.history {
-        std::fs::write(h, serde_json::to_string(&r.history)?).with_context(|| format!("writing {}", h.display()))?;
+        std::fs::write(h, serde_json::to_string(&r.history)?)
+            .with_context(|| format!("writing {}", h.display()))?;
     }
     if !r.ok() {
         bail!("the drill found {} violation(s)", r.verdict.violations.len());

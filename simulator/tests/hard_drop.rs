@@ -13,7 +13,8 @@ use smsgw_simulator::ledger::Filter;
 use smsgw_simulator::{Protocol, Simulator};
 
 async fn login(sim: &Simulator) -> Client<Cmpp> {
-    let mut c = Client::<Cmpp>::connect(addr(sim, Protocol::Cmpp), cmpp::Options::new(CmppVersion::V30)).await;
+    let mut c =
+        Client::<Cmpp>::connect(addr(sim, Protocol::Cmpp), cmpp::Options::new(CmppVersion::V30)).await;
     let connect = Connect::new("900001", "secret", cmpp::timestamp_now(), CmppVersion::V30).unwrap();
     c.send(Pdu::new(1, Body::Connect(connect))).await;
     match c.recv().await.body {
@@ -68,9 +69,16 @@ async fn hard_drop_after_submits_takes_the_last_submit_and_never_answers_it() {
     let mut c = login(&sim).await;
     c.send(text_submit(10, "13800000101")).await;
     c.send(text_submit(11, "13800000102")).await;
-    assert_eq!(answers_until_closed(&mut c).await, vec![10], "only the first submit is answered");
+    assert_eq!(
+        answers_until_closed(&mut c).await,
+        vec![10],
+        "only the first submit is answered"
+    );
     // Both are at the carrier: a gateway that resends #11 sends it twice.
-    assert_eq!((recorded(&sim, "13800000101"), recorded(&sim, "13800000102")), (1, 1));
+    assert_eq!(
+        (recorded(&sim, "13800000101"), recorded(&sim, "13800000102")),
+        (1, 1)
+    );
 
     // The polite drop answers the submit that triggers it.
     http(&sim, "PUT", "/faults", Some(r#"{"drop_after_submits":2}"#)).await;
@@ -93,9 +101,18 @@ async fn hard_drop_now_closes_every_link_with_its_held_responses_unanswered() {
     let (status, body) = http(&sim, "POST", "/faults/hard-drop", None).await;
     assert_eq!((status, body["hard"].as_bool()), (202, Some(true)));
     let started = std::time::Instant::now();
-    assert!(answers_until_closed(&mut a).await.is_empty(), "a held response went out");
-    assert!(answers_until_closed(&mut b).await.is_empty(), "a held response went out");
-    assert!(started.elapsed() < std::time::Duration::from_millis(1500), "closed at once, not after the delay");
+    assert!(
+        answers_until_closed(&mut a).await.is_empty(),
+        "a held response went out"
+    );
+    assert!(
+        answers_until_closed(&mut b).await.is_empty(),
+        "a held response went out"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1500),
+        "closed at once, not after the delay"
+    );
     assert_eq!(recorded(&sim, "13800000201") + recorded(&sim, "13800000202"), 2);
     let counts = http(&sim, "GET", "/counts", None).await.1;
     assert_eq!(counts["faults_dropped"], 2);

@@ -55,14 +55,20 @@ pub const ALL: [(&str, Nemesis); 9] = [
 impl Nemesis {
     /// Parses a name of [`ALL`].
     pub fn parse(name: &str) -> std::result::Result<Nemesis, String> {
-        ALL.iter().find(|(n, _)| *n == name).map(|(_, k)| *k).ok_or_else(|| {
-            let names: Vec<&str> = ALL.iter().map(|(n, _)| *n).collect();
-            format!("unknown nemesis `{name}`; one of: {}", names.join(", "))
-        })
+        ALL.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, k)| *k)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ALL.iter().map(|(n, _)| *n).collect();
+                format!("unknown nemesis `{name}`; one of: {}", names.join(", "))
+            })
     }
 
     pub fn name(self) -> &'static str {
-        ALL.iter().find(|(_, k)| *k == self).map(|(n, _)| *n).unwrap_or("?")
+        ALL.iter()
+            .find(|(_, k)| *k == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
     }
 
     /// Injects the fault; returns what was done and how to undo it.

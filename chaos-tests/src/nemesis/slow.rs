@@ -18,7 +18,10 @@ pub(super) fn inject(c: &mut Cluster) -> Result<Injected> {
     };
     c.net.set_all(&c.ids(), fault);
     Ok(Injected {
-        detail: format!("every raft link +{DELAY_MS} ms, {:.0}% resets", RESET_CHANCE * 100.0),
+        detail: format!(
+            "every raft link +{DELAY_MS} ms, {:.0}% resets",
+            RESET_CHANCE * 100.0
+        ),
         undo: Undo::HealNet,
     })
 }
