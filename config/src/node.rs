@@ -271,9 +271,9 @@ mod tests {
         let c = NodeConfig::from_toml_str(text, "n.toml").unwrap();
         assert_eq!(c.peers.len(), 2);
         assert_eq!(c.raft_source_ip, None);
+        assert_eq!(c.log_format, LogFormat::Json);
         let c = NodeConfig::from_toml_str("raft_source_ip = \"127.0.0.12\"\n", "n.toml").unwrap();
         assert_eq!(c.raft_source_ip, Some([127, 0, 0, 12].into()));
-        assert_eq!(c.log_format, LogFormat::Json);
     }
 
     #[test]
