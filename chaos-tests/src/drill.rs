@@ -25,8 +25,8 @@ use crate::nemesis::Nemesis;
 pub struct DrillSpec {
     pub cluster: ClusterSpec,
     pub load: LoadSpec,
-    pub nemeses: Vec<Nemesis>,
-    pub rounds: u32,
+    /// Each nemesis with its number of rounds, run in this order.
+    pub plan: Vec<(Nemesis, u32)>,
     /// How long each fault is held before it is healed.
     pub hold: Duration,
     /// Load without faults after each recovery.
@@ -43,8 +43,7 @@ impl Default for DrillSpec {
         DrillSpec {
             cluster,
             load: LoadSpec::default(),
-            nemeses: vec![],
-            rounds: 1,
+            plan: vec![],
             hold: Duration::from_secs(3),
             quiet: Duration::from_secs(1),
             final_wait: Duration::from_secs(60),
@@ -54,6 +53,11 @@ impl Default for DrillSpec {
 }
 
 impl DrillSpec {
+    /// `rounds` rounds of each of `nemeses`.
+    pub fn uniform(nemeses: &[Nemesis], rounds: u32) -> Vec<(Nemesis, u32)> {
+        nemeses.iter().map(|&n| (n, rounds)).collect()
+    }
+
     /// Duplicates allowed per round: one window in flight on the carrier
     /// link plus one reconciler batch (8) of answers not yet committed.
     pub fn bounds(&self) -> Bounds {
@@ -67,9 +71,9 @@ impl DrillSpec {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DrillReport {
     pub nodes: u64,
-    pub rounds: u32,
     pub rate: f64,
-    pub nemeses: Vec<String>,
+    /// `nemesis:rounds` in the order they ran.
+    pub plan: Vec<String>,
     pub duration_ms: u64,
     pub carrier_submits: u64,
     pub dup_bound_per_round: u64,
@@ -100,8 +104,8 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
     tokio::time::sleep(spec.quiet).await;
     let mut faults = Vec::new();
     let mut problems = Vec::new();
-    for &nemesis in &spec.nemeses {
-        for round in 1..=spec.rounds {
+    for &(nemesis, rounds) in &spec.plan {
+        for round in 1..=rounds {
             let start_ms = ms(t0);
             let injected = match nemesis.inject(&mut c).await {
                 Ok(i) => i,
@@ -164,9 +168,12 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
     };
     Ok(DrillReport {
         nodes: spec.cluster.nodes,
-        rounds: spec.rounds,
         rate: spec.load.rate,
-        nemeses: spec.nemeses.iter().map(|n| n.name().to_string()).collect(),
+        plan: spec
+            .plan
+            .iter()
+            .map(|(n, r)| format!("{}:{r}", n.name()))
+            .collect(),
         duration_ms: end_ms,
         carrier_submits,
         dup_bound_per_round: spec.bounds().dup_bound_per_round,

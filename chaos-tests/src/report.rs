@@ -6,9 +6,9 @@ use crate::drill::DrillReport;
 /// The table `smsgw drill` prints.
 pub fn table(r: &DrillReport) -> String {
     let mut s = format!(
-        "drill: {} nodes, {} round(s) per nemesis, {} msg/s, {:.1} s, {} carrier submits, duplicate bound {} per round\n\n",
+        "drill: {} nodes, plan {}, {} msg/s, {:.1} s, {} carrier submits, duplicate bound {} per round\n\n",
         r.nodes,
-        r.rounds,
+        r.plan.join(","),
         r.rate,
         r.duration_ms as f64 / 1000.0,
         r.carrier_submits,

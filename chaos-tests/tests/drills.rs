@@ -15,11 +15,10 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn short(nemeses: &[&str]) -> DrillSpec {
     DrillSpec {
-        nemeses: nemeses
+        plan: nemeses
             .iter()
-            .map(|n| Nemesis::parse(n).expect("nemesis"))
+            .map(|n| (Nemesis::parse(n).expect("nemesis"), 1))
             .collect(),
-        rounds: 1,
         hold: Duration::from_secs(2),
         quiet: Duration::from_millis(800),
         final_wait: Duration::from_secs(40),

@@ -18,12 +18,13 @@ pub struct DrillArgs {
     /// Nodes in the drill's cluster.
     #[arg(long, default_value_t = 3)]
     nodes: u64,
-    /// Nemeses, comma-separated: kill-leader, kill-follower, kill-random,
-    /// pause, pause-follower, partition, partition-follower, slow-net,
+    /// Nemeses, comma-separated, each optionally with its own rounds
+    /// (`kill-leader:10`): kill-leader, kill-follower, kill-random, pause,
+    /// pause-follower, partition, partition-follower, slow-net,
     /// carrier-hard-drop.
     #[arg(long, value_delimiter = ',', default_value = "kill-leader,partition,pause")]
     nemesis: Vec<String>,
-    /// Rounds of each nemesis.
+    /// Rounds of each nemesis that names none.
     #[arg(long, default_value_t = 3)]
     rounds: u32,
     /// Messages per second the honest clients send (all together).
@@ -44,10 +45,10 @@ pub struct DrillArgs {
 }
 
 pub fn run(a: DrillArgs) -> anyhow::Result<()> {
-    let nemeses = a
+    let plan = a
         .nemesis
         .iter()
-        .map(|n| Nemesis::parse(n.trim()))
+        .map(|n| Nemesis::parse_with_rounds(n.trim(), a.rounds))
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
     if a.nodes < 3 {
@@ -61,8 +62,7 @@ pub fn run(a: DrillArgs) -> anyhow::Result<()> {
         None => std::env::current_exe().context("locating this binary")?,
     };
     let mut spec = DrillSpec {
-        nemeses,
-        rounds: a.rounds,
+        plan,
         hold: Duration::from_secs_f64(a.hold),
         ..DrillSpec::default()
     };

@@ -64,6 +64,19 @@ impl Nemesis {
             })
     }
 
+    /// Parses `name` or `name:rounds` (rounds default to `rounds`).
+    pub fn parse_with_rounds(spec: &str, rounds: u32) -> std::result::Result<(Nemesis, u32), String> {
+        match spec.split_once(':') {
+            None => Ok((Nemesis::parse(spec)?, rounds)),
+            Some((name, r)) => {
+                let r = r
+                    .parse()
+                    .map_err(|_| format!("`{spec}`: rounds after `:` must be a number"))?;
+                Ok((Nemesis::parse(name)?, r))
+            }
+        }
+    }
+
     pub fn name(self) -> &'static str {
         ALL.iter()
             .find(|(_, k)| *k == self)
