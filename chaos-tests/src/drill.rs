@@ -96,6 +96,12 @@ fn ms(t0: Instant) -> u64 {
 
 /// Runs the drill with the `smsgw` binary at `bin`.
 pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
+    for (n, _) in &spec.plan {
+        n.precheck().map_err(|detail| ChaosError::Command {
+            what: format!("nemesis {}", n.name()),
+            detail,
+        })?;
+    }
     let mut c = Cluster::start(bin, spec.cluster.clone()).await?;
     let t0 = Instant::now();
     let wall0 = chrono::Utc::now().timestamp_millis();

@@ -26,6 +26,8 @@ pub struct NodeProc {
     /// The raft port itself (the proxies forward here; the CLI talks here).
     pub raft: String,
     pub http: String,
+    /// Extra environment for the next (re)start, e.g. libfaketime's.
+    pub env: Vec<(String, String)>,
     child: Option<Child>,
     paused: bool,
 }
@@ -39,6 +41,7 @@ impl NodeProc {
             dir: root.join(format!("n{id}")),
             raft: format!("{}:0", node_ip(id)),
             http: "127.0.0.1:0".into(),
+            env: Vec::new(),
             child: None,
             paused: false,
         };
@@ -76,6 +79,7 @@ impl NodeProc {
             .arg(&file)
             .stdout(Stdio::piped())
             .stderr(log)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .kill_on_drop(true)
             .spawn()
             .map_err(|source| ChaosError::Spawn {

@@ -96,3 +96,16 @@ fn a_carrier_hard_drop_loses_nothing_and_the_checker_catches_a_tampered_history(
     assert!(kinds.contains(&"lost"), "{kinds:?}");
     assert!(kinds.contains(&"duplicates_over_bound"), "{kinds:?}");
 }
+
+#[test]
+fn a_leader_restarted_with_a_skewed_clock_loses_nothing() {
+    let n = ["clock-skew"];
+    let spec = short(&n);
+    if let Err(why) = spec.plan[0].0.precheck() {
+        // Behind a check on purpose: CI installs faketime to run this.
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let r = drill(&spec);
+    assert_kept_promises(&r, &n);
+}

@@ -21,7 +21,8 @@ pub struct DrillArgs {
     /// Nemeses, comma-separated, each optionally with its own rounds
     /// (`kill-leader:10`): kill-leader, kill-follower, kill-random, pause,
     /// pause-follower, partition, partition-follower, slow-net,
-    /// carrier-hard-drop.
+    /// carrier-hard-drop, clock-skew, clock-skew-follower (these two need
+    /// Debian's faketime package).
     #[arg(long, value_delimiter = ',', default_value = "kill-leader,partition,pause")]
     nemesis: Vec<String>,
     /// Rounds of each nemesis that names none.

@@ -7,6 +7,7 @@ mod carrier;
 mod kill;
 mod partition;
 mod pause;
+mod skew;
 mod slow;
 
 use std::time::Duration;
@@ -37,10 +38,13 @@ pub enum Nemesis {
     SlowNet,
     /// The carrier closes every link without answering what is in flight.
     CarrierHardDrop,
+    /// A node restarted with its wall clock skewed (libfaketime), then
+    /// restarted with the true time.
+    ClockSkew(Target),
 }
 
 /// Every nemesis by its command-line name.
-pub const ALL: [(&str, Nemesis); 9] = [
+pub const ALL: [(&str, Nemesis); 11] = [
     ("kill-leader", Nemesis::Kill(Target::Leader)),
     ("kill-follower", Nemesis::Kill(Target::Follower)),
     ("kill-random", Nemesis::Kill(Target::Random)),
@@ -50,6 +54,8 @@ pub const ALL: [(&str, Nemesis); 9] = [
     ("partition-follower", Nemesis::Partition(Target::Follower)),
     ("slow-net", Nemesis::SlowNet),
     ("carrier-hard-drop", Nemesis::CarrierHardDrop),
+    ("clock-skew", Nemesis::ClockSkew(Target::Leader)),
+    ("clock-skew-follower", Nemesis::ClockSkew(Target::Follower)),
 ];
 
 impl Nemesis {
@@ -84,6 +90,15 @@ impl Nemesis {
             .unwrap_or("?")
     }
 
+    /// Whether this machine can inject it (clock skew needs Debian's
+    /// `faketime` package); the reason when not.
+    pub fn precheck(self) -> std::result::Result<(), String> {
+        match self {
+            Nemesis::ClockSkew(_) => skew::library().map(|_| ()),
+            _ => Ok(()),
+        }
+    }
+
     /// Injects the fault; returns what was done and how to undo it.
     pub async fn inject(self, c: &mut Cluster) -> Result<Injected> {
         match self {
@@ -92,6 +107,7 @@ impl Nemesis {
             Nemesis::Partition(t) => partition::inject(c, pick(c, t).await?),
             Nemesis::SlowNet => slow::inject(c),
             Nemesis::CarrierHardDrop => carrier::inject(c).await,
+            Nemesis::ClockSkew(t) => skew::inject(c, pick(c, t).await?).await,
         }
     }
 }
@@ -103,6 +119,7 @@ pub enum Undo {
     Resume(u64),
     HealNet,
     CarrierHealthy,
+    TrueClock(u64),
 }
 
 /// An injected fault.
@@ -123,6 +140,7 @@ impl Injected {
                 Ok(())
             }
             Undo::CarrierHealthy => carrier::heal(c),
+            Undo::TrueClock(id) => skew::heal(c, id).await,
         }
     }
 }
