@@ -143,6 +143,17 @@ impl Cluster {
         dir.keep()
     }
 
+    /// Node `id`'s membership address (its proxy).
+    pub fn membership_addr(&self, id: u64) -> Option<String> {
+        let i = self.nodes.iter().position(|n| n.id == id)?;
+        self.proxies.get(i).map(|p| p.addr.to_string())
+    }
+
+    /// Node `id`'s own raft port (for the CLI).
+    pub fn raft_addr(&self, id: u64) -> Option<String> {
+        self.nodes.iter().find(|n| n.id == id).map(|n| n.raft.clone())
+    }
+
     pub fn ids(&self) -> Vec<u64> {
         self.nodes.iter().map(|n| n.id).collect()
     }

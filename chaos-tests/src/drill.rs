@@ -35,6 +35,8 @@ pub struct DrillSpec {
     pub final_wait: Duration,
     /// How long the cluster gets to serve again after a heal.
     pub recover_wait: Duration,
+    /// Keep the node files, data and logs even when the verdict is OK.
+    pub keep_dir: bool,
 }
 
 impl Default for DrillSpec {
@@ -48,6 +50,7 @@ impl Default for DrillSpec {
             quiet: Duration::from_secs(1),
             final_wait: Duration::from_secs(60),
             recover_wait: Duration::from_secs(30),
+            keep_dir: false,
         }
     }
 }
@@ -78,7 +81,7 @@ pub struct DrillReport {
     pub carrier_submits: u64,
     pub dup_bound_per_round: u64,
     pub verdict: Verdict,
-    /// Where node logs were kept (only when the verdict failed).
+    /// Where node logs were kept (when the verdict failed, or asked to).
     pub kept_dir: Option<String>,
     #[serde(skip)]
     pub history: History,
@@ -167,7 +170,7 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
         });
     }
     let carrier_submits = history.carrier.len() as u64;
-    let kept_dir = if verdict.ok() {
+    let kept_dir = if verdict.ok() && !spec.keep_dir {
         None
     } else {
         Some(c.keep_dir().display().to_string())

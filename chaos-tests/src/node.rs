@@ -136,6 +136,25 @@ impl NodeProc {
         self.spawn().await
     }
 
+    /// Kills the node and deletes its data dir: the next start is a new,
+    /// empty node with the same id and addresses.
+    pub async fn kill_and_wipe(&mut self) -> Result<()> {
+        self.kill9().await;
+        match std::fs::remove_dir_all(&self.dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(ChaosError::io(format!("wipe {}", self.dir.display()), e)),
+        }
+    }
+
+    /// Starts a node that is not running (after [`NodeProc::kill_and_wipe`]).
+    pub async fn start_again(&mut self) -> Result<()> {
+        if self.child.is_some() {
+            return Ok(());
+        }
+        self.spawn().await
+    }
+
     /// SIGSTOP: the process holds its sockets but answers nothing.
     pub fn pause(&mut self) -> Result<()> {
         self.signal("-STOP")?;

@@ -61,9 +61,9 @@ pub fn table(r: &DrillReport) -> String {
                 v.violations.len() - 30
             ));
         }
-        if let Some(d) = &r.kept_dir {
-            s.push_str(&format!("node logs and data kept in {d}\n"));
-        }
+    }
+    if let Some(d) = &r.kept_dir {
+        s.push_str(&format!("node logs and data kept in {d}\n"));
     }
     s
 }

@@ -98,6 +98,13 @@ fn a_carrier_hard_drop_loses_nothing_and_the_checker_catches_a_tampered_history(
 }
 
 #[test]
+fn a_follower_removed_wiped_and_added_back_under_load_loses_nothing() {
+    let n = ["replace-follower"];
+    let r = drill(&short(&n));
+    assert_kept_promises(&r, &n);
+}
+
+#[test]
 fn a_leader_restarted_with_a_skewed_clock_loses_nothing() {
     let n = ["clock-skew"];
     let spec = short(&n);

@@ -40,6 +40,9 @@ pub struct DrillArgs {
     /// Also write the full history (every request and answer) here.
     #[arg(long)]
     history: Option<PathBuf>,
+    /// Keep the node files, data and logs (always kept on a violation).
+    #[arg(long)]
+    keep: bool,
     /// The smsgw binary to drill (default: this one).
     #[arg(long)]
     bin: Option<PathBuf>,
@@ -65,6 +68,7 @@ pub fn run(a: DrillArgs) -> anyhow::Result<()> {
     let mut spec = DrillSpec {
         plan,
         hold: Duration::from_secs_f64(a.hold),
+        keep_dir: a.keep,
         ..DrillSpec::default()
     };
     spec.cluster.nodes = a.nodes;

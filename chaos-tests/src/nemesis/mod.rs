@@ -5,6 +5,7 @@
 
 mod carrier;
 mod kill;
+mod membership;
 mod partition;
 mod pause;
 mod skew;
@@ -41,10 +42,13 @@ pub enum Nemesis {
     /// A node restarted with its wall clock skewed (libfaketime), then
     /// restarted with the true time.
     ClockSkew(Target),
+    /// A follower removed from the membership, wiped, and added back as a
+    /// new empty node (`cluster remove`, `cluster add`).
+    ReplaceFollower,
 }
 
 /// Every nemesis by its command-line name.
-pub const ALL: [(&str, Nemesis); 11] = [
+pub const ALL: [(&str, Nemesis); 12] = [
     ("kill-leader", Nemesis::Kill(Target::Leader)),
     ("kill-follower", Nemesis::Kill(Target::Follower)),
     ("kill-random", Nemesis::Kill(Target::Random)),
@@ -56,6 +60,7 @@ pub const ALL: [(&str, Nemesis); 11] = [
     ("carrier-hard-drop", Nemesis::CarrierHardDrop),
     ("clock-skew", Nemesis::ClockSkew(Target::Leader)),
     ("clock-skew-follower", Nemesis::ClockSkew(Target::Follower)),
+    ("replace-follower", Nemesis::ReplaceFollower),
 ];
 
 impl Nemesis {
@@ -108,6 +113,7 @@ impl Nemesis {
             Nemesis::SlowNet => slow::inject(c),
             Nemesis::CarrierHardDrop => carrier::inject(c).await,
             Nemesis::ClockSkew(t) => skew::inject(c, pick(c, t).await?).await,
+            Nemesis::ReplaceFollower => membership::inject(c).await,
         }
     }
 }
@@ -120,6 +126,7 @@ pub enum Undo {
     HealNet,
     CarrierHealthy,
     TrueClock(u64),
+    Rejoin(u64),
 }
 
 /// An injected fault.
@@ -141,12 +148,13 @@ impl Injected {
             }
             Undo::CarrierHealthy => carrier::heal(c),
             Undo::TrueClock(id) => skew::heal(c, id).await,
+            Undo::Rejoin(id) => membership::heal(c, id).await,
         }
     }
 }
 
 /// The node `t` names: the leader is asked of the cluster (waiting for one).
-async fn pick(c: &Cluster, t: Target) -> Result<(u64, &'static str)> {
+pub(crate) async fn pick(c: &Cluster, t: Target) -> Result<(u64, &'static str)> {
     let leader = c.wait_leader(Duration::from_secs(20)).await?;
     let others: Vec<u64> = c.ids().into_iter().filter(|&i| i != leader).collect();
     let mut rng = rand::thread_rng();
