@@ -30,6 +30,9 @@ pub struct ClusterSpec {
     pub tps: u32,
     /// Delay of delivery reports at the simulator (min, max ms).
     pub report_delay_ms: [u64; 2],
+    /// Put each node's data dir on its own tmpfs of this many MB (needs
+    /// root), so a nemesis can fill it.
+    pub tmpfs_data_mb: Option<u64>,
 }
 
 impl Default for ClusterSpec {
@@ -39,6 +42,7 @@ impl Default for ClusterSpec {
             window: 16,
             tps: 2000,
             report_delay_ms: [0, 50],
+            tmpfs_data_mb: None,
         }
     }
 }
@@ -51,7 +55,44 @@ pub struct Cluster {
     pub net: Net,
     pub sim: Simulator,
     proxies: Vec<Proxy>,
+    /// Dropped after the nodes (fields drop in order), before the dir.
+    _mounts: Mounts,
     dir: tempfile::TempDir,
+}
+
+/// tmpfs mounts under the drill's dir, unmounted (lazily) on drop.
+#[derive(Default)]
+struct Mounts(Vec<PathBuf>);
+
+impl Mounts {
+    fn mount(&mut self, dir: &Path, mb: u64) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| ChaosError::io(format!("create {}", dir.display()), e))?;
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mb}m"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .map_err(|source| ChaosError::Spawn {
+                what: "mount".into(),
+                source,
+            })?;
+        if !out.status.success() {
+            return Err(ChaosError::Command {
+                what: format!("mount a {mb} MB tmpfs on {} (needs root)", dir.display()),
+                detail: String::from_utf8_lossy(&out.stderr).into_owned(),
+            });
+        }
+        self.0.push(dir.to_path_buf());
+        Ok(())
+    }
+}
+
+impl Drop for Mounts {
+    fn drop(&mut self) {
+        for d in &self.0 {
+            // Lazy: a node killed a moment ago may still hold files open.
+            let _ = std::process::Command::new("umount").arg("-l").arg(d).status();
+        }
+    }
 }
 
 impl Cluster {
@@ -78,7 +119,11 @@ impl Cluster {
         let net = Net::default();
         let mut nodes = Vec::new();
         let mut proxies = Vec::new();
+        let mut mounts = Mounts::default();
         for id in 1..=spec.nodes {
+            if let Some(mb) = spec.tmpfs_data_mb {
+                mounts.mount(&dir.path().join(format!("n{id}")), mb)?;
+            }
             let node = NodeProc::start(bin, dir.path(), id).await?;
             net.register_source(node_ip(id).into(), id);
             let target = Arc::new(Mutex::new(node.raft.clone()));
@@ -92,6 +137,7 @@ impl Cluster {
             net,
             sim,
             proxies,
+            _mounts: mounts,
             dir,
         };
         let mut init = vec![

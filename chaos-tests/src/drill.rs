@@ -105,7 +105,11 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
             detail,
         })?;
     }
-    let mut c = Cluster::start(bin, spec.cluster.clone()).await?;
+    let mut cluster = spec.cluster.clone();
+    if spec.plan.iter().any(|(n, _)| n.needs_tmpfs()) && cluster.tmpfs_data_mb.is_none() {
+        cluster.tmpfs_data_mb = Some(64);
+    }
+    let mut c = Cluster::start(bin, cluster).await?;
     let t0 = Instant::now();
     let wall0 = chrono::Utc::now().timestamp_millis();
     let load = Load::start(&spec.load, c.http_addrs(), t0);

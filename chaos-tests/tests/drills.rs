@@ -116,3 +116,16 @@ fn a_leader_restarted_with_a_skewed_clock_loses_nothing() {
     let r = drill(&spec);
     assert_kept_promises(&r, &n);
 }
+
+#[test]
+fn a_full_disk_on_a_follower_or_the_leader_loses_nothing() {
+    let n = ["disk-full-follower", "disk-full"];
+    let spec = short(&n);
+    if let Err(why) = spec.plan[0].0.precheck() {
+        // Behind a check on purpose: tmpfs data dirs need root.
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let r = drill(&spec);
+    assert_kept_promises(&r, &n);
+}

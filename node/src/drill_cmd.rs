@@ -22,7 +22,8 @@ pub struct DrillArgs {
     /// (`kill-leader:10`): kill-leader, kill-follower, kill-random, pause,
     /// pause-follower, partition, partition-follower, slow-net,
     /// carrier-hard-drop, clock-skew, clock-skew-follower (these two need
-    /// Debian's faketime package).
+    /// Debian's faketime package), replace-follower, disk-full,
+    /// disk-full-follower (these two need root: tmpfs data dirs).
     #[arg(long, value_delimiter = ',', default_value = "kill-leader,partition,pause")]
     nemesis: Vec<String>,
     /// Rounds of each nemesis that names none.

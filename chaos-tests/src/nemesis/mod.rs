@@ -4,6 +4,7 @@
 //! the outcome: that is the checker's job.
 
 mod carrier;
+mod disk;
 mod kill;
 mod membership;
 mod partition;
@@ -45,10 +46,13 @@ pub enum Nemesis {
     /// A follower removed from the membership, wiped, and added back as a
     /// new empty node (`cluster remove`, `cluster add`).
     ReplaceFollower,
+    /// A node's data dir (a tmpfs) filled to the last byte, then freed and
+    /// the node restarted.
+    DiskFull(Target),
 }
 
 /// Every nemesis by its command-line name.
-pub const ALL: [(&str, Nemesis); 12] = [
+pub const ALL: [(&str, Nemesis); 14] = [
     ("kill-leader", Nemesis::Kill(Target::Leader)),
     ("kill-follower", Nemesis::Kill(Target::Follower)),
     ("kill-random", Nemesis::Kill(Target::Random)),
@@ -61,6 +65,8 @@ pub const ALL: [(&str, Nemesis); 12] = [
     ("clock-skew", Nemesis::ClockSkew(Target::Leader)),
     ("clock-skew-follower", Nemesis::ClockSkew(Target::Follower)),
     ("replace-follower", Nemesis::ReplaceFollower),
+    ("disk-full", Nemesis::DiskFull(Target::Leader)),
+    ("disk-full-follower", Nemesis::DiskFull(Target::Follower)),
 ];
 
 impl Nemesis {
@@ -100,8 +106,14 @@ impl Nemesis {
     pub fn precheck(self) -> std::result::Result<(), String> {
         match self {
             Nemesis::ClockSkew(_) => skew::library().map(|_| ()),
+            Nemesis::DiskFull(_) => disk::precheck(),
             _ => Ok(()),
         }
+    }
+
+    /// Whether the drill's nodes need their data on a tmpfs.
+    pub fn needs_tmpfs(self) -> bool {
+        matches!(self, Nemesis::DiskFull(_))
     }
 
     /// Injects the fault; returns what was done and how to undo it.
@@ -114,6 +126,7 @@ impl Nemesis {
             Nemesis::CarrierHardDrop => carrier::inject(c).await,
             Nemesis::ClockSkew(t) => skew::inject(c, pick(c, t).await?).await,
             Nemesis::ReplaceFollower => membership::inject(c).await,
+            Nemesis::DiskFull(t) => disk::inject(c, pick(c, t).await?),
         }
     }
 }
@@ -127,6 +140,7 @@ pub enum Undo {
     CarrierHealthy,
     TrueClock(u64),
     Rejoin(u64),
+    FreeDisk(u64),
 }
 
 /// An injected fault.
@@ -149,6 +163,7 @@ impl Injected {
             Undo::CarrierHealthy => carrier::heal(c),
             Undo::TrueClock(id) => skew::heal(c, id).await,
             Undo::Rejoin(id) => membership::heal(c, id).await,
+            Undo::FreeDisk(id) => disk::heal(c, id).await,
         }
     }
 }
