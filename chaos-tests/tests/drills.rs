@@ -19,8 +19,8 @@ fn short(nemeses: &[&str]) -> DrillSpec {
             .iter()
             .map(|n| (Nemesis::parse(n).expect("nemesis"), 1))
             .collect(),
-        hold: Duration::from_secs(2),
-        quiet: Duration::from_millis(800),
+        hold: Duration::from_millis(1500),
+        quiet: Duration::from_millis(500),
         final_wait: Duration::from_secs(40),
         recover_wait: Duration::from_secs(25),
         ..DrillSpec::default()
@@ -53,8 +53,8 @@ fn assert_kept_promises(r: &DrillReport, nemeses: &[&str]) {
 }
 
 #[test]
-fn killing_pausing_and_restarting_nodes_loses_nothing() {
-    let n = ["kill-leader", "kill-follower", "pause"];
+fn killing_pausing_restarting_and_replacing_nodes_loses_nothing() {
+    let n = ["kill-leader", "kill-follower", "pause", "replace-follower"];
     let r = drill(&short(&n));
     assert_kept_promises(&r, &n);
 }
@@ -98,34 +98,19 @@ fn a_carrier_hard_drop_loses_nothing_and_the_checker_catches_a_tampered_history(
 }
 
 #[test]
-fn a_follower_removed_wiped_and_added_back_under_load_loses_nothing() {
-    let n = ["replace-follower"];
+fn a_skewed_clock_and_a_full_disk_lose_nothing_where_this_machine_can_inject_them() {
+    // Behind checks on purpose: clock skew needs Debian's faketime, disk
+    // full needs root (tmpfs data dirs). CI installs faketime to run them.
+    let mut n = Vec::new();
+    for name in ["clock-skew", "disk-full-follower", "disk-full"] {
+        match Nemesis::parse(name).expect("nemesis").precheck() {
+            Ok(()) => n.push(name),
+            Err(why) => eprintln!("SKIPPED {name}: {why}"),
+        }
+    }
+    if n.is_empty() {
+        return;
+    }
     let r = drill(&short(&n));
-    assert_kept_promises(&r, &n);
-}
-
-#[test]
-fn a_leader_restarted_with_a_skewed_clock_loses_nothing() {
-    let n = ["clock-skew"];
-    let spec = short(&n);
-    if let Err(why) = spec.plan[0].0.precheck() {
-        // Behind a check on purpose: CI installs faketime to run this.
-        eprintln!("SKIPPED: {why}");
-        return;
-    }
-    let r = drill(&spec);
-    assert_kept_promises(&r, &n);
-}
-
-#[test]
-fn a_full_disk_on_a_follower_or_the_leader_loses_nothing() {
-    let n = ["disk-full-follower", "disk-full"];
-    let spec = short(&n);
-    if let Err(why) = spec.plan[0].0.precheck() {
-        // Behind a check on purpose: tmpfs data dirs need root.
-        eprintln!("SKIPPED: {why}");
-        return;
-    }
-    let r = drill(&spec);
     assert_kept_promises(&r, &n);
 }
