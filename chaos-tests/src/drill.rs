@@ -124,6 +124,13 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
                 Ok(i) => i,
                 Err(e) => {
                     problems.push(format!("{} round {round}: could not inject: {e}", nemesis.name()));
+                    // A half-injected fault must not take later rounds down
+                    // with it: bring back any node it stopped.
+                    for n in c.nodes.iter_mut().filter(|n| !n.is_running()) {
+                        if let Err(e) = n.restart().await {
+                            problems.push(format!("node {} did not restart: {e}", n.id));
+                        }
+                    }
                     continue;
                 }
             };

@@ -140,11 +140,23 @@ impl NodeProc {
     /// empty node with the same id and addresses.
     pub async fn kill_and_wipe(&mut self) -> Result<()> {
         self.kill9().await;
-        match std::fs::remove_dir_all(&self.dir) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(ChaosError::io(format!("wipe {}", self.dir.display()), e)),
+        let wipe = |e| ChaosError::io(format!("wipe {}", self.dir.display()), e);
+        // The contents, not the dir: it may be a tmpfs mount point.
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(wipe(e)),
+        };
+        for entry in entries {
+            let path = entry.map_err(wipe)?.path();
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed.map_err(wipe)?;
         }
+        Ok(())
     }
 
     /// Starts a node that is not running (after [`NodeProc::kill_and_wipe`]).
