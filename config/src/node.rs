@@ -51,6 +51,10 @@ pub struct NodeConfig {
     /// File holding the cluster secret (hex), given by the operator to a
     /// joining node; `None`: `DATA_DIR/cluster-secret`, created at first start.
     pub cluster_secret_file: Option<PathBuf>,
+    /// Local IP that outgoing raft connections are bound to (none: the
+    /// system picks). Drills give each node its own loopback address so a
+    /// proxy can tell which node a connection comes from.
+    pub raft_source_ip: Option<std::net::IpAddr>,
 }
 
 impl Default for NodeConfig {
@@ -64,6 +68,7 @@ impl Default for NodeConfig {
             log_format: LogFormat::Text,
             bootstrap: true,
             cluster_secret_file: None,
+            raft_source_ip: None,
         }
     }
 }
@@ -102,6 +107,7 @@ struct RawNode {
     log_format: Option<Spanned<String>>,
     bootstrap: Option<bool>,
     cluster_secret_file: Option<Spanned<String>>,
+    raft_source_ip: Option<Spanned<String>>,
     #[serde(default)]
     peers: Vec<RawPeer>,
 }
@@ -234,6 +240,13 @@ impl NodeConfig {
             }
             cfg.cluster_secret_file = Some(PathBuf::from(f.get_ref()));
         }
+        if let Some(ip) = raw.raft_source_ip {
+            let parsed = ip.get_ref().parse().map_err(|_| {
+                let m = format!("`{}` is not an IP address, e.g. 127.0.0.11", ip.get_ref());
+                ctx.err("raft_source_ip", ip.span(), m)
+            })?;
+            cfg.raft_source_ip = Some(parsed);
+        }
         Ok(cfg)
     }
 
@@ -268,7 +281,10 @@ mod tests {
                     [[peers]]\nid = 1\nraft_addr = \"10.0.0.1:7001\"\n[[peers]]\nid = 2\nraft_addr = \"127.0.0.1:7002\"\n";
         let c = NodeConfig::from_toml_str(text, "n.toml").unwrap();
         assert_eq!(c.peers.len(), 2);
+        assert_eq!(c.raft_source_ip, None);
         assert_eq!(c.log_format, LogFormat::Json);
+        let c = NodeConfig::from_toml_str("raft_source_ip = \"127.0.0.12\"\n", "n.toml").unwrap();
+        assert_eq!(c.raft_source_ip, Some([127, 0, 0, 12].into()));
     }
 
     #[test]
@@ -284,6 +300,8 @@ mod tests {
         assert_eq!((e.key.as_str(), e.line), ("raft_adr", 3), "{e}");
         let e = NodeConfig::from_toml_str("node_id = 0\n", "n.toml").unwrap_err();
         assert_eq!(e.key, "node_id");
+        let e = NodeConfig::from_toml_str("node_id = 1\nraft_source_ip = \"x\"\n", "n.toml").unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("raft_source_ip", 2), "{e}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod client_cmd;
 mod cluster;
 mod config_cmd;
 mod demo;
+mod drill_cmd;
 mod gateway;
 mod node_cmd;
 mod pdu;
@@ -50,6 +51,8 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCmd),
+    /// Run a failover drill: a local cluster, honest clients, nemeses, a verdict.
+    Drill(drill_cmd::DrillArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -78,6 +81,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(c) => bench_cmd::run(c),
         Command::Send(a) => client_cmd::send(a),
         Command::Status(a) => client_cmd::status(a),
+        Command::Drill(a) => drill_cmd::run(a),
     }
 }
 

@@ -34,7 +34,7 @@ pub enum NodeCmd {
 /// Arguments of `node start`.
 #[derive(Args)]
 pub struct StartArgs {
-    /// Node file (TOML): node_id, data_dir, raft_addr, http_addr, peers, log_format, bootstrap.
+    /// Node file (TOML): node_id, data_dir, raft_addr, http_addr, peers, log_format, bootstrap, raft_source_ip.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
     /// Override the data dir.
@@ -143,6 +143,9 @@ fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
 
 async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
     let metrics = install_metrics();
+    if let Some(ip) = cfg.raft_source_ip {
+        smsgw_raft::network::set_source_ip(ip);
+    }
     let http = TcpListener::bind(&cfg.http_addr)
         .await
         .with_context(|| format!("cannot listen on http address {}", cfg.http_addr))?;

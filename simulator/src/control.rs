@@ -7,7 +7,8 @@
 //! | GET | `/submits?account=&destination=&protocol=&client_ref=&after=&limit=` | the received submits |
 //! | POST | `/mo` | inject an inbound message `{protocol, account, from, to, text}` |
 //! | GET, PUT | `/faults` | the fault switches |
-//! | POST | `/faults/drop` | drop every connection now |
+//! | POST | `/faults/drop` | drop every connection now (queued responses flushed first) |
+//! | POST | `/faults/hard-drop` | drop every connection now, in-flight requests unanswered |
 //! | PUT | `/reports` | the report policy (delay, outcome mix, early fraction) |
 //! | PUT | `/accounts` | add or change an account (window, tps, sgip_sp_addr, quirks) |
 //! | POST | `/reset` | forget records and counters |
@@ -47,6 +48,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(|State(s): Sim| async move { Json(s.faults.get()) }).put(set_faults),
         )
         .route("/faults/drop", post(drop_now))
+        .route("/faults/hard-drop", post(hard_drop_now))
         .route("/reports", put(set_reports))
         .route("/accounts", put(set_account))
         .route("/reset", post(reset))
@@ -147,6 +149,11 @@ async fn set_faults(
 async fn drop_now(State(s): Sim) -> Response {
     s.faults.drop_all_now();
     (StatusCode::ACCEPTED, Json(json!({"dropped": true}))).into_response()
+}
+
+async fn hard_drop_now(State(s): Sim) -> Response {
+    s.faults.hard_drop_all_now();
+    (StatusCode::ACCEPTED, Json(json!({"dropped": true, "hard": true}))).into_response()
 }
 
 async fn set_reports(

@@ -1,5 +1,7 @@
-//! Faults a drill can switch on while the simulator runs: dropped links,
-//! stalls, garbage, slow answers, refused logins, silent reports.
+//! Faults a drill can switch on while the simulator runs: dropped links
+//! (polite: queued responses flushed first; hard: closed with what is in
+//! flight unanswered), stalls, garbage, slow answers, refused logins, silent
+//! reports.
 //!
 //! The settings are read by every session on every PDU, so they take effect
 //! at once; "drop now" is a generation counter each session watches. This
@@ -16,6 +18,11 @@ use tokio::sync::watch;
 pub struct FaultSettings {
     /// Close each connection after it has sent this many submits.
     pub drop_after_submits: Option<u64>,
+    /// Close each connection abruptly when it sends this many submits: the
+    /// last submit is accepted (in the ledger) but never answered, and
+    /// queued responses are thrown away — the lost-response path that makes
+    /// a gateway send twice.
+    pub hard_drop_after_submits: Option<u64>,
     /// Read requests but never answer them.
     pub stall: bool,
     /// Answer every request with random bytes instead of a PDU.
@@ -32,6 +39,7 @@ pub struct FaultSettings {
 pub struct Faults {
     settings: Mutex<FaultSettings>,
     drop_now: watch::Sender<u64>,
+    hard_drop_now: watch::Sender<u64>,
 }
 
 impl Default for Faults {
@@ -39,6 +47,7 @@ impl Default for Faults {
         Faults {
             settings: Mutex::new(FaultSettings::default()),
             drop_now: watch::channel(0).0,
+            hard_drop_now: watch::channel(0).0,
         }
     }
 }
@@ -60,5 +69,16 @@ impl Faults {
     /// A receiver that changes whenever [`Faults::drop_all_now`] is called.
     pub fn drop_signal(&self) -> watch::Receiver<u64> {
         self.drop_now.subscribe()
+    }
+
+    /// Closes every open connection without answering what is in flight
+    /// (responses queued or held by `delay_ms` are thrown away).
+    pub fn hard_drop_all_now(&self) {
+        self.hard_drop_now.send_modify(|g| *g += 1);
+    }
+
+    /// A receiver that changes whenever [`Faults::hard_drop_all_now`] is called.
+    pub fn hard_drop_signal(&self) -> watch::Receiver<u64> {
+        self.hard_drop_now.subscribe()
     }
 }

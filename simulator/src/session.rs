@@ -53,6 +53,9 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
 
     let (dl_tx, mut dl_rx) = mpsc::unbounded_channel::<Deliverable>();
     let mut drop_signal = shared.faults.drop_signal();
+    let mut hard_drop_signal = shared.faults.hard_drop_signal();
+    // Set when the link must close with what is in flight unanswered.
+    let mut hard_close = false;
     let idle = Duration::from_secs(shared.config().idle_timeout_secs.max(1));
     let keepalive = Duration::from_secs(D::KEEPALIVE_SECS.min(idle.as_secs()).max(1));
     let mut last_rx = Instant::now();
@@ -166,6 +169,13 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
                                 shared.deliver(D::PROTOCOL, &acct.login, d);
                             }
                         }
+                        if faults.hard_drop_after_submits.is_some_and(|n| submits_here >= n) {
+                            // Accepted and recorded, never answered.
+                            shared.ledger.bump(|c| &c.faults_dropped);
+                            tracing::info!(protocol = %D::PROTOCOL, ?peer, "fault: hard drop after a submit");
+                            hard_close = true;
+                            break;
+                        }
                         let resp = dialect.submit_resp(&pdu, &outcome);
                         respond(&out_tx, &inflight, resp, &faults);
                         if faults.drop_after_submits.is_some_and(|n| submits_here >= n) {
@@ -230,6 +240,12 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
                 tracing::info!(protocol = %D::PROTOCOL, ?peer, "fault: dropping connection");
                 break;
             }
+            _ = hard_drop_signal.changed() => {
+                shared.ledger.bump(|c| &c.faults_dropped);
+                tracing::info!(protocol = %D::PROTOCOL, ?peer, "fault: hard drop, in-flight responses unanswered");
+                hard_close = true;
+                break;
+            }
         }
     }
     if let Some(a) = &account {
@@ -255,7 +271,13 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
             shared.deliver(D::PROTOCOL, &a.login, d);
         }
     }
-    let _ = out_tx.send(Out::Close);
+    if hard_close {
+        // The writer dies with whatever it has not written yet; dropping its
+        // half closes the socket.
+        writer.abort();
+    } else {
+        let _ = out_tx.send(Out::Close);
+    }
     drop(out_tx);
     let _ = writer.await;
 }

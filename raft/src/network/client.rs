@@ -4,7 +4,8 @@
 //! own (openraft and the proposer decide what is safe to repeat).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
@@ -14,7 +15,7 @@ use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
     VoteRequest, VoteResponse,
 };
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
 
 use super::auth;
@@ -41,6 +42,37 @@ pub struct RpcClient {
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The local IP outgoing raft connections bind to, set once per process by
+/// the node (`raft_source_ip` in the node file). Process-wide on purpose:
+/// every client in the process (raft, forwarding, admin) must leave from the
+/// same address for a drill's proxy to attribute it.
+static SOURCE_IP: OnceLock<IpAddr> = OnceLock::new();
+
+/// Binds every later outgoing raft connection of this process to `ip`.
+/// Returns false when a different address was set before.
+pub fn set_source_ip(ip: IpAddr) -> bool {
+    *SOURCE_IP.get_or_init(|| ip) == ip
+}
+
+async fn open(addr: &str) -> std::io::Result<TcpStream> {
+    let Some(ip) = SOURCE_IP.get() else {
+        return TcpStream::connect(addr).await;
+    };
+    let mut last = None;
+    for target in tokio::net::lookup_host(addr).await? {
+        let socket = match target {
+            SocketAddr::V4(_) => TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => TcpSocket::new_v6()?,
+        };
+        socket.bind(SocketAddr::new(*ip, 0))?;
+        match socket.connect(target).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address")))
+}
 const MAX_IDLE_PER_PEER: usize = 64;
 
 impl RpcClient {
@@ -66,7 +98,7 @@ impl RpcClient {
     }
 
     async fn connect(&self, addr: &str) -> Result<Conn, RpcError> {
-        let mut stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+        let mut stream = tokio::time::timeout(CONNECT_TIMEOUT, open(addr))
             .await
             .map_err(|_| RpcError::Timeout {
                 addr: addr.into(),

@@ -10,6 +10,6 @@ pub mod secret;
 pub mod server;
 pub mod wire;
 
-pub use client::{NetworkFactory, RpcClient};
+pub use client::{set_source_ip, NetworkFactory, RpcClient};
 pub use secret::{ClusterSecret, SecretError};
 pub use wire::{AdminRequest, AdminResponse, NodeStatus, RpcRequest, RpcResponse, WriteRefusal};

@@ -1,0 +1,384 @@
+//! The checker: reads a finished drill's [`History`] (the clients' answers,
+//! the carrier's ledger, the API's final statuses, the fault windows) and
+//! gives the verdict. It is a pure function of the history, so it can be fed
+//! synthetic histories to show it catches what it claims to; it must never
+//! look at the live cluster.
+//!
+//! Promises checked:
+//! - lost = 0: every operation answered 202 reached the carrier;
+//! - one message per `client_ref`: every 202 of one operation carries the
+//!   same id;
+//! - duplicates within the bound: submits of one destination beyond the
+//!   first, attributed to the fault that was last injected before the extra
+//!   submit, at most `dup_bound_per_round` per round (the window in flight
+//!   plus one batch of unrecorded answers);
+//! - every accepted message reaches a final status.
+//!
+//! Measured: the longest time with no 202 after each fault started
+//! (unavailability) and the time until a message accepted after the fault
+//! started reached the carrier (resume).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::history::{FaultWindow, History};
+
+/// The statuses a message ends in.
+pub const FINAL: [&str; 5] = ["DELIVERED", "UNDELIVERABLE", "EXPIRED", "REJECTED", "FAILED"];
+
+/// What the checker allows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Bounds {
+    pub dup_bound_per_round: u64,
+}
+
+/// The numbers of one nemesis.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NemesisStats {
+    pub nemesis: String,
+    pub rounds: u32,
+    /// Operations started during this nemesis's rounds and answered 202.
+    pub accepted: u64,
+    pub lost: u64,
+    pub duplicates: u64,
+    /// The most duplicates in one round, against the bound.
+    pub max_round_duplicates: u64,
+    pub not_final: u64,
+    /// Operations that never got a definite answer (gave up).
+    pub indeterminate: u64,
+    pub max_unavailable_ms: u64,
+    pub max_resume_ms: Option<u64>,
+    pub resume_ms: Vec<Option<u64>>,
+}
+
+/// One broken promise, with enough detail to find it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Violation {
+    pub kind: String,
+    pub detail: String,
+}
+
+/// The checker's answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Verdict {
+    pub accepted: u64,
+    pub lost: u64,
+    pub duplicates: u64,
+    pub not_final: u64,
+    pub indeterminate: u64,
+    /// Longest gap between two 202 answers over the whole drill.
+    pub max_unavailable_ms: u64,
+    pub per_nemesis: Vec<NemesisStats>,
+    pub violations: Vec<Violation>,
+}
+
+impl Verdict {
+    pub fn ok(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+/// The fault in force (or last injected) at `t`, as an index into `faults`.
+fn fault_at(faults: &[FaultWindow], t: u64) -> Option<usize> {
+    faults.iter().rposition(|f| f.start_ms <= t)
+}
+
+/// Checks `h` against the promises.
+pub fn check(h: &History, bounds: &Bounds) -> Verdict {
+    let mut v = Verdict::default();
+    let mut stats: BTreeMap<String, NemesisStats> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for f in &h.faults {
+        let s = stats.entry(f.nemesis.clone()).or_insert_with(|| {
+            order.push(f.nemesis.clone());
+            NemesisStats {
+                nemesis: f.nemesis.clone(),
+                ..NemesisStats::default()
+            }
+        });
+        s.rounds += 1;
+    }
+    let name_of = |t: u64| fault_at(&h.faults, t).map(|i| h.faults[i].nemesis.clone());
+
+    // The carrier's view: submits per destination, in arrival order.
+    let mut by_dest: HashMap<&str, Vec<u64>> = HashMap::new();
+    for s in &h.carrier {
+        by_dest.entry(s.destination.as_str()).or_default().push(s.at_ms);
+    }
+    for times in by_dest.values_mut() {
+        times.sort_unstable();
+    }
+
+    let mut round_dups = vec![0u64; h.faults.len()];
+    for op in &h.ops {
+        let bucket = name_of(op.started_at());
+        let ids = op.accepted_ids();
+        let sent = by_dest.get(op.to.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        if ids.is_empty() {
+            let determinate = op
+                .attempts
+                .last()
+                .is_some_and(|a| matches!(a.outcome, crate::history::Outcome::Rejected { .. }));
+            if !determinate {
+                v.indeterminate += 1;
+                if let Some(s) = bucket.as_ref().and_then(|b| stats.get_mut(b)) {
+                    s.indeterminate += 1;
+                }
+            }
+        } else {
+            v.accepted += 1;
+            if let Some(s) = bucket.as_ref().and_then(|b| stats.get_mut(b)) {
+                s.accepted += 1;
+            }
+            if ids.iter().any(|id| *id != ids[0]) {
+                v.violations.push(Violation {
+                    kind: "conflicting_ids".into(),
+                    detail: format!("client_ref {} was answered with ids {ids:?}", op.client_ref),
+                });
+            }
+            if sent.is_empty() {
+                v.lost += 1;
+                if let Some(s) = bucket.as_ref().and_then(|b| stats.get_mut(b)) {
+                    s.lost += 1;
+                }
+                v.violations.push(Violation {
+                    kind: "lost".into(),
+                    detail: format!(
+                        "{} (id {}, accepted at {} ms) never reached the carrier",
+                        op.client_ref,
+                        ids[0],
+                        op.accepted_at().unwrap_or(0)
+                    ),
+                });
+            }
+            let status = h.statuses.get(ids[0]).map(String::as_str).unwrap_or("UNKNOWN");
+            if !FINAL.contains(&status) {
+                v.not_final += 1;
+                if let Some(s) = bucket.as_ref().and_then(|b| stats.get_mut(b)) {
+                    s.not_final += 1;
+                }
+                v.violations.push(Violation {
+                    kind: "not_final".into(),
+                    detail: format!("{} (id {}) ended {status}", op.client_ref, ids[0]),
+                });
+            }
+        }
+        // Every submit of this destination after the first is a duplicate,
+        // charged to the fault last injected before it arrived.
+        for &t in sent.iter().skip(1) {
+            v.duplicates += 1;
+            match fault_at(&h.faults, t) {
+                Some(i) => {
+                    round_dups[i] += 1;
+                    if let Some(s) = stats.get_mut(&h.faults[i].nemesis) {
+                        s.duplicates += 1;
+                    }
+                }
+                None => v.violations.push(Violation {
+                    kind: "duplicate_without_fault".into(),
+                    detail: format!("{} reached the carrier twice before any fault", op.client_ref),
+                }),
+            }
+        }
+    }
+    for (i, &d) in round_dups.iter().enumerate() {
+        let f = &h.faults[i];
+        if let Some(s) = stats.get_mut(&f.nemesis) {
+            s.max_round_duplicates = s.max_round_duplicates.max(d);
+        }
+        if d > bounds.dup_bound_per_round {
+            v.violations.push(Violation {
+                kind: "duplicates_over_bound".into(),
+                detail: format!(
+                    "{} round {} ({}): {d} duplicate submits, bound {}",
+                    f.nemesis, f.round, f.detail, bounds.dup_bound_per_round
+                ),
+            });
+        }
+    }
+
+    // Availability: 202 answer times.
+    let mut accepts: Vec<u64> = h.ops.iter().filter_map(|o| o.accepted_at()).collect();
+    accepts.sort_unstable();
+    v.max_unavailable_ms = accepts.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    // Resume: first carrier submit of an operation started after the fault.
+    let mut first_sent: Vec<(u64, u64)> = h
+        .ops
+        .iter()
+        .filter_map(|o| {
+            let t = by_dest.get(o.to.as_str())?.first()?;
+            Some((o.started_at(), *t))
+        })
+        .collect();
+    first_sent.sort_unstable();
+    for f in &h.faults {
+        let Some(s) = stats.get_mut(&f.nemesis) else {
+            continue;
+        };
+        let end = f.end_ms.max(f.start_ms);
+        let mut prev = f.start_ms;
+        let mut gap = 0;
+        for &t in accepts.iter().filter(|&&t| t >= f.start_ms && t <= end) {
+            gap = gap.max(t - prev);
+            prev = t;
+        }
+        gap = gap.max(end - prev);
+        s.max_unavailable_ms = s.max_unavailable_ms.max(gap);
+        let resume = first_sent
+            .iter()
+            .filter(|(started, _)| *started >= f.start_ms)
+            .map(|(_, sent)| sent.saturating_sub(f.start_ms))
+            .min();
+        s.resume_ms.push(resume);
+        match resume {
+            Some(r) => s.max_resume_ms = Some(s.max_resume_ms.map_or(r, |m| m.max(r))),
+            None => v.violations.push(Violation {
+                kind: "never_resumed".into(),
+                detail: format!(
+                    "{} round {} ({}): nothing accepted after the fault reached the carrier",
+                    f.nemesis, f.round, f.detail
+                ),
+            }),
+        }
+    }
+    v.per_nemesis = order.into_iter().filter_map(|n| stats.remove(&n)).collect();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{Attempt, CarrierSubmit, Op, Outcome};
+
+    fn op(n: u32, start: u64, id: Option<&str>) -> Op {
+        let outcome = match id {
+            Some(id) => Outcome::Accepted { id: id.into() },
+            None => Outcome::Indeterminate {
+                reason: "timeout".into(),
+            },
+        };
+        Op {
+            client_ref: format!("r{n}"),
+            to: format!("1390000{n:04}"),
+            attempts: vec![Attempt {
+                node: 0,
+                start_ms: start,
+                end_ms: start + 10,
+                outcome,
+            }],
+        }
+    }
+
+    fn sent(n: u32, at: u64) -> CarrierSubmit {
+        CarrierSubmit {
+            destination: format!("1390000{n:04}"),
+            at_ms: at,
+        }
+    }
+
+    /// Ten messages, one kill at 1000 ms, everything delivered once.
+    fn clean() -> History {
+        let mut h = History::default();
+        for n in 0..10u32 {
+            let t = u64::from(n) * 200;
+            h.ops.push(op(n, t, Some(&format!("m{n}"))));
+            h.carrier.push(sent(n, t + 50));
+            h.statuses.insert(format!("m{n}"), "DELIVERED".into());
+        }
+        h.faults.push(FaultWindow {
+            nemesis: "kill-leader".into(),
+            round: 1,
+            detail: "kill -9 node 1".into(),
+            start_ms: 1000,
+            heal_ms: 1500,
+            end_ms: 2000,
+        });
+        h.end_ms = 2000;
+        h
+    }
+
+    const B: Bounds = Bounds {
+        dup_bound_per_round: 2,
+    };
+
+    #[test]
+    fn a_clean_history_passes_with_its_numbers() {
+        let v = check(&clean(), &B);
+        assert!(v.ok(), "{:?}", v.violations);
+        assert_eq!((v.accepted, v.lost, v.duplicates), (10, 0, 0));
+        let s = &v.per_nemesis[0];
+        assert_eq!((s.nemesis.as_str(), s.rounds, s.accepted), ("kill-leader", 1, 5));
+        assert_eq!(s.resume_ms, vec![Some(50)]);
+        assert_eq!(s.max_unavailable_ms, 200);
+    }
+
+    #[test]
+    fn an_accepted_message_missing_at_the_carrier_is_lost() {
+        let mut h = clean();
+        h.carrier.retain(|s| s.destination != "13900000007");
+        let v = check(&h, &B);
+        assert_eq!(v.lost, 1);
+        assert_eq!(v.per_nemesis[0].lost, 1);
+        assert!(v
+            .violations
+            .iter()
+            .any(|x| x.kind == "lost" && x.detail.contains("r7")));
+    }
+
+    #[test]
+    fn duplicates_over_the_bound_and_before_any_fault_are_caught() {
+        let mut h = clean();
+        for _ in 0..2 {
+            h.carrier.push(sent(6, 1300));
+        }
+        assert!(check(&h, &B).ok(), "two duplicates are within a bound of 2");
+        h.carrier.push(sent(6, 1400));
+        let v = check(&h, &B);
+        assert_eq!(v.duplicates, 3);
+        assert!(v.violations.iter().any(|x| x.kind == "duplicates_over_bound"));
+        let mut h = clean();
+        h.carrier.push(sent(1, 300));
+        let v = check(&h, &B);
+        assert!(v.violations.iter().any(|x| x.kind == "duplicate_without_fault"));
+    }
+
+    #[test]
+    fn a_message_stuck_short_of_a_final_status_or_two_ids_for_one_ref_is_caught() {
+        let mut h = clean();
+        h.statuses.insert("m3".into(), "SUBMITTED".into());
+        h.statuses.remove("m4");
+        h.ops[2].attempts.push(Attempt {
+            node: 1,
+            start_ms: 420,
+            end_ms: 430,
+            outcome: Outcome::Accepted { id: "other".into() },
+        });
+        let v = check(&h, &B);
+        let kinds: Vec<&str> = v.violations.iter().map(|x| x.kind.as_str()).collect();
+        assert_eq!(
+            kinds.iter().filter(|k| **k == "not_final").count(),
+            2,
+            "{kinds:?}"
+        );
+        assert!(kinds.contains(&"conflicting_ids"));
+    }
+
+    #[test]
+    fn unavailability_and_a_cluster_that_never_resumes_are_measured() {
+        let mut h = clean();
+        // Nothing accepted between 1000 and 1900; nothing started after the
+        // fault reaches the carrier.
+        h.ops.retain(|o| o.started_at() < 1000 || o.started_at() >= 1900);
+        h.carrier.retain(|s| s.at_ms < 1000);
+        h.ops.retain(|o| o.started_at() < 1000);
+        let v = check(&h, &B);
+        assert_eq!(v.per_nemesis[0].max_unavailable_ms, 1000);
+        assert!(v.violations.iter().any(|x| x.kind == "never_resumed"));
+        // An operation that never got an answer is indeterminate, not lost.
+        let mut h = clean();
+        h.ops.push(op(99, 1100, None));
+        let v = check(&h, &B);
+        assert_eq!((v.indeterminate, v.lost), (1, 0));
+    }
+}

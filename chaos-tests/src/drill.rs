@@ -1,0 +1,298 @@
+//! A drill: start the cluster, start honest clients, run each nemesis for
+//! its rounds (inject, hold, heal, wait until the cluster serves again),
+//! stop the clients, collect the carrier's ledger and the final statuses,
+//! and hand the history to the checker. It must never decide a verdict
+//! itself; what it cannot do (a cluster that never recovers) it reports as
+//! a problem next to the checker's verdict.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use smsgw_simulator::ledger::Filter;
+
+use crate::checker::{self, Bounds, Verdict, Violation, FINAL};
+use crate::client::{Load, LoadSpec};
+use crate::cluster::{Cluster, ClusterSpec, KEY};
+use crate::error::{ChaosError, Result};
+use crate::history::{CarrierSubmit, FaultWindow, History};
+use crate::http::request;
+use crate::nemesis::Nemesis;
+
+/// What a drill does.
+#[derive(Debug, Clone)]
+pub struct DrillSpec {
+    pub cluster: ClusterSpec,
+    pub load: LoadSpec,
+    /// Each nemesis with its number of rounds, run in this order.
+    pub plan: Vec<(Nemesis, u32)>,
+    /// How long each fault is held before it is healed.
+    pub hold: Duration,
+    /// Load without faults after each recovery.
+    pub quiet: Duration,
+    /// How long accepted messages get to reach a final status at the end.
+    pub final_wait: Duration,
+    /// How long the cluster gets to serve again after a heal.
+    pub recover_wait: Duration,
+    /// Keep the node files, data and logs even when the verdict is OK.
+    pub keep_dir: bool,
+}
+
+impl Default for DrillSpec {
+    fn default() -> Self {
+        let cluster = ClusterSpec::default();
+        DrillSpec {
+            cluster,
+            load: LoadSpec::default(),
+            plan: vec![],
+            hold: Duration::from_secs(3),
+            quiet: Duration::from_secs(1),
+            final_wait: Duration::from_secs(60),
+            recover_wait: Duration::from_secs(30),
+            keep_dir: false,
+        }
+    }
+}
+
+impl DrillSpec {
+    /// `rounds` rounds of each of `nemeses`.
+    pub fn uniform(nemeses: &[Nemesis], rounds: u32) -> Vec<(Nemesis, u32)> {
+        nemeses.iter().map(|&n| (n, rounds)).collect()
+    }
+
+    /// Duplicates allowed per round: one window in flight on the carrier
+    /// link plus one reconciler batch (8) of answers not yet committed.
+    pub fn bounds(&self) -> Bounds {
+        Bounds {
+            dup_bound_per_round: u64::from(self.cluster.window) + 8,
+        }
+    }
+}
+
+/// Everything a drill produced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DrillReport {
+    pub nodes: u64,
+    pub rate: f64,
+    /// `nemesis:rounds` in the order they ran.
+    pub plan: Vec<String>,
+    pub duration_ms: u64,
+    pub carrier_submits: u64,
+    pub dup_bound_per_round: u64,
+    pub verdict: Verdict,
+    /// Where node logs were kept (when the verdict failed, or asked to).
+    pub kept_dir: Option<String>,
+    #[serde(skip)]
+    pub history: History,
+}
+
+impl DrillReport {
+    pub fn ok(&self) -> bool {
+        self.verdict.ok()
+    }
+}
+
+fn ms(t0: Instant) -> u64 {
+    t0.elapsed().as_millis() as u64
+}
+
+/// Runs the drill with the `smsgw` binary at `bin`.
+pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
+    for (n, _) in &spec.plan {
+        n.precheck().map_err(|detail| ChaosError::Command {
+            what: format!("nemesis {}", n.name()),
+            detail,
+        })?;
+    }
+    let mut cluster = spec.cluster.clone();
+    if spec.plan.iter().any(|(n, _)| n.needs_tmpfs()) && cluster.tmpfs_data_mb.is_none() {
+        cluster.tmpfs_data_mb = Some(64);
+    }
+    let mut c = Cluster::start(bin, cluster).await?;
+    let t0 = Instant::now();
+    let wall0 = chrono::Utc::now().timestamp_millis();
+    let load = Load::start(&spec.load, c.http_addrs(), t0);
+    wait_accepts(&load, 1, Duration::from_secs(30)).await?;
+    tokio::time::sleep(spec.quiet).await;
+    let mut faults = Vec::new();
+    let mut problems = Vec::new();
+    for &(nemesis, rounds) in &spec.plan {
+        for round in 1..=rounds {
+            let start_ms = ms(t0);
+            let injected = match nemesis.inject(&mut c).await {
+                Ok(i) => i,
+                Err(e) => {
+                    problems.push(format!("{} round {round}: could not inject: {e}", nemesis.name()));
+                    // A half-injected fault must not take later rounds down
+                    // with it: bring back any node it stopped.
+                    for n in c.nodes.iter_mut().filter(|n| !n.is_running()) {
+                        if let Err(e) = n.restart().await {
+                            problems.push(format!("node {} did not restart: {e}", n.id));
+                        }
+                    }
+                    continue;
+                }
+            };
+            tracing::info!(nemesis = nemesis.name(), round, "{}", injected.detail);
+            tokio::time::sleep(spec.hold).await;
+            let heal_ms = ms(t0);
+            if let Err(e) = injected.heal(&mut c).await {
+                problems.push(format!("{} round {round}: could not heal: {e}", nemesis.name()));
+            }
+            if let Err(e) = recover(&c, &load, spec.recover_wait).await {
+                problems.push(format!(
+                    "{} round {round} ({}): the cluster did not serve again: {e}",
+                    nemesis.name(),
+                    injected.detail
+                ));
+            }
+            tokio::time::sleep(spec.quiet).await;
+            faults.push(FaultWindow {
+                nemesis: nemesis.name().into(),
+                round,
+                detail: injected.detail,
+                start_ms,
+                heal_ms,
+                end_ms: ms(t0),
+            });
+        }
+    }
+    let ops = load.stop().await;
+    let end_ms = ms(t0);
+    let ids: BTreeSet<String> = ops
+        .iter()
+        .flat_map(|o| o.accepted_ids().into_iter().map(str::to_string))
+        .collect();
+    let statuses = final_statuses(&c, &ids, spec.final_wait).await;
+    let carrier = carrier_submits(&c, wall0);
+    let history = History {
+        ops,
+        faults,
+        carrier,
+        statuses,
+        end_ms,
+    };
+    let mut verdict = checker::check(&history, &spec.bounds());
+    for p in problems {
+        verdict.violations.push(Violation {
+            kind: "no_recovery".into(),
+            detail: p,
+        });
+    }
+    let carrier_submits = history.carrier.len() as u64;
+    let kept_dir = if verdict.ok() && !spec.keep_dir {
+        None
+    } else {
+        Some(c.keep_dir().display().to_string())
+    };
+    Ok(DrillReport {
+        nodes: spec.cluster.nodes,
+        rate: spec.load.rate,
+        plan: spec
+            .plan
+            .iter()
+            .map(|(n, r)| format!("{}:{r}", n.name()))
+            .collect(),
+        duration_ms: end_ms,
+        carrier_submits,
+        dup_bound_per_round: spec.bounds().dup_bound_per_round,
+        verdict,
+        kept_dir,
+        history,
+    })
+}
+
+async fn wait_accepts(load: &Load, n: usize, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while load.accepted() < n {
+        if Instant::now() >= deadline {
+            return Err(ChaosError::Timeout {
+                what: format!("{n} accepted messages"),
+                secs: timeout.as_secs(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// After a heal: a leader, every node ready, and new messages accepted.
+async fn recover(c: &Cluster, load: &Load, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    c.wait_leader(timeout).await?;
+    c.wait_ready(deadline.saturating_duration_since(Instant::now()))
+        .await?;
+    let before = load.accepted();
+    wait_accepts(
+        load,
+        before + 1,
+        deadline.saturating_duration_since(Instant::now()),
+    )
+    .await
+}
+
+/// `GET /v1/messages/{id}` until every id is final or `wait` passes; what
+/// no node knows is "MISSING".
+async fn final_statuses(
+    c: &Cluster,
+    ids: &BTreeSet<String>,
+    wait: Duration,
+) -> std::collections::BTreeMap<String, String> {
+    let deadline = Instant::now() + wait;
+    let mut statuses: std::collections::BTreeMap<String, String> = Default::default();
+    let nodes: Vec<String> = c
+        .nodes
+        .iter()
+        .filter(|n| n.is_running() && !n.is_paused())
+        .map(|n| n.http.clone())
+        .collect();
+    loop {
+        for (i, id) in ids.iter().enumerate() {
+            if statuses.get(id).is_some_and(|s| FINAL.contains(&s.as_str())) {
+                continue;
+            }
+            let mut status = "UNREACHABLE".to_string();
+            for k in 0..nodes.len() {
+                let node = &nodes[(i + k) % nodes.len()];
+                let path = format!("/v1/messages/{id}");
+                let a = request(node, "GET", &path, Some(KEY), None, Duration::from_secs(3)).await;
+                match (a.status(), a.body()) {
+                    (Some(200), Some(b)) => {
+                        status = b["status"].as_str().unwrap_or("?").to_string();
+                        break;
+                    }
+                    (Some(404), _) => status = "MISSING".into(),
+                    _ => {}
+                }
+            }
+            statuses.insert(id.clone(), status);
+        }
+        let done = statuses.values().all(|s| FINAL.contains(&s.as_str()));
+        if done || Instant::now() >= deadline {
+            return statuses;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The carrier's ledger with times relative to the drill's start.
+fn carrier_submits(c: &Cluster, wall0: i64) -> Vec<CarrierSubmit> {
+    // The ledger stamps local wall time as if it were UTC; undo that.
+    let offset = chrono::Local::now().naive_local().and_utc().timestamp_millis()
+        - chrono::Utc::now().timestamp_millis();
+    let f = Filter {
+        limit: Some(usize::MAX),
+        ..Filter::default()
+    };
+    c.sim
+        .shared()
+        .ledger
+        .submits(&f)
+        .into_iter()
+        .map(|r| CarrierSubmit {
+            destination: r.destination,
+            at_ms: (r.at_ms - offset - wall0).max(0) as u64,
+        })
+        .collect()
+}
