@@ -165,33 +165,8 @@ fn leader_killed_mid_load_loses_nothing() {
     let li = leader_index(&nodes);
     let fi = (li + 1) % 3;
     let follower_http = nodes[fi].http.clone();
-    let accepted: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
-    let mut clients = Vec::new();
-    for c in 0..8 {
-        let (acc, stop, http_addr) = (accepted.clone(), stop.clone(), follower_http.clone());
-        clients.push(std::thread::spawn(move || {
-            let mut i = 0;
-            while !stop.load(Ordering::Relaxed) {
-                let to = format!("139{:02}{:06}", c, i);
-                i += 1;
-                let body = json!({"to": [to], "text": "failover drill"}).to_string();
-                let r = http(
-                    &http_addr,
-                    "POST",
-                    "/v1/messages",
-                    Some(KEY),
-                    Some(body.as_bytes()),
-                );
-                if r.status == 202 {
-                    let id = r.body["messages"][0]["id"].as_str().unwrap_or("").to_string();
-                    acc.lock().unwrap_or_else(|p| p.into_inner()).push((id, to));
-                } else {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
-        }));
-    }
+    let (accepted, clients) = load(&follower_http, 0, 8, &stop);
     let wait_for = |n: usize| {
         let deadline = Instant::now() + Duration::from_secs(20);
         while accepted.lock().unwrap_or_else(|p| p.into_inner()).len() < n {
@@ -314,7 +289,7 @@ fn load(
             while !stop.load(Ordering::Relaxed) {
                 let to = format!("137{tag}{c}{i:06}");
                 i += 1;
-                let body = json!({"to": [to], "text": "switchover drill"}).to_string();
+                let body = json!({"to": [to], "text": "cluster drill"}).to_string();
                 let r = http(
                     &http_addr,
                     "POST",
