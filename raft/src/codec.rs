@@ -51,8 +51,13 @@ mod tests {
 
     #[test]
     fn a_frame_claiming_a_huge_string_is_refused_not_allocated() {
-        // The fuzzer's crash input: AdminRequest::Propose(PutConfig { key: <len 0x3b00...05ff> ...
-        let crash = [0x03, 0x03, 0xfd, 0xff, 0x05, 0, 0, 0, 0, 0, 0x3b];
+        // The shape of the fuzzer's crash input, for today's frame types:
+        // RpcRequest::ClientWrite (variant 3) whose byte string claims
+        // 2^62 bytes (varint 0xfd + u64 LE) in an 11-byte frame.
+        let crash = [0x03, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0x40, 0];
         assert!(decode_frame::<RpcRequest>(&crash).is_err());
+        // The same claim inside an admin request (Admin = 4, Propose = 8).
+        let admin = [0x04, 0x08, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0x40];
+        assert!(decode_frame::<RpcRequest>(&admin).is_err());
     }
 }
