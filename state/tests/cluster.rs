@@ -20,18 +20,24 @@ fn accept(id: &str) -> Command {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_nodes_write_everywhere_and_transfer_leader() {
-    let dir = tempfile::tempdir().unwrap();
+/// Three nodes in `dir` sharing one secret, formed into one cluster.
+async fn three_nodes(dir: &std::path::Path) -> Vec<Cluster> {
     let secret = ClusterSecret::generate();
     let mut nodes = Vec::new();
     for id in 1..=3u64 {
-        let mut opts = ClusterOptions::new(id, dir.path().join(format!("n{id}")), "127.0.0.1:0");
+        let mut opts = ClusterOptions::new(id, dir.join(format!("n{id}")), "127.0.0.1:0");
         opts.secret = Some(secret.clone());
         nodes.push(Cluster::start(opts, Domain::app()).await.unwrap());
     }
     let members = nodes.iter().map(|n| (n.id(), n.node_info())).collect();
     nodes[0].initialize(members).await.unwrap();
+    nodes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_write_everywhere_and_transfer_leader() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = three_nodes(dir.path()).await;
     for (i, n) in nodes.iter().enumerate() {
         for k in 0..5 {
             propose(n, &accept(&format!("n{i}-{k}"))).await.unwrap();
@@ -62,15 +68,7 @@ async fn three_nodes_write_everywhere_and_transfer_leader() {
 async fn concurrent_proposals_are_batched_with_their_own_responses() {
     use smsgw_state::Response;
     let dir = tempfile::tempdir().unwrap();
-    let secret = ClusterSecret::generate();
-    let mut nodes = Vec::new();
-    for id in 1..=3u64 {
-        let mut opts = ClusterOptions::new(id, dir.path().join(format!("n{id}")), "127.0.0.1:0");
-        opts.secret = Some(secret.clone());
-        nodes.push(Cluster::start(opts, Domain::app()).await.unwrap());
-    }
-    let members = nodes.iter().map(|n| (n.id(), n.node_info())).collect();
-    nodes[0].initialize(members).await.unwrap();
+    let nodes = three_nodes(dir.path()).await;
     propose(&nodes[0], &accept("warm")).await.unwrap();
     let mut tasks = Vec::new();
     for k in 0..300usize {
