@@ -44,6 +44,10 @@ pub enum ApiError {
     NotConfigured,
     /// The cluster cannot commit now (503 `no_quorum`).
     NoQuorum(String),
+    /// The write may or may not have committed: it was proposed and not
+    /// confirmed in time (503 `outcome_unknown`; retry with the same
+    /// `client_ref`, which has one effect either way).
+    OutcomeUnknown(String),
     /// Something failed inside the node (500 `internal`).
     Internal(String),
     /// `sender` with the carrier's SP number does not fit the protocol's
@@ -80,7 +84,7 @@ impl ApiError {
             InvalidNumber(_) | NoRecipients | TooManyRecipients(_) | EmptyText | TextTooLong(_)
             | UnknownPriority(_) | InvalidSender(_) | InvalidClientRef(_) | InvalidParameter(_)
             | NoRoute(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            NotConfigured | NoQuorum(_) | Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            NotConfigured | NoQuorum(_) | OutcomeUnknown(_) | Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             SenderTooLong(_) => StatusCode::BAD_REQUEST,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -111,6 +115,7 @@ impl ApiError {
             NoRoute(_) => "no_route",
             NotConfigured => "not_configured",
             NoQuorum(_) => "no_quorum",
+            OutcomeUnknown(_) => "outcome_unknown",
             Internal(_) => "internal",
             SenderTooLong(_) => "sender_too_long",
             MethodNotAllowed => "method_not_allowed",
@@ -150,6 +155,9 @@ impl ApiError {
             NoRoute(n) => format!("no route takes `{n}`: add a route (or `*`) to the cluster document"),
             NotConfigured => "no cluster document applied yet: `smsgw config apply FILE`".into(),
             NoQuorum(m) => format!("the cluster cannot accept messages now: {m}"),
+            OutcomeUnknown(m) => format!(
+                "the outcome is unknown ({m}); retry with the same client_ref: it takes effect once either way"
+            ),
             Internal(m) => format!("internal error: {m}"),
             SenderTooLong(m) => m.clone(),
             MethodNotAllowed => "this path does not take this method; see /openapi.json".into(),
@@ -164,7 +172,13 @@ impl ApiError {
 
 impl From<ProposeError> for ApiError {
     fn from(e: ProposeError) -> Self {
-        ApiError::NoQuorum(e.to_string())
+        match e {
+            // Proposed and not confirmed in time: it may still commit.
+            ProposeError::Timeout { waited_ms } => {
+                ApiError::OutcomeUnknown(format!("not confirmed committed within {waited_ms} ms"))
+            }
+            other => ApiError::NoQuorum(other.to_string()),
+        }
     }
 }
 
@@ -187,5 +201,24 @@ impl IntoResponse for ApiError {
             );
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commit_timeout_is_outcome_unknown_and_a_missing_majority_is_no_quorum() {
+        let timeout = ApiError::from(ProposeError::Timeout { waited_ms: 5000 });
+        assert_eq!(timeout.code(), "outcome_unknown");
+        assert_eq!(timeout.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let no_leader = ApiError::from(ProposeError::NoLeader { waited_ms: 5000 });
+        assert_eq!(no_leader.code(), "no_quorum");
+        let no_quorum = ApiError::from(ProposeError::NoQuorum {
+            leader: 1,
+            since_ack_ms: 3000,
+        });
+        assert_eq!(no_quorum.code(), "no_quorum");
     }
 }
