@@ -336,31 +336,50 @@ fn planned_switchovers_mid_load_send_nothing_twice() {
         }
     };
     wait_more(200);
+    let mut retried = 0;
     for round in 0..3 {
-        let li = leader_index(&nodes);
-        let to = (li + 1) % 3;
-        let (ok, out, err) = cli(
-            nodes[0].dir.path(),
-            &[
-                "cluster",
-                "transfer-leader",
-                "--to",
-                &(to + 1).to_string(),
-                "--addr",
-                &nodes[li].raft,
-            ],
-        );
-        if !ok {
-            for (i, n) in nodes.iter().enumerate() {
-                let log = n.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                for l in log.lines().filter(|l| {
-                    l.contains("reject vote") || l.contains("switchover") || l.contains("drained")
-                }) {
-                    eprintln!("node {}: {}", i + 1, &l[..l.len().min(400)]);
-                }
+        // A transfer can still time out with "node N was not elected" under
+        // load (an open defect of the transfer itself, see ARCHITECTURE.md):
+        // the old leader then dispatches again, so a retry keeps what this
+        // test is about, that a switchover sends nothing twice.
+        let mut attempt = 0;
+        let to = loop {
+            let li = leader_index(&nodes);
+            let to = (li + 1) % 3;
+            let (ok, out, err) = cli(
+                nodes[0].dir.path(),
+                &[
+                    "cluster",
+                    "transfer-leader",
+                    "--to",
+                    &(to + 1).to_string(),
+                    "--addr",
+                    &nodes[li].raft,
+                ],
+            );
+            if ok {
+                break to;
             }
-            panic!("transfer {round} to node {}: {out}{err}", to + 1);
-        }
+            attempt += 1;
+            eprintln!(
+                "transfer {round} to node {}, attempt {attempt}: {out}{err}",
+                to + 1
+            );
+            if attempt == 3 {
+                for (i, n) in nodes.iter().enumerate() {
+                    let log = n.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    for l in log
+                        .lines()
+                        .filter(|l| l.contains("switchover") || l.contains("drain"))
+                    {
+                        eprintln!("node {}: {}", i + 1, &l[..l.len().min(400)]);
+                    }
+                }
+                panic!("transfer {round} failed 3 times");
+            }
+            retried += 1;
+            std::thread::sleep(Duration::from_secs(1));
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while leader_index(&nodes) != to {
             assert!(Instant::now() < deadline, "node {} did not take over", to + 1);
@@ -400,7 +419,7 @@ fn planned_switchovers_mid_load_send_nothing_twice() {
         .map(|(_, to)| by_dest.get(to).copied().unwrap_or(0).saturating_sub(1))
         .sum();
     eprintln!(
-        "switchover: {} accepted across 3 planned transfers; duplicate submits: {dups}",
+        "switchover: {} accepted across 3 planned transfers ({retried} retried); duplicate submits: {dups}",
         accepted.len()
     );
     if dups > 0 {

@@ -129,6 +129,14 @@ fn accept_batch(tx: &mut Tx<'_>, index: u64, messages: &[MtPart]) -> Result<Resp
                 mid.as_bytes().to_vec(),
             );
             bump(tx, &counter::ready(slot.priority), 1)?;
+            tx.put(
+                keys::counter(&counter::ready_last(&slot.route, slot.priority)),
+                &seq,
+            )?;
+            let route_key = keys::ready_route(&slot.route);
+            if !tx.contains(&route_key)? {
+                tx.put_raw(route_key, Vec::new());
+            }
             record.ready_seq = Some(seq);
         }
         tx.put(k, &record)?;

@@ -11,6 +11,13 @@
 //! | `o/SEQ` | MOs, dense sequence | `MoRecord` |
 //! | `r/RID` | first response of a request id (idempotency) | `Response` |
 //! | `q/ROUTE\0PRIO SEQ` | ready queue: unfinished messages by route, priority, acceptance order | message id |
+//! | `a/ROUTE` | routes that ever had a ready queue (never deleted) | empty |
+//!
+//! Why `a/` and the `ready_last` counters: sled 0.34 never merges emptied
+//! nodes, so a range that starts where many keys were deleted (the head of
+//! a ready queue, as messages finish) walks every emptied leaf. Readers
+//! therefore start at a cursor, never at a queue's head, and learn whether
+//! a queue has anything new from its last sequence, a point read.
 //!
 //! It must never hold two encodings of one key: every key is built here.
 
@@ -30,6 +37,8 @@ pub const MO: &[u8] = b"o/";
 pub const REQUEST: &[u8] = b"r/";
 /// Ready queues.
 pub const READY: &[u8] = b"q/";
+/// Routes that have ready queues.
+pub const READY_ROUTE: &[u8] = b"a/";
 
 /// Names of counters (`n/NAME`).
 pub mod counter {
@@ -44,6 +53,10 @@ pub mod counter {
     /// Unfinished messages by priority: `ready/0` .. `ready/3`.
     pub fn ready(priority: u8) -> String {
         format!("ready/{priority}")
+    }
+    /// The last sequence put in one ready queue (monotonic).
+    pub fn ready_last(route: &str, priority: u8) -> String {
+        format!("ready_last/{route}/{priority}")
     }
 }
 
@@ -100,6 +113,11 @@ pub fn ready_queue(route: &str, priority: u8) -> Vec<u8> {
 /// `q/ROUTE\0PRIO SEQ`: one message's place in its ready queue.
 pub fn ready(route: &str, priority: u8, seq: u64) -> Vec<u8> {
     join(READY, &[route.as_bytes(), b"\0", &[priority], &seq.to_be_bytes()])
+}
+
+/// `a/ROUTE`: `route` has ready queues.
+pub fn ready_route(route: &str) -> Vec<u8> {
+    join(READY_ROUTE, &[route.as_bytes()])
 }
 
 /// The first key after every ready queue of `route`.

@@ -117,23 +117,20 @@ impl StateView {
             .collect())
     }
 
-    /// The routes that have ready queues (one seek per route, never a scan
-    /// of the messages).
+    /// The routes that have ready queues (a small table never deleted
+    /// from, so reading it never walks emptied nodes).
     pub fn ready_routes(&self) -> Result<Vec<String>, ApplyError> {
-        let mut out = Vec::new();
-        let end = keys::prefix_end(keys::READY);
-        let mut from = keys::READY.to_vec();
-        loop {
-            let rows = self.view.range(Bound::Included(from.as_slice()), &end, 1)?;
-            let Some((k, _)) = rows.into_iter().next() else {
-                return Ok(out);
-            };
-            let Some((route, _, _)) = keys::parse_ready(&k) else {
-                return Ok(out);
-            };
-            from = keys::ready_route_end(&route);
-            out.push(route);
-        }
+        let rows = self.view.scan_prefix(keys::READY_ROUTE, usize::MAX)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(k, _)| String::from_utf8(k[keys::READY_ROUTE.len()..].to_vec()).ok())
+            .collect())
+    }
+
+    /// The last sequence ever put in one ready queue (0: none): a reader
+    /// whose cursor is there has nothing new to read.
+    pub fn ready_last(&self, route: &str, priority: u8) -> Result<u64, ApplyError> {
+        self.counter(&counter::ready_last(route, priority))
     }
 
     /// Part ids starting with `prefix`, sorted, at most `limit`.

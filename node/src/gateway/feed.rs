@@ -13,6 +13,11 @@ use crate::api::ReadyCheck;
 
 /// How often the leader looks for messages accepted through followers.
 const SWEEP_EVERY: Duration = Duration::from_millis(200);
+/// The shortest gap between two feeding steps: nudges (one per commit) and
+/// raft metrics changes coalesce into at most one step per gap, so the
+/// loop's cost does not follow the commit rate. Far below the 1 s an alarm
+/// may take to reach a carrier.
+const FEED_MIN_GAP: Duration = Duration::from_millis(10);
 /// How long a planned switchover waits for submits in flight to be
 /// answered and their carrier ids committed: longer than a submit's
 /// response timeout (10 s), so a slow carrier answers or fails first.
@@ -113,6 +118,9 @@ impl Runtime {
                     }
                 }
             }
+            // Coalesce: what arrives meanwhile is read by the next step
+            // (a nudge sent now stays pending in the Notify).
+            tokio::time::sleep(FEED_MIN_GAP).await;
             tokio::select! {
                 _ = self.nudge.notified() => {}
                 _ = metrics.changed() => {}

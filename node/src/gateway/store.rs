@@ -251,6 +251,12 @@ impl RaftStore {
                 }
                 let cursor = (route.clone(), class);
                 let after = feed.cursors.get(&cursor).copied();
+                // A point read first: a range read of a queue with nothing
+                // new would walk the emptied head of the queue (sled keeps
+                // emptied nodes).
+                if view.ready_last(&route, class).map_err(unavailable)? <= after.unwrap_or(0) {
+                    continue;
+                }
                 let entries = view
                     .ready(&route, class, after, FEED_TARGET - holds)
                     .map_err(unavailable)?;
