@@ -120,11 +120,6 @@ pub fn ready_route(route: &str) -> Vec<u8> {
     join(READY_ROUTE, &[route.as_bytes()])
 }
 
-/// The first key after every ready queue of `route`.
-pub fn ready_route_end(route: &str) -> Vec<u8> {
-    join(READY, &[route.as_bytes(), b"\x01"])
-}
-
 /// The key after all keys starting with `prefix` (for range ends).
 pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     let mut end = prefix.to_vec();
@@ -176,8 +171,8 @@ mod tests {
                 ("b".into(), 0, 1),
             ]
         );
-        assert!(ready("a", 3, u64::MAX) < ready_route_end("a"));
-        assert!(ready_route_end("a") <= ready("ab", 0, 0));
+        // Every queue of route `a` sorts before any queue of route `ab`.
+        assert!(ready("a", 3, u64::MAX) < ready("ab", 0, 0));
     }
 
     #[test]

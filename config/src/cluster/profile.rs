@@ -184,9 +184,10 @@ pub const SHIPPED_PROFILES: [&str; 4] = ["china-mobile", "china-unicom", "china-
 pub const BEIJING_UTC_OFFSET_SECS: i32 = 8 * 3600;
 
 impl CarrierProfile {
-    /// A shipped profile by name.
-    pub fn shipped(name: &str) -> Option<CarrierProfile> {
-        let china = |name: &str, version: &str| CarrierProfile {
+    /// The Chinese carriers' defaults (Beijing time, text ids, receipts
+    /// read both ways), under `name` and `version`.
+    fn china(name: &str, version: &str) -> CarrierProfile {
+        CarrierProfile {
             name: name.into(),
             version: version.into(),
             login_utc_offset_secs: BEIJING_UTC_OFFSET_SECS,
@@ -198,7 +199,12 @@ impl CarrierProfile {
             data_coding_gbk: 15,
             max_parts: 10,
             udh: UdhStyle::Bit8,
-        };
+        }
+    }
+
+    /// A shipped profile by name.
+    pub fn shipped(name: &str) -> Option<CarrierProfile> {
+        let china = Self::china;
         Some(match name {
             "china-mobile" => china(name, "3.0"),
             "china-unicom" => china(name, "1.2"),
@@ -228,19 +234,7 @@ impl CarrierProfile {
     /// Never reached (every protocol has a shipped profile); keeps
     /// [`CarrierProfile::for_protocol`] free of panics.
     fn fallback(name: &str) -> CarrierProfile {
-        CarrierProfile {
-            name: name.into(),
-            version: String::new(),
-            login_utc_offset_secs: BEIJING_UTC_OFFSET_SECS,
-            fee: FeeDefaults::default(),
-            submit_resp_id: IdFormat::Text,
-            receipt_id: IdFormat::Text,
-            receipts: ReceiptStyle::Both,
-            data_coding_ucs2: 8,
-            data_coding_gbk: 15,
-            max_parts: 10,
-            udh: UdhStyle::Bit8,
-        }
+        Self::china(name, "")
     }
 
     /// The protocols a shipped profile may be used with.
