@@ -8,17 +8,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{http, Node};
+use common::{http, sim_control, Node};
 use serde_json::{json, Value};
-
-/// The simulator's control address from the demo line.
-fn sim_control(node: &Node) -> String {
-    node.stdout
-        .iter()
-        .find_map(|l| l.split("control http://").nth(1))
-        .map(|s| s.trim_end_matches(')').to_string())
-        .expect("demo line with the simulator's control address")
-}
 
 fn control(addr: &str, method: &str, path: &str, body: Option<Value>) -> Value {
     let bytes = body.map(|b| b.to_string().into_bytes());

@@ -9,17 +9,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{http, Node};
+use common::{http, sim_control, Node};
 use serde_json::json;
-
-/// The simulator's control address from the demo line.
-pub fn sim_control(node: &Node) -> String {
-    node.stdout
-        .iter()
-        .find_map(|l| l.split("control http://").nth(1))
-        .map(|s| s.trim_end_matches(')').to_string())
-        .expect("demo line with the simulator's control address")
-}
 
 fn destination(i: usize) -> String {
     match i % 4 {

@@ -162,6 +162,15 @@ impl Resp {
     }
 }
 
+/// The simulator's control address from the demo line.
+pub fn sim_control(node: &Node) -> String {
+    node.stdout
+        .iter()
+        .find_map(|l| l.split("control http://").nth(1))
+        .map(|s| s.trim_end_matches(')').to_string())
+        .expect("demo line with the simulator's control address")
+}
+
 /// One HTTP/1.1 request with `Connection: close`.
 pub fn http(addr: &str, method: &str, path: &str, key: Option<&str>, body: Option<&[u8]>) -> Resp {
     let mut s = TcpStream::connect(addr).expect("connect");
