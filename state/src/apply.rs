@@ -84,6 +84,14 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
                 }
             }
         },
+        Command::Book {
+            account,
+            at_ms,
+            change,
+        } => Response::Book(crate::book::apply_book(tx, account, *at_ms, change)?),
+        Command::Job { account, change, .. } => {
+            Response::Job(crate::jobs::apply_job(tx, index, account, change)?)
+        }
         Command::RecordMo { message, .. } => {
             let seq = bump(tx, counter::MOS, 1)?;
             tx.put(
@@ -102,7 +110,7 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
     Ok(response)
 }
 
-fn accept_batch(tx: &mut Tx<'_>, index: u64, messages: &[MtPart]) -> Result<Response, ApplyError> {
+pub(crate) fn accept_batch(tx: &mut Tx<'_>, index: u64, messages: &[MtPart]) -> Result<Response, ApplyError> {
     let mut ids = Vec::with_capacity(messages.len());
     let mut already_known = Vec::new();
     for part in messages {
@@ -197,7 +205,7 @@ fn set_outcome(tx: &mut Tx<'_>, part_id: &str, state: &str, at_ms: u64) -> Resul
     if seq == "0" {
         leave_ready_queue(tx, &mut record)?;
         tx.put(k, &record)?;
-        return Ok(());
+        return crate::jobs::job_progress(tx, mid, state);
     }
     tx.put(k, &record)?;
     close_if_complete(tx, mid, parts, at_ms)
@@ -250,6 +258,9 @@ fn close_if_complete(tx: &mut Tx<'_>, mid: &str, parts: u16, at_ms: u64) -> Resu
                 }
             }
         }
+    }
+    if let Some(state) = &worst {
+        crate::jobs::job_progress(tx, mid, state)?;
     }
     head.report_state = worst;
     head.reported_at_ms = Some(at_ms);

@@ -8,7 +8,9 @@
 //! carrier sessions or HTTP.
 
 mod apply;
+pub mod book;
 pub mod command;
+pub mod jobs;
 pub mod keys;
 mod view;
 

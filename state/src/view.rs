@@ -33,6 +33,16 @@ impl StateView {
         Self { view }
     }
 
+    /// Reads of the address books.
+    pub fn book(&self) -> crate::book::BookView {
+        crate::book::BookView::new(self.view.clone())
+    }
+
+    /// Reads of send jobs.
+    pub fn jobs(&self) -> crate::jobs::JobView {
+        crate::jobs::JobView::new(self.view.clone())
+    }
+
     /// The log id of the last applied entry.
     pub fn applied(&self) -> Result<Option<LogId>, ApplyError> {
         self.view.applied()
