@@ -13,6 +13,7 @@ mod gateway;
 mod node_cmd;
 mod pdu;
 mod secret;
+mod service;
 mod sim_cmd;
 
 use clap::{Parser, Subcommand};

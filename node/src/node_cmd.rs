@@ -188,6 +188,7 @@ async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
     let state =
         AppState::new(cluster.clone(), vec![runtime.ready_check()], metrics).with_runtime(runtime.clone());
     let watch_task = state.spawn_config_watch();
+    let jobs_task = crate::service::runner::spawn(state.clone());
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let server = tokio::spawn(api::serve(http, state, async move {
         let _ = stop_rx.wait_for(|s| *s).await;
@@ -245,6 +246,7 @@ async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
         Err(_) => tracing::warn!("in-flight requests did not finish within 10 s; stopping anyway"),
     }
     watch_task.abort();
+    jobs_task.abort();
     // Stop feeding, let submits in flight be answered (bounded), log out of
     // the carriers, flush the last facts to raft.
     for t in gateway_tasks {
