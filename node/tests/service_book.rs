@@ -213,6 +213,71 @@ fn a_gbk_book_of_a_thousand_becomes_a_group_send_that_skips_two_members_and_fill
     }
     let t = call(&node, &key, "GET", "/v1/templates/集合", None);
     assert_eq!(t.body["uses"], 498);
+
+    // Records and statistics agree with the carrier's ledger.
+    let recs = call(
+        &node,
+        &key,
+        "GET",
+        &format!("/v1/records?job={job}&status=DELIVERED&limit=500"),
+        None,
+    );
+    let items = recs.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 498, "{}", recs.body);
+    for it in items {
+        let to = it["to"].as_str().unwrap();
+        assert_eq!(got[to][0], it["text"].as_str().unwrap());
+        assert!(it["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(it["contact"]["name"].as_str().unwrap()));
+    }
+    let one = &items[0];
+    let by_contact = call(
+        &node,
+        &key,
+        "GET",
+        &format!("/v1/records?contact={}", one["contact"]["id"]),
+        None,
+    );
+    assert_eq!(by_contact.body["items"].as_array().unwrap().len(), 1);
+    let by_group = call(&node, &key, "GET", "/v1/records?group=应急办全员&limit=500", None);
+    assert_eq!(by_group.body["items"].as_array().unwrap().len(), 498);
+    let csv = node.call(
+        "GET",
+        &format!("/v1/records?job={job}&format=csv"),
+        Some(&key),
+        None,
+    );
+    assert_eq!(csv.status, 200);
+    assert_eq!(
+        csv.body.as_str().unwrap().lines().count(),
+        499,
+        "a header and 498 rows"
+    );
+
+    let stats = call(&node, &key, "GET", "/v1/stats?by=group", None);
+    let row = &stats.body["rows"].as_array().unwrap()[0];
+    assert_eq!(row["key"], "应急办全员", "{}", stats.body);
+    assert_eq!(row["sent"]["messages"], 498);
+    assert_eq!(row["delivered"]["messages"], 498);
+    let total = call(&node, &key, "GET", "/v1/stats?period=month", None);
+    let rows = total.body["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{}", total.body);
+    assert_eq!(
+        rows[0]["sent"]["messages"].as_u64(),
+        Some(got.values().map(Vec::len).sum::<usize>() as u64)
+    );
+    let by_carrier = call(&node, &key, "GET", "/v1/stats?by=carrier", None);
+    let sent: u64 = by_carrier.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["sent"]["messages"].as_u64())
+        .sum();
+    assert_eq!(sent, 498);
+    let bad = call(&node, &key, "GET", "/v1/stats?period=year", None);
+    assert_eq!((bad.status, bad.code()), (422, "invalid_parameter"));
     assert_eq!(t.body["variables"], json!(["name", "time", "place"]));
 }
 

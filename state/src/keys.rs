@@ -17,6 +17,8 @@
 //! | `J/ID CHUNK` | a job's recipients, one chunk per row | `Vec<Recipient>` |
 //! | `d/DUE ID` | timers of jobs with chunks left | account |
 //! | `m/MESSAGE` | the job a message belongs to | job id |
+//! | `s/ACCOUNT\0DAY DIM\0EVENT\0m\|p` | statistics counters (see `stats`) | u64 |
+//! | `x/ACCOUNT\0AT MESSAGE` | an account's messages by acceptance time | empty |
 //!
 //! Why `a/` and the `ready_last` counters: sled 0.34 never merges emptied
 //! nodes, so a range that starts where many keys were deleted (the head of
@@ -56,6 +58,55 @@ pub const JOB_CHUNK: &[u8] = b"J/";
 pub const TIMER: &[u8] = b"d/";
 /// Message → job.
 pub const MESSAGE_JOB: &[u8] = b"m/";
+
+/// Statistics counters.
+pub const STATS: &[u8] = b"s/";
+/// Messages by account and time.
+pub const RECORDS: &[u8] = b"x/";
+
+/// `s/ACCOUNT\0DAY`: one account's counters of one day (days since the
+/// epoch in Beijing time, big-endian, so days sort).
+pub fn stats_day(account: &str, day: u32) -> Vec<u8> {
+    join(STATS, &[account.as_bytes(), b"\0", &day.to_be_bytes()])
+}
+
+/// One statistics counter: `dim` (`all`, `carrier:X`, `status:X`,
+/// `group:X`, `template:X`), `event` (`accepted`, a final state, `mo`), and
+/// `m` for messages or `p` for parts.
+pub fn stat(account: &str, day: u32, dim: &str, event: &str, parts: bool) -> Vec<u8> {
+    let unit: &[u8] = if parts { b"p" } else { b"m" };
+    join(
+        STATS,
+        &[
+            account.as_bytes(),
+            b"\0",
+            &day.to_be_bytes(),
+            dim.as_bytes(),
+            b"\0",
+            event.as_bytes(),
+            b"\0",
+            unit,
+        ],
+    )
+}
+
+/// `x/ACCOUNT\0`: the start of an account's message records.
+pub fn records(account: &str) -> Vec<u8> {
+    join(RECORDS, &[account.as_bytes(), b"\0"])
+}
+
+/// `x/ACCOUNT\0AT MESSAGE`.
+pub fn record(account: &str, at_ms: u64, message: &str) -> Vec<u8> {
+    join(
+        RECORDS,
+        &[
+            account.as_bytes(),
+            b"\0",
+            &at_ms.to_be_bytes(),
+            message.as_bytes(),
+        ],
+    )
+}
 
 /// `j/ACCOUNT\0`: the start of an account's jobs.
 pub fn jobs(account: &str) -> Vec<u8> {

@@ -12,6 +12,7 @@ pub mod book;
 pub mod command;
 pub mod jobs;
 pub mod keys;
+pub mod stats;
 mod view;
 
 use std::sync::Arc;

@@ -13,8 +13,10 @@ mod jobs;
 mod limits;
 mod messages;
 mod ops;
+mod records;
 mod server;
 pub(crate) mod state;
+mod stats;
 pub(crate) mod submit;
 
 use std::future::Future;
@@ -68,6 +70,8 @@ pub fn router(state: AppState) -> Router {
             "/v1/templates/{name}",
             get(groups::get_template).delete(groups::delete_template),
         )
+        .route("/v1/records", get(records::list))
+        .route("/v1/stats", get(stats::get))
         .route("/v1/jobs", get(jobs::list))
         .route("/v1/jobs/{id}", get(jobs::get).delete(jobs::cancel))
         .route("/internal/{*rest}", any(internal::internal))

@@ -119,6 +119,24 @@ fn advance(
         }
     }
     tx.remove(keys::job_chunk(job, chunk));
+    let job_dims = dims(&record);
+    if !job_dims.is_empty() {
+        let new: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let parts: u64 = messages
+            .iter()
+            .filter(|m| m.queue.is_some() && new.contains(m.id.as_str()))
+            .map(|m| u64::from(m.parts))
+            .sum();
+        crate::stats::count(
+            tx,
+            account,
+            at_ms,
+            &job_dims,
+            crate::apply::ACCEPTED,
+            heads,
+            parts,
+        )?;
+    }
     record.accepted += heads;
     record.next_chunk += 1;
     record.fired_at_ms.get_or_insert(at_ms);
@@ -136,10 +154,27 @@ fn advance(
     })
 }
 
-/// Counts message `mid`'s final `state` for its job, if it has one.
-pub(crate) fn job_progress(tx: &mut Tx<'_>, mid: &str, state: &str) -> Result<(), ApplyError> {
-    if let Some(job) = tx.get::<u64>(&keys::message_job(mid))? {
-        tx.add(&keys::counter(&counter::job_state(job, state)), 1)?;
-    }
-    Ok(())
+/// Counts message `mid`'s final `state` for its job, if it has one; the
+/// statistics dimensions of that job (its groups and template).
+pub(crate) fn job_progress(
+    tx: &mut Tx<'_>,
+    account: &str,
+    mid: &str,
+    state: &str,
+) -> Result<Vec<String>, ApplyError> {
+    let Some(job) = tx.get::<u64>(&keys::message_job(mid))? else {
+        return Ok(Vec::new());
+    };
+    tx.add(&keys::counter(&counter::job_state(job, state)), 1)?;
+    Ok(match tx.get::<JobRecord>(&keys::job(account, job))? {
+        Some(j) => dims(&j),
+        None => Vec::new(),
+    })
+}
+
+/// The statistics dimensions of a job's messages.
+fn dims(job: &JobRecord) -> Vec<String> {
+    let mut d: Vec<String> = job.spec.groups.iter().map(|g| format!("group:{g}")).collect();
+    d.extend(job.spec.template.iter().map(|t| format!("template:{t}")));
+    d
 }

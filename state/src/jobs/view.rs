@@ -68,6 +68,11 @@ impl JobView {
         self.view.get(&keys::job_chunk(id, chunk))
     }
 
+    /// The job message `mid` belongs to, if any.
+    pub fn job_of(&self, mid: &str) -> Result<Option<u64>, ApplyError> {
+        self.view.get(&keys::message_job(mid))
+    }
+
     /// Messages of job `id` by final state (apply's counters).
     pub fn outcomes(&self, id: u64) -> Result<Vec<(String, u64)>, ApplyError> {
         let prefix = keys::counter(&keys::counter::job_state(id, ""));
