@@ -118,6 +118,7 @@ impl ClusterDoc {
                 requests_per_sec: None,
                 concurrent_requests: None,
                 messages_per_day: None,
+                callbacks: None,
             }],
         }
     }

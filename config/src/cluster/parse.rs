@@ -93,6 +93,7 @@ struct RawAccount {
     requests_per_sec: Option<S<i64>>,
     concurrent_requests: Option<S<i64>>,
     messages_per_day: Option<S<i64>>,
+    callbacks: Option<super::callbacks::RawCallbacks>,
 }
 
 /// A key already hashed (as `config show` prints it).
@@ -549,6 +550,10 @@ fn accounts(ctx: &Ctx<'_>, raw: Vec<RawAccount>) -> Result<Vec<Account>, ConfigE
             }
             b => b.map(|b| *b.get_ref() as u64),
         };
+        let callbacks = match a.callbacks {
+            Some(c) => Some(super::callbacks::parse(ctx, i, c)?),
+            None => None,
+        };
         out.push(Account {
             name,
             api_key_hashes: hashes,
@@ -558,6 +563,7 @@ fn accounts(ctx: &Ctx<'_>, raw: Vec<RawAccount>) -> Result<Vec<Account>, ConfigE
             requests_per_sec,
             concurrent_requests,
             messages_per_day,
+            callbacks,
         });
     }
     Ok(out)
