@@ -92,6 +92,7 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
         Command::Job { account, change, .. } => {
             Response::Job(crate::jobs::apply_job(tx, index, account, change)?)
         }
+        Command::Events(change) => Response::Events(crate::events::apply_events(tx, change)?),
         Command::RecordMo { message, .. } => {
             let seq = bump(tx, counter::MOS, 1)?;
             tx.put(
@@ -205,6 +206,7 @@ fn set_outcome(tx: &mut Tx<'_>, part_id: &str, state: &str, at_ms: u64) -> Resul
     if seq == "0" {
         leave_ready_queue(tx, &mut record)?;
         tx.put(k, &record)?;
+        crate::events::message_final(tx, mid, &record, state, at_ms)?;
         return crate::jobs::job_progress(tx, mid, state);
     }
     tx.put(k, &record)?;
@@ -261,6 +263,7 @@ fn close_if_complete(tx: &mut Tx<'_>, mid: &str, parts: u16, at_ms: u64) -> Resu
     }
     if let Some(state) = &worst {
         crate::jobs::job_progress(tx, mid, state)?;
+        crate::events::message_final(tx, mid, &head, state, at_ms)?;
     }
     head.report_state = worst;
     head.reported_at_ms = Some(at_ms);

@@ -138,6 +138,8 @@ pub enum Command {
         /// The change.
         change: crate::jobs::JobCommand,
     },
+    /// Change the callback event queues.
+    Events(crate::events::EventsCommand),
 }
 
 impl Command {
@@ -212,6 +214,8 @@ pub enum Response {
     Book(crate::book::BookResponse),
     /// What a [`Command::Job`] did.
     Job(crate::jobs::JobResponse),
+    /// What a [`Command::Events`] did.
+    Events(crate::events::EventsResponse),
 }
 
 /// The state of a part as kept by the state machine.

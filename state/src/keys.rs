@@ -17,6 +17,7 @@
 //! | `J/ID CHUNK` | a job's recipients, one chunk per row | `Vec<Recipient>` |
 //! | `d/DUE ID` | timers of jobs with chunks left | account |
 //! | `m/MESSAGE` | the job a message belongs to | job id |
+//! | `e/ACCOUNT\0`, `e/ACCOUNT\0SEQ`, `e/\0` | callback events (see [`events`]) | |
 //!
 //! Why `a/` and the `ready_last` counters: sled 0.34 never merges emptied
 //! nodes, so a range that starts where many keys were deleted (the head of
@@ -56,6 +57,9 @@ pub const JOB_CHUNK: &[u8] = b"J/";
 pub const TIMER: &[u8] = b"d/";
 /// Message → job.
 pub const MESSAGE_JOB: &[u8] = b"m/";
+
+/// Callback events.
+pub const EVENTS: &[u8] = b"e/";
 
 /// `j/ACCOUNT\0`: the start of an account's jobs.
 pub fn jobs(account: &str) -> Vec<u8> {
@@ -110,6 +114,8 @@ pub mod counter {
     pub fn job_state(id: u64, state: &str) -> String {
         format!("job/{id}/{state}")
     }
+    /// The last MO sequence the callback tailer looked at.
+    pub const EVENTS_MO_CURSOR: &str = "events/mo_cursor";
     /// The last sequence put in one ready queue (monotonic).
     pub fn ready_last(route: &str, priority: u8) -> String {
         format!("ready_last/{route}/{priority}")
@@ -220,6 +226,30 @@ pub mod book {
         pub fn contacts(account: &str) -> String {
             format!("book/{account}/contacts")
         }
+    }
+}
+
+/// The callback event tables, all under `e/`:
+///
+/// | key | value |
+/// | --- | --- |
+/// | `e/ACCOUNT\0` | `AccountEvents` (sorts before the account's rows) |
+/// | `e/ACCOUNT\0` SEQ | `Event` (big-endian sequence) |
+/// | `e/\0` | subscribed accounts (no account name is empty) |
+pub mod events {
+    use super::{join, EVENTS};
+
+    /// An account's queue state; also the prefix of its event rows.
+    pub fn account(account: &str) -> Vec<u8> {
+        join(EVENTS, &[account.as_bytes(), b"\0"])
+    }
+    /// One event.
+    pub fn event(account: &str, seq: u64) -> Vec<u8> {
+        join(EVENTS, &[account.as_bytes(), b"\0", &seq.to_be_bytes()])
+    }
+    /// The subscribed accounts.
+    pub fn subscriptions() -> Vec<u8> {
+        join(EVENTS, &[b"\0"])
     }
 }
 

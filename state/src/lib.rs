@@ -10,6 +10,7 @@
 mod apply;
 pub mod book;
 pub mod command;
+pub mod events;
 pub mod jobs;
 pub mod keys;
 mod view;
