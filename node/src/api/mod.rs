@@ -5,6 +5,7 @@
 //! `Cluster::propose`, and never answer 2xx to a write before its commit.
 
 mod book;
+mod callbacks;
 pub(crate) mod error;
 mod groups;
 mod inbound;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/templates/{name}",
             get(groups::get_template).delete(groups::delete_template),
         )
+        .route("/v1/callbacks/deliveries", get(callbacks::deliveries))
         .route("/v1/jobs", get(jobs::list))
         .route("/v1/jobs/{id}", get(jobs::get).delete(jobs::cancel))
         .route("/internal/{*rest}", any(internal::internal))
