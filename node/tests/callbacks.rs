@@ -5,133 +5,16 @@
 //! answers 500 is retried until it answers 200, and every event arrives at
 //! least once while `/v1/callbacks/deliveries` drains to 0 pending.
 
+mod callbacks_support;
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use callbacks_support::{dead_url, verified, wait_all, Got, Receiver, SECRET};
 use common::{cli, http, sim_control, Node};
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use smsgw_config::{Callbacks, ClusterDoc, DemoCarrier, DemoCarriers};
-
-const SECRET: &str = "cb-secret-0123456789-abcdef";
-
-/// One request a receiver got.
-#[derive(Debug, Clone)]
-pub struct Got {
-    pub headers: BTreeMap<String, String>,
-    pub body: Vec<u8>,
-    pub answered: u16,
-}
-
-/// An HTTP receiver on 127.0.0.1:0 that records every request and answers
-/// 500 to the first `fail_first` of them, 200 after.
-pub struct Receiver {
-    pub url: String,
-    pub got: Arc<Mutex<Vec<Got>>>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Receiver {
-    pub fn start(fail_first: usize) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind receiver");
-        let addr = listener.local_addr().expect("addr");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let failures = Arc::new(AtomicUsize::new(fail_first));
-        let (g, s) = (got.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((conn, _)) => {
-                        let (g, f) = (g.clone(), failures.clone());
-                        std::thread::spawn(move || serve(conn, &g, &f));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        Receiver {
-            url: format!("http://{addr}/events"),
-            got,
-            stop,
-        }
-    }
-
-    pub fn requests(&self) -> Vec<Got> {
-        self.got.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-/// Reads requests off one connection (keep-alive) and answers each.
-fn serve(conn: TcpStream, got: &Mutex<Vec<Got>>, failures: &AtomicUsize) {
-    conn.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let Ok(mut out) = conn.try_clone() else { return };
-    let mut r = BufReader::new(conn);
-    for _ in 0..10_000 {
-        let mut line = String::new();
-        if r.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut headers = BTreeMap::new();
-        loop {
-            let mut h = String::new();
-            if r.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-            }
-        }
-        let len: usize = headers
-            .get("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; len];
-        if r.read_exact(&mut body).is_err() {
-            return;
-        }
-        let fail = failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        let answered = if fail { 500 } else { 200 };
-        got.lock().unwrap_or_else(|p| p.into_inner()).push(Got {
-            headers,
-            body,
-            answered,
-        });
-        let reason = if fail { "Internal Server Error" } else { "OK" };
-        let resp = format!("HTTP/1.1 {answered} {reason}\r\nContent-Length: 2\r\n\r\nok");
-        if out.write_all(resp.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
-
-/// A URL nothing listens on.
-fn dead_url() -> String {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr");
-    drop(l);
-    format!("http://{addr}/down")
-}
 
 /// The demo document (carriers from the node's demo line) with callbacks
 /// on the demo account, applied through `config apply`.
@@ -179,7 +62,9 @@ fn apply_callbacks(node: &Node, urls: &[String]) {
     );
     assert!(ok, "config apply: {out}{err}");
     // The leader subscribes the account from the document in force.
-    wait_for(node, 15, "the account to be subscribed", |d| d["subscribed"] == true);
+    wait_for(node, 15, "the account to be subscribed", |d| {
+        d["subscribed"] == true
+    });
 }
 
 fn deliveries(node: &Node) -> Value {
@@ -222,64 +107,19 @@ fn inject_mos(node: &Node, texts: &[&str]) {
     }
 }
 
-/// Checks the signature of every request; the bodies by event id.
-fn verified(got: &[Got]) -> BTreeMap<String, Value> {
-    let mut out = BTreeMap::new();
-    for g in got {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(SECRET.as_bytes()).expect("hmac");
-        mac.update(&g.body);
-        let want = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-        assert_eq!(g.headers.get("x-smsgw-signature"), Some(&want), "bad signature");
-        assert!(g.headers.contains_key("x-smsgw-timestamp"));
-        let v: Value = serde_json::from_slice(&g.body).expect("json body");
-        let id = v["id"].as_str().expect("event id").to_string();
-        assert_eq!(g.headers.get("x-smsgw-event-id"), Some(&id));
-        assert_eq!(v["account"], "demo");
-        out.insert(id, v);
-    }
-    out
-}
-
-/// Waits until `r` acknowledged (200) events covering every message id and
-/// MO text; returns the verified bodies.
-fn wait_all(r: &Receiver, ids: &[String], texts: &[&str], secs: u64) -> BTreeMap<String, Value> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let got: Vec<Got> = r.requests().into_iter().filter(|g| g.answered == 200).collect();
-        let bodies = verified(&got);
-        let reports: BTreeSet<String> = bodies
-            .values()
-            .filter(|v| v["type"] == "report")
-            .map(|v| v["data"]["message_id"].as_str().unwrap_or("").to_string())
-            .collect();
-        let mos: BTreeSet<String> = bodies
-            .values()
-            .filter(|v| v["type"] == "mo")
-            .map(|v| v["data"]["text"].as_str().unwrap_or("").to_string())
-            .collect();
-        let missing: Vec<&String> = ids.iter().filter(|i| !reports.contains(*i)).collect();
-        let missing_mo: Vec<&&str> = texts.iter().filter(|t| !mos.contains(**t)).collect();
-        if missing.is_empty() && missing_mo.is_empty() {
-            return bodies;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "after {secs} s: reports missing for {missing:?}, MOs missing {missing_mo:?}; got {bodies:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn mos_and_reports_reach_the_live_receiver_signed_when_the_other_is_down() {
     let node = Node::start(&[]);
     let live = Receiver::start(0);
     let down = dead_url();
     apply_callbacks(&node, &[live.url.clone(), down.clone()]);
-    let ids = send(&node, &["13800138001", "13800138002", "13800138003", "13800138004"]);
+    let ids = send(
+        &node,
+        &["13800138001", "13800138002", "13800138003", "13800138004"],
+    );
     let texts = ["mo one", "mo two", "mo three"];
     inject_mos(&node, &texts);
-    let bodies = wait_all(&live, &ids, &texts, 60);
+    let bodies = wait_all("demo", &live, &ids, &texts, 60);
     for v in bodies.values().filter(|v| v["type"] == "report") {
         assert_eq!(v["data"]["status"], "DELIVRD", "{v}");
     }
@@ -287,16 +127,26 @@ fn mos_and_reports_reach_the_live_receiver_signed_when_the_other_is_down() {
         assert_eq!(v["data"]["to"], "1069000123", "{v}");
         assert_eq!(v["data"]["from"], "13900001111", "{v}");
     }
-    assert_eq!(bodies.len(), ids.len() + texts.len(), "one event per fact: {bodies:?}");
+    assert_eq!(
+        bodies.len(),
+        ids.len() + texts.len(),
+        "one event per fact: {bodies:?}"
+    );
     let d = wait_for(&node, 15, "0 pending", |d| d["pending"] == 0);
     assert_eq!(d["last_seq"], (ids.len() + texts.len()) as u64, "{d}");
     assert_eq!(d["dropped"], 0);
     // Round robin sent some events to the dead URL first: it failed over.
     let urls = d["urls"].as_array().expect("urls");
-    let dead = urls.iter().find(|u| u["url"] == down.as_str()).expect("dead url listed");
+    let dead = urls
+        .iter()
+        .find(|u| u["url"] == down.as_str())
+        .expect("dead url listed");
     assert!(dead["failed"].as_u64().unwrap_or(0) >= 1, "{d}");
     assert_eq!(dead["delivered"], 0, "{d}");
-    assert!(dead["last_error"].as_str().is_some_and(|e| e.contains(&down)), "{d}");
+    assert!(
+        dead["last_error"].as_str().is_some_and(|e| e.contains(&down)),
+        "{d}"
+    );
     // The gauge follows the replicated queue within a supervisor tick.
     let deadline = Instant::now() + Duration::from_secs(5);
     let text = loop {
@@ -308,14 +158,22 @@ fn mos_and_reports_reach_the_live_receiver_signed_when_the_other_is_down() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(text.contains("smsgw_callback_pending 0\n"), "{text}");
-    assert!(text.contains("smsgw_callback_deliveries_total{result=\"delivered\"}"), "{text}");
+    assert!(
+        text.contains("smsgw_callback_deliveries_total{result=\"delivered\"}"),
+        "{text}"
+    );
     assert!(text.contains("smsgw_callback_deliveries_total{result=\"transport_error\"}"));
     assert!(text.contains("smsgw_callback_delivery_seconds_bucket"));
     // Another account sees none of it, and the secret is never shown.
     let (ok, shown, err) = cli(node.dir.path(), &["config", "show", "--addr", &node.raft]);
     assert!(ok, "{err}");
     assert!(!shown.contains(SECRET) && shown.contains(&live.url), "{shown}");
-    let anon = node.call("GET", "/v1/callbacks/deliveries", Some("sk_not_a_key_0123456789"), None);
+    let anon = node.call(
+        "GET",
+        "/v1/callbacks/deliveries",
+        Some("sk_not_a_key_0123456789"),
+        None,
+    );
     assert_eq!(anon.status, 401);
 }
 
@@ -327,21 +185,30 @@ fn a_receiver_answering_500_is_retried_until_it_answers_200() {
     let ids = send(&node, &["13800138011"]);
     let texts = ["retry me"];
     inject_mos(&node, &texts);
-    let bodies = wait_all(&flaky, &ids, &texts, 60);
+    let bodies = wait_all("demo", &flaky, &ids, &texts, 60);
     assert_eq!(bodies.len(), 2);
     let all = flaky.requests();
     let refused: Vec<&Got> = all.iter().filter(|g| g.answered == 500).collect();
     assert_eq!(refused.len(), 3);
     // Every refused event came again and was then acknowledged.
-    let ok_ids: BTreeSet<String> = verified(&all.iter().filter(|g| g.answered == 200).cloned().collect::<Vec<_>>())
-        .into_keys()
-        .collect();
-    for id in verified(&refused.into_iter().cloned().collect::<Vec<_>>()).keys() {
+    let ok_ids: BTreeSet<String> = verified(
+        "demo",
+        &all.iter()
+            .filter(|g| g.answered == 200)
+            .cloned()
+            .collect::<Vec<_>>(),
+    )
+    .into_keys()
+    .collect();
+    for id in verified("demo", &refused.into_iter().cloned().collect::<Vec<_>>()).keys() {
         assert!(ok_ids.contains(id), "{id} was refused and never delivered");
     }
     let d = wait_for(&node, 15, "0 pending", |d| d["pending"] == 0);
     let url = &d["urls"][0];
     assert_eq!(url["failed"], 3, "{d}");
-    assert!(url["last_error"].as_str().is_some_and(|e| e.contains("500")), "{d}");
+    assert!(
+        url["last_error"].as_str().is_some_and(|e| e.contains("500")),
+        "{d}"
+    );
     assert!(url["delivered"].as_u64().unwrap_or(0) >= 2, "{d}");
 }
