@@ -193,7 +193,7 @@ async fn deliver(state: &AppState, client: &HttpClient, account: &str, e: &Event
             Ok(s) => Some(format!("{url} answered {s}")),
             Err(m) => Some(format!("{url}: {m}")),
         };
-        let round_failed = attempt % n == 0;
+        let round_failed = attempt.is_multiple_of(n);
         let wait = if round_failed {
             let round = (attempt / n - 1).min(20) as u32;
             BACKOFF_BASE.saturating_mul(1 << round).min(BACKOFF_CAP)

@@ -71,7 +71,12 @@ async fn step(
     client: &deliver::HttpClient,
     workers: &mut HashMap<String, tokio::task::JoinHandle<()>>,
 ) -> Result<(), String> {
-    let loaded = state.config().map_err(|e| e.message())?;
+    let loaded = match state.config() {
+        Ok(l) => l,
+        // No document yet: nothing to subscribe, nothing to send.
+        Err(crate::api::error::ApiError::NotConfigured) => return Ok(()),
+        Err(e) => return Err(e.message()),
+    };
     let mut wanted: Vec<String> = loaded
         .doc
         .accounts
