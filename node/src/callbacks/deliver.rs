@@ -128,7 +128,7 @@ pub async fn run(state: AppState, client: HttpClient, account: String) {
 
 /// Delivers one window; whether there was anything to deliver.
 async fn window(state: &AppState, client: &HttpClient, account: &str) -> Result<bool, String> {
-    if !state.cluster.leads_with_lease() {
+    if !state.cluster.leads_with_lease() || callbacks_of(state, account).is_none() {
         return Ok(false);
     }
     let events = smsgw_state::local_view(&state.cluster).events();
@@ -142,7 +142,8 @@ async fn window(state: &AppState, client: &HttpClient, account: &str) -> Result<
     };
     let sent = futures::future::join_all(batch.iter().map(|e| deliver(state, client, account, e))).await;
     if !sent.iter().all(|ok| *ok) {
-        return Ok(true);
+        // Leadership or the account's callbacks went: nothing to retry here.
+        return Ok(false);
     }
     let cmd = Command::Events(EventsCommand::Ack {
         account: account.to_string(),
