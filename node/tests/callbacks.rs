@@ -19,6 +19,11 @@ use smsgw_config::{Callbacks, ClusterDoc, DemoCarrier, DemoCarriers};
 /// The demo document (carriers from the node's demo line) with callbacks
 /// on the demo account, applied through `config apply`.
 fn apply_callbacks(node: &Node, urls: &[String]) {
+    apply_doc(node, urls, |_| {});
+}
+
+/// As [`apply_callbacks`], with `change` applied to the document first.
+fn apply_doc(node: &Node, urls: &[String], change: impl FnOnce(&mut ClusterDoc)) {
     let line = node
         .stdout
         .iter()
@@ -54,6 +59,7 @@ fn apply_callbacks(node: &Node, urls: &[String]) {
         urls: urls.to_vec(),
         secret: SECRET.into(),
     });
+    change(&mut doc);
     let file = node.dir.path().join("callbacks.toml");
     std::fs::write(&file, doc.to_toml()).expect("write doc");
     let (ok, out, err) = cli(
@@ -68,7 +74,11 @@ fn apply_callbacks(node: &Node, urls: &[String]) {
 }
 
 fn deliveries(node: &Node) -> Value {
-    let r = node.call("GET", "/v1/callbacks/deliveries", Some(&node.demo_key()), None);
+    deliveries_of(node, &node.demo_key())
+}
+
+fn deliveries_of(node: &Node, key: &str) -> Value {
+    let r = node.call("GET", "/v1/callbacks/deliveries", Some(key), None);
     assert_eq!(r.status, 200, "{:?}", r.body);
     r.body
 }
@@ -99,9 +109,13 @@ fn send(node: &Node, numbers: &[&str]) -> Vec<String> {
 }
 
 fn inject_mos(node: &Node, texts: &[&str]) {
+    inject_mos_to(node, "1069000123", texts);
+}
+
+fn inject_mos_to(node: &Node, to: &str, texts: &[&str]) {
     let sim = sim_control(node);
     for t in texts {
-        let body = json!({"protocol": "cmpp", "from": "13900001111", "to": "1069000123", "text": t});
+        let body = json!({"protocol": "cmpp", "from": "13900001111", "to": to, "text": t});
         let r = http(&sim, "POST", "/mo", None, Some(body.to_string().as_bytes()));
         assert_eq!(r.status, 202, "{:?}", r.body);
     }
@@ -211,4 +225,57 @@ fn a_receiver_answering_500_is_retried_until_it_answers_200() {
         "{d}"
     );
     assert!(url["delivered"].as_u64().unwrap_or(0) >= 2, "{d}");
+}
+
+#[test]
+fn one_accounts_dead_receiver_never_holds_back_another_account() {
+    const OTHER_KEY: &str = "sk_other_account_0123456789";
+    let node = Node::start(&[]);
+    let live = Receiver::start(0);
+    let down = dead_url();
+    apply_doc(&node, std::slice::from_ref(&down), |doc| {
+        let mut other = doc.accounts[0].clone();
+        other.name = "other".into();
+        other.api_key_hashes = vec![smsgw_config::ApiKeyHash::of(OTHER_KEY)];
+        // Longer than the demo account's codes: these MOs are `other`'s.
+        other.service_codes = vec!["1069000999".into()];
+        other.callbacks = Some(Callbacks {
+            urls: vec![live.url.clone()],
+            secret: SECRET.into(),
+        });
+        doc.accounts.push(other);
+    });
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while deliveries_of(&node, OTHER_KEY)["subscribed"] != true {
+        assert!(Instant::now() < deadline, "`other` not subscribed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    inject_mos(&node, &["for demo, whose receiver is down"]);
+    let texts = ["for other 1", "for other 2", "for other 3"];
+    inject_mos_to(&node, "1069000999", &texts);
+    let bodies = wait_all("other", &live, &[], &texts, 30);
+    assert_eq!(bodies.len(), texts.len(), "only `other`'s events: {bodies:?}");
+    // The demo account's event waits, retried, and shows why.
+    let d = wait_for(&node, 15, "a failed attempt", |d| {
+        d["events"][0]["attempts"].as_u64().unwrap_or(0) >= 2
+    });
+    assert_eq!(d["pending"], 1, "{d}");
+    assert!(
+        d["events"][0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&down)),
+        "{d}"
+    );
+    assert!(
+        d["urls"]
+            .as_array()
+            .is_some_and(|u| u.len() == 1 && u[0]["url"] == down.as_str()),
+        "the caller's URLs only: {d}"
+    );
+    let o = deliveries_of(&node, OTHER_KEY);
+    assert_eq!(
+        (o["account"].as_str(), o["pending"].as_u64()),
+        (Some("other"), Some(0)),
+        "{o}"
+    );
 }
