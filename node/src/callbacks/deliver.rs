@@ -176,7 +176,7 @@ async fn deliver(state: &AppState, client: &HttpClient, account: &str, e: &Event
             return false;
         };
         let n = cb.urls.len().max(1) as u64;
-        let Some(url) = cb.urls.get(((e.seq + attempt) % n) as usize) else {
+        let Some(url) = cb.urls.get(url_index(e.seq, attempt, n)) else {
             return false;
         };
         let started = Instant::now();
@@ -194,13 +194,7 @@ async fn deliver(state: &AppState, client: &HttpClient, account: &str, e: &Event
             Ok(s) => Some(format!("{url} answered {s}")),
             Err(m) => Some(format!("{url}: {m}")),
         };
-        let round_failed = attempt.is_multiple_of(n);
-        let wait = if round_failed {
-            let round = (attempt / n - 1).min(20) as u32;
-            BACKOFF_BASE.saturating_mul(1 << round).min(BACKOFF_CAP)
-        } else {
-            Duration::ZERO
-        };
+        let wait = backoff_after(attempt, n);
         state.callbacks.attempted(
             account,
             e.seq,
@@ -216,6 +210,23 @@ async fn deliver(state: &AppState, client: &HttpClient, account: &str, e: &Event
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// The URL of attempt `attempt` (0-based) of event `seq` among `n`: events
+/// start round robin by sequence, and each failure moves to the next URL.
+fn url_index(seq: u64, attempt: u64, n: u64) -> usize {
+    (seq.wrapping_add(attempt) % n.max(1)) as usize
+}
+
+/// The wait after `attempts` failed attempts over `n` URLs: none while some
+/// URL of this round is untried, then 100 ms doubling per round up to the cap.
+fn backoff_after(attempts: u64, n: u64) -> Duration {
+    let n = n.max(1);
+    if attempts == 0 || !attempts.is_multiple_of(n) {
+        return Duration::ZERO;
+    }
+    let round = (attempts / n - 1).min(20) as u32;
+    BACKOFF_BASE.saturating_mul(1 << round).min(BACKOFF_CAP)
 }
 
 /// One POST; the status, or why there was none.
@@ -249,6 +260,21 @@ async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_spread_round_robin_and_fail_over_before_backing_off() {
+        // Consecutive events start on consecutive URLs.
+        assert_eq!((url_index(1, 0, 2), url_index(2, 0, 2)), (1, 0));
+        // A failure moves to the next URL at once...
+        assert_eq!(url_index(1, 1, 2), 0);
+        assert_eq!(backoff_after(1, 2), Duration::ZERO);
+        // ...and only a whole failed round waits, doubling, capped.
+        assert_eq!(backoff_after(2, 2), Duration::from_millis(100));
+        assert_eq!(backoff_after(4, 2), Duration::from_millis(200));
+        assert_eq!(backoff_after(3, 1), Duration::from_millis(400));
+        assert_eq!(backoff_after(1_000, 1), BACKOFF_CAP);
+        assert_eq!(url_index(7, 3, 0), 0, "no URLs never divides by zero");
+    }
 
     #[test]
     fn the_signature_is_hmac_sha256_of_the_body_in_hex() {
