@@ -5,6 +5,7 @@ mod api;
 mod bench_api;
 mod bench_cmd;
 mod bench_service;
+mod callbacks;
 mod client_cmd;
 mod cluster;
 mod config_cmd;

@@ -190,6 +190,7 @@ async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
     let watch_task = state.spawn_config_watch();
     let jobs_task = crate::service::runner::spawn(state.clone());
     let billing_task = crate::service::billing::spawn(state.clone());
+    let callbacks_task = crate::callbacks::spawn(state.clone());
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let server = tokio::spawn(api::serve(http, state, async move {
         let _ = stop_rx.wait_for(|s| *s).await;
@@ -249,6 +250,7 @@ async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
     watch_task.abort();
     jobs_task.abort();
     billing_task.abort();
+    callbacks_task.abort();
     // Stop feeding, let submits in flight be answered (bounded), log out of
     // the carriers, flush the last facts to raft.
     for t in gateway_tasks {

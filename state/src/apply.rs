@@ -108,6 +108,7 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
         Command::Account { account, change, .. } => {
             Response::Account(crate::accounts::apply_account(tx, account, change)?)
         }
+        Command::Events(change) => Response::Events(crate::events::apply_events(tx, change)?),
         Command::RecordMo { message, .. } => {
             let seq = bump(tx, counter::MOS, 1)?;
             tx.put(
@@ -255,6 +256,7 @@ fn message_final(
     dims.extend(crate::jobs::job_progress(tx, &head.part.account, mid, state)?);
     let parts = u64::from(head.part.parts);
     crate::stats::count(tx, &head.part.account, at_ms, &dims, state, 1, parts)?;
+    crate::events::message_final(tx, mid, head, state, at_ms)?;
     crate::accounts::settle(tx, head, mid, at_ms)
 }
 

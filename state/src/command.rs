@@ -168,6 +168,8 @@ pub enum Command {
         /// The change.
         change: crate::accounts::AccountCommand,
     },
+    /// Change the callback event queues.
+    Events(crate::events::EventsCommand),
 }
 
 impl Command {
@@ -248,6 +250,8 @@ pub enum Response {
     Refused(crate::accounts::Refusal),
     /// What a [`Command::Account`] did.
     Account(crate::accounts::AccountResponse),
+    /// What a [`Command::Events`] did.
+    Events(crate::events::EventsResponse),
 }
 
 /// The state of a part as kept by the state machine.

@@ -26,6 +26,7 @@
 //! | `h/MESSAGE` | parts charged for a message still open (refunds) | `Charge` |
 //! | `z/ACCOUNT\0NUMBER` | opted-out numbers | ms |
 //! | `y/NUMBER` | the last marketing account that sent to a number | account |
+//! | `e/ACCOUNT\0`, `e/ACCOUNT\0SEQ`, `e/\0` | callback events (see [`events`]) | |
 //!
 //! Why `a/` and the `ready_last` counters: sled 0.34 never merges emptied
 //! nodes, so a range that starts where many keys were deleted (the head of
@@ -183,6 +184,9 @@ pub fn record(account: &str, at_ms: u64, message: &str) -> Vec<u8> {
     )
 }
 
+/// Callback events.
+pub const EVENTS: &[u8] = b"e/";
+
 /// `j/ACCOUNT\0`: the start of an account's jobs.
 pub fn jobs(account: &str) -> Vec<u8> {
     join(JOB, &[account.as_bytes(), b"\0"])
@@ -236,6 +240,8 @@ pub mod counter {
     pub fn job_state(id: u64, state: &str) -> String {
         format!("job/{id}/{state}")
     }
+    /// The last MO sequence the callback tailer looked at.
+    pub const EVENTS_MO_CURSOR: &str = "events/mo_cursor";
     /// The last sequence put in one ready queue (monotonic).
     pub fn ready_last(route: &str, priority: u8) -> String {
         format!("ready_last/{route}/{priority}")
@@ -346,6 +352,30 @@ pub mod book {
         pub fn contacts(account: &str) -> String {
             format!("book/{account}/contacts")
         }
+    }
+}
+
+/// The callback event tables, all under `e/`:
+///
+/// | key | value |
+/// | --- | --- |
+/// | `e/ACCOUNT\0` | `AccountEvents` (sorts before the account's rows) |
+/// | `e/ACCOUNT\0` SEQ | `Event` (big-endian sequence) |
+/// | `e/\0` | subscribed accounts (no account name is empty) |
+pub mod events {
+    use super::{join, EVENTS};
+
+    /// An account's queue state; also the prefix of its event rows.
+    pub fn account(account: &str) -> Vec<u8> {
+        join(EVENTS, &[account.as_bytes(), b"\0"])
+    }
+    /// One event.
+    pub fn event(account: &str, seq: u64) -> Vec<u8> {
+        join(EVENTS, &[account.as_bytes(), b"\0", &seq.to_be_bytes()])
+    }
+    /// The subscribed accounts.
+    pub fn subscriptions() -> Vec<u8> {
+        join(EVENTS, &[b"\0"])
     }
 }
 

@@ -11,6 +11,7 @@ pub mod accounts;
 mod apply;
 pub mod book;
 pub mod command;
+pub mod events;
 pub mod jobs;
 pub mod keys;
 pub mod stats;

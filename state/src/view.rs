@@ -86,6 +86,11 @@ impl StateView {
         crate::jobs::JobView::new(self.view.clone())
     }
 
+    /// Reads of the callback event queues.
+    pub fn events(&self) -> crate::events::EventsView {
+        crate::events::EventsView::new(self.view.clone())
+    }
+
     /// The log id of the last applied entry.
     pub fn applied(&self) -> Result<Option<LogId>, ApplyError> {
         self.view.applied()

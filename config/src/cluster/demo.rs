@@ -119,6 +119,7 @@ impl ClusterDoc {
                 concurrent_requests: None,
                 messages_per_day: None,
                 billing: None,
+                callbacks: None,
             }],
             admin: Default::default(),
             billing: Default::default(),

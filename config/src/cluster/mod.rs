@@ -39,6 +39,9 @@
 //! requests_per_sec = 50       # optional limits: over one, the API answers 429 with Retry-After
 //! concurrent_requests = 8
 //! messages_per_day = 100000
+//! [accounts.callbacks]        # optional: where MOs and delivery reports are POSTed
+//! urls = ["http://10.0.0.5:8080/sms/events"]   # round robin, failing over
+//! secret = "at least 16 characters"           # HMAC-SHA256 key; masked by `config show`
 //! ```
 //!
 //! `config show` prints `[[accounts.api_key_hashes]]` (prefix and SHA-256)
@@ -47,6 +50,7 @@
 //! This module never does I/O beyond reading the file it is given.
 
 pub mod billing;
+pub mod callbacks;
 pub mod demo;
 pub mod keys;
 mod parse;
@@ -57,6 +61,7 @@ mod route;
 use serde::{Deserialize, Serialize};
 
 pub use billing::{AccountBilling, AccountKind, AdminAccess, BillingRules, ContentAction, ContentRules};
+pub use callbacks::Callbacks;
 pub use keys::ApiKeyHash;
 pub use profile::{CarrierProfile, FeeDefaults, IdFormat, ProfileOverrides, ReceiptStyle, UdhStyle};
 pub use route::{expand as expand_prefix, normalize_number, RouteChoice, Router};
@@ -278,6 +283,9 @@ pub struct Account {
     /// Prepaid: charged per part, stopped at zero (see `billing`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing: Option<AccountBilling>,
+    /// Where its MOs and delivery reports are POSTed (see [`callbacks`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callbacks: Option<Callbacks>,
 }
 
 impl Account {
@@ -354,12 +362,15 @@ impl ClusterDoc {
             .map(|(_, a)| a)
     }
 
-    /// The document with every carrier password replaced by `********`:
-    /// what `config show` prints.
+    /// The document with every carrier password and callback secret
+    /// replaced by `********`: what `config show` prints.
     pub fn redacted(&self) -> ClusterDoc {
         let mut d = self.clone();
         for c in &mut d.carriers {
             c.password = REDACTED.into();
+        }
+        for cb in d.accounts.iter_mut().filter_map(|a| a.callbacks.as_mut()) {
+            cb.secret = REDACTED.into();
         }
         d
     }

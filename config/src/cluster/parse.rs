@@ -97,6 +97,7 @@ struct RawAccount {
     concurrent_requests: Option<S<i64>>,
     messages_per_day: Option<S<i64>>,
     billing: Option<S<super::parse_billing::RawAccountBilling>>,
+    callbacks: Option<super::callbacks::RawCallbacks>,
 }
 
 /// A key already hashed (as `config show` prints it).
@@ -564,6 +565,10 @@ fn accounts(ctx: &Ctx<'_>, raw: Vec<RawAccount>) -> Result<Vec<Account>, ConfigE
             b => b.map(|b| *b.get_ref() as u64),
         };
         let billing = super::parse_billing::account(ctx, i, a.billing, balance.is_some())?;
+        let callbacks = match a.callbacks {
+            Some(c) => Some(super::callbacks::parse(ctx, i, c)?),
+            None => None,
+        };
         out.push(Account {
             billing,
             name,
@@ -574,6 +579,7 @@ fn accounts(ctx: &Ctx<'_>, raw: Vec<RawAccount>) -> Result<Vec<Account>, ConfigE
             requests_per_sec,
             concurrent_requests,
             messages_per_day,
+            callbacks,
         });
     }
     Ok(out)

@@ -7,6 +7,7 @@
 mod accounts;
 mod billing;
 mod book;
+mod callbacks;
 pub(crate) mod error;
 mod groups;
 mod inbound;
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/review/{job}", post(accounts::review))
         .route("/v1/records", get(records::list))
         .route("/v1/stats", get(stats::get))
+        .route("/v1/callbacks/deliveries", get(callbacks::deliveries))
         .route("/v1/jobs", get(jobs::list))
         .route("/v1/jobs/{id}", get(jobs::get).delete(jobs::cancel))
         .route("/internal/{*rest}", any(internal::internal))

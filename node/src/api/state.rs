@@ -45,6 +45,8 @@ pub struct AppState {
     pub limiter: Arc<super::limits::Limiter>,
     /// Wakes the job runner (a job was created or cancelled).
     pub jobs_nudge: Arc<tokio::sync::Notify>,
+    /// What the callback workers are doing (on the leader).
+    pub callbacks: Arc<crate::callbacks::Status>,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
             runtime: None,
             limiter: Arc::default(),
             jobs_nudge: Arc::default(),
+            callbacks: Arc::default(),
         }
     }
 
