@@ -98,13 +98,7 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
             at_ms,
             command,
         } => crate::accounts::apply_charged(tx, index, account, *parts, *at_ms, command)?,
-        Command::Cursor { name, upto } => {
-            let k = keys::counter(&format!("cursor/{name}"));
-            if tx.get::<u64>(&k)?.unwrap_or(0) < *upto {
-                tx.put(k, upto)?;
-            }
-            Response::None
-        }
+        Command::MoIntake { after, through, mos } => mo_intake(tx, *after, *through, mos)?,
         Command::Account { account, change, .. } => {
             Response::Account(crate::accounts::apply_account(tx, account, change)?)
         }
@@ -233,6 +227,29 @@ fn set_outcome(tx: &mut Tx<'_>, part_id: &str, state: &str, at_ms: u64) -> Resul
     }
     tx.put(k, &record)?;
     close_if_complete(tx, mid, parts, at_ms)
+}
+
+/// Counts the MOs of an intake step in their accounts' statistics and
+/// moves the intake cursor, if it is still where the leader read from.
+fn mo_intake(
+    tx: &mut Tx<'_>,
+    after: u64,
+    through: u64,
+    mos: &[(String, u64)],
+) -> Result<Response, ApplyError> {
+    let cursor = keys::counter(counter::MO_INTAKE);
+    let last = tx.get::<u64>(&keys::counter(counter::MOS))?.unwrap_or(0);
+    if tx.get::<u64>(&cursor)?.unwrap_or(0) != after || through <= after || through > last {
+        return Ok(Response::None);
+    }
+    for (account, seq) in mos.iter().filter(|(_, s)| after < *s && *s <= through) {
+        if let Some(mo) = tx.get::<MoRecord>(&keys::mo(*seq))? {
+            let dims = [ALL.to_string(), format!("carrier:{}", mo.message.carrier)];
+            crate::stats::count(tx, account, mo.message.received_at_ms, &dims, "mo", 1, 0)?;
+        }
+    }
+    tx.put(cursor, &through)?;
+    Ok(Response::MoRecorded { seq: through })
 }
 
 /// The statistics dimension every counter is kept on.

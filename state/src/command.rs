@@ -150,13 +150,17 @@ pub enum Command {
         /// The accept.
         command: Box<Command>,
     },
-    /// Move a named cursor of a leader's worker (e.g. the MOs the opt-out
-    /// worker has read) forward to `upto`; it never moves back.
-    Cursor {
-        /// The cursor (`cursor/NAME` counter).
-        name: String,
-        /// The new position.
-        upto: u64,
+    /// The leader's MO intake read the MOs after `after` up to `through`:
+    /// `mos` names the account of each that has one (by service code), and
+    /// apply counts them in that account's statistics. Taken only if the
+    /// intake cursor is still at `after`, so no MO is counted twice.
+    MoIntake {
+        /// The cursor the leader read from.
+        after: u64,
+        /// The last MO read.
+        through: u64,
+        /// (account, MO sequence) of the MOs with an account.
+        mos: Vec<(String, u64)>,
     },
     /// Change a prepaid account; a repeated `request_id` (a top-up's
     /// reference) has one effect.

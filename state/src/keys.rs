@@ -236,6 +236,8 @@ pub mod counter {
     }
     /// Last job id.
     pub const JOB_SEQ: &str = "job_seq";
+    /// The last MO the leader's intake (statistics, opt-outs) has read.
+    pub const MO_INTAKE: &str = "mo_intake";
     /// Messages of job `id` that ended in `state`.
     pub fn job_state(id: u64, state: &str) -> String {
         format!("job/{id}/{state}")

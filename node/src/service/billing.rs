@@ -2,7 +2,8 @@
 //! their opening balance (a top-up with the reference `opening`), freezes
 //! and closes idle ones (the leader's clock, carried in the command), tells
 //! the contact phone once of a low balance and once before freezing, and
-//! reads new MOs (from a replicated cursor) for opt-out keywords: the
+//! takes in new MOs (from a replicated cursor): each is counted in its
+//! account's statistics, and opt-out keywords are answered: the
 //! number is added to the opt-out list of the account it answers (by
 //! service code, else the last prepaid account that sent to it) and told
 //! so by SMS. Notices are sent as ordinary messages of that account and
@@ -22,8 +23,6 @@ use crate::api::submit::{self, SendRequest, Validated};
 const TICK: Duration = Duration::from_secs(1);
 /// MOs read per tick.
 const MO_BATCH: u64 = 500;
-/// The cursor of MOs read for opt-outs.
-pub const OPTOUT_CURSOR: &str = "optout_mo";
 
 /// Runs until the task is dropped.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
@@ -120,20 +119,25 @@ async fn step(state: &AppState) -> Result<(), String> {
             .await?;
         }
     }
-    opt_outs(state, &loaded, &view, now).await
+    mo_intake(state, &loaded, &view, now).await
 }
 
-/// Reads the MOs after the cursor for opt-out keywords.
-async fn opt_outs(state: &AppState, loaded: &Loaded, view: &StateView, now: u64) -> Result<(), String> {
+/// The MO intake: reads the MOs after the intake cursor, answers opt-out
+/// keywords, and has each MO counted in its account's statistics.
+async fn mo_intake(state: &AppState, loaded: &Loaded, view: &StateView, now: u64) -> Result<(), String> {
     let cursor = view
-        .counter(&format!("cursor/{OPTOUT_CURSOR}"))
+        .counter(smsgw_state::keys::counter::MO_INTAKE)
         .map_err(|e| e.to_string())?;
     let mut upto = cursor;
+    let mut mos = Vec::new();
     for seq in cursor + 1..=cursor + MO_BATCH {
         let Some(mo) = view.mo(seq).map_err(|e| e.to_string())? else {
             break;
         };
         upto = seq;
+        if let Some(a) = loaded.doc.account_for_mo(&mo.message.to) {
+            mos.push((a.name.clone(), seq));
+        }
         if let Some((account, number)) = opt_out_of(loaded, view, &mo)? {
             let add = AccountCommand::OptOut {
                 number: number.clone(),
@@ -147,14 +151,12 @@ async fn opt_outs(state: &AppState, loaded: &Loaded, view: &StateView, now: u64)
         }
     }
     if upto > cursor {
-        propose(
-            state,
-            Command::Cursor {
-                name: OPTOUT_CURSOR.into(),
-                upto,
-            },
-        )
-        .await?;
+        let intake = Command::MoIntake {
+            after: cursor,
+            through: upto,
+            mos,
+        };
+        propose(state, intake).await?;
     }
     Ok(())
 }
