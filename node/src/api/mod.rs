@@ -1,7 +1,7 @@
 //! The HTTP API (axum): `/v1/messages`, `/v1/inbound`, `/openapi.json`,
 //! `/healthz`, `/readyz`, `/metrics`. Handlers live by concept in the
-//! submodules; this file builds the router and serves it with graceful
-//! shutdown. Handlers never write to the replicated state except through
+//! submodules; this file builds the router and serves it (HTTP, or HTTPS
+//! with [`tls`]) with graceful shutdown. Handlers never write to the replicated state except through
 //! `Cluster::propose`, and never answer 2xx to a write before its commit.
 
 mod error;
@@ -13,6 +13,7 @@ mod ops;
 mod server;
 mod state;
 pub(crate) mod submit;
+pub mod tls;
 
 use std::future::Future;
 use std::time::Instant;
@@ -102,7 +103,8 @@ async fn track(req: Request, next: Next) -> Response {
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    server::serve(listener, router(state), shutdown).await
+    server::serve(listener, router(state), tls, shutdown).await
 }

@@ -2,7 +2,8 @@
 //! frame with one frame, in order. It must never block the accept loop on a
 //! slow peer: every connection has its own task. A connection is served only
 //! after it passed the cluster handshake ([`super::auth`]); one that fails
-//! it is counted and closed without a byte more.
+//! it is counted and closed without a byte more. A connection whose secret
+//! the [`Keyring`] no longer accepts (the end of a rotation) is closed.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use tokio_util::codec::Framed;
 
 use super::auth;
 use super::client::frame_codec;
-use super::secret::ClusterSecret;
+use super::keyring::Keyring;
 use super::wire::{RpcRequest, RpcResponse};
 use crate::codec;
 
@@ -27,7 +28,7 @@ pub trait Handler: Send + Sync + 'static {
 pub fn serve<H: Handler>(
     listener: TcpListener,
     handler: Arc<H>,
-    secret: ClusterSecret,
+    keyring: Keyring,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -41,15 +42,32 @@ pub fn serve<H: Handler>(
             };
             let _ = stream.set_nodelay(true);
             let handler = handler.clone();
-            let secret = secret.clone();
+            // Subscribed before the handshake: a rotation during it is seen.
+            let mut keys = keyring.subscribe();
             tokio::spawn(async move {
                 let mut stream = stream;
-                if let Err(e) = auth::server(&mut stream, &secret).await {
-                    auth::record_failure("raft", &peer, &e);
-                    return;
-                }
+                let accepted: Vec<_> = keys.borrow_and_update().accepted().cloned().collect();
+                let used = match auth::server(&mut stream, &accepted).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        auth::record_failure("raft", &peer, &e);
+                        return;
+                    }
+                };
+                drop(accepted);
                 let mut framed = Framed::new(stream, frame_codec());
-                while let Some(frame) = framed.next().await {
+                loop {
+                    let frame = tokio::select! {
+                        f = framed.next() => f,
+                        changed = keys.changed() => {
+                            if changed.is_ok() && keys.borrow_and_update().accepts(&used) {
+                                continue;
+                            }
+                            tracing::debug!(%peer, "raft port: the secret of this connection is no longer accepted, closing");
+                            return;
+                        }
+                    };
+                    let Some(frame) = frame else { return };
                     let frame = match frame {
                         Ok(f) => f,
                         Err(e) => {
