@@ -197,13 +197,14 @@ mod tests {
             assert_eq!(srv.ok().as_ref(), Some(s));
         }
         let (mut a, mut b) = tokio::io::duplex(1024);
+        let other = secret(3);
         let (srv, _) = tokio::join!(
             async {
                 let r = server(&mut a, &accepted).await;
                 drop(a);
                 r
             },
-            client(&mut b, &secret(3))
+            client(&mut b, &other)
         );
         assert!(matches!(srv, Err(AuthError::BadProof)), "{srv:?}");
     }

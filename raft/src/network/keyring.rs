@@ -161,10 +161,11 @@ impl Keyring {
     /// stays; a good one is counted in `smsgw_cluster_secret_reloads_total`.
     pub fn watch_file(&self, path: PathBuf, every: Duration) -> tokio::task::JoinHandle<()> {
         let ring = self.clone();
+        // The content the set in force was read from (taken now, not in the
+        // task, so a change made before the task first runs is seen): a
+        // digest, so that no second copy of the secret stays in memory.
+        let mut seen = fingerprint(&path);
         tokio::spawn(async move {
-            // The content the set in force was read from: a digest, so that
-            // no second copy of the secret stays in memory.
-            let mut seen = fingerprint(&path);
             loop {
                 tokio::time::sleep(every).await;
                 let now = fingerprint(&path);
