@@ -60,13 +60,18 @@ pub fn acceptor(cert: &Path, key: &Path, file: &str) -> Result<TlsAcceptor, Conf
         .map_err(|e| err(CERT_KEY, format!("TLS setup: {e}")))?
         .with_no_client_auth()
         .with_single_cert(chain, private)
-        .map_err(|e| {
-            let m = format!(
-                "{} is not a key this node can use with the certificate in {}: {e}",
-                key.display(),
-                cert.display()
-            );
-            err(KEY_KEY, m)
+        .map_err(|e| match e {
+            rustls::Error::InvalidCertificate(_) => {
+                err(CERT_KEY, format!("{} holds an invalid certificate: {e}", cert.display()))
+            }
+            e => {
+                let m = format!(
+                    "{} is not a key this node can use with the certificate in {}: {e}",
+                    key.display(),
+                    cert.display()
+                );
+                err(KEY_KEY, m)
+            }
         })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
