@@ -77,7 +77,10 @@ fn https(addr: &str, cfg: &Arc<rustls::ClientConfig>, method: &str, path: &str, 
         .nth(1)
         .and_then(|s| s.parse().ok())
         .expect("status");
-    (status, serde_json::from_str(rest).unwrap_or(Value::String(rest.into())))
+    (
+        status,
+        serde_json::from_str(rest).unwrap_or(Value::String(rest.into())),
+    )
 }
 
 /// A node whose API speaks HTTPS with `cert`/`key` as written in its node file.
@@ -139,14 +142,22 @@ fn https_serves_a_trusting_client_and_refuses_plain_http_and_untrusting_ones() {
     assert_eq!(status, 200, "{got}");
 
     // Plain HTTP to the HTTPS port: refused before any handler, nothing accepted.
-    let r = http(&node.http, "POST", "/v1/messages", Some(KEY), Some(body.as_bytes()));
+    let r = http(
+        &node.http,
+        "POST",
+        "/v1/messages",
+        Some(KEY),
+        Some(body.as_bytes()),
+    );
     assert_eq!((r.status, r.code()), (400, "https_required"), "{:?}", r.body);
     let r = http(&node.http, "GET", "/healthz", None, None);
     assert_eq!(r.status, 400, "{:?}", r.body);
 
     // A client that trusts another certificate does not complete the handshake.
     let (_, _, other) = self_signed();
-    let e = connect(&node.http, &client_config(&other)).err().expect("untrusted certificate");
+    let e = connect(&node.http, &client_config(&other))
+        .err()
+        .expect("untrusted certificate");
     assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
     let (ok, err, _) = node.terminate();
     assert!(ok, "{err}");
@@ -160,7 +171,9 @@ fn silent_connections_are_closed_and_sigterm_ends_a_node_with_https_connections_
     // One that never starts the handshake, one that completes it and never
     // sends a request head: both closed after the header timeout (5 s).
     let mut silent_tcp = TcpStream::connect(&node.http).expect("connect");
-    silent_tcp.set_read_timeout(Some(Duration::from_secs(15))).expect("timeout");
+    silent_tcp
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .expect("timeout");
     let silent_tls = connect(&node.http, &cfg).expect("tls");
     let waits = [
         std::thread::spawn(move || time_to_close(&mut silent_tcp)),
@@ -177,14 +190,19 @@ fn silent_connections_are_closed_and_sigterm_ends_a_node_with_https_connections_
     // A keep-alive HTTPS connection that made a request stays open; SIGTERM
     // still ends the node promptly and cleanly.
     let mut kept = connect(&node.http, &cfg).expect("tls");
-    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").expect("write");
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .expect("write");
     let mut buf = [0u8; 512];
     let n = kept.read(&mut buf).expect("read");
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     let started = Instant::now();
     let (ok, err, _) = node.terminate();
     assert!(ok, "{err}");
-    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
     drop(kept);
 }
 
@@ -192,7 +210,16 @@ fn silent_connections_are_closed_and_sigterm_ends_a_node_with_https_connections_
 /// serve) within 20 s: (success, stderr).
 fn start_must_exit(dir: &Path) -> (bool, String) {
     let mut child = Command::new(BIN)
-        .args(["node", "start", "--config", "node.toml", "--raft-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"])
+        .args([
+            "node",
+            "start",
+            "--config",
+            "node.toml",
+            "--raft-addr",
+            "127.0.0.1:0",
+            "--http-addr",
+            "127.0.0.1:0",
+        ])
         .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -226,7 +253,10 @@ fn a_missing_or_bad_certificate_or_key_stops_the_start_naming_the_key_and_file()
     write("cert.pem", &cert);
     write("key.pem", &key);
     write("other-key.pem", &other_key);
-    write("junk.pem", "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
+    write(
+        "junk.pem",
+        "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n",
+    );
     let cases = [
         ("missing.pem", "key.pem", "http_tls_cert", "missing.pem"),
         ("cert.pem", "missing-key.pem", "http_tls_key", "missing-key.pem"),
@@ -237,11 +267,16 @@ fn a_missing_or_bad_certificate_or_key_stops_the_start_naming_the_key_and_file()
     for (c, k, named_key, named_file) in cases {
         write(
             "node.toml",
-            &format!("node_id = 1\ndata_dir = \"smsgw-data\"\nhttp_tls_cert = \"{c}\"\nhttp_tls_key = \"{k}\"\n"),
+            &format!(
+                "node_id = 1\ndata_dir = \"smsgw-data\"\nhttp_tls_cert = \"{c}\"\nhttp_tls_key = \"{k}\"\n"
+            ),
         );
         let (ok, err) = start_must_exit(dir.path());
         assert!(!ok, "{c} {k}: started");
-        assert!(err.contains(named_key) && err.contains(named_file), "{c} {k}: {err}");
+        assert!(
+            err.contains(named_key) && err.contains(named_file),
+            "{c} {k}: {err}"
+        );
         assert!(err.contains("node.toml"), "{err}");
         assert!(!err.contains("panicked"), "{err}");
         assert!(!err.contains("PRIVATE KEY"), "{err}");

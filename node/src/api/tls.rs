@@ -61,9 +61,10 @@ pub fn acceptor(cert: &Path, key: &Path, file: &str) -> Result<TlsAcceptor, Conf
         .with_no_client_auth()
         .with_single_cert(chain, private)
         .map_err(|e| match e {
-            rustls::Error::InvalidCertificate(_) => {
-                err(CERT_KEY, format!("{} holds an invalid certificate: {e}", cert.display()))
-            }
+            rustls::Error::InvalidCertificate(_) => err(
+                CERT_KEY,
+                format!("{} holds an invalid certificate: {e}", cert.display()),
+            ),
             e => {
                 let m = format!(
                     "{} is not a key this node can use with the certificate in {}: {e}",
