@@ -334,6 +334,16 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_parses_and_with_tls_uncommented_too() {
+        let text = include_str!("../../docs/node.example.toml");
+        let c = NodeConfig::from_toml_str(text, "node.example.toml").unwrap();
+        assert_eq!((c.node_id, c.peers.len()), (2, 2));
+        let tls = text.replace("# http_tls_", "http_tls_");
+        let c = NodeConfig::from_toml_str(&tls, "node.example.toml").unwrap();
+        assert!(c.http_tls_cert.is_some() && c.http_tls_key.is_some());
+    }
+
+    #[test]
     fn tls_needs_both_files() {
         let c = NodeConfig::from_toml_str("http_tls_cert = \"c.pem\"\nhttp_tls_key = \"k.pem\"\n", "n.toml")
             .unwrap();
