@@ -155,9 +155,7 @@ fn https_serves_a_trusting_client_and_refuses_plain_http_and_untrusting_ones() {
 
     // A client that trusts another certificate does not complete the handshake.
     let (_, _, other) = self_signed();
-    let e = connect(&node.http, &client_config(&other))
-        .err()
-        .expect("untrusted certificate");
+    let e = connect(&node.http, &client_config(&other)).expect_err("untrusted certificate");
     assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
     let (ok, err, _) = node.terminate();
     assert!(ok, "{err}");

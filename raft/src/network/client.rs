@@ -29,6 +29,8 @@ use crate::error::RpcError;
 use crate::types::{NodeId, NodeInfo, TypeConfig};
 
 type Conn = Framed<TcpStream, LengthDelimitedCodec>;
+/// Idle connections per address, with the secret each was opened with.
+type Pools = HashMap<String, Vec<(ClusterSecret, Conn)>>;
 
 /// Builds the frame codec used on both sides.
 pub(crate) fn frame_codec() -> LengthDelimitedCodec {
@@ -40,8 +42,7 @@ pub(crate) fn frame_codec() -> LengthDelimitedCodec {
 /// A pool of authenticated connections per peer address.
 #[derive(Clone)]
 pub struct RpcClient {
-    /// Idle connections per address, with the secret each was opened with.
-    pools: Arc<Mutex<HashMap<String, Vec<(ClusterSecret, Conn)>>>>,
+    pools: Arc<Mutex<Pools>>,
     keyring: Keyring,
 }
 
