@@ -2,7 +2,7 @@
 //! admins. They only format requests and print answers; every rule lives in
 //! the node.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
@@ -16,9 +16,14 @@ use serde_json::{json, Value};
 /// Where the API is and which key to use.
 #[derive(Args)]
 pub struct ApiTarget {
-    /// Base URL of a node's HTTP API (http only).
+    /// Base URL of a node's HTTP API: http://HOST:PORT, or https://HOST:PORT
+    /// with --ca-cert.
     #[arg(long, env = "SMSGW_API", default_value = "http://127.0.0.1:8080")]
     pub api: String,
+    /// PEM file of the certificate(s) to trust for an https:// API (the
+    /// node's certificate, or the CA that signed it).
+    #[arg(long, env = "SMSGW_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
     /// API key; default: the demo key in ./smsgw-data/demo-api-key.
     #[arg(long, env = "SMSGW_API_KEY")]
     pub key: Option<String>,
@@ -69,7 +74,6 @@ fn key(t: &ApiTarget) -> anyhow::Result<String> {
 async fn call(t: &ApiTarget, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<(u16, Value)> {
     let key = key(t)?;
     let url = format!("{}{path}", t.api.trim_end_matches('/'));
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let bytes = body.map(|b| b.to_string()).unwrap_or_default();
     let req = Request::builder()
         .method(method)
@@ -78,10 +82,20 @@ async fn call(t: &ApiTarget, method: &str, path: &str, body: Option<Value>) -> a
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(bytes)))
         .with_context(|| format!("bad URL {url}"))?;
-    let resp = client
-        .request(req)
-        .await
-        .with_context(|| format!("cannot reach {url}"))?;
+    let resp = if url.starts_with("https://") {
+        let Some(ca) = &t.ca_cert else {
+            bail!("{url}: https needs --ca-cert FILE (the node's certificate or its CA, PEM)");
+        };
+        crate::https_client::request(req, ca)
+            .await
+            .with_context(|| format!("cannot reach {url}"))?
+    } else {
+        let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+        client
+            .request(req)
+            .await
+            .with_context(|| format!("cannot reach {url}"))?
+    };
     let status = resp.status().as_u16();
     let body = resp
         .into_body()

@@ -3,7 +3,7 @@
 //! trusts the certificate gets 202 for a POST; plain HTTP and a client that
 //! does not trust it fail; silent connections are closed (handshake and
 //! header timeouts); SIGTERM still ends the node with a keep-alive HTTPS
-//! connection open; a bad certificate or key stops the start with an error
+//! connection open; `smsgw send` reaches it with `--ca-cert`; a bad certificate or key stops the start with an error
 //! naming the key and the file.
 
 mod common;
@@ -140,6 +140,26 @@ fn https_serves_a_trusting_client_and_refuses_plain_http_and_untrusting_ones() {
     let id = resp["messages"][0]["id"].as_str().expect("an id").to_string();
     let (status, got) = https(&node.http, &trusting, "GET", &format!("/v1/messages/{id}"), b"");
     assert_eq!(status, 200, "{got}");
+
+    // The CLI speaks HTTPS with --ca-cert (the node's own PEM here), and
+    // refuses an https:// URL without one.
+    let api = format!("https://{}", node.http);
+    let send = [
+        "send",
+        "--api",
+        &api,
+        "--key",
+        KEY,
+        "--to",
+        "13800138000",
+        "--text",
+        "cli over tls",
+    ];
+    let (ok, out, err) = cli(node.dir.path(), &[&send[..], &["--ca-cert", "cert.pem"]].concat());
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("\"id\""), "{out}");
+    let (ok, _, err) = cli(node.dir.path(), &send);
+    assert!(!ok && err.contains("--ca-cert"), "{err}");
 
     // Plain HTTP to the HTTPS port: refused before any handler, nothing accepted.
     let r = http(
