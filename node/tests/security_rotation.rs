@@ -1,7 +1,8 @@
 //! Rotating the cluster secret of a running two-node cluster by rewriting
 //! the secret files (docs/SECURITY.md): POSTs are answered 202 all along
 //! (every commit needs both nodes, so any refused raft connection shows),
-//! a file that does not parse is logged once and changes nothing, and at
+//! a file that does not parse is logged once and changes nothing, SIGHUP
+//! re-reads the file at once, and at
 //! the end a CLI with the old secret gets "authentication failed" while
 //! the new one works.
 
@@ -167,6 +168,23 @@ fn a_running_cluster_rotates_its_secret_without_a_restart_or_a_failed_post() {
         let n = seen.iter().filter(|(ph, _, _)| *ph == p).count();
         assert!(n >= 10, "only {n} POSTs answered in phase {p}");
     }
+
+    // SIGHUP re-reads the file at once, even unchanged (which the watcher
+    // never does), and the node goes on serving.
+    let before = stderr(&nodes[0]).matches(RELOADED).count();
+    let pid = nodes[0].child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .expect("kill")
+        .success());
+    wait_logged(&nodes[..1], RELOADED, before + 1);
+    assert_eq!(
+        nodes[0]
+            .post(KEY, &json!({"to": ["13800138000"], "text": "after HUP"}))
+            .status,
+        202
+    );
 
     // The old secret no longer opens the raft port of either node; the new one does.
     let admin = tempfile::tempdir().expect("tempdir");
