@@ -29,15 +29,39 @@ pub struct ApiTarget {
     pub key: Option<String>,
 }
 
-/// `smsgw send`.
+/// `smsgw send`: to numbers, to groups of the address book (minus some of
+/// their members), with a template, now or at a time.
+///
+/// Examples:
+///   smsgw send --to 13800138000 --text "测试"
+///   smsgw send --group 应急办全员 --except 张伟 --template 集合 --var place=三号楼 --at 2026-12-24T08:00:00+08:00
 #[derive(Args)]
+#[command(verbatim_doc_comment)]
 pub struct SendArgs {
-    /// Recipient; repeat for several.
-    #[arg(long, required = true)]
+    /// Recipient number; repeat for several.
+    #[arg(long, required_unless_present_any = ["group", "contact"])]
     pub to: Vec<String>,
-    /// The text.
+    /// A group of the address book (name); repeat for several.
     #[arg(long)]
-    pub text: String,
+    pub group: Vec<String>,
+    /// A contact (id) to send to; repeat for several.
+    #[arg(long)]
+    pub contact: Vec<u64>,
+    /// A contact to leave out, by id or exact name; repeat for several.
+    #[arg(long, value_name = "ID|NAME")]
+    pub except: Vec<String>,
+    /// The text (or use --template).
+    #[arg(long, required_unless_present = "template", conflicts_with = "template")]
+    pub text: Option<String>,
+    /// A template (common phrase) by name; {name}, {unit}, {title} come from each contact.
+    #[arg(long)]
+    pub template: Option<String>,
+    /// A template variable, `key=value`; repeat for several.
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub vars: Vec<String>,
+    /// When to send (RFC 3339, e.g. 2026-12-24T08:00:00+08:00); default now.
+    #[arg(long)]
+    pub at: Option<String>,
     /// alarm, high, normal or bulk.
     #[arg(long, default_value = "normal")]
     pub priority: String,
@@ -71,16 +95,35 @@ fn key(t: &ApiTarget) -> anyhow::Result<String> {
 }
 
 /// Sends one request; returns the status and the JSON body.
-async fn call(t: &ApiTarget, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<(u16, Value)> {
+pub(crate) async fn call(
+    t: &ApiTarget,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> anyhow::Result<(u16, Value)> {
+    let bytes = body.map(|b| b.to_string()).unwrap_or_default();
+    let (status, body) = call_raw(t, method, path, bytes.into_bytes(), "application/json").await?;
+    let v = serde_json::from_slice(&body).unwrap_or_else(|_| json!(String::from_utf8_lossy(&body)));
+    Ok((status, v))
+}
+
+/// Sends one request with a body of `content_type`; returns the status and
+/// the body as it came.
+pub(crate) async fn call_raw(
+    t: &ApiTarget,
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+    content_type: &str,
+) -> anyhow::Result<(u16, Bytes)> {
     let key = key(t)?;
     let url = format!("{}{path}", t.api.trim_end_matches('/'));
-    let bytes = body.map(|b| b.to_string()).unwrap_or_default();
     let req = Request::builder()
         .method(method)
         .uri(&url)
         .header("authorization", format!("Bearer {key}"))
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(bytes)))
+        .header("content-type", content_type)
+        .body(Full::new(Bytes::from(body)))
         .with_context(|| format!("bad URL {url}"))?;
     let resp = if url.starts_with("https://") {
         let Some(ca) = &t.ca_cert else {
@@ -103,11 +146,10 @@ async fn call(t: &ApiTarget, method: &str, path: &str, body: Option<Value>) -> a
         .await
         .context("reading the answer")?
         .to_bytes();
-    let v = serde_json::from_slice(&body).unwrap_or_else(|_| json!(String::from_utf8_lossy(&body)));
-    Ok((status, v))
+    Ok((status, body))
 }
 
-fn print_or_fail(status: u16, v: &Value) -> anyhow::Result<()> {
+pub(crate) fn print_or_fail(status: u16, v: &Value) -> anyhow::Result<()> {
     if status >= 400 {
         let code = v["error"]["code"].as_str().unwrap_or("?");
         let msg = v["error"]["message"].as_str().unwrap_or("");
@@ -118,14 +160,46 @@ fn print_or_fail(status: u16, v: &Value) -> anyhow::Result<()> {
 }
 
 pub fn send(a: SendArgs) -> anyhow::Result<()> {
-    let mut body = json!({"to": a.to, "text": a.text, "priority": a.priority});
+    let rt = tokio::runtime::Runtime::new()?;
+    let mut body = json!({"priority": a.priority});
+    if !a.to.is_empty() {
+        body["to"] = json!(a.to);
+    }
+    if let Some(t) = &a.text {
+        body["text"] = json!(t);
+    }
     if let Some(s) = a.sender {
         body["sender"] = json!(s);
     }
     if let Some(r) = a.client_ref {
         body["client_ref"] = json!(r);
     }
-    let rt = tokio::runtime::Runtime::new()?;
+    if !a.group.is_empty() {
+        body["to_groups"] = json!(a.group);
+    }
+    if !a.contact.is_empty() {
+        body["to_contacts"] = json!(a.contact);
+    }
+    if !a.except.is_empty() {
+        let ids = rt.block_on(crate::service_cmd::contact_ids(&a.target, &a.except))?;
+        body["exclude_contacts"] = json!(ids);
+    }
+    if let Some(t) = a.template {
+        body["template"] = json!(t);
+    }
+    if !a.vars.is_empty() {
+        let mut vars = serde_json::Map::new();
+        for v in &a.vars {
+            let (k, val) = v
+                .split_once('=')
+                .with_context(|| format!("--var `{v}` must be key=value"))?;
+            vars.insert(k.to_string(), json!(val));
+        }
+        body["vars"] = Value::Object(vars);
+    }
+    if let Some(at) = a.at {
+        body["send_at"] = json!(at);
+    }
     let (status, v) = rt.block_on(call(&a.target, "POST", "/v1/messages", Some(body)))?;
     print_or_fail(status, &v)
 }

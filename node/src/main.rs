@@ -14,6 +14,8 @@ mod https_client;
 mod node_cmd;
 mod pdu;
 mod secret;
+mod service;
+mod service_cmd;
 mod sim_cmd;
 
 use clap::{Parser, Subcommand};
@@ -49,6 +51,22 @@ enum Command {
     Send(client_cmd::SendArgs),
     /// Show a message's status through a node's HTTP API.
     Status(client_cmd::StatusArgs),
+    /// The address book's contacts: import, find, export.
+    #[command(subcommand)]
+    Contacts(service_cmd::ContactsCmd),
+    /// Groups of contacts.
+    #[command(subcommand)]
+    Groups(service_cmd::GroupsCmd),
+    /// Templates (common phrases).
+    #[command(subcommand)]
+    Templates(service_cmd::TemplatesCmd),
+    /// Group and scheduled send jobs.
+    #[command(subcommand)]
+    Jobs(service_cmd::JobsCmd),
+    /// What was sent and received.
+    Records(service_cmd::RecordsArgs),
+    /// Counts by day, week or month.
+    Stats(service_cmd::StatsArgs),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCmd),
@@ -82,6 +100,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(c) => bench_cmd::run(c),
         Command::Send(a) => client_cmd::send(a),
         Command::Status(a) => client_cmd::status(a),
+        Command::Contacts(c) => service_cmd::contacts(c),
+        Command::Groups(c) => service_cmd::groups(c),
+        Command::Templates(c) => service_cmd::templates(c),
+        Command::Jobs(c) => service_cmd::jobs(c),
+        Command::Records(a) => service_cmd::records(a),
+        Command::Stats(a) => service_cmd::stats(a),
         Command::Drill(a) => drill_cmd::run(a),
     }
 }

@@ -137,7 +137,9 @@ impl<'a> Tx<'a> {
         Ok(out)
     }
 
-    pub(crate) fn into_batch(self) -> sled::Batch {
+    /// Everything this transaction wrote, as one sled batch: raft applies it
+    /// atomically after `apply`; tests of an [`App`] may apply it themselves.
+    pub fn into_batch(self) -> sled::Batch {
         let mut batch = sled::Batch::default();
         for (k, v) in self.writes {
             match v {

@@ -84,6 +84,14 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
                 }
             }
         },
+        Command::Book {
+            account,
+            at_ms,
+            change,
+        } => Response::Book(crate::book::apply_book(tx, account, *at_ms, change)?),
+        Command::Job { account, change, .. } => {
+            Response::Job(crate::jobs::apply_job(tx, index, account, change)?)
+        }
         Command::RecordMo { message, .. } => {
             let seq = bump(tx, counter::MOS, 1)?;
             tx.put(
@@ -102,7 +110,7 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
     Ok(response)
 }
 
-fn accept_batch(tx: &mut Tx<'_>, index: u64, messages: &[MtPart]) -> Result<Response, ApplyError> {
+pub(crate) fn accept_batch(tx: &mut Tx<'_>, index: u64, messages: &[MtPart]) -> Result<Response, ApplyError> {
     let mut ids = Vec::with_capacity(messages.len());
     let mut already_known = Vec::new();
     for part in messages {
@@ -122,6 +130,11 @@ fn accept_batch(tx: &mut Tx<'_>, index: u64, messages: &[MtPart]) -> Result<Resp
             ready_seq: None,
         };
         if let Some(slot) = &part.queue {
+            let dims = [ALL.to_string(), format!("carrier:{}", slot.route)];
+            let (at, parts) = (part.accepted_at_ms, u64::from(part.parts));
+            crate::stats::count(tx, &part.account, at, &dims, ACCEPTED, 1, parts)?;
+            let mid = part.id.strip_suffix(".0").unwrap_or(&part.id);
+            tx.put_raw(keys::record(&part.account, at, mid), Vec::new());
             let seq = bump(tx, counter::READY_SEQ, 1)?;
             let mid = part.id.strip_suffix(".0").unwrap_or(&part.id);
             tx.put_raw(
@@ -196,11 +209,35 @@ fn set_outcome(tx: &mut Tx<'_>, part_id: &str, state: &str, at_ms: u64) -> Resul
     };
     if seq == "0" {
         leave_ready_queue(tx, &mut record)?;
+        message_final(tx, &record, mid, state, at_ms)?;
         tx.put(k, &record)?;
         return Ok(());
     }
     tx.put(k, &record)?;
     close_if_complete(tx, mid, parts, at_ms)
+}
+
+/// The statistics dimension every counter is kept on.
+pub(crate) const ALL: &str = "all";
+/// The statistics event of an accepted message.
+pub(crate) const ACCEPTED: &str = "accepted";
+
+/// Counts message `mid` (head `head`) ending in `state`: for its job, and in
+/// the account's statistics by carrier and by the job's groups and template.
+fn message_final(
+    tx: &mut Tx<'_>,
+    head: &PartRecord,
+    mid: &str,
+    state: &str,
+    at_ms: u64,
+) -> Result<(), ApplyError> {
+    let mut dims = vec![ALL.to_string()];
+    if let Some(slot) = &head.part.queue {
+        dims.push(format!("carrier:{}", slot.route));
+    }
+    dims.extend(crate::jobs::job_progress(tx, &head.part.account, mid, state)?);
+    let parts = u64::from(head.part.parts);
+    crate::stats::count(tx, &head.part.account, at_ms, &dims, state, 1, parts)
 }
 
 /// A finished message leaves its ready queue (and its class's count).
@@ -250,6 +287,9 @@ fn close_if_complete(tx: &mut Tx<'_>, mid: &str, parts: u16, at_ms: u64) -> Resu
                 }
             }
         }
+    }
+    if let Some(state) = &worst {
+        message_final(tx, &head, mid, state, at_ms)?;
     }
     head.report_state = worst;
     head.reported_at_ms = Some(at_ms);

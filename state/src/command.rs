@@ -119,6 +119,25 @@ pub enum Command {
         /// When it was established (ms since the Unix epoch).
         at_ms: u64,
     },
+    /// Change `account`'s address book.
+    Book {
+        /// The account.
+        account: String,
+        /// When (proposer's clock).
+        at_ms: u64,
+        /// The change.
+        change: crate::book::BookCommand,
+    },
+    /// Create, advance or cancel one of `account`'s send jobs; a repeated
+    /// `request_id` has one effect.
+    Job {
+        /// Idempotency key (the client's `client_ref` on create).
+        request_id: Option<String>,
+        /// The account.
+        account: String,
+        /// The change.
+        change: crate::jobs::JobCommand,
+    },
 }
 
 impl Command {
@@ -133,9 +152,9 @@ impl Command {
     /// The idempotency key of this command, if it has one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Command::AcceptBatch { request_id, .. } | Command::RecordMo { request_id, .. } => {
-                request_id.as_deref()
-            }
+            Command::AcceptBatch { request_id, .. }
+            | Command::RecordMo { request_id, .. }
+            | Command::Job { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -189,6 +208,10 @@ pub enum Response {
     Replayed(Box<Response>),
     /// The responses of a [`Command::Batch`], one per command, in order.
     Batch(Vec<Response>),
+    /// What a [`Command::Book`] did.
+    Book(crate::book::BookResponse),
+    /// What a [`Command::Job`] did.
+    Job(crate::jobs::JobResponse),
 }
 
 /// The state of a part as kept by the state machine.

@@ -12,6 +12,13 @@
 //! | `r/RID` | first response of a request id (idempotency) | `Response` |
 //! | `q/ROUTE\0PRIO SEQ` | ready queue: unfinished messages by route, priority, acceptance order | message id |
 //! | `a/ROUTE` | routes that ever had a ready queue (never deleted) | empty |
+//! | `b/ACCOUNT\0…` | address books, one sub-table per letter (see [`book`]) | |
+//! | `j/ACCOUNT\0ID` | send jobs | `JobRecord` |
+//! | `J/ID CHUNK` | a job's recipients, one chunk per row | `Vec<Recipient>` |
+//! | `d/DUE ID` | timers of jobs with chunks left | account |
+//! | `m/MESSAGE` | the job a message belongs to | job id |
+//! | `s/ACCOUNT\0DAY DIM\0EVENT\0m\|p` | statistics counters (see `stats`) | u64 |
+//! | `x/ACCOUNT\0AT MESSAGE` | an account's messages by acceptance time | empty |
 //!
 //! Why `a/` and the `ready_last` counters: sled 0.34 never merges emptied
 //! nodes, so a range that starts where many keys were deleted (the head of
@@ -40,6 +47,100 @@ pub const READY: &[u8] = b"q/";
 /// Routes that have ready queues.
 pub const READY_ROUTE: &[u8] = b"a/";
 
+/// Address books.
+pub const BOOK: &[u8] = b"b/";
+
+/// Send jobs.
+pub const JOB: &[u8] = b"j/";
+/// Job recipients.
+pub const JOB_CHUNK: &[u8] = b"J/";
+/// Job timers.
+pub const TIMER: &[u8] = b"d/";
+/// Message → job.
+pub const MESSAGE_JOB: &[u8] = b"m/";
+
+/// Statistics counters.
+pub const STATS: &[u8] = b"s/";
+/// Messages by account and time.
+pub const RECORDS: &[u8] = b"x/";
+
+/// `s/ACCOUNT\0DAY`: one account's counters of one day (days since the
+/// epoch in Beijing time, big-endian, so days sort).
+pub fn stats_day(account: &str, day: u32) -> Vec<u8> {
+    join(STATS, &[account.as_bytes(), b"\0", &day.to_be_bytes()])
+}
+
+/// One statistics counter: `dim` (`all`, `carrier:X`, `status:X`,
+/// `group:X`, `template:X`), `event` (`accepted`, a final state, `mo`), and
+/// `m` for messages or `p` for parts.
+pub fn stat(account: &str, day: u32, dim: &str, event: &str, parts: bool) -> Vec<u8> {
+    let unit: &[u8] = if parts { b"p" } else { b"m" };
+    join(
+        STATS,
+        &[
+            account.as_bytes(),
+            b"\0",
+            &day.to_be_bytes(),
+            dim.as_bytes(),
+            b"\0",
+            event.as_bytes(),
+            b"\0",
+            unit,
+        ],
+    )
+}
+
+/// `x/ACCOUNT\0`: the start of an account's message records.
+pub fn records(account: &str) -> Vec<u8> {
+    join(RECORDS, &[account.as_bytes(), b"\0"])
+}
+
+/// `x/ACCOUNT\0AT MESSAGE`.
+pub fn record(account: &str, at_ms: u64, message: &str) -> Vec<u8> {
+    join(
+        RECORDS,
+        &[
+            account.as_bytes(),
+            b"\0",
+            &at_ms.to_be_bytes(),
+            message.as_bytes(),
+        ],
+    )
+}
+
+/// `j/ACCOUNT\0`: the start of an account's jobs.
+pub fn jobs(account: &str) -> Vec<u8> {
+    join(JOB, &[account.as_bytes(), b"\0"])
+}
+
+/// `j/ACCOUNT\0ID`.
+pub fn job(account: &str, id: u64) -> Vec<u8> {
+    join(JOB, &[account.as_bytes(), b"\0", &id.to_be_bytes()])
+}
+
+/// `J/ID CHUNK`.
+pub fn job_chunk(id: u64, chunk: u32) -> Vec<u8> {
+    join(JOB_CHUNK, &[&id.to_be_bytes(), &chunk.to_be_bytes()])
+}
+
+/// `d/DUE ID`: sorts by due time.
+pub fn timer(due_ms: u64, id: u64) -> Vec<u8> {
+    join(TIMER, &[&due_ms.to_be_bytes(), &id.to_be_bytes()])
+}
+
+/// The (due, id) of a timer key.
+pub fn parse_timer(key: &[u8]) -> Option<(u64, u64)> {
+    let rest = key.strip_prefix(TIMER)?;
+    let due: [u8; 8] = rest.get(..8)?.try_into().ok()?;
+    let id: [u8; 8] = rest.get(8..16)?.try_into().ok()?;
+    Some((u64::from_be_bytes(due), u64::from_be_bytes(id)))
+}
+
+/// `m/MESSAGE`.
+pub fn message_job(message: &str) -> Vec<u8> {
+    join(MESSAGE_JOB, &[message.as_bytes()])
+}
+
 /// Names of counters (`n/NAME`).
 pub mod counter {
     /// Parts accepted (heads included).
@@ -54,9 +155,122 @@ pub mod counter {
     pub fn ready(priority: u8) -> String {
         format!("ready/{priority}")
     }
+    /// Last job id.
+    pub const JOB_SEQ: &str = "job_seq";
+    /// Messages of job `id` that ended in `state`.
+    pub fn job_state(id: u64, state: &str) -> String {
+        format!("job/{id}/{state}")
+    }
     /// The last sequence put in one ready queue (monotonic).
     pub fn ready_last(route: &str, priority: u8) -> String {
         format!("ready_last/{route}/{priority}")
+    }
+}
+
+/// The address-book tables of one account, all under `b/ACCOUNT\0` and
+/// then one letter per table:
+///
+/// | key | value |
+/// | --- | --- |
+/// | `c` ID | `Contact` |
+/// | `n` NUMBER | contact id (a number belongs to one contact) |
+/// | `s` TOKEN `\0` ID | empty: search index |
+/// | `t` TAG `\0` ID, `u` UNIT `\0` ID | empty: dynamic group members |
+/// | `g` ID | `Group` |
+/// | `G` NAME | group id |
+/// | `T` NAME | `Template` |
+///
+/// Ids are big-endian u64 so rows sort by id.
+pub mod book {
+    use super::{join, BOOK};
+
+    fn table(account: &str, letter: u8) -> Vec<u8> {
+        join(BOOK, &[account.as_bytes(), b"\0", &[letter]])
+    }
+
+    fn with(account: &str, letter: u8, parts: &[&[u8]]) -> Vec<u8> {
+        let mut k = table(account, letter);
+        for p in parts {
+            k.extend_from_slice(p);
+        }
+        k
+    }
+
+    /// Start of an account's contacts.
+    pub fn contacts(account: &str) -> Vec<u8> {
+        table(account, b'c')
+    }
+    /// One contact.
+    pub fn contact(account: &str, id: u64) -> Vec<u8> {
+        with(account, b'c', &[&id.to_be_bytes()])
+    }
+    /// The contact owning a number.
+    pub fn phone(account: &str, number: &str) -> Vec<u8> {
+        with(account, b'n', &[number.as_bytes()])
+    }
+    /// Search rows whose token starts with `prefix`.
+    pub fn tokens(account: &str, prefix: &str) -> Vec<u8> {
+        with(account, b's', &[prefix.as_bytes()])
+    }
+    /// One search row.
+    pub fn token(account: &str, token: &str, id: u64) -> Vec<u8> {
+        with(account, b's', &[token.as_bytes(), b"\0", &id.to_be_bytes()])
+    }
+    /// Contacts with a tag.
+    pub fn tag_members(account: &str, tag: &str) -> Vec<u8> {
+        with(account, b't', &[tag.as_bytes(), b"\0"])
+    }
+    /// One contact's tag row.
+    pub fn tag_member(account: &str, tag: &str, id: u64) -> Vec<u8> {
+        with(account, b't', &[tag.as_bytes(), b"\0", &id.to_be_bytes()])
+    }
+    /// Contacts of a unit.
+    pub fn unit_members(account: &str, unit: &str) -> Vec<u8> {
+        with(account, b'u', &[unit.as_bytes(), b"\0"])
+    }
+    /// One contact's unit row.
+    pub fn unit_member(account: &str, unit: &str, id: u64) -> Vec<u8> {
+        with(account, b'u', &[unit.as_bytes(), b"\0", &id.to_be_bytes()])
+    }
+    /// Start of an account's groups.
+    pub fn groups(account: &str) -> Vec<u8> {
+        table(account, b'g')
+    }
+    /// One group.
+    pub fn group(account: &str, id: u64) -> Vec<u8> {
+        with(account, b'g', &[&id.to_be_bytes()])
+    }
+    /// A group's name.
+    pub fn group_name(account: &str, name: &str) -> Vec<u8> {
+        with(account, b'G', &[name.as_bytes()])
+    }
+    /// Start of an account's templates.
+    pub fn templates(account: &str) -> Vec<u8> {
+        table(account, b'T')
+    }
+    /// One template.
+    pub fn template(account: &str, name: &str) -> Vec<u8> {
+        with(account, b'T', &[name.as_bytes()])
+    }
+    /// The id at the end of an index key.
+    pub fn trailing_id(key: &[u8]) -> Option<u64> {
+        let tail: [u8; 8] = key.get(key.len().checked_sub(8)?..)?.try_into().ok()?;
+        Some(u64::from_be_bytes(tail))
+    }
+    /// Counter names of an account's book.
+    pub mod counter {
+        /// Last contact id.
+        pub fn contact_seq(account: &str) -> String {
+            format!("book/{account}/contact_seq")
+        }
+        /// Last group id.
+        pub fn group_seq(account: &str) -> String {
+            format!("book/{account}/group_seq")
+        }
+        /// Number of contacts.
+        pub fn contacts(account: &str) -> String {
+            format!("book/{account}/contacts")
+        }
     }
 }
 

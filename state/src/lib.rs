@@ -8,8 +8,11 @@
 //! carrier sessions or HTTP.
 
 mod apply;
+pub mod book;
 pub mod command;
+pub mod jobs;
 pub mod keys;
+pub mod stats;
 mod view;
 
 use std::sync::Arc;

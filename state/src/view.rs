@@ -33,6 +33,54 @@ impl StateView {
         Self { view }
     }
 
+    /// Reads of the address books.
+    pub fn book(&self) -> crate::book::BookView {
+        crate::book::BookView::new(self.view.clone())
+    }
+
+    /// Statistics counters of `account` for Beijing days `from..=until`.
+    pub fn stats(&self, account: &str, from: u32, until: u32) -> Result<Vec<crate::stats::Stat>, ApplyError> {
+        crate::stats::read(&self.view, account, from, until)
+    }
+
+    /// Up to `limit` of `account`'s message ids accepted in
+    /// `[from_ms, until_ms)`, after the cursor `after` (an `(at, id)` returned
+    /// before), oldest first.
+    pub fn records(
+        &self,
+        account: &str,
+        after: Option<(u64, &str)>,
+        from_ms: u64,
+        until_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, String)>, ApplyError> {
+        let start = match after {
+            Some((at, id)) => keys::record(account, at, id),
+            None => keys::record(account, from_ms, ""),
+        };
+        let bound = if after.is_some() {
+            Bound::Excluded(start.as_slice())
+        } else {
+            Bound::Included(start.as_slice())
+        };
+        let end = keys::record(account, until_ms, "");
+        let prefix = keys::records(account).len();
+        let mut out = Vec::new();
+        for (k, _) in self.view.range(bound, &end, limit)? {
+            let Some(at) = k.get(prefix..prefix + 8) else {
+                continue;
+            };
+            let at = u64::from_be_bytes(at.try_into().unwrap_or([0; 8]));
+            out.push((at, String::from_utf8_lossy(&k[prefix + 8..]).into_owned()));
+        }
+        Ok(out)
+    }
+
+    /// Reads of send jobs.
+    pub fn jobs(&self) -> crate::jobs::JobView {
+        crate::jobs::JobView::new(self.view.clone())
+    }
+
     /// The log id of the last applied entry.
     pub fn applied(&self) -> Result<Option<LogId>, ApplyError> {
         self.view.applied()

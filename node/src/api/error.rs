@@ -68,6 +68,24 @@ pub enum ApiError {
     },
     /// The node takes no more requests now (503 `overloaded`, with `Retry-After`).
     Overloaded,
+    /// No such contact, group, template or job for this account (404 `not_found`).
+    Missing {
+        /// `contact`, `group`, `template`, `job`.
+        what: &'static str,
+        /// Its id or name as given.
+        id: String,
+    },
+    /// The request is well-formed JSON but cannot be done as asked (400,
+    /// with a specific code such as `unfilled_variable`, `invalid_send_at`,
+    /// `empty_group`).
+    Invalid {
+        /// The stable code.
+        code: &'static str,
+        /// For people.
+        message: String,
+    },
+    /// The change conflicts with what is stored (409 `conflict`).
+    Conflict(String),
     /// Any other 4xx the HTTP layer produced (`bad_request`).
     BadRequest(StatusCode),
 }
@@ -80,7 +98,9 @@ impl ApiError {
             InvalidJson(_) => StatusCode::BAD_REQUEST,
             Unauthorized => StatusCode::UNAUTHORIZED,
             PriorityNotAllowed(_) => StatusCode::FORBIDDEN,
-            NotFound(_) | NoSuchEndpoint => StatusCode::NOT_FOUND,
+            NotFound(_) | NoSuchEndpoint | Missing { .. } => StatusCode::NOT_FOUND,
+            Invalid { .. } => StatusCode::BAD_REQUEST,
+            Conflict(_) => StatusCode::CONFLICT,
             InvalidNumber(_) | NoRecipients | TooManyRecipients(_) | EmptyText | TextTooLong(_)
             | UnknownPriority(_) | InvalidSender(_) | InvalidClientRef(_) | InvalidParameter(_)
             | NoRoute(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -102,7 +122,9 @@ impl ApiError {
             InvalidJson(_) => "invalid_json",
             Unauthorized => "unauthorized",
             PriorityNotAllowed(_) => "priority_not_allowed",
-            NotFound(_) | NoSuchEndpoint => "not_found",
+            NotFound(_) | NoSuchEndpoint | Missing { .. } => "not_found",
+            Invalid { code, .. } => code,
+            Conflict(_) => "conflict",
             InvalidNumber(_) => "invalid_number",
             NoRecipients => "no_recipients",
             TooManyRecipients(_) => "too_many_recipients",
@@ -136,6 +158,9 @@ impl ApiError {
             PriorityNotAllowed(p) => format!("this account may not send with priority `{p}`"),
             NotFound(id) => format!("no message `{id}` for this account"),
             NoSuchEndpoint => "no such endpoint; see /openapi.json".into(),
+            Missing { what, id } => format!("no {what} `{id}` for this account"),
+            Invalid { message, .. } => message.clone(),
+            Conflict(m) => m.clone(),
             InvalidNumber(n) => {
                 format!("`{n}` is not a phone number: 5 to 21 characters, digits with an optional leading +")
             }

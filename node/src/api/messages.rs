@@ -35,6 +35,9 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(Arc<Loaded
 }
 
 pub async fn post_messages(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if super::jobs::is_job_request(&body) {
+        return super::jobs::post(&state, &headers, &body).await;
+    }
     match post(&state, &headers, &body).await {
         Ok((answers, replayed, merged)) => {
             let mut body = json!({ "messages": answers });
@@ -156,20 +159,25 @@ fn envelope(view: &StateView, id: &str) -> Result<Option<(PartRecord, Envelope)>
 /// One part's status, from what the state machine recorded.
 pub fn part_status(p: &PartRecord) -> &'static str {
     match (&p.report_state, &p.submit_status) {
-        (Some(s), _) => match s.as_str() {
-            "DELIVRD" | "DELIVERED" => "DELIVERED",
-            "EXPIRED" => "EXPIRED",
-            "UNDELIV" | "UNDELIVERABLE" => "UNDELIVERABLE",
-            "REJECTD" | "REJECTED" => "REJECTED",
-            // Accepted by the carrier, no report asked for: as far as it goes.
-            "ACCEPTED" => "SUBMITTED",
-            _ => "FAILED",
-        },
+        (Some(s), _) => state_name(s),
         (None, Some(code)) if code != "0" => "REJECTED",
         (None, Some(_)) => "SUBMITTED",
         // Committed: the leader's dispatcher holds it (or picks it up within
         // its next sweep).
         (None, None) => "QUEUED",
+    }
+}
+
+/// The API's name of a recorded final state.
+pub fn state_name(s: &str) -> &'static str {
+    match s {
+        "DELIVRD" | "DELIVERED" => "DELIVERED",
+        "EXPIRED" => "EXPIRED",
+        "UNDELIV" | "UNDELIVERABLE" => "UNDELIVERABLE",
+        "REJECTD" | "REJECTED" => "REJECTED",
+        // Accepted by the carrier, no report asked for: as far as it goes.
+        "ACCEPTED" => "SUBMITTED",
+        _ => "FAILED",
     }
 }
 

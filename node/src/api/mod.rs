@@ -4,14 +4,19 @@
 //! with [`tls`]) with graceful shutdown. Handlers never write to the replicated state except through
 //! `Cluster::propose`, and never answer 2xx to a write before its commit.
 
-mod error;
+mod book;
+pub(crate) mod error;
+mod groups;
 mod inbound;
 pub(crate) mod internal;
+mod jobs;
 mod limits;
 mod messages;
 mod ops;
+mod records;
 mod server;
-mod state;
+pub(crate) mod state;
+mod stats;
 pub(crate) mod submit;
 pub mod tls;
 
@@ -24,6 +29,9 @@ use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::{any, get, post};
+
+/// Largest CSV import (about 100,000 contacts).
+pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
 use axum::Router;
 use tokio::net::TcpListener;
 
@@ -39,6 +47,34 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/messages", post(messages::post_messages))
         .route("/v1/messages/{id}", get(messages::get_message))
         .route("/v1/inbound", get(inbound::get_inbound))
+        .route("/v1/contacts", post(book::create).get(book::list))
+        .route(
+            "/v1/contacts/import",
+            post(book::import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        )
+        .route("/v1/contacts/export", get(book::export))
+        .route(
+            "/v1/contacts/{id}",
+            get(book::get).patch(book::patch).delete(book::delete),
+        )
+        .route("/v1/groups", post(groups::create).get(groups::list))
+        .route(
+            "/v1/groups/{id}",
+            get(groups::get).patch(groups::patch).delete(groups::delete),
+        )
+        .route("/v1/groups/{id}/members", get(groups::members))
+        .route(
+            "/v1/templates",
+            post(groups::put_template).get(groups::list_templates),
+        )
+        .route(
+            "/v1/templates/{name}",
+            get(groups::get_template).delete(groups::delete_template),
+        )
+        .route("/v1/records", get(records::list))
+        .route("/v1/stats", get(stats::get))
+        .route("/v1/jobs", get(jobs::list))
+        .route("/v1/jobs/{id}", get(jobs::get).delete(jobs::cancel))
         .route("/internal/{*rest}", any(internal::internal))
         .route("/openapi.json", get(ops::openapi))
         .route("/healthz", get(ops::healthz))

@@ -41,6 +41,8 @@ pub struct AppState {
     pub runtime: Option<crate::gateway::Runtime>,
     /// Global and per-account request limits.
     pub limiter: Arc<super::limits::Limiter>,
+    /// Wakes the job runner (a job was created or cancelled).
+    pub jobs_nudge: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             metrics,
             runtime: None,
             limiter: Arc::default(),
+            jobs_nudge: Arc::default(),
         }
     }
 

@@ -1,0 +1,136 @@
+//! The leader's job runner: it reads the jobs whose time has come (the
+//! timer table, up to now) and proposes their next chunk as accepted
+//! messages, built exactly as `POST /v1/messages` builds them. Apply takes
+//! a chunk only once, so a runner that lost its lease mid-proposal, or two
+//! runners in a switchover, never send anything twice; a job due while the
+//! cluster was down fires on the first leader after it, and the job says
+//! how late. It holds back while the ready queues are over
+//! [`MAX_BACKLOG`] (backpressure: a big group send waits for the carriers
+//! rather than piling up). It must never expand a chunk off the leader, nor
+//! hold a lock across a proposal.
+
+use std::time::Duration;
+
+use smsgw_config::Priority;
+use smsgw_state::jobs::{JobCommand, JobRecord, JobResponse, Recipient};
+use smsgw_state::{Command, MtPart, Response};
+
+use crate::api::state::{now_ms, AppState, Loaded};
+use crate::api::submit::{self, SendRequest, Validated};
+
+/// Unfinished messages over which the runner waits.
+pub const MAX_BACKLOG: u64 = 200_000;
+/// How often due jobs are looked for without a nudge.
+const TICK: Duration = Duration::from_millis(200);
+
+/// Runs until the task is dropped.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let worked = if state.cluster.leads_with_lease() {
+                match step(&state).await {
+                    Ok(w) => w,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "job runner: a step failed; retrying");
+                        false
+                    }
+                }
+            } else {
+                false
+            };
+            if !worked {
+                tokio::select! {
+                    _ = state.jobs_nudge.notified() => {}
+                    _ = tokio::time::sleep(TICK) => {}
+                }
+            }
+        }
+    })
+}
+
+/// Advances every due job by one chunk; whether anything was done.
+async fn step(state: &AppState) -> Result<bool, String> {
+    let view = smsgw_state::local_view(&state.cluster);
+    let now = now_ms();
+    let due = view.jobs().due(now, 16).map_err(|e| e.to_string())?;
+    let mut worked = false;
+    for d in due {
+        let backlog: u64 = view.ready_counts().map_err(|e| e.to_string())?.iter().sum();
+        if backlog > MAX_BACKLOG {
+            metrics::counter!("smsgw_job_backpressure_waits_total").increment(1);
+            return Ok(worked);
+        }
+        let jobs = view.jobs();
+        let Some(job) = jobs.job(&d.account, d.id).map_err(|e| e.to_string())? else {
+            continue;
+        };
+        let Some(chunk) = jobs.chunk(d.id, job.next_chunk).map_err(|e| e.to_string())? else {
+            continue;
+        };
+        let loaded = state.config().map_err(|e| e.message())?;
+        let messages = build(state, &loaded, &job, &chunk, now);
+        let cmd = Command::Job {
+            request_id: None,
+            account: d.account.clone(),
+            change: JobCommand::Advance {
+                job: d.id,
+                chunk: job.next_chunk,
+                messages,
+                at_ms: now,
+            },
+        };
+        match smsgw_state::propose(&state.cluster, &cmd)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            Response::Job(JobResponse::Advanced { messages, done }) => {
+                worked = true;
+                if job.fired_at_ms.is_none() {
+                    let late_ms = now.saturating_sub(job.due_ms());
+                    tracing::info!(job = d.id, account = %d.account, late_ms, "job fired");
+                }
+                if done {
+                    tracing::info!(job = d.id, recipients = job.recipients, "job accepted in full");
+                }
+                metrics::counter!("smsgw_job_messages_accepted_total").increment(messages);
+                if let Some(rt) = &state.runtime {
+                    rt.nudge();
+                }
+            }
+            Response::Job(JobResponse::Stale) => {}
+            other => return Err(format!("job {}: unexpected answer {other:?}", d.id)),
+        }
+    }
+    Ok(worked)
+}
+
+/// The chunk's messages. A recipient the current configuration cannot take
+/// any more (its route was removed since the job was created) is left out
+/// and counted: the rest of the job must not wait for an operator.
+fn build(state: &AppState, loaded: &Loaded, job: &JobRecord, chunk: &[Recipient], now: u64) -> Vec<MtPart> {
+    let v = Validated {
+        priority: Priority::from_name(&job.spec.priority).unwrap_or(Priority::Normal),
+        report: job.spec.report.unwrap_or(loaded.doc.defaults.report),
+        request_id: None,
+    };
+    let ids = state.next_ids(chunk.len());
+    let mut out = Vec::with_capacity(chunk.len() * 2);
+    for (r, id) in chunk.iter().zip(ids) {
+        let req = SendRequest {
+            to: vec![r.to.clone()],
+            text: r.text.clone(),
+            priority: None,
+            sender: job.spec.sender.clone(),
+            client_ref: None,
+            report: None,
+        };
+        match submit::build(&req, &v, &job.account, &loaded.doc, &loaded.router, &[id], now) {
+            Ok((parts, _)) => out.extend(parts),
+            Err(e) => {
+                metrics::counter!("smsgw_job_recipients_skipped_total").increment(1);
+                tracing::warn!(job = job.id, to = %r.to, error = %e.message(), "job recipient left out");
+            }
+        }
+    }
+    out
+}
