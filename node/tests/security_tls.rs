@@ -172,6 +172,10 @@ fn https_serves_a_trusting_client_and_refuses_plain_http_and_untrusting_ones() {
     assert_eq!((r.status, r.code()), (400, "https_required"), "{:?}", r.body);
     let r = http(&node.http, "GET", "/healthz", None, None);
     assert_eq!(r.status, 400, "{:?}", r.body);
+    // Except the members' forwarding, which dials plain HTTP: it reaches the
+    // internal endpoint, whose answer to an unsigned request is its 404.
+    let r = http(&node.http, "POST", "/internal/v1/deliver", None, Some(b"[]"));
+    assert_eq!((r.status, r.code()), (404, "not_found"), "{:?}", r.body);
 
     // A client that trusts another certificate does not complete the handshake.
     let (_, _, other) = self_signed();

@@ -134,5 +134,12 @@ mod debug_tests {
         let shown = format!("{c:?} {c:#?}");
         assert!(!shown.contains("pw-s3cret-1"), "{shown}");
         assert!(shown.contains("900001") && shown.contains("***"), "{shown}");
+        // The carrier's whole configuration, as a supervisor would log it.
+        let cfg = crate::supervisor::CarrierConfig::new("cm", "127.0.0.1:7890", "900001", "pw-s3cret-1");
+        let shown = format!("{cfg:?}");
+        assert!(
+            !shown.contains("pw-s3cret-1") && shown.contains("127.0.0.1:7890"),
+            "{shown}"
+        );
     }
 }
