@@ -98,3 +98,83 @@ pub fn serve<H: Handler>(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::error::RpcError;
+    use crate::network::keyring::SecretSet;
+    use crate::network::secret::ClusterSecret;
+    use crate::network::wire::{AdminRequest, AdminResponse};
+    use crate::network::RpcClient;
+
+    struct Ok;
+
+    impl Handler for Ok {
+        fn handle(self: Arc<Self>, _req: RpcRequest) -> impl Future<Output = RpcResponse> + Send {
+            async { RpcResponse::Admin(std::result::Result::Ok(AdminResponse::Done("ok".into()))) }
+        }
+    }
+
+    async fn status(c: &RpcClient, addr: &str) -> Result<RpcResponse, RpcError> {
+        c.call(
+            addr,
+            &RpcRequest::Admin(AdminRequest::Status),
+            Duration::from_secs(2),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_connection_whose_secret_is_dropped_is_closed_and_the_other_goes_on() {
+        let old = ClusterSecret::from_bytes(vec![1; 32]).expect("secret");
+        let new = ClusterSecret::from_bytes(vec![2; 32]).expect("secret");
+        let keyring = Keyring::new(SecretSet::with_also(new.clone(), old.clone()));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let server = serve(listener, Arc::new(Ok), keyring.clone());
+        let (with_old, with_new) = (RpcClient::new(old), RpcClient::new(new.clone()));
+        assert!(status(&with_old, &addr).await.is_ok());
+        assert!(status(&with_new, &addr).await.is_ok());
+
+        assert!(keyring.replace(SecretSet::single(new)));
+        // Let the connections' tasks see the change before the next frame.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The pooled connection made with the old secret was closed...
+        let e = status(&with_old, &addr)
+            .await
+            .expect_err("old connection still served");
+        assert!(matches!(e, RpcError::Closed { .. } | RpcError::Io { .. }), "{e}");
+        // ...and a new one is refused at the handshake.
+        let e = status(&with_old, &addr)
+            .await
+            .expect_err("old secret still accepted");
+        assert!(matches!(e, RpcError::Auth { .. }), "{e}");
+        // The one made with the new secret goes on.
+        assert!(status(&with_new, &addr).await.is_ok());
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn a_client_whose_dialling_secret_changed_does_not_reuse_its_old_connections() {
+        let old = ClusterSecret::from_bytes(vec![1; 32]).expect("secret");
+        let new = ClusterSecret::from_bytes(vec![2; 32]).expect("secret");
+        let served = Keyring::new(SecretSet::with_also(old.clone(), new.clone()));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let server = serve(listener, Arc::new(Ok), served.clone());
+        let dialling = Keyring::new(SecretSet::with_also(old.clone(), new.clone()));
+        let client = RpcClient::with_keyring(dialling.clone());
+        assert!(status(&client, &addr).await.is_ok());
+        dialling.replace(SecretSet::with_also(new.clone(), old));
+        assert!(status(&client, &addr).await.is_ok());
+        // Had the client reused its first connection, this would close the
+        // connection it is about to use.
+        served.replace(SecretSet::single(new));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(status(&client, &addr).await.is_ok());
+        server.abort();
+    }
+}
