@@ -110,11 +110,12 @@ mod tests {
     use crate::network::wire::{AdminRequest, AdminResponse};
     use crate::network::RpcClient;
 
-    struct Ok;
+    /// Answers every request with `Done`.
+    struct AlwaysDone;
 
-    impl Handler for Ok {
-        fn handle(self: Arc<Self>, _req: RpcRequest) -> impl Future<Output = RpcResponse> + Send {
-            async { RpcResponse::Admin(std::result::Result::Ok(AdminResponse::Done("ok".into()))) }
+    impl Handler for AlwaysDone {
+        async fn handle(self: Arc<Self>, _req: RpcRequest) -> RpcResponse {
+            RpcResponse::Admin(Ok(AdminResponse::Done("ok".into())))
         }
     }
 
@@ -134,7 +135,7 @@ mod tests {
         let keyring = Keyring::new(SecretSet::with_also(new.clone(), old.clone()));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr").to_string();
-        let server = serve(listener, Arc::new(Ok), keyring.clone());
+        let server = serve(listener, Arc::new(AlwaysDone), keyring.clone());
         let (with_old, with_new) = (RpcClient::new(old), RpcClient::new(new.clone()));
         assert!(status(&with_old, &addr).await.is_ok());
         assert!(status(&with_new, &addr).await.is_ok());
@@ -164,7 +165,7 @@ mod tests {
         let served = Keyring::new(SecretSet::with_also(old.clone(), new.clone()));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr").to_string();
-        let server = serve(listener, Arc::new(Ok), served.clone());
+        let server = serve(listener, Arc::new(AlwaysDone), served.clone());
         let dialling = Keyring::new(SecretSet::with_also(old.clone(), new.clone()));
         let client = RpcClient::with_keyring(dialling.clone());
         assert!(status(&client, &addr).await.is_ok());
