@@ -165,6 +165,11 @@ impl Keyring {
         // task, so a change made before the task first runs is seen): a
         // digest, so that no second copy of the secret stays in memory.
         let mut seen = fingerprint(&path);
+        // The set in force may have been read a while before (a node reads
+        // it before raft starts): a file changed since is taken now.
+        if SecretSet::read_file(&path).is_ok_and(|set| set != *self.current()) {
+            self.reload_logged(&path);
+        }
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
@@ -239,6 +244,17 @@ mod tests {
         let shown = format!("{set:?} {ring:?} {:?}", ring.dial());
         assert!(!shown.contains("abab") && !shown.contains("cdcd"), "{shown}");
         assert_eq!(format!("{set:?}"), "SecretSet(<2 hidden>)");
+    }
+
+    #[tokio::test]
+    async fn a_file_changed_before_the_watch_starts_is_taken_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cluster-secret");
+        s(2).write_file(&path).unwrap();
+        let ring = Keyring::fixed(s(1));
+        let task = ring.watch_file(path, Duration::from_secs(3600));
+        assert_eq!(*ring.current(), SecretSet::single(s(2)));
+        task.abort();
     }
 
     #[tokio::test]
