@@ -165,6 +165,10 @@ impl Keyring {
         // task, so a change made before the task first runs is seen): a
         // digest, so that no second copy of the secret stays in memory.
         let mut seen = fingerprint(&path);
+        // Exported at 0 from the start, so that the first error is an
+        // increase an alert can see (a series born at 1 shows none).
+        metrics::counter!("smsgw_cluster_secret_reloads_total").increment(0);
+        metrics::counter!("smsgw_cluster_secret_reload_errors_total").increment(0);
         // The set in force may have been read a while before (a node reads
         // it before raft starts): a file changed since is taken now.
         if SecretSet::read_file(&path).is_ok_and(|set| set != *self.current()) {
