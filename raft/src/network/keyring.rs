@@ -245,7 +245,9 @@ mod tests {
     fn debug_never_shows_a_secret() {
         let set = SecretSet::with_also(s(0xab), s(0xcd));
         let ring = Keyring::new(set.clone());
-        let shown = format!("{set:?} {ring:?} {:?}", ring.dial());
+        let mut opts = crate::ClusterOptions::new(1, "/tmp/x", "127.0.0.1:0");
+        opts.secret = Some(s(0xab));
+        let shown = format!("{set:?} {ring:?} {:?} {opts:?}", ring.dial());
         assert!(!shown.contains("abab") && !shown.contains("cdcd"), "{shown}");
         assert_eq!(format!("{set:?}"), "SecretSet(<2 hidden>)");
     }
