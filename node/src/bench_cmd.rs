@@ -20,6 +20,8 @@ pub enum BenchCmd {
     Raft(RaftBenchArgs),
     /// POST /v1/messages throughput of a running node (1 recipient, N clients).
     Api(crate::bench_api::ApiBenchArgs),
+    /// The service's goals on a running node: import, search, group send.
+    Service(crate::bench_service::ServiceBenchArgs),
 }
 
 /// Arguments of `bench raft`.
@@ -55,6 +57,7 @@ pub fn run(cmd: BenchCmd) -> anyhow::Result<()> {
             rt.block_on(bench_raft(args))
         }
         BenchCmd::Api(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_api::run(args)),
+        BenchCmd::Service(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_service::run(args)),
     }
 }
 

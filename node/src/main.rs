@@ -4,6 +4,7 @@
 mod api;
 mod bench_api;
 mod bench_cmd;
+mod bench_service;
 mod client_cmd;
 mod cluster;
 mod config_cmd;

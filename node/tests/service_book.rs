@@ -135,6 +135,45 @@ fn a_gbk_book_of_a_thousand_becomes_a_group_send_that_skips_two_members_and_fill
         Some(&json!({"name": "应急办全员", "units": ["应急办"]})),
     );
     assert_eq!(g.status, 201, "{:?}", g.body);
+    // A group name is unique, and a group cannot include itself.
+    let dup = call(
+        &node,
+        &key,
+        "POST",
+        "/v1/groups",
+        Some(&json!({"name": "应急办全员"})),
+    );
+    assert_eq!((dup.status, dup.code()), (409, "conflict"));
+    let outer = call(
+        &node,
+        &key,
+        "POST",
+        "/v1/groups",
+        Some(&json!({"name": "全局", "groups": ["应急办全员"]})),
+    );
+    assert_eq!(outer.status, 201, "{:?}", outer.body);
+    let cyc = call(
+        &node,
+        &key,
+        "PATCH",
+        "/v1/groups/应急办全员",
+        Some(&json!({"groups": ["全局"]})),
+    );
+    assert_eq!((cyc.status, cyc.code()), (400, "group_cycle"), "{:?}", cyc.body);
+    // A number belongs to one contact.
+    let taken = call(
+        &node,
+        &key,
+        "POST",
+        "/v1/contacts",
+        Some(&json!({"name": "重复", "phones": [phone(3)]})),
+    );
+    assert_eq!(
+        (taken.status, taken.code()),
+        (409, "conflict"),
+        "{:?}",
+        taken.body
+    );
     let members = call(&node, &key, "GET", "/v1/groups/应急办全员/members", None);
     assert_eq!(members.body["count"], 500);
     let skip: Vec<u64> = members.body["items"].as_array().unwrap()[..2]

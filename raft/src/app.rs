@@ -195,6 +195,22 @@ impl View {
         Ok(out)
     }
 
+    /// The last row with a key in `[from, until)`, if any (one step of a
+    /// reverse range: "the latest entry before").
+    pub fn last_before(&self, from: &[u8], until: &[u8]) -> Result<Option<Row>, ApplyError> {
+        match self
+            .tree
+            .range::<&[u8], _>((Bound::Included(from), Bound::Excluded(until)))
+            .next_back()
+        {
+            Some(item) => {
+                let (k, v) = item?;
+                Ok(Some((k.to_vec(), v.to_vec())))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Up to `limit` entries under `prefix`, in key order.
     pub fn scan_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<Row>, ApplyError> {
         let mut out = Vec::new();

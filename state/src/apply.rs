@@ -92,6 +92,15 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
         Command::Job { account, change, .. } => {
             Response::Job(crate::jobs::apply_job(tx, index, account, change)?)
         }
+        Command::Charged {
+            account,
+            parts,
+            at_ms,
+            command,
+        } => crate::accounts::apply_charged(tx, index, account, *parts, *at_ms, command)?,
+        Command::Account { account, change, .. } => {
+            Response::Account(crate::accounts::apply_account(tx, account, change)?)
+        }
         Command::RecordMo { message, .. } => {
             let seq = bump(tx, counter::MOS, 1)?;
             tx.put(
@@ -104,7 +113,8 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
             Response::MoRecorded { seq }
         }
     };
-    if let Some(rid) = cmd.request_id() {
+    // A refusal is not remembered: the same request may pay after a top-up.
+    if let (Some(rid), false) = (cmd.request_id(), matches!(response, Response::Refused(_))) {
         tx.put(keys::request(rid), &response)?;
     }
     Ok(response)
@@ -237,7 +247,8 @@ fn message_final(
     }
     dims.extend(crate::jobs::job_progress(tx, &head.part.account, mid, state)?);
     let parts = u64::from(head.part.parts);
-    crate::stats::count(tx, &head.part.account, at_ms, &dims, state, 1, parts)
+    crate::stats::count(tx, &head.part.account, at_ms, &dims, state, 1, parts)?;
+    crate::accounts::settle(tx, head, mid, at_ms)
 }
 
 /// A finished message leaves its ready queue (and its class's count).

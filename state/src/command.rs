@@ -138,6 +138,28 @@ pub enum Command {
         /// The change.
         change: crate::jobs::JobCommand,
     },
+    /// Apply `command` (an `AcceptBatch` or a job's `Create`) only if the
+    /// prepaid `account` can pay `parts`, and charge what it accepted.
+    Charged {
+        /// The prepaid account.
+        account: String,
+        /// Parts the whole request needs.
+        parts: u64,
+        /// When (proposer's clock).
+        at_ms: u64,
+        /// The accept.
+        command: Box<Command>,
+    },
+    /// Change a prepaid account; a repeated `request_id` (a top-up's
+    /// reference) has one effect.
+    Account {
+        /// Idempotency key (`topup/ACCOUNT/REF`).
+        request_id: Option<String>,
+        /// The account.
+        account: String,
+        /// The change.
+        change: crate::accounts::AccountCommand,
+    },
 }
 
 impl Command {
@@ -154,7 +176,9 @@ impl Command {
         match self {
             Command::AcceptBatch { request_id, .. }
             | Command::RecordMo { request_id, .. }
-            | Command::Job { request_id, .. } => request_id.as_deref(),
+            | Command::Job { request_id, .. }
+            | Command::Account { request_id, .. } => request_id.as_deref(),
+            Command::Charged { command, .. } => command.request_id(),
             _ => None,
         }
     }
@@ -212,6 +236,10 @@ pub enum Response {
     Book(crate::book::BookResponse),
     /// What a [`Command::Job`] did.
     Job(crate::jobs::JobResponse),
+    /// A [`Command::Charged`] the account could not pay: nothing changed.
+    Refused(crate::accounts::Refusal),
+    /// What a [`Command::Account`] did.
+    Account(crate::accounts::AccountResponse),
 }
 
 /// The state of a part as kept by the state machine.

@@ -19,6 +19,12 @@
 //! | `m/MESSAGE` | the job a message belongs to | job id |
 //! | `s/ACCOUNT\0DAY DIM\0EVENT\0m\|p` | statistics counters (see `stats`) | u64 |
 //! | `x/ACCOUNT\0AT MESSAGE` | an account's messages by acceptance time | empty |
+//! | `u/ACCOUNT` | prepaid account: status, balance, last top-up | `AccountRecord` |
+//! | `l/ACCOUNT\0AT SEQ` | the account's ledger | `LedgerLine` |
+//! | `i/ACCOUNT\0DAY` | balance at the end of a Beijing day | u64 |
+//! | `h/MESSAGE` | parts charged for a message still open (refunds) | `Charge` |
+//! | `z/ACCOUNT\0NUMBER` | opted-out numbers | ms |
+//! | `y/NUMBER` | the last marketing account that sent to a number | account |
 //!
 //! Why `a/` and the `ready_last` counters: sled 0.34 never merges emptied
 //! nodes, so a range that starts where many keys were deleted (the head of
@@ -58,6 +64,67 @@ pub const JOB_CHUNK: &[u8] = b"J/";
 pub const TIMER: &[u8] = b"d/";
 /// Message → job.
 pub const MESSAGE_JOB: &[u8] = b"m/";
+
+/// Prepaid accounts.
+pub const ACCOUNT: &[u8] = b"u/";
+/// Ledgers.
+pub const LEDGER: &[u8] = b"l/";
+/// End-of-day balances.
+pub const DAY_BALANCE: &[u8] = b"i/";
+/// Charges of open messages.
+pub const CHARGE: &[u8] = b"h/";
+/// Opt-outs.
+pub const OPT_OUT: &[u8] = b"z/";
+/// Last marketing sender of a number.
+pub const LAST_SENDER: &[u8] = b"y/";
+
+/// `u/ACCOUNT`.
+pub fn account(name: &str) -> Vec<u8> {
+    join(ACCOUNT, &[name.as_bytes()])
+}
+
+/// `l/ACCOUNT\0`: the start of an account's ledger.
+pub fn ledger(account: &str) -> Vec<u8> {
+    join(LEDGER, &[account.as_bytes(), b"\0"])
+}
+
+/// `l/ACCOUNT\0AT SEQ`: one ledger line, in time order.
+pub fn ledger_line(account: &str, at_ms: u64, seq: u64) -> Vec<u8> {
+    join(
+        LEDGER,
+        &[
+            account.as_bytes(),
+            b"\0",
+            &at_ms.to_be_bytes(),
+            &seq.to_be_bytes(),
+        ],
+    )
+}
+
+/// `i/ACCOUNT\0DAY`.
+pub fn day_balance(account: &str, day: u32) -> Vec<u8> {
+    join(DAY_BALANCE, &[account.as_bytes(), b"\0", &day.to_be_bytes()])
+}
+
+/// `h/MESSAGE`.
+pub fn charge(message: &str) -> Vec<u8> {
+    join(CHARGE, &[message.as_bytes()])
+}
+
+/// `z/ACCOUNT\0`: the start of an account's opt-outs.
+pub fn opt_outs(account: &str) -> Vec<u8> {
+    join(OPT_OUT, &[account.as_bytes(), b"\0"])
+}
+
+/// `z/ACCOUNT\0NUMBER`.
+pub fn opt_out(account: &str, number: &str) -> Vec<u8> {
+    join(OPT_OUT, &[account.as_bytes(), b"\0", number.as_bytes()])
+}
+
+/// `y/NUMBER`.
+pub fn last_sender(number: &str) -> Vec<u8> {
+    join(LAST_SENDER, &[number.as_bytes()])
+}
 
 /// Statistics counters.
 pub const STATS: &[u8] = b"s/";

@@ -7,6 +7,7 @@
 //! read a clock, draw randomness or do I/O in apply, and never know about
 //! carrier sessions or HTTP.
 
+pub mod accounts;
 mod apply;
 pub mod book;
 pub mod command;

@@ -76,6 +76,11 @@ impl StateView {
         Ok(out)
     }
 
+    /// Reads of prepaid accounts.
+    pub fn accounts(&self) -> crate::accounts::AccountView {
+        crate::accounts::AccountView::new(self.view.clone())
+    }
+
     /// Reads of send jobs.
     pub fn jobs(&self) -> crate::jobs::JobView {
         crate::jobs::JobView::new(self.view.clone())

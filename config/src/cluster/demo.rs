@@ -129,7 +129,11 @@ impl ClusterDoc {
                 requests_per_sec: None,
                 concurrent_requests: None,
                 messages_per_day: None,
+                billing: None,
             }],
+            admin: Default::default(),
+            billing: Default::default(),
+            content: Default::default(),
         }
     }
 }

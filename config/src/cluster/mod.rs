@@ -34,7 +34,7 @@
 //! name = "billing"
 //! api_keys = ["sk_...at least 16 characters"]   # stored only as SHA-256 + prefix
 //! priorities = ["high", "normal"]  # optional: default all four
-//! balance = 100000            # optional: prepaid parts (recorded; enforcement comes with accounting)
+//! balance = 100000            # optional: prepaid, with this opening balance in parts (see `billing`)
 //! service_codes = ["1069000123"]  # optional: MOs to these numbers (longest prefix) are this account's
 //! requests_per_sec = 50       # optional limits: over one, the API answers 429 with Retry-After
 //! concurrent_requests = 8
@@ -46,14 +46,17 @@
 //!
 //! This module never does I/O beyond reading the file it is given.
 
+pub mod billing;
 pub mod demo;
 pub mod keys;
 mod parse;
+mod parse_billing;
 pub mod profile;
 mod route;
 
 use serde::{Deserialize, Serialize};
 
+pub use billing::{AccountBilling, AccountKind, AdminAccess, BillingRules, ContentAction, ContentRules};
 pub use keys::ApiKeyHash;
 pub use profile::{CarrierProfile, FeeDefaults, IdFormat, ProfileOverrides, ReceiptStyle, UdhStyle};
 pub use route::{expand as expand_prefix, normalize_number, RouteChoice, Router};
@@ -272,6 +275,9 @@ pub struct Account {
     /// Most messages (recipients) accepted per UTC day, per node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages_per_day: Option<u64>,
+    /// Prepaid: charged per part, stopped at zero (see `billing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<AccountBilling>,
 }
 
 impl Account {
@@ -301,6 +307,15 @@ pub struct ClusterDoc {
     pub routes: Vec<Route>,
     /// API accounts.
     pub accounts: Vec<Account>,
+    /// Admin keys of `/v1/admin/...`.
+    #[serde(default)]
+    pub admin: AdminAccess,
+    /// Freezing and closing idle prepaid accounts.
+    #[serde(default)]
+    pub billing: BillingRules,
+    /// Banned words and opt-out keywords.
+    #[serde(default)]
+    pub content: ContentRules,
 }
 
 impl ClusterDoc {

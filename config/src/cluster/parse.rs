@@ -28,6 +28,9 @@ struct RawDoc {
     routes: Vec<RawRoute>,
     #[serde(default)]
     accounts: Vec<RawAccount>,
+    admin: Option<super::parse_billing::RawAdmin>,
+    billing: Option<super::parse_billing::RawBillingRules>,
+    content: Option<super::parse_billing::RawContent>,
 }
 
 #[derive(Deserialize)]
@@ -93,6 +96,7 @@ struct RawAccount {
     requests_per_sec: Option<S<i64>>,
     concurrent_requests: Option<S<i64>>,
     messages_per_day: Option<S<i64>>,
+    billing: Option<S<super::parse_billing::RawAccountBilling>>,
 }
 
 /// A key already hashed (as `config show` prints it).
@@ -105,7 +109,14 @@ struct RawKeyHash {
 
 impl Ctx<'_> {
     /// A number in `lo..=hi`, or `default` when absent.
-    fn int(&self, key: &str, v: Option<S<i64>>, lo: i64, hi: i64, default: i64) -> Result<i64, ConfigError> {
+    pub(super) fn int(
+        &self,
+        key: &str,
+        v: Option<S<i64>>,
+        lo: i64,
+        hi: i64,
+        default: i64,
+    ) -> Result<i64, ConfigError> {
         match v {
             None => Ok(default),
             Some(v) if (lo..=hi).contains(v.get_ref()) => Ok(*v.get_ref()),
@@ -179,6 +190,9 @@ impl ClusterDoc {
             carriers,
             routes,
             accounts,
+            admin: super::parse_billing::admin(&ctx, raw.admin)?,
+            billing: super::parse_billing::rules(&ctx, raw.billing)?,
+            content: super::parse_billing::content(&ctx, raw.content)?,
         })
     }
 }
@@ -549,7 +563,9 @@ fn accounts(ctx: &Ctx<'_>, raw: Vec<RawAccount>) -> Result<Vec<Account>, ConfigE
             }
             b => b.map(|b| *b.get_ref() as u64),
         };
+        let billing = super::parse_billing::account(ctx, i, a.billing, balance.is_some())?;
         out.push(Account {
+            billing,
             name,
             api_key_hashes: hashes,
             priorities,

@@ -4,10 +4,12 @@
 //! a chunk only once, so a runner that lost its lease mid-proposal, or two
 //! runners in a switchover, never send anything twice; a job due while the
 //! cluster was down fires on the first leader after it, and the job says
-//! how late. It holds back while the ready queues are over
-//! [`MAX_BACKLOG`] (backpressure: a big group send waits for the carriers
-//! rather than piling up). It must never expand a chunk off the leader, nor
-//! hold a lock across a proposal.
+//! how late. It holds a job back while [`JOB_WINDOW`] of its messages are
+//! accepted and unfinished, and every job while the ready queues hold
+//! [`MAX_BACKLOG`]: a big group send then moves at the carriers' pace
+//! instead of piling up ahead of later sends, and cancelling it stops all
+//! but the window. It must never expand a chunk off the leader, nor hold a
+//! lock across a proposal.
 
 use std::time::Duration;
 
@@ -20,6 +22,8 @@ use crate::api::submit::{self, SendRequest, Validated};
 
 /// Unfinished messages over which the runner waits.
 pub const MAX_BACKLOG: u64 = 200_000;
+/// Accepted and unfinished messages of one job over which it waits.
+pub const JOB_WINDOW: u64 = 5_000;
 /// How often due jobs are looked for without a nudge.
 const TICK: Duration = Duration::from_millis(200);
 
@@ -64,6 +68,15 @@ async fn step(state: &AppState) -> Result<bool, String> {
         let Some(job) = jobs.job(&d.account, d.id).map_err(|e| e.to_string())? else {
             continue;
         };
+        let finished: u64 = jobs
+            .outcomes(d.id)
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|(_, n)| n)
+            .sum();
+        if job.accepted.saturating_sub(finished) >= JOB_WINDOW {
+            continue;
+        }
         let Some(chunk) = jobs.chunk(d.id, job.next_chunk).map_err(|e| e.to_string())? else {
             continue;
         };

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub mod sim_cluster;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_smsgw");
 
 pub struct Node {

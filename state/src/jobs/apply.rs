@@ -37,6 +37,7 @@ pub(crate) fn apply_job(
                 parts: 0,
                 fired_at_ms: None,
                 cancelled_at_ms: None,
+                charged: false,
             };
             let mut record = record;
             if record.chunks == 0 {
@@ -58,8 +59,21 @@ pub(crate) fn apply_job(
             job,
             chunk,
             messages,
+            skipped_parts,
             at_ms,
-        } => advance(tx, index, account, *job, *chunk, messages, *at_ms),
+        } => {
+            let r = advance(tx, index, account, *job, *chunk, messages, *at_ms)?;
+            if matches!(r, JobResponse::Advanced { .. }) && *skipped_parts > 0 {
+                let charged = tx
+                    .get::<JobRecord>(&keys::job(account, *job))?
+                    .is_some_and(|j| j.charged);
+                if charged {
+                    let reference = format!("job {job} skipped");
+                    crate::accounts::refund_parts(tx, account, *skipped_parts, *at_ms, &reference)?;
+                }
+            }
+            Ok(r)
+        }
         JobCommand::Cancel { job, at_ms } => {
             let k = keys::job(account, *job);
             let Some(mut record) = tx.get::<JobRecord>(&k)? else {
@@ -70,8 +84,16 @@ pub(crate) fn apply_job(
                 return Ok(refused(*job, false, &why));
             }
             tx.remove(keys::timer(record.due_ms(), record.id));
+            let mut unsent_parts = 0u64;
             for n in record.next_chunk..record.chunks {
+                if let Some(rs) = tx.get::<Vec<Recipient>>(&keys::job_chunk(record.id, n))? {
+                    unsent_parts += rs.iter().map(|r| u64::from(r.parts)).sum::<u64>();
+                }
                 tx.remove(keys::job_chunk(record.id, n));
+            }
+            if record.charged {
+                let reference = format!("job {} cancelled", record.id);
+                crate::accounts::refund_parts(tx, account, unsent_parts, *at_ms, &reference)?;
             }
             record.status = JobStatus::Cancelled;
             record.cancelled_at_ms = Some(*at_ms);
@@ -109,6 +131,10 @@ fn advance(
     let Response::Accepted { ids, .. } = crate::apply::accept_batch(tx, index, messages)? else {
         return Ok(JobResponse::Stale);
     };
+    if record.charged {
+        let heads = crate::accounts::new_heads(&ids, messages);
+        crate::accounts::charge_job_messages(tx, account, &heads)?;
+    }
     let mut heads = 0;
     for id in &ids {
         if let Some(mid) = id.strip_suffix(".0") {

@@ -35,6 +35,8 @@ pub struct Recipient {
     pub contact: Option<u64>,
     /// The text for this recipient (template already filled).
     pub text: String,
+    /// Parts it was counted (and, on a prepaid account, charged) for.
+    pub parts: u16,
 }
 
 /// What a job was asked to do (everything but its recipients).
@@ -108,6 +110,9 @@ pub struct JobRecord {
     pub fired_at_ms: Option<u64>,
     /// When it was cancelled.
     pub cancelled_at_ms: Option<u64>,
+    /// Charged to a prepaid account at creation (so cancelled and skipped
+    /// recipients are refunded).
+    pub charged: bool,
 }
 
 impl JobRecord {
@@ -135,6 +140,9 @@ pub enum JobCommand {
         chunk: u32,
         /// The chunk's messages (heads and parts).
         messages: Vec<MtPart>,
+        /// Parts of the chunk's recipients the runner could not build (a
+        /// route removed since): refunded on a charged job.
+        skipped_parts: u64,
         /// When (leader's clock).
         at_ms: u64,
     },
@@ -180,4 +188,4 @@ pub enum JobResponse {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

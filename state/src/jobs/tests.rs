@@ -8,12 +8,12 @@ use crate::book::{BookCommand, BookResponse, ContactData, ContactRow, GroupData}
 use crate::command::{Command, ReadySlot, Response};
 use crate::StateView;
 
-fn tree() -> sled::Tree {
+pub(crate) fn tree() -> sled::Tree {
     let db = sled::Config::new().temporary(true).open().unwrap();
     db.open_tree("sm").unwrap()
 }
 
-fn run(tree: &sled::Tree, index: u64, cmd: &Command) -> Response {
+pub(crate) fn run(tree: &sled::Tree, index: u64, cmd: &Command) -> Response {
     let mut tx = Tx::new(tree);
     let r = apply_command(&mut tx, index, cmd).unwrap();
     tree.apply_batch(tx.into_batch()).unwrap();
@@ -51,6 +51,7 @@ fn a_chunk_proposed_twice_is_accepted_once_and_cancel_stops_the_rest() {
             to: format!("138{i:08}"),
             contact: None,
             text: "hi".into(),
+            parts: 1,
         })
         .collect();
     let spec = JobSpec {
@@ -77,6 +78,7 @@ fn a_chunk_proposed_twice_is_accepted_once_and_cancel_stops_the_rest() {
             job: id,
             chunk,
             messages: vec![head(mid)],
+            skipped_parts: 0,
             at_ms: 1_005,
         })
     };
