@@ -12,8 +12,9 @@ mod spans;
 
 pub use cluster::{
     demo::{DemoCarrier, DemoCarriers, DEMO_ACCOUNT},
-    expand_prefix, looks_like_cluster_doc, normalize_number, Account, ApiKeyHash, Carrier, CarrierProfile,
-    CarrierProtocol, ClusterDoc, FeeDefaults, IdFormat, MessageDefaults, Priority, ProfileOverrides,
+    expand_prefix, looks_like_cluster_doc, normalize_number, Account, AccountBilling, AccountKind,
+    AdminAccess, ApiKeyHash, BillingRules, Carrier, CarrierProfile, CarrierProtocol, ClusterDoc,
+    ContentAction, ContentRules, FeeDefaults, IdFormat, MessageDefaults, Priority, ProfileOverrides,
     ReceiptStyle, Route, RouteChoice, Router, UdhStyle, CLUSTER_DOC_KEY, REDACTED,
 };
 pub use node::{ConfigError, LogFormat, NodeConfig, Peer};

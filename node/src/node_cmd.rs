@@ -195,6 +195,7 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
         AppState::new(cluster.clone(), vec![runtime.ready_check()], metrics).with_runtime(runtime.clone());
     let watch_task = state.spawn_config_watch();
     let jobs_task = crate::service::runner::spawn(state.clone());
+    let billing_task = crate::service::billing::spawn(state.clone());
     let (stop_tx, mut stop_rx) = watch::channel(false);
     if tls.is_some() {
         tracing::info!(addr = %http_addr, "the HTTP API speaks HTTPS only");
@@ -268,6 +269,7 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     }
     watch_task.abort();
     jobs_task.abort();
+    billing_task.abort();
     // Stop feeding, let submits in flight be answered (bounded), log out of
     // the carriers, flush the last facts to raft.
     for t in gateway_tasks {

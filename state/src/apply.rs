@@ -98,6 +98,13 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
             at_ms,
             command,
         } => crate::accounts::apply_charged(tx, index, account, *parts, *at_ms, command)?,
+        Command::Cursor { name, upto } => {
+            let k = keys::counter(&format!("cursor/{name}"));
+            if tx.get::<u64>(&k)?.unwrap_or(0) < *upto {
+                tx.put(k, upto)?;
+            }
+            Response::None
+        }
         Command::Account { account, change, .. } => {
             Response::Account(crate::accounts::apply_account(tx, account, change)?)
         }

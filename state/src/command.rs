@@ -150,6 +150,14 @@ pub enum Command {
         /// The accept.
         command: Box<Command>,
     },
+    /// Move a named cursor of a leader's worker (e.g. the MOs the opt-out
+    /// worker has read) forward to `upto`; it never moves back.
+    Cursor {
+        /// The cursor (`cursor/NAME` counter).
+        name: String,
+        /// The new position.
+        upto: u64,
+    },
     /// Change a prepaid account; a repeated `request_id` (a top-up's
     /// reference) has one effect.
     Account {

@@ -17,6 +17,7 @@
 //! | `J/ID CHUNK` | a job's recipients, one chunk per row | `Vec<Recipient>` |
 //! | `d/DUE ID` | timers of jobs with chunks left | account |
 //! | `m/MESSAGE` | the job a message belongs to | job id |
+//! | `H/ID` | jobs held for review | account |
 //! | `s/ACCOUNT\0DAY DIM\0EVENT\0m\|p` | statistics counters (see `stats`) | u64 |
 //! | `x/ACCOUNT\0AT MESSAGE` | an account's messages by acceptance time | empty |
 //! | `u/ACCOUNT` | prepaid account: status, balance, last top-up | `AccountRecord` |
@@ -64,6 +65,13 @@ pub const JOB_CHUNK: &[u8] = b"J/";
 pub const TIMER: &[u8] = b"d/";
 /// Message → job.
 pub const MESSAGE_JOB: &[u8] = b"m/";
+/// Jobs held for review.
+pub const HELD: &[u8] = b"H/";
+
+/// `H/ID`.
+pub fn held(id: u64) -> Vec<u8> {
+    join(HELD, &[&id.to_be_bytes()])
+}
 
 /// Prepaid accounts.
 pub const ACCOUNT: &[u8] = b"u/";

@@ -291,6 +291,10 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
 /// The cluster document, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterDoc {
@@ -308,13 +312,13 @@ pub struct ClusterDoc {
     /// API accounts.
     pub accounts: Vec<Account>,
     /// Admin keys of `/v1/admin/...`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub admin: AdminAccess,
     /// Freezing and closing idle prepaid accounts.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub billing: BillingRules,
     /// Banned words and opt-out keywords.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub content: ContentRules,
 }
 

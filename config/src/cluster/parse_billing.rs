@@ -16,7 +16,16 @@ type S<T> = Spanned<T>;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawAdmin {
-    api_keys: S<Vec<S<String>>>,
+    api_keys: Option<S<Vec<S<String>>>>,
+    api_key_hashes: Option<Vec<RawHash>>,
+}
+
+/// An admin key already hashed (as `config show` prints it).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHash {
+    prefix: String,
+    sha256: String,
 }
 
 #[derive(Deserialize)]
@@ -49,7 +58,18 @@ pub(super) fn admin(ctx: &Ctx<'_>, raw: Option<RawAdmin>) -> Result<AdminAccess,
         return Ok(AdminAccess::default());
     };
     let mut api_key_hashes = Vec::new();
-    for (j, key) in raw.api_keys.into_inner().into_iter().enumerate() {
+    for h in raw.api_key_hashes.unwrap_or_default() {
+        let mut probe = [0u8; 32];
+        if !super::keys::decode_hex(&h.sha256, &mut probe) {
+            return Err(ctx.err("admin.api_key_hashes", 0..0, "`sha256` must be 64 hex digits"));
+        }
+        api_key_hashes.push(ApiKeyHash {
+            prefix: h.prefix,
+            sha256: h.sha256.to_ascii_lowercase(),
+        });
+    }
+    let keys = raw.api_keys.map(|k| k.into_inner()).unwrap_or_default();
+    for (j, key) in keys.into_iter().enumerate() {
         let v = key.get_ref();
         if v.len() < 16 || v.len() > 128 || !v.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(ctx.err(

@@ -86,6 +86,22 @@ pub enum ApiError {
     },
     /// The change conflicts with what is stored (409 `conflict`).
     Conflict(String),
+    /// The prepaid balance cannot pay for the request (402 `insufficient_balance`).
+    InsufficientBalance {
+        /// Parts the request needs.
+        needed: u64,
+        /// Parts left.
+        left: u64,
+    },
+    /// The account is frozen: no top-up for too long (403 `account_frozen`).
+    AccountFrozen,
+    /// The account is closed (403 `account_closed`).
+    AccountClosed,
+    /// The text breaks the content rules (422 `content_rejected`); says the
+    /// category or the rule, never the word list.
+    ContentRejected(String),
+    /// The key is valid but may not do this (403 `forbidden`).
+    Forbidden(String),
     /// Any other 4xx the HTTP layer produced (`bad_request`).
     BadRequest(StatusCode),
 }
@@ -101,6 +117,9 @@ impl ApiError {
             NotFound(_) | NoSuchEndpoint | Missing { .. } => StatusCode::NOT_FOUND,
             Invalid { .. } => StatusCode::BAD_REQUEST,
             Conflict(_) => StatusCode::CONFLICT,
+            InsufficientBalance { .. } => StatusCode::PAYMENT_REQUIRED,
+            AccountFrozen | AccountClosed | Forbidden(_) => StatusCode::FORBIDDEN,
+            ContentRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             InvalidNumber(_) | NoRecipients | TooManyRecipients(_) | EmptyText | TextTooLong(_)
             | UnknownPriority(_) | InvalidSender(_) | InvalidClientRef(_) | InvalidParameter(_)
             | NoRoute(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -125,6 +144,11 @@ impl ApiError {
             NotFound(_) | NoSuchEndpoint | Missing { .. } => "not_found",
             Invalid { code, .. } => code,
             Conflict(_) => "conflict",
+            InsufficientBalance { .. } => "insufficient_balance",
+            AccountFrozen => "account_frozen",
+            AccountClosed => "account_closed",
+            ContentRejected(_) => "content_rejected",
+            Forbidden(_) => "forbidden",
             InvalidNumber(_) => "invalid_number",
             NoRecipients => "no_recipients",
             TooManyRecipients(_) => "too_many_recipients",
@@ -161,6 +185,13 @@ impl ApiError {
             Missing { what, id } => format!("no {what} `{id}` for this account"),
             Invalid { message, .. } => message.clone(),
             Conflict(m) => m.clone(),
+            InsufficientBalance { needed, left } => format!(
+                "the request needs {needed} parts and the account has {left} left: nothing of it was accepted; top up and retry"
+            ),
+            AccountFrozen => "the account is frozen (no top-up for too long): a top-up unfreezes it; receiving goes on".into(),
+            AccountClosed => "the account is closed (no top-up for too long): ask the operator".into(),
+            ContentRejected(m) => m.clone(),
+            Forbidden(m) => m.clone(),
             InvalidNumber(n) => {
                 format!("`{n}` is not a phone number: 5 to 21 characters, digits with an optional leading +")
             }

@@ -72,12 +72,13 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(e.to_string())
 }
 
-/// `POST /v1/messages` for a job.
-pub async fn post(s: &AppState, h: &HeaderMap, body: &[u8]) -> Response {
-    respond(create(s, h, body).await, StatusCode::ACCEPTED)
+/// `POST /v1/messages` for a job; `held` when a plain send must wait for
+/// review.
+pub async fn post(s: &AppState, h: &HeaderMap, body: &[u8], held: bool) -> Response {
+    respond(create(s, h, body, held).await, StatusCode::ACCEPTED)
 }
 
-async fn create(s: &AppState, h: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
+async fn create(s: &AppState, h: &HeaderMap, body: &[u8], held: bool) -> Result<Value, ApiError> {
     let (loaded, account) = authenticate(s, h)?;
     let req: JobRequest = json_body(body)?;
     let now = now_ms();
@@ -112,6 +113,23 @@ async fn create(s: &AppState, h: &HeaderMap, body: &[u8]) -> Result<Value, ApiEr
         vars: &req.vars,
     };
     let list = recipients::resolve(&book, &account.name, &ask)?;
+    let held = held | super::billing::content(&loaded, &account, list.iter().map(|r| r.text.as_str()))?;
+    let view = smsgw_state::local_view(&s.cluster);
+    let accounts = view.accounts();
+    let (mut list, mut opted_out) = (list, Vec::new());
+    list.retain(|r| match accounts.opted_out(&account.name, &r.to) {
+        Ok(true) => {
+            opted_out.push(r.to.clone());
+            false
+        }
+        _ => true,
+    });
+    if list.is_empty() {
+        return Err(ApiError::Invalid {
+            code: "no_recipients",
+            message: format!("every recipient opted out of this account's messages: {opted_out:?}"),
+        });
+    }
     // The same checks as a plain send, for every recipient, before storing.
     let probe = SendRequest {
         to: vec![String::new()],
@@ -132,7 +150,7 @@ async fn create(s: &AppState, h: &HeaderMap, body: &[u8]) -> Result<Value, ApiEr
     )?;
     v.request_id = None;
     let (mut parts, mut encodings) = (0u64, BTreeSet::new());
-    for r in &list {
+    for r in &mut list {
         let one = SendRequest {
             to: vec![r.to.clone()],
             text: r.text.clone(),
@@ -151,6 +169,7 @@ async fn create(s: &AppState, h: &HeaderMap, body: &[u8]) -> Result<Value, ApiEr
         let (_, answers) = submit::build(&one, &v, &account.name, &loaded.doc, &loaded.router, &[0], now)?;
         for a in answers {
             parts += u64::from(a.parts);
+            r.parts = a.parts;
             encodings.insert(a.encoding.name());
         }
     }
@@ -163,6 +182,7 @@ async fn create(s: &AppState, h: &HeaderMap, body: &[u8]) -> Result<Value, ApiEr
         client_ref: req.client_ref.clone(),
         created_ms: now,
         send_at_ms,
+        held,
     };
     let n = list.len() as u64;
     s.limiter.take_daily(&account, n)?;
@@ -177,9 +197,14 @@ async fn create(s: &AppState, h: &HeaderMap, body: &[u8]) -> Result<Value, ApiEr
             recipients: list,
         },
     };
+    let cmd = super::billing::charged(&account, parts, now, cmd);
     let committed = smsgw_state::propose(&s.cluster, &cmd).await;
     let id = match committed {
         Ok(Committed::Job(JobResponse::Created { id })) => id,
+        Ok(Committed::Refused(r)) => {
+            s.limiter.give_back_daily(&account, n);
+            return Err(super::billing::refusal(r));
+        }
         Ok(Committed::Replayed(first)) => match *first {
             Committed::Job(JobResponse::Created { id }) => id,
             other => return Err(ApiError::Internal(format!("replayed job had answer {other:?}"))),
@@ -195,17 +220,26 @@ async fn create(s: &AppState, h: &HeaderMap, body: &[u8]) -> Result<Value, ApiEr
     };
     s.jobs_nudge.notify_one();
     metrics::counter!("smsgw_jobs_created_total").increment(1);
-    Ok(json!({
+    let mut answer = json!({
         "job": id,
         "recipients": n,
         "parts": parts,
         "encodings": encodings,
         "scheduled": send_at_ms.is_some(),
         "send_at": send_at_ms.map(zone::show),
-    }))
+        "held_for_review": held,
+    });
+    if !opted_out.is_empty() {
+        let rejected: Vec<Value> = opted_out
+            .iter()
+            .map(|n| json!({"to": n, "status": "REJECTED", "reason": "opted_out"}))
+            .collect();
+        answer["rejected"] = json!(rejected);
+    }
+    Ok(answer)
 }
 
-fn show(job: &JobRecord, outcomes: &[(String, u64)]) -> Value {
+pub(crate) fn show(job: &JobRecord, outcomes: &[(String, u64)]) -> Value {
     let finished: u64 = outcomes.iter().map(|(_, n)| n).sum();
     let by_state: BTreeMap<&str, u64> = outcomes
         .iter()
@@ -233,6 +267,8 @@ fn show(job: &JobRecord, outcomes: &[(String, u64)]) -> Value {
         "fired_at": job.fired_at_ms.map(zone::show),
         "late_ms": late_ms,
         "cancelled_at": job.cancelled_at_ms.map(zone::show),
+        "review": job.review,
+        "charged": job.charged,
     })
 }
 

@@ -31,19 +31,34 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(Arc<Loaded
         smsgw_raft::network::auth::record_failure("http", &"api client", &"unknown API key");
         return Err(ApiError::Unauthorized);
     };
+    super::billing::check_open(&smsgw_state::local_view(&state.cluster), &account)?;
     Ok((loaded, account))
 }
 
 pub async fn post_messages(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     if super::jobs::is_job_request(&body) {
-        return super::jobs::post(&state, &headers, &body).await;
+        return super::jobs::post(&state, &headers, &body, false).await;
     }
     match post(&state, &headers, &body).await {
-        Ok((answers, replayed, merged)) => {
+        // The account's content rule is review: the request waits as a held job.
+        Ok(Posted::Held) => super::jobs::post(&state, &headers, &body, true).await,
+        Ok(Posted::Sent {
+            answers,
+            replayed,
+            merged,
+            opted_out,
+        }) => {
             let mut body = json!({ "messages": answers });
             if !merged.is_empty() {
                 // Said so, not silently: these appeared more than once and were sent once.
                 body["duplicates_merged"] = json!(merged);
+            }
+            if !opted_out.is_empty() {
+                let rejected: Vec<Value> = opted_out
+                    .iter()
+                    .map(|n| json!({"to": n, "status": "REJECTED", "reason": "opted_out"}))
+                    .collect();
+                body["rejected"] = json!(rejected);
             }
             let mut resp = (StatusCode::ACCEPTED, Json(body)).into_response();
             if replayed {
@@ -72,7 +87,19 @@ fn merge_duplicates(to: &mut Vec<String>) -> Vec<String> {
     merged
 }
 
-type Posted = (Vec<Accepted>, bool, Vec<String>);
+/// What a plain send came to.
+enum Posted {
+    /// Committed (or replayed): the answers, whether replayed, the repeats
+    /// merged, and the recipients skipped because they opted out.
+    Sent {
+        answers: Vec<Accepted>,
+        replayed: bool,
+        merged: Vec<String>,
+        opted_out: Vec<String>,
+    },
+    /// To be held for review.
+    Held,
+}
 
 async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Posted, ApiError> {
     let json_body = headers
@@ -97,6 +124,21 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Post
     }
     let merged = merge_duplicates(&mut req.to);
     let v = submit::validate(&req, &account, &loaded.doc)?;
+    if super::billing::content(&loaded, &account, [req.text.as_str()])? {
+        return Ok(Posted::Held);
+    }
+    let view = smsgw_state::local_view(&state.cluster);
+    let (keep, opted_out) =
+        super::billing::without_opt_outs(&view, &account.name, std::mem::take(&mut req.to))?;
+    req.to = keep;
+    if req.to.is_empty() {
+        return Ok(Posted::Sent {
+            answers: Vec::new(),
+            replayed: false,
+            merged,
+            opted_out,
+        });
+    }
     let ids = state.next_ids(req.to.len());
     let now = now_ms();
     let (parts, answers) = submit::build(&req, &v, &account.name, &loaded.doc, &loaded.router, &ids, now)?;
@@ -105,6 +147,7 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Post
         request_id: v.request_id,
         messages: parts,
     };
+    let cmd = super::billing::charged(&account, n_parts, now, cmd);
     let n = req.to.len() as u64;
     state.limiter.take_daily(&account, n)?;
     let committed = smsgw_state::propose(&state.cluster, &cmd).await;
@@ -119,10 +162,21 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Post
             let labels = [("priority", v.priority.name().to_string())];
             metrics::counter!("smsgw_api_messages_accepted_total", &labels).increment(answers.len() as u64);
             metrics::counter!("smsgw_api_parts_accepted_total", &labels).increment(n_parts);
-            Ok((answers, false, merged))
+            Ok(Posted::Sent {
+                answers,
+                replayed: false,
+                merged,
+                opted_out,
+            })
         }
+        RaftResponse::Refused(r) => Err(super::billing::refusal(r)),
         RaftResponse::Replayed(first) => match *first {
-            RaftResponse::Accepted { ids, .. } => Ok((replay_answers(state, &ids).await?, true, merged)),
+            RaftResponse::Accepted { ids, .. } => Ok(Posted::Sent {
+                answers: replay_answers(state, &ids).await?,
+                replayed: true,
+                merged,
+                opted_out,
+            }),
             other => Err(ApiError::Internal(format!(
                 "replayed request had answer {other:?}"
             ))),

@@ -4,6 +4,8 @@
 //! with [`tls`]) with graceful shutdown. Handlers never write to the replicated state except through
 //! `Cluster::propose`, and never answer 2xx to a write before its commit.
 
+mod accounts;
+mod billing;
 mod book;
 pub(crate) mod error;
 mod groups;
@@ -71,6 +73,19 @@ pub fn router(state: AppState) -> Router {
             "/v1/templates/{name}",
             get(groups::get_template).delete(groups::delete_template),
         )
+        .route("/v1/account", get(accounts::me))
+        .route("/v1/accounts/{name}/ledger", get(accounts::ledger))
+        .route("/v1/accounts/{name}/statement", get(accounts::statement))
+        .route("/v1/optouts", get(accounts::optouts).post(accounts::add_optout))
+        .route(
+            "/v1/optouts/{number}",
+            axum::routing::delete(accounts::remove_optout),
+        )
+        .route("/v1/admin/accounts/{name}", get(accounts::get))
+        .route("/v1/admin/accounts/{name}/topups", post(accounts::topup))
+        .route("/v1/admin/accounts/{name}/adjustments", post(accounts::adjust))
+        .route("/v1/admin/review", get(accounts::review_list))
+        .route("/v1/admin/review/{job}", post(accounts::review))
         .route("/v1/records", get(records::list))
         .route("/v1/stats", get(stats::get))
         .route("/v1/jobs", get(jobs::list))

@@ -17,6 +17,8 @@ pub struct Loaded {
     pub doc: ClusterDoc,
     /// Its routes.
     pub router: Router,
+    /// Its content rules, compiled.
+    pub content: crate::service::content::ContentFilter,
     raw: Vec<u8>,
 }
 
@@ -99,13 +101,19 @@ impl AppState {
         let doc = ClusterDoc::from_json(&raw)
             .map_err(|e| ApiError::Internal(format!("replicated cluster document: {e}")))?;
         let router = doc.router();
+        let content = crate::service::content::ContentFilter::new(&doc.content);
         tracing::info!(
             carriers = doc.carriers.len(),
             routes = doc.routes.len(),
             accounts = doc.accounts.len(),
             "cluster document in force"
         );
-        *self.live.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(Loaded { doc, router, raw }));
+        *self.live.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(Loaded {
+            doc,
+            router,
+            content,
+            raw,
+        }));
         Ok(true)
     }
 

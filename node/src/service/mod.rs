@@ -6,6 +6,8 @@
 //! I/O, except the runner. None of it may write state other than through a
 //! proposed command.
 
+pub mod billing;
+pub mod content;
 pub mod csvio;
 pub mod recipients;
 pub mod runner;

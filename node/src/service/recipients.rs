@@ -135,6 +135,7 @@ pub fn resolve(book: &BookView, account: &str, ask: &Ask<'_>) -> Result<Vec<Reci
             to,
             contact: contact.map(|c| c.id),
             text,
+            parts: 0,
         });
     }
     if out.is_empty() {

@@ -81,7 +81,7 @@ async fn step(state: &AppState) -> Result<bool, String> {
             continue;
         };
         let loaded = state.config().map_err(|e| e.message())?;
-        let messages = build(state, &loaded, &job, &chunk, now);
+        let (messages, skipped_parts) = build(state, &loaded, &job, &chunk, now);
         let cmd = Command::Job {
             request_id: None,
             account: d.account.clone(),
@@ -89,6 +89,7 @@ async fn step(state: &AppState) -> Result<bool, String> {
                 job: d.id,
                 chunk: job.next_chunk,
                 messages,
+                skipped_parts,
                 at_ms: now,
             },
         };
@@ -120,7 +121,13 @@ async fn step(state: &AppState) -> Result<bool, String> {
 /// The chunk's messages. A recipient the current configuration cannot take
 /// any more (its route was removed since the job was created) is left out
 /// and counted: the rest of the job must not wait for an operator.
-fn build(state: &AppState, loaded: &Loaded, job: &JobRecord, chunk: &[Recipient], now: u64) -> Vec<MtPart> {
+fn build(
+    state: &AppState,
+    loaded: &Loaded,
+    job: &JobRecord,
+    chunk: &[Recipient],
+    now: u64,
+) -> (Vec<MtPart>, u64) {
     let v = Validated {
         priority: Priority::from_name(&job.spec.priority).unwrap_or(Priority::Normal),
         report: job.spec.report.unwrap_or(loaded.doc.defaults.report),
@@ -128,6 +135,7 @@ fn build(state: &AppState, loaded: &Loaded, job: &JobRecord, chunk: &[Recipient]
     };
     let ids = state.next_ids(chunk.len());
     let mut out = Vec::with_capacity(chunk.len() * 2);
+    let mut skipped_parts = 0;
     for (r, id) in chunk.iter().zip(ids) {
         let req = SendRequest {
             to: vec![r.to.clone()],
@@ -140,10 +148,11 @@ fn build(state: &AppState, loaded: &Loaded, job: &JobRecord, chunk: &[Recipient]
         match submit::build(&req, &v, &job.account, &loaded.doc, &loaded.router, &[id], now) {
             Ok((parts, _)) => out.extend(parts),
             Err(e) => {
+                skipped_parts += u64::from(r.parts);
                 metrics::counter!("smsgw_job_recipients_skipped_total").increment(1);
                 tracing::warn!(job = job.id, to = %r.to, error = %e.message(), "job recipient left out");
             }
         }
     }
-    out
+    (out, skipped_parts)
 }

@@ -37,11 +37,15 @@ pub(crate) fn apply_job(
                 parts: 0,
                 fired_at_ms: None,
                 cancelled_at_ms: None,
+                review: None,
                 charged: false,
             };
             let mut record = record;
             if record.chunks == 0 {
                 record.status = JobStatus::Done;
+            } else if spec.held {
+                record.status = JobStatus::Held;
+                tx.put(keys::held(id), &account.to_string())?;
             } else {
                 tx.put(keys::timer(record.due_ms(), id), &account.to_string())?;
             }
@@ -74,34 +78,64 @@ pub(crate) fn apply_job(
             }
             Ok(r)
         }
-        JobCommand::Cancel { job, at_ms } => {
+        JobCommand::Review {
+            job,
+            approve,
+            note,
+            at_ms,
+        } => {
             let k = keys::job(account, *job);
             let Some(mut record) = tx.get::<JobRecord>(&k)? else {
                 return Ok(refused(*job, true, "does not exist"));
             };
-            if matches!(record.status, JobStatus::Done | JobStatus::Cancelled) {
-                let why = format!("has already ended ({})", record.status.name());
+            if record.status != JobStatus::Held {
+                let why = format!("is not held for review ({})", record.status.name());
                 return Ok(refused(*job, false, &why));
             }
-            tx.remove(keys::timer(record.due_ms(), record.id));
-            let mut unsent_parts = 0u64;
-            for n in record.next_chunk..record.chunks {
-                if let Some(rs) = tx.get::<Vec<Recipient>>(&keys::job_chunk(record.id, n))? {
-                    unsent_parts += rs.iter().map(|r| u64::from(r.parts)).sum::<u64>();
-                }
-                tx.remove(keys::job_chunk(record.id, n));
+            tx.remove(keys::held(*job));
+            record.review = Some(note.clone());
+            if *approve {
+                record.status = JobStatus::Scheduled;
+                tx.put(keys::timer(record.due_ms(), record.id), &account.to_string())?;
+                tx.put(k, &record)?;
+                return Ok(JobResponse::Approved);
             }
-            if record.charged {
-                let reference = format!("job {} cancelled", record.id);
-                crate::accounts::refund_parts(tx, account, unsent_parts, *at_ms, &reference)?;
-            }
-            record.status = JobStatus::Cancelled;
-            record.cancelled_at_ms = Some(*at_ms);
-            let left = record.recipients.saturating_sub(record.accepted);
             tx.put(k, &record)?;
-            Ok(JobResponse::Cancelled { left })
+            cancel(tx, account, *job, *at_ms)
         }
+        JobCommand::Cancel { job, at_ms } => cancel(tx, account, *job, *at_ms),
     }
+}
+
+/// Ends a job that has not ended: its timer, hold and unaccepted chunks go,
+/// and a charged job gets the parts of the unaccepted recipients back.
+fn cancel(tx: &mut Tx<'_>, account: &str, job: u64, at_ms: u64) -> Result<JobResponse, ApplyError> {
+    let k = keys::job(account, job);
+    let Some(mut record) = tx.get::<JobRecord>(&k)? else {
+        return Ok(refused(job, true, "does not exist"));
+    };
+    if matches!(record.status, JobStatus::Done | JobStatus::Cancelled) {
+        let why = format!("has already ended ({})", record.status.name());
+        return Ok(refused(job, false, &why));
+    }
+    tx.remove(keys::timer(record.due_ms(), record.id));
+    tx.remove(keys::held(record.id));
+    let mut unsent_parts = 0u64;
+    for n in record.next_chunk..record.chunks {
+        if let Some(rs) = tx.get::<Vec<Recipient>>(&keys::job_chunk(record.id, n))? {
+            unsent_parts += rs.iter().map(|r| u64::from(r.parts)).sum::<u64>();
+        }
+        tx.remove(keys::job_chunk(record.id, n));
+    }
+    if record.charged {
+        let reference = format!("job {} cancelled", record.id);
+        crate::accounts::refund_parts(tx, account, unsent_parts, at_ms, &reference)?;
+    }
+    record.status = JobStatus::Cancelled;
+    record.cancelled_at_ms = Some(at_ms);
+    let left = record.recipients.saturating_sub(record.accepted);
+    tx.put(k, &record)?;
+    Ok(JobResponse::Cancelled { left })
 }
 
 fn refused(job: u64, missing: bool, why: &str) -> JobResponse {

@@ -9,7 +9,7 @@
 //!
 //! Tables: `j/ACCOUNT\0ID` the job, `J/ID CHUNK` its recipients, `d/DUE ID`
 //! the timers of jobs with chunks left (read by the leader from the start
-//! up to now: only due work, never a scan), `m/MESSAGE` the job a message
+//! up to now: only due work, never a scan), `H/ID` the jobs held for review, `m/MESSAGE` the job a message
 //! belongs to (for progress counters kept by apply). It must never expand
 //! a chunk anywhere but in apply of `Advance`.
 
@@ -58,6 +58,9 @@ pub struct JobSpec {
     pub created_ms: u64,
     /// When to send (ms since the epoch); `None` is now.
     pub send_at_ms: Option<u64>,
+    /// Held for review (content rules): nothing is sent until an admin
+    /// approves it.
+    pub held: bool,
 }
 
 /// Where a job is.
@@ -71,6 +74,8 @@ pub enum JobStatus {
     Done,
     /// Cancelled before every chunk was accepted.
     Cancelled,
+    /// Waiting for an admin's review.
+    Held,
 }
 
 impl JobStatus {
@@ -81,6 +86,7 @@ impl JobStatus {
             JobStatus::Running => "RUNNING",
             JobStatus::Done => "DONE",
             JobStatus::Cancelled => "CANCELLED",
+            JobStatus::Held => "HELD",
         }
     }
 }
@@ -110,6 +116,8 @@ pub struct JobRecord {
     pub fired_at_ms: Option<u64>,
     /// When it was cancelled.
     pub cancelled_at_ms: Option<u64>,
+    /// The review's note (why it was rejected), if reviewed.
+    pub review: Option<String>,
     /// Charged to a prepaid account at creation (so cancelled and skipped
     /// recipients are refunded).
     pub charged: bool,
@@ -146,6 +154,18 @@ pub enum JobCommand {
         /// When (leader's clock).
         at_ms: u64,
     },
+    /// An admin's decision on a held job: approved jobs are scheduled (due
+    /// at once if their time has passed), rejected ones cancelled.
+    Review {
+        /// The job.
+        job: u64,
+        /// Approve (else reject).
+        approve: bool,
+        /// Why, told to the account.
+        note: String,
+        /// When.
+        at_ms: u64,
+    },
     /// Cancel what has not been accepted yet.
     Cancel {
         /// The job.
@@ -173,6 +193,8 @@ pub enum JobResponse {
     /// The chunk was not the job's next (already accepted, or the job
     /// ended): nothing changed.
     Stale,
+    /// A held job was approved and scheduled.
+    Approved,
     /// The job was cancelled; `left` recipients will not be sent to.
     Cancelled {
         /// Recipients never accepted.

@@ -63,6 +63,7 @@ fn a_chunk_proposed_twice_is_accepted_once_and_cancel_stops_the_rest() {
         client_ref: None,
         created_ms: 10,
         send_at_ms: Some(1_000),
+        held: false,
     };
     let Response::Job(JobResponse::Created { id }) =
         run(&t, 1, &job(JobCommand::Create { spec, recipients }))

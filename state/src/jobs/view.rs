@@ -63,6 +63,22 @@ impl JobView {
         Ok(out)
     }
 
+    /// Up to `limit` jobs held for review with ids above `after`: (id, account).
+    pub fn held(&self, after: u64, limit: usize) -> Result<Vec<(u64, String)>, ApplyError> {
+        let from = keys::held(after);
+        let rows = self
+            .view
+            .range(Bound::Excluded(&from), &prefix_end(keys::HELD), limit)?;
+        let mut out = Vec::new();
+        for (k, v) in rows {
+            let Some(id) = keys::book::trailing_id(&k) else {
+                continue;
+            };
+            out.push((id, smsgw_raft::codec::decode(&v)?));
+        }
+        Ok(out)
+    }
+
     /// The recipients of one chunk not yet accepted.
     pub fn chunk(&self, id: u64, chunk: u32) -> Result<Option<Vec<Recipient>>, ApplyError> {
         self.view.get(&keys::job_chunk(id, chunk))
