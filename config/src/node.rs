@@ -55,6 +55,11 @@ pub struct NodeConfig {
     /// system picks). Drills give each node its own loopback address so a
     /// proxy can tell which node a connection comes from.
     pub raft_source_ip: Option<std::net::IpAddr>,
+    /// PEM file of the HTTP API's certificate chain (leaf first). With
+    /// `http_tls_key` the API speaks HTTPS; without both, plain HTTP.
+    pub http_tls_cert: Option<PathBuf>,
+    /// PEM file of the private key of `http_tls_cert`.
+    pub http_tls_key: Option<PathBuf>,
 }
 
 impl Default for NodeConfig {
@@ -69,6 +74,8 @@ impl Default for NodeConfig {
             bootstrap: true,
             cluster_secret_file: None,
             raft_source_ip: None,
+            http_tls_cert: None,
+            http_tls_key: None,
         }
     }
 }
@@ -108,6 +115,8 @@ struct RawNode {
     bootstrap: Option<bool>,
     cluster_secret_file: Option<Spanned<String>>,
     raft_source_ip: Option<Spanned<String>>,
+    http_tls_cert: Option<Spanned<String>>,
+    http_tls_key: Option<Spanned<String>>,
     #[serde(default)]
     peers: Vec<RawPeer>,
 }
@@ -247,6 +256,26 @@ impl NodeConfig {
             })?;
             cfg.raft_source_ip = Some(parsed);
         }
+        match (raw.http_tls_cert, raw.http_tls_key) {
+            (Some(c), Some(k)) => {
+                for (key, v) in [("http_tls_cert", &c), ("http_tls_key", &k)] {
+                    if v.get_ref().trim().is_empty() {
+                        return Err(ctx.err(key, v.span(), "must not be empty (a PEM file path)"));
+                    }
+                }
+                cfg.http_tls_cert = Some(PathBuf::from(c.into_inner()));
+                cfg.http_tls_key = Some(PathBuf::from(k.into_inner()));
+            }
+            (Some(c), None) => {
+                let m = "HTTPS needs `http_tls_key` too (the PEM file of this certificate's private key)";
+                return Err(ctx.err("http_tls_cert", c.span(), m));
+            }
+            (None, Some(k)) => {
+                let m = "HTTPS needs `http_tls_cert` too (the PEM file of the certificate chain)";
+                return Err(ctx.err("http_tls_key", k.span(), m));
+            }
+            (None, None) => {}
+        }
         Ok(cfg)
     }
 
@@ -302,6 +331,36 @@ mod tests {
         assert_eq!(e.key, "node_id");
         let e = NodeConfig::from_toml_str("node_id = 1\nraft_source_ip = \"x\"\n", "n.toml").unwrap_err();
         assert_eq!((e.key.as_str(), e.line), ("raft_source_ip", 2), "{e}");
+    }
+
+    #[test]
+    fn the_documented_example_parses_and_with_tls_uncommented_too() {
+        let text = include_str!("../../docs/node.example.toml");
+        let c = NodeConfig::from_toml_str(text, "node.example.toml").unwrap();
+        assert_eq!((c.node_id, c.peers.len()), (2, 2));
+        let tls = text.replace("# http_tls_", "http_tls_");
+        let c = NodeConfig::from_toml_str(&tls, "node.example.toml").unwrap();
+        assert!(c.http_tls_cert.is_some() && c.http_tls_key.is_some());
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let c = NodeConfig::from_toml_str("http_tls_cert = \"c.pem\"\nhttp_tls_key = \"k.pem\"\n", "n.toml")
+            .unwrap();
+        assert_eq!(c.http_tls_cert, Some(PathBuf::from("c.pem")));
+        assert_eq!(c.http_tls_key, Some(PathBuf::from("k.pem")));
+        assert_eq!(
+            NodeConfig::from_toml_str("", "n.toml").unwrap().http_tls_cert,
+            None
+        );
+        let e = NodeConfig::from_toml_str("node_id = 1\nhttp_tls_cert = \"c.pem\"\n", "n.toml").unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("http_tls_cert", 2), "{e}");
+        assert!(e.to_string().contains("http_tls_key"), "{e}");
+        let e = NodeConfig::from_toml_str("http_tls_key = \"k.pem\"\n", "n.toml").unwrap_err();
+        assert!(e.to_string().contains("http_tls_cert"), "{e}");
+        let e = NodeConfig::from_toml_str("http_tls_cert = \"c.pem\"\nhttp_tls_key = \" \"\n", "n.toml")
+            .unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("http_tls_key", 2), "{e}");
     }
 
     #[test]

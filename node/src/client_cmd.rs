@@ -2,7 +2,7 @@
 //! admins. They only format requests and print answers; every rule lives in
 //! the node.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
@@ -16,9 +16,14 @@ use serde_json::{json, Value};
 /// Where the API is and which key to use.
 #[derive(Args)]
 pub struct ApiTarget {
-    /// Base URL of a node's HTTP API (http only).
+    /// Base URL of a node's HTTP API: http://HOST:PORT, or https://HOST:PORT
+    /// with --ca-cert.
     #[arg(long, env = "SMSGW_API", default_value = "http://127.0.0.1:8080")]
     pub api: String,
+    /// PEM file of the certificate(s) to trust for an https:// API (the
+    /// node's certificate, or the CA that signed it).
+    #[arg(long, env = "SMSGW_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
     /// API key; default: the demo key in ./smsgw-data/demo-api-key.
     #[arg(long, env = "SMSGW_API_KEY")]
     pub key: Option<String>,
@@ -113,7 +118,6 @@ pub(crate) async fn call_raw(
 ) -> anyhow::Result<(u16, Bytes)> {
     let key = key(t)?;
     let url = format!("{}{path}", t.api.trim_end_matches('/'));
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let req = Request::builder()
         .method(method)
         .uri(&url)
@@ -121,10 +125,20 @@ pub(crate) async fn call_raw(
         .header("content-type", content_type)
         .body(Full::new(Bytes::from(body)))
         .with_context(|| format!("bad URL {url}"))?;
-    let resp = client
-        .request(req)
-        .await
-        .with_context(|| format!("cannot reach {url}"))?;
+    let resp = if url.starts_with("https://") {
+        let Some(ca) = &t.ca_cert else {
+            bail!("{url}: https needs --ca-cert FILE (the node's certificate or its CA, PEM)");
+        };
+        crate::https_client::request(req, ca)
+            .await
+            .with_context(|| format!("cannot reach {url}"))?
+    } else {
+        let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+        client
+            .request(req)
+            .await
+            .with_context(|| format!("cannot reach {url}"))?
+    };
     let status = resp.status().as_u16();
     let body = resp
         .into_body()

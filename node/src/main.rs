@@ -12,6 +12,7 @@ mod config_cmd;
 mod demo;
 mod drill_cmd;
 mod gateway;
+mod https_client;
 mod node_cmd;
 mod pdu;
 mod secret;

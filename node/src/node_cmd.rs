@@ -34,7 +34,8 @@ pub enum NodeCmd {
 /// Arguments of `node start`.
 #[derive(Args)]
 pub struct StartArgs {
-    /// Node file (TOML): node_id, data_dir, raft_addr, http_addr, peers, log_format, bootstrap, raft_source_ip.
+    /// Node file (TOML): node_id, data_dir, raft_addr, http_addr, peers, log_format, bootstrap,
+    /// raft_source_ip, cluster_secret_file, http_tls_cert, http_tls_key.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
     /// Override the data dir.
@@ -92,9 +93,14 @@ fn start(args: StartArgs, secret_file: crate::secret::SecretFile) -> anyhow::Res
         cfg.cluster_secret_file = secret_file;
     }
     cfg.check_data_dir_writable(&file)?;
+    // Read before anything listens: a bad certificate or key stops the start.
+    let tls = match (&cfg.http_tls_cert, &cfg.http_tls_key) {
+        (Some(cert), Some(key)) => Some(api::tls::acceptor(cert, key, &file)?),
+        _ => None,
+    };
     init_logging(cfg.log_format);
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    rt.block_on(run_node(cfg, args.config.is_none()))
+    rt.block_on(run_node(cfg, tls, args.config.is_none()))
 }
 
 /// Bucket bounds (seconds) of every `_seconds` histogram: from a fast
@@ -141,7 +147,7 @@ fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
     }
 }
 
-async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
+async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo: bool) -> anyhow::Result<()> {
     let metrics = install_metrics();
     if let Some(ip) = cfg.raft_source_ip {
         smsgw_raft::network::set_source_ip(ip);
@@ -151,7 +157,7 @@ async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on http address {}", cfg.http_addr))?;
     let http_addr = http.local_addr()?;
     let mut opts = ClusterOptions::new(cfg.node_id, &cfg.data_dir, &cfg.raft_addr);
-    opts.secret = crate::secret::for_node(cfg.cluster_secret_file.as_deref())?;
+    opts.secret_file = crate::secret::for_node(cfg.cluster_secret_file.as_deref())?;
     opts.http_addr = http_addr.to_string();
     opts.peers = cfg
         .peers
@@ -192,7 +198,10 @@ async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
     let billing_task = crate::service::billing::spawn(state.clone());
     let callbacks_task = crate::callbacks::spawn(state.clone());
     let (stop_tx, mut stop_rx) = watch::channel(false);
-    let server = tokio::spawn(api::serve(http, state, async move {
+    if tls.is_some() {
+        tracing::info!(addr = %http_addr, "the HTTP API speaks HTTPS only");
+    }
+    let server = tokio::spawn(api::serve(http, state, tls, async move {
         let _ = stop_rx.wait_for(|s| *s).await;
     }));
     {
@@ -235,9 +244,21 @@ async fn run_node(cfg: NodeConfig, demo: bool) -> anyhow::Result<()> {
         out.flush()?;
     }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: shutting down"),
-        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: shutting down"),
+            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = hup.recv() => {
+                // The watcher would see the change within seconds; SIGHUP
+                // lets an operator's script know it is in force now.
+                if !cluster.reload_secret() {
+                    tracing::info!("SIGHUP: the cluster secret is fixed, nothing to reload");
+                }
+                continue;
+            }
+        }
+        break;
     }
     // Stop accepting, let in-flight requests finish (bounded), then stop raft.
     let _ = stop_tx.send(true);

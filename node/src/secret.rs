@@ -3,7 +3,10 @@
 //! (the hex secret itself) and `./smsgw-data/cluster-secret`, so the
 //! no-config node and the CLI run from the same directory need nothing.
 //! A node uses `--secret-file`, then the node file's `cluster_secret_file`,
-//! then `DATA_DIR/cluster-secret`, created at its first start.
+//! then `DATA_DIR/cluster-secret`, created at its first start. A node
+//! re-reads its file when it changes (and on SIGHUP), so the secret can be
+//! rotated without a restart (docs/SECURITY.md); the CLI dials with the
+//! file's first line.
 //!
 //! It must never print the secret, and never create one for the CLI: a
 //! secret the cluster does not hold is useless and would hide the mistake.
@@ -35,13 +38,15 @@ pub fn for_cli(file: Option<&Path>) -> anyhow::Result<ClusterSecret> {
     )
 }
 
-/// The secret a node was given by the operator; `None`: its own in the data
-/// dir (read, or created by raft at the first start once the data dir is
-/// known to be this node's).
-pub fn for_node(given: Option<&Path>) -> anyhow::Result<Option<ClusterSecret>> {
-    given
-        .map(|f| ClusterSecret::read_file(f).context("the cluster secret file"))
-        .transpose()
+/// Checks the secret file a node was given by the operator before anything
+/// starts, and returns it for raft to read and watch (rotation); `None`: its
+/// own in the data dir (read, or created by raft at the first start once the
+/// data dir is known to be this node's).
+pub fn for_node(given: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
+    if let Some(f) = given {
+        smsgw_raft::SecretSet::read_file(f).context("the cluster secret file")?;
+    }
+    Ok(given.map(Path::to_path_buf))
 }
 
 /// `--secret-file` as the CLI got it.

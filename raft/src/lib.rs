@@ -25,4 +25,4 @@ pub mod network;
 
 pub use cluster::{admin_call, BatchOptions, Cluster, ClusterOptions, ReadError, StartError, TransferHook};
 pub use error::{AdminError, ProposeError};
-pub use network::{AdminRequest, AdminResponse, ClusterSecret, NodeStatus, SecretError};
+pub use network::{AdminRequest, AdminResponse, ClusterSecret, Keyring, NodeStatus, SecretError, SecretSet};

@@ -44,12 +44,22 @@ fn login_time(p: &CarrierProfile) -> chrono::NaiveDateTime {
     smsgw_protocols::clock::now_at_offset(p.login_utc_offset_secs)
 }
 
-/// Who we are to a carrier: the account we log in with.
-#[derive(Debug, Clone)]
+/// Who we are to a carrier: the account we log in with. `Debug` masks the
+/// password: sessions are logged with `{:?}` in places.
+#[derive(Clone)]
 pub struct Credentials {
     /// CMPP sp_id / SGIP login name / SMGP ClientID / SMPP system_id.
     pub login: String,
     pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("login", &self.login)
+            .field("password", &"***")
+            .finish()
+    }
 }
 
 /// What an inbound PDU means to the SP.
@@ -109,4 +119,27 @@ pub trait ClientProtocol: Send + Sync + 'static {
     /// Our heartbeat, `None` when the protocol has none (SGIP).
     fn heartbeat(&self, seq: u32) -> Option<Self::Pdu>;
     fn logout(&self, seq: u32) -> Self::Pdu;
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::Credentials;
+
+    #[test]
+    fn debug_masks_the_password() {
+        let c = Credentials {
+            login: "900001".into(),
+            password: "pw-s3cret-1".into(),
+        };
+        let shown = format!("{c:?} {c:#?}");
+        assert!(!shown.contains("pw-s3cret-1"), "{shown}");
+        assert!(shown.contains("900001") && shown.contains("***"), "{shown}");
+        // The carrier's whole configuration, as a supervisor would log it.
+        let cfg = crate::supervisor::CarrierConfig::new("cm", "127.0.0.1:7890", "900001", "pw-s3cret-1");
+        let shown = format!("{cfg:?}");
+        assert!(
+            !shown.contains("pw-s3cret-1") && shown.contains("127.0.0.1:7890"),
+            "{shown}"
+        );
+    }
 }

@@ -5,8 +5,9 @@
 
 use super::{Account, ApiKeyHash, Carrier, CarrierProtocol, ClusterDoc, MessageDefaults, Priority, Route};
 
-/// Where one demo carrier is and how to log in to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where one demo carrier is and how to log in to it. `Debug` never shows
+/// the password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DemoCarrier {
     /// `host:port`.
     pub address: String,
@@ -14,6 +15,16 @@ pub struct DemoCarrier {
     pub login: String,
     /// Password.
     pub password: String,
+}
+
+impl std::fmt::Debug for DemoCarrier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoCarrier")
+            .field("address", &self.address)
+            .field("login", &self.login)
+            .field("password", &super::REDACTED)
+            .finish()
+    }
 }
 
 /// The four carriers of the demo document.
@@ -125,5 +136,30 @@ impl ClusterDoc {
             billing: Default::default(),
             content: Default::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_carriers_and_the_demo_document_never_shows_a_password() {
+        let one = |n: &str| DemoCarrier {
+            address: "127.0.0.1:7890".into(),
+            login: format!("login-{n}"),
+            password: format!("pw-{n}-s3cret"),
+        };
+        let carriers = DemoCarriers {
+            china_mobile: one("cm"),
+            china_unicom: one("cu"),
+            china_telecom: one("ct"),
+            international: one("int"),
+        };
+        let doc = ClusterDoc::demo(&carriers, "sk_demo_0123456789abcdef");
+        let shown = format!("{carriers:?} {:?} {doc:?} {doc:#?}", carriers.china_mobile);
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(!shown.contains("sk_demo_0123456789abcdef"), "{shown}");
+        assert!(shown.contains("login-cm") && shown.contains(super::super::REDACTED));
     }
 }

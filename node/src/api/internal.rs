@@ -41,15 +41,25 @@ pub const MAX_SKEW_MS: u64 = 30_000;
 const LABEL: &[u8] = b"smsgw internal http v1";
 
 /// The header value for a request `method path` with `body` at `now_ms`.
-pub fn sign(secret: &ClusterSecret, method: &str, path: &str, now_ms: u64, body: &[u8]) -> String {
+/// Takes the secret by value or by reference: callers pass the one the
+/// cluster dials with at that moment (it changes on a rotation).
+pub fn sign(
+    secret: impl std::borrow::Borrow<ClusterSecret>,
+    method: &str,
+    path: &str,
+    now_ms: u64,
+    body: &[u8],
+) -> String {
+    let secret = secret.borrow();
     let t = now_ms.to_string();
     let tag = secret.mac(LABEL, &[method.as_bytes(), path.as_bytes(), t.as_bytes(), body]);
     format!("t={t},sig={}", hex::encode(tag))
 }
 
-/// Why a signed request was refused (logged, never answered).
+/// Why a signed request was refused (logged, never answered). During a
+/// rotation a signature made with any accepted secret is good.
 fn check(
-    secret: &ClusterSecret,
+    accepted: &smsgw_raft::SecretSet,
     headers: &HeaderMap,
     method: &str,
     path: &str,
@@ -66,11 +76,8 @@ fn check(
         .ok_or("malformed cluster signature")?;
     let ts: u64 = t.parse().map_err(|_| "malformed cluster signature")?;
     let tag = hex::decode(sig).map_err(|_| "malformed cluster signature")?;
-    if !secret.verify_mac(
-        LABEL,
-        &[method.as_bytes(), path.as_bytes(), t.as_bytes(), body],
-        &tag,
-    ) {
+    let signed = [method.as_bytes(), path.as_bytes(), t.as_bytes(), body];
+    if !accepted.accepted().any(|s| s.verify_mac(LABEL, &signed, &tag)) {
         return Err("wrong cluster signature");
     }
     if ts.abs_diff(now_ms) > MAX_SKEW_MS {
@@ -119,7 +126,7 @@ pub async fn internal(
     let path = uri.path();
     let now = super::state::now_ms();
     if let Err(why) = check(
-        state.cluster.secret(),
+        &state.cluster.keyring().current(),
         &headers,
         method.as_str(),
         path,

@@ -1,7 +1,7 @@
 //! The HTTP API (axum): `/v1/messages`, `/v1/inbound`, `/openapi.json`,
 //! `/healthz`, `/readyz`, `/metrics`. Handlers live by concept in the
-//! submodules; this file builds the router and serves it with graceful
-//! shutdown. Handlers never write to the replicated state except through
+//! submodules; this file builds the router and serves it (HTTP, or HTTPS
+//! with [`tls`]) with graceful shutdown. Handlers never write to the replicated state except through
 //! `Cluster::propose`, and never answer 2xx to a write before its commit.
 
 mod accounts;
@@ -21,6 +21,7 @@ mod server;
 pub(crate) mod state;
 mod stats;
 pub(crate) mod submit;
+pub mod tls;
 
 use std::future::Future;
 use std::time::Instant;
@@ -155,7 +156,8 @@ async fn track(req: Request, next: Next) -> Response {
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    server::serve(listener, router(state), shutdown).await
+    server::serve(listener, router(state), tls, shutdown).await
 }

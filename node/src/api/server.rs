@@ -2,7 +2,12 @@
 //! header timeout): HTTP/1.1 per connection with a header read timeout that
 //! also closes idle keep-alive connections (slowloris), a cap on open
 //! connections, the peer address for handlers, and graceful shutdown (stop
-//! accepting, let requests in flight finish).
+//! accepting, let requests in flight finish). With a TLS acceptor the same
+//! loop serves HTTPS: the handshake must finish within the header timeout
+//! too. A connection to the HTTPS port that does not start with a TLS
+//! handshake is answered `400 https_required`, except the signed
+//! `/internal/` forwarding of other members (which dial plain HTTP and are
+//! authenticated by the cluster secret, like the raft port).
 //!
 //! It must never let one client hold resources without sending: a
 //! connection that does not complete a request head in [`HEADER_TIMEOUT`] is
@@ -14,11 +19,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 
 /// A request head (request line and headers) must arrive within this; it
@@ -27,11 +35,16 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most open HTTP connections.
 pub const MAX_CONNECTIONS: usize = 4096;
 
-/// Serves `router` on `listener` until `shutdown` resolves, then waits for
-/// the connections' requests in flight to finish.
+/// The first byte of a TLS connection (a handshake record).
+const TLS_HANDSHAKE: u8 = 0x16;
+
+/// Serves `router` on `listener` (HTTPS when `tls` is given) until
+/// `shutdown` resolves, then waits for the connections' requests in flight
+/// to finish.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -56,34 +69,118 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
-        let mut stop = stop_rx.clone();
+        let stop = stop_rx.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(peer));
-                let mut r = router.clone();
-                async move { r.call(req.map(axum::body::Body::new)).await }
-            });
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .keep_alive(true);
-            let conn = builder.serve_connection(TokioIo::new(stream), svc);
-            let mut conn = std::pin::pin!(conn);
-            tokio::select! {
-                r = conn.as_mut() => log_end(peer, r),
-                _ = stopped(&mut stop) => {
-                    conn.as_mut().graceful_shutdown();
-                    log_end(peer, conn.await);
-                }
+            match tls {
+                None => connection(TokioIo::new(stream), peer, router, false, stop, permit).await,
+                Some(tls) => secure(stream, peer, router, tls, stop, permit).await,
             }
-            drop(permit);
         });
     }
     let _ = stop_tx.send(true);
     // Every connection holds a permit until its last request is answered.
     let _ = slots.acquire_many(MAX_CONNECTIONS as u32).await;
     Ok(())
+}
+
+/// One connection to the HTTPS port: a TLS handshake (within
+/// [`HEADER_TIMEOUT`], abandoned at shutdown), or plain HTTP for the
+/// members' signed `/internal/` requests only.
+async fn secure(
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    tls: TlsAcceptor,
+    mut stop: watch::Receiver<bool>,
+    permit: OwnedSemaphorePermit,
+) {
+    let mut first = [0u8; 1];
+    let peeked = tokio::select! {
+        r = tokio::time::timeout(HEADER_TIMEOUT, stream.peek(&mut first)) => r,
+        _ = stopped(&mut stop) => return,
+    };
+    match peeked {
+        Ok(Ok(1)) if first[0] == TLS_HANDSHAKE => {}
+        Ok(Ok(1)) => return connection(TokioIo::new(stream), peer, router, true, stop, permit).await,
+        Ok(_) => return,
+        Err(_) => {
+            metrics::counter!("smsgw_http_header_timeouts_total").increment(1);
+            return;
+        }
+    }
+    let accepted = tokio::select! {
+        r = tokio::time::timeout(HEADER_TIMEOUT, tls.accept(stream)) => r,
+        _ = stopped(&mut stop) => return,
+    };
+    match accepted {
+        Ok(Ok(s)) => connection(TokioIo::new(s), peer, router, false, stop, permit).await,
+        Ok(Err(e)) => {
+            metrics::counter!("smsgw_http_tls_handshake_failures_total").increment(1);
+            tracing::debug!(%peer, "tls handshake failed: {e}");
+        }
+        Err(_) => {
+            metrics::counter!("smsgw_http_header_timeouts_total").increment(1);
+            tracing::debug!(%peer, "tls handshake not done within {HEADER_TIMEOUT:?}");
+        }
+    }
+}
+
+/// Serves HTTP/1.1 on `io` until the client is done, the header timeout
+/// fires, or the stop flag asks for a graceful end; `internal_only`: every
+/// request outside `/internal/` is refused (plain HTTP to the HTTPS port).
+/// Holds `permit` until then.
+async fn connection<I>(
+    io: TokioIo<I>,
+    peer: SocketAddr,
+    router: Router,
+    internal_only: bool,
+    mut stop: watch::Receiver<bool>,
+    permit: OwnedSemaphorePermit,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        let refuse = internal_only && !req.uri().path().starts_with("/internal/");
+        let mut r = router.clone();
+        async move {
+            if refuse {
+                return Ok(https_required());
+            }
+            r.call(req.map(axum::body::Body::new)).await
+        }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .keep_alive(!internal_only);
+    let conn = builder.serve_connection(io, svc);
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => log_end(peer, r),
+        _ = stopped(&mut stop) => {
+            conn.as_mut().graceful_shutdown();
+            log_end(peer, conn.await);
+        }
+    }
+    drop(permit);
+}
+
+/// The answer to a plain-HTTP request on the HTTPS port.
+fn https_required() -> Response {
+    metrics::counter!("smsgw_http_plaintext_refused_total").increment(1);
+    let body = serde_json::json!({"error": {
+        "code": "https_required",
+        "message": "this port speaks HTTPS: use https:// (plain HTTP is refused)",
+    }});
+    let mut resp = (axum::http::StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    resp.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    resp
 }
 
 /// Resolves once the stop flag is set (or its sender is gone).

@@ -26,7 +26,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             got
         };
         let server = async move {
-            let r = auth::server(&mut server_end, &secret).await;
+            let r = auth::server(&mut server_end, std::slice::from_ref(&secret)).await;
             drop(server_end);
             r
         };

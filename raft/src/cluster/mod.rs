@@ -25,8 +25,8 @@ use crate::app::{App, Applied, ApplyError, Proposal, View};
 use crate::error::{AdminError, ProposeError};
 use crate::network::SecretError;
 use crate::network::{
-    secret::SECRET_FILE, AdminRequest, AdminResponse, ClusterSecret, NetworkFactory, NodeStatus, RpcClient,
-    RpcRequest, RpcResponse, WriteRefusal,
+    secret::SECRET_FILE, AdminRequest, AdminResponse, ClusterSecret, Keyring, NetworkFactory, NodeStatus,
+    RpcClient, RpcRequest, RpcResponse, SecretSet, WriteRefusal,
 };
 use crate::state_machine::SledStateMachine;
 use crate::types::{NodeId, NodeInfo, Raft};
@@ -57,9 +57,15 @@ pub struct ClusterOptions {
     pub keep_after_snapshot: u64,
     /// How concurrent proposals are grouped into raft entries.
     pub batch: BatchOptions,
-    /// The cluster secret, proven on every connection to and from the raft
-    /// port; `None`: `DATA_DIR/cluster-secret`, created at the first start.
+    /// A fixed cluster secret, proven on every connection to and from the
+    /// raft port (never reloaded); `None`: read from `secret_file`.
     pub secret: Option<ClusterSecret>,
+    /// The secret file, re-read when it changes (one or two lines, see
+    /// [`crate::network::keyring`]); `None`: `DATA_DIR/cluster-secret`,
+    /// created at the first start.
+    pub secret_file: Option<PathBuf>,
+    /// How often the secret file is looked at for a change.
+    pub secret_poll: Duration,
 }
 
 impl ClusterOptions {
@@ -79,6 +85,8 @@ impl ClusterOptions {
             keep_after_snapshot: 1_000,
             batch: BatchOptions::default(),
             secret: None,
+            secret_file: None,
+            secret_poll: crate::network::keyring::DEFAULT_POLL,
         }
     }
 }
@@ -142,7 +150,9 @@ pub(crate) struct Inner {
     pub(crate) transfer_hook: std::sync::RwLock<Option<Arc<dyn TransferHook>>>,
     pub(crate) lease: lease::Lease,
     pub(crate) proposals: proposer::Queue,
-    pub(crate) secret: ClusterSecret,
+    pub(crate) keyring: Keyring,
+    /// The watched secret file (none: a fixed secret).
+    pub(crate) secret_file: Option<PathBuf>,
 }
 
 /// A running node's replicated store. Cheap to clone.
@@ -155,25 +165,26 @@ pub struct Cluster {
 impl Cluster {
     /// Opens the data dir, binds the raft port and starts raft (not
     /// initialised), applying committed commands with `app`.
-    pub async fn start(mut opts: ClusterOptions, app: Arc<dyn App>) -> Result<Self, StartError> {
+    pub async fn start(opts: ClusterOptions, app: Arc<dyn App>) -> Result<Self, StartError> {
         let db = storage::open_data_dir(&opts.data_dir, opts.node_id)?;
         // After the data dir check: a secret is never created in a directory
         // that is not this node's.
-        let secret = match opts.secret.clone() {
-            Some(s) => s,
-            None => {
-                let (s, created) = ClusterSecret::load_or_create(&opts.data_dir)?;
+        let (keyring, secret_file) = match (&opts.secret, &opts.secret_file) {
+            (Some(s), _) => (Keyring::fixed(s.clone()), None),
+            (None, Some(f)) => (Keyring::new(SecretSet::read_file(f)?), Some(f.clone())),
+            (None, None) => {
+                let (_, created) = ClusterSecret::load_or_create(&opts.data_dir)?;
+                let f = opts.data_dir.join(SECRET_FILE);
                 if created {
                     tracing::warn!(
-                        file = %opts.data_dir.join(SECRET_FILE).display(),
+                        file = %f.display(),
                         "created a new cluster secret: give this file to every node that joins \
                          (node file `cluster_secret_file`) and to admins (`--secret-file`)"
                     );
                 }
-                s
+                (Keyring::new(SecretSet::read_file(&f)?), Some(f))
             }
         };
-        opts.secret = Some(secret.clone());
         let log = SledLogStore::open(&db)?;
         let sm = SledStateMachine::open(&db, app.clone())?;
         let view = sm.view();
@@ -202,7 +213,7 @@ impl Cluster {
             ..Default::default()
         };
         let config = Arc::new(config.validate().map_err(|e| StartError::Raft(e.to_string()))?);
-        let client = RpcClient::new(secret.clone());
+        let client = RpcClient::with_keyring(keyring.clone());
         let raft = Raft::new(opts.node_id, config, NetworkFactory::new(client.clone()), log, sm)
             .await
             .map_err(|e| StartError::Raft(e.to_string()))?;
@@ -219,15 +230,21 @@ impl Cluster {
             transfer_hook: std::sync::RwLock::new(None),
             lease: lease::Lease::default(),
             proposals,
-            secret: secret.clone(),
+            keyring: keyring.clone(),
+            secret_file: secret_file.clone(),
         });
         let proposer = proposer::spawn(inner.clone(), proposals_rx);
         let lease = lease::spawn(inner.clone());
-        let server = crate::network::server::serve(listener, inner.clone(), secret);
+        let poll = inner.opts.secret_poll;
+        let server = crate::network::server::serve(listener, inner.clone(), keyring.clone());
         let exporter = crate::metrics::spawn_exporter(raft);
+        let mut tasks = vec![server, exporter, proposer, lease];
+        if let Some(f) = secret_file {
+            tasks.push(keyring.watch_file(f, poll));
+        }
         Ok(Self {
             inner,
-            tasks: Arc::new(vec![server, exporter, proposer, lease]),
+            tasks: Arc::new(tasks),
         })
     }
 
@@ -241,10 +258,28 @@ impl Cluster {
         self.inner.addr
     }
 
-    /// The cluster secret this node proves and checks (for the node's own
-    /// signed requests between members).
-    pub fn secret(&self) -> &ClusterSecret {
-        &self.inner.secret
+    /// The cluster secret this node proves now (for the node's own signed
+    /// requests between members); it may change on a rotation, so it is
+    /// fetched for each use, not kept.
+    pub fn secret(&self) -> ClusterSecret {
+        self.inner.keyring.dial()
+    }
+
+    /// Every secret this node accepts now, and their changes (rotation).
+    pub fn keyring(&self) -> &Keyring {
+        &self.inner.keyring
+    }
+
+    /// Re-reads the secret file now (the node's SIGHUP), logged and counted
+    /// like the watcher's reloads; false when the secret is fixed.
+    pub fn reload_secret(&self) -> bool {
+        match &self.inner.secret_file {
+            Some(f) => {
+                self.inner.keyring.reload_logged(f);
+                true
+            }
+            None => false,
+        }
     }
 
     /// This node's advertised addresses.

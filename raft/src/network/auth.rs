@@ -20,6 +20,9 @@
 //! unchanged. The traffic after it is not encrypted: run the raft port on a
 //! private network (docs/SECURITY.md).
 //!
+//! During a rotation the server accepts a proof made with any secret of its
+//! [`super::keyring::SecretSet`] and proves itself with the one that matched.
+//!
 //! It must never answer anything to a peer whose proof failed, and never
 //! leak the secret or the expected proof in an error or a log.
 
@@ -84,12 +87,13 @@ fn nonce() -> [u8; NONCE] {
     n
 }
 
-/// The server's side: challenge, check the client's proof, prove itself.
+/// The server's side: challenge, check the client's proof against each of
+/// `accepted`, prove itself with the one that matched and return it.
 /// On `Err` the caller closes the connection without writing anything.
 pub async fn server<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
-    secret: &ClusterSecret,
-) -> Result<(), AuthError> {
+    accepted: &[ClusterSecret],
+) -> Result<ClusterSecret, AuthError> {
     let run = async {
         let ns = nonce();
         let mut hello = Vec::with_capacity(MAGIC.len() + NONCE);
@@ -100,13 +104,14 @@ pub async fn server<S: AsyncRead + AsyncWrite + Unpin>(
         let mut answer = [0u8; NONCE + PROOF];
         stream.read_exact(&mut answer).await?;
         let (nc, tc) = answer.split_at(NONCE);
-        proof(secret, CLIENT_LABEL, &ns, nc)
-            .verify_slice(tc)
-            .map_err(|_| AuthError::BadProof)?;
+        let secret = accepted
+            .iter()
+            .find(|s| proof(s, CLIENT_LABEL, &ns, nc).verify_slice(tc).is_ok())
+            .ok_or(AuthError::BadProof)?;
         let ts = proof(secret, SERVER_LABEL, &ns, nc).finalize().into_bytes();
         stream.write_all(&ts).await?;
         stream.flush().await?;
-        Ok(())
+        Ok(secret.clone())
     };
     tokio::time::timeout(HANDSHAKE_TIMEOUT, run)
         .await
@@ -178,8 +183,30 @@ mod tests {
     async fn the_same_secret_authenticates_both_ways() {
         let (mut a, mut b) = tokio::io::duplex(1024);
         let s = secret(1);
-        let (srv, cli) = tokio::join!(server(&mut a, &s), client(&mut b, &s));
+        let (srv, cli) = tokio::join!(server(&mut a, std::slice::from_ref(&s)), client(&mut b, &s));
         assert!(srv.is_ok() && cli.is_ok(), "{srv:?} {cli:?}");
+    }
+
+    #[tokio::test]
+    async fn while_rotating_either_secret_authenticates_and_the_match_is_returned() {
+        let accepted = [secret(1), secret(2)];
+        for s in &accepted {
+            let (mut a, mut b) = tokio::io::duplex(1024);
+            let (srv, cli) = tokio::join!(server(&mut a, &accepted), client(&mut b, s));
+            assert!(cli.is_ok(), "{cli:?}");
+            assert_eq!(srv.ok().as_ref(), Some(s));
+        }
+        let (mut a, mut b) = tokio::io::duplex(1024);
+        let other = secret(3);
+        let (srv, _) = tokio::join!(
+            async {
+                let r = server(&mut a, &accepted).await;
+                drop(a);
+                r
+            },
+            client(&mut b, &other)
+        );
+        assert!(matches!(srv, Err(AuthError::BadProof)), "{srv:?}");
     }
 
     #[tokio::test]
@@ -188,7 +215,7 @@ mod tests {
         let (s1, s2) = (secret(1), secret(2));
         let (srv, cli) = tokio::join!(
             async {
-                let r = server(&mut a, &s1).await;
+                let r = server(&mut a, std::slice::from_ref(&s1)).await;
                 drop(a);
                 r
             },

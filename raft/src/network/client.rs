@@ -1,6 +1,8 @@
 //! The outgoing side of the raft port: pooled TCP connections per address,
 //! one request and one response per exchange, each with a deadline; and the
-//! openraft `RaftNetwork` built on it. It must never retry a request on its
+//! openraft `RaftNetwork` built on it. Connections are opened proving the
+//! [`Keyring`]'s dialling secret; a pooled one opened with a secret that is
+//! no longer it is dropped, not reused. It must never retry a request on its
 //! own (openraft and the proposer decide what is safe to repeat).
 
 use std::collections::HashMap;
@@ -19,6 +21,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
 
 use super::auth;
+use super::keyring::Keyring;
 use super::secret::ClusterSecret;
 use super::wire::{RpcRequest, RpcResponse, MAX_FRAME};
 use crate::codec;
@@ -26,6 +29,8 @@ use crate::error::RpcError;
 use crate::types::{NodeId, NodeInfo, TypeConfig};
 
 type Conn = Framed<TcpStream, LengthDelimitedCodec>;
+/// Idle connections per address, with the secret each was opened with.
+type Pools = HashMap<String, Vec<(ClusterSecret, Conn)>>;
 
 /// Builds the frame codec used on both sides.
 pub(crate) fn frame_codec() -> LengthDelimitedCodec {
@@ -37,8 +42,8 @@ pub(crate) fn frame_codec() -> LengthDelimitedCodec {
 /// A pool of authenticated connections per peer address.
 #[derive(Clone)]
 pub struct RpcClient {
-    pools: Arc<Mutex<HashMap<String, Vec<Conn>>>>,
-    secret: ClusterSecret,
+    pools: Arc<Mutex<Pools>>,
+    keyring: Keyring,
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -78,26 +83,36 @@ const MAX_IDLE_PER_PEER: usize = 64;
 impl RpcClient {
     /// A client that proves `secret` on every connection it opens.
     pub fn new(secret: ClusterSecret) -> Self {
+        Self::with_keyring(Keyring::fixed(secret))
+    }
+
+    /// A client that proves the dialling secret of `keyring` at the time it
+    /// opens a connection.
+    pub fn with_keyring(keyring: Keyring) -> Self {
         Self {
             pools: Arc::default(),
-            secret,
+            keyring,
         }
     }
 
-    fn take(&self, addr: &str) -> Option<Conn> {
-        self.pools.lock().ok()?.get_mut(addr)?.pop()
+    /// An idle connection opened with `dial`; older ones are dropped.
+    fn take(&self, addr: &str, dial: &ClusterSecret) -> Option<(ClusterSecret, Conn)> {
+        let mut pools = self.pools.lock().ok()?;
+        let pool = pools.get_mut(addr)?;
+        pool.retain(|(s, _)| s == dial);
+        pool.pop()
     }
 
-    fn give_back(&self, addr: &str, conn: Conn) {
+    fn give_back(&self, addr: &str, secret: ClusterSecret, conn: Conn) {
         if let Ok(mut pools) = self.pools.lock() {
             let pool = pools.entry(addr.to_string()).or_default();
             if pool.len() < MAX_IDLE_PER_PEER {
-                pool.push(conn);
+                pool.push((secret, conn));
             }
         }
     }
 
-    async fn connect(&self, addr: &str) -> Result<Conn, RpcError> {
+    async fn connect(&self, addr: &str, secret: &ClusterSecret) -> Result<Conn, RpcError> {
         let mut stream = tokio::time::timeout(CONNECT_TIMEOUT, open(addr))
             .await
             .map_err(|_| RpcError::Timeout {
@@ -109,18 +124,16 @@ impl RpcClient {
                 source,
             })?;
         let _ = stream.set_nodelay(true);
-        auth::client(&mut stream, &self.secret)
-            .await
-            .map_err(|e| match e {
-                auth::AuthError::Io(source) => RpcError::Io {
-                    addr: addr.into(),
-                    source,
-                },
-                e => RpcError::Auth {
-                    addr: addr.into(),
-                    reason: e.to_string(),
-                },
-            })?;
+        auth::client(&mut stream, secret).await.map_err(|e| match e {
+            auth::AuthError::Io(source) => RpcError::Io {
+                addr: addr.into(),
+                source,
+            },
+            e => RpcError::Auth {
+                addr: addr.into(),
+                reason: e.to_string(),
+            },
+        })?;
         Ok(Framed::new(stream, frame_codec()))
     }
 
@@ -135,9 +148,13 @@ impl RpcClient {
             addr: addr.into(),
             source,
         })?;
-        let mut conn = match self.take(addr) {
+        let dial = self.keyring.dial();
+        let (secret, mut conn) = match self.take(addr, &dial) {
             Some(c) => c,
-            None => self.connect(addr).await?,
+            None => {
+                let c = self.connect(addr, &dial).await?;
+                (dial, c)
+            }
         };
         let exchange = async {
             conn.send(bytes::Bytes::from(bytes))
@@ -166,7 +183,7 @@ impl RpcClient {
                 addr: addr.into(),
                 ms: timeout.as_millis() as u64,
             })??;
-        self.give_back(addr, conn);
+        self.give_back(addr, secret, conn);
         Ok(resp)
     }
 }

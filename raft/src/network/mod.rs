@@ -6,10 +6,12 @@
 
 pub mod auth;
 pub mod client;
+pub mod keyring;
 pub mod secret;
 pub mod server;
 pub mod wire;
 
 pub use client::{set_source_ip, NetworkFactory, RpcClient};
+pub use keyring::{Keyring, SecretSet};
 pub use secret::{ClusterSecret, SecretError};
 pub use wire::{AdminRequest, AdminResponse, NodeStatus, RpcRequest, RpcResponse, WriteRefusal};

@@ -5,6 +5,9 @@
 //! a secret), or given by the operator (node file, `--secret-file`,
 //! `SMSGW_CLUSTER_SECRET`).
 //!
+//! The file may hold a second line while the secret is rotated (see
+//! [`super::keyring`]); a node and the CLI dial with the first.
+//!
 //! It must never be printed: `Debug` shows only that a secret is there, and
 //! errors name the file, never the content.
 
@@ -44,6 +47,16 @@ pub enum SecretError {
         origin: String,
         /// Its length in characters, after trimming.
         len: usize,
+    },
+    /// A secret file must hold one secret, or two while rotating.
+    #[error(
+        "{origin}: a cluster secret file holds one hex secret per line, one or two lines (it has {found})"
+    )]
+    Lines {
+        /// The file.
+        origin: String,
+        /// Non-blank lines found.
+        found: usize,
     },
     /// The file could not be read or written.
     #[error("{path}: {source}")]
@@ -116,13 +129,10 @@ impl ClusterSecret {
         mac
     }
 
-    /// Reads the hex secret in `path`.
+    /// Reads the secret file at `path` and returns the secret to dial with
+    /// (its first line; a second is only accepted, see [`super::keyring`]).
     pub fn read_file(path: &Path) -> Result<Self, SecretError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SecretError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_hex(&text, &path.display().to_string())
+        Ok(super::keyring::SecretSet::read_file(path)?.dial().clone())
     }
 
     /// Writes the secret to `path` atomically (temp file in the same

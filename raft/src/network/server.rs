@@ -2,7 +2,8 @@
 //! frame with one frame, in order. It must never block the accept loop on a
 //! slow peer: every connection has its own task. A connection is served only
 //! after it passed the cluster handshake ([`super::auth`]); one that fails
-//! it is counted and closed without a byte more.
+//! it is counted and closed without a byte more. A connection whose secret
+//! the [`Keyring`] no longer accepts (the end of a rotation) is closed.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use tokio_util::codec::Framed;
 
 use super::auth;
 use super::client::frame_codec;
-use super::secret::ClusterSecret;
+use super::keyring::Keyring;
 use super::wire::{RpcRequest, RpcResponse};
 use crate::codec;
 
@@ -27,7 +28,7 @@ pub trait Handler: Send + Sync + 'static {
 pub fn serve<H: Handler>(
     listener: TcpListener,
     handler: Arc<H>,
-    secret: ClusterSecret,
+    keyring: Keyring,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -41,15 +42,32 @@ pub fn serve<H: Handler>(
             };
             let _ = stream.set_nodelay(true);
             let handler = handler.clone();
-            let secret = secret.clone();
+            // Subscribed before the handshake: a rotation during it is seen.
+            let mut keys = keyring.subscribe();
             tokio::spawn(async move {
                 let mut stream = stream;
-                if let Err(e) = auth::server(&mut stream, &secret).await {
-                    auth::record_failure("raft", &peer, &e);
-                    return;
-                }
+                let accepted: Vec<_> = keys.borrow_and_update().accepted().cloned().collect();
+                let used = match auth::server(&mut stream, &accepted).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        auth::record_failure("raft", &peer, &e);
+                        return;
+                    }
+                };
+                drop(accepted);
                 let mut framed = Framed::new(stream, frame_codec());
-                while let Some(frame) = framed.next().await {
+                loop {
+                    let frame = tokio::select! {
+                        f = framed.next() => f,
+                        changed = keys.changed() => {
+                            if changed.is_ok() && keys.borrow_and_update().accepts(&used) {
+                                continue;
+                            }
+                            tracing::debug!(%peer, "raft port: the secret of this connection is no longer accepted, closing");
+                            return;
+                        }
+                    };
+                    let Some(frame) = frame else { return };
                     let frame = match frame {
                         Ok(f) => f,
                         Err(e) => {
@@ -79,4 +97,85 @@ pub fn serve<H: Handler>(
             });
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::error::RpcError;
+    use crate::network::keyring::SecretSet;
+    use crate::network::secret::ClusterSecret;
+    use crate::network::wire::{AdminRequest, AdminResponse};
+    use crate::network::RpcClient;
+
+    /// Answers every request with `Done`.
+    struct AlwaysDone;
+
+    impl Handler for AlwaysDone {
+        async fn handle(self: Arc<Self>, _req: RpcRequest) -> RpcResponse {
+            RpcResponse::Admin(Ok(AdminResponse::Done("ok".into())))
+        }
+    }
+
+    async fn status(c: &RpcClient, addr: &str) -> Result<RpcResponse, RpcError> {
+        c.call(
+            addr,
+            &RpcRequest::Admin(AdminRequest::Status),
+            Duration::from_secs(2),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_connection_whose_secret_is_dropped_is_closed_and_the_other_goes_on() {
+        let old = ClusterSecret::from_bytes(vec![1; 32]).expect("secret");
+        let new = ClusterSecret::from_bytes(vec![2; 32]).expect("secret");
+        let keyring = Keyring::new(SecretSet::with_also(new.clone(), old.clone()));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let server = serve(listener, Arc::new(AlwaysDone), keyring.clone());
+        let (with_old, with_new) = (RpcClient::new(old), RpcClient::new(new.clone()));
+        assert!(status(&with_old, &addr).await.is_ok());
+        assert!(status(&with_new, &addr).await.is_ok());
+
+        assert!(keyring.replace(SecretSet::single(new)));
+        // Let the connections' tasks see the change before the next frame.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The pooled connection made with the old secret was closed...
+        let e = status(&with_old, &addr)
+            .await
+            .expect_err("old connection still served");
+        assert!(matches!(e, RpcError::Closed { .. } | RpcError::Io { .. }), "{e}");
+        // ...and a new one is refused at the handshake.
+        let e = status(&with_old, &addr)
+            .await
+            .expect_err("old secret still accepted");
+        assert!(matches!(e, RpcError::Auth { .. }), "{e}");
+        // The one made with the new secret goes on.
+        assert!(status(&with_new, &addr).await.is_ok());
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn a_client_whose_dialling_secret_changed_does_not_reuse_its_old_connections() {
+        let old = ClusterSecret::from_bytes(vec![1; 32]).expect("secret");
+        let new = ClusterSecret::from_bytes(vec![2; 32]).expect("secret");
+        let served = Keyring::new(SecretSet::with_also(old.clone(), new.clone()));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let server = serve(listener, Arc::new(AlwaysDone), served.clone());
+        let dialling = Keyring::new(SecretSet::with_also(old.clone(), new.clone()));
+        let client = RpcClient::with_keyring(dialling.clone());
+        assert!(status(&client, &addr).await.is_ok());
+        dialling.replace(SecretSet::with_also(new.clone(), old));
+        assert!(status(&client, &addr).await.is_ok());
+        // Had the client reused its first connection, this would close the
+        // connection it is about to use.
+        served.replace(SecretSet::single(new));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(status(&client, &addr).await.is_ok());
+        server.abort();
+    }
 }
