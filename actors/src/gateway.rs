@@ -144,6 +144,7 @@ impl Gateway {
             entries.push(CarrierEntry {
                 name: c.cfg.name.clone(),
                 protocol: c.protocol,
+                profile: c.profile.clone(),
                 bucket: b,
             });
         }

@@ -20,10 +20,11 @@ pub mod metrics;
 pub mod model;
 pub mod proto;
 pub mod sgip_listener;
+pub mod split;
 
 pub use error::{LinkError, SplitError, StartError};
 pub use model::{
-    split_message, KnownPart, MessageId, Mo, MoPart, OutboundMessage, Part, PartId, Priority, Protocol,
+    KnownPart, MessageId, Mo, MoPart, OutboundMessage, Part, PartId, Priority, Protocol,
     SubmitStatus,
 };
 pub mod dispatcher;
@@ -38,4 +39,5 @@ pub mod supervisor;
 
 pub use gateway::{CarrierSpec, Gateway, GatewayConfig};
 pub use store::{Event, MemoryStore, MessageState, PartOutcome, Store, StoreError};
+pub use split::{split_message, split_text};
 pub use supervisor::CarrierConfig;

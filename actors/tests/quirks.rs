@@ -176,7 +176,7 @@ fn smgp_before_3_0_logs_in_with_its_version_byte_and_submits_without_tlvs() {
         password: "secret".into(),
     };
     let long = messages(10, 1, Priority::Normal).remove(0);
-    let part = smsgw_actors::split_message(&long, Protocol::Smgp)
+    let part = smsgw_actors::split_message(&long, Protocol::Smgp, &default_profile(Protocol::Smgp))
         .unwrap()
         .remove(0);
     assert!(part.udhi);

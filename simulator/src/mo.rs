@@ -21,24 +21,20 @@ pub fn parts(protocol: Protocol, from: &str, to: &str, body: &str) -> Result<Vec
     if body.is_empty() {
         return Err("text is empty".into());
     }
-    let encoding = match (protocol, text::choose_encoding(body)) {
-        (Protocol::Smpp, e) => e,
-        (_, Encoding::Gsm7) if body.is_ascii() => Encoding::Ascii,
-        _ => Encoding::Ucs2,
-    };
+    let encoding = text::encoding_for(body, protocol == Protocol::Smpp);
     let coding = match protocol {
         Protocol::Smpp => encoding.data_coding(),
         _ => encoding.msg_fmt(),
     };
     let reference = NEXT_REF.fetch_add(1, Ordering::Relaxed) & 0xff;
-    let segments = udh::split_with(body, encoding, reference, false, udh::Gsm7Packing::Unpacked)
-        .map_err(|e| e.to_string())?;
+    let rule = udh::SplitRule::new(encoding).with_packing(udh::Gsm7Packing::Unpacked);
+    let segments = udh::split(body, rule, reference).map_err(|e| e.to_string())?;
     Ok(segments
         .into_iter()
         .map(|s| MoPart {
             source: from.to_string(),
             destination: to.to_string(),
-            udhi: s.concat.is_some(),
+            udhi: s.udhi(),
             content: s.content,
             coding,
         })

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::flow::TokenBucket;
-use crate::model::{split_message, OutboundMessage, Part, Priority, Protocol};
+use crate::model::{OutboundMessage, Part, Priority, Protocol};
+use crate::split::split_message;
+use smsgw_config::CarrierProfile;
 use crate::queue::PriorityQueues;
 use crate::reconcile::ReconcilerMsg;
 use crate::session::{Inflight, SessionMsg};
@@ -42,6 +44,8 @@ pub struct RouteConfig {
 pub struct CarrierEntry {
     pub name: String,
     pub protocol: Protocol,
+    /// How this carrier's messages are split (max parts, UDH style).
+    pub profile: CarrierProfile,
     pub bucket: Arc<TokenBucket>,
 }
 
@@ -271,7 +275,7 @@ impl DispatcherState {
                 let Some((_, m)) = self.routes[i].queue.pop() else {
                     break;
                 };
-                match split_message(&m, c.entry.protocol) {
+                match split_message(&m, c.entry.protocol, &c.entry.profile) {
                     Ok(mut parts) => {
                         self.dispatched += 1;
                         if m.known.is_empty() {

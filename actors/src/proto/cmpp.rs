@@ -10,7 +10,7 @@ use smsgw_protocols::cmpp::{self, result, Body, Cmpp, CmppVersion, Connect, Deli
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::{EncodeError, FixedStr};
 
-use super::{fee_field, login_time, CarrierProfile, ClientProtocol, Credentials, Incoming};
+use super::{wire_coding, fee_field, login_time, CarrierProfile, ClientProtocol, Credentials, Incoming};
 use crate::model::{MoPart, Part, Protocol, SubmitStatus};
 
 /// CMPP client, speaking the version and fee defaults of its profile.
@@ -79,7 +79,7 @@ impl ClientProtocol for CmppClient {
             pk_total: part.total,
             pk_number: part.id.seq,
             registered_delivery: u8::from(part.report),
-            msg_fmt: part.coding,
+            msg_fmt: wire_coding(&self.profile, part.coding),
             msg_src: FixedStr::for_field("msg_src", &creds.login)?,
             src_id: FixedStr::for_field("src_id", &part.source)?,
             dest_terminal_ids: vec![FixedStr::for_field("dest_terminal_id", &part.destination)?],
