@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use smsgw_config::{CarrierProfile, ProfileOverrides};
 use thiserror::Error;
 
 /// The four carrier protocols.
@@ -100,6 +101,13 @@ pub struct Account {
     /// What this carrier does off-spec (see [`crate::quirks`]).
     #[serde(default)]
     pub quirks: crate::quirks::Quirks,
+    /// The shipped carrier profile this account plays (see [`crate::profile`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Keys of that profile changed, as in the cluster document's
+    /// `[carriers.overrides]`.
+    #[serde(default, skip_serializing_if = "ProfileOverrides::is_empty")]
+    pub profile_overrides: ProfileOverrides,
 }
 
 fn default_window() -> usize {
@@ -203,6 +211,8 @@ impl Account {
             tps: 0,
             sgip_sp_addr: None,
             quirks: crate::quirks::Quirks::default(),
+            profile: None,
+            profile_overrides: ProfileOverrides::default(),
         }
     }
 }
@@ -297,6 +307,14 @@ impl SimConfig {
                     format!("accounts[{i}].login"),
                     "the same login twice for one protocol",
                 ));
+            }
+            if let Some(name) = &a.profile {
+                if CarrierProfile::shipped(name).is_none() {
+                    return Err(invalid(
+                        format!("accounts[{i}].profile"),
+                        "not a shipped profile (china-mobile, china-unicom, china-telecom, generic-smpp)",
+                    ));
+                }
             }
             if a.window == 0 {
                 return Err(invalid(format!("accounts[{i}].window"), "must be at least 1"));

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 use smsgw_protocols::report::ReportState;
-use smsgw_protocols::udh::Concat;
+use smsgw_protocols::udh::{Concat, ConcatStyle};
 
 use crate::config::Protocol;
 
@@ -30,6 +30,11 @@ pub struct SubmitRecord {
     /// The decoded text of this part (without the UDH); binary as hex.
     pub text: String,
     pub concat: Option<Concat>,
+    /// The content's code as received (`data_coding` / `Msg_Fmt`).
+    pub coding: u8,
+    /// How a long part was numbered: a UDH with IE 0x00 or 0x08, or SMPP
+    /// `sar_*` TLVs.
+    pub numbering: Option<ConcatStyle>,
     /// A reference the client put on the submit where the protocol has room
     /// for one (SMPP user_message_reference, CMPP 3.0 LinkID, SMGP LinkID).
     pub client_ref: Option<String>,

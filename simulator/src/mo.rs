@@ -41,22 +41,25 @@ pub fn parts(protocol: Protocol, from: &str, to: &str, body: &str) -> Result<Vec
         .collect())
 }
 
-/// The text of a submitted part for the ledger: the UDH (when `udhi`) is cut
-/// off, undecodable content is kept as hex rather than dropped.
-pub fn content_text(content: &[u8], udhi: bool, encoding: Option<Encoding>) -> (String, Option<udh::Concat>) {
-    let (payload, concat) = if udhi {
-        match udh::parse_udh(content) {
-            Ok((h, rest)) => (rest, h.concat()),
-            Err(_) => (content, None),
+/// A submitted part's content without its UDH (when `udhi`), and the
+/// concatenation element of that UDH; a malformed UDH keeps the content
+/// whole rather than dropping it.
+pub fn strip_udh(content: &bytes::Bytes, udhi: bool) -> (bytes::Bytes, Option<udh::Concat>) {
+    if udhi {
+        if let Ok((h, rest)) = udh::parse_udh(content) {
+            return (content.slice(content.len() - rest.len()..), h.concat());
         }
-    } else {
-        (content, None)
-    };
-    let text = match encoding {
+    }
+    (content.clone(), None)
+}
+
+/// The text of a part's payload for the ledger: undecodable content is
+/// kept as hex rather than dropped.
+pub fn payload_text(payload: &[u8], encoding: Option<Encoding>) -> String {
+    match encoding {
         Some(e) => text::decode(payload, e).unwrap_or_else(|_| hex_of(payload)),
         None => hex_of(payload),
-    };
-    (text, concat)
+    }
 }
 
 fn hex_of(b: &[u8]) -> String {
