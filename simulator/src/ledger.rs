@@ -45,6 +45,39 @@ pub struct SubmitRecord {
     pub at_ms: i64,
 }
 
+/// The whole messages among `records` (say, one destination's), in order
+/// of first arrival: the parts of a long message (same account, reference
+/// and total) joined by their numbers, a part without numbering alone. A
+/// long message with a part missing (or twice) is left out, so a test
+/// comparing texts sees it.
+pub fn reassemble(records: &[SubmitRecord]) -> Vec<String> {
+    type Key<'a> = (&'a str, u16, u8);
+    // Per long message: the arrival number of its first part, and its parts.
+    let mut long: HashMap<Key<'_>, (u64, Vec<(u8, &str)>)> = HashMap::new();
+    let mut out: Vec<(u64, String)> = Vec::new();
+    for r in records {
+        match r.concat {
+            None => out.push((r.n, r.text.clone())),
+            Some(c) => {
+                let e = long
+                    .entry((r.account.as_str(), c.reference, c.total))
+                    .or_insert((r.n, Vec::new()));
+                e.0 = e.0.min(r.n);
+                e.1.push((c.seq, &r.text));
+            }
+        }
+    }
+    for ((_, _, total), (first, mut parts)) in long {
+        parts.sort_by_key(|(seq, _)| *seq);
+        let numbers_ok = parts.iter().zip(1..).all(|((seq, _), want)| *seq == want);
+        if parts.len() == usize::from(total) && numbers_ok {
+            out.push((first, parts.iter().map(|(_, t)| *t).collect()));
+        }
+    }
+    out.sort_by_key(|(n, _)| *n);
+    out.into_iter().map(|(_, t)| t).collect()
+}
+
 /// Event counters, exposed by the control API and as Prometheus text.
 #[derive(Debug, Default)]
 pub struct Counters {

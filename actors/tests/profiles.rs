@@ -1,0 +1,207 @@
+//! Carrier profiles end to end, over TCP against the simulator playing the
+//! same profile: each shipped profile carries a short and a long message to
+//! DELIVERED; the profile's UDH style (8-bit, 16-bit, SMPP `sar_*`),
+//! `max_parts`, `data_coding` and SGIP fee defaults are what the simulator
+//! received; the simulator reassembles every long message.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use smsgw_actors::{MessageState, OutboundMessage, Priority};
+use smsgw_config::{CarrierProfile, ProfileOverrides, UdhStyle};
+use smsgw_protocols::udh::ConcatStyle;
+use smsgw_simulator::ledger::{reassemble, SubmitRecord};
+use smsgw_simulator::Simulator;
+
+/// 140 Chinese characters: 3 parts of 67 with a UDH, 2 of 70 with `sar_*`.
+fn long_text() -> String {
+    "长".repeat(140)
+}
+
+fn message(id: u64, text: &str) -> OutboundMessage {
+    OutboundMessage::new(id, "acct", Priority::Normal, "10658899", &dest(id), text, Duration::from_secs(60))
+}
+
+/// The simulator's account of `p` plays `name` with `o` changed.
+fn play(sim: &Simulator, p: Protocol, name: &str, o: &ProfileOverrides) {
+    set_account(sim, p, |a| {
+        a.profile = Some(name.to_string());
+        a.profile_overrides = o.clone();
+    });
+}
+
+/// Sends `msgs` to a gateway whose carrier has `profile` (the simulator
+/// playing the same), waits until all are final, and returns their states
+/// and what the simulator recorded per message (by destination).
+async fn run(
+    p: Protocol,
+    name: &str,
+    o: &ProfileOverrides,
+    msgs: Vec<OutboundMessage>,
+) -> (Vec<MessageState>, Vec<Vec<SubmitRecord>>) {
+    let sim = sim().await;
+    play(&sim, p, name, o);
+    let mut spec = carrier(&sim, p, "c1", 1, 16);
+    spec.profile = CarrierProfile::shipped(name).expect("shipped").with(o);
+    let (gw, store) = gateway(&sim, spec).await;
+    gw.send(msgs.clone());
+    let states = wait_done(&store, &msgs, Duration::from_secs(10)).await;
+    gw.stop().await;
+    let states = msgs.iter().map(|m| states[&m.id]).collect();
+    let recs = msgs.iter().map(|m| records_to(&sim, &m.destination)).collect();
+    (states, recs)
+}
+
+#[tokio::test]
+async fn every_shipped_profile_carries_a_short_and_a_long_message_to_delivered() {
+    for (name, p) in [
+        ("china-mobile", Protocol::Cmpp),
+        ("china-unicom", Protocol::Sgip),
+        ("china-telecom", Protocol::Smgp),
+        ("generic-smpp", Protocol::Smpp),
+    ] {
+        let msgs = vec![message(1, "hello"), message(2, &long_text())];
+        let (states, recs) = run(p, name, &ProfileOverrides::default(), msgs.clone()).await;
+        assert_eq!(states, [MessageState::Delivered; 2], "{name}");
+        assert_eq!(recs[0].len(), 1, "{name}: one part");
+        assert_eq!(recs[1].len(), 3, "{name}: three parts");
+        assert!(
+            recs[1].iter().all(|r| r.numbering == Some(ConcatStyle::Udh8)),
+            "{name}: 8-bit UDH: {:?}",
+            recs[1]
+        );
+        for (m, r) in msgs.iter().zip(&recs) {
+            assert_eq!(reassemble(r), [m.text.clone()], "{name}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_16_bit_profile_numbers_long_parts_with_ie_0x08() {
+    for (name, p) in [("generic-smpp", Protocol::Smpp), ("china-mobile", Protocol::Cmpp)] {
+        let o = ProfileOverrides {
+            udh: Some(UdhStyle::Bit16),
+            ..ProfileOverrides::default()
+        };
+        let (states, recs) = run(p, name, &o, vec![message(1, &long_text())]).await;
+        assert_eq!(states, [MessageState::Delivered], "{name}");
+        assert_eq!(recs[0].len(), 3, "{name}: 66 units a part");
+        assert!(
+            recs[0].iter().all(|r| r.numbering == Some(ConcatStyle::Udh16)),
+            "{name}: {:?}",
+            recs[0]
+        );
+        assert_eq!(reassemble(&recs[0]), [long_text()], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_sar_profile_sends_the_three_tlvs_and_no_udh() {
+    let o = ProfileOverrides {
+        udh: Some(UdhStyle::Sar),
+        ..ProfileOverrides::default()
+    };
+    let (states, recs) = run(Protocol::Smpp, "generic-smpp", &o, vec![message(1, &long_text())]).await;
+    assert_eq!(states, [MessageState::Delivered]);
+    // No UDH takes room: two parts of 70, numbered by the sar_* TLVs only.
+    assert_eq!(recs[0].len(), 2, "{:?}", recs[0]);
+    assert!(
+        recs[0].iter().all(|r| r.numbering == Some(ConcatStyle::Sar)),
+        "{:?}",
+        recs[0]
+    );
+    assert_eq!(reassemble(&recs[0]), [long_text()]);
+}
+
+#[tokio::test]
+async fn a_message_over_the_profiles_max_parts_is_never_sent() {
+    let o = ProfileOverrides {
+        max_parts: Some(2),
+        ..ProfileOverrides::default()
+    };
+    let msgs = vec![message(1, &long_text()), message(2, &"长".repeat(100))];
+    let (states, recs) = run(Protocol::Cmpp, "china-mobile", &o, msgs).await;
+    assert_eq!(states, [MessageState::Failed, MessageState::Delivered]);
+    assert!(recs[0].is_empty(), "3 parts over a limit of 2: {:?}", recs[0]);
+    assert_eq!(recs[1].len(), 2);
+}
+
+#[tokio::test]
+async fn the_profiles_ucs2_code_is_the_msg_fmt_of_cmpp_sgip_and_smgp() {
+    for (name, p) in [
+        ("china-mobile", Protocol::Cmpp),
+        ("china-unicom", Protocol::Sgip),
+        ("china-telecom", Protocol::Smgp),
+    ] {
+        let o = ProfileOverrides {
+            data_coding_ucs2: Some(24),
+            ..ProfileOverrides::default()
+        };
+        let (states, recs) = run(p, name, &o, vec![message(1, "你好"), message(2, "hi")]).await;
+        assert_eq!(states, [MessageState::Delivered; 2], "{name}");
+        assert_eq!(recs[0][0].coding, 24, "{name}: UCS-2 went out as 24");
+        assert_eq!(recs[0][0].text, "你好", "{name}: read back as UCS-2");
+        assert_eq!(recs[1][0].coding, 0, "{name}: ASCII unchanged");
+    }
+}
+
+#[tokio::test]
+async fn sgip_submits_carry_the_profiles_fee_fields() {
+    let (states, recs) = run(
+        Protocol::Sgip,
+        "china-unicom",
+        &ProfileOverrides::default(),
+        vec![message(1, "hi")],
+    )
+    .await;
+    assert_eq!(states, [MessageState::Delivered]);
+    // FeeType/FeeValue/GivenValue/ChargeNumber/ServiceType: free, the
+    // receiver charged.
+    assert_eq!(recs[0][0].fee.as_deref(), Some(format!("0/000000/0/{}/", dest(1)).as_str()));
+
+    let o = ProfileOverrides {
+        fee_type: Some("02".into()),
+        fee_code: Some("000010".into()),
+        fee_user_type: Some(2),
+        service_id: Some("MUSIC".into()),
+        ..ProfileOverrides::default()
+    };
+    let (states, recs) = run(Protocol::Sgip, "china-unicom", &o, vec![message(1, "hi")]).await;
+    assert_eq!(states, [MessageState::Delivered]);
+    assert_eq!(
+        recs[0][0].fee.as_deref(),
+        Some("2/000010/0/000000000000000000000/MUSIC")
+    );
+}
+
+#[tokio::test]
+async fn a_simulator_playing_smgp_1_3_takes_only_1_3_logins() {
+    let v13 = ProfileOverrides {
+        version: Some("1.3".into()),
+        ..ProfileOverrides::default()
+    };
+    let msgs = vec![message(1, "hello"), message(2, &long_text())];
+    let (states, recs) = run(Protocol::Smgp, "china-telecom", &v13, msgs.clone()).await;
+    assert_eq!(states, [MessageState::Delivered; 2]);
+    for (m, r) in msgs.iter().zip(&recs) {
+        assert_eq!(reassemble(r), [m.text.clone()]);
+    }
+
+    // A 3.0 gateway is refused by the 1.3 carrier: no session comes up.
+    let sim = sim().await;
+    play(&sim, Protocol::Smgp, "china-telecom", &v13);
+    let spec = carrier(&sim, Protocol::Smgp, "c1", 1, 16);
+    assert_eq!(spec.profile.version, "3.0");
+    let store = std::sync::Arc::new(smsgw_actors::MemoryStore::new());
+    let gw = smsgw_actors::Gateway::start(smsgw_actors::GatewayConfig::simple(vec![spec]), store)
+        .await
+        .expect("gateway starts");
+    let refused = eventually(Duration::from_secs(5), || sim.shared().ledger.counts().logins_refused >= 1).await;
+    assert!(refused, "the 3.0 login was refused");
+    let up = gw.dispatch_stats().await.map_or(0, |s| s.sessions_up);
+    assert_eq!(up, 0);
+    assert_eq!(sim.shared().ledger.counts().logins_ok, 0);
+    gw.stop().await;
+}
