@@ -29,9 +29,18 @@ pub struct Split {
 /// The split rule of a carrier: the protocol's encoding for `text`, SMPP's
 /// unpacked GSM 7-bit, and the profile's max parts and numbering. `sar` is
 /// SMPP's alone (the Chinese protocols have no such fields), so the others
-/// number with the 8-bit UDH when a profile asks for it.
+/// number with the 8-bit UDH when a profile asks for it. SMGP before 3.0
+/// has no TP_udhi (it is a 3.0 TLV; the 1.3 and 2.0 Submit is the 3.0
+/// layout without TLVs), so nothing could tell the SMG that content starts
+/// with a UDH: those profiles take one part, and a longer text is refused
+/// rather than delivered as a header shown as text.
 pub fn rule_for(text: &str, protocol: Protocol, profile: &CarrierProfile) -> SplitRule {
     let smpp = protocol.uses_data_coding();
+    let max_parts = if protocol == Protocol::Smgp && matches!(profile.version.as_str(), "1.3" | "2.0") {
+        1
+    } else {
+        profile.max_parts
+    };
     let style = match profile.udh {
         UdhStyle::Bit8 => ConcatStyle::Udh8,
         UdhStyle::Bit16 => ConcatStyle::Udh16,
@@ -41,7 +50,7 @@ pub fn rule_for(text: &str, protocol: Protocol, profile: &CarrierProfile) -> Spl
     SplitRule::new(text::encoding_for(text, smpp))
         .with_packing(if smpp { Gsm7Packing::Unpacked } else { Gsm7Packing::Packed })
         .with_style(style)
-        .with_max_parts(profile.max_parts)
+        .with_max_parts(max_parts)
 }
 
 /// Splits `text` of message `id` for a carrier. The concatenation
