@@ -268,6 +268,10 @@ impl Gateway {
         if let Some(b) = self.buckets.get(&name) {
             b.set_ceiling(spec.cfg.tps);
         }
+        let _ = self.dispatcher.send_message(DispatcherMsg::SetProfile {
+            carrier: name.clone(),
+            profile: spec.profile.clone(),
+        });
         let sup = self.start_carrier(&spec).await?;
         self.supervisors.push((name, sup));
         Ok(())

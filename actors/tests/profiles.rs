@@ -206,3 +206,25 @@ async fn a_simulator_playing_smgp_1_3_takes_only_1_3_logins() {
     assert_eq!(sim.shared().ledger.counts().logins_ok, 0);
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_carrier_restarted_with_a_new_profile_is_split_by_the_new_one() {
+    let sim = sim().await;
+    let spec = carrier(&sim, Protocol::Smpp, "c1", 1, 16);
+    let (mut gw, store) = gateway(&sim, spec.clone()).await;
+    let mut sar = spec;
+    sar.profile.udh = UdhStyle::Sar;
+    gw.restart_carrier(sar).await.expect("restarts");
+    wait_sessions(&gw, 1).await;
+    let msgs = vec![message(1, &long_text())];
+    gw.send(msgs.clone());
+    let states = wait_done(&store, &msgs, Duration::from_secs(10)).await;
+    assert_eq!(states[&1], MessageState::Delivered);
+    let recs = records_to(&sim, &dest(1));
+    assert!(
+        recs.iter().all(|r| r.numbering == Some(ConcatStyle::Sar)),
+        "{recs:?}"
+    );
+    assert_eq!(reassemble(&recs), [long_text()]);
+    gw.stop().await;
+}

@@ -77,6 +77,12 @@ pub enum DispatcherMsg {
         session: usize,
         n: usize,
     },
+    /// A carrier's profile changed (its document entry was applied again):
+    /// messages split from now on follow it.
+    SetProfile {
+        carrier: String,
+        profile: CarrierProfile,
+    },
     /// Try again (tokens may have accrued).
     Wake,
     /// Leadership: `false` stops handing out work at once.
@@ -435,6 +441,11 @@ impl Actor for Dispatcher {
                     .and_then(|c| c.sessions.get_mut(&session))
                 {
                     slot.credits += n;
+                }
+            }
+            DispatcherMsg::SetProfile { carrier, profile } => {
+                if let Some(c) = s.carriers.get_mut(&carrier) {
+                    c.entry.profile = profile;
                 }
             }
             DispatcherMsg::Wake => s.wake_at = None,
