@@ -24,8 +24,7 @@ pub mod split;
 
 pub use error::{LinkError, SplitError, StartError};
 pub use model::{
-    KnownPart, MessageId, Mo, MoPart, OutboundMessage, Part, PartId, Priority, Protocol,
-    SubmitStatus,
+    KnownPart, MessageId, Mo, MoPart, OutboundMessage, Part, PartId, Priority, Protocol, SubmitStatus,
 };
 pub mod dispatcher;
 pub mod flow;
@@ -38,6 +37,6 @@ pub mod store;
 pub mod supervisor;
 
 pub use gateway::{CarrierSpec, Gateway, GatewayConfig};
-pub use store::{Event, MemoryStore, MessageState, PartOutcome, Store, StoreError};
 pub use split::{split_message, split_text};
+pub use store::{Event, MemoryStore, MessageState, PartOutcome, Store, StoreError};
 pub use supervisor::CarrierConfig;

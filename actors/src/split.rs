@@ -48,7 +48,11 @@ pub fn rule_for(text: &str, protocol: Protocol, profile: &CarrierProfile) -> Spl
         UdhStyle::Sar => ConcatStyle::Udh8,
     };
     SplitRule::new(text::encoding_for(text, smpp))
-        .with_packing(if smpp { Gsm7Packing::Unpacked } else { Gsm7Packing::Packed })
+        .with_packing(if smpp {
+            Gsm7Packing::Unpacked
+        } else {
+            Gsm7Packing::Packed
+        })
         .with_style(style)
         .with_max_parts(max_parts)
 }
@@ -57,7 +61,12 @@ pub fn rule_for(text: &str, protocol: Protocol, profile: &CarrierProfile) -> Spl
 /// reference is the id's low 16 bits (the low 8 with an 8-bit UDH).
 /// Errors when the encoding cannot carry the text or it needs more parts
 /// than the profile's `max_parts` ([`TextError::TooManyParts`]).
-pub fn split_text(text: &str, id: u64, protocol: Protocol, profile: &CarrierProfile) -> Result<Split, TextError> {
+pub fn split_text(
+    text: &str,
+    id: u64,
+    protocol: Protocol,
+    profile: &CarrierProfile,
+) -> Result<Split, TextError> {
     let rule = rule_for(text, protocol, profile);
     let segments = udh::split(text, rule, (id & 0xffff) as u16)?;
     let coding = if protocol.uses_data_coding() {
@@ -74,7 +83,11 @@ pub fn split_text(text: &str, id: u64, protocol: Protocol, profile: &CarrierProf
 
 /// Splits a message into the parts a carrier of `protocol` with `profile`
 /// is sent.
-pub fn split_message(m: &OutboundMessage, protocol: Protocol, profile: &CarrierProfile) -> Result<Vec<Part>, SplitError> {
+pub fn split_message(
+    m: &OutboundMessage,
+    protocol: Protocol,
+    profile: &CarrierProfile,
+) -> Result<Vec<Part>, SplitError> {
     let split = split_text(&m.text, m.id, protocol, profile)?;
     if split.segments.is_empty() {
         return Err(SplitError::Empty);

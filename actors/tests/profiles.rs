@@ -21,7 +21,15 @@ fn long_text() -> String {
 }
 
 fn message(id: u64, text: &str) -> OutboundMessage {
-    OutboundMessage::new(id, "acct", Priority::Normal, "10658899", &dest(id), text, Duration::from_secs(60))
+    OutboundMessage::new(
+        id,
+        "acct",
+        Priority::Normal,
+        "10658899",
+        &dest(id),
+        text,
+        Duration::from_secs(60),
+    )
 }
 
 /// The simulator's account of `p` plays `name` with `o` changed.
@@ -159,7 +167,10 @@ async fn sgip_submits_carry_the_profiles_fee_fields() {
     assert_eq!(states, [MessageState::Delivered]);
     // FeeType/FeeValue/GivenValue/ChargeNumber/ServiceType: free, the
     // receiver charged.
-    assert_eq!(recs[0][0].fee.as_deref(), Some(format!("0/000000/0/{}/", dest(1)).as_str()));
+    assert_eq!(
+        recs[0][0].fee.as_deref(),
+        Some(format!("0/000000/0/{}/", dest(1)).as_str())
+    );
 
     let o = ProfileOverrides {
         fee_type: Some("02".into()),
@@ -199,7 +210,10 @@ async fn a_simulator_playing_smgp_1_3_takes_only_1_3_logins() {
     let gw = smsgw_actors::Gateway::start(smsgw_actors::GatewayConfig::simple(vec![spec]), store)
         .await
         .expect("gateway starts");
-    let refused = eventually(Duration::from_secs(5), || sim.shared().ledger.counts().logins_refused >= 1).await;
+    let refused = eventually(Duration::from_secs(5), || {
+        sim.shared().ledger.counts().logins_refused >= 1
+    })
+    .await;
     assert!(refused, "the 3.0 login was refused");
     let up = gw.dispatch_stats().await.map_or(0, |s| s.sessions_up);
     assert_eq!(up, 0);

@@ -37,7 +37,10 @@ fn a_1_3_submit_is_the_fixed_fields_only_and_round_trips() {
     // MsgLength 1, content 4, Reserve 8: 151, and not a byte more.
     assert_eq!(frame.len(), 12 + 105 + 21 + 1 + 4 + 8);
     assert_eq!(&frame[..4], &151u32.to_be_bytes());
-    assert_eq!(&frame[frame.len() - 12..frame.len() - 8], [0x4F, 0x60, 0x59, 0x7D]);
+    assert_eq!(
+        &frame[frame.len() - 12..frame.len() - 8],
+        [0x4F, 0x60, 0x59, 0x7D]
+    );
     assert_eq!(Smgp::decode(frame, &smgp::Options).unwrap(), pdu);
 }
 
@@ -66,7 +69,9 @@ fn a_1_3_report_deliver_is_the_fixed_fields_only_and_round_trips() {
     assert_eq!(frame.len(), 12 + 10 + 1 + 1 + 14 + 42 + 1 + content_len + 8);
     let back = Smgp::decode(frame, &smgp::Options).unwrap();
     assert_eq!(back, pdu);
-    let Body::Deliver(d) = back.body else { panic!("deliver") };
+    let Body::Deliver(d) = back.body else {
+        panic!("deliver")
+    };
     let r = d.delivery_report().unwrap().unwrap();
     assert_eq!(r.state, ReportState::Delivered);
     assert_eq!(r.destination.as_deref(), Some("13800138000"));

@@ -152,7 +152,12 @@ fn single_part_has_no_udh() {
     assert_eq!(segs[0].concat, None);
     assert!(!segs[0].udhi());
     assert_eq!(segs[0].content.as_ref(), unhex("e8329bfd06"));
-    let segs = split("hello", SplitRule::new(Encoding::Gsm7).with_packing(Gsm7Packing::Unpacked), 9).unwrap();
+    let segs = split(
+        "hello",
+        SplitRule::new(Encoding::Gsm7).with_packing(Gsm7Packing::Unpacked),
+        9,
+    )
+    .unwrap();
     assert_eq!(segs[0].content.as_ref(), b"hello");
     let segs = split(&"中".repeat(70), SplitRule::new(Encoding::Ucs2), 9).unwrap();
     assert_eq!((segs.len(), segs[0].content.len()), (1, 140));
@@ -170,11 +175,21 @@ fn gsm7_parts_with_udh_and_fill_bits() {
     assert_eq!(&segs[1].content[..6], [0x05, 0x00, 0x03, 0x34, 0x02, 0x02]);
     // 8 septets + 1 fill bit = 57 bits -> 8 octets.
     assert_eq!(segs[1].content.len(), 6 + 8);
-    let wide = split(&text, SplitRule::new(Encoding::Gsm7).with_style(ConcatStyle::Udh16), 0x1234).unwrap();
+    let wide = split(
+        &text,
+        SplitRule::new(Encoding::Gsm7).with_style(ConcatStyle::Udh16),
+        0x1234,
+    )
+    .unwrap();
     assert_eq!(&wide[0].content[..7], [0x06, 0x08, 0x04, 0x12, 0x34, 0x02, 0x01]);
     // 7 + 152 septets (no fill) = 7 + 133.
     assert_eq!(wide[0].content.len(), 140);
-    let unpacked = split(&text, SplitRule::new(Encoding::Gsm7).with_packing(Gsm7Packing::Unpacked), 1).unwrap();
+    let unpacked = split(
+        &text,
+        SplitRule::new(Encoding::Gsm7).with_packing(Gsm7Packing::Unpacked),
+        1,
+    )
+    .unwrap();
     assert_eq!(unpacked[0].content.len(), 6 + 153);
     assert_eq!(unpacked[1].content.len(), 6 + 8);
 }
@@ -186,7 +201,12 @@ fn no_part_splits_a_pair_or_an_escape() {
     assert_eq!(segs[0].content.len(), 6 + 132);
     assert_eq!(&segs[1].content[6..10], [0xD8, 0x3D, 0xDE, 0x00]);
     let text = format!("{}€{}", "a".repeat(152), "a".repeat(10));
-    let segs = split(&text, SplitRule::new(Encoding::Gsm7).with_packing(Gsm7Packing::Unpacked), 1).unwrap();
+    let segs = split(
+        &text,
+        SplitRule::new(Encoding::Gsm7).with_packing(Gsm7Packing::Unpacked),
+        1,
+    )
+    .unwrap();
     assert_eq!(segs[0].content.len(), 6 + 152);
     assert_eq!(&segs[1].content[6..8], [0x1B, 0x65]);
 }
@@ -223,7 +243,12 @@ fn the_rules_max_parts_is_the_limit() {
 #[test]
 fn sar_parts_carry_no_udh_and_hold_a_whole_sms() {
     let text = "中".repeat(71);
-    let segs = split(&text, SplitRule::new(Encoding::Ucs2).with_style(ConcatStyle::Sar), 0x1234).unwrap();
+    let segs = split(
+        &text,
+        SplitRule::new(Encoding::Ucs2).with_style(ConcatStyle::Sar),
+        0x1234,
+    )
+    .unwrap();
     assert_eq!(segs.len(), 2);
     assert!(segs.iter().all(|s| !s.udhi()));
     // 70 units in the first part: no UDH takes room.

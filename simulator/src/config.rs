@@ -396,6 +396,26 @@ decimal_receipt_ids = true
     }
 
     #[test]
+    fn an_account_plays_a_shipped_profile_named_in_the_file() {
+        let text = r#"
+[[accounts]]
+protocol = "smgp"
+login = "90000001"
+password = "secret"
+profile = "china-telecom"
+[accounts.profile_overrides]
+version = "1.3"
+"#;
+        let cfg = SimConfig::parse(text, "sim.toml").unwrap();
+        let a = cfg.account(Protocol::Smgp, "90000001").unwrap();
+        let p = crate::profile::of(a).unwrap();
+        assert_eq!((p.name.as_str(), p.version.as_str()), ("china-telecom", "1.3"));
+        let bad = text.replace("china-telecom", "china-tel");
+        let e = SimConfig::parse(&bad, "sim.toml").unwrap_err().to_string();
+        assert!(e.contains("accounts[0].profile"), "{e}");
+    }
+
+    #[test]
     fn the_shipped_example_parses() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/sim.example.toml");
         let cfg = SimConfig::load(std::path::Path::new(path)).unwrap();

@@ -15,7 +15,7 @@ use smsgw_config::{CarrierProfile, IdFormat, ReceiptStyle, UdhStyle};
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::udh::{Concat, ConcatStyle};
 
-use crate::config::{Account, Protocol};
+use crate::config::{Account, Protocol, SimConfig};
 use crate::quirks::Quirks;
 
 /// The profile an account plays, overrides applied; `None` for an account
@@ -23,6 +23,35 @@ use crate::quirks::Quirks;
 pub fn of(a: &Account) -> Option<CarrierProfile> {
     let name = a.profile.as_deref()?;
     Some(CarrierProfile::shipped(name)?.with(&a.profile_overrides))
+}
+
+/// The simulator protocol a shipped profile is for.
+pub fn protocol_of(name: &str) -> Option<Protocol> {
+    use smsgw_config::CarrierProtocol as C;
+    C::ALL
+        .into_iter()
+        .find(|&p| CarrierProfile::fits(name, p))
+        .map(|p| match p {
+            C::Cmpp2 | C::Cmpp3 => Protocol::Cmpp,
+            C::Sgip => Protocol::Sgip,
+            C::Smgp => Protocol::Smgp,
+            C::Smpp => Protocol::Smpp,
+        })
+}
+
+/// Makes every account of the profile's protocol play shipped profile
+/// `name` (`smsgw sim --profile NAME`); returns how many do. Errors for a
+/// name that is not a shipped profile.
+pub fn play_everywhere(cfg: &mut SimConfig, name: &str) -> Result<usize, String> {
+    let p = protocol_of(name).ok_or_else(|| {
+        format!("`{name}` is not a shipped profile (china-mobile, china-unicom, china-telecom, generic-smpp)")
+    })?;
+    let mut n = 0;
+    for a in cfg.accounts.iter_mut().filter(|a| a.protocol == p) {
+        a.profile = Some(name.to_string());
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// The login version byte of a profile: "3.0" is 0x30, "1.3" 0x13.
@@ -103,6 +132,16 @@ mod tests {
         a.profile_overrides.version = Some("1.3".into());
         assert!(version_ok(&a, Some(0x13)));
         assert!(version_ok(&a, None), "no version byte in the protocol");
+    }
+
+    #[test]
+    fn a_named_profile_is_played_by_the_accounts_of_its_protocol() {
+        let mut cfg = SimConfig::for_tests();
+        assert_eq!(play_everywhere(&mut cfg, "china-unicom"), Ok(1));
+        let sgip = cfg.account(Protocol::Sgip, "900001").unwrap();
+        assert_eq!(sgip.profile.as_deref(), Some("china-unicom"));
+        assert!(cfg.account(Protocol::Cmpp, "900001").unwrap().profile.is_none());
+        assert!(play_everywhere(&mut cfg, "nope").is_err());
     }
 
     #[test]

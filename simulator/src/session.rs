@@ -305,7 +305,10 @@ fn accept(
             source: info.source.clone(),
             destination: dest.clone(),
             carrier_msg_id: id.to_string(),
-            text: crate::mo::payload_text(&info.payload, crate::profile::encoding_of(acct, protocol, info.coding)),
+            text: crate::mo::payload_text(
+                &info.payload,
+                crate::profile::encoding_of(acct, protocol, info.coding),
+            ),
             concat: info.concat,
             coding: info.coding,
             numbering: info.numbering,

@@ -20,12 +20,12 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::flow::TokenBucket;
 use crate::model::{OutboundMessage, Part, Priority, Protocol};
-use crate::split::split_message;
-use smsgw_config::CarrierProfile;
 use crate::queue::PriorityQueues;
 use crate::reconcile::ReconcilerMsg;
 use crate::session::{Inflight, SessionMsg};
+use crate::split::split_message;
 use resume::is_known;
+use smsgw_config::CarrierProfile;
 
 mod resume;
 

@@ -6,8 +6,8 @@
 
 use super::DispatcherState;
 use crate::model::{KnownPart, OutboundMessage};
-use crate::split::split_message;
 use crate::reconcile::ReconcilerMsg;
+use crate::split::split_message;
 
 /// Whether part `seq` already has a committed carrier id or outcome.
 pub(super) fn is_known(known: &[KnownPart], seq: u8) -> bool {

@@ -10,7 +10,7 @@ use smsgw_protocols::cmpp::{self, result, Body, Cmpp, CmppVersion, Connect, Deli
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::{EncodeError, FixedStr};
 
-use super::{wire_coding, fee_field, login_time, CarrierProfile, ClientProtocol, Credentials, Incoming};
+use super::{fee_field, login_time, wire_coding, CarrierProfile, ClientProtocol, Credentials, Incoming};
 use crate::model::{MoPart, Part, Protocol, SubmitStatus};
 
 /// CMPP client, speaking the version and fee defaults of its profile.

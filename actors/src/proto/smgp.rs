@@ -11,7 +11,7 @@ use smsgw_protocols::smgp::{self, login_mode, status, Body, Deliver, Login, Pdu,
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::{EncodeError, FixedStr};
 
-use super::{wire_coding, fee_field, login_time, CarrierProfile, ClientProtocol, Credentials, Incoming};
+use super::{fee_field, login_time, wire_coding, CarrierProfile, ClientProtocol, Credentials, Incoming};
 use crate::model::{MoPart, Part, Protocol, SubmitStatus};
 
 /// SMGP client, speaking the version and fee defaults of its profile.

@@ -190,14 +190,23 @@ pub fn validate(
 /// profile's UDH style and `max_parts`). Over [`MAX_PARTS`] is this API's
 /// own limit (422 `text_too_long`); within it, over the carrier's
 /// `max_parts` is 400 `too_many_parts`.
-pub fn split_for(text: &str, carrier: &Carrier, id: u64) -> Result<(Encoding, u8, Vec<udh::Segment>), ApiError> {
-    let too_long =
-        |parts: usize, enc: &str| ApiError::TextTooLong(format!("`text` needs {parts} parts in {enc}: at most {MAX_PARTS}"));
+pub fn split_for(
+    text: &str,
+    carrier: &Carrier,
+    id: u64,
+) -> Result<(Encoding, u8, Vec<udh::Segment>), ApiError> {
+    let too_long = |parts: usize, enc: &str| {
+        ApiError::TextTooLong(format!(
+            "`text` needs {parts} parts in {enc}: at most {MAX_PARTS}"
+        ))
+    };
     let profile = carrier.profile();
     match smsgw_actors::split_text(text, id, protocol(carrier.protocol), &profile) {
         Ok(s) if s.segments.len() > MAX_PARTS => Err(too_long(s.segments.len(), s.encoding.name())),
         Ok(s) => Ok((s.encoding, s.coding, s.segments)),
-        Err(TextError::TooManyParts { parts, .. }) if parts > MAX_PARTS => Err(too_long(parts, "its encoding")),
+        Err(TextError::TooManyParts { parts, .. }) if parts > MAX_PARTS => {
+            Err(too_long(parts, "its encoding"))
+        }
         Err(TextError::TooManyParts { parts, max }) => Err(ApiError::TooManyParts(format!(
             "`text` needs {parts} parts: carrier `{}` takes at most {max} (max_parts)",
             carrier.name
@@ -342,7 +351,10 @@ mod tests {
         let mut two = carrier(CarrierProtocol::Smgp);
         two.overrides.max_parts = Some(2);
         let refused = split_for(&"好".repeat(150), &two, 1).unwrap_err();
-        assert_eq!((refused.status().as_u16(), refused.code()), (400, "too_many_parts"));
+        assert_eq!(
+            (refused.status().as_u16(), refused.code()),
+            (400, "too_many_parts")
+        );
         assert!(refused.message().contains("at most 2"), "{}", refused.message());
     }
 }

@@ -158,13 +158,14 @@ pub fn split(text: &str, rule: SplitRule, reference: u16) -> Result<Vec<Segment>
     }
     let udh_len = style.udh_len();
     let parts = text::pack_atoms(&atoms, text::capacity(encoding, udh_len));
-    let total = u8::try_from(parts.len())
-        .ok()
-        .filter(|&n| n <= max_parts)
-        .ok_or(TextError::TooManyParts {
-            parts: parts.len(),
-            max: max_parts,
-        })?;
+    let total =
+        u8::try_from(parts.len())
+            .ok()
+            .filter(|&n| n <= max_parts)
+            .ok_or(TextError::TooManyParts {
+                parts: parts.len(),
+                max: max_parts,
+            })?;
     let bytes_per_unit = if encoding == Encoding::Ucs2 { 2 } else { 1 };
     let mut segments = Vec::with_capacity(parts.len());
     let (mut atom, mut at) = (0, 0);
