@@ -210,3 +210,6 @@ pub struct Mo {
     /// False when parts never arrived (the text has gaps).
     pub complete: bool,
 }
+
+/// Where splitting lived before [`crate::split`]; kept so existing paths resolve.
+pub use crate::split::split_message;
