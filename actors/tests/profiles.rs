@@ -81,7 +81,7 @@ async fn every_shipped_profile_carries_a_short_and_a_long_message_to_delivered()
             recs[1]
         );
         for (m, r) in msgs.iter().zip(&recs) {
-            assert_eq!(reassemble(r), [m.text.clone()], "{name}");
+            assert_eq!(reassemble(r), [m.text.as_str()], "{name}");
         }
     }
 }

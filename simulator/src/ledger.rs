@@ -51,9 +51,11 @@ pub struct SubmitRecord {
 /// long message with a part missing (or twice) is left out, so a test
 /// comparing texts sees it.
 pub fn reassemble(records: &[SubmitRecord]) -> Vec<String> {
+    /// Account, reference, total.
     type Key<'a> = (&'a str, u16, u8);
-    // Per long message: the arrival number of its first part, and its parts.
-    let mut long: HashMap<Key<'_>, (u64, Vec<(u8, &str)>)> = HashMap::new();
+    /// The arrival number of its first part, and its parts (number, text).
+    type Parts<'a> = (u64, Vec<(u8, &'a str)>);
+    let mut long: HashMap<Key<'_>, Parts<'_>> = HashMap::new();
     let mut out: Vec<(u64, String)> = Vec::new();
     for r in records {
         match r.concat {
