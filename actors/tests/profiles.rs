@@ -242,3 +242,54 @@ async fn a_carrier_restarted_with_a_new_profile_is_split_by_the_new_one() {
     assert_eq!(reassemble(&recs), [long_text()]);
     gw.stop().await;
 }
+
+struct Collect(std::sync::Mutex<Vec<smsgw_actors::Mo>>);
+
+impl smsgw_actors::inbound::MoHandler for Collect {
+    fn handle(&self, mo: &smsgw_actors::Mo) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(mo.clone());
+    }
+}
+
+#[tokio::test]
+async fn an_mo_in_the_profiles_ucs2_code_is_read_as_ucs2() {
+    use std::sync::{Arc, Mutex};
+    for (name, p) in [("china-mobile", Protocol::Cmpp), ("generic-smpp", Protocol::Smpp)] {
+        let sim = sim().await;
+        let o = ProfileOverrides {
+            data_coding_ucs2: Some(24),
+            ..ProfileOverrides::default()
+        };
+        play(&sim, p, name, &o);
+        let mut spec = carrier(&sim, p, "c1", 1, 16);
+        spec.profile = CarrierProfile::shipped(name).expect("shipped").with(&o);
+        let got = Arc::new(Collect(Mutex::new(Vec::new())));
+        let mut cfg = smsgw_actors::GatewayConfig::simple(vec![spec.clone()]);
+        cfg.mo_rules = vec![(
+            smsgw_actors::inbound::RouteRule {
+                service_prefix: String::new(),
+                keyword: None,
+            },
+            got.clone() as Arc<dyn smsgw_actors::inbound::MoHandler>,
+        )];
+        let gw = smsgw_actors::Gateway::start(cfg, Arc::new(smsgw_actors::MemoryStore::new()))
+            .await
+            .expect("gateway starts");
+        wait_sessions(&gw, 1).await;
+        let parts =
+            smsgw_simulator::mo::parts_as(sim_protocol(p), Some(&spec.profile), "13700001111", "110", "你好")
+                .expect("parts");
+        assert_eq!(parts[0].coding, 24, "{name}: coded the profile's way");
+        for part in parts {
+            sim.shared().deliver(
+                sim_protocol(p),
+                login(p),
+                smsgw_simulator::dialect::Deliverable::Mo(part),
+            );
+        }
+        let arrived = eventually(Duration::from_secs(5), || !got.0.lock().unwrap().is_empty()).await;
+        assert!(arrived, "{name}: MO routed");
+        assert_eq!(got.0.lock().unwrap()[0].text, "你好", "{name}");
+        gw.stop().await;
+    }
+}

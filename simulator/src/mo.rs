@@ -18,6 +18,18 @@ static NEXT_REF: AtomicU16 = AtomicU16::new(1);
 
 /// The segments of one MO, each ready for the protocol's deliver PDU.
 pub fn parts(protocol: Protocol, from: &str, to: &str, body: &str) -> Result<Vec<MoPart>, String> {
+    parts_as(protocol, None, from, to, body)
+}
+
+/// Like [`parts`], coded the way a carrier playing `profile` codes them
+/// (its own values for UCS-2 and GBK).
+pub fn parts_as(
+    protocol: Protocol,
+    profile: Option<&smsgw_config::CarrierProfile>,
+    from: &str,
+    to: &str,
+    body: &str,
+) -> Result<Vec<MoPart>, String> {
     if body.is_empty() {
         return Err("text is empty".into());
     }
@@ -26,6 +38,7 @@ pub fn parts(protocol: Protocol, from: &str, to: &str, body: &str) -> Result<Vec
         Protocol::Smpp => encoding.data_coding(),
         _ => encoding.msg_fmt(),
     };
+    let coding = profile.map_or(coding, |p| p.wire_coding(coding));
     let reference = NEXT_REF.fetch_add(1, Ordering::Relaxed) & 0xff;
     let rule = udh::SplitRule::new(encoding).with_packing(udh::Gsm7Packing::Unpacked);
     let segments = udh::split(body, rule, reference).map_err(|e| e.to_string())?;

@@ -4,8 +4,8 @@
 //! so a test proves the gateway and "the carrier" agree on each profile.
 //!
 //! What playing a profile changes: a login in another protocol version is
-//! refused; content codes are read with the profile's `data_coding` for
-//! UCS-2 and GBK; SMPP receipts write the id the profile's way (decimal
+//! refused; content codes are read (and MOs coded, [`crate::mo::parts_as`])
+//! with the profile's `data_coding` for UCS-2 and GBK; SMPP receipts write the id the profile's way (decimal
 //! while submit_sm_resp is hex, text only); the numbering of each long
 //! part is recorded so tests check it against the profile's UDH style.
 //!
@@ -74,14 +74,7 @@ pub fn version_ok(a: &Account, version: Option<u8>) -> bool {
 /// The encoding of content coded `code` by `a`'s carrier: the profile's
 /// UCS-2 and GBK codes first, then the protocol's standard ones.
 pub fn encoding_of(a: &Account, protocol: Protocol, code: u8) -> Option<Encoding> {
-    if let Some(p) = of(a) {
-        if code == p.data_coding_ucs2 {
-            return Some(Encoding::Ucs2);
-        }
-        if code == p.data_coding_gbk {
-            return Some(Encoding::Gbk);
-        }
-    }
+    let code = of(a).map_or(code, |p| p.standard_coding(code));
     match protocol {
         Protocol::Smpp => Encoding::from_data_coding(code),
         _ => Encoding::from_msg_fmt(code),

@@ -10,7 +10,7 @@ use smsgw_protocols::cmpp::{self, result, Body, Cmpp, CmppVersion, Connect, Deli
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::{EncodeError, FixedStr};
 
-use super::{fee_field, login_time, wire_coding, CarrierProfile, ClientProtocol, Credentials, Incoming};
+use super::{fee_field, login_time, CarrierProfile, ClientProtocol, Credentials, Incoming};
 use crate::model::{MoPart, Part, Protocol, SubmitStatus};
 
 /// CMPP client, speaking the version and fee defaults of its profile.
@@ -79,7 +79,7 @@ impl ClientProtocol for CmppClient {
             pk_total: part.total,
             pk_number: part.id.seq,
             registered_delivery: u8::from(part.report),
-            msg_fmt: wire_coding(&self.profile, part.coding),
+            msg_fmt: self.profile.wire_coding(part.coding),
             msg_src: FixedStr::for_field("msg_src", &creds.login)?,
             src_id: FixedStr::for_field("src_id", &part.source)?,
             dest_terminal_ids: vec![FixedStr::for_field("dest_terminal_id", &part.destination)?],
@@ -132,7 +132,7 @@ impl ClientProtocol for CmppClient {
                             source: d.src_terminal_id.to_string(),
                             destination: d.dest_id.to_string(),
                             udhi: d.udhi(),
-                            encoding: Encoding::from_msg_fmt(d.msg_fmt),
+                            encoding: Encoding::from_msg_fmt(self.profile.standard_coding(d.msg_fmt)),
                             content: d.msg_content,
                         },
                         ack,

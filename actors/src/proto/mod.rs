@@ -38,17 +38,6 @@ fn fee_field<const N: usize>(s: &str) -> smsgw_protocols::FixedStr<N> {
     smsgw_protocols::FixedStr::truncating(s)
 }
 
-/// The code a carrier wants for content we coded `coding` (the standard
-/// `data_coding` / `Msg_Fmt`): the profile's own values for UCS-2 (8) and
-/// GBK (15), which some gateways number differently; others as they are.
-fn wire_coding(p: &CarrierProfile, coding: u8) -> u8 {
-    match coding {
-        8 => p.data_coding_ucs2,
-        15 => p.data_coding_gbk,
-        other => other,
-    }
-}
-
 /// The login clock of a profile: the wall-clock time now in its zone
 /// (Beijing for the Chinese carriers), never the host's zone.
 fn login_time(p: &CarrierProfile) -> chrono::NaiveDateTime {

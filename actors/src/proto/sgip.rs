@@ -14,7 +14,7 @@ use smsgw_protocols::sgip::{self, result, Bind, Body, Pdu, SequenceNumber, Sgip,
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::{EncodeError, FixedStr};
 
-use super::{fee_field, login_time, wire_coding, CarrierProfile, ClientProtocol, Credentials, Incoming};
+use super::{fee_field, login_time, CarrierProfile, ClientProtocol, Credentials, Incoming};
 use crate::model::{MoPart, Part, Protocol, SubmitStatus};
 
 /// SGIP 1.2 client; `node_id` is our SP node id as the carrier assigned it.
@@ -165,7 +165,7 @@ impl ClientProtocol for SgipClient {
             } else {
                 report_flag::NEVER
             },
-            message_coding: wire_coding(&self.profile, part.coding),
+            message_coding: self.profile.wire_coding(part.coding),
             message_content: part.content.clone(),
             ..Submit::default()
         };

@@ -11,7 +11,7 @@ use smsgw_protocols::smgp::{self, login_mode, status, Body, Deliver, Login, Pdu,
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::{EncodeError, FixedStr};
 
-use super::{fee_field, login_time, wire_coding, CarrierProfile, ClientProtocol, Credentials, Incoming};
+use super::{fee_field, login_time, CarrierProfile, ClientProtocol, Credentials, Incoming};
 use crate::model::{MoPart, Part, Protocol, SubmitStatus};
 
 /// SMGP client, speaking the version and fee defaults of its profile.
@@ -82,7 +82,7 @@ impl ClientProtocol for SmgpClient {
             fee_type: fee_field(&fee.fee_type),
             fee_code: fee_field(&fee.fee_code),
             fixed_fee: fee_field(&fee.fixed_fee),
-            msg_format: wire_coding(&self.profile, part.coding),
+            msg_format: self.profile.wire_coding(part.coding),
             src_term_id: FixedStr::for_field("src_term_id", &part.source)?,
             dest_term_ids: vec![FixedStr::for_field("dest_term_id", &part.destination)?],
             msg_content: part.content.clone(),
@@ -123,7 +123,7 @@ impl ClientProtocol for SmgpClient {
                             source: d.src_term_id.to_string(),
                             destination: d.dest_term_id.to_string(),
                             udhi: d.udhi(),
-                            encoding: Encoding::from_msg_fmt(d.msg_format),
+                            encoding: Encoding::from_msg_fmt(self.profile.standard_coding(d.msg_format)),
                             content: d.msg_content,
                         },
                         ack,

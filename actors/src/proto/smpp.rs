@@ -20,7 +20,7 @@ use smsgw_protocols::smpp::{self, status, tlv, Bind, Body, Pdu, SmResp, Smpp, Su
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::EncodeError;
 
-use super::{wire_coding, CarrierProfile, ClientProtocol, Credentials, Incoming};
+use super::{CarrierProfile, ClientProtocol, Credentials, Incoming};
 use crate::model::{MoPart, Part, Protocol, SubmitStatus};
 
 /// SMPP 3.4 (or 3.3, by profile) client.
@@ -65,7 +65,7 @@ impl ClientProtocol for SmppClient {
     }
 
     fn submit(&self, seq: u32, part: &Part, _creds: &Credentials) -> Result<Pdu, EncodeError> {
-        let coding = wire_coding(&self.profile, part.coding);
+        let coding = self.profile.wire_coding(part.coding);
         let mut s = SubmitSm::new(&part.source, &part.destination, coding, part.content.clone())?;
         s.registered_delivery = u8::from(part.report);
         s.set_udhi(part.udhi);
@@ -127,7 +127,7 @@ impl ClientProtocol for SmppClient {
                             source: d.source_addr.to_string(),
                             destination: d.destination_addr.to_string(),
                             udhi: d.udhi(),
-                            encoding: Encoding::from_data_coding(d.data_coding),
+                            encoding: Encoding::from_data_coding(self.profile.standard_coding(d.data_coding)),
                             content: d.payload().clone(),
                         },
                         ack,

@@ -26,8 +26,10 @@
 //! # fee_type = "00"  fee_code = "000000"  fixed_fee = "000000"  fee_user_type = 0  service_id = ""
 //! ```
 //!
-//! This module only describes; it never decides what goes on the wire
-//! (the actors' protocol clients do, from the resolved profile).
+//! This module only describes (including the profile's own numbering of
+//! UCS-2 and GBK, [`CarrierProfile::wire_coding`]); it never decides what
+//! goes on the wire (the actors' protocol clients do, from the resolved
+//! profile).
 
 use serde::{Deserialize, Serialize};
 
@@ -259,6 +261,31 @@ impl CarrierProfile {
         }
     }
 
+    /// The code this carrier's gateway uses for content we code `code`
+    /// (the standard `data_coding` / `Msg_Fmt`): its own values for UCS-2
+    /// (8) and GBK (15), which some gateways number differently; any other
+    /// code as it is.
+    pub fn wire_coding(&self, code: u8) -> u8 {
+        match code {
+            8 => self.data_coding_ucs2,
+            15 => self.data_coding_gbk,
+            other => other,
+        }
+    }
+
+    /// The inverse of [`CarrierProfile::wire_coding`]: the standard code of
+    /// content this carrier's gateway coded `code` (UCS-2 first when the
+    /// profile gives both the same value).
+    pub fn standard_coding(&self, code: u8) -> u8 {
+        if code == self.data_coding_ucs2 {
+            8
+        } else if code == self.data_coding_gbk {
+            15
+        } else {
+            code
+        }
+    }
+
     /// Applies the keys set in `o`.
     pub fn with(mut self, o: &ProfileOverrides) -> CarrierProfile {
         if let Some(v) = &o.version {
@@ -379,6 +406,26 @@ mod tests {
         assert_eq!(parse_time_zone("-05:30"), Some(-19_800));
         assert_eq!(parse_time_zone("Europe/London"), None);
         assert_eq!(parse_time_zone("+8"), None);
+    }
+
+    #[test]
+    fn a_profiles_own_codes_map_both_ways() {
+        let mut p = CarrierProfile::for_protocol(CarrierProtocol::Cmpp3);
+        assert_eq!(
+            (p.wire_coding(8), p.standard_coding(8)),
+            (8, 8),
+            "shipped: identity"
+        );
+        p.data_coding_ucs2 = 24;
+        p.data_coding_gbk = 8;
+        assert_eq!(
+            (p.wire_coding(8), p.wire_coding(15), p.wire_coding(0)),
+            (24, 8, 0)
+        );
+        assert_eq!(
+            (p.standard_coding(24), p.standard_coding(8), p.standard_coding(0)),
+            (8, 15, 0)
+        );
     }
 
     #[test]
