@@ -165,11 +165,11 @@ async fn sgip_submits_carry_the_profiles_fee_fields() {
     )
     .await;
     assert_eq!(states, [MessageState::Delivered]);
-    // FeeType/FeeValue/GivenValue/ChargeNumber/ServiceType: free, the
-    // receiver charged.
+    // FeeType/FeeValue/GivenValue/ChargeNumber/CorpId/ServiceType: free,
+    // the receiver charged, no CorpId set.
     assert_eq!(
         recs[0][0].fee.as_deref(),
-        Some(format!("0/000000/0/{}/", dest(1)).as_str())
+        Some(format!("0/000000/0/{}//", dest(1)).as_str())
     );
 
     let o = ProfileOverrides {
@@ -177,13 +177,14 @@ async fn sgip_submits_carry_the_profiles_fee_fields() {
         fee_code: Some("000010".into()),
         fee_user_type: Some(2),
         service_id: Some("MUSIC".into()),
+        corp_id: Some("41234".into()),
         ..ProfileOverrides::default()
     };
     let (states, recs) = run(Protocol::Sgip, "china-unicom", &o, vec![message(1, "hi")]).await;
     assert_eq!(states, [MessageState::Delivered]);
     assert_eq!(
         recs[0][0].fee.as_deref(),
-        Some("2/000010/0/000000000000000000000/MUSIC")
+        Some("2/000010/0/000000000000000000000/41234/MUSIC")
     );
 }
 

@@ -44,8 +44,8 @@ pub struct SubmitInfo {
     pub numbering: Option<ConcatStyle>,
     pub report_requested: bool,
     pub client_ref: Option<String>,
-    /// The charging fields as received, `FeeType/FeeCode[/FixedFee]`
-    /// (CMPP, SMGP), so tests can check what went on the wire.
+    /// The charging fields as received (see `SubmitRecord::fee`), so tests
+    /// can check what went on the wire.
     pub fee: Option<String>,
 }
 

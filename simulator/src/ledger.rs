@@ -39,7 +39,9 @@ pub struct SubmitRecord {
     /// for one (SMPP user_message_reference, CMPP 3.0 LinkID, SMGP LinkID).
     pub client_ref: Option<String>,
     pub report_requested: bool,
-    /// The charging fields as received (CMPP, SMGP): `FeeType/FeeCode[/FixedFee]`.
+    /// The charging fields as received: CMPP `FeeType/FeeCode`, SMGP
+    /// `FeeType/FeeCode/FixedFee`, SGIP
+    /// `FeeType/FeeValue/GivenValue/ChargeNumber/CorpId/ServiceType`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee: Option<String>,
     pub at_ms: i64,

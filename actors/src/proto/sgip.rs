@@ -1,7 +1,8 @@
 //! SGIP 1.2 from the SP side. SUBMIT carries the profile's charging
-//! defaults (FeeType as a number, FeeValue, ServiceType, a ChargeNumber
-//! from FeeUserType) and its data_coding for UCS-2 and GBK. Two directions: we BIND (login type 1) to the
-//! SMG and SUBMIT; the SMG BINDs (login type 2) to our own server to push
+//! defaults (FeeType as a number, FeeValue, GivenValue "0", CorpId,
+//! ServiceType, a ChargeNumber from FeeUserType) and its data_coding for
+//! UCS-2 and GBK. Two directions: we BIND (login type 1) to the SMG and
+//! SUBMIT; the SMG BINDs (login type 2) to our own server to push
 //! DELIVER and REPORT (see [`crate::sgip_listener`]). A SUBMIT's 12-byte
 //! sequence number is also its carrier message id, so the request key here
 //! is the sequence's counter and the id its display form. Result 11 (node
@@ -154,6 +155,7 @@ impl ClientProtocol for SgipClient {
             sp_number: FixedStr::for_field("sp_number", &part.source)?,
             charge_number: FixedStr::truncating(charge_number(fee.fee_user_type, part)),
             user_numbers: vec![FixedStr::for_field("user_number", &part.destination)?],
+            corp_id: fee_field(&fee.corp_id),
             service_type: fee_field(&fee.service_id),
             // SGIP's FeeType is a number where CMPP/SMGP write two digits.
             fee_type: fee.fee_type.trim().parse().unwrap_or(0),

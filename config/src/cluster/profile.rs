@@ -24,6 +24,7 @@
 //! # version = "3.4"           # smgp: 1.3 2.0 3.0 · cmpp: 2.0 3.0 · smpp: 3.3 3.4 · sgip: 1.2
 //! # login_time_zone = "Asia/Shanghai"   # or UTC, +08:00, -05:00
 //! # fee_type = "00"  fee_code = "000000"  fixed_fee = "000000"  fee_user_type = 0  service_id = ""
+//! # corp_id = "12345"        # sgip: the SP's CorpId
 //! ```
 //!
 //! This module only describes (including the profile's own numbering of
@@ -138,6 +139,9 @@ pub struct FeeDefaults {
     pub fee_user_type: u8,
     /// Service_Id / ServiceID (up to 10 characters).
     pub service_id: String,
+    /// SGIP CorpId: the SP's enterprise code (5 digits; empty when unset).
+    #[serde(default)]
+    pub corp_id: String,
 }
 
 impl Default for FeeDefaults {
@@ -148,6 +152,7 @@ impl Default for FeeDefaults {
             fixed_fee: "000000".into(),
             fee_user_type: 0,
             service_id: String::new(),
+            corp_id: String::new(),
         }
     }
 }
@@ -310,6 +315,9 @@ impl CarrierProfile {
         if let Some(v) = &o.service_id {
             f.service_id = v.clone();
         }
+        if let Some(v) = &o.corp_id {
+            f.corp_id = v.clone();
+        }
         self.submit_resp_id = o.submit_resp_id.unwrap_or(self.submit_resp_id);
         self.receipt_id = o.receipt_id.unwrap_or(self.receipt_id);
         self.receipts = o.receipts.unwrap_or(self.receipts);
@@ -340,6 +348,8 @@ pub struct ProfileOverrides {
     pub fee_user_type: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corp_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub submit_resp_id: Option<IdFormat>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -105,8 +105,8 @@ impl Dialect for SgipDialect {
             report_requested: s.report_flag != 2,
             client_ref: None,
             fee: Some(format!(
-                "{}/{}/{}/{}/{}",
-                s.fee_type, s.fee_value, s.given_value, s.charge_number, s.service_type
+                "{}/{}/{}/{}/{}/{}",
+                s.fee_type, s.fee_value, s.given_value, s.charge_number, s.corp_id, s.service_type
             )),
         })
     }
