@@ -208,7 +208,7 @@ pub fn split_for(
             Err(too_long(parts, "its encoding"))
         }
         Err(TextError::TooManyParts { parts, max }) => Err(ApiError::TooManyParts(format!(
-            "`text` needs {parts} parts: carrier `{}` takes at most {max} (max_parts)",
+            "`text` needs {parts} parts: carrier `{}` takes at most {max} per message",
             carrier.name
         ))),
         Err(e) => Err(ApiError::TextTooLong(format!("`text` cannot be encoded: {e}"))),
