@@ -197,6 +197,9 @@ pub struct MoPart {
     pub destination: String,
     pub content: Bytes,
     pub udhi: bool,
+    /// Which part of a long message this is when the carrier numbered it
+    /// with SMPP `sar_*` TLVs instead of a UDH.
+    pub sar: Option<Concat>,
     pub encoding: Option<Encoding>,
 }
 

@@ -309,3 +309,67 @@ async fn an_mo_in_the_profiles_ucs2_code_is_read_as_ucs2() {
         gw.stop().await;
     }
 }
+
+#[tokio::test]
+async fn long_mos_numbered_the_profiles_way_are_reassembled() {
+    use std::sync::{Arc, Mutex};
+    for (name, p, udh) in [
+        ("generic-smpp", Protocol::Smpp, UdhStyle::Sar),
+        ("generic-smpp", Protocol::Smpp, UdhStyle::Bit16),
+        ("china-mobile", Protocol::Cmpp, UdhStyle::Bit16),
+    ] {
+        let sim = sim().await;
+        let o = ProfileOverrides {
+            udh: Some(udh),
+            ..ProfileOverrides::default()
+        };
+        play(&sim, p, name, &o);
+        let mut spec = carrier(&sim, p, "c1", 1, 16);
+        spec.profile = CarrierProfile::shipped(name).expect("shipped").with(&o);
+        let got = Arc::new(Collect(Mutex::new(Vec::new())));
+        let mut cfg = smsgw_actors::GatewayConfig::simple(vec![spec.clone()]);
+        cfg.mo_rules = vec![(
+            smsgw_actors::inbound::RouteRule {
+                service_prefix: String::new(),
+                keyword: None,
+            },
+            got.clone() as Arc<dyn smsgw_actors::inbound::MoHandler>,
+        )];
+        let gw = smsgw_actors::Gateway::start(cfg, Arc::new(smsgw_actors::MemoryStore::new()))
+            .await
+            .expect("gateway starts");
+        wait_sessions(&gw, 1).await;
+        let parts = smsgw_simulator::mo::parts_as(
+            sim_protocol(p),
+            Some(&spec.profile),
+            "13700001111",
+            "110",
+            &long_text(),
+        )
+        .expect("parts");
+        assert_eq!(
+            parts.len(),
+            if udh == UdhStyle::Sar { 2 } else { 3 },
+            "{name} {udh:?}"
+        );
+        assert_eq!(parts[0].udhi, udh != UdhStyle::Sar, "{name} {udh:?}");
+        for part in parts {
+            sim.shared().deliver(
+                sim_protocol(p),
+                login(p),
+                smsgw_simulator::dialect::Deliverable::Mo(part),
+            );
+        }
+        let arrived = eventually(Duration::from_secs(5), || !got.0.lock().unwrap().is_empty()).await;
+        assert!(arrived, "{name} {udh:?}: MO routed");
+        let mo = got.0.lock().unwrap()[0].clone();
+        assert!(mo.complete, "{name} {udh:?}");
+        assert_eq!(mo.text, long_text(), "{name} {udh:?}");
+        assert_eq!(
+            got.0.lock().unwrap().len(),
+            1,
+            "{name} {udh:?}: one MO, not one per part"
+        );
+        gw.stop().await;
+    }
+}

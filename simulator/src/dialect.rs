@@ -85,6 +85,8 @@ pub struct MoPart {
     /// The encoded content, UDH first when `udhi` is set.
     pub content: bytes::Bytes,
     pub udhi: bool,
+    /// SMPP: the `sar_*` numbers to send this part with (no UDH).
+    pub sar: Option<Concat>,
     /// The protocol's data coding / msg_fmt byte.
     pub coding: u8,
 }

@@ -21,8 +21,9 @@ pub fn parts(protocol: Protocol, from: &str, to: &str, body: &str) -> Result<Vec
     parts_as(protocol, None, from, to, body)
 }
 
-/// Like [`parts`], coded the way a carrier playing `profile` codes them
-/// (its own values for UCS-2 and GBK).
+/// Like [`parts`], the way a carrier playing `profile` sends them: its own
+/// values for UCS-2 and GBK, and its numbering of long messages (8-bit or
+/// 16-bit UDH, or for SMPP `sar_*` TLVs with no UDH).
 pub fn parts_as(
     protocol: Protocol,
     profile: Option<&smsgw_config::CarrierProfile>,
@@ -39,8 +40,16 @@ pub fn parts_as(
         _ => encoding.msg_fmt(),
     };
     let coding = profile.map_or(coding, |p| p.wire_coding(coding));
-    let reference = NEXT_REF.fetch_add(1, Ordering::Relaxed) & 0xff;
-    let rule = udh::SplitRule::new(encoding).with_packing(udh::Gsm7Packing::Unpacked);
+    // split keeps only the low byte for an 8-bit reference.
+    let reference = NEXT_REF.fetch_add(1, Ordering::Relaxed);
+    let style = match profile.map(crate::profile::style_of) {
+        Some(udh::ConcatStyle::Sar) if protocol != Protocol::Smpp => udh::ConcatStyle::Udh8,
+        Some(s) => s,
+        None => udh::ConcatStyle::Udh8,
+    };
+    let rule = udh::SplitRule::new(encoding)
+        .with_packing(udh::Gsm7Packing::Unpacked)
+        .with_style(style);
     let segments = udh::split(body, rule, reference).map_err(|e| e.to_string())?;
     Ok(segments
         .into_iter()
@@ -48,6 +57,7 @@ pub fn parts_as(
             source: from.to_string(),
             destination: to.to_string(),
             udhi: s.udhi(),
+            sar: s.sar(),
             content: s.content,
             coding,
         })

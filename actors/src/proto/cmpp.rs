@@ -132,6 +132,7 @@ impl ClientProtocol for CmppClient {
                             source: d.src_terminal_id.to_string(),
                             destination: d.dest_id.to_string(),
                             udhi: d.udhi(),
+                            sar: None,
                             encoding: Encoding::from_msg_fmt(self.profile.standard_coding(d.msg_fmt)),
                             content: d.msg_content,
                         },

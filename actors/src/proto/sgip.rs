@@ -111,6 +111,7 @@ pub fn classify_pdu(pdu: Pdu, carrier: &str) -> Incoming<Pdu> {
                 source: d.user_number.trimmed().to_string(),
                 destination: d.sp_number.trimmed().to_string(),
                 udhi: d.udhi(),
+                sar: None,
                 encoding: Encoding::from_msg_fmt(d.message_coding),
                 content: d.message_content.clone(),
             };

@@ -123,6 +123,7 @@ impl ClientProtocol for SmgpClient {
                             source: d.src_term_id.to_string(),
                             destination: d.dest_term_id.to_string(),
                             udhi: d.udhi(),
+                            sar: None,
                             encoding: Encoding::from_msg_fmt(self.profile.standard_coding(d.msg_format)),
                             content: d.msg_content,
                         },

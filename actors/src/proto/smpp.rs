@@ -127,6 +127,7 @@ impl ClientProtocol for SmppClient {
                             source: d.source_addr.to_string(),
                             destination: d.destination_addr.to_string(),
                             udhi: d.udhi(),
+                            sar: (!d.udhi()).then(|| d.concat()).flatten(),
                             encoding: Encoding::from_data_coding(self.profile.standard_coding(d.data_coding)),
                             content: d.payload().clone(),
                         },

@@ -190,6 +190,11 @@ impl Dialect for SmppDialect {
                 let mut sm = DeliverSm::new(&m.source, &m.destination, m.coding, m.content.clone())
                     .unwrap_or_default();
                 sm.set_udhi(m.udhi);
+                if let Some(c) = m.sar {
+                    for t in smsgw_protocols::smpp::sm::sar_tlvs(c.reference, c.total, c.seq) {
+                        sm.tlvs.set(t);
+                    }
+                }
                 sm
             }
         };
