@@ -236,12 +236,14 @@ impl Gateway {
                 // A restarted carrier keeps its listener (with the new credentials).
                 if let Some(l) = gw.sgip.get(&c.cfg.name) {
                     l.set_expected(expect.clone());
+                    l.set_profile(c.profile.clone());
                 }
                 if let Some(bind) = c.sgip_listen.filter(|_| !gw.sgip.contains_key(&c.cfg.name)) {
                     let l = SgipListener::start(
                         bind,
                         c.cfg.name.clone(),
                         expect,
+                        c.profile.clone(),
                         deliver.clone(),
                         Duration::from_secs(300),
                     )

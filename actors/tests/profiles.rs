@@ -270,7 +270,11 @@ impl smsgw_actors::inbound::MoHandler for Collect {
 #[tokio::test]
 async fn an_mo_in_the_profiles_ucs2_code_is_read_as_ucs2() {
     use std::sync::{Arc, Mutex};
-    for (name, p) in [("china-mobile", Protocol::Cmpp), ("generic-smpp", Protocol::Smpp)] {
+    for (name, p) in [
+        ("china-mobile", Protocol::Cmpp),
+        ("china-unicom", Protocol::Sgip),
+        ("generic-smpp", Protocol::Smpp),
+    ] {
         let sim = sim().await;
         let o = ProfileOverrides {
             data_coding_ucs2: Some(24),
@@ -291,6 +295,10 @@ async fn an_mo_in_the_profiles_ucs2_code_is_read_as_ucs2() {
         let gw = smsgw_actors::Gateway::start(cfg, Arc::new(smsgw_actors::MemoryStore::new()))
             .await
             .expect("gateway starts");
+        if p == Protocol::Sgip {
+            let at = gw.sgip_addr("c1").expect("sgip listener");
+            set_account(&sim, p, |a| a.sgip_sp_addr = Some(at));
+        }
         wait_sessions(&gw, 1).await;
         let parts =
             smsgw_simulator::mo::parts_as(sim_protocol(p), Some(&spec.profile), "13700001111", "110", "你好")

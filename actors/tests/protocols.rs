@@ -32,6 +32,7 @@ async fn round_trip<P: ClientProtocol>(proto: P) {
             "127.0.0.1:0".parse().unwrap(),
             "c1".into(),
             None,
+            smsgw_actors::proto::default_profile(Protocol::Sgip),
             deliver.clone(),
             Duration::from_secs(30),
         )

@@ -77,7 +77,7 @@ fn charge_number(fee_user_type: u8, part: &Part) -> &str {
 
 /// What a PDU on the carrier's own connection to us means (the listener's
 /// half of [`ClientProtocol::classify`]); also used by `classify`.
-pub fn classify_pdu(pdu: Pdu, carrier: &str) -> Incoming<Pdu> {
+pub fn classify_pdu(pdu: Pdu, carrier: &str, profile: &CarrierProfile) -> Incoming<Pdu> {
     let seq = pdu.sequence;
     let ok = |body: Body| {
         Pdu::new(
@@ -112,7 +112,7 @@ pub fn classify_pdu(pdu: Pdu, carrier: &str) -> Incoming<Pdu> {
                 destination: d.sp_number.trimmed().to_string(),
                 udhi: d.udhi(),
                 sar: None,
-                encoding: Encoding::from_msg_fmt(d.message_coding),
+                encoding: Encoding::from_msg_fmt(profile.standard_coding(d.message_coding)),
                 content: d.message_content.clone(),
             };
             Incoming::Mo {
@@ -177,7 +177,7 @@ impl ClientProtocol for SgipClient {
     }
 
     fn classify(&self, pdu: Pdu, carrier: &str) -> Incoming<Pdu> {
-        classify_pdu(pdu, carrier)
+        classify_pdu(pdu, carrier, &self.profile)
     }
 
     fn heartbeat(&self, _seq: u32) -> Option<Pdu> {
