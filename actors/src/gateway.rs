@@ -144,6 +144,7 @@ impl Gateway {
             entries.push(CarrierEntry {
                 name: c.cfg.name.clone(),
                 protocol: c.protocol,
+                profile: c.profile.clone(),
                 bucket: b,
             });
         }
@@ -235,12 +236,14 @@ impl Gateway {
                 // A restarted carrier keeps its listener (with the new credentials).
                 if let Some(l) = gw.sgip.get(&c.cfg.name) {
                     l.set_expected(expect.clone());
+                    l.set_profile(c.profile.clone());
                 }
                 if let Some(bind) = c.sgip_listen.filter(|_| !gw.sgip.contains_key(&c.cfg.name)) {
                     let l = SgipListener::start(
                         bind,
                         c.cfg.name.clone(),
                         expect,
+                        c.profile.clone(),
                         deliver.clone(),
                         Duration::from_secs(300),
                     )
@@ -267,6 +270,10 @@ impl Gateway {
         if let Some(b) = self.buckets.get(&name) {
             b.set_ceiling(spec.cfg.tps);
         }
+        let _ = self.dispatcher.send_message(DispatcherMsg::SetProfile {
+            carrier: name.clone(),
+            profile: spec.profile.clone(),
+        });
         let sup = self.start_carrier(&spec).await?;
         self.supervisors.push((name, sup));
         Ok(())

@@ -214,11 +214,14 @@ impl Actor for Inbound {
         match msg {
             InboundMsg::Part(p, ack) => {
                 let parsed = if p.udhi {
-                    udh::parse_udh(&p.content).ok()
+                    udh::parse_udh(&p.content)
+                        .ok()
+                        .and_then(|(h, pl)| h.concat().map(|c| (c, pl)))
                 } else {
-                    None
+                    // SMPP sar_* numbering: the whole content is payload.
+                    p.sar.map(|c| (c, &p.content[..]))
                 };
-                let Some((h, payload)) = parsed.and_then(|(h, pl)| h.concat().map(|c| (c, pl))) else {
+                let Some((h, payload)) = parsed else {
                     let payload = if p.udhi {
                         udh::parse_udh(&p.content).map(|(_, pl)| pl).unwrap_or(&p.content)
                     } else {

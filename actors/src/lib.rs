@@ -20,11 +20,11 @@ pub mod metrics;
 pub mod model;
 pub mod proto;
 pub mod sgip_listener;
+pub mod split;
 
 pub use error::{LinkError, SplitError, StartError};
 pub use model::{
-    split_message, KnownPart, MessageId, Mo, MoPart, OutboundMessage, Part, PartId, Priority, Protocol,
-    SubmitStatus,
+    KnownPart, MessageId, Mo, MoPart, OutboundMessage, Part, PartId, Priority, Protocol, SubmitStatus,
 };
 pub mod dispatcher;
 pub mod flow;
@@ -37,5 +37,6 @@ pub mod store;
 pub mod supervisor;
 
 pub use gateway::{CarrierSpec, Gateway, GatewayConfig};
+pub use split::{split_message, split_text};
 pub use store::{Event, MemoryStore, MessageState, PartOutcome, Store, StoreError};
 pub use supervisor::CarrierConfig;

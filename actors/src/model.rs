@@ -1,16 +1,15 @@
 //! The values that travel between the actors: messages to send (MT) and the
 //! parts they split into, carrier verdicts, inbound messages (MO).
 //!
-//! Plain data with no behaviour beyond splitting text into parts for a
-//! protocol family; this module never does I/O and never talks to actors.
+//! Plain data (splitting text into parts is [`crate::split`]); this module
+//! never does I/O and never talks to actors.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use smsgw_protocols::text::{self, Encoding};
-use smsgw_protocols::udh::{self, Concat, Gsm7Packing};
+use smsgw_protocols::text::Encoding;
+use smsgw_protocols::udh::Concat;
 
-use crate::error::SplitError;
 use crate::store::PartOutcome;
 
 /// The four carrier protocols.
@@ -120,6 +119,14 @@ pub struct KnownPart {
     pub outcome: Option<PartOutcome>,
 }
 
+impl Part {
+    /// The `sar_*` numbers this part goes with: a part of a long message
+    /// whose content carries no UDH.
+    pub fn sar(&self) -> Option<Concat> {
+        self.concat.filter(|_| !self.udhi)
+    }
+}
+
 impl OutboundMessage {
     /// A message valid for `validity` from now, asking for a report.
     pub fn new(
@@ -159,63 +166,14 @@ pub struct Part {
     pub content: Bytes,
     /// `data_coding` for SMPP, `Msg_Fmt` for the others.
     pub coding: u8,
+    /// Whether the content starts with a UDH.
     pub udhi: bool,
+    /// Which part of a long message this is (from the UDH, or for the
+    /// profile's `sar` style sent as SMPP `sar_*` TLVs).
     pub concat: Option<Concat>,
     pub report: bool,
     /// Times this part was handed to a session (retries count).
     pub attempts: u32,
-}
-
-/// Splits a message's text into parts for `protocol`: GSM 7-bit (unpacked)
-/// or UCS-2 for SMPP; ASCII or UCS-2 for the Chinese protocols, which carry
-/// no GSM 7-bit.
-pub fn split_message(m: &OutboundMessage, protocol: Protocol) -> Result<Vec<Part>, SplitError> {
-    let reference = (m.id & 0xff) as u16;
-    let (encoding, segments) = if protocol.uses_data_coding() {
-        let enc = text::choose_encoding(&m.text);
-        (
-            enc,
-            udh::split_with(&m.text, enc, reference, false, Gsm7Packing::Unpacked)?,
-        )
-    } else {
-        let enc = if m.text.is_ascii() {
-            Encoding::Ascii
-        } else {
-            Encoding::Ucs2
-        };
-        (enc, udh::split(&m.text, enc, reference, false)?)
-    };
-    if segments.is_empty() {
-        return Err(SplitError::Empty);
-    }
-    let coding = if protocol.uses_data_coding() {
-        encoding.data_coding()
-    } else {
-        encoding.msg_fmt()
-    };
-    let total = u8::try_from(segments.len()).unwrap_or(u8::MAX);
-    Ok(segments
-        .into_iter()
-        .take(usize::from(total))
-        .enumerate()
-        .map(|(i, s)| Part {
-            id: PartId {
-                message: m.id,
-                seq: (i + 1) as u8,
-            },
-            total,
-            account: m.account.clone(),
-            priority: m.priority,
-            source: m.source.clone(),
-            destination: m.destination.clone(),
-            udhi: s.udhi(),
-            concat: s.concat,
-            content: s.content,
-            coding,
-            report: m.report,
-            attempts: 0,
-        })
-        .collect())
 }
 
 /// The carrier's verdict on one submit.
@@ -239,6 +197,9 @@ pub struct MoPart {
     pub destination: String,
     pub content: Bytes,
     pub udhi: bool,
+    /// Which part of a long message this is when the carrier numbered it
+    /// with SMPP `sar_*` TLVs instead of a UDH.
+    pub sar: Option<Concat>,
     pub encoding: Option<Encoding>,
 }
 
@@ -252,3 +213,6 @@ pub struct Mo {
     /// False when parts never arrived (the text has gaps).
     pub complete: bool,
 }
+
+/// Where splitting lived before [`crate::split`]; kept so existing paths resolve.
+pub use crate::split::split_message;

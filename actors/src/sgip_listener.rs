@@ -29,6 +29,7 @@ use crate::error::StartError;
 use crate::link::{Ack, DeliverSink, Delivered};
 use crate::model::Protocol;
 use crate::proto::sgip::classify_pdu;
+use crate::proto::CarrierProfile;
 use crate::proto::{Credentials, Incoming};
 
 /// Most carrier links open at once on one listener (a carrier opens a few).
@@ -37,6 +38,8 @@ pub const MAX_LINKS: usize = 32;
 pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Expected = Arc<RwLock<Option<Credentials>>>;
+/// The carrier's profile, for reading MO content codes its way.
+type Profile = Arc<RwLock<CarrierProfile>>;
 
 /// A running listener; dropping it stops accepting (open links end when
 /// the carrier closes them).
@@ -44,15 +47,18 @@ pub struct SgipListener {
     addr: SocketAddr,
     task: JoinHandle<()>,
     expect: Expected,
+    profile: Profile,
 }
 
 impl SgipListener {
     /// Binds `bind` (port 0 picks one) for carrier `carrier`. `expect`: the
-    /// credentials the SMG must bind with, `None` to accept any.
+    /// credentials the SMG must bind with, `None` to accept any; `profile`:
+    /// the carrier's (its data_coding reads MO content).
     pub async fn start(
         bind: SocketAddr,
         carrier: String,
         expect: Option<Credentials>,
+        profile: CarrierProfile,
         deliver: DeliverSink,
         idle: Duration,
     ) -> Result<SgipListener, StartError> {
@@ -66,6 +72,8 @@ impl SgipListener {
         let expect: Expected = Arc::new(RwLock::new(expect));
         let links = Arc::new(Semaphore::new(MAX_LINKS));
         let shared = expect.clone();
+        let profile: Profile = Arc::new(RwLock::new(profile));
+        let shared_profile = profile.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, peer)) = listener.accept().await else {
@@ -81,6 +89,7 @@ impl SgipListener {
                     stream,
                     carrier.clone(),
                     shared.clone(),
+                    shared_profile.clone(),
                     deliver.clone(),
                     idle,
                     peer,
@@ -91,13 +100,23 @@ impl SgipListener {
                 });
             }
         });
-        Ok(SgipListener { addr, task, expect })
+        Ok(SgipListener {
+            addr,
+            task,
+            expect,
+            profile,
+        })
     }
 
     /// The credentials later BINDs must carry (after a credential change:
     /// open links stay, new ones need the new credentials).
     pub fn set_expected(&self, expect: Option<Credentials>) {
         *self.expect.write().unwrap_or_else(|p| p.into_inner()) = expect;
+    }
+
+    /// The carrier's profile after a change (applies to the next PDU).
+    pub fn set_profile(&self, profile: CarrierProfile) {
+        *self.profile.write().unwrap_or_else(|p| p.into_inner()) = profile;
     }
 
     /// Where the carrier must dial (`sgip_sp_addr`).
@@ -140,6 +159,7 @@ async fn serve(
     stream: TcpStream,
     carrier: String,
     expect: Expected,
+    profile: Profile,
     deliver: DeliverSink,
     idle: Duration,
     peer: SocketAddr,
@@ -230,7 +250,11 @@ async fn serve(
             }
             Ok(Some(Ok(Ok(pdu)))) => pdu,
         };
-        match classify_pdu(pdu, &carrier) {
+        let incoming = {
+            let profile = profile.read().unwrap_or_else(|p| p.into_inner());
+            classify_pdu(pdu, &carrier, &profile)
+        };
+        match incoming {
             Incoming::Report { report, ack } => deliver(
                 Delivered::Report {
                     carrier: carrier.clone(),

@@ -79,6 +79,7 @@ async fn setup() -> (
     let carrier = CarrierEntry {
         name: "c".into(),
         protocol: Protocol::Cmpp,
+        profile: smsgw_actors::proto::default_profile(Protocol::Cmpp),
         bucket: Arc::new(TokenBucket::new("c", Aimd::with_ceiling(0), Instant::now())),
     };
     let route = RouteConfig {

@@ -32,6 +32,7 @@ async fn round_trip<P: ClientProtocol>(proto: P) {
             "127.0.0.1:0".parse().unwrap(),
             "c1".into(),
             None,
+            smsgw_actors::proto::default_profile(Protocol::Sgip),
             deliver.clone(),
             Duration::from_secs(30),
         )
@@ -77,8 +78,8 @@ async fn round_trip<P: ClientProtocol>(proto: P) {
         &long_text,
         Duration::from_secs(60),
     );
-    let mut parts = split_message(&short, p).unwrap();
-    parts.extend(split_message(&long, p).unwrap());
+    let mut parts = split_message(&short, p, &smsgw_actors::proto::default_profile(p)).unwrap();
+    parts.extend(split_message(&long, p, &smsgw_actors::proto::default_profile(p)).unwrap());
     assert_eq!(parts.len(), 4);
     for (i, part) in parts.iter().enumerate() {
         assert!(io.send(proto.submit(10 + i as u32, part, &creds).unwrap()));

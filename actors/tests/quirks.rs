@@ -176,7 +176,7 @@ fn smgp_before_3_0_logs_in_with_its_version_byte_and_submits_without_tlvs() {
         password: "secret".into(),
     };
     let long = messages(10, 1, Priority::Normal).remove(0);
-    let part = smsgw_actors::split_message(&long, Protocol::Smgp)
+    let part = smsgw_actors::split_message(&long, Protocol::Smgp, &default_profile(Protocol::Smgp))
         .unwrap()
         .remove(0);
     assert!(part.udhi);
@@ -271,7 +271,11 @@ fn sgip_numbers_padded_with_spaces_are_matched_and_routed_bare() {
         message_content: bytes::Bytes::from_static(b"help"),
         reserve: Default::default(),
     };
-    match classify_pdu(sgip::Pdu::new(seq, Body::Deliver(mo)), "cu") {
+    match classify_pdu(
+        sgip::Pdu::new(seq, Body::Deliver(mo)),
+        "cu",
+        &default_profile(Protocol::Sgip),
+    ) {
         Incoming::Mo { mo, .. } => {
             assert_eq!(
                 (mo.source.as_str(), mo.destination.as_str()),
@@ -281,7 +285,11 @@ fn sgip_numbers_padded_with_spaces_are_matched_and_routed_bare() {
         _ => panic!("not an MO"),
     }
     let report = sgip::Report::for_submit(seq, "13800138000  ", sgip::report::state::DELIVERED, 0).unwrap();
-    match classify_pdu(sgip::Pdu::new(seq, Body::Report(report)), "cu") {
+    match classify_pdu(
+        sgip::Pdu::new(seq, Body::Report(report)),
+        "cu",
+        &default_profile(Protocol::Sgip),
+    ) {
         Incoming::Report { report, .. } => {
             assert_eq!(report.destination.as_deref(), Some("13800138000"));
             assert_eq!(report.carrier_msg_id, seq.to_string());

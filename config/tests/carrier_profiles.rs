@@ -97,6 +97,22 @@ fn smgp_fee_defaults_and_version_can_be_overridden() {
 }
 
 #[test]
+fn an_sgip_corp_id_is_five_digits() {
+    let with = |v: &str| {
+        doc("").replace(
+            "password = \"secret\"\n\n[[carriers]]",
+            &format!("password = \"secret\"\n[carriers.overrides]\ncorp_id = \"{v}\"\n\n[[carriers]]"),
+        )
+    };
+    let d = ClusterDoc::from_toml_str(&with("41234"), "c.toml").unwrap();
+    assert_eq!(d.carriers[0].profile().fee.corp_id, "41234");
+    let e = ClusterDoc::from_toml_str(&with("4123"), "c.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("corp_id") && e.contains("5 digits"), "{e}");
+}
+
+#[test]
 fn bad_profile_keys_name_key_and_line() {
     let cases = [
         (

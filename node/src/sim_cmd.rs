@@ -23,6 +23,11 @@ pub struct SimArgs {
     /// when the well-known ports are taken.
     #[arg(long)]
     ephemeral: bool,
+    /// Play a shipped carrier profile (china-mobile, china-unicom,
+    /// china-telecom, generic-smpp) on every account of its protocol:
+    /// its version, id format, receipt style, data_coding. Repeatable.
+    #[arg(long = "profile", value_name = "NAME")]
+    profiles: Vec<String>,
 }
 
 pub async fn run(args: SimArgs) -> Result<()> {
@@ -32,6 +37,9 @@ pub async fn run(args: SimArgs) -> Result<()> {
     };
     if args.ephemeral {
         config.listen = smsgw_simulator::config::Listen::ephemeral();
+    }
+    for name in &args.profiles {
+        smsgw_simulator::profile::play_everywhere(&mut config, name).map_err(anyhow::Error::msg)?;
     }
     let sim = Simulator::start(config).await.context("starting the simulator")?;
     print!("{}", sim.banner());

@@ -7,6 +7,7 @@
 use bytes::{Bytes, BytesMut};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use smsgw_protocols::cmpp::{self, CmppVersion};
+use smsgw_protocols::framing::Protocol as _;
 use smsgw_protocols::smpp;
 use smsgw_protocols::text::{self, Encoding};
 use smsgw_protocols::FixedStr;
@@ -51,7 +52,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("codec");
     g.throughput(Throughput::Elements(1));
     g.bench_function("cmpp3_submit_ucs2_70/decode", |bn| {
-        bn.iter(|| cmpp::Pdu::decode(black_box(cmpp_frame.clone()), &opts).unwrap())
+        bn.iter(|| cmpp::Cmpp::decode(black_box(cmpp_frame.clone()), &opts).unwrap())
     });
     g.bench_function("cmpp3_submit_ucs2_70/encode", |bn| {
         let mut dst = BytesMut::with_capacity(4096);
@@ -61,7 +62,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("smpp_submit_sm/decode", |bn| {
-        bn.iter(|| smpp::Pdu::decode(black_box(smpp_frame.clone()), &smpp::Options).unwrap())
+        bn.iter(|| smpp::Smpp::decode(black_box(smpp_frame.clone()), &smpp::Options).unwrap())
     });
     g.bench_function("smpp_submit_sm/encode", |bn| {
         let mut dst = BytesMut::with_capacity(4096);

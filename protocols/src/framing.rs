@@ -15,6 +15,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::error::{DecodeError, EncodeError, FrameError};
+use crate::wire::Reader;
 
 /// What a protocol module provides to be framed by [`FrameCodec`].
 pub trait Protocol {
@@ -35,13 +36,34 @@ pub trait Protocol {
 
     /// Reads the header of a frame at least `HEADER_LEN` long.
     fn header(frame: &[u8]) -> Self::Header;
-    /// Decodes one whole frame (header included).
-    fn decode(frame: Bytes, opts: &Self::Options) -> Result<Self::Pdu, DecodeError>;
-    /// Decodes one whole frame, skipping bytes after a known body; returns
-    /// the PDU and how many bytes were skipped. The default is strict.
-    fn decode_lenient(frame: Bytes, opts: &Self::Options) -> Result<(Self::Pdu, usize), DecodeError> {
-        Self::decode(frame, opts).map(|p| (p, 0))
+    /// Where the body reader starts in a frame: 0 when
+    /// [`Protocol::decode_from`] reads the header through the reader too.
+    const BODY_START: usize = 0;
+
+    /// Reads one whole frame (header included) with `r`, positioned at
+    /// [`Protocol::BODY_START`]. Whether bytes after a known body are an
+    /// error or skipped is the reader's business ([`Reader::finish`]), so
+    /// each protocol writes its layout once and the strict and lenient
+    /// decoders below are the same code.
+    fn decode_from(frame: &Bytes, r: &mut Reader<'_>, opts: &Self::Options)
+        -> Result<Self::Pdu, DecodeError>;
+
+    /// Decodes one whole frame (header included); bytes after a known body
+    /// are an error.
+    fn decode(frame: Bytes, opts: &Self::Options) -> Result<Self::Pdu, DecodeError> {
+        let mut r = Reader::new(&frame, Self::BODY_START);
+        Self::decode_from(&frame, &mut r, opts)
     }
+
+    /// Like [`Protocol::decode`], but liberal in what it accepts: bytes
+    /// after a known body are skipped and their count returned beside the
+    /// PDU (the link counts them in `smsgw_pdu_trailing_bytes_total`).
+    fn decode_lenient(frame: Bytes, opts: &Self::Options) -> Result<(Self::Pdu, usize), DecodeError> {
+        let mut r = Reader::lenient(&frame, Self::BODY_START);
+        let pdu = Self::decode_from(&frame, &mut r, opts)?;
+        Ok((pdu, r.trailing()))
+    }
+
     /// Appends one whole frame (header included) to `dst`.
     fn encode(pdu: &Self::Pdu, opts: &Self::Options, dst: &mut BytesMut) -> Result<(), EncodeError>;
 }

@@ -11,6 +11,7 @@ use smsgw_protocols::cmpp::{
     DeliverResp, MsgId, Options, Pdu, Query, QueryResp, Report, Submit, SubmitResp,
 };
 use smsgw_protocols::framing::FrameCodec;
+use smsgw_protocols::framing::Protocol as _;
 use smsgw_protocols::FixedStr;
 use tokio_util::codec::Decoder;
 
@@ -265,7 +266,7 @@ fn check_reencode(pdu: &Pdu, opts: &Options) -> Result<(), TestCaseError> {
     let bytes = pdu
         .to_bytes(opts)
         .map_err(|e| TestCaseError::fail(format!("{e}")))?;
-    let again = Pdu::decode(bytes, opts).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+    let again = Cmpp::decode(bytes, opts).map_err(|e| TestCaseError::fail(format!("{e}")))?;
     prop_assert_eq!(&again, pdu);
     Ok(())
 }
@@ -281,7 +282,7 @@ proptest! {
         prop_assert_eq!(u32::from_be_bytes([out[0], out[1], out[2], out[3]]) as usize, out.len());
         prop_assert!(out.len() <= 4096);
         let frame = out.freeze();
-        let back = Pdu::decode(frame.clone(), &opts).unwrap();
+        let back = Cmpp::decode(frame.clone(), &opts).unwrap();
         prop_assert_eq!(&back, &pdu);
         // Through the codec as well.
         let mut codec = FrameCodec::<Cmpp>::new().with_options(opts.clone());
@@ -334,7 +335,7 @@ proptest! {
             }
         }
         let _ = codec.decode_eof(&mut buf);
-        if let Ok(pdu) = Pdu::decode(Bytes::from(data), &opts) {
+        if let Ok(pdu) = Cmpp::decode(Bytes::from(data), &opts) {
             check_reencode(&pdu, &opts)?;
         }
     }
@@ -352,7 +353,7 @@ proptest! {
         frame.extend_from_slice(&cmd.to_be_bytes());
         frame.extend_from_slice(&seq.to_be_bytes());
         frame.extend_from_slice(&body);
-        if let Ok(pdu) = Pdu::decode(Bytes::from(frame), &opts) {
+        if let Ok(pdu) = Cmpp::decode(Bytes::from(frame), &opts) {
             prop_assert_eq!(pdu.body.command_id(), cmd);
             prop_assert_eq!(pdu.sequence_id, seq);
             check_reencode(&pdu, &opts)?;
@@ -372,7 +373,7 @@ proptest! {
                 bytes[i] = b;
             }
         }
-        if let Ok(p) = Pdu::decode(Bytes::from(bytes), &opts) {
+        if let Ok(p) = Cmpp::decode(Bytes::from(bytes), &opts) {
             check_reencode(&p, &opts)?;
         }
     }

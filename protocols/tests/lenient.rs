@@ -6,6 +6,7 @@
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use smsgw_protocols::framing::FrameCodec;
+use smsgw_protocols::framing::Protocol as _;
 use smsgw_protocols::{cmpp, sgip, smgp, smpp, DecodeError};
 use tokio_util::codec::Decoder;
 
@@ -23,14 +24,14 @@ fn an_smgp_active_test_resp_with_a_reserved_byte_is_a_heartbeat_answer() {
     let good = smgp::Pdu::new(7, smgp::Body::ActiveTestResp).to_bytes().unwrap();
     let odd = padded(&good, &[0]);
     assert!(matches!(
-        smgp::Pdu::decode(odd.clone(), &smgp::Options),
+        smgp::Smgp::decode(odd.clone(), &smgp::Options),
         Err(DecodeError::TrailingBytes { offset: 12, count: 1 })
     ));
-    let (pdu, skipped) = smgp::Pdu::decode_lenient(odd, &smgp::Options).unwrap();
+    let (pdu, skipped) = smgp::Smgp::decode_lenient(odd, &smgp::Options).unwrap();
     assert_eq!(pdu, smgp::Pdu::new(7, smgp::Body::ActiveTestResp));
     assert_eq!(skipped, 1);
     // Well formed: nothing skipped and the same bytes back.
-    let (pdu, skipped) = smgp::Pdu::decode_lenient(good.clone(), &smgp::Options).unwrap();
+    let (pdu, skipped) = smgp::Smgp::decode_lenient(good.clone(), &smgp::Options).unwrap();
     assert_eq!((pdu.to_bytes().unwrap(), skipped), (good, 0));
 }
 
@@ -44,7 +45,7 @@ fn an_smgp_login_resp_with_extra_bytes_still_logs_in() {
     let good = smgp::Pdu::new(1, smgp::Body::LoginResp(resp.clone()))
         .to_bytes()
         .unwrap();
-    let (pdu, skipped) = smgp::Pdu::decode_lenient(padded(&good, b"\0\0\0"), &smgp::Options).unwrap();
+    let (pdu, skipped) = smgp::Smgp::decode_lenient(padded(&good, b"\0\0\0"), &smgp::Options).unwrap();
     assert_eq!(pdu.body, smgp::Body::LoginResp(resp));
     assert_eq!(skipped, 3);
 }
@@ -66,8 +67,8 @@ fn an_smgp_deliver_with_a_stray_byte_after_its_tlvs_keeps_the_tlvs() {
         .to_bytes()
         .unwrap();
     let odd = padded(&good, &[0xee]);
-    assert!(smgp::Pdu::decode(odd.clone(), &smgp::Options).is_err());
-    let (pdu, skipped) = smgp::Pdu::decode_lenient(odd, &smgp::Options).unwrap();
+    assert!(smgp::Smgp::decode(odd.clone(), &smgp::Options).is_err());
+    let (pdu, skipped) = smgp::Smgp::decode_lenient(odd, &smgp::Options).unwrap();
     assert_eq!(pdu.body, smgp::Body::Deliver(d));
     assert_eq!(skipped, 1);
 }
@@ -85,10 +86,10 @@ fn a_cmpp_connect_resp_with_extra_bytes_still_logs_in() {
         .unwrap();
     let odd = padded(&good, &[0, 0]);
     assert!(matches!(
-        cmpp::Pdu::decode(odd.clone(), &opts),
+        cmpp::Cmpp::decode(odd.clone(), &opts),
         Err(DecodeError::TrailingBytes { count: 2, .. })
     ));
-    let (pdu, skipped) = cmpp::Pdu::decode_lenient(odd, &opts).unwrap();
+    let (pdu, skipped) = cmpp::Cmpp::decode_lenient(odd, &opts).unwrap();
     assert_eq!((pdu.body, skipped), (cmpp::Body::ConnectResp(resp), 2));
 }
 
@@ -99,8 +100,8 @@ fn an_sgip_bind_resp_with_extra_bytes_still_binds() {
         .to_bytes()
         .unwrap();
     let odd = padded(&good, &[0; 4]);
-    assert!(sgip::Pdu::decode(odd.clone(), &sgip::Options).is_err());
-    let (pdu, skipped) = sgip::Pdu::decode_lenient(odd, &sgip::Options).unwrap();
+    assert!(sgip::Sgip::decode(odd.clone(), &sgip::Options).is_err());
+    let (pdu, skipped) = sgip::Sgip::decode_lenient(odd, &sgip::Options).unwrap();
     assert_eq!((pdu.body, skipped), (sgip::Body::BindResp(sgip::Resp::new(0)), 4));
 }
 
@@ -114,7 +115,7 @@ fn smpp_responses_with_stray_bytes_are_read_and_the_bytes_counted() {
     };
     let good = smpp_bytes(&bind);
     // Three bytes cannot be a TLV (its header alone is four).
-    let (pdu, skipped) = smpp::Pdu::decode_lenient(padded(&good, b"xyz"), &opts).unwrap();
+    let (pdu, skipped) = smpp::Smpp::decode_lenient(padded(&good, b"xyz"), &opts).unwrap();
     assert_eq!((pdu, skipped), (bind, 3));
     let enquire = smpp::Pdu {
         command_status: 0,
@@ -122,8 +123,8 @@ fn smpp_responses_with_stray_bytes_are_read_and_the_bytes_counted() {
         body: smpp::Body::EnquireLinkResp,
     };
     let odd = padded(&smpp_bytes(&enquire), &[0]);
-    assert!(smpp::Pdu::decode(odd.clone(), &opts).is_err());
-    assert_eq!(smpp::Pdu::decode_lenient(odd, &opts).unwrap(), (enquire, 1));
+    assert!(smpp::Smpp::decode(odd.clone(), &opts).is_err());
+    assert_eq!(smpp::Smpp::decode_lenient(odd, &opts).unwrap(), (enquire, 1));
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
+use smsgw_protocols::framing::Protocol as _;
+use smsgw_protocols::sgip::Sgip;
 use smsgw_protocols::sgip::{
     command, Bind, Body, Codec, Deliver, Options, Pdu, Report, Resp, SequenceNumber, Submit, Trace, TraceHop,
     TraceResp, Unbind, UnbindResp, Userrpt,
@@ -201,7 +203,7 @@ proptest! {
     fn encode_decode_roundtrip(p in pdu()) {
         let bytes = p.to_bytes().unwrap();
         prop_assert_eq!(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize, bytes.len());
-        let back = Pdu::decode(bytes.clone(), &Options).unwrap();
+        let back = Sgip::decode(bytes.clone(), &Options).unwrap();
         prop_assert_eq!(&back, &p);
         prop_assert_eq!(back.to_bytes().unwrap(), bytes);
         let json = serde_json::to_string(&p).unwrap();
@@ -223,7 +225,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..400)) {
-        let _ = Pdu::decode(Bytes::from(data.clone()), &Options);
+        let _ = Sgip::decode(Bytes::from(data.clone()), &Options);
         let mut codec = Codec::new();
         let mut buf = BytesMut::from(&data[..]);
         while let Ok(Some(_)) = codec.decode(&mut buf) {}
@@ -240,11 +242,11 @@ proptest! {
         frame.extend_from_slice(&id.to_be_bytes());
         frame.extend_from_slice(&s);
         frame.extend_from_slice(&body);
-        if let Ok(p) = Pdu::decode(Bytes::from(frame.clone()), &Options) {
+        if let Ok(p) = Sgip::decode(Bytes::from(frame.clone()), &Options) {
             // Anything accepted re-encodes to something that reads back the
             // same (not always the same bytes: text after a field's NUL is
             // not kept).
-            let again = Pdu::decode(p.to_bytes().unwrap(), &Options).unwrap();
+            let again = Sgip::decode(p.to_bytes().unwrap(), &Options).unwrap();
             prop_assert_eq!(again, p);
         }
         let mut codec = Codec::new();

@@ -3,6 +3,8 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use proptest::prelude::*;
+use smsgw_protocols::framing::Protocol as _;
+use smsgw_protocols::smgp::Smgp;
 use smsgw_protocols::smgp::{
     tlv::Tlv, Body, Codec, Deliver, DeliverResp, Login, LoginResp, MsgId, Options, Pdu, Query, QueryResp,
     Report, Submit, SubmitResp,
@@ -274,7 +276,7 @@ proptest! {
         let pdu = Pdu::new(seq, body);
         let frame = pdu.to_bytes().unwrap();
         prop_assert_eq!(u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]) as usize, frame.len());
-        let back = Pdu::decode(frame.clone(), &Options).unwrap();
+        let back = Smgp::decode(frame.clone(), &Options).unwrap();
         prop_assert_eq!(&back, &pdu);
         prop_assert_eq!(back.to_bytes().unwrap(), frame);
         let json = serde_json::to_string(&pdu).unwrap();
@@ -298,7 +300,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..600)) {
-        let _ = Pdu::decode(Bytes::from(data.clone()), &Options);
+        let _ = Smgp::decode(Bytes::from(data.clone()), &Options);
         let _ = Report::decode(&data);
         let mut codec = Codec::new();
         let mut buf = BytesMut::from(&data[..]);
@@ -317,10 +319,10 @@ proptest! {
         f.put_u32(seq);
         f.put_slice(&body);
         let frame = f.freeze();
-        if let Ok(pdu) = Pdu::decode(frame.clone(), &Options) {
+        if let Ok(pdu) = Smgp::decode(frame.clone(), &Options) {
             // Whatever decodes re-encodes; fixed bodies byte-exactly.
             let again = pdu.to_bytes().unwrap();
-            prop_assert_eq!(Pdu::decode(again, &Options).unwrap(), pdu.clone());
+            prop_assert_eq!(Smgp::decode(again, &Options).unwrap(), pdu.clone());
             if let Body::Deliver(d) = &pdu.body {
                 let _ = d.report();
                 let _ = d.concat();

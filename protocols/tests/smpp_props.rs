@@ -4,8 +4,10 @@
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
+use smsgw_protocols::framing::Protocol as _;
 use smsgw_protocols::smpp::bind::{Bind, BindResp, Outbind};
 use smsgw_protocols::smpp::sm::{DataSm, QuerySm, QuerySmResp, Sm, SmResp};
+use smsgw_protocols::smpp::Smpp;
 use smsgw_protocols::smpp::{command, Body, Codec, Options, Pdu, Receipt, Tlv, Tlvs};
 use smsgw_protocols::FixedStr;
 use tokio_util::codec::Decoder;
@@ -137,7 +139,7 @@ fn pdu() -> impl Strategy<Value = Pdu> {
 fn roundtrip(p: &Pdu) -> Result<(), TestCaseError> {
     let mut b = BytesMut::new();
     if p.encode(&Options, &mut b).is_ok() {
-        let again = Pdu::decode(b.freeze(), &Options);
+        let again = Smpp::decode(b.freeze(), &Options);
         prop_assert_eq!(again.as_ref(), Ok(p));
     }
     Ok(())
@@ -151,7 +153,7 @@ proptest! {
         let mut b = BytesMut::new();
         p.encode(&Options, &mut b).unwrap();
         let frame = b.clone().freeze();
-        prop_assert_eq!(&Pdu::decode(frame.clone(), &Options).unwrap(), &p);
+        prop_assert_eq!(&Smpp::decode(frame.clone(), &Options).unwrap(), &p);
         // Byte-exact when encoded again.
         let mut again = BytesMut::new();
         p.encode(&Options, &mut again).unwrap();
@@ -191,7 +193,7 @@ proptest! {
         f.extend_from_slice(&status.to_be_bytes());
         f.extend_from_slice(&1u32.to_be_bytes());
         f.extend_from_slice(&body);
-        if let Ok(p) = Pdu::decode(Bytes::from(f.clone()), &Options) {
+        if let Ok(p) = Smpp::decode(Bytes::from(f.clone()), &Options) {
             prop_assert_eq!(p.body.command_id(), id);
             roundtrip(&p)?;
         }

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use smsgw_protocols::text::{self, Encoding};
 use smsgw_protocols::udh::{
-    parse_udh, part_payload, split, split_with, Concat, Gsm7Packing, IncompleteReason, PushOutcome,
-    Reassembler, ReassemblerLimits, RejectReason, Udh,
+    parse_udh, part_payload, split, Concat, ConcatStyle, Gsm7Packing, IncompleteReason, PushOutcome,
+    Reassembler, ReassemblerLimits, RejectReason, SplitRule, Udh,
 };
 use smsgw_protocols::DecodeError;
 
@@ -147,21 +147,26 @@ fn malformed_udh_errors_name_offsets() {
 
 #[test]
 fn single_part_has_no_udh() {
-    let segs = split("hello", Encoding::Gsm7, 9, false).unwrap();
+    let segs = split("hello", SplitRule::new(Encoding::Gsm7), 9).unwrap();
     assert_eq!(segs.len(), 1);
     assert_eq!(segs[0].concat, None);
     assert!(!segs[0].udhi());
     assert_eq!(segs[0].content.as_ref(), unhex("e8329bfd06"));
-    let segs = split_with("hello", Encoding::Gsm7, 9, false, Gsm7Packing::Unpacked).unwrap();
+    let segs = split(
+        "hello",
+        SplitRule::new(Encoding::Gsm7).with_packing(Gsm7Packing::Unpacked),
+        9,
+    )
+    .unwrap();
     assert_eq!(segs[0].content.as_ref(), b"hello");
-    let segs = split(&"中".repeat(70), Encoding::Ucs2, 9, false).unwrap();
+    let segs = split(&"中".repeat(70), SplitRule::new(Encoding::Ucs2), 9).unwrap();
     assert_eq!((segs.len(), segs[0].content.len()), (1, 140));
 }
 
 #[test]
 fn gsm7_parts_with_udh_and_fill_bits() {
     let text = "a".repeat(161);
-    let segs = split(&text, Encoding::Gsm7, 0x1234, false).unwrap();
+    let segs = split(&text, SplitRule::new(Encoding::Gsm7), 0x1234).unwrap();
     assert_eq!(segs.len(), 2);
     // 6 UDH octets + 153 septets packed after 1 fill bit = 134 octets.
     assert_eq!(segs[0].content.len(), 140);
@@ -170,11 +175,21 @@ fn gsm7_parts_with_udh_and_fill_bits() {
     assert_eq!(&segs[1].content[..6], [0x05, 0x00, 0x03, 0x34, 0x02, 0x02]);
     // 8 septets + 1 fill bit = 57 bits -> 8 octets.
     assert_eq!(segs[1].content.len(), 6 + 8);
-    let wide = split(&text, Encoding::Gsm7, 0x1234, true).unwrap();
+    let wide = split(
+        &text,
+        SplitRule::new(Encoding::Gsm7).with_style(ConcatStyle::Udh16),
+        0x1234,
+    )
+    .unwrap();
     assert_eq!(&wide[0].content[..7], [0x06, 0x08, 0x04, 0x12, 0x34, 0x02, 0x01]);
     // 7 + 152 septets (no fill) = 7 + 133.
     assert_eq!(wide[0].content.len(), 140);
-    let unpacked = split_with(&text, Encoding::Gsm7, 1, false, Gsm7Packing::Unpacked).unwrap();
+    let unpacked = split(
+        &text,
+        SplitRule::new(Encoding::Gsm7).with_packing(Gsm7Packing::Unpacked),
+        1,
+    )
+    .unwrap();
     assert_eq!(unpacked[0].content.len(), 6 + 153);
     assert_eq!(unpacked[1].content.len(), 6 + 8);
 }
@@ -182,11 +197,16 @@ fn gsm7_parts_with_udh_and_fill_bits() {
 #[test]
 fn no_part_splits_a_pair_or_an_escape() {
     let text = format!("{}😀{}", "中".repeat(66), "中".repeat(10));
-    let segs = split(&text, Encoding::Ucs2, 1, false).unwrap();
+    let segs = split(&text, SplitRule::new(Encoding::Ucs2), 1).unwrap();
     assert_eq!(segs[0].content.len(), 6 + 132);
     assert_eq!(&segs[1].content[6..10], [0xD8, 0x3D, 0xDE, 0x00]);
     let text = format!("{}€{}", "a".repeat(152), "a".repeat(10));
-    let segs = split_with(&text, Encoding::Gsm7, 1, false, Gsm7Packing::Unpacked).unwrap();
+    let segs = split(
+        &text,
+        SplitRule::new(Encoding::Gsm7).with_packing(Gsm7Packing::Unpacked),
+        1,
+    )
+    .unwrap();
     assert_eq!(segs[0].content.len(), 6 + 152);
     assert_eq!(&segs[1].content[6..8], [0x1B, 0x65]);
 }
@@ -195,15 +215,56 @@ fn no_part_splits_a_pair_or_an_escape() {
 fn too_many_parts() {
     let text = "a".repeat(134 * 256);
     assert_eq!(
-        split(&text, Encoding::Ascii, 1, false),
-        Err(text::TextError::TooManyParts { parts: 256 })
+        split(&text, SplitRule::new(Encoding::Ascii), 1),
+        Err(text::TextError::TooManyParts { parts: 256, max: 255 })
     );
     assert_eq!(
-        split(&"a".repeat(134 * 255), Encoding::Ascii, 1, false)
+        split(&"a".repeat(134 * 255), SplitRule::new(Encoding::Ascii), 1)
             .unwrap()
             .len(),
         255
     );
+}
+
+#[test]
+fn the_rules_max_parts_is_the_limit() {
+    // 4 parts of 67 UTF-16 units.
+    let text = "中".repeat(67 * 4);
+    let rule = SplitRule::new(Encoding::Ucs2).with_max_parts(4);
+    assert_eq!(split(&text, rule, 1).unwrap().len(), 4);
+    assert_eq!(
+        split(&text, rule.with_max_parts(3), 1),
+        Err(text::TextError::TooManyParts { parts: 4, max: 3 })
+    );
+    // A single part is never refused, even with max_parts 1.
+    assert_eq!(split("hi", rule.with_max_parts(1), 1).unwrap().len(), 1);
+}
+
+#[test]
+fn sar_parts_carry_no_udh_and_hold_a_whole_sms() {
+    let text = "中".repeat(71);
+    let segs = split(
+        &text,
+        SplitRule::new(Encoding::Ucs2).with_style(ConcatStyle::Sar),
+        0x1234,
+    )
+    .unwrap();
+    assert_eq!(segs.len(), 2);
+    assert!(segs.iter().all(|s| !s.udhi()));
+    // 70 units in the first part: no UDH takes room.
+    assert_eq!(segs[0].content.len(), 140);
+    assert_eq!(&segs[0].content[..2], [0x4E, 0x2D], "payload first, no UDH");
+    assert_eq!(
+        segs[1].sar(),
+        Some(Concat {
+            reference: 0x1234,
+            wide_reference: true,
+            total: 2,
+            seq: 2
+        })
+    );
+    let udh = split(&text, SplitRule::new(Encoding::Ucs2), 0x1234).unwrap();
+    assert!(udh[0].udhi() && udh[0].sar().is_none());
 }
 
 fn c(reference: u16, total: u8, seq: u8) -> Concat {
@@ -459,7 +520,8 @@ proptest! {
     fn split_parse_reassemble_round_trip(
         (encoding, text, packing, wide, reference, seed, dups) in case()
     ) {
-        let segs = split_with(&text, encoding, reference, wide, packing).unwrap();
+        let style = if wide { ConcatStyle::Udh16 } else { ConcatStyle::Udh8 };
+        let segs = split(&text, SplitRule::new(encoding).with_style(style).with_packing(packing), reference).unwrap();
         let count = text::segments(&text, encoding).unwrap();
         if !wide {
             prop_assert_eq!(segs.len(), count.parts);

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use smsgw_config::{CarrierProfile, ProfileOverrides};
 use thiserror::Error;
 
 /// The four carrier protocols.
@@ -100,6 +101,13 @@ pub struct Account {
     /// What this carrier does off-spec (see [`crate::quirks`]).
     #[serde(default)]
     pub quirks: crate::quirks::Quirks,
+    /// The shipped carrier profile this account plays (see [`crate::profile`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Keys of that profile changed, as in the cluster document's
+    /// `[carriers.overrides]`.
+    #[serde(default, skip_serializing_if = "ProfileOverrides::is_empty")]
+    pub profile_overrides: ProfileOverrides,
 }
 
 fn default_window() -> usize {
@@ -203,6 +211,8 @@ impl Account {
             tps: 0,
             sgip_sp_addr: None,
             quirks: crate::quirks::Quirks::default(),
+            profile: None,
+            profile_overrides: ProfileOverrides::default(),
         }
     }
 }
@@ -298,6 +308,14 @@ impl SimConfig {
                     "the same login twice for one protocol",
                 ));
             }
+            if let Some(name) = &a.profile {
+                if CarrierProfile::shipped(name).is_none() {
+                    return Err(invalid(
+                        format!("accounts[{i}].profile"),
+                        "not a shipped profile (china-mobile, china-unicom, china-telecom, generic-smpp)",
+                    ));
+                }
+            }
             if a.window == 0 {
                 return Err(invalid(format!("accounts[{i}].window"), "must be at least 1"));
             }
@@ -375,6 +393,26 @@ decimal_receipt_ids = true
             SimConfig::parse(&bad, "sim.toml").is_err(),
             "unknown quirk refused"
         );
+    }
+
+    #[test]
+    fn an_account_plays_a_shipped_profile_named_in_the_file() {
+        let text = r#"
+[[accounts]]
+protocol = "smgp"
+login = "90000001"
+password = "secret"
+profile = "china-telecom"
+[accounts.profile_overrides]
+version = "1.3"
+"#;
+        let cfg = SimConfig::parse(text, "sim.toml").unwrap();
+        let a = cfg.account(Protocol::Smgp, "90000001").unwrap();
+        let p = crate::profile::of(a).unwrap();
+        assert_eq!((p.name.as_str(), p.version.as_str()), ("china-telecom", "1.3"));
+        let bad = text.replace("china-telecom", "china-tel");
+        let e = SimConfig::parse(&bad, "sim.toml").unwrap_err().to_string();
+        assert!(e.contains("accounts[0].profile"), "{e}");
     }
 
     #[test]

@@ -117,7 +117,10 @@ async fn inject_mo(
             format!("no {} account {account:?}", req.protocol),
         );
     }
-    let parts = match crate::mo::parts(req.protocol, &req.from, &req.to, &req.text) {
+    let profile = s
+        .account(req.protocol, &account)
+        .and_then(|a| crate::profile::of(&a));
+    let parts = match crate::mo::parts_as(req.protocol, profile.as_ref(), &req.from, &req.to, &req.text) {
         Ok(p) => p,
         Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_text", e),
     };

@@ -8,7 +8,7 @@
 use chrono::NaiveDateTime;
 use smsgw_protocols::framing::{BadPdu, Protocol as Wire};
 use smsgw_protocols::report::ReportState;
-use smsgw_protocols::udh::Concat;
+use smsgw_protocols::udh::{Concat, ConcatStyle};
 
 use crate::config::{Account, Protocol};
 
@@ -35,13 +35,17 @@ pub enum Request {
 pub struct SubmitInfo {
     pub source: String,
     pub destinations: Vec<String>,
-    /// The text of this part without its UDH, as best decoded.
-    pub text: String,
+    /// The content of this part without its UDH.
+    pub payload: bytes::Bytes,
+    /// The content's code (`data_coding` / `Msg_Fmt`) as received.
+    pub coding: u8,
     pub concat: Option<Concat>,
+    /// How it was numbered, when it is part of a long message.
+    pub numbering: Option<ConcatStyle>,
     pub report_requested: bool,
     pub client_ref: Option<String>,
-    /// The charging fields as received, `FeeType/FeeCode[/FixedFee]`
-    /// (CMPP, SMGP), so tests can check what went on the wire.
+    /// The charging fields as received (see `SubmitRecord::fee`), so tests
+    /// can check what went on the wire.
     pub fee: Option<String>,
 }
 
@@ -81,6 +85,8 @@ pub struct MoPart {
     /// The encoded content, UDH first when `udhi` is set.
     pub content: bytes::Bytes,
     pub udhi: bool,
+    /// SMPP: the `sar_*` numbers to send this part with (no UDH).
+    pub sar: Option<Concat>,
     /// The protocol's data coding / msg_fmt byte.
     pub coding: u8,
 }
@@ -103,6 +109,11 @@ pub trait Dialect: Send + Sync + 'static {
     const KEEPALIVE_SECS: u64 = 60;
 
     fn classify(&self, pdu: &Self::Pdu) -> Request;
+    /// The protocol version byte a login announces (`None`: the protocol
+    /// has none, as SGIP).
+    fn login_version(&self, _pdu: &Self::Pdu) -> Option<u8> {
+        None
+    }
     /// Whether the login in `pdu` carries `account`'s password.
     fn verify_login(&self, pdu: &Self::Pdu, account: &Account) -> bool;
     /// Whether a successful login with `pdu` may receive reports and MOs

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 use smsgw_protocols::report::ReportState;
-use smsgw_protocols::udh::Concat;
+use smsgw_protocols::udh::{Concat, ConcatStyle};
 
 use crate::config::Protocol;
 
@@ -30,14 +30,56 @@ pub struct SubmitRecord {
     /// The decoded text of this part (without the UDH); binary as hex.
     pub text: String,
     pub concat: Option<Concat>,
+    /// The content's code as received (`data_coding` / `Msg_Fmt`).
+    pub coding: u8,
+    /// How a long part was numbered: a UDH with IE 0x00 or 0x08, or SMPP
+    /// `sar_*` TLVs.
+    pub numbering: Option<ConcatStyle>,
     /// A reference the client put on the submit where the protocol has room
     /// for one (SMPP user_message_reference, CMPP 3.0 LinkID, SMGP LinkID).
     pub client_ref: Option<String>,
     pub report_requested: bool,
-    /// The charging fields as received (CMPP, SMGP): `FeeType/FeeCode[/FixedFee]`.
+    /// The charging fields as received: CMPP `FeeType/FeeCode`, SMGP
+    /// `FeeType/FeeCode/FixedFee`, SGIP
+    /// `FeeType/FeeValue/GivenValue/ChargeNumber/CorpId/ServiceType`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee: Option<String>,
     pub at_ms: i64,
+}
+
+/// The whole messages among `records` (say, one destination's), in order
+/// of first arrival: the parts of a long message (same account, reference
+/// and total) joined by their numbers, a part without numbering alone. A
+/// long message with a part missing (or twice) is left out, so a test
+/// comparing texts sees it.
+pub fn reassemble(records: &[SubmitRecord]) -> Vec<String> {
+    /// Account, reference, total.
+    type Key<'a> = (&'a str, u16, u8);
+    /// The arrival number of its first part, and its parts (number, text).
+    type Parts<'a> = (u64, Vec<(u8, &'a str)>);
+    let mut long: HashMap<Key<'_>, Parts<'_>> = HashMap::new();
+    let mut out: Vec<(u64, String)> = Vec::new();
+    for r in records {
+        match r.concat {
+            None => out.push((r.n, r.text.clone())),
+            Some(c) => {
+                let e = long
+                    .entry((r.account.as_str(), c.reference, c.total))
+                    .or_insert((r.n, Vec::new()));
+                e.0 = e.0.min(r.n);
+                e.1.push((c.seq, &r.text));
+            }
+        }
+    }
+    for ((_, _, total), (first, mut parts)) in long {
+        parts.sort_by_key(|(seq, _)| *seq);
+        let numbers_ok = parts.iter().zip(1..).all(|((seq, _), want)| *seq == want);
+        if parts.len() == usize::from(total) && numbers_ok {
+            out.push((first, parts.iter().map(|(_, t)| *t).collect()));
+        }
+    }
+    out.sort_by_key(|(n, _)| *n);
+    out.into_iter().map(|(_, t)| t).collect()
 }
 
 /// Event counters, exposed by the control API and as Prometheus text.

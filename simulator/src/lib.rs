@@ -20,6 +20,7 @@ pub mod dialects;
 pub mod faults;
 pub mod ledger;
 pub mod mo;
+pub mod profile;
 pub mod quirks;
 pub mod server;
 pub mod session;

@@ -18,49 +18,71 @@ static NEXT_REF: AtomicU16 = AtomicU16::new(1);
 
 /// The segments of one MO, each ready for the protocol's deliver PDU.
 pub fn parts(protocol: Protocol, from: &str, to: &str, body: &str) -> Result<Vec<MoPart>, String> {
+    parts_as(protocol, None, from, to, body)
+}
+
+/// Like [`parts`], the way a carrier playing `profile` sends them: its own
+/// values for UCS-2 and GBK, and its numbering of long messages (8-bit or
+/// 16-bit UDH, or for SMPP `sar_*` TLVs with no UDH).
+pub fn parts_as(
+    protocol: Protocol,
+    profile: Option<&smsgw_config::CarrierProfile>,
+    from: &str,
+    to: &str,
+    body: &str,
+) -> Result<Vec<MoPart>, String> {
     if body.is_empty() {
         return Err("text is empty".into());
     }
-    let encoding = match (protocol, text::choose_encoding(body)) {
-        (Protocol::Smpp, e) => e,
-        (_, Encoding::Gsm7) if body.is_ascii() => Encoding::Ascii,
-        _ => Encoding::Ucs2,
-    };
+    let encoding = text::encoding_for(body, protocol == Protocol::Smpp);
     let coding = match protocol {
         Protocol::Smpp => encoding.data_coding(),
         _ => encoding.msg_fmt(),
     };
-    let reference = NEXT_REF.fetch_add(1, Ordering::Relaxed) & 0xff;
-    let segments = udh::split_with(body, encoding, reference, false, udh::Gsm7Packing::Unpacked)
-        .map_err(|e| e.to_string())?;
+    let coding = profile.map_or(coding, |p| p.wire_coding(coding));
+    // split keeps only the low byte for an 8-bit reference.
+    let reference = NEXT_REF.fetch_add(1, Ordering::Relaxed);
+    let style = match profile.map(crate::profile::style_of) {
+        Some(udh::ConcatStyle::Sar) if protocol != Protocol::Smpp => udh::ConcatStyle::Udh8,
+        Some(s) => s,
+        None => udh::ConcatStyle::Udh8,
+    };
+    let rule = udh::SplitRule::new(encoding)
+        .with_packing(udh::Gsm7Packing::Unpacked)
+        .with_style(style);
+    let segments = udh::split(body, rule, reference).map_err(|e| e.to_string())?;
     Ok(segments
         .into_iter()
         .map(|s| MoPart {
             source: from.to_string(),
             destination: to.to_string(),
-            udhi: s.concat.is_some(),
+            udhi: s.udhi(),
+            sar: s.sar(),
             content: s.content,
             coding,
         })
         .collect())
 }
 
-/// The text of a submitted part for the ledger: the UDH (when `udhi`) is cut
-/// off, undecodable content is kept as hex rather than dropped.
-pub fn content_text(content: &[u8], udhi: bool, encoding: Option<Encoding>) -> (String, Option<udh::Concat>) {
-    let (payload, concat) = if udhi {
-        match udh::parse_udh(content) {
-            Ok((h, rest)) => (rest, h.concat()),
-            Err(_) => (content, None),
+/// A submitted part's content without its UDH (when `udhi`), and the
+/// concatenation element of that UDH; a malformed UDH keeps the content
+/// whole rather than dropping it.
+pub fn strip_udh(content: &bytes::Bytes, udhi: bool) -> (bytes::Bytes, Option<udh::Concat>) {
+    if udhi {
+        if let Ok((h, rest)) = udh::parse_udh(content) {
+            return (content.slice(content.len() - rest.len()..), h.concat());
         }
-    } else {
-        (content, None)
-    };
-    let text = match encoding {
+    }
+    (content.clone(), None)
+}
+
+/// The text of a part's payload for the ledger: undecodable content is
+/// kept as hex rather than dropped.
+pub fn payload_text(payload: &[u8], encoding: Option<Encoding>) -> String {
+    match encoding {
         Some(e) => text::decode(payload, e).unwrap_or_else(|_| hex_of(payload)),
         None => hex_of(payload),
-    };
-    (text, concat)
+    }
 }
 
 fn hex_of(b: &[u8]) -> String {

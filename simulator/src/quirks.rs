@@ -26,6 +26,9 @@ pub struct Quirks {
     /// CMPP: report Msg_Content this many bytes longer (or, negative,
     /// shorter) than the spec's 60 / 71.
     pub report_length_delta: i8,
+    /// SMPP: receipts carry their facts in the text alone, without the
+    /// `receipted_message_id` TLV (an SMPP 3.3 SMSC).
+    pub text_receipts: bool,
 }
 
 impl Quirks {
@@ -36,6 +39,7 @@ impl Quirks {
             trailing_bytes: 1,
             decimal_receipt_ids: true,
             report_length_delta: 2,
+            text_receipts: false,
         }
     }
 

@@ -96,7 +96,10 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
                         let found = shared.account(D::PROTOCOL, &login);
                         let ok = account.is_none()
                             && !faults.refuse_logins
-                            && found.as_ref().is_some_and(|a| dialect.verify_login(&pdu, a));
+                            && found.as_ref().is_some_and(|a| {
+                                dialect.verify_login(&pdu, a)
+                                    && crate::profile::version_ok(a, dialect.login_version(&pdu))
+                            });
                         shared.ledger.record_login(D::PROTOCOL, &login, ok);
                         let mut opts = reader.decoder().options().clone();
                         let granted = if ok { found.as_ref() } else { None };
@@ -302,8 +305,13 @@ fn accept(
             source: info.source.clone(),
             destination: dest.clone(),
             carrier_msg_id: id.to_string(),
-            text: info.text.clone(),
+            text: crate::mo::payload_text(
+                &info.payload,
+                crate::profile::encoding_of(acct, protocol, info.coding),
+            ),
             concat: info.concat,
+            coding: info.coding,
+            numbering: info.numbering,
             client_ref: info.client_ref.clone(),
             report_requested: info.report_requested,
             fee: info.fee.clone(),
@@ -314,8 +322,8 @@ fn accept(
         }
         let (state, delay, is_early) = shared.draw_report();
         let order = ReportOrder {
-            carrier_msg_id: acct.quirks.receipt_id(protocol, id),
-            quirks: acct.quirks,
+            carrier_msg_id: crate::profile::quirks(acct).receipt_id(protocol, id),
+            quirks: crate::profile::quirks(acct),
             source: info.source.clone(),
             destination: dest.clone(),
             state,

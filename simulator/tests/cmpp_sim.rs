@@ -108,7 +108,7 @@ async fn long_message_parts_each_reported() {
     let sim = start().await;
     let (mut c, _) = login(&sim, CmppVersion::V30, "secret").await;
     let long = "长".repeat(150);
-    let parts = udh::split(&long, Encoding::Ucs2, 42, false).unwrap();
+    let parts = udh::split(&long, udh::SplitRule::new(Encoding::Ucs2), 42).unwrap();
     assert_eq!(parts.len(), 3);
     let mut ids = Vec::new();
     for (i, p) in parts.iter().enumerate() {

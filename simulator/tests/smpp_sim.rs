@@ -88,12 +88,10 @@ async fn submit_id_receipt_and_long_message_parts() {
     assert_eq!(r.carrier_msg_id, id);
     assert!(r.state.is_success());
 
-    let parts = udh::split_with(
+    let parts = udh::split(
         &"x".repeat(400),
-        Encoding::Gsm7,
+        udh::SplitRule::new(Encoding::Gsm7).with_packing(udh::Gsm7Packing::Unpacked),
         7,
-        false,
-        udh::Gsm7Packing::Unpacked,
     )
     .unwrap();
     assert_eq!(parts.len(), 3);

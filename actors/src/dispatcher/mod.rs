@@ -19,11 +19,13 @@ use std::time::{Duration, Instant};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::flow::TokenBucket;
-use crate::model::{split_message, OutboundMessage, Part, Priority, Protocol};
+use crate::model::{OutboundMessage, Part, Priority, Protocol};
 use crate::queue::PriorityQueues;
 use crate::reconcile::ReconcilerMsg;
 use crate::session::{Inflight, SessionMsg};
+use crate::split::split_message;
 use resume::is_known;
+use smsgw_config::CarrierProfile;
 
 mod resume;
 
@@ -42,6 +44,8 @@ pub struct RouteConfig {
 pub struct CarrierEntry {
     pub name: String,
     pub protocol: Protocol,
+    /// How this carrier's messages are split (max parts, UDH style).
+    pub profile: CarrierProfile,
     pub bucket: Arc<TokenBucket>,
 }
 
@@ -72,6 +76,12 @@ pub enum DispatcherMsg {
         carrier: String,
         session: usize,
         n: usize,
+    },
+    /// A carrier's profile changed (its document entry was applied again):
+    /// messages split from now on follow it.
+    SetProfile {
+        carrier: String,
+        profile: CarrierProfile,
     },
     /// Try again (tokens may have accrued).
     Wake,
@@ -271,7 +281,7 @@ impl DispatcherState {
                 let Some((_, m)) = self.routes[i].queue.pop() else {
                     break;
                 };
-                match split_message(&m, c.entry.protocol) {
+                match split_message(&m, c.entry.protocol, &c.entry.profile) {
                     Ok(mut parts) => {
                         self.dispatched += 1;
                         if m.known.is_empty() {
@@ -431,6 +441,11 @@ impl Actor for Dispatcher {
                     .and_then(|c| c.sessions.get_mut(&session))
                 {
                     slot.credits += n;
+                }
+            }
+            DispatcherMsg::SetProfile { carrier, profile } => {
+                if let Some(c) = s.carriers.get_mut(&carrier) {
+                    c.entry.profile = profile;
                 }
             }
             DispatcherMsg::Wake => s.wake_at = None,

@@ -5,8 +5,9 @@
 //! queued, and they are counted (`smsgw_failover_resent_parts_total`).
 
 use super::DispatcherState;
-use crate::model::{split_message, KnownPart, OutboundMessage};
+use crate::model::{KnownPart, OutboundMessage};
 use crate::reconcile::ReconcilerMsg;
+use crate::split::split_message;
 
 /// Whether part `seq` already has a committed carrier id or outcome.
 pub(super) fn is_known(known: &[KnownPart], seq: u8) -> bool {
@@ -29,11 +30,11 @@ impl DispatcherState {
             .filter(|c| self.carriers.contains_key(c))
             .or_else(|| self.target(r))
             .unwrap_or_else(|| r.primary.clone());
-        let Some(protocol) = self.carriers.get(&carrier).map(|c| c.entry.protocol) else {
+        let Some(entry) = self.carriers.get(&carrier).map(|c| &c.entry) else {
             m.known.clear();
             return true;
         };
-        let Ok(parts) = split_message(m, protocol) else {
+        let Ok(parts) = split_message(m, entry.protocol, &entry.profile) else {
             // Sent (and failed) the ordinary way.
             m.known.clear();
             return true;

@@ -1,5 +1,8 @@
-//! SGIP 1.2 from the SP side. Two directions: we BIND (login type 1) to the
-//! SMG and SUBMIT; the SMG BINDs (login type 2) to our own server to push
+//! SGIP 1.2 from the SP side. SUBMIT carries the profile's charging
+//! defaults (FeeType as a number, FeeValue, GivenValue "0", CorpId,
+//! ServiceType, a ChargeNumber from FeeUserType) and its data_coding for
+//! UCS-2 and GBK. Two directions: we BIND (login type 1) to the SMG and
+//! SUBMIT; the SMG BINDs (login type 2) to our own server to push
 //! DELIVER and REPORT (see [`crate::sgip_listener`]). A SUBMIT's 12-byte
 //! sequence number is also its carrier message id, so the request key here
 //! is the sequence's counter and the id its display form. Result 11 (node
@@ -12,7 +15,7 @@ use smsgw_protocols::sgip::{self, result, Bind, Body, Pdu, SequenceNumber, Sgip,
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::{EncodeError, FixedStr};
 
-use super::{login_time, CarrierProfile, ClientProtocol, Credentials, Incoming};
+use super::{fee_field, login_time, CarrierProfile, ClientProtocol, Credentials, Incoming};
 use crate::model::{MoPart, Part, Protocol, SubmitStatus};
 
 /// SGIP 1.2 client; `node_id` is our SP node id as the carrier assigned it.
@@ -59,9 +62,22 @@ fn sequence_at(node_id: u32, t: &chrono::NaiveDateTime, seq: u32) -> SequenceNum
     SequenceNumber::new(node_id, SequenceNumber::time_of(t), seq)
 }
 
+/// SGIP's ChargeNumber for the profile's FeeUserType: the receiver's
+/// number (0), the sender's (1), all zeros for the SP (2, the spec's way
+/// of saying the SP pays); empty (3: a charge number the profile has none
+/// of), which the SMG takes as the receiver.
+fn charge_number(fee_user_type: u8, part: &Part) -> &str {
+    match fee_user_type {
+        0 => &part.destination,
+        1 => &part.source,
+        2 => "000000000000000000000",
+        _ => "",
+    }
+}
+
 /// What a PDU on the carrier's own connection to us means (the listener's
 /// half of [`ClientProtocol::classify`]); also used by `classify`.
-pub fn classify_pdu(pdu: Pdu, carrier: &str) -> Incoming<Pdu> {
+pub fn classify_pdu(pdu: Pdu, carrier: &str, profile: &CarrierProfile) -> Incoming<Pdu> {
     let seq = pdu.sequence;
     let ok = |body: Body| {
         Pdu::new(
@@ -95,7 +111,8 @@ pub fn classify_pdu(pdu: Pdu, carrier: &str) -> Incoming<Pdu> {
                 source: d.user_number.trimmed().to_string(),
                 destination: d.sp_number.trimmed().to_string(),
                 udhi: d.udhi(),
-                encoding: Encoding::from_msg_fmt(d.message_coding),
+                sar: None,
+                encoding: Encoding::from_msg_fmt(profile.standard_coding(d.message_coding)),
                 content: d.message_content.clone(),
             };
             Incoming::Mo {
@@ -134,15 +151,24 @@ impl ClientProtocol for SgipClient {
     }
 
     fn submit(&self, seq: u32, part: &Part, _creds: &Credentials) -> Result<Pdu, EncodeError> {
+        let fee = &self.profile.fee;
         let mut s = Submit {
             sp_number: FixedStr::for_field("sp_number", &part.source)?,
+            charge_number: FixedStr::truncating(charge_number(fee.fee_user_type, part)),
             user_numbers: vec![FixedStr::for_field("user_number", &part.destination)?],
+            corp_id: fee_field(&fee.corp_id),
+            service_type: fee_field(&fee.service_id),
+            // SGIP's FeeType is a number where CMPP/SMGP write two digits.
+            fee_type: fee.fee_type.trim().parse().unwrap_or(0),
+            fee_value: fee_field(&fee.fee_code),
+            // No gift of credit; an SMG that validates wants digits, not NULs.
+            given_value: fee_field("0"),
             report_flag: if part.report {
                 report_flag::ALWAYS
             } else {
                 report_flag::NEVER
             },
-            message_coding: part.coding,
+            message_coding: self.profile.wire_coding(part.coding),
             message_content: part.content.clone(),
             ..Submit::default()
         };
@@ -151,7 +177,7 @@ impl ClientProtocol for SgipClient {
     }
 
     fn classify(&self, pdu: Pdu, carrier: &str) -> Incoming<Pdu> {
-        classify_pdu(pdu, carrier)
+        classify_pdu(pdu, carrier, &self.profile)
     }
 
     fn heartbeat(&self, _seq: u32) -> Option<Pdu> {

@@ -6,13 +6,16 @@
 //! Message ids are normalised on both sides by the profile's formats
 //! (Kannel's `msg-id-type`): an SMSC that answers submit_sm_resp in hex
 //! and writes receipts in decimal gives one canonical id for both, so the
-//! receipt matches. The data_coding of UCS-2 and GBK is the profile's. A
+//! receipt matches. The data_coding of UCS-2 and GBK is the profile's; a
+//! long message split in the profile's `sar` style goes with the
+//! `sar_msg_ref_num` / `sar_total_segments` / `sar_segment_seqnum` TLVs. A
 //! profile with `receipts = "text"` ignores the receipt TLVs (the text
 //! alone is read); `tlv` and `both` read both, the TLV id winning.
 //!
 //! Pure translation (see [`super`]): it never touches sockets or timers.
 
 use smsgw_config::ReceiptStyle;
+use smsgw_protocols::smpp::sm::sar_tlvs;
 use smsgw_protocols::smpp::{self, status, tlv, Bind, Body, Pdu, SmResp, Smpp, SubmitSm};
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::EncodeError;
@@ -29,15 +32,6 @@ pub struct SmppClient {
 impl SmppClient {
     pub fn new(profile: CarrierProfile) -> SmppClient {
         SmppClient { profile }
-    }
-
-    /// The data_coding this SMSC wants for what we encoded as `coding`.
-    fn data_coding(&self, coding: u8) -> u8 {
-        match coding {
-            8 => self.profile.data_coding_ucs2,
-            15 => self.profile.data_coding_gbk,
-            other => other,
-        }
     }
 }
 
@@ -71,10 +65,15 @@ impl ClientProtocol for SmppClient {
     }
 
     fn submit(&self, seq: u32, part: &Part, _creds: &Credentials) -> Result<Pdu, EncodeError> {
-        let coding = self.data_coding(part.coding);
+        let coding = self.profile.wire_coding(part.coding);
         let mut s = SubmitSm::new(&part.source, &part.destination, coding, part.content.clone())?;
         s.registered_delivery = u8::from(part.report);
         s.set_udhi(part.udhi);
+        if let Some(c) = part.sar() {
+            for t in sar_tlvs(c.reference, c.total, c.seq) {
+                s.tlvs.set(t);
+            }
+        }
         Ok(pdu(seq, Body::SubmitSm(s)))
     }
 
@@ -128,7 +127,8 @@ impl ClientProtocol for SmppClient {
                             source: d.source_addr.to_string(),
                             destination: d.destination_addr.to_string(),
                             udhi: d.udhi(),
-                            encoding: Encoding::from_data_coding(d.data_coding),
+                            sar: (!d.udhi()).then(|| d.concat()).flatten(),
+                            encoding: Encoding::from_data_coding(self.profile.standard_coding(d.data_coding)),
                             content: d.payload().clone(),
                         },
                         ack,

@@ -67,6 +67,7 @@ struct RawOverrides {
     fixed_fee: Option<S<String>>,
     fee_user_type: Option<S<i64>>,
     service_id: Option<S<String>>,
+    corp_id: Option<S<String>>,
     submit_resp_id: Option<S<String>>,
     receipt_id: Option<S<String>>,
     receipts: Option<S<String>>,
@@ -358,6 +359,7 @@ fn overrides(
         fixed_fee: fee_digits(ctx, &k("fixed_fee"), o.fixed_fee, 6)?,
         fee_user_type: byte("fee_user_type", o.fee_user_type, 0, 3)?,
         service_id,
+        corp_id: fee_digits(ctx, &k("corp_id"), o.corp_id, 5)?,
         submit_resp_id: one_of(
             ctx,
             &k("submit_resp_id"),

@@ -24,10 +24,13 @@
 //! # version = "3.4"           # smgp: 1.3 2.0 3.0 · cmpp: 2.0 3.0 · smpp: 3.3 3.4 · sgip: 1.2
 //! # login_time_zone = "Asia/Shanghai"   # or UTC, +08:00, -05:00
 //! # fee_type = "00"  fee_code = "000000"  fixed_fee = "000000"  fee_user_type = 0  service_id = ""
+//! # corp_id = "12345"        # sgip: the SP's CorpId
 //! ```
 //!
-//! This module only describes; it never decides what goes on the wire
-//! (the actors' protocol clients do, from the resolved profile).
+//! This module only describes (including the profile's own numbering of
+//! UCS-2 and GBK, [`CarrierProfile::wire_coding`]); it never decides what
+//! goes on the wire (the actors' protocol clients do, from the resolved
+//! profile).
 
 use serde::{Deserialize, Serialize};
 
@@ -136,6 +139,9 @@ pub struct FeeDefaults {
     pub fee_user_type: u8,
     /// Service_Id / ServiceID (up to 10 characters).
     pub service_id: String,
+    /// SGIP CorpId: the SP's enterprise code (5 digits; empty when unset).
+    #[serde(default)]
+    pub corp_id: String,
 }
 
 impl Default for FeeDefaults {
@@ -146,6 +152,7 @@ impl Default for FeeDefaults {
             fixed_fee: "000000".into(),
             fee_user_type: 0,
             service_id: String::new(),
+            corp_id: String::new(),
         }
     }
 }
@@ -259,6 +266,31 @@ impl CarrierProfile {
         }
     }
 
+    /// The code this carrier's gateway uses for content we code `code`
+    /// (the standard `data_coding` / `Msg_Fmt`): its own values for UCS-2
+    /// (8) and GBK (15), which some gateways number differently; any other
+    /// code as it is.
+    pub fn wire_coding(&self, code: u8) -> u8 {
+        match code {
+            8 => self.data_coding_ucs2,
+            15 => self.data_coding_gbk,
+            other => other,
+        }
+    }
+
+    /// The inverse of [`CarrierProfile::wire_coding`]: the standard code of
+    /// content this carrier's gateway coded `code` (UCS-2 first when the
+    /// profile gives both the same value).
+    pub fn standard_coding(&self, code: u8) -> u8 {
+        if code == self.data_coding_ucs2 {
+            8
+        } else if code == self.data_coding_gbk {
+            15
+        } else {
+            code
+        }
+    }
+
     /// Applies the keys set in `o`.
     pub fn with(mut self, o: &ProfileOverrides) -> CarrierProfile {
         if let Some(v) = &o.version {
@@ -282,6 +314,9 @@ impl CarrierProfile {
         }
         if let Some(v) = &o.service_id {
             f.service_id = v.clone();
+        }
+        if let Some(v) = &o.corp_id {
+            f.corp_id = v.clone();
         }
         self.submit_resp_id = o.submit_resp_id.unwrap_or(self.submit_resp_id);
         self.receipt_id = o.receipt_id.unwrap_or(self.receipt_id);
@@ -313,6 +348,8 @@ pub struct ProfileOverrides {
     pub fee_user_type: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corp_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub submit_resp_id: Option<IdFormat>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -379,6 +416,26 @@ mod tests {
         assert_eq!(parse_time_zone("-05:30"), Some(-19_800));
         assert_eq!(parse_time_zone("Europe/London"), None);
         assert_eq!(parse_time_zone("+8"), None);
+    }
+
+    #[test]
+    fn a_profiles_own_codes_map_both_ways() {
+        let mut p = CarrierProfile::for_protocol(CarrierProtocol::Cmpp3);
+        assert_eq!(
+            (p.wire_coding(8), p.standard_coding(8)),
+            (8, 8),
+            "shipped: identity"
+        );
+        p.data_coding_ucs2 = 24;
+        p.data_coding_gbk = 8;
+        assert_eq!(
+            (p.wire_coding(8), p.wire_coding(15), p.wire_coding(0)),
+            (24, 8, 0)
+        );
+        assert_eq!(
+            (p.standard_coding(24), p.standard_coding(8), p.standard_coding(0)),
+            (8, 15, 0)
+        );
     }
 
     #[test]

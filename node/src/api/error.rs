@@ -53,6 +53,9 @@ pub enum ApiError {
     /// `sender` with the carrier's SP number does not fit the protocol's
     /// source field (400 `sender_too_long`).
     SenderTooLong(String),
+    /// The text needs more parts than the route's carrier takes (its
+    /// profile's `max_parts`; 400 `too_many_parts`).
+    TooManyParts(String),
     /// The path exists, the method does not (405 `method_not_allowed`).
     MethodNotAllowed,
     /// The body is larger than the API takes (413 `payload_too_large`).
@@ -125,7 +128,7 @@ impl ApiError {
             | NoRoute(_) => StatusCode::UNPROCESSABLE_ENTITY,
             NotConfigured | NoQuorum(_) | OutcomeUnknown(_) | Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            SenderTooLong(_) => StatusCode::BAD_REQUEST,
+            SenderTooLong(_) | TooManyParts(_) => StatusCode::BAD_REQUEST,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -164,6 +167,7 @@ impl ApiError {
             OutcomeUnknown(_) => "outcome_unknown",
             Internal(_) => "internal",
             SenderTooLong(_) => "sender_too_long",
+            TooManyParts(_) => "too_many_parts",
             MethodNotAllowed => "method_not_allowed",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
@@ -215,7 +219,7 @@ impl ApiError {
                 "the outcome is unknown ({m}); retry with the same client_ref: it takes effect once either way"
             ),
             Internal(m) => format!("internal error: {m}"),
-            SenderTooLong(m) => m.clone(),
+            SenderTooLong(m) | TooManyParts(m) => m.clone(),
             MethodNotAllowed => "this path does not take this method; see /openapi.json".into(),
             PayloadTooLarge => format!("the body is larger than {} bytes", super::MAX_BODY_BYTES),
             UnsupportedMediaType => "send the body as `Content-Type: application/json`".into(),

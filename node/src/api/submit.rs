@@ -9,12 +9,13 @@
 //! The dispatcher rebuilds what to send from `M.0`; status comes from `M.1..n`.
 
 use serde::{Deserialize, Serialize};
-use smsgw_config::{CarrierProtocol, ClusterDoc, Priority, Router};
-use smsgw_protocols::text::{self, Encoding};
-use smsgw_protocols::udh::{self, Gsm7Packing};
+use smsgw_config::{Carrier, CarrierProtocol, ClusterDoc, Priority, Router};
+use smsgw_protocols::text::{Encoding, TextError};
+use smsgw_protocols::udh;
 use smsgw_state::{MtPart, ReadySlot};
 
 use super::error::ApiError;
+use crate::gateway::config::protocol;
 
 /// Most recipients in one request.
 pub const MAX_RECIPIENTS: usize = 1000;
@@ -184,39 +185,34 @@ pub fn validate(
     })
 }
 
-/// Splits `text` the way a session of `protocol` sends it: GSM 7-bit
-/// (unpacked septets) or UCS-2 for SMPP; ASCII or UCS-2 for the Chinese
-/// protocols, which have no GSM 7-bit.
+/// Splits `text` of message `id` the way the dispatcher will for
+/// `carrier` ([`smsgw_actors::split_text`]: the protocol's encoding, the
+/// profile's UDH style and `max_parts`). Over [`MAX_PARTS`] is this API's
+/// own limit (422 `text_too_long`); within it, over the carrier's
+/// `max_parts` is 400 `too_many_parts`.
 pub fn split_for(
     text: &str,
-    protocol: CarrierProtocol,
-    reference: u16,
+    carrier: &Carrier,
+    id: u64,
 ) -> Result<(Encoding, u8, Vec<udh::Segment>), ApiError> {
-    let bad = |e: text::TextError| ApiError::TextTooLong(format!("`text` cannot be encoded: {e}"));
-    let (encoding, segments, coding) = if protocol == CarrierProtocol::Smpp {
-        let enc = text::choose_encoding(text);
-        let segs = udh::split_with(text, enc, reference, false, Gsm7Packing::Unpacked).map_err(bad)?;
-        (enc, segs, enc.data_coding())
-    } else {
-        let enc = if text.is_ascii() {
-            Encoding::Ascii
-        } else {
-            Encoding::Ucs2
-        };
-        (
-            enc,
-            udh::split(text, enc, reference, false).map_err(bad)?,
-            enc.msg_fmt(),
-        )
+    let too_long = |parts: usize, enc: &str| {
+        ApiError::TextTooLong(format!(
+            "`text` needs {parts} parts in {enc}: at most {MAX_PARTS}"
+        ))
     };
-    if segments.len() > MAX_PARTS {
-        return Err(ApiError::TextTooLong(format!(
-            "`text` needs {} parts in {}: at most {MAX_PARTS}",
-            segments.len(),
-            encoding.name()
-        )));
+    let profile = carrier.profile();
+    match smsgw_actors::split_text(text, id, protocol(carrier.protocol), &profile) {
+        Ok(s) if s.segments.len() > MAX_PARTS => Err(too_long(s.segments.len(), s.encoding.name())),
+        Ok(s) => Ok((s.encoding, s.coding, s.segments)),
+        Err(TextError::TooManyParts { parts, .. }) if parts > MAX_PARTS => {
+            Err(too_long(parts, "its encoding"))
+        }
+        Err(TextError::TooManyParts { parts, max }) => Err(ApiError::TooManyParts(format!(
+            "`text` needs {parts} parts: carrier `{}` takes at most {max} per message",
+            carrier.name
+        ))),
+        Err(e) => Err(ApiError::TextTooLong(format!("`text` cannot be encoded: {e}"))),
     }
-    Ok((encoding, coding, segments))
 }
 
 /// Builds the parts of one request (ids already drawn, one per recipient)
@@ -249,7 +245,7 @@ pub fn build(
                 max_source_len(carrier.protocol)
             )));
         }
-        let (encoding, coding, segments) = split_for(&req.text, carrier.protocol, (id & 0xff) as u16)?;
+        let (encoding, coding, segments) = split_for(&req.text, carrier, *id)?;
         let n = segments.len() as u16;
         let env = Envelope {
             to: to.clone(),
@@ -329,13 +325,36 @@ mod tests {
     }
 
     #[test]
-    fn splits_per_protocol() {
-        let (e, _, s) = split_for("hello", CarrierProtocol::Cmpp3, 1).unwrap();
+    fn splits_per_protocol_and_profile() {
+        let carrier = |p: CarrierProtocol| Carrier {
+            name: "c".into(),
+            protocol: p,
+            address: "127.0.0.1:1".into(),
+            login: "l".into(),
+            password: "p".into(),
+            connections: 1,
+            window: 1,
+            tps: 1,
+            sp_number: None,
+            sgip_sp_listen: None,
+            profile: None,
+            overrides: Default::default(),
+        };
+        let (e, _, s) = split_for("hello", &carrier(CarrierProtocol::Cmpp3), 1).unwrap();
         assert_eq!((e, s.len()), (Encoding::Ascii, 1));
-        let (e, _, s) = split_for(&"你好".repeat(40), CarrierProtocol::Sgip, 1).unwrap();
+        let (e, _, s) = split_for(&"你好".repeat(40), &carrier(CarrierProtocol::Sgip), 1).unwrap();
         assert_eq!((e, s.len()), (Encoding::Ucs2, 2));
-        let (e, _, s) = split_for(&"a".repeat(200), CarrierProtocol::Smpp, 1).unwrap();
+        let (e, _, s) = split_for(&"a".repeat(200), &carrier(CarrierProtocol::Smpp), 1).unwrap();
         assert_eq!((e, s.len()), (Encoding::Gsm7, 2));
-        assert!(split_for(&"好".repeat(700), CarrierProtocol::Smgp, 1).is_err());
+        let over = split_for(&"好".repeat(700), &carrier(CarrierProtocol::Smgp), 1).unwrap_err();
+        assert_eq!(over.code(), "text_too_long");
+        let mut two = carrier(CarrierProtocol::Smgp);
+        two.overrides.max_parts = Some(2);
+        let refused = split_for(&"好".repeat(150), &two, 1).unwrap_err();
+        assert_eq!(
+            (refused.status().as_u16(), refused.code()),
+            (400, "too_many_parts")
+        );
+        assert!(refused.message().contains("at most 2"), "{}", refused.message());
     }
 }

@@ -25,6 +25,7 @@ use smsgw_actors::link::{Ack, DeliverSink, Delivered};
 use smsgw_actors::model::MoPart;
 use smsgw_protocols::report::DeliveryReport;
 use smsgw_protocols::text::Encoding;
+use smsgw_protocols::udh::Concat;
 use smsgw_raft::Cluster;
 use tokio::sync::mpsc;
 
@@ -61,6 +62,9 @@ pub enum Wire {
         destination: String,
         content: Vec<u8>,
         udhi: bool,
+        /// SMPP `sar_*` numbering (absent from an older node: none).
+        #[serde(default)]
+        sar: Option<Concat>,
         encoding: Option<Encoding>,
     },
 }
@@ -75,6 +79,7 @@ impl From<Delivered> for Wire {
                 destination: m.destination,
                 content: m.content.to_vec(),
                 udhi: m.udhi,
+                sar: m.sar,
                 encoding: m.encoding,
             },
         }
@@ -91,6 +96,7 @@ impl From<Wire> for Delivered {
                 destination,
                 content,
                 udhi,
+                sar,
                 encoding,
             } => Delivered::Mo(MoPart {
                 carrier,
@@ -98,6 +104,7 @@ impl From<Wire> for Delivered {
                 destination,
                 content: Bytes::from(content),
                 udhi,
+                sar,
                 encoding,
             }),
         }

@@ -34,7 +34,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                 assert_eq!(back, data, "{e} round trip");
             }
             let _ = text::segments(&t, e);
-            let _ = udh::split(&t, e, 1, false);
+            let _ = udh::split(&t, udh::SplitRule::new(e), 1);
         }
     }
     for fill in 0..7 {
@@ -44,7 +44,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     }
     if let Ok(t) = std::str::from_utf8(data) {
         let e = text::choose_encoding(t);
-        let segs = udh::split(t, e, 0x1234, true).expect("chosen encoding carries the text");
+        let segs = udh::split(t, udh::SplitRule::new(e).with_style(udh::ConcatStyle::Udh16), 0x1234).expect("chosen encoding carries the text");
         assert!(!segs.is_empty());
     }
 

@@ -224,22 +224,9 @@ impl Pdu {
         Pdu { sequence_id, body }
     }
 
-    /// Decodes one whole frame, header included.
-    pub fn decode(frame: Bytes, opts: &Options) -> Result<Pdu, DecodeError> {
-        let mut r = Reader::new(&frame, 0);
-        Self::decode_from(&frame, &mut r, opts)
-    }
-
-    /// Like [`Pdu::decode`], but liberal in what it accepts: bytes after
-    /// a known body are skipped and their count returned beside the PDU
-    /// (the link counts them in `smsgw_pdu_trailing_bytes_total`).
-    pub fn decode_lenient(frame: Bytes, opts: &Options) -> Result<(Pdu, usize), DecodeError> {
-        let mut r = Reader::lenient(&frame, 0);
-        let pdu = Self::decode_from(&frame, &mut r, opts)?;
-        Ok((pdu, r.trailing()))
-    }
-
-    fn decode_from(frame: &Bytes, r: &mut Reader<'_>, opts: &Options) -> Result<Pdu, DecodeError> {
+    /// Reads one whole frame (header included) with `r`, which is strict
+    /// or lenient as [`Protocol::decode`] / [`Protocol::decode_lenient`] chose.
+    pub(crate) fn decode_from(frame: &Bytes, r: &mut Reader<'_>, opts: &Options) -> Result<Pdu, DecodeError> {
         let total_length = r.u32("total_length")?;
         let command_id = r.u32("command_id")?;
         let sequence_id = r.u32("sequence_id")?;
@@ -336,12 +323,8 @@ impl Protocol for Cmpp {
         }
     }
 
-    fn decode(frame: Bytes, opts: &Options) -> Result<Pdu, DecodeError> {
-        Pdu::decode(frame, opts)
-    }
-
-    fn decode_lenient(frame: Bytes, opts: &Options) -> Result<(Pdu, usize), DecodeError> {
-        Pdu::decode_lenient(frame, opts)
+    fn decode_from(frame: &Bytes, r: &mut Reader<'_>, opts: &Options) -> Result<Pdu, DecodeError> {
+        Pdu::decode_from(frame, r, opts)
     }
 
     fn encode(pdu: &Pdu, opts: &Options, dst: &mut BytesMut) -> Result<(), EncodeError> {

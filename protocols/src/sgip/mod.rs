@@ -227,23 +227,13 @@ impl Pdu {
         Some(Pdu::new(self.sequence, self.body.response(result)?))
     }
 
-    /// Decodes one whole frame, header included. The `Message_Length` field
-    /// must equal the frame's length.
-    pub fn decode(frame: Bytes, opts: &Options) -> Result<Pdu, DecodeError> {
-        let mut r = Reader::new(&frame, HEADER_LEN);
-        Self::decode_from(&frame, &mut r, opts)
-    }
-
-    /// Like [`Pdu::decode`], but liberal in what it accepts: bytes after
-    /// a known body are skipped and their count returned beside the PDU
-    /// (the link counts them in `smsgw_pdu_trailing_bytes_total`).
-    pub fn decode_lenient(frame: Bytes, opts: &Options) -> Result<(Pdu, usize), DecodeError> {
-        let mut r = Reader::lenient(&frame, HEADER_LEN);
-        let pdu = Self::decode_from(&frame, &mut r, opts)?;
-        Ok((pdu, r.trailing()))
-    }
-
-    fn decode_from(frame: &Bytes, r: &mut Reader<'_>, _opts: &Options) -> Result<Pdu, DecodeError> {
+    /// Reads one whole frame (header included) with `r`, which is strict
+    /// or lenient as [`Protocol::decode`] / [`Protocol::decode_lenient`] chose.
+    pub(crate) fn decode_from(
+        frame: &Bytes,
+        r: &mut Reader<'_>,
+        _opts: &Options,
+    ) -> Result<Pdu, DecodeError> {
         if frame.len() < HEADER_LEN {
             return Err(DecodeError::Truncated {
                 field: "header",
@@ -361,12 +351,10 @@ impl Protocol for Sgip {
         Header::read(frame)
     }
 
-    fn decode(frame: Bytes, opts: &Options) -> Result<Pdu, DecodeError> {
-        Pdu::decode(frame, opts)
-    }
+    const BODY_START: usize = HEADER_LEN;
 
-    fn decode_lenient(frame: Bytes, opts: &Options) -> Result<(Pdu, usize), DecodeError> {
-        Pdu::decode_lenient(frame, opts)
+    fn decode_from(frame: &Bytes, r: &mut Reader<'_>, opts: &Options) -> Result<Pdu, DecodeError> {
+        Pdu::decode_from(frame, r, opts)
     }
 
     fn encode(pdu: &Pdu, opts: &Options, dst: &mut BytesMut) -> Result<(), EncodeError> {

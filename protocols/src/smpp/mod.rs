@@ -312,23 +312,13 @@ impl Pdu {
         }
     }
 
-    /// Decodes one whole frame (header included). The declared
-    /// command_length must equal the frame's length.
-    pub fn decode(frame: Bytes, opts: &Options) -> Result<Pdu, DecodeError> {
-        let mut r = Reader::new(&frame, 0);
-        Self::decode_from(&frame, &mut r, opts)
-    }
-
-    /// Like [`Pdu::decode`], but liberal in what it accepts: bytes after
-    /// a known body are skipped and their count returned beside the PDU
-    /// (the link counts them in `smsgw_pdu_trailing_bytes_total`).
-    pub fn decode_lenient(frame: Bytes, opts: &Options) -> Result<(Pdu, usize), DecodeError> {
-        let mut r = Reader::lenient(&frame, 0);
-        let pdu = Self::decode_from(&frame, &mut r, opts)?;
-        Ok((pdu, r.trailing()))
-    }
-
-    fn decode_from(frame: &Bytes, r: &mut Reader<'_>, _opts: &Options) -> Result<Pdu, DecodeError> {
+    /// Reads one whole frame (header included) with `r`, which is strict
+    /// or lenient as [`Protocol::decode`] / [`Protocol::decode_lenient`] chose.
+    pub(crate) fn decode_from(
+        frame: &Bytes,
+        r: &mut Reader<'_>,
+        _opts: &Options,
+    ) -> Result<Pdu, DecodeError> {
         let command_length = r.u32("command_length")?;
         let command_id = r.u32("command_id")?;
         let command_status = r.u32("command_status")?;
@@ -443,12 +433,8 @@ impl Protocol for Smpp {
         Header::read(frame)
     }
 
-    fn decode(frame: Bytes, opts: &Options) -> Result<Pdu, DecodeError> {
-        Pdu::decode(frame, opts)
-    }
-
-    fn decode_lenient(frame: Bytes, opts: &Options) -> Result<(Pdu, usize), DecodeError> {
-        Pdu::decode_lenient(frame, opts)
+    fn decode_from(frame: &Bytes, r: &mut Reader<'_>, opts: &Options) -> Result<Pdu, DecodeError> {
+        Pdu::decode_from(frame, r, opts)
     }
 
     fn encode(pdu: &Pdu, opts: &Options, dst: &mut BytesMut) -> Result<(), EncodeError> {

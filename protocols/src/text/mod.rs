@@ -5,7 +5,7 @@
 //! - [`encode`] / [`decode`] between `&str` and content bytes. GSM 7-bit here
 //!   means *unpacked* septets (one per octet, as SMPP carries them); the
 //!   packed form is in [`gsm7`].
-//! - [`choose_encoding`] and [`segments`]: the densest encoding that can carry
+//! - [`choose_encoding`], [`encoding_for`] and [`segments`]: the densest encoding that can carry
 //!   a text and how many billed parts it makes.
 //!
 //! This module must never panic on input and never replace bad input
@@ -143,9 +143,10 @@ pub enum TextError {
         offset: usize,
         reason: &'static str,
     },
-    /// A long message would need more parts than a UDH can number.
-    #[error("message needs {parts} parts, more than 255")]
-    TooManyParts { parts: usize },
+    /// A long message would need more parts than allowed (`max`: the
+    /// carrier's limit, at most the 255 a UDH can number).
+    #[error("message needs {parts} parts, more than {max}")]
+    TooManyParts { parts: usize, max: u8 },
 }
 
 /// Encodes text into content bytes. GSM 7-bit gives unpacked septets;
@@ -308,6 +309,20 @@ fn decode_gbk(bytes: &[u8]) -> Result<String, TextError> {
 pub fn choose_encoding(text: &str) -> Encoding {
     if gsm7::can_encode(text) {
         Encoding::Gsm7
+    } else {
+        Encoding::Ucs2
+    }
+}
+
+/// The encoding a protocol sends `text` in. Where the protocol carries GSM
+/// 7-bit (SMPP: `carries_gsm7`), the densest of GSM 7-bit and UCS-2 ([`choose_encoding`]);
+/// where its code 0 means ASCII (CMPP, SGIP, SMGP), ASCII when the text is
+/// ASCII, else UCS-2. GBK is never chosen.
+pub fn encoding_for(text: &str, carries_gsm7: bool) -> Encoding {
+    if carries_gsm7 {
+        choose_encoding(text)
+    } else if text.is_ascii() {
+        Encoding::Ascii
     } else {
         Encoding::Ucs2
     }

@@ -17,7 +17,7 @@ pub use reassembler::{
     Incomplete, IncompleteReason, PartKey, PushOutcome, Pushed, Reassembled, Reassembler, ReassemblerLimits,
     ReassemblyStats, RejectReason,
 };
-pub use split::{part_payload, split, split_with, Gsm7Packing, Segment};
+pub use split::{part_payload, split, ConcatStyle, Gsm7Packing, Segment, SplitRule};
 
 use serde::{Deserialize, Serialize};
 

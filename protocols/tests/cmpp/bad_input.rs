@@ -11,7 +11,7 @@ fn truncated_body_names_field_and_offset() {
     let mut cut = bytes[..20].to_vec();
     cut[..4].copy_from_slice(&20u32.to_be_bytes());
     assert_eq!(
-        Pdu::decode(Bytes::from(cut), &opts),
+        Cmpp::decode(Bytes::from(cut), &opts),
         Err(DecodeError::Truncated {
             field: "authenticator_source",
             offset: 18,
@@ -26,11 +26,11 @@ fn truncated_body_names_field_and_offset() {
         if n >= 4 {
             cut[..4].copy_from_slice(&(n as u32).to_be_bytes());
         }
-        assert!(Pdu::decode(Bytes::from(cut), &opts).is_err(), "prefix {n}");
+        assert!(Cmpp::decode(Bytes::from(cut), &opts).is_err(), "prefix {n}");
     }
     // Header too short.
     assert!(matches!(
-        Pdu::decode(h("0000000b 00000008 000000"), &V3),
+        Cmpp::decode(h("0000000b 00000008 000000"), &V3),
         Err(DecodeError::Truncated {
             field: "sequence_id",
             offset: 8,
@@ -42,11 +42,11 @@ fn truncated_body_names_field_and_offset() {
 #[test]
 fn trailing_bytes_and_wrong_length() {
     assert_eq!(
-        Pdu::decode(h("0000000e 00000008 00000003 0000"), &V2),
+        Cmpp::decode(h("0000000e 00000008 00000003 0000"), &V2),
         Err(DecodeError::TrailingBytes { offset: 12, count: 2 })
     );
     assert!(matches!(
-        Pdu::decode(h("0000000d 00000008 00000003"), &V2),
+        Cmpp::decode(h("0000000d 00000008 00000003"), &V2),
         Err(DecodeError::InvalidValue {
             field: "total_length",
             offset: 0,
@@ -72,11 +72,11 @@ fn trailing_bytes_and_wrong_length() {
 #[test]
 fn unknown_command_and_invalid_text() {
     assert_eq!(
-        Pdu::decode(h("0000000c 00000003 00000001"), &V3),
+        Cmpp::decode(h("0000000c 00000003 00000001"), &V3),
         Err(DecodeError::UnknownCommand { command_id: 3 })
     );
     assert_eq!(
-        Pdu::decode(h("0000000c 80000009 00000001"), &V3),
+        Cmpp::decode(h("0000000c 80000009 00000001"), &V3),
         Err(DecodeError::UnknownCommand {
             command_id: 0x8000_0009
         })
@@ -86,7 +86,7 @@ fn unknown_command_and_invalid_text() {
     bad[12] = 0xc3; // source_addr starts with a lone UTF-8 lead byte
     bad[13] = 0x28;
     assert!(matches!(
-        Pdu::decode(Bytes::from(bad), &opts),
+        Cmpp::decode(Bytes::from(bad), &opts),
         Err(DecodeError::InvalidText {
             field: "source_addr",
             offset: 12,
@@ -103,7 +103,7 @@ fn codec_handles_frames_split_at_every_byte() {
     }
     let expected: Vec<Pdu> = vectors()
         .iter()
-        .map(|v| Pdu::decode(Bytes::from(hex::decode(v["hex"].as_str().unwrap()).unwrap()), &V2).unwrap())
+        .map(|v| Cmpp::decode(Bytes::from(hex::decode(v["hex"].as_str().unwrap()).unwrap()), &V2).unwrap())
         .collect();
     for split in 0..=stream.len() {
         let mut codec = FrameCodec::<Cmpp>::new().with_options(V2);

@@ -63,7 +63,7 @@ fn h(s: &str) -> Bytes {
 /// Decodes, checks the encode gives the same bytes, and checks the JSON form
 /// round-trips.
 fn exact(frame: &Bytes, opts: &Options) -> Pdu {
-    let pdu = Pdu::decode(frame.clone(), opts).unwrap();
+    let pdu = Cmpp::decode(frame.clone(), opts).unwrap();
     assert_eq!(
         hex::encode(reencode(&pdu, opts)),
         hex::encode(frame),

@@ -15,7 +15,7 @@ fn every_cmpp_vector_decodes_and_reencodes_exactly() {
         let mut buf = BytesMut::from(&bytes[..]);
         let pdu = codec.decode(&mut buf).unwrap().unwrap().unwrap();
         assert!(buf.is_empty());
-        assert_eq!(pdu, Pdu::decode(bytes, &opts).unwrap());
+        assert_eq!(pdu, Cmpp::decode(bytes, &opts).unwrap());
     }
 }
 
@@ -110,7 +110,7 @@ fn vector_submit_ucs2_with_udh_pycmpp() {
     let frame_range = bytes.as_ptr() as usize..bytes.as_ptr() as usize + bytes.len();
     assert!(frame_range.contains(&(s.msg_content.as_ptr() as usize)));
     // The same submit in a 2.0 frame does not decode as 3.0.
-    assert!(Pdu::decode(bytes.clone(), &V3).is_err());
+    assert!(Cmpp::decode(bytes.clone(), &V3).is_err());
 }
 
 #[test]
@@ -162,8 +162,8 @@ fn connect_resp_both_versions() {
     input.extend_from_slice(b"abc123");
     assert_eq!(ismg3, md5_of(&input));
     // The wrong layout for the link is caught.
-    assert!(Pdu::decode(f3.clone(), &V2).is_err());
-    assert!(Pdu::decode(f2, &V3).is_err());
+    assert!(Cmpp::decode(f3.clone(), &V2).is_err());
+    assert!(Cmpp::decode(f2, &V3).is_err());
     // A 3.0 status that does not fit 2.0's byte cannot be encoded.
     let big = Pdu::new(
         1,
@@ -331,7 +331,7 @@ fn submit_limits_are_enforced() {
     assert_eq!(bad[count_at], 100);
     bad[count_at] = 101;
     assert_eq!(
-        Pdu::decode(Bytes::from(bad), &V3),
+        Cmpp::decode(Bytes::from(bad), &V3),
         Err(DecodeError::InvalidValue {
             field: "dest_usr_tl",
             offset: count_at,
@@ -384,7 +384,7 @@ fn submit_resp_deliver_resp_cancel_both_versions() {
     assert_eq!(p.body, Body::CancelResp(CancelResp { success_id: 0 }));
     // 2.0 result bytes under a 3.0 link: too short.
     assert!(matches!(
-        Pdu::decode(h(&format!("00000015 80000004 00000005 {id_hex} 08")), &V3),
+        Cmpp::decode(h(&format!("00000015 80000004 00000005 {id_hex} 08")), &V3),
         Err(DecodeError::Truncated {
             field: "result",
             offset: 20,
@@ -479,7 +479,7 @@ fn deliver_mo_v20_layout() {
     assert_eq!(d.report(), Ok(None));
     assert_eq!(&d.msg_content[..], &[0xc4, 0xe3, 0xba, 0xc3]);
     assert!(d.concat().is_none());
-    assert!(Pdu::decode(frame, &V3).is_err());
+    assert!(Cmpp::decode(frame, &V3).is_err());
 }
 
 #[test]

@@ -6,7 +6,7 @@ use super::*;
 // ---- bad input ----
 
 pub(crate) fn err(frame: &[u8]) -> DecodeError {
-    Pdu::decode(Bytes::copy_from_slice(frame), &Options).unwrap_err()
+    Smgp::decode(Bytes::copy_from_slice(frame), &Options).unwrap_err()
 }
 
 pub(crate) fn with_len(mut v: Vec<u8>) -> Vec<u8> {
@@ -49,7 +49,7 @@ fn truncated_body_names_field_and_offset() {
         (report_frame(), &[][..]),
     ] {
         for n in 12..frame.len() {
-            let r = Pdu::decode(Bytes::from(with_len(frame[..n].to_vec())), &Options);
+            let r = Smgp::decode(Bytes::from(with_len(frame[..n].to_vec())), &Options);
             assert_eq!(r.is_ok(), ok_cuts.contains(&n), "cut at {n}: {r:?}");
         }
     }

@@ -16,6 +16,7 @@ mod vectors;
 use bytes::{Bytes, BytesMut};
 use chrono::NaiveDate;
 use smsgw_protocols::framing::FrameCodec;
+use smsgw_protocols::framing::Protocol as _;
 use smsgw_protocols::report::ReportState;
 use smsgw_protocols::smgp::{
     self, status, tlv::Tlv, Body, Deliver, DeliverResp, Login, LoginResp, MsgId, Options, Pdu, Query,
@@ -37,7 +38,7 @@ fn fs<const N: usize>(s: &str) -> FixedStr<N> {
 
 /// Decodes, re-encodes to the same bytes, and round-trips through JSON.
 fn exact(frame: &Bytes) -> Pdu {
-    let pdu = Pdu::decode(frame.clone(), &Options).unwrap();
+    let pdu = Smgp::decode(frame.clone(), &Options).unwrap();
     assert_eq!(&pdu.to_bytes().unwrap()[..], &frame[..], "re-encode of {pdu:?}");
     let json = serde_json::to_string(&pdu).unwrap();
     assert_eq!(serde_json::from_str::<Pdu>(&json).unwrap(), pdu, "{json}");

@@ -19,7 +19,7 @@ pub(crate) fn frame(command_id: u32, body: &[u8]) -> Bytes {
 fn truncated_body_names_field_and_offset() {
     let full = hex::decode(vectors()[0]["hex"].as_str().unwrap()).unwrap();
     // Cut after system_id + password + system_type: interface_version missing.
-    let e = Pdu::decode(frame(command::BIND_TRANSMITTER, &full[16..28]), &Options).unwrap_err();
+    let e = Smpp::decode(frame(command::BIND_TRANSMITTER, &full[16..28]), &Options).unwrap_err();
     assert_eq!(
         e,
         DecodeError::Truncated {
@@ -33,7 +33,7 @@ fn truncated_body_names_field_and_offset() {
     // short_message longer than what is left.
     let mut sm = hex::decode(vectors()[2]["hex"].as_str().unwrap()).unwrap();
     sm.truncate(sm.len() - 3);
-    let e = Pdu::decode(frame(command::SUBMIT_SM, &sm[16..]), &Options).unwrap_err();
+    let e = Smpp::decode(frame(command::SUBMIT_SM, &sm[16..]), &Options).unwrap_err();
     assert!(
         matches!(
             e,
@@ -52,7 +52,7 @@ fn truncated_body_names_field_and_offset() {
 fn bad_tlv_length_names_tag_and_offset() {
     let mut body = hex::decode(&SUBMIT_SM_RESP[32..]).unwrap();
     body.extend_from_slice(&[0x04, 0x24, 0x00, 0x10, 1, 2]); // message_payload says 16, has 2
-    let e = Pdu::decode(frame(command::SUBMIT_SM_RESP, &body), &Options).unwrap_err();
+    let e = Smpp::decode(frame(command::SUBMIT_SM_RESP, &body), &Options).unwrap_err();
     match &e {
         DecodeError::InvalidValue {
             field: "tlv length",
@@ -70,7 +70,7 @@ fn bad_tlv_length_names_tag_and_offset() {
     assert_eq!(nack_status(&e), status::ESME_RINVCMDLEN);
     // Three stray bytes cannot even hold a TLV header.
     body.truncate(body.len() - 4);
-    let e = Pdu::decode(frame(command::SUBMIT_SM_RESP, &body), &Options).unwrap_err();
+    let e = Smpp::decode(frame(command::SUBMIT_SM_RESP, &body), &Options).unwrap_err();
     assert!(
         matches!(
             e,
@@ -89,7 +89,7 @@ fn unterminated_cstring_and_bad_text_and_trailing_bytes() {
     // system_id of 16 non-NUL bytes: max is 15 + NUL.
     let mut body = vec![b'a'; 16];
     body.extend_from_slice(b"\0pw\0\0\x34\0\0\0");
-    let e = Pdu::decode(frame(command::BIND_TRANSCEIVER, &body), &Options).unwrap_err();
+    let e = Smpp::decode(frame(command::BIND_TRANSCEIVER, &body), &Options).unwrap_err();
     assert_eq!(
         e,
         DecodeError::Unterminated {
@@ -99,7 +99,7 @@ fn unterminated_cstring_and_bad_text_and_trailing_bytes() {
         }
     );
     assert_eq!(nack_status(&e), status::ESME_RSYSERR);
-    let e = Pdu::decode(frame(command::SUBMIT_SM_RESP, b"\xff\xfe\0"), &Options).unwrap_err();
+    let e = Smpp::decode(frame(command::SUBMIT_SM_RESP, b"\xff\xfe\0"), &Options).unwrap_err();
     assert!(matches!(
         e,
         DecodeError::InvalidText {
@@ -108,13 +108,13 @@ fn unterminated_cstring_and_bad_text_and_trailing_bytes() {
             ..
         }
     ));
-    let e = Pdu::decode(frame(command::ENQUIRE_LINK, b"x"), &Options).unwrap_err();
+    let e = Smpp::decode(frame(command::ENQUIRE_LINK, b"x"), &Options).unwrap_err();
     assert_eq!(e, DecodeError::TrailingBytes { offset: 16, count: 1 });
     // Declared length disagrees with the frame.
     let mut f = frame(command::ENQUIRE_LINK, b"").to_vec();
     f[3] = 17;
     assert!(matches!(
-        Pdu::decode(Bytes::from(f), &Options),
+        Smpp::decode(Bytes::from(f), &Options),
         Err(DecodeError::InvalidValue {
             field: "command_length",
             ..

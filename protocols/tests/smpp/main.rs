@@ -13,7 +13,9 @@ mod vectors;
 use bytes::{Bytes, BytesMut};
 use serde_json::Value;
 use smsgw_protocols::framing::BadPdu;
+use smsgw_protocols::framing::Protocol as _;
 use smsgw_protocols::report::ReportState;
+use smsgw_protocols::smpp::Smpp;
 use smsgw_protocols::smpp::{
     command, nack_status, status, tlv::tag, Body, Codec, Header, Options, Pdu, Receipt, Sm, SmResp, Tlv,
 };
@@ -25,7 +27,7 @@ fn vectors() -> Vec<Value> {
 }
 
 fn decode_hex(h: &str) -> Pdu {
-    Pdu::decode(Bytes::from(hex::decode(h).unwrap()), &Options).unwrap()
+    Smpp::decode(Bytes::from(hex::decode(h).unwrap()), &Options).unwrap()
 }
 
 fn encode(p: &Pdu) -> Vec<u8> {

@@ -277,7 +277,7 @@ fn receipt_deliver_sm_builds_and_reads_back() {
     let r = Receipt::new("5F3A", ReportState::Expired, "2611241200", "2611251200", 0);
     let sm = Sm::receipt(&r, "8613800000000", "10658899").unwrap();
     let p = Pdu::new(9, Body::DeliverSm(sm));
-    let back = Pdu::decode(Bytes::from(encode(&p)), &Options).unwrap();
+    let back = Smpp::decode(Bytes::from(encode(&p)), &Options).unwrap();
     assert_eq!(back, p);
     let Body::DeliverSm(sm) = back.body else { panic!() };
     assert!(sm.is_receipt());

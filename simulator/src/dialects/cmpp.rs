@@ -4,7 +4,6 @@
 
 use smsgw_protocols::cmpp::{self, result, Body, Cmpp, CmppVersion, ConnectResp, Deliver, MsgId, Pdu};
 use smsgw_protocols::framing::BadPdu;
-use smsgw_protocols::text::Encoding;
 use smsgw_protocols::FixedStr;
 
 use crate::config::{Account, Protocol};
@@ -50,6 +49,13 @@ impl Dialect for CmppDialect {
         }
     }
 
+    fn login_version(&self, pdu: &Pdu) -> Option<u8> {
+        match &pdu.body {
+            Body::Connect(c) => Some(c.version),
+            _ => None,
+        }
+    }
+
     fn verify_login(&self, pdu: &Pdu, account: &Account) -> bool {
         matches!(&pdu.body, Body::Connect(c) if c.cmpp_version().is_some() && c.verify(&account.password))
     }
@@ -78,13 +84,14 @@ impl Dialect for CmppDialect {
 
     fn submit_info(&self, pdu: &Pdu) -> Option<SubmitInfo> {
         let Body::Submit(s) = &pdu.body else { return None };
-        let (text, concat) =
-            crate::mo::content_text(&s.msg_content, s.udhi(), Encoding::from_msg_fmt(s.msg_fmt));
+        let (payload, udh) = crate::mo::strip_udh(&s.msg_content, s.udhi());
         Some(SubmitInfo {
             source: s.src_id.to_string(),
             destinations: s.dest_terminal_ids.iter().map(|d| d.to_string()).collect(),
-            text,
-            concat: concat.or_else(|| s.concat()),
+            payload,
+            coding: s.msg_fmt,
+            concat: udh.or_else(|| s.concat()),
+            numbering: crate::profile::numbering(udh, false),
             report_requested: s.registered_delivery != 0,
             client_ref: (!s.link_id.is_empty()).then(|| s.link_id.to_string()),
             fee: Some(format!("{}/{}", s.fee_type, s.fee_code)),

@@ -14,7 +14,6 @@ use smsgw_protocols::report::ReportState;
 use smsgw_protocols::sgip::{
     self, result, Bind, Body, Deliver, Pdu, Report, SequenceGenerator, SequenceNumber, Sgip,
 };
-use smsgw_protocols::text::Encoding;
 use smsgw_protocols::FixedStr;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -94,20 +93,21 @@ impl Dialect for SgipDialect {
 
     fn submit_info(&self, pdu: &Pdu) -> Option<SubmitInfo> {
         let Body::Submit(s) = &pdu.body else { return None };
-        let (text, concat) = crate::mo::content_text(
-            &s.message_content,
-            s.udhi(),
-            Encoding::from_msg_fmt(s.message_coding),
-        );
+        let (payload, udh) = crate::mo::strip_udh(&s.message_content, s.udhi());
         Some(SubmitInfo {
             source: s.sp_number.to_string(),
             destinations: s.user_numbers.iter().map(|d| d.to_string()).collect(),
-            text,
-            concat: concat.or_else(|| s.concat()),
+            payload,
+            coding: s.message_coding,
+            concat: udh.or_else(|| s.concat()),
+            numbering: crate::profile::numbering(udh, false),
             // 0: only on failure, 1: always, 2: none (the spec's ReportFlag).
             report_requested: s.report_flag != 2,
             client_ref: None,
-            fee: None,
+            fee: Some(format!(
+                "{}/{}/{}/{}/{}/{}",
+                s.fee_type, s.fee_value, s.given_value, s.charge_number, s.corp_id, s.service_type
+            )),
         })
     }
 

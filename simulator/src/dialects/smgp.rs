@@ -6,7 +6,6 @@ use smsgw_protocols::framing::BadPdu;
 use smsgw_protocols::report::{format_report_time, ReportState};
 use smsgw_protocols::smgp::tlv::Tlv;
 use smsgw_protocols::smgp::{self, status, Body, Deliver, LoginResp, MsgId, Pdu, Report, Smgp};
-use smsgw_protocols::text::Encoding;
 use smsgw_protocols::FixedStr;
 
 use crate::config::{Account, Protocol};
@@ -56,6 +55,13 @@ impl Dialect for SmgpDialect {
         }
     }
 
+    fn login_version(&self, pdu: &Pdu) -> Option<u8> {
+        match &pdu.body {
+            Body::Login(l) => Some(l.client_version),
+            _ => None,
+        }
+    }
+
     fn verify_login(&self, pdu: &Pdu, account: &Account) -> bool {
         matches!(&pdu.body, Body::Login(l) if l.verify(&account.password))
     }
@@ -82,8 +88,7 @@ impl Dialect for SmgpDialect {
 
     fn submit_info(&self, pdu: &Pdu) -> Option<SubmitInfo> {
         let Body::Submit(s) = &pdu.body else { return None };
-        let (text, concat) =
-            crate::mo::content_text(&s.msg_content, s.udhi(), Encoding::from_msg_fmt(s.msg_format));
+        let (payload, udh) = crate::mo::strip_udh(&s.msg_content, s.udhi());
         let link_id = s.tlvs.iter().find_map(|t| match t {
             Tlv::LinkId(l) if !l.is_empty() => Some(l.to_string()),
             _ => None,
@@ -91,8 +96,10 @@ impl Dialect for SmgpDialect {
         Some(SubmitInfo {
             source: s.src_term_id.to_string(),
             destinations: s.dest_term_ids.iter().map(|d| d.to_string()).collect(),
-            text,
-            concat: concat.or_else(|| s.concat()),
+            payload,
+            coding: s.msg_format,
+            concat: udh.or_else(|| s.concat()),
+            numbering: crate::profile::numbering(udh, false),
             report_requested: s.need_report != 0,
             client_ref: link_id,
             fee: Some(format!("{}/{}/{}", s.fee_type, s.fee_code, s.fixed_fee)),

@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use smsgw_protocols::framing::BadPdu;
 use smsgw_protocols::report::format_report_time;
 use smsgw_protocols::smpp::{self, status, BindResp, Body, DeliverSm, Pdu, Receipt, SmResp, Smpp, Tlv};
-use smsgw_protocols::text::Encoding;
 
 use crate::config::{Account, Protocol};
 use crate::dialect::{Deliverable, Dialect, Request, SubmitInfo, SubmitOutcome};
@@ -73,6 +72,10 @@ impl Dialect for SmppDialect {
         }
     }
 
+    fn login_version(&self, p: &Pdu) -> Option<u8> {
+        bind_of(&p.body).map(|b| b.interface_version)
+    }
+
     fn verify_login(&self, p: &Pdu, account: &Account) -> bool {
         bind_of(&p.body).is_some_and(|b| b.password.as_str() == account.password)
     }
@@ -98,8 +101,7 @@ impl Dialect for SmppDialect {
 
     fn submit_info(&self, p: &Pdu) -> Option<SubmitInfo> {
         let Body::SubmitSm(s) = &p.body else { return None };
-        let (text, concat) =
-            crate::mo::content_text(s.payload(), s.udhi(), Encoding::from_data_coding(s.data_coding));
+        let (payload, udh) = crate::mo::strip_udh(s.payload(), s.udhi());
         let client_ref = s.tlvs.iter().find_map(|t| match t {
             Tlv::UserMessageReference(r) => Some(r.to_string()),
             _ => None,
@@ -107,8 +109,10 @@ impl Dialect for SmppDialect {
         Some(SubmitInfo {
             source: s.source_addr.to_string(),
             destinations: vec![s.destination_addr.to_string()],
-            text,
-            concat: concat.or_else(|| s.concat()),
+            payload,
+            coding: s.data_coding,
+            concat: udh.or_else(|| s.concat()),
+            numbering: crate::profile::numbering(udh, s.tlvs.sar().is_some()),
             report_requested: s.registered_delivery & 0x03 != 0,
             client_ref,
             fee: None,
@@ -174,7 +178,7 @@ impl Dialect for SmppDialect {
                     err,
                 );
                 let mut sm = DeliverSm::receipt(&receipt, &r.destination, &r.source).unwrap_or_default();
-                if r.quirks.decimal_receipt_ids {
+                if r.quirks.decimal_receipt_ids || r.quirks.text_receipts {
                     // Like an SMPP 3.3 SMSC: the (decimal) id only in the
                     // text, no receipted_message_id to fall back on.
                     sm.tlvs
@@ -186,6 +190,11 @@ impl Dialect for SmppDialect {
                 let mut sm = DeliverSm::new(&m.source, &m.destination, m.coding, m.content.clone())
                     .unwrap_or_default();
                 sm.set_udhi(m.udhi);
+                if let Some(c) = m.sar {
+                    for t in smsgw_protocols::smpp::sm::sar_tlvs(c.reference, c.total, c.seq) {
+                        sm.tlvs.set(t);
+                    }
+                }
                 sm
             }
         };
