@@ -66,12 +66,20 @@ impl Drop for Sim {
     }
 }
 
-pub fn doc(sim: &Sim, tps: u32) -> String {
+/// The simulator as carrier `cm` (CMPP 3.0, SP number 1069000) taking every number.
+pub fn carrier(sim: &Sim, tps: u32) -> String {
     format!(
         "[[carriers]]\nname = \"cm\"\nprotocol = \"cmpp3\"\naddress = \"{}\"\nlogin = \"{}\"\npassword = \"{}\"\n\
          connections = 1\nwindow = 16\ntps = {tps}\nsp_number = \"1069000\"\n\n\
-         [[routes]]\nprefixes = [\"*\"]\ncarrier = \"cm\"\n\n[[accounts]]\nname = \"app\"\napi_keys = [\"{KEY}\"]\n",
+         [[routes]]\nprefixes = [\"*\"]\ncarrier = \"cm\"\n\n",
         sim.cmpp, sim.login, sim.password
+    )
+}
+
+pub fn doc(sim: &Sim, tps: u32) -> String {
+    format!(
+        "{}[[accounts]]\nname = \"app\"\napi_keys = [\"{KEY}\"]\n",
+        carrier(sim, tps)
     )
 }
 
@@ -94,11 +102,22 @@ pub fn cluster(sim: &Sim, tps: u32) -> Vec<Node> {
 }
 
 pub fn apply(nodes: &[Node], sim: &Sim, tps: u32) {
+    apply_text(nodes, &doc(sim, tps));
+}
+
+/// Applies a cluster document through the CLI (`config apply`).
+pub fn apply_text(nodes: &[Node], text: &str) {
     let here = nodes[0].dir.path();
-    std::fs::write(here.join("cluster.toml"), doc(sim, tps)).expect("write doc");
+    std::fs::write(here.join("cluster.toml"), text).expect("write doc");
     let (ok, out, err) = cli(
         here,
-        &["config", "apply", "cluster.toml", "--addr", &nodes[1].raft],
+        &[
+            "config",
+            "apply",
+            "cluster.toml",
+            "--addr",
+            &nodes[nodes.len() - 1].raft,
+        ],
     );
     assert!(ok, "apply: {out}{err}");
 }
