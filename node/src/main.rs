@@ -1,11 +1,13 @@
 //! `smsgw`: the node binary and the admins' CLI. Subcommands live in their own
 //! modules; this file only parses the command line and dispatches.
 
+mod accounts_cmd;
 mod api;
 mod bench_api;
 mod bench_cmd;
 mod bench_service;
 mod callbacks;
+mod cdr;
 mod client_cmd;
 mod cluster;
 mod config_cmd;
@@ -69,6 +71,12 @@ enum Command {
     Records(service_cmd::RecordsArgs),
     /// Counts by day, week or month.
     Stats(service_cmd::StatsArgs),
+    /// CDR files: decode a day file.
+    #[command(subcommand)]
+    Cdr(cdr::cli::CdrCmd),
+    /// Prepaid accounts: top up, show, ledger, statement (admin key).
+    #[command(subcommand)]
+    Accounts(accounts_cmd::AccountsCmd),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCmd),
@@ -108,6 +116,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs(c) => service_cmd::jobs(c),
         Command::Records(a) => service_cmd::records(a),
         Command::Stats(a) => service_cmd::stats(a),
+        Command::Accounts(c) => accounts_cmd::run(c),
+        Command::Cdr(c) => cdr::cli::run(c),
         Command::Drill(a) => drill_cmd::run(a),
     }
 }

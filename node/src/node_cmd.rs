@@ -196,6 +196,7 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     let watch_task = state.spawn_config_watch();
     let jobs_task = crate::service::runner::spawn(state.clone());
     let billing_task = crate::service::billing::spawn(state.clone());
+    let cdr_task = crate::cdr::spawn(state.clone(), cfg.data_dir.join("cdr"));
     let callbacks_task = crate::callbacks::spawn(state.clone());
     let (stop_tx, mut stop_rx) = watch::channel(false);
     if tls.is_some() {
@@ -271,6 +272,7 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     watch_task.abort();
     jobs_task.abort();
     billing_task.abort();
+    cdr_task.abort();
     callbacks_task.abort();
     // Stop feeding, let submits in flight be answered (bounded), log out of
     // the carriers, flush the last facts to raft.

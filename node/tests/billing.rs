@@ -18,6 +18,7 @@ const SHOP: &str = "sk_shop_0123456789abcdef";
 const MKT: &str = "sk_market_0123456789abcdef";
 const REV: &str = "sk_review_0123456789abcdef";
 const ADMIN: &str = "sk_admin_0123456789abcdef";
+const NARROW: &str = "sk_narrow_0123456789abcdef";
 
 fn accounts(rules: &str) -> String {
     format!(
@@ -54,6 +55,13 @@ api_keys = ["{REV}"]
 balance = 50
 [accounts.billing]
 content = "review"
+
+[[accounts]]
+name = "narrow"
+api_keys = ["{NARROW}"]
+balance = 5
+[accounts.billing]
+carriers = ["elsewhere"]
 "#
     )
 }
@@ -206,9 +214,22 @@ fn sixty_four_clients_spend_exactly_the_balance_and_a_top_up_counts_once() {
         Some(left + 10)
     );
 
+    // The operator's CLI: a top-up by reference, then the statement as CSV.
+    let api = format!("http://{}", node.http);
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--api", &api, "--key", ADMIN]);
+        common::cli(node.dir.path(), &all)
+    };
+    let (ok, out, err) = run(&["accounts", "topup", "shop", "5", "--ref", "cli-1"]);
+    assert!(ok && out.contains("\"balance\""), "{out}{err}");
+    let (ok, out, err) = run(&["accounts", "statement", "shop", "--csv"]);
+    assert!(ok && out.contains(",,topups,1015"), "{out}{err}");
+    let left = left + 5;
+
     // The ledger and the statement add up; another account cannot read them.
     let st = call(node, SHOP, "GET", "/v1/accounts/shop/statement", None).body;
-    assert_eq!(st["topups"].as_u64(), Some(1010), "{st}");
+    assert_eq!(st["topups"].as_u64(), Some(1015), "{st}");
     assert_eq!(st["charges"].as_u64(), Some(spent), "{st}");
     assert_eq!(st["closing_balance"].as_u64(), Some(left + 10), "{st}");
     assert_eq!(st["amount_fen"].as_u64(), Some(spent * 5));
@@ -246,6 +267,9 @@ fn content_rules_opt_outs_and_an_idle_account_freezing_then_closing() {
     );
     let r = send(MKT, "13900000001", "【影楼】新品上市，拒收请回复R");
     assert_eq!(r.status, 202, "{:?}", r.body);
+    // An account limited to other carriers cannot use this route.
+    let r = send(NARROW, "13900000001", "通知");
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{:?}", r.body);
 
     // Review: held, then approved (sent) or rejected (refunded).
     let held = send(REV, "13900000002", "代开发票");

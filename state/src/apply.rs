@@ -274,6 +274,8 @@ fn message_final(
     let parts = u64::from(head.part.parts);
     crate::stats::count(tx, &head.part.account, at_ms, &dims, state, 1, parts)?;
     crate::events::message_final(tx, mid, head, state, at_ms)?;
+    let seq = bump(tx, counter::FINALS, 1)?;
+    tx.put_raw(keys::finals(seq), mid.as_bytes().to_vec());
     crate::accounts::settle(tx, head, mid, at_ms)
 }
 

@@ -18,6 +18,7 @@
 //! | `d/DUE ID` | timers of jobs with chunks left | account |
 //! | `m/MESSAGE` | the job a message belongs to | job id |
 //! | `H/ID` | jobs held for review | account |
+//! | `f/SEQ` | messages in the order they closed (CDR writers tail it) | message id |
 //! | `s/ACCOUNT\0DAY DIM\0EVENT\0m\|p` | statistics counters (see `stats`) | u64 |
 //! | `x/ACCOUNT\0AT MESSAGE` | an account's messages by acceptance time | empty |
 //! | `u/ACCOUNT` | prepaid account: status, balance, last top-up | `AccountRecord` |
@@ -68,6 +69,13 @@ pub const TIMER: &[u8] = b"d/";
 pub const MESSAGE_JOB: &[u8] = b"m/";
 /// Jobs held for review.
 pub const HELD: &[u8] = b"H/";
+/// Closed messages, in order.
+pub const FINALS: &[u8] = b"f/";
+
+/// `f/SEQ`.
+pub fn finals(seq: u64) -> Vec<u8> {
+    join(FINALS, &[&seq.to_be_bytes()])
+}
 
 /// `H/ID`.
 pub fn held(id: u64) -> Vec<u8> {
@@ -236,6 +244,8 @@ pub mod counter {
     }
     /// Last job id.
     pub const JOB_SEQ: &str = "job_seq";
+    /// Messages closed so far (the last `f/` sequence).
+    pub const FINALS: &str = "finals";
     /// The last MO the leader's intake (statistics, opt-outs) has read.
     pub const MO_INTAKE: &str = "mo_intake";
     /// Messages of job `id` that ended in `state`.

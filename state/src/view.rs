@@ -76,6 +76,24 @@ impl StateView {
         Ok(out)
     }
 
+    /// Up to `limit` closed messages after sequence `after`: (seq, message id).
+    pub fn finals(&self, after: u64, limit: usize) -> Result<Vec<(u64, String)>, ApplyError> {
+        let from = keys::finals(after);
+        let rows = self.view.range(
+            Bound::Excluded(from.as_slice()),
+            &keys::prefix_end(keys::FINALS),
+            limit,
+        )?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (k, v) in rows {
+            let Some(seq) = keys::book::trailing_id(&k) else {
+                continue;
+            };
+            out.push((seq, String::from_utf8_lossy(&v).into_owned()));
+        }
+        Ok(out)
+    }
+
     /// Reads of prepaid accounts.
     pub fn accounts(&self) -> crate::accounts::AccountView {
         crate::accounts::AccountView::new(self.view.clone())

@@ -12,6 +12,7 @@
 //! freeze_after_secs = 2592000     # no top-up for 30 days: FROZEN (sending refused)
 //! close_after_secs = 7776000      # no top-up for 90 days: CLOSED (keys refused)
 //! warn_before_freeze_secs = 259200
+//! cdr_retention_days = 180       # CDR day files are removed after this
 //!
 //! [content]
 //! optout_keywords = ["TD", "T", "退订", "R", "STOP"]
@@ -28,6 +29,7 @@
 //! contact_phone = "13800138000"   # told at low balance and before freezing
 //! low_balance_parts = 100
 //! content = "reject"              # reject | review (held for /v1/admin/review)
+//! carriers = ["china-mobile"]     # optional: the only carriers it may send through
 //! ```
 //!
 //! Nothing here enforces anything: the node does, with these values.
@@ -78,6 +80,9 @@ pub struct AccountBilling {
     /// What banned words do.
     #[serde(default)]
     pub content: ContentAction,
+    /// Carriers it may send through (empty: every route).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carriers: Vec<String>,
 }
 
 /// When idle prepaid accounts are frozen and closed.
@@ -89,6 +94,13 @@ pub struct BillingRules {
     pub close_after_secs: u64,
     /// The contact phone is told this long before freezing.
     pub warn_before_freeze_secs: u64,
+    /// Days CDR files are kept.
+    #[serde(default = "default_cdr_days")]
+    pub cdr_retention_days: u64,
+}
+
+fn default_cdr_days() -> u64 {
+    180
 }
 
 impl Default for BillingRules {
@@ -97,6 +109,7 @@ impl Default for BillingRules {
             freeze_after_secs: 30 * 86_400,
             close_after_secs: 90 * 86_400,
             warn_before_freeze_secs: 3 * 86_400,
+            cdr_retention_days: default_cdr_days(),
         }
     }
 }

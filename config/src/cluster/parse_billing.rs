@@ -34,6 +34,7 @@ pub(super) struct RawBillingRules {
     freeze_after_secs: Option<S<i64>>,
     close_after_secs: Option<S<i64>>,
     warn_before_freeze_secs: Option<S<i64>>,
+    cdr_retention_days: Option<S<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -51,6 +52,7 @@ pub(super) struct RawAccountBilling {
     contact_phone: Option<S<String>>,
     low_balance_parts: Option<S<i64>>,
     content: Option<S<String>>,
+    carriers: Option<S<Vec<S<String>>>>,
 }
 
 pub(super) fn admin(ctx: &Ctx<'_>, raw: Option<RawAdmin>) -> Result<AdminAccess, ConfigError> {
@@ -111,6 +113,13 @@ pub(super) fn rules(ctx: &Ctx<'_>, raw: Option<RawBillingRules>) -> Result<Billi
             raw.warn_before_freeze_secs,
             d.warn_before_freeze_secs,
         )?,
+        cdr_retention_days: ctx.int(
+            "billing.cdr_retention_days",
+            raw.cdr_retention_days,
+            1,
+            3660,
+            d.cdr_retention_days as i64,
+        )? as u64,
     };
     if r.close_after_secs < r.freeze_after_secs {
         return Err(ctx.err(
@@ -200,7 +209,25 @@ pub(super) fn account(
             Some(p.into_inner())
         }
     };
+    let mut carriers = Vec::new();
+    for (j, c) in raw
+        .carriers
+        .map(|c| c.into_inner())
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
+        if c.get_ref().trim().is_empty() {
+            return Err(ctx.err(
+                &format!("accounts[{i}].billing.carriers[{j}]"),
+                c.span(),
+                "must name a carrier",
+            ));
+        }
+        carriers.push(c.into_inner());
+    }
     Ok(Some(AccountBilling {
+        carriers,
         price_fen: ctx.int(&k("price_fen"), raw.price_fen, 0, 100_000, 0)? as u32,
         kind,
         contact_phone,

@@ -69,6 +69,13 @@ pub fn max_source_len(p: CarrierProtocol) -> usize {
     }
 }
 
+/// The carriers `account` is limited to, if its billing names any.
+fn allowed_carriers<'a>(doc: &'a ClusterDoc, account: &str) -> Option<&'a [String]> {
+    let a = doc.accounts.iter().find(|a| a.name == account)?;
+    let carriers = &a.billing.as_ref()?.carriers;
+    (!carriers.is_empty()).then_some(carriers.as_slice())
+}
+
 /// What part `M.0` carries: everything needed to send the message again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
@@ -234,6 +241,14 @@ pub fn build(
         let carrier = doc
             .carrier(choice.carrier)
             .ok_or_else(|| ApiError::Internal(format!("route names unknown carrier {}", choice.carrier)))?;
+        if let Some(allowed) = allowed_carriers(doc, account) {
+            if !allowed.iter().any(|c| c == &carrier.name) {
+                return Err(ApiError::Forbidden(format!(
+                    "`{to}` routes to carrier `{}`, which account `{account}` may not use (allowed: {allowed:?})",
+                    carrier.name
+                )));
+            }
+        }
         let source_len =
             carrier.sp_number.as_deref().map_or(0, str::len) + req.sender.as_deref().map_or(0, str::len);
         if source_len > max_source_len(carrier.protocol) {
