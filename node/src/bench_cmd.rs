@@ -22,6 +22,8 @@ pub enum BenchCmd {
     Api(crate::bench_api::ApiBenchArgs),
     /// The service's goals on a running node: import, search, group send.
     Service(crate::bench_service::ServiceBenchArgs),
+    /// CDR records encoded and written per second (fsync per 1,000).
+    Cdr(crate::bench_cdr::CdrBenchArgs),
 }
 
 /// Arguments of `bench raft`.
@@ -58,6 +60,7 @@ pub fn run(cmd: BenchCmd) -> anyhow::Result<()> {
         }
         BenchCmd::Api(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_api::run(args)),
         BenchCmd::Service(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_service::run(args)),
+        BenchCmd::Cdr(args) => crate::bench_cdr::run(args),
     }
 }
 

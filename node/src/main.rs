@@ -4,6 +4,7 @@
 mod accounts_cmd;
 mod api;
 mod bench_api;
+mod bench_cdr;
 mod bench_cmd;
 mod bench_service;
 mod callbacks;

@@ -107,16 +107,24 @@ fn put(buf: &mut [u8], offset: usize, len: usize, value: &[u8]) {
 
 /// GBK bytes of `text`, at most `max`, cut at a character boundary.
 fn gbk(text: &str, max: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(max);
-    for c in text.chars() {
-        let mut tmp = [0u8; 4];
-        let (bytes, _, _) = encoding_rs::GB18030.encode(c.encode_utf8(&mut tmp));
-        if out.len() + bytes.len() > max {
+    let (bytes, _, _) = encoding_rs::GB18030.encode(text);
+    let mut bytes = bytes.into_owned();
+    // GB18030 sequences are 1 byte (ASCII), or start with 0x81..=0xFE and
+    // are 4 bytes when the second is a digit, else 2.
+    let mut end = 0;
+    while end < bytes.len() {
+        let len = match bytes[end] {
+            0x00..=0x7F => 1,
+            _ if bytes.get(end + 1).is_some_and(|b| b.is_ascii_digit()) => 4,
+            _ => 2,
+        };
+        if end + len > max {
             break;
         }
-        out.extend_from_slice(&bytes);
+        end += len;
     }
-    out
+    bytes.truncate(end.min(bytes.len()));
+    bytes
 }
 
 impl Cdr {
