@@ -6,83 +6,21 @@
 mod callbacks_support;
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use callbacks_support::{wait_all, Receiver, SECRET};
-use common::{cli, http, start_cluster, Node, BIN};
+use common::sim_cluster::Sim;
+use common::{cli, http, start_cluster, Node};
 use serde_json::{json, Value};
 
 const KEY: &str = "sk_callbacks_cluster_0123456789";
 
-/// `smsgw sim --ephemeral` as a process; killed on drop.
-struct Sim {
-    child: Child,
-    cmpp: String,
-    login: String,
-    password: String,
-    control: String,
-}
-
-impl Sim {
-    fn start() -> Sim {
-        let mut child = Command::new(BIN)
-            .args(["sim", "--ephemeral"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn smsgw sim");
-        let out = child.stdout.take().expect("stdout");
-        let mut sim = Sim {
-            child,
-            cmpp: String::new(),
-            login: String::new(),
-            password: String::new(),
-            control: String::new(),
-        };
-        let mut lines = BufReader::new(out).lines();
-        for _ in 0..100 {
-            if !sim.control.is_empty() {
-                break;
-            }
-            let line = lines.next().expect("simulator banner").expect("read banner");
-            let w: Vec<&str> = line.split_whitespace().collect();
-            if w.first() == Some(&"cmpp") && w.len() >= 4 {
-                sim.cmpp = w[1].to_string();
-                let acct = w[3].trim_end_matches(',');
-                let (l, p) = acct.split_once('/').expect("login/password");
-                sim.login = l.into();
-                sim.password = p.into();
-            }
-            if let Some(c) = line.split("control http://").nth(1) {
-                sim.control = c.split('/').next().unwrap_or("").to_string();
-            }
-        }
-        assert!(
-            !sim.control.is_empty(),
-            "simulator banner without a control address"
-        );
-        std::thread::spawn(move || for _ in lines {});
-        sim
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn doc(sim: &Sim, url: &str) -> String {
     format!(
-        "[[carriers]]\nname = \"cm\"\nprotocol = \"cmpp3\"\naddress = \"{}\"\nlogin = \"{}\"\npassword = \"{}\"\n\
-         connections = 1\nwindow = 16\ntps = 500\nsp_number = \"1069000\"\n\n\
-         [[routes]]\nprefixes = [\"*\"]\ncarrier = \"cm\"\n\n[[accounts]]\nname = \"app\"\napi_keys = [\"{KEY}\"]\n\
+        "{}[[accounts]]\nname = \"app\"\napi_keys = [\"{KEY}\"]\n\
          service_codes = [\"1069000\"]\n\n[accounts.callbacks]\nurls = [\"{url}\"]\nsecret = \"{SECRET}\"\n",
-        sim.cmpp, sim.login, sim.password
+        common::sim_cluster::carrier(sim, 500)
     )
 }
 

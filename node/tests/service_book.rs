@@ -378,3 +378,38 @@ fn a_scheduled_job_fires_once_at_its_time_and_a_cancelled_one_never() {
         "CANCELLED"
     );
 }
+
+#[test]
+fn a_job_due_while_the_node_was_down_fires_on_restart_and_says_how_late() {
+    let node = Node::start(&[]);
+    let key = node.demo_key();
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let r = call(
+        &node,
+        &key,
+        "POST",
+        "/v1/messages",
+        Some(&json!({"to": ["13900000077"], "text": "补发", "send_at": at})),
+    );
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let job = r.body["job"].as_u64().expect("job");
+    let (ok, err, dir) = node.terminate();
+    assert!(ok, "{err}");
+    // Down past the job's time.
+    std::thread::sleep(Duration::from_secs(4));
+    let node = Node::start_in(dir, &[]);
+    let sim = sim_control(&node);
+    let done = wait_job(&node, &key, job, |j| j["status"] == "DONE", 30);
+    assert!(
+        done["late_ms"].as_u64().unwrap_or(0) >= 1_500,
+        "it says how late: {done}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ledger(&sim).get("13900000077").map(Vec::len) != Some(1) {
+        assert!(
+            Instant::now() < deadline,
+            "the late job never reached the carrier"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -15,6 +15,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{DecodeError, EncodeError};
 
+/// What a password is shown as in `Debug` output.
+pub const MASKED: &str = "********";
+
 /// A short text field of at most `N` bytes, stored inline.
 ///
 /// Used for both NUL-padded octet strings (`N` = the field width) and

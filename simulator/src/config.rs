@@ -79,8 +79,8 @@ pub struct Listen {
     pub control: Option<SocketAddr>,
 }
 
-/// One carrier account a client may log in with.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One carrier account a client may log in with (`Debug` masks the password).
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Account {
     pub protocol: Protocol,
@@ -108,6 +108,22 @@ pub struct Account {
     /// `[carriers.overrides]`.
     #[serde(default, skip_serializing_if = "ProfileOverrides::is_empty")]
     pub profile_overrides: ProfileOverrides,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("protocol", &self.protocol)
+            .field("login", &self.login)
+            .field("password", &"********")
+            .field("window", &self.window)
+            .field("tps", &self.tps)
+            .field("sgip_sp_addr", &self.sgip_sp_addr)
+            .field("quirks", &self.quirks)
+            .field("profile", &self.profile)
+            .field("profile_overrides", &self.profile_overrides)
+            .finish()
+    }
 }
 
 fn default_window() -> usize {

@@ -35,7 +35,9 @@ pub(crate) fn count(
 ) -> Result<(), ApplyError> {
     let d = day(at_ms);
     for dim in dims {
-        tx.add(&keys::stat(account, d, dim, event, false), messages as i64)?;
+        if messages > 0 {
+            tx.add(&keys::stat(account, d, dim, event, false), messages as i64)?;
+        }
         if parts > 0 {
             tx.add(&keys::stat(account, d, dim, event, true), parts as i64)?;
         }

@@ -19,7 +19,7 @@ use smsgw_state::accounts::{AccountCommand, AccountRecord, AccountResponse, Ledg
 use smsgw_state::jobs::{JobCommand, JobResponse};
 use smsgw_state::{Command, Response as Committed};
 
-use super::book::{json_body, limit, respond};
+use super::book::{json_body, limit, next_of, respond};
 use super::error::ApiError;
 use super::messages::authenticate;
 use super::state::{now_ms, AppState, Loaded};
@@ -292,9 +292,7 @@ pub async fn ledger(
                 .accounts()
                 .ledger(&name, from, until, after, limit)
                 .map_err(internal)?;
-            let next = (lines.len() == limit)
-                .then(|| lines.last().map(|l| format!("{}-{}", l.at_ms, l.seq)))
-                .flatten();
+            let next = next_of(&lines, limit, |l| format!("{}-{}", l.at_ms, l.seq));
             Ok(json!({"items": lines.iter().map(line_json).collect::<Vec<_>>(), "next": next}))
         }
         .await,
@@ -421,9 +419,7 @@ pub async fn optouts(
                 .accounts()
                 .opt_outs(&account.name, after, limit)
                 .map_err(internal)?;
-            let next = (page.len() == limit)
-                .then(|| page.last().map(|(n, _)| n.clone()))
-                .flatten();
+            let next = next_of(&page, limit, |(n, _)| n.clone());
             let items: Vec<Value> = page
                 .iter()
                 .map(|(n, at)| json!({"number": n, "since": zone::show(*at)}))

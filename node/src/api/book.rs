@@ -57,6 +57,12 @@ pub(crate) fn limit(q: &HashMap<String, String>) -> Result<usize, ApiError> {
     Ok(num_param(q, "limit")?.map_or(PAGE, |l| (l as usize).clamp(1, MAX_PAGE)))
 }
 
+/// The cursor of the page after `page`: the last row's key when the page
+/// is full (there may be more), else none.
+pub(crate) fn next_of<T, C>(page: &[T], limit: usize, key: impl Fn(&T) -> C) -> Option<C> {
+    (page.len() == limit).then(|| page.last().map(key)).flatten()
+}
+
 /// Commits a change to `account`'s book.
 pub(crate) async fn commit(
     state: &AppState,
@@ -270,7 +276,7 @@ pub async fn list(
             }
             let after = num_param(&q, "after")?.unwrap_or(0);
             let page = book.contacts(&account.name, after, limit).map_err(internal)?;
-            let next = (page.len() == limit).then(|| page.last().map(|c| c.id)).flatten();
+            let next = next_of(&page, limit, |c| c.id);
             Ok(json!({
                 "items": page.iter().map(show).collect::<Vec<_>>(),
                 "next": next,

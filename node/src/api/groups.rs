@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use smsgw_state::book::{BookCommand, BookResponse, BookView, Group, GroupData, Template, TemplateData};
 
-use super::book::{commit, json_body, limit, num_param, respond, show};
+use super::book::{commit, json_body, limit, next_of, num_param, respond, show};
 use super::error::ApiError;
 use super::messages::authenticate;
 use super::state::AppState;
@@ -189,7 +189,7 @@ pub async fn list(
             let page = book
                 .groups(&account.name, num_param(&q, "after")?.unwrap_or(0), limit)
                 .map_err(internal)?;
-            let next = (page.len() == limit).then(|| page.last().map(|g| g.id)).flatten();
+            let next = next_of(&page, limit, |g| g.id);
             let items = page
                 .iter()
                 .map(|g| show_group(&book, &account.name, g))
@@ -329,9 +329,7 @@ pub async fn list_templates(
             let after = q.get("after").map(String::as_str).unwrap_or("");
             let book = s.fresh_view().await?.book();
             let page = book.templates(&account.name, after, limit).map_err(internal)?;
-            let next = (page.len() == limit)
-                .then(|| page.last().map(|t| t.name.clone()))
-                .flatten();
+            let next = next_of(&page, limit, |t| t.name.clone());
             Ok(json!({ "items": page.iter().map(show_template).collect::<Vec<_>>(), "next": next }))
         }
         .await,

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use smsgw_state::jobs::{JobCommand, JobRecord, JobResponse, JobSpec};
 use smsgw_state::{Command, Response as Committed};
 
-use super::book::{json_body, limit, num_param, respond};
+use super::book::{json_body, limit, next_of, num_param, respond};
 use super::error::ApiError;
 use super::messages::authenticate;
 use super::state::{now_ms, AppState};
@@ -315,7 +315,7 @@ pub async fn list(
             let page = jobs
                 .jobs(&account.name, num_param(&q, "after")?.unwrap_or(0), limit)
                 .map_err(internal)?;
-            let next = (page.len() == limit).then(|| page.last().map(|j| j.id)).flatten();
+            let next = next_of(&page, limit, |j| j.id);
             let items = page
                 .iter()
                 .map(|j| Ok(show(j, &jobs.outcomes(j.id).map_err(internal)?)))

@@ -36,8 +36,8 @@ pub(crate) fn byte_of(v: usize, field: &'static str) -> Result<u8, EncodeError> 
     })
 }
 
-/// BIND: opens a session, in either direction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// BIND: opens a session, in either direction (`Debug` masks the password).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bind {
     /// [`Bind::SP_TO_SMG`] or [`Bind::SMG_TO_SP`] (others are SMG-internal).
     pub login_type: u8,
@@ -45,6 +45,17 @@ pub struct Bind {
     pub login_password: FixedStr<16>,
     #[serde(default, with = "crate::wire::hex_array", skip_serializing_if = "is_zero")]
     pub reserve: Reserve,
+}
+
+impl std::fmt::Debug for Bind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bind")
+            .field("login_type", &self.login_type)
+            .field("login_name", &self.login_name)
+            .field("login_password", &crate::wire::MASKED)
+            .field("reserve", &self.reserve)
+            .finish()
+    }
 }
 
 impl Bind {

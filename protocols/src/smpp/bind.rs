@@ -15,7 +15,8 @@ use crate::wire::{FixedStr, PutExt, Reader};
 pub const INTERFACE_VERSION_34: u8 = 0x34;
 
 /// The body of bind_transmitter, bind_receiver and bind_transceiver.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `Debug` masks the password (logs must never carry it).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bind {
     pub system_id: FixedStr<15>,
     pub password: FixedStr<8>,
@@ -33,6 +34,29 @@ pub struct Bind {
 
 fn default_version() -> u8 {
     INTERFACE_VERSION_34
+}
+
+impl std::fmt::Debug for Bind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bind")
+            .field("system_id", &self.system_id)
+            .field("password", &crate::wire::MASKED)
+            .field("system_type", &self.system_type)
+            .field("interface_version", &self.interface_version)
+            .field("addr_ton", &self.addr_ton)
+            .field("addr_npi", &self.addr_npi)
+            .field("address_range", &self.address_range)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Outbind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbind")
+            .field("system_id", &self.system_id)
+            .field("password", &crate::wire::MASKED)
+            .finish()
+    }
 }
 
 impl Bind {
@@ -113,8 +137,9 @@ impl BindResp {
     }
 }
 
-/// outbind: the SMSC asks the ESME to bind as a receiver.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// outbind: the SMSC asks the ESME to bind as a receiver (`Debug` masks
+/// the password).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outbind {
     pub system_id: FixedStr<15>,
     #[serde(default)]
@@ -134,5 +159,16 @@ impl Outbind {
     pub fn encode(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
         dst.put_cstr(self.system_id.as_bytes(), 16, "system_id")?;
         dst.put_cstr(self.password.as_bytes(), 9, "password")
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    #[test]
+    fn debug_output_never_shows_a_bind_password() {
+        let b = super::Bind::new("sys", "s3cr3t").expect("bind");
+        assert!(!format!("{b:?}").contains("s3cr3t"));
+        let sgip = crate::sgip::bodies::Bind::new(1, "login", "pw-secret").expect("bind");
+        assert!(!format!("{sgip:?}").contains("pw-secret"));
     }
 }
