@@ -55,7 +55,15 @@ pub struct NodeConfig {
     /// system picks). Drills give each node its own loopback address so a
     /// proxy can tell which node a connection comes from.
     pub raft_source_ip: Option<std::net::IpAddr>,
+    /// Free space (MiB) on the data dir's filesystem below which the node
+    /// stops accepting new messages (507 `storage_full`) while it still
+    /// sends and reconciles those it holds; 0 turns the mark off.
+    pub storage_min_free_mb: u64,
 }
+
+/// Default of `storage_min_free_mb`: room for the state and log to keep
+/// growing while the messages already accepted are delivered and reported.
+pub const DEFAULT_STORAGE_MIN_FREE_MB: u64 = 256;
 
 impl Default for NodeConfig {
     fn default() -> Self {
@@ -69,6 +77,7 @@ impl Default for NodeConfig {
             bootstrap: true,
             cluster_secret_file: None,
             raft_source_ip: None,
+            storage_min_free_mb: DEFAULT_STORAGE_MIN_FREE_MB,
         }
     }
 }
@@ -108,6 +117,7 @@ struct RawNode {
     bootstrap: Option<bool>,
     cluster_secret_file: Option<Spanned<String>>,
     raft_source_ip: Option<Spanned<String>>,
+    storage_min_free_mb: Option<Spanned<i64>>,
     #[serde(default)]
     peers: Vec<RawPeer>,
 }
@@ -247,6 +257,14 @@ impl NodeConfig {
             })?;
             cfg.raft_source_ip = Some(parsed);
         }
+        if let Some(mb) = raw.storage_min_free_mb {
+            let v = *mb.get_ref();
+            if !(0..=1 << 30).contains(&v) {
+                let m = format!("must be a number of MiB from 0 (off) to 1073741824, got {v}");
+                return Err(ctx.err("storage_min_free_mb", mb.span(), m));
+            }
+            cfg.storage_min_free_mb = v as u64;
+        }
         Ok(cfg)
     }
 
@@ -302,6 +320,14 @@ mod tests {
         assert_eq!(e.key, "node_id");
         let e = NodeConfig::from_toml_str("node_id = 1\nraft_source_ip = \"x\"\n", "n.toml").unwrap_err();
         assert_eq!((e.key.as_str(), e.line), ("raft_source_ip", 2), "{e}");
+        let e = NodeConfig::from_toml_str("node_id = 1\n\nstorage_min_free_mb = -5\n", "n.toml").unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("storage_min_free_mb", 3), "{e}");
+        let c = NodeConfig::from_toml_str("storage_min_free_mb = 0\n", "n.toml").unwrap();
+        assert_eq!(c.storage_min_free_mb, 0);
+        assert_eq!(
+            NodeConfig::default().storage_min_free_mb,
+            DEFAULT_STORAGE_MIN_FREE_MB
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod node_cmd;
 mod pdu;
 mod secret;
 mod sim_cmd;
+mod storage;
 
 use clap::{Parser, Subcommand};
 

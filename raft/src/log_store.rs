@@ -183,6 +183,11 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
+        #[cfg(feature = "fault-injection")]
+        if crate::fault::disk_full() {
+            let e = std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device (injected)");
+            return Err(io_err(ErrorSubject::Logs, ErrorVerb::Write, e));
+        }
         let mut batch = sled::Batch::default();
         for entry in entries {
             let bytes = codec::encode(&entry).map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;

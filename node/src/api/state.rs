@@ -41,6 +41,9 @@ pub struct AppState {
     pub runtime: Option<crate::gateway::Runtime>,
     /// Global and per-account request limits.
     pub limiter: Arc<super::limits::Limiter>,
+    /// The data dir's disk (absent in API-only tests): new messages are
+    /// refused under its high-water mark.
+    pub storage: Option<Arc<crate::storage::Disk>>,
 }
 
 impl AppState {
@@ -58,7 +61,14 @@ impl AppState {
             metrics,
             runtime: None,
             limiter: Arc::default(),
+            storage: None,
         }
+    }
+
+    /// With the data dir's disk (and its high-water mark).
+    pub fn with_storage(mut self, disk: Arc<crate::storage::Disk>) -> Self {
+        self.storage = Some(disk);
+        self
     }
 
     /// With the node's gateway (commits nudge its feeder; the leader takes

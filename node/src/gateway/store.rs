@@ -290,6 +290,8 @@ fn map_err(e: ProposeError) -> StoreError {
     match e {
         // Raft stopped on this node: the batch can never commit from here.
         ProposeError::Fatal { .. } => StoreError::NotLeader,
+        // A storage failure included: the node rebuilds raft once the disk
+        // has room, so the facts are retried, not dropped.
         other => StoreError::Unavailable(other.to_string()),
     }
 }

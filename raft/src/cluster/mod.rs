@@ -4,9 +4,11 @@
 //! report a write as done before a majority committed it.
 
 mod admin;
+mod boot;
 mod lease;
 mod proposer;
 mod storage;
+mod verify;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -16,21 +18,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openraft::error::{ClientWriteError, RaftError};
-use tokio::net::TcpListener;
 
 pub use self::admin::admin_call;
 pub use self::proposer::BatchOptions;
-pub use self::storage::StorageOpenError;
+pub use self::storage::{inspect_data_dir, StorageOpenError};
+pub use self::verify::Inspection;
 use crate::app::{App, Applied, ApplyError, Proposal, View};
 use crate::error::{AdminError, ProposeError};
 use crate::network::SecretError;
 use crate::network::{
-    secret::SECRET_FILE, AdminRequest, AdminResponse, ClusterSecret, NetworkFactory, NodeStatus, RpcClient,
+    secret::SECRET_FILE, AdminRequest, AdminResponse, ClusterSecret, NodeStatus, RpcClient,
     RpcRequest, RpcResponse, WriteRefusal,
 };
-use crate::state_machine::SledStateMachine;
 use crate::types::{NodeId, NodeInfo, Raft};
-use crate::SledLogStore;
 
 /// How to run this node's raft.
 #[derive(Debug, Clone)]
@@ -142,14 +142,30 @@ pub(crate) struct Inner {
     pub(crate) transfer_hook: std::sync::RwLock<Option<Arc<dyn TransferHook>>>,
     pub(crate) lease: lease::Lease,
     pub(crate) proposals: proposer::Queue,
-    pub(crate) secret: ClusterSecret,
+    /// The database under the log and the state machine (kept to tell, at a
+    /// rebuild, whether sled itself failed and must be reopened).
+    pub(crate) db: sled::Db,
 }
 
-/// A running node's replicated store. Cheap to clone.
+/// A running node's replicated store. Cheap to clone: clones share the
+/// raft instance, and all see the new one after a [`Cluster::rebuild`].
 #[derive(Clone)]
 pub struct Cluster {
-    inner: Arc<Inner>,
-    tasks: Arc<Vec<tokio::task::JoinHandle<()>>>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    current: std::sync::RwLock<Running>,
+    /// One rebuild at a time.
+    rebuilding: tokio::sync::Mutex<()>,
+    app: Arc<dyn App>,
+    secret: ClusterSecret,
+}
+
+/// One raft instance on the data dir, with the tasks serving it.
+pub(crate) struct Running {
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Cluster {
@@ -174,129 +190,151 @@ impl Cluster {
             }
         };
         opts.secret = Some(secret.clone());
-        let log = SledLogStore::open(&db)?;
-        let sm = SledStateMachine::open(&db, app.clone())?;
-        let view = sm.view();
-        let listener = TcpListener::bind(&opts.raft_bind)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: opts.raft_bind.clone(),
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: opts.raft_bind.clone(),
-            source,
-        })?;
-        let config = openraft::Config {
-            cluster_name: "smsgw".into(),
-            heartbeat_interval: opts.heartbeat_ms,
-            election_timeout_min: opts.election_timeout_ms.0,
-            election_timeout_max: opts.election_timeout_ms.1,
-            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(opts.snapshot_every),
-            max_in_snapshot_log_to_keep: opts.keep_after_snapshot,
-            snapshot_max_chunk_size: 1024 * 1024,
-            install_snapshot_timeout: 2_000,
-            // Entries are batches of up to `batch.max_bytes`: keep an
-            // AppendEntries frame well under the frame limit.
-            max_payload_entries: 64,
-            ..Default::default()
-        };
-        let config = Arc::new(config.validate().map_err(|e| StartError::Raft(e.to_string()))?);
-        let client = RpcClient::new(secret.clone());
-        let raft = Raft::new(opts.node_id, config, NetworkFactory::new(client.clone()), log, sm)
-            .await
-            .map_err(|e| StartError::Raft(e.to_string()))?;
-        let (proposals, proposals_rx) = proposer::channel();
-        let inner = Arc::new(Inner {
-            id: opts.node_id,
-            raft: raft.clone(),
-            view,
-            app,
-            client,
-            opts,
-            addr,
-            transferring: AtomicBool::new(false),
-            transfer_hook: std::sync::RwLock::new(None),
-            lease: lease::Lease::default(),
-            proposals,
-            secret: secret.clone(),
-        });
-        let proposer = proposer::spawn(inner.clone(), proposals_rx);
-        let lease = lease::spawn(inner.clone());
-        let server = crate::network::server::serve(listener, inner.clone(), secret);
-        let exporter = crate::metrics::spawn_exporter(raft);
+        let running = boot::boot(opts, app.clone(), db, secret.clone()).await?;
         Ok(Self {
-            inner,
-            tasks: Arc::new(vec![server, exporter, proposer, lease]),
+            shared: Arc::new(Shared {
+                current: std::sync::RwLock::new(running),
+                rebuilding: tokio::sync::Mutex::new(()),
+                app,
+                secret,
+            }),
         })
+    }
+
+    /// The raft instance in service now.
+    fn inner(&self) -> Arc<Inner> {
+        self.shared
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .inner
+            .clone()
+    }
+
+    /// Why raft stopped on this node, as a write would be refused
+    /// ([`ProposeError::Storage`] after a storage error, `Fatal` after a
+    /// shutdown or a panic); `None` while it runs.
+    pub fn stopped(&self) -> Option<ProposeError> {
+        let inner = self.inner();
+        let state = inner.raft.metrics().borrow().running_state.clone();
+        state.err().map(|f| inner.stopped_error(&f, false))
+    }
+
+    /// Replaces a stopped raft instance by a new one on the same data dir and
+    /// raft address, as a restart of the process would: the database is
+    /// reopened if sled itself failed (sled refuses every write after an I/O
+    /// error), the log and state are read back, and this node rejoins its
+    /// cluster as before. Clones of this handle use the new instance.
+    pub async fn rebuild(&self) -> Result<(), StartError> {
+        let _one = self.shared.rebuilding.lock().await;
+        let old = self.inner();
+        let _ = old.raft.shutdown().await;
+        let tasks = std::mem::take(
+            &mut self
+                .shared
+                .current
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .tasks,
+        );
+        for t in &tasks {
+            t.abort();
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        let db = if old.db.flush().is_ok() {
+            old.db.clone()
+        } else {
+            // sled keeps its first I/O error and refuses every write after
+            // it: the old handle writes nothing more, so opening a second one
+            // on the same files is safe.
+            storage::open_data_dir(&old.opts.data_dir, old.id)?
+        };
+        let mut opts = old.opts.clone();
+        opts.raft_bind = old.addr.to_string();
+        let hook = old
+            .transfer_hook
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let running = boot::boot(opts, self.shared.app.clone(), db, self.shared.secret.clone()).await?;
+        *running
+            .inner
+            .transfer_hook
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = hook;
+        drop(old);
+        *self.shared.current.write().unwrap_or_else(|p| p.into_inner()) = running;
+        Ok(())
     }
 
     /// This node's id.
     pub fn id(&self) -> NodeId {
-        self.inner.id
+        self.inner().id
     }
 
     /// The bound raft address (useful when the port was 0).
     pub fn raft_addr(&self) -> SocketAddr {
-        self.inner.addr
+        self.inner().addr
     }
 
     /// The cluster secret this node proves and checks (for the node's own
     /// signed requests between members).
     pub fn secret(&self) -> &ClusterSecret {
-        &self.inner.secret
+        &self.shared.secret
     }
 
     /// This node's advertised addresses.
     pub fn node_info(&self) -> NodeInfo {
-        self.inner.self_info()
+        self.inner().self_info()
     }
 
     /// The openraft handle, for callers needing what this API does not offer.
-    pub fn raft(&self) -> &Raft {
-        &self.inner.raft
+    pub fn raft(&self) -> Raft {
+        self.inner().raft.clone()
     }
 
     /// Whether the cluster was initialised (as this node sees it).
     pub async fn is_initialized(&self) -> bool {
-        self.inner.raft.is_initialized().await.unwrap_or(false)
+        self.inner().raft.is_initialized().await.unwrap_or(false)
     }
 
     /// Initialises a cluster of `members` (empty: this node plus configured peers).
     pub async fn initialize(&self, members: Vec<(NodeId, NodeInfo)>) -> Result<String, AdminError> {
-        self.inner.init(members).await
+        self.inner().init(members).await
     }
 
     /// Proposes an encoded command; returns its encoded response once a
     /// majority committed it and this cluster applied it.
     pub async fn propose(&self, cmd: Vec<u8>) -> Result<Vec<u8>, ProposeError> {
-        self.inner.propose(cmd).await
+        self.inner().propose(cmd).await
     }
 
     /// Answers an encoded query through the leader after confirming its
     /// leadership (never stale).
     pub async fn read_linearizable(&self, query: &[u8]) -> Result<Vec<u8>, ReadError> {
-        self.inner.read_linearizable(query).await
+        self.inner().read_linearizable(query).await
     }
 
     /// This node's local state, possibly stale on a follower.
     pub fn read_local_possibly_stale(&self) -> View {
-        self.inner.view.clone()
+        self.inner().view.clone()
     }
 
     /// This node's view of the cluster.
     pub async fn status(&self) -> NodeStatus {
-        self.inner.status().await
+        self.inner().status().await
     }
 
     /// Runs an admin request as if it arrived on the raft port.
     pub async fn admin(&self, req: AdminRequest) -> Result<AdminResponse, AdminError> {
-        self.inner.clone().admin(req, true).await
+        self.inner().admin(req, true).await
     }
 
     /// The leader as this node sees it, with its addresses.
     pub fn leader(&self) -> Option<(NodeId, NodeInfo)> {
-        self.inner.leader()
+        self.inner().leader()
     }
 
     /// Whether this node leads under a lease (see `lease.rs`): a majority
@@ -306,13 +344,15 @@ impl Cluster {
     /// elected: what is done only under the lease (sending to carriers) is
     /// never done by two leaders at once.
     pub fn leads_with_lease(&self) -> bool {
-        self.inner.raft.metrics().borrow().current_leader == Some(self.inner.id) && self.inner.lease.valid()
+        let inner = self.inner();
+        let leads = inner.raft.metrics().borrow().current_leader == Some(inner.id);
+        leads && inner.lease.valid()
     }
 
     /// Sets what this node quiesces before a planned transfer away from it.
     pub fn set_transfer_hook(&self, hook: Arc<dyn TransferHook>) {
         *self
-            .inner
+            .inner()
             .transfer_hook
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Some(hook);
@@ -320,8 +360,9 @@ impl Cluster {
 
     /// Stops raft and the raft port.
     pub async fn shutdown(&self) {
-        let _ = self.inner.raft.shutdown().await;
-        for t in self.tasks.iter() {
+        let _ = self.inner().raft.shutdown().await;
+        let current = self.shared.current.read().unwrap_or_else(|p| p.into_inner());
+        for t in current.tasks.iter() {
             t.abort();
         }
     }
@@ -357,6 +398,11 @@ impl Inner {
         cmd: Proposal,
         timeout: Duration,
     ) -> Result<Applied, WriteRefusal> {
+        // A raft stopped on a storage error also stops acking: check this
+        // first, or the operator is told of a lost majority.
+        if let Err(fatal) = &self.raft.metrics().borrow().running_state {
+            return Err(WriteRefusal::Failed(self.stopped_error(fatal, false)));
+        }
         let since_ack = self.raft.metrics().borrow().millis_since_quorum_ack;
         if let Some(ms) = since_ack {
             if ms > self.quorum_stale_ms() {
@@ -379,10 +425,31 @@ impl Inner {
                     leader: f.leader_id.zip(f.leader_node),
                 })
             }
+            Ok(Err(RaftError::Fatal(fatal))) => Err(WriteRefusal::Failed(self.stopped_error(&fatal, true))),
             Ok(Err(e)) => Err(WriteRefusal::Failed(ProposeError::Fatal {
                 node: self.id,
                 reason: e.to_string(),
             })),
+        }
+    }
+
+    /// The refusal for a raft stopped by `fatal`; `in_flight`: it stopped
+    /// while the write was being proposed (which may then have committed).
+    fn stopped_error(&self, fatal: &openraft::error::Fatal<NodeId>, in_flight: bool) -> ProposeError {
+        match fatal {
+            openraft::error::Fatal::StorageError(e) => {
+                let reason = format!("{e} ({e:?})");
+                ProposeError::Storage {
+                    node: self.id,
+                    full: crate::error::is_disk_full(&reason),
+                    reason: e.to_string(),
+                    may_have_committed: in_flight,
+                }
+            }
+            other => ProposeError::Fatal {
+                node: self.id,
+                reason: other.to_string(),
+            },
         }
     }
 

@@ -54,8 +54,10 @@ pub enum StorageOpenError {
         /// What was found.
         found: String,
     },
-    /// The database is unreadable.
-    #[error("data dir {path} is corrupt: {reason}")]
+    /// The database is unreadable or damaged.
+    #[error("{} is damaged: {reason}; this node's copy cannot be trusted: see `smsgw node check --data-dir {}`; \
+             to recover, move the data dir away and rejoin the cluster (a member gets the state back by snapshot), \
+             or restore a backup", path.display(), path.parent().unwrap_or(path).display())]
     Corrupt {
         /// The path of the database.
         path: PathBuf,
@@ -127,7 +129,10 @@ pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenErro
     let db_path = dir.join(format!("store-v{FORMAT}.sled"));
     let opened = std::panic::catch_unwind(|| sled::open(&db_path));
     match opened {
-        Ok(Ok(db)) => Ok(db),
+        Ok(Ok(db)) => {
+            super::verify::verify(&db, &db_path)?;
+            Ok(db)
+        }
         Ok(Err(e)) => Err(StorageOpenError::Corrupt {
             path: db_path,
             reason: e.to_string(),
@@ -137,4 +142,53 @@ pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenErro
             reason: "sled panicked while reading it".into(),
         }),
     }
+}
+
+/// Inspects the data dir `dir` without starting anything (for `smsgw node
+/// check`): the marker, the format, and the database read through (see
+/// [`super::verify`]). Returns the node id in the marker and what the
+/// database holds. It creates nothing: a missing directory is an error.
+pub fn inspect_data_dir(dir: &Path) -> Result<(String, super::Inspection), StorageOpenError> {
+    let marker = dir.join(MARKER);
+    let text = std::fs::read_to_string(&marker).map_err(|e| io(&marker, e))?;
+    let node = text
+        .trim()
+        .strip_prefix(MARKER_PREFIX.trim_end())
+        .map(str::trim)
+        .filter(|n| n.parse::<NodeId>().is_ok())
+        .ok_or_else(|| StorageOpenError::Corrupt {
+            path: marker.clone(),
+            reason: format!("the marker holds {:?}, not `{MARKER_PREFIX}ID`", text.trim()),
+        })?
+        .to_string();
+    if dir.join(OLD_DB).exists() {
+        return Err(StorageOpenError::OldFormat {
+            path: dir.to_path_buf(),
+            found: OLD_DB.into(),
+        });
+    }
+    let db_path = dir.join(format!("store-v{FORMAT}.sled"));
+    if !db_path.is_dir() {
+        return Err(StorageOpenError::Corrupt {
+            path: db_path,
+            reason: "missing: the node was never started here, or the database was removed".into(),
+        });
+    }
+    let db = match std::panic::catch_unwind(|| sled::open(&db_path)) {
+        Ok(Ok(db)) => db,
+        Ok(Err(e)) => {
+            return Err(StorageOpenError::Corrupt {
+                path: db_path,
+                reason: e.to_string(),
+            })
+        }
+        Err(_) => {
+            return Err(StorageOpenError::Corrupt {
+                path: db_path,
+                reason: "sled panicked while reading it".into(),
+            })
+        }
+    };
+    let found = super::verify::verify(&db, &db_path)?;
+    Ok((node, found))
 }

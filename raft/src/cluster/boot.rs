@@ -1,0 +1,80 @@
+//! Starting one raft instance on an opened database: the log store, the
+//! state machine, the raft port and the tasks that serve them. Used at the
+//! node's start and again by [`super::Cluster::rebuild`] after a storage
+//! failure. It must never open the data dir itself (the caller checked it).
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use super::{lease, proposer, ClusterOptions, Inner, Running, StartError};
+use crate::app::App;
+use crate::network::{ClusterSecret, NetworkFactory, RpcClient};
+use crate::state_machine::SledStateMachine;
+use crate::types::Raft;
+use crate::SledLogStore;
+
+/// Starts raft on `db`, bound to `opts.raft_bind`.
+pub(super) async fn boot(
+    opts: ClusterOptions,
+    app: Arc<dyn App>,
+    db: sled::Db,
+    secret: ClusterSecret,
+) -> Result<Running, StartError> {
+    let log = SledLogStore::open(&db)?;
+    let sm = SledStateMachine::open(&db, app.clone())?;
+    let view = sm.view();
+    let listener = TcpListener::bind(&opts.raft_bind)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: opts.raft_bind.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: opts.raft_bind.clone(),
+        source,
+    })?;
+    let config = openraft::Config {
+        cluster_name: "smsgw".into(),
+        heartbeat_interval: opts.heartbeat_ms,
+        election_timeout_min: opts.election_timeout_ms.0,
+        election_timeout_max: opts.election_timeout_ms.1,
+        snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(opts.snapshot_every),
+        max_in_snapshot_log_to_keep: opts.keep_after_snapshot,
+        snapshot_max_chunk_size: 1024 * 1024,
+        install_snapshot_timeout: 2_000,
+        // Entries are batches of up to `batch.max_bytes`: keep an
+        // AppendEntries frame well under the frame limit.
+        max_payload_entries: 64,
+        ..Default::default()
+    };
+    let config = Arc::new(config.validate().map_err(|e| StartError::Raft(e.to_string()))?);
+    let client = RpcClient::new(secret.clone());
+    let raft = Raft::new(opts.node_id, config, NetworkFactory::new(client.clone()), log, sm)
+        .await
+        .map_err(|e| StartError::Raft(e.to_string()))?;
+    let (proposals, proposals_rx) = proposer::channel();
+    let inner = Arc::new(Inner {
+        id: opts.node_id,
+        raft: raft.clone(),
+        view,
+        app,
+        client,
+        opts,
+        addr,
+        transferring: AtomicBool::new(false),
+        transfer_hook: std::sync::RwLock::new(None),
+        lease: lease::Lease::default(),
+        proposals,
+        db,
+    });
+    let proposer = proposer::spawn(inner.clone(), proposals_rx);
+    let lease = lease::spawn(inner.clone());
+    let server = crate::network::server::serve(listener, inner.clone(), secret);
+    let exporter = crate::metrics::spawn_exporter(raft);
+    Ok(Running {
+        inner,
+        tasks: vec![server, exporter, proposer, lease],
+    })
+}
