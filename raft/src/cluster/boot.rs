@@ -22,7 +22,7 @@ pub(super) async fn boot(
     db: sled::Db,
     secret: ClusterSecret,
 ) -> Result<Running, StartError> {
-    let log = SledLogStore::open(&db)?;
+    let log = SledLogStore::open(&db)?.with_durable_mark(opts.data_dir.join(super::storage::DURABLE_MARK));
     let sm = SledStateMachine::open(&db, app.clone())?;
     let view = sm.view();
     let listener = TcpListener::bind(&opts.raft_bind)

@@ -13,6 +13,9 @@ const MARKER_PREFIX: &str = "smsgw-node ";
 /// The storage format: 2 since the domain moved to `smsgw-state` (entries
 /// carry opaque application commands).
 const FORMAT: u32 = 2;
+/// The committed index last made durable (see `log_store`), next to the
+/// database: what a start checks the database against.
+pub(crate) const DURABLE_MARK: &str = "store-v2.durable";
 /// Where format 1 kept its database.
 const OLD_DB: &str = "raft.sled";
 
@@ -130,7 +133,7 @@ pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenErro
     let opened = std::panic::catch_unwind(|| sled::open(&db_path));
     match opened {
         Ok(Ok(db)) => {
-            super::verify::verify(&db, &db_path)?;
+            super::verify::verify(&db, &db_path, &dir.join(DURABLE_MARK))?;
             Ok(db)
         }
         Ok(Err(e)) => Err(StorageOpenError::Corrupt {
@@ -189,6 +192,6 @@ pub fn inspect_data_dir(dir: &Path) -> Result<(String, super::Inspection), Stora
             })
         }
     };
-    let found = super::verify::verify(&db, &db_path)?;
+    let found = super::verify::verify(&db, &db_path, &dir.join(DURABLE_MARK))?;
     Ok((node, found))
 }

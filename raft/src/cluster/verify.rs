@@ -3,7 +3,10 @@
 //! prefix, truncations a suffix: a hole is damage). sled recovers a damaged file by
 //! dropping what it cannot read, so a truncated or corrupted store can open
 //! "fine" with part of its log gone; starting raft on it would be a silent
-//! partial start. This must never write to the database.
+//! partial start: the durable mark (the committed index a flush made
+//! durable, written next to the database) tells, since no committed entry
+//! is ever removed but by a purge into a snapshot. This must never write to
+//! the database.
 
 use std::path::Path;
 
@@ -35,7 +38,7 @@ fn corrupt(path: &Path, what: &str, reason: impl std::fmt::Display) -> StorageOp
 }
 
 /// Reads everything raft will read at start; `path` names the database in errors.
-pub fn verify(db: &sled::Db, path: &Path) -> Result<Inspection, StorageOpenError> {
+pub fn verify(db: &sled::Db, path: &Path, mark: &Path) -> Result<Inspection, StorageOpenError> {
     let tree = |name: &str| {
         db.open_tree(name)
             .map_err(|e| corrupt(path, &format!("tree `{name}`"), e))
@@ -95,6 +98,20 @@ pub fn verify(db: &sled::Db, path: &Path) -> Result<Inspection, StorageOpenError
         prev = Some(index);
         out.entries += 1;
         out.log_range = Some((out.log_range.map_or(index, |r| r.0), index));
+    }
+    let durable = crate::log_store::read_mark(mark).map_err(|e| corrupt(mark, "durable mark", e))?;
+    if let Some(d) = durable {
+        let known = out.log_range.map(|r| r.1).max(purged);
+        if known.map_or(true, |k| k < d) {
+            let m = format!(
+                "the raft log ends at {} but entry {d} was committed and flushed before (per {}): \
+                 sled dropped a damaged part of {}",
+                known.map_or("nothing".to_string(), |k| k.to_string()),
+                mark.display(),
+                path.join("db").display()
+            );
+            return Err(corrupt(path, "lost data", m));
+        }
     }
     if let (Some((first, _)), Some(p)) = (out.log_range, purged) {
         if first > p + 1 {
