@@ -21,6 +21,10 @@ const STABLE_AFTER: Duration = Duration::from_secs(60);
 
 /// Watches `cluster` until the task is aborted.
 pub fn spawn(cluster: Cluster, disk: Arc<Disk>) -> tokio::task::JoinHandle<()> {
+    // Exported from the start, so dashboards and alerts see 0, not nothing.
+    metrics::gauge!("smsgw_raft_stopped_on_storage_error").set(0.0);
+    metrics::counter!("smsgw_raft_rebuilds_total").increment(0);
+    metrics::counter!("smsgw_log_suppressed_total").increment(0);
     tokio::spawn(async move {
         let mut backoff = Duration::from_secs(1);
         let mut last_attempt: Option<Instant> = None;
@@ -29,6 +33,13 @@ pub fn spawn(cluster: Cluster, disk: Arc<Disk>) -> tokio::task::JoinHandle<()> {
             let Some(ProposeError::Storage { reason, .. }) = cluster.stopped() else {
                 continue;
             };
+            metrics::gauge!("smsgw_raft_stopped_on_storage_error").set(1.0);
+            disk.set_raft_failure(Some(reason.clone()));
+            smsgw_actors::error_limited!(
+                "raft-stopped-storage",
+                "raft stopped on a storage error: {reason}; new messages are refused, and raft is rebuilt \
+                 in-process once the disk has room"
+            );
             // Stopped again soon after a rebuild, or the rebuild failed: the
             // fault is still there (the mark is too low for this disk, or the
             // device fails); back off rather than rebuild and log in a loop.
@@ -38,13 +49,6 @@ pub fn spawn(cluster: Cluster, disk: Arc<Disk>) -> tokio::task::JoinHandle<()> {
             } else {
                 backoff = Duration::from_secs(1);
             }
-            metrics::gauge!("smsgw_raft_stopped_on_storage_error").set(1.0);
-            disk.set_raft_failure(Some(reason.clone()));
-            smsgw_actors::error_limited!(
-                "raft-stopped-storage",
-                "raft stopped on a storage error: {reason}; new messages are refused, and raft is rebuilt \
-                 in-process once the disk has room"
-            );
             while !disk.has_room() {
                 tokio::time::sleep(POLL).await;
             }

@@ -1,40 +1,33 @@
 //! Starting one raft instance on an opened database: the log store, the
-//! state machine, the raft port and the tasks that serve them. Used at the
+//! state machine and the tasks that serve them (the raft port is bound once
+//! per process and routed to the instance in service, see [`Current`]). Used at the
 //! node's start and again by [`super::Cluster::rebuild`] after a storage
 //! failure. It must never open the data dir itself (the caller checked it).
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
+use std::net::SocketAddr;
 
 use super::{lease, proposer, ClusterOptions, Inner, Running, StartError};
 use crate::app::App;
-use crate::network::{ClusterSecret, NetworkFactory, RpcClient};
+use crate::network::server::Handler;
+use crate::network::{ClusterSecret, NetworkFactory, RpcClient, RpcRequest, RpcResponse};
 use crate::state_machine::SledStateMachine;
 use crate::types::Raft;
 use crate::SledLogStore;
 
-/// Starts raft on `db`, bound to `opts.raft_bind`.
+/// Starts raft on `db`; `addr` is the bound raft port (advertised to peers).
 pub(super) async fn boot(
     opts: ClusterOptions,
     app: Arc<dyn App>,
     db: sled::Db,
     secret: ClusterSecret,
+    addr: SocketAddr,
 ) -> Result<Running, StartError> {
     let log = SledLogStore::open(&db)?.with_durable_mark(opts.data_dir.join(super::storage::DURABLE_MARK));
     let sm = SledStateMachine::open(&db, app.clone())?;
     let view = sm.view();
-    let listener = TcpListener::bind(&opts.raft_bind)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: opts.raft_bind.clone(),
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind {
-        addr: opts.raft_bind.clone(),
-        source,
-    })?;
     let config = openraft::Config {
         cluster_name: "smsgw".into(),
         heartbeat_interval: opts.heartbeat_ms,
@@ -50,7 +43,7 @@ pub(super) async fn boot(
         ..Default::default()
     };
     let config = Arc::new(config.validate().map_err(|e| StartError::Raft(e.to_string()))?);
-    let client = RpcClient::new(secret.clone());
+    let client = RpcClient::new(secret);
     let raft = Raft::new(opts.node_id, config, NetworkFactory::new(client.clone()), log, sm)
         .await
         .map_err(|e| StartError::Raft(e.to_string()))?;
@@ -71,10 +64,21 @@ pub(super) async fn boot(
     });
     let proposer = proposer::spawn(inner.clone(), proposals_rx);
     let lease = lease::spawn(inner.clone());
-    let server = crate::network::server::serve(listener, inner.clone(), secret);
     let exporter = crate::metrics::spawn_exporter(raft);
     Ok(Running {
         inner,
-        tasks: vec![server, exporter, proposer, lease],
+        tasks: vec![exporter, proposer, lease],
     })
+}
+
+/// The raft port's handler: every request goes to the raft instance in
+/// service when it arrives, so that connections peers keep open across a
+/// [`super::Cluster::rebuild`] reach the new instance, not the stopped one.
+pub(super) struct Current(pub(super) Arc<std::sync::RwLock<Running>>);
+
+impl Handler for Current {
+    async fn handle(self: Arc<Self>, req: RpcRequest) -> RpcResponse {
+        let inner = self.0.read().unwrap_or_else(|p| p.into_inner()).inner.clone();
+        inner.handle(req).await
+    }
 }

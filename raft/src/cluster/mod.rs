@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openraft::error::{ClientWriteError, RaftError};
+use tokio::net::TcpListener;
 
 pub use self::admin::admin_call;
 pub use self::proposer::BatchOptions;
@@ -155,7 +156,9 @@ pub struct Cluster {
 }
 
 struct Shared {
-    current: std::sync::RwLock<Running>,
+    current: Arc<std::sync::RwLock<Running>>,
+    /// The raft port's accept loop (bound once; see `boot::Current`).
+    server: tokio::task::JoinHandle<()>,
     /// One rebuild at a time.
     rebuilding: tokio::sync::Mutex<()>,
     app: Arc<dyn App>,
@@ -190,10 +193,27 @@ impl Cluster {
             }
         };
         opts.secret = Some(secret.clone());
-        let running = boot::boot(opts, app.clone(), db, secret.clone()).await?;
+        let listener = TcpListener::bind(&opts.raft_bind)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: opts.raft_bind.clone(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: opts.raft_bind.clone(),
+            source,
+        })?;
+        let running = boot::boot(opts, app.clone(), db, secret.clone(), addr).await?;
+        let current = Arc::new(std::sync::RwLock::new(running));
+        let server = crate::network::server::serve(
+            listener,
+            Arc::new(boot::Current(current.clone())),
+            secret.clone(),
+        );
         Ok(Self {
             shared: Arc::new(Shared {
-                current: std::sync::RwLock::new(running),
+                current,
+                server,
                 rebuilding: tokio::sync::Mutex::new(()),
                 app,
                 secret,
@@ -251,14 +271,14 @@ impl Cluster {
             // on the same files is safe.
             storage::open_data_dir(&old.opts.data_dir, old.id)?
         };
-        let mut opts = old.opts.clone();
-        opts.raft_bind = old.addr.to_string();
+        let opts = old.opts.clone();
         let hook = old
             .transfer_hook
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        let running = boot::boot(opts, self.shared.app.clone(), db, self.shared.secret.clone()).await?;
+        let secret = self.shared.secret.clone();
+        let running = boot::boot(opts, self.shared.app.clone(), db, secret, old.addr).await?;
         *running
             .inner
             .transfer_hook
@@ -361,6 +381,7 @@ impl Cluster {
     /// Stops raft and the raft port.
     pub async fn shutdown(&self) {
         let _ = self.inner().raft.shutdown().await;
+        self.shared.server.abort();
         let current = self.shared.current.read().unwrap_or_else(|p| p.into_inner());
         for t in current.tasks.iter() {
             t.abort();
