@@ -132,14 +132,15 @@ fn under_the_high_water_mark_new_messages_get_507_and_accepting_resumes_without_
 
 #[test]
 fn raft_stopped_by_a_storage_error_answers_storage_full_and_is_rebuilt_in_process() {
-    let mut node = Node::start(&[]);
+    // No high-water mark: the disk fills under raft itself.
+    let mut node = Node::start(&["--storage-min-free-mb", "0"]);
     let key = node.demo_key();
     let mut ids = Vec::new();
     for i in 0..10 {
         ids.extend(accepted_ids(&send(&node, &key, i)));
     }
-    // Log appends now fail as on a full disk: raft stops.
-    std::fs::write(node.data().join(FAULT_FILE), "raft-full\n").expect("fault file");
+    // Log appends now fail as on a full disk (1 MiB left): raft stops.
+    std::fs::write(node.data().join(FAULT_FILE), "raft-full\nfree=1048576\n").expect("fault file");
     let mut seen = Vec::new();
     let r = until(&node, &key, 10, |r| r.code() == "storage_full", &mut seen);
     assert_eq!(r.status, 507, "{:?}", r.body);
@@ -224,4 +225,101 @@ fn a_damaged_data_file_is_named_at_start_and_by_node_check() {
     assert!(!start.status.success(), "a damaged data dir must not start: {err}");
     assert!(err.contains("store-v2.sled") && err.contains("damaged"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        == Some("0")
+}
+
+/// Unmounts the tiny filesystem however the test ends (after the node is gone).
+struct Mount(std::path::PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_real_full_disk_stops_raft_with_storage_full_and_freeing_space_brings_it_back() {
+    if !is_root() {
+        eprintln!("skipped: mounting a 16 MiB tmpfs as the data dir needs root (the fault-switch tests cover the same paths)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("smsgw-data");
+    std::fs::create_dir_all(&data).expect("mount point");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
+        .arg(&data)
+        .status()
+        .expect("mount");
+    if !mounted.success() {
+        eprintln!("skipped: this root cannot mount a tmpfs (a container without CAP_SYS_ADMIN?)");
+        return;
+    }
+    let _mount = Mount(data.clone());
+    let node = Node::start_in(dir, &["--storage-min-free-mb", "0"]);
+    let key = node.demo_key();
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        ids.extend(accepted_ids(&send(&node, &key, i)));
+    }
+    // Fill the filesystem to the last byte, as an operator's mistake would.
+    let ballast = node.data().join("ballast");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&ballast).expect("ballast");
+        let chunk = vec![0u8; 64 * 1024];
+        while let Ok(n) = f.write(&chunk) {
+            if n == 0 {
+                break;
+            }
+        }
+        let _ = f.sync_all();
+    }
+    // Requests until raft meets ENOSPC: never `no_quorum`.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut i = 100;
+    let refused = loop {
+        let r = send(&node, &key, i);
+        i += 1;
+        match r.status {
+            202 => ids.extend(accepted_ids(&r)),
+            507 => break r,
+            _ => assert_eq!(r.code(), "outcome_unknown", "{:?}", r.body),
+        }
+        assert!(Instant::now() < deadline, "the full disk never refused a write");
+    };
+    assert_eq!(refused.code(), "storage_full", "{:?}", refused.body);
+    // Space returns: the node reopens its store and rebuilds raft itself.
+    std::fs::remove_file(&ballast).expect("free space");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = send(&node, &key, i);
+        i += 1;
+        if r.status == 202 {
+            ids.extend(accepted_ids(&r));
+            break;
+        }
+        if Instant::now() > deadline {
+            let err = node.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let tail: Vec<&str> = err
+                .lines()
+                .filter(|l| !l.contains(" INFO ") && !l.contains("CheckIsLeader") && !l.contains("reconcile"))
+                .rev()
+                .take(30)
+                .collect();
+            panic!("not accepting 30 s after space returned: {:?}\n{}", r.body, tail.join("\n"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(stderr_lines(&node, "raft rebuilt in-process"), 1);
+    all_delivered(&node, &key, &ids);
+    drop(node);
 }

@@ -26,7 +26,7 @@ fn a_follower_with_a_full_disk_falls_behind_and_catches_up_when_space_returns() 
     let f = nodes.iter().position(|n| n.id != leader).expect("a follower");
     wait_parts(&nodes[f].addr, 200, Duration::from_secs(10));
 
-    std::fs::write(nodes[f].dir.join("test-storage-fault"), "raft-full\n").unwrap();
+    std::fs::write(nodes[f].dir.join("test-storage-fault"), "raft-full\nfree=1048576\n").unwrap();
     // The node reads its fault switch every second.
     std::thread::sleep(Duration::from_millis(1500));
     // The other two still commit.

@@ -26,7 +26,7 @@ use crate::api::ReadyCheck;
 const FREE_EVERY: Duration = Duration::from_secs(1);
 /// How often the data dir is walked for its size.
 const USED_EVERY: Duration = Duration::from_secs(10);
-const MIB: u64 = 1024 * 1024;
+pub(crate) const MIB: u64 = 1024 * 1024;
 
 /// The data dir's disk as last sampled, and what it means for accepting.
 pub struct Disk {
@@ -127,10 +127,16 @@ impl Disk {
         self.below_mark().map(crate::api::ApiError::StorageFull)
     }
 
-    /// Whether the disk has room again (above the mark, no injected fault):
-    /// when the supervisor may rebuild a raft stopped on a storage error.
-    pub fn has_room(&self) -> bool {
-        self.below_mark().is_none() && !test_fault::raft_fault_on()
+    /// Free bytes as last sampled.
+    pub fn free(&self) -> u64 {
+        self.free.load(Ordering::Relaxed)
+    }
+
+    /// Whether the disk has room again: above the mark, at least `need`
+    /// bytes free, no injected fault. When the supervisor may rebuild a raft
+    /// stopped on a storage error.
+    pub fn has_room(&self, need: u64) -> bool {
+        self.below_mark().is_none() && self.free() >= need && !test_fault::raft_fault_on()
     }
 
     /// Records (or clears) why raft is stopped on a storage error.

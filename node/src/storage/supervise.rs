@@ -16,6 +16,8 @@ use super::Disk;
 
 const POLL: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Free space a disk that filled up must have again before a rebuild.
+const MIN_ROOM_AFTER_FULL: u64 = 4 * super::MIB;
 /// A rebuild this long ago counts as a fresh start (no backoff).
 const STABLE_AFTER: Duration = Duration::from_secs(60);
 
@@ -30,9 +32,12 @@ pub fn spawn(cluster: Cluster, disk: Arc<Disk>) -> tokio::task::JoinHandle<()> {
         let mut last_attempt: Option<Instant> = None;
         loop {
             tokio::time::sleep(POLL).await;
-            let Some(ProposeError::Storage { reason, .. }) = cluster.stopped() else {
+            let Some(ProposeError::Storage { reason, full, .. }) = cluster.stopped() else {
                 continue;
             };
+            // A full disk needs some room besides the mark (which may be 0)
+            // before raft can write again.
+            let need = if full { MIN_ROOM_AFTER_FULL } else { 0 };
             metrics::gauge!("smsgw_raft_stopped_on_storage_error").set(1.0);
             disk.set_raft_failure(Some(reason.clone()));
             smsgw_actors::error_limited!(
@@ -49,9 +54,10 @@ pub fn spawn(cluster: Cluster, disk: Arc<Disk>) -> tokio::task::JoinHandle<()> {
             } else {
                 backoff = Duration::from_secs(1);
             }
-            while !disk.has_room() {
+            while !disk.has_room(need) {
                 tokio::time::sleep(POLL).await;
             }
+            tracing::info!(free = disk.free(), "the disk has room again: rebuilding raft");
             last_attempt = Some(Instant::now());
             match cluster.rebuild().await {
                 Ok(()) => {

@@ -51,7 +51,7 @@ pub(super) async fn boot(
     let inner = Arc::new(Inner {
         id: opts.node_id,
         raft: raft.clone(),
-        view,
+        view: std::sync::RwLock::new(view),
         app,
         client,
         opts,
@@ -60,7 +60,7 @@ pub(super) async fn boot(
         transfer_hook: std::sync::RwLock::new(None),
         lease: lease::Lease::default(),
         proposals,
-        db,
+        db: std::sync::Mutex::new(Some(db)),
     });
     let proposer = proposer::spawn(inner.clone(), proposals_rx);
     let lease = lease::spawn(inner.clone());

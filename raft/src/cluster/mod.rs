@@ -84,6 +84,9 @@ impl ClusterOptions {
     }
 }
 
+/// How long a rebuild waits for the last handles on a failed store to go.
+const REOPEN_WAIT: Duration = Duration::from_secs(20);
+
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -134,7 +137,8 @@ pub enum ReadError {
 pub(crate) struct Inner {
     pub(crate) id: NodeId,
     pub(crate) raft: Raft,
-    pub(crate) view: View,
+    /// Detached (see [`View`]) while a rebuild reopens the store.
+    pub(crate) view: std::sync::RwLock<View>,
     pub(crate) app: Arc<dyn App>,
     pub(crate) client: RpcClient,
     pub(crate) opts: ClusterOptions,
@@ -145,7 +149,7 @@ pub(crate) struct Inner {
     pub(crate) proposals: proposer::Queue,
     /// The database under the log and the state machine (kept to tell, at a
     /// rebuild, whether sled itself failed and must be reopened).
-    pub(crate) db: sled::Db,
+    pub(crate) db: std::sync::Mutex<Option<sled::Db>>,
 }
 
 /// A running node's replicated store. Cheap to clone: clones share the
@@ -249,6 +253,7 @@ impl Cluster {
         let _one = self.shared.rebuilding.lock().await;
         let old = self.inner();
         let _ = old.raft.shutdown().await;
+        tracing::debug!("rebuild: old raft shut down");
         let tasks = std::mem::take(
             &mut self
                 .shared
@@ -263,14 +268,24 @@ impl Cluster {
         for t in tasks {
             let _ = t.await;
         }
-        let db = if old.db.flush().is_ok() {
-            old.db.clone()
-        } else {
-            // sled keeps its first I/O error and refuses every write after
-            // it: the old handle writes nothing more, so opening a second one
-            // on the same files is safe.
-            storage::open_data_dir(&old.opts.data_dir, old.id)?
+        tracing::debug!("rebuild: old tasks stopped");
+        let healthy = old
+            .db
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .filter(|db| db.flush().is_ok());
+        let db = match healthy {
+            Some(db) => db,
+            None => {
+                // sled keeps its first I/O error and refuses every write
+                // after it, and it locks its files: every handle on the old
+                // store must go before it can be opened again.
+                *old.view.write().unwrap_or_else(|p| p.into_inner()) = View::detached();
+                storage::reopen(&old.opts.data_dir, old.id, REOPEN_WAIT).await?
+            }
         };
+        tracing::debug!("rebuild: store open");
         let opts = old.opts.clone();
         let hook = old
             .transfer_hook
@@ -339,7 +354,11 @@ impl Cluster {
 
     /// This node's local state, possibly stale on a follower.
     pub fn read_local_possibly_stale(&self) -> View {
-        self.inner().view.clone()
+        self.inner()
+            .view
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// This node's view of the cluster.
@@ -476,7 +495,8 @@ impl Inner {
 
     /// Answers `query` from the local state through the app.
     pub(crate) fn query_local(&self, query: &[u8]) -> Result<Vec<u8>, ApplyError> {
-        self.app.query(&self.view, query)
+        let view = self.view.read().unwrap_or_else(|p| p.into_inner()).clone();
+        self.app.query(&view, query)
     }
 
     pub(crate) async fn read_linearizable(&self, query: &[u8]) -> Result<Vec<u8>, ReadError> {

@@ -57,6 +57,14 @@ pub enum StorageOpenError {
         /// What was found.
         found: String,
     },
+    /// Another process (or a handle not yet dropped) holds the database.
+    #[error("{} is in use by another process (another smsgw node on this data dir?): {reason}", path.display())]
+    Locked {
+        /// The path of the database.
+        path: PathBuf,
+        /// What sled reported.
+        reason: String,
+    },
     /// The database is unreadable or damaged.
     #[error("{} is damaged: {reason}; this node's copy cannot be trusted: see `smsgw node check --data-dir {}`; \
              to recover, move the data dir away and rejoin the cluster (a member gets the state back by snapshot), \
@@ -136,10 +144,7 @@ pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenErro
             super::verify::verify(&db, &db_path, &dir.join(DURABLE_MARK))?;
             Ok(db)
         }
-        Ok(Err(e)) => Err(StorageOpenError::Corrupt {
-            path: db_path,
-            reason: e.to_string(),
-        }),
+        Ok(Err(e)) => Err(sled_open_error(db_path, e)),
         Err(_) => Err(StorageOpenError::Corrupt {
             path: db_path,
             reason: "sled panicked while reading it".into(),
@@ -179,12 +184,7 @@ pub fn inspect_data_dir(dir: &Path) -> Result<(String, super::Inspection), Stora
     }
     let db = match std::panic::catch_unwind(|| sled::open(&db_path)) {
         Ok(Ok(db)) => db,
-        Ok(Err(e)) => {
-            return Err(StorageOpenError::Corrupt {
-                path: db_path,
-                reason: e.to_string(),
-            })
-        }
+        Ok(Err(e)) => return Err(sled_open_error(db_path, e)),
         Err(_) => {
             return Err(StorageOpenError::Corrupt {
                 path: db_path,
@@ -194,4 +194,29 @@ pub fn inspect_data_dir(dir: &Path) -> Result<(String, super::Inspection), Stora
     };
     let found = super::verify::verify(&db, &db_path, &dir.join(DURABLE_MARK))?;
     Ok((node, found))
+}
+
+/// Opens the data dir of node `id` again after a storage failure, waiting
+/// (up to `wait`) for the handles of the failed store to be dropped: sled
+/// holds a lock on its files as long as any remain.
+pub(crate) async fn reopen(dir: &Path, id: NodeId, wait: std::time::Duration) -> Result<sled::Db, StorageOpenError> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match open_data_dir(dir, id) {
+            Err(StorageOpenError::Locked { .. }) if tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn sled_open_error(path: PathBuf, e: sled::Error) -> StorageOpenError {
+    let reason = e.to_string();
+    if reason.contains("could not acquire lock") {
+        StorageOpenError::Locked { path, reason }
+    } else {
+        StorageOpenError::Corrupt { path, reason }
+    }
 }
