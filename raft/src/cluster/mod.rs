@@ -343,7 +343,20 @@ impl Cluster {
     /// Proposes an encoded command; returns its encoded response once a
     /// majority committed it and this cluster applied it.
     pub async fn propose(&self, cmd: Vec<u8>) -> Result<Vec<u8>, ProposeError> {
-        self.inner().propose(cmd).await
+        let inner = self.inner();
+        match inner.propose(cmd.clone()).await {
+            Err(ProposeError::Fatal { reason, node }) if reason == proposer::STOPPED => {
+                // Still queued when a rebuild stopped its instance, so never
+                // proposed: once more on the new instance, if there is one.
+                drop(self.shared.rebuilding.lock().await);
+                let now = self.inner();
+                if Arc::ptr_eq(&now, &inner) {
+                    return Err(ProposeError::Fatal { reason, node });
+                }
+                now.propose(cmd).await
+            }
+            r => r,
+        }
     }
 
     /// Answers an encoded query through the leader after confirming its
