@@ -311,7 +311,11 @@ async fn read_loop<P: ClientProtocol>(
             Incoming::Mo { mo, ack } => deliver(Delivered::Mo(mo), ack_on(&tx, ack)),
             Incoming::BadDeliver { ack, error } => {
                 crate::metrics::bad_pdu(&carrier, P::PROTOCOL);
-                crate::warn_limited!(format!("bad-deliver/{carrier}"), carrier, "unreadable deliver: {error}");
+                crate::warn_limited!(
+                    format!("bad-deliver/{carrier}"),
+                    carrier,
+                    "unreadable deliver: {error}"
+                );
                 match ack {
                     Some(ack) => {
                         let _ = tx.send(Out::Pdu(ack));

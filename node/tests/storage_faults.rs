@@ -17,7 +17,10 @@ use serde_json::json;
 const FAULT_FILE: &str = "test-storage-fault";
 
 fn send(node: &Node, key: &str, i: usize) -> Resp {
-    node.post(key, &json!({"to": [format!("1380013{:04}", i % 10_000)], "text": format!("storage {i}")}))
+    node.post(
+        key,
+        &json!({"to": [format!("1380013{:04}", i % 10_000)], "text": format!("storage {i}")}),
+    )
 }
 
 /// Posts until `pred` holds on a response (at most `secs`); returns it.
@@ -30,7 +33,10 @@ fn until(node: &Node, key: &str, secs: u64, pred: impl Fn(&Resp) -> bool, seen: 
         if pred(&r) {
             return r;
         }
-        assert!(Instant::now() < deadline, "not within {secs} s; last answer {r:?}");
+        assert!(
+            Instant::now() < deadline,
+            "not within {secs} s; last answer {r:?}"
+        );
         seen.push(r);
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -50,7 +56,8 @@ fn all_delivered(node: &Node, key: &str, ids: &[String]) {
             Instant::now() < deadline,
             "{} accepted messages not delivered, e.g. {:?}",
             pending.len(),
-            node.call("GET", &format!("/v1/messages/{}", pending[0]), Some(key), None).body
+            node.call("GET", &format!("/v1/messages/{}", pending[0]), Some(key), None)
+                .body
         );
         pending.retain(|id| {
             let g = node.call("GET", &format!("/v1/messages/{id}"), Some(key), None);
@@ -64,7 +71,11 @@ fn accepted_ids(r: &Resp) -> Vec<String> {
     assert_eq!(r.status, 202, "{:?}", r.body);
     r.body["messages"]
         .as_array()
-        .map(|a| a.iter().filter_map(|m| m["id"].as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| m["id"].as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -95,11 +106,17 @@ fn under_the_high_water_mark_new_messages_get_507_and_accepting_resumes_without_
     }
     assert_eq!(r.code(), "storage_full", "{:?}", r.body);
     let msg = r.body["error"]["message"].as_str().unwrap_or("");
-    assert!(msg.contains("1 MiB free") && msg.contains("storage_min_free_mb"), "{msg}");
+    assert!(
+        msg.contains("1 MiB free") && msg.contains("storage_min_free_mb"),
+        "{msg}"
+    );
     let ready = node.call("GET", "/readyz", None, None);
     assert_eq!(ready.status, 503, "{:?}", ready.body);
     assert!(
-        ready.body["checks"]["storage"].as_str().unwrap_or("").contains("1 MiB free"),
+        ready.body["checks"]["storage"]
+            .as_str()
+            .unwrap_or("")
+            .contains("1 MiB free"),
         "{:?}",
         ready.body
     );
@@ -118,7 +135,12 @@ fn under_the_high_water_mark_new_messages_get_507_and_accepting_resumes_without_
     // What was accepted is still sent.
     all_delivered(&node, &key, &ids);
     let counts = http(&control, "GET", "/counts", None, None);
-    assert_eq!(counts.body["submits"].as_u64(), Some(ids.len() as u64), "{:?}", counts.body);
+    assert_eq!(
+        counts.body["submits"].as_u64(),
+        Some(ids.len() as u64),
+        "{:?}",
+        counts.body
+    );
 
     // Space returns: accepting again within seconds, same process.
     std::fs::remove_file(node.data().join(FAULT_FILE)).expect("clear fault");
@@ -126,7 +148,10 @@ fn under_the_high_water_mark_new_messages_get_507_and_accepting_resumes_without_
     ids.extend(accepted_ids(&r));
     let ready = node.call("GET", "/readyz", None, None);
     assert_eq!(ready.body["checks"]["storage"], "ok", "{:?}", ready.body);
-    assert!(node.child.try_wait().expect("wait").is_none(), "the node did not restart");
+    assert!(
+        node.child.try_wait().expect("wait").is_none(),
+        "the node did not restart"
+    );
     all_delivered(&node, &key, &ids);
 }
 
@@ -147,11 +172,7 @@ fn raft_stopped_by_a_storage_error_answers_storage_full_and_is_rebuilt_in_proces
     for r in &seen {
         // Before the fault was seen, or in flight when raft stopped; never
         // a lost majority on a one-node cluster.
-        assert!(
-            r.status == 202 || r.code() == "outcome_unknown",
-            "{:?}",
-            r.body
-        );
+        assert!(r.status == 202 || r.code() == "outcome_unknown", "{:?}", r.body);
         if r.status == 202 {
             ids.extend(accepted_ids(r));
         }
@@ -178,7 +199,10 @@ fn raft_stopped_by_a_storage_error_answers_storage_full_and_is_rebuilt_in_proces
     let r = until(&node, &key, 20, |r| r.status == 202, &mut Vec::new());
     ids.extend(accepted_ids(&r));
     assert_eq!(stderr_lines(&node, "raft rebuilt in-process"), 1);
-    assert!(node.child.try_wait().expect("wait").is_none(), "the node did not restart");
+    assert!(
+        node.child.try_wait().expect("wait").is_none(),
+        "the node did not restart"
+    );
     all_delivered(&node, &key, &ids);
     let (ok, err, _) = node.terminate();
     assert!(ok, "{err}");
@@ -217,12 +241,22 @@ fn a_damaged_data_file_is_named_at_start_and_by_node_check() {
     assert!(!err.contains("panicked"), "{err}");
 
     let start = std::process::Command::new(common::BIN)
-        .args(["node", "start", "--raft-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"])
+        .args([
+            "node",
+            "start",
+            "--raft-addr",
+            "127.0.0.1:0",
+            "--http-addr",
+            "127.0.0.1:0",
+        ])
         .current_dir(dir.path())
         .output()
         .expect("start");
     let err = String::from_utf8_lossy(&start.stderr);
-    assert!(!start.status.success(), "a damaged data dir must not start: {err}");
+    assert!(
+        !start.status.success(),
+        "a damaged data dir must not start: {err}"
+    );
     assert!(err.contains("store-v2.sled") && err.contains("damaged"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
@@ -315,7 +349,11 @@ fn a_real_full_disk_stops_raft_with_storage_full_and_freeing_space_brings_it_bac
                 .rev()
                 .take(30)
                 .collect();
-            panic!("not accepting 30 s after space returned: {:?}\n{}", r.body, tail.join("\n"));
+            panic!(
+                "not accepting 30 s after space returned: {:?}\n{}",
+                r.body,
+                tail.join("\n")
+            );
         }
         std::thread::sleep(Duration::from_millis(200));
     }

@@ -17,7 +17,16 @@ fn a_follower_with_a_full_disk_falls_behind_and_catches_up_when_space_returns() 
     let leader = wait_leader(&addr_refs, Duration::from_secs(10));
     let propose = |via: &str, prefix: &str, count: &str| {
         let out = cli_ok(&[
-            "cluster", "propose-test", "--addr", via, "--prefix", prefix, "--count", count, "--batch", "5",
+            "cluster",
+            "propose-test",
+            "--addr",
+            via,
+            "--prefix",
+            prefix,
+            "--count",
+            count,
+            "--batch",
+            "5",
         ]);
         assert!(out.contains(&format!("committed {count}")), "{out}");
     };
@@ -26,19 +35,29 @@ fn a_follower_with_a_full_disk_falls_behind_and_catches_up_when_space_returns() 
     let f = nodes.iter().position(|n| n.id != leader).expect("a follower");
     wait_parts(&nodes[f].addr, 200, Duration::from_secs(10));
 
-    std::fs::write(nodes[f].dir.join("test-storage-fault"), "raft-full\nfree=1048576\n").unwrap();
+    std::fs::write(
+        nodes[f].dir.join("test-storage-fault"),
+        "raft-full\nfree=1048576\n",
+    )
+    .unwrap();
     // The node reads its fault switch every second.
     std::thread::sleep(Duration::from_millis(1500));
     // The other two still commit.
     propose(&leader_addr, "b", "300");
     std::thread::sleep(Duration::from_millis(500));
     let behind = local_parts(&nodes[f].addr);
-    assert!(behind < 500, "the follower kept up with a failing disk: {behind} parts");
+    assert!(
+        behind < 500,
+        "the follower kept up with a failing disk: {behind} parts"
+    );
 
     std::fs::remove_file(nodes[f].dir.join("test-storage-fault")).unwrap();
     wait_parts(&nodes[f].addr, 500, Duration::from_secs(30));
     let child = nodes[f].child.as_mut().expect("running");
-    assert!(child.try_wait().expect("wait").is_none(), "the follower did not restart");
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the follower did not restart"
+    );
     // And it takes writes again as a member: the cluster commits with it.
     let deadline = Instant::now() + Duration::from_secs(10);
     while status(&nodes[f].addr).is_none_or(|s| s.leader.is_none()) {

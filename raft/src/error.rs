@@ -63,9 +63,16 @@ pub enum ProposeError {
 /// openraft as text, so the text is all there is to look at.
 pub fn is_disk_full(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    ["no space left", "storagefull", "storage full", "os error 28", "quota exceeded", "os error 122"]
-        .iter()
-        .any(|k| t.contains(k))
+    [
+        "no space left",
+        "storagefull",
+        "storage full",
+        "os error 28",
+        "quota exceeded",
+        "os error 122",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
 }
 
 /// An admin operation or a read failed.
@@ -165,7 +172,9 @@ mod tests {
 
     #[test]
     fn disk_full_is_told_from_other_io_errors() {
-        assert!(is_disk_full("when Write StateMachine: No space left on device (os error 28)"));
+        assert!(is_disk_full(
+            "when Write StateMachine: No space left on device (os error 28)"
+        ));
         assert!(is_disk_full("Io(Kind(StorageFull))"));
         assert!(!is_disk_full("Input/output error (os error 5)"));
     }

@@ -211,7 +211,10 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
     {
         #[cfg(feature = "fault-injection")]
         if crate::fault::disk_full() {
-            let e = std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device (injected)");
+            let e = std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "No space left on device (injected)",
+            );
             return Err(io_err(ErrorSubject::Logs, ErrorVerb::Write, e));
         }
         let mut batch = sled::Batch::default();

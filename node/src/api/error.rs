@@ -202,7 +202,9 @@ impl From<ProposeError> for ApiError {
                 ref reason,
                 node,
                 ..
-            } => ApiError::OutcomeUnknown(format!("the storage of node {node} failed during the write: {reason}")),
+            } => ApiError::OutcomeUnknown(format!(
+                "the storage of node {node} failed during the write: {reason}"
+            )),
             ProposeError::Storage { full: true, .. } => ApiError::StorageFull(e.to_string()),
             ProposeError::Storage { .. } => ApiError::StorageFailed(e.to_string()),
             other => ApiError::NoQuorum(other.to_string()),
@@ -215,7 +217,12 @@ impl IntoResponse for ApiError {
         // One line per error code per interval: a client retrying into a
         // full disk must not fill the log disk next.
         if self.status().is_server_error() {
-            smsgw_actors::warn_limited!(format!("api/{}", self.code()), code = self.code(), "{}", self.message());
+            smsgw_actors::warn_limited!(
+                format!("api/{}", self.code()),
+                code = self.code(),
+                "{}",
+                self.message()
+            );
         }
         let body = json!({"error": {"code": self.code(), "message": self.message()}});
         let retry = match &self {

@@ -156,7 +156,12 @@ impl ReadyCheck for Disk {
     }
 
     fn check(&self) -> Result<(), String> {
-        if let Some(why) = self.raft_failure.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        if let Some(why) = self
+            .raft_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
             return Err(format!(
                 "raft stopped on a storage error ({why}); the node rebuilds it once the disk has room"
             ));

@@ -28,8 +28,8 @@ use crate::app::{App, Applied, ApplyError, Proposal, View};
 use crate::error::{AdminError, ProposeError};
 use crate::network::SecretError;
 use crate::network::{
-    secret::SECRET_FILE, AdminRequest, AdminResponse, ClusterSecret, NodeStatus, RpcClient,
-    RpcRequest, RpcResponse, WriteRefusal,
+    secret::SECRET_FILE, AdminRequest, AdminResponse, ClusterSecret, NodeStatus, RpcClient, RpcRequest,
+    RpcResponse, WriteRefusal,
 };
 use crate::types::{NodeId, NodeInfo, Raft};
 
@@ -209,11 +209,8 @@ impl Cluster {
         })?;
         let running = boot::boot(opts, app.clone(), db, secret.clone(), addr).await?;
         let current = Arc::new(std::sync::RwLock::new(running));
-        let server = crate::network::server::serve(
-            listener,
-            Arc::new(boot::Current(current.clone())),
-            secret.clone(),
-        );
+        let server =
+            crate::network::server::serve(listener, Arc::new(boot::Current(current.clone())), secret.clone());
         Ok(Self {
             shared: Arc::new(Shared {
                 current,

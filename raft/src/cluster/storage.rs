@@ -199,12 +199,15 @@ pub fn inspect_data_dir(dir: &Path) -> Result<(String, super::Inspection), Stora
 /// Opens the data dir of node `id` again after a storage failure, waiting
 /// (up to `wait`) for the handles of the failed store to be dropped: sled
 /// holds a lock on its files as long as any remain.
-pub(crate) async fn reopen(dir: &Path, id: NodeId, wait: std::time::Duration) -> Result<sled::Db, StorageOpenError> {
+pub(crate) async fn reopen(
+    dir: &Path,
+    id: NodeId,
+    wait: std::time::Duration,
+) -> Result<sled::Db, StorageOpenError> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         match open_data_dir(dir, id) {
-            Err(StorageOpenError::Locked { .. }) if tokio::time::Instant::now() < deadline =>
-            {
+            Err(StorageOpenError::Locked { .. }) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
             other => return other,

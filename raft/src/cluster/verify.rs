@@ -63,7 +63,10 @@ pub fn verify(db: &sled::Db, path: &Path, mark: &Path) -> Result<Inspection, Sto
             .map_err(|e| corrupt(path, "raft record `committed`", e))?
             .map(|l| l.index),
     };
-    let applied = match sm.get(keys::APPLIED).map_err(|e| corrupt(path, "applied index", e))? {
+    let applied = match sm
+        .get(keys::APPLIED)
+        .map_err(|e| corrupt(path, "applied index", e))?
+    {
         None => None,
         Some(b) => codec::decode::<Option<LogId>>(&b)
             .map_err(|e| corrupt(path, "applied index", e))?
@@ -102,7 +105,7 @@ pub fn verify(db: &sled::Db, path: &Path, mark: &Path) -> Result<Inspection, Sto
     let durable = crate::log_store::read_mark(mark).map_err(|e| corrupt(mark, "durable mark", e))?;
     if let Some(d) = durable {
         let known = out.log_range.map(|r| r.1).max(purged);
-        if known.map_or(true, |k| k < d) {
+        if !matches!(known, Some(k) if k >= d) {
             let m = format!(
                 "the raft log ends at {} but entry {d} was committed and flushed before (per {}): \
                  sled dropped a damaged part of {}",
@@ -115,7 +118,11 @@ pub fn verify(db: &sled::Db, path: &Path, mark: &Path) -> Result<Inspection, Sto
     }
     if let (Some((first, _)), Some(p)) = (out.log_range, purged) {
         if first > p + 1 {
-            let m = format!("entries {} to {} are missing after the snapshot", p + 1, first - 1);
+            let m = format!(
+                "entries {} to {} are missing after the snapshot",
+                p + 1,
+                first - 1
+            );
             return Err(corrupt(path, "raft log", m));
         }
     }
