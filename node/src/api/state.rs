@@ -122,7 +122,11 @@ impl AppState {
         tokio::spawn(async move {
             loop {
                 if let Err(e) = me.reload() {
-                    tracing::warn!("cannot load the cluster document: {}", e.message());
+                    smsgw_actors::warn_limited!(
+                        "config-watch",
+                        "cannot load the cluster document: {}",
+                        e.message()
+                    );
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }

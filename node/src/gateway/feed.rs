@@ -114,7 +114,7 @@ impl Runtime {
                                 gw.send(fed.fresh);
                             }
                         }
-                        Err(e) => tracing::warn!("reading messages to send: {e}"),
+                        Err(e) => smsgw_actors::warn_limited!("feed-read", "reading messages to send: {e}"),
                     }
                 }
             }

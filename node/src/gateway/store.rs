@@ -209,7 +209,7 @@ impl RaftStore {
         let env: Envelope = match serde_json::from_slice(&head.part.payload) {
             Ok(e) => e,
             Err(e) => {
-                tracing::error!(message = mid, "bad envelope: {e}");
+                smsgw_actors::error_limited!("bad-envelope", message = mid, "bad envelope: {e}");
                 return None;
             }
         };

@@ -18,6 +18,9 @@ pub struct CheckArgs {
 /// Prints the report; an error (non-zero exit) when the dir is damaged.
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let dir = &args.data_dir;
+    if !dir.is_dir() {
+        anyhow::bail!("{} is not a directory: give the node's data dir", dir.display());
+    }
     match smsgw_raft::inspect_data_dir(dir) {
         Ok((node, found)) => {
             println!("data dir {}: node {node}, storage sound", dir.display());
@@ -27,13 +30,18 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|| "none".into());
             let idx = |i: Option<u64>| i.map_or("none".to_string(), |i| i.to_string());
             println!(
-                "  raft log: {} entries ({range}); snapshot up to {}; committed {}; applied {}",
+                "  raft log: {} entries ({range}); snapshot up to {}; committed {}; applied {}; \
+                 durable mark {}",
                 found.entries,
                 idx(found.purged),
                 idx(found.committed),
-                idx(found.applied)
+                idx(found.applied),
+                idx(found.durable)
             );
             Ok(())
+        }
+        Err(e @ smsgw_raft::StorageOpenError::Locked { .. }) => {
+            anyhow::bail!("{e}: stop the node before checking its data dir")
         }
         Err(e) => {
             println!("data dir {}: DAMAGED", dir.display());

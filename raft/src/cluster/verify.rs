@@ -28,6 +28,8 @@ pub struct Inspection {
     pub committed: Option<u64>,
     /// Last index applied to the state.
     pub applied: Option<u64>,
+    /// Committed index last recorded as flushed (the durable mark).
+    pub durable: Option<u64>,
 }
 
 fn corrupt(path: &Path, what: &str, reason: impl std::fmt::Display) -> StorageOpenError {
@@ -116,6 +118,7 @@ pub fn verify(db: &sled::Db, path: &Path, mark: &Path) -> Result<Inspection, Sto
             return Err(corrupt(path, "lost data", m));
         }
     }
+    out.durable = durable;
     if let (Some((first, _)), Some(p)) = (out.log_range, purged) {
         if first > p + 1 {
             let m = format!(
