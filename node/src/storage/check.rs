@@ -1,7 +1,8 @@
 //! `smsgw node check --data-dir D`: inspects a stopped node's data dir
 //! without starting it (nothing is created) and says, for people, whether it
 //! is sound, what is damaged (naming the file) and how to recover. It must
-//! never repair or delete anything itself: the operator decides.
+//! never remove or move anything itself: the operator decides. (Opening the
+//! database lets sled run its own recovery, exactly as a start would.)
 
 use std::path::PathBuf;
 
