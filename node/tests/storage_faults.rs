@@ -192,6 +192,9 @@ fn raft_stopped_by_a_storage_error_answers_storage_full_and_is_rebuilt_in_proces
         assert!(Instant::now() < ready_deadline, "{:?}", ready.body);
         std::thread::sleep(Duration::from_millis(100));
     }
+    // Reads that need the leader say the same, not "no quorum".
+    let g = node.call("GET", &format!("/v1/messages/{}", ids[0]), Some(&key), None);
+    assert_eq!((g.status, g.code()), (507, "storage_full"), "{:?}", g.body);
     let before = stderr_lines(&node, "storage_full");
     let bound = hammer_refused(&node, &key, "storage_full", 200);
     std::thread::sleep(Duration::from_millis(300));

@@ -144,7 +144,11 @@ impl AppState {
     pub async fn fresh_view(&self) -> Result<StateView, ApiError> {
         let r = smsgw_state::read_linearizable(&self.cluster, &Query::Counts)
             .await
-            .map_err(|e| ApiError::NoQuorum(e.to_string()))?;
+            .map_err(|e| match self.cluster.stopped() {
+                // Raft stopped on this node's storage: say so, not "no quorum".
+                Some(stopped @ smsgw_raft::ProposeError::Storage { .. }) => ApiError::from(stopped),
+                _ => ApiError::NoQuorum(e.to_string()),
+            })?;
         let QueryResult::Counts { applied_index, .. } = r else {
             return Err(ApiError::Internal("unexpected read result".into()));
         };

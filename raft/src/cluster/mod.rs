@@ -510,6 +510,12 @@ impl Inner {
     }
 
     pub(crate) async fn read_linearizable(&self, query: &[u8]) -> Result<Vec<u8>, ReadError> {
+        // A stopped raft answers nothing, and logs an error per call.
+        if let Err(fatal) = &self.raft.metrics().borrow().running_state {
+            return Err(ReadError::Admin(AdminError::Raft(
+                self.stopped_error(fatal, false).to_string(),
+            )));
+        }
         let deadline = Instant::now() + self.opts.propose_timeout;
         loop {
             if Instant::now() >= deadline {
