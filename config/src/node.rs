@@ -57,8 +57,10 @@ pub struct NodeConfig {
     pub raft_source_ip: Option<std::net::IpAddr>,
     /// Free space (MiB) on the data dir's filesystem below which the node
     /// stops accepting new messages (507 `storage_full`) while it still
-    /// sends and reconciles those it holds; 0 turns the mark off.
-    pub storage_min_free_mb: u64,
+    /// sends and reconciles those it holds; 0 turns the mark off; `None`:
+    /// [`DEFAULT_STORAGE_MIN_FREE_MB`], or a tenth of the filesystem if
+    /// that is less (a small volume is not refused from the start).
+    pub storage_min_free_mb: Option<u64>,
 }
 
 /// Default of `storage_min_free_mb`: room for the state and log to keep
@@ -77,7 +79,7 @@ impl Default for NodeConfig {
             bootstrap: true,
             cluster_secret_file: None,
             raft_source_ip: None,
-            storage_min_free_mb: DEFAULT_STORAGE_MIN_FREE_MB,
+            storage_min_free_mb: None,
         }
     }
 }
@@ -263,7 +265,7 @@ impl NodeConfig {
                 let m = format!("must be a number of MiB from 0 (off) to 1073741824, got {v}");
                 return Err(ctx.err("storage_min_free_mb", mb.span(), m));
             }
-            cfg.storage_min_free_mb = v as u64;
+            cfg.storage_min_free_mb = Some(v as u64);
         }
         Ok(cfg)
     }
@@ -323,11 +325,8 @@ mod tests {
         let e = NodeConfig::from_toml_str("node_id = 1\n\nstorage_min_free_mb = -5\n", "n.toml").unwrap_err();
         assert_eq!((e.key.as_str(), e.line), ("storage_min_free_mb", 3), "{e}");
         let c = NodeConfig::from_toml_str("storage_min_free_mb = 0\n", "n.toml").unwrap();
-        assert_eq!(c.storage_min_free_mb, 0);
-        assert_eq!(
-            NodeConfig::default().storage_min_free_mb,
-            DEFAULT_STORAGE_MIN_FREE_MB
-        );
+        assert_eq!(c.storage_min_free_mb, Some(0));
+        assert_eq!(NodeConfig::default().storage_min_free_mb, None);
     }
 
     #[test]

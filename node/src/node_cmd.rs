@@ -97,7 +97,7 @@ fn start(args: StartArgs, secret_file: crate::secret::SecretFile) -> anyhow::Res
         _ => {}
     }
     if let Some(mb) = args.storage_min_free_mb {
-        cfg.storage_min_free_mb = mb;
+        cfg.storage_min_free_mb = Some(mb);
     }
     if secret_file.is_some() {
         cfg.cluster_secret_file = secret_file;

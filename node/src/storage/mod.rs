@@ -31,8 +31,9 @@ pub(crate) const MIB: u64 = 1024 * 1024;
 /// The data dir's disk as last sampled, and what it means for accepting.
 pub struct Disk {
     dir: PathBuf,
-    /// The high-water mark in bytes (0: off).
-    min_free: u64,
+    /// The configured high-water mark in bytes (0: off; `None`: the default,
+    /// see [`Disk::mark`]).
+    min_free: Option<u64>,
     free: AtomicU64,
     total: AtomicU64,
     used: AtomicU64,
@@ -43,11 +44,12 @@ pub struct Disk {
 }
 
 impl Disk {
-    /// The disk of `dir`, refusing new messages below `min_free_mb` MiB free.
-    pub fn new(dir: &Path, min_free_mb: u64) -> Arc<Self> {
+    /// The disk of `dir`, refusing new messages below `min_free_mb` MiB free
+    /// (`None`: the default mark).
+    pub fn new(dir: &Path, min_free_mb: Option<u64>) -> Arc<Self> {
         let d = Arc::new(Self {
             dir: dir.to_path_buf(),
-            min_free: min_free_mb.saturating_mul(MIB),
+            min_free: min_free_mb.map(|mb| mb.saturating_mul(MIB)),
             free: AtomicU64::new(0),
             total: AtomicU64::new(0),
             used: AtomicU64::new(0),
@@ -73,7 +75,7 @@ impl Disk {
         self.sampled.store(true, Ordering::Relaxed);
         metrics::gauge!("smsgw_storage_free_bytes").set(free as f64);
         metrics::gauge!("smsgw_storage_total_bytes").set(total as f64);
-        metrics::gauge!("smsgw_storage_min_free_bytes").set(self.min_free as f64);
+        metrics::gauge!("smsgw_storage_min_free_bytes").set(self.mark() as f64);
         metrics::gauge!("smsgw_storage_accepting").set(if self.below_mark().is_some() { 0.0 } else { 1.0 });
     }
 
@@ -106,18 +108,28 @@ impl Disk {
         })
     }
 
+    /// The high-water mark in bytes: as configured, or by default 256 MiB
+    /// or a tenth of the filesystem, whichever is less.
+    fn mark(&self) -> u64 {
+        self.min_free.unwrap_or_else(|| {
+            let tenth = self.total.load(Ordering::Relaxed) / 10;
+            tenth.min(smsgw_config::DEFAULT_STORAGE_MIN_FREE_MB * MIB)
+        })
+    }
+
     /// `Some(message)` while free space is under the high-water mark.
     fn below_mark(&self) -> Option<String> {
-        if self.min_free == 0 || !self.sampled.load(Ordering::Relaxed) {
+        let mark = self.mark();
+        if mark == 0 || !self.sampled.load(Ordering::Relaxed) {
             return None;
         }
         let free = self.free.load(Ordering::Relaxed);
-        (free < self.min_free).then(|| {
+        (free < mark).then(|| {
             format!(
                 "{} MiB free on the data dir's filesystem ({}), under the node's mark `storage_min_free_mb` = {} MiB",
                 free / MIB,
                 self.dir.display(),
-                self.min_free / MIB
+                mark / MIB
             )
         })
     }
