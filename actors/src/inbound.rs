@@ -93,7 +93,12 @@ impl Actor for Router {
                 Some((_, h)) => h.handle(&mo),
                 None => {
                     s.unrouted += 1;
-                    tracing::warn!(from = mo.source, to = mo.destination, "MO matches no handler");
+                    crate::warn_limited!(
+                        "mo-unrouted",
+                        from = mo.source,
+                        to = mo.destination,
+                        "MO matches no handler"
+                    );
                 }
             },
             RouterMsg::Unrouted(reply) => {

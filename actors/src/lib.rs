@@ -19,6 +19,7 @@ pub mod link;
 pub mod metrics;
 pub mod model;
 pub mod proto;
+pub mod ratelog;
 pub mod sgip_listener;
 pub mod split;
 

@@ -290,7 +290,7 @@ async fn read_loop<P: ClientProtocol>(
             Some(Ok(Err(bad))) => {
                 // Boundaries were fine; keep the link, as the carriers do.
                 crate::metrics::bad_pdu(&carrier, P::PROTOCOL);
-                tracing::warn!(carrier, protocol = %P::PROTOCOL, "undecodable PDU: {}", bad.error);
+                crate::warn_limited!(format!("bad-pdu/{carrier}"), carrier, protocol = %P::PROTOCOL, "undecodable PDU: {}", bad.error);
                 continue;
             }
             Some(Ok(Ok(pdu))) => pdu,
@@ -311,7 +311,11 @@ async fn read_loop<P: ClientProtocol>(
             Incoming::Mo { mo, ack } => deliver(Delivered::Mo(mo), ack_on(&tx, ack)),
             Incoming::BadDeliver { ack, error } => {
                 crate::metrics::bad_pdu(&carrier, P::PROTOCOL);
-                tracing::warn!(carrier, "unreadable deliver: {error}");
+                crate::warn_limited!(
+                    format!("bad-deliver/{carrier}"),
+                    carrier,
+                    "unreadable deliver: {error}"
+                );
                 match ack {
                     Some(ack) => {
                         let _ = tx.send(Out::Pdu(ack));

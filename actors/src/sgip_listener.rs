@@ -81,7 +81,7 @@ impl SgipListener {
                     continue;
                 };
                 let Ok(permit) = links.clone().try_acquire_owned() else {
-                    tracing::warn!(carrier, %peer, "SGIP listener: {MAX_LINKS} links open; closing a new one");
+                    crate::warn_limited!(format!("sgip-links-full/{carrier}"), carrier, %peer, "SGIP listener: {MAX_LINKS} links open; closing a new one");
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
@@ -152,7 +152,7 @@ fn credentials_match(name: &str, password: &str, c: &Credentials) -> bool {
 
 fn refused(carrier: &str, peer: SocketAddr, why: &str) {
     metrics::counter!("smsgw_auth_failures_total", "port" => "sgip").increment(1);
-    tracing::warn!(carrier, %peer, "SGIP carrier link refused: {why}");
+    crate::warn_limited!(format!("sgip-refused/{carrier}"), carrier, %peer, "SGIP carrier link refused: {why}");
 }
 
 async fn serve(
@@ -240,12 +240,12 @@ async fn serve(
             }
             Ok(None) => break,
             Ok(Some(Err(e))) => {
-                tracing::warn!(carrier, %peer, "SGIP carrier link: {e}");
+                crate::warn_limited!(format!("sgip-link-error/{carrier}"), carrier, %peer, "SGIP carrier link: {e}");
                 break;
             }
             Ok(Some(Ok(Err(bad)))) => {
                 crate::metrics::bad_pdu(&carrier, Protocol::Sgip);
-                tracing::warn!(carrier, %peer, "undecodable SGIP PDU: {}", bad.error);
+                crate::warn_limited!(format!("sgip-bad-pdu/{carrier}"), carrier, %peer, "undecodable SGIP PDU: {}", bad.error);
                 continue;
             }
             Ok(Some(Ok(Ok(pdu)))) => pdu,

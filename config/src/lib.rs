@@ -17,4 +17,4 @@ pub use cluster::{
     ContentAction, ContentRules, FeeDefaults, IdFormat, MessageDefaults, Priority, ProfileOverrides,
     ReceiptStyle, Route, RouteChoice, Router, UdhStyle, CLUSTER_DOC_KEY, REDACTED,
 };
-pub use node::{ConfigError, LogFormat, NodeConfig, Peer};
+pub use node::{ConfigError, LogFormat, NodeConfig, Peer, DEFAULT_STORAGE_MIN_FREE_MB};

@@ -60,7 +60,17 @@ pub struct NodeConfig {
     pub http_tls_cert: Option<PathBuf>,
     /// PEM file of the private key of `http_tls_cert`.
     pub http_tls_key: Option<PathBuf>,
+    /// Free space (MiB) on the data dir's filesystem below which the node
+    /// stops accepting new messages (507 `storage_full`) while it still
+    /// sends and reconciles those it holds; 0 turns the mark off; `None`:
+    /// [`DEFAULT_STORAGE_MIN_FREE_MB`], or a tenth of the filesystem if
+    /// that is less (a small volume is not refused from the start).
+    pub storage_min_free_mb: Option<u64>,
 }
+
+/// Default of `storage_min_free_mb`: room for the state and log to keep
+/// growing while the messages already accepted are delivered and reported.
+pub const DEFAULT_STORAGE_MIN_FREE_MB: u64 = 256;
 
 impl Default for NodeConfig {
     fn default() -> Self {
@@ -76,6 +86,7 @@ impl Default for NodeConfig {
             raft_source_ip: None,
             http_tls_cert: None,
             http_tls_key: None,
+            storage_min_free_mb: None,
         }
     }
 }
@@ -117,6 +128,7 @@ struct RawNode {
     raft_source_ip: Option<Spanned<String>>,
     http_tls_cert: Option<Spanned<String>>,
     http_tls_key: Option<Spanned<String>>,
+    storage_min_free_mb: Option<Spanned<i64>>,
     #[serde(default)]
     peers: Vec<RawPeer>,
 }
@@ -276,6 +288,14 @@ impl NodeConfig {
             }
             (None, None) => {}
         }
+        if let Some(mb) = raw.storage_min_free_mb {
+            let v = *mb.get_ref();
+            if !(0..=1 << 30).contains(&v) {
+                let m = format!("must be a number of MiB from 0 (off) to 1073741824, got {v}");
+                return Err(ctx.err("storage_min_free_mb", mb.span(), m));
+            }
+            cfg.storage_min_free_mb = Some(v as u64);
+        }
         Ok(cfg)
     }
 
@@ -331,6 +351,11 @@ mod tests {
         assert_eq!(e.key, "node_id");
         let e = NodeConfig::from_toml_str("node_id = 1\nraft_source_ip = \"x\"\n", "n.toml").unwrap_err();
         assert_eq!((e.key.as_str(), e.line), ("raft_source_ip", 2), "{e}");
+        let e = NodeConfig::from_toml_str("node_id = 1\n\nstorage_min_free_mb = -5\n", "n.toml").unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("storage_min_free_mb", 3), "{e}");
+        let c = NodeConfig::from_toml_str("storage_min_free_mb = 0\n", "n.toml").unwrap();
+        assert_eq!(c.storage_min_free_mb, Some(0));
+        assert_eq!(NodeConfig::default().storage_min_free_mb, None);
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod secret;
 mod service;
 mod service_cmd;
 mod sim_cmd;
+mod storage;
 
 use clap::{Parser, Subcommand};
 

@@ -29,13 +29,17 @@ pub enum NodeCmd {
     /// the file says `bootstrap = true`. The bound addresses are printed on
     /// stdout as `smsgw node N ready raft=ADDR http=ADDR`.
     Start(StartArgs),
+    /// Check a (stopped) node's data dir: the marker, the storage format, and
+    /// every raft record and log entry read through. Says what is damaged
+    /// (naming the file) and how to recover; exits non-zero if anything is.
+    Check(crate::storage::check::CheckArgs),
 }
 
 /// Arguments of `node start`.
 #[derive(Args)]
 pub struct StartArgs {
     /// Node file (TOML): node_id, data_dir, raft_addr, http_addr, peers, log_format, bootstrap,
-    /// raft_source_ip, cluster_secret_file, http_tls_cert, http_tls_key.
+    /// raft_source_ip, cluster_secret_file, http_tls_cert, http_tls_key, storage_min_free_mb.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
     /// Override the data dir.
@@ -50,11 +54,15 @@ pub struct StartArgs {
     /// Override the log format: text or json.
     #[arg(long, value_parser = ["text", "json"])]
     pub log_format: Option<String>,
+    /// Override the high-water mark: free MiB under which new messages are refused (0: off).
+    #[arg(long)]
+    pub storage_min_free_mb: Option<u64>,
 }
 
 pub fn run(cmd: NodeCmd, secret_file: crate::secret::SecretFile) -> anyhow::Result<()> {
     match cmd {
         NodeCmd::Start(args) => start(args, secret_file),
+        NodeCmd::Check(args) => crate::storage::check::run(args),
     }
 }
 
@@ -88,6 +96,9 @@ fn start(args: StartArgs, secret_file: crate::secret::SecretFile) -> anyhow::Res
         Some("json") => cfg.log_format = LogFormat::Json,
         Some("text") => cfg.log_format = LogFormat::Text,
         _ => {}
+    }
+    if let Some(mb) = args.storage_min_free_mb {
+        cfg.storage_min_free_mb = Some(mb);
     }
     if secret_file.is_some() {
         cfg.cluster_secret_file = secret_file;
@@ -191,8 +202,18 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     let sgip_hook = demo.as_ref().map(|d| crate::demo::sgip_hook(&d.sim));
     let runtime = crate::gateway::Runtime::new(cluster.clone(), sgip_hook);
     let gateway_tasks = runtime.spawn();
-    let state =
-        AppState::new(cluster.clone(), vec![runtime.ready_check()], metrics).with_runtime(runtime.clone());
+    let disk = crate::storage::Disk::new(&cfg.data_dir, cfg.storage_min_free_mb);
+    let storage_tasks = [
+        disk.spawn(),
+        crate::storage::supervise::spawn(cluster.clone(), disk.clone()),
+    ];
+    let state = AppState::new(
+        cluster.clone(),
+        vec![runtime.ready_check(), disk.ready_check()],
+        metrics,
+    )
+    .with_runtime(runtime.clone())
+    .with_storage(disk);
     let watch_task = state.spawn_config_watch();
     let jobs_task = crate::service::runner::spawn(state.clone());
     let billing_task = crate::service::billing::spawn(state.clone());
@@ -274,6 +295,11 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     billing_task.abort();
     cdr_task.abort();
     callbacks_task.abort();
+    // Before raft stops: the supervisor must not take the shutdown for a
+    // failure to repair.
+    for t in storage_tasks {
+        t.abort();
+    }
     // Stop feeding, let submits in flight be answered (bounded), log out of
     // the carriers, flush the last facts to raft.
     for t in gateway_tasks {

@@ -158,24 +158,39 @@ pub type Row = (Vec<u8>, Vec<u8>);
 /// follower). It must never write: the only writer is apply.
 #[derive(Clone)]
 pub struct View {
-    tree: sled::Tree,
+    /// `None`: detached while raft reopens its store after a storage error
+    /// (sled locks its files: no handle on the old store may remain).
+    tree: Option<sled::Tree>,
 }
 
 impl View {
     /// A view over `tree` (raft hands out the state machine's; tests may
     /// build their own).
     pub fn new(tree: sled::Tree) -> Self {
-        Self { tree }
+        Self { tree: Some(tree) }
+    }
+
+    /// A view that fails every read (the store is being reopened).
+    pub(crate) fn detached() -> Self {
+        Self { tree: None }
+    }
+
+    fn tree(&self) -> Result<&sled::Tree, ApplyError> {
+        self.tree.as_ref().ok_or_else(|| {
+            ApplyError::Sled(sled::Error::Io(std::io::Error::other(
+                "the store is being reopened after a storage error; retry shortly",
+            )))
+        })
     }
 
     /// The bytes under `key`.
     pub fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ApplyError> {
-        Ok(self.tree.get(key)?.map(|v| v.to_vec()))
+        Ok(self.tree()?.get(key)?.map(|v| v.to_vec()))
     }
 
     /// The value under `key`, decoded.
     pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, ApplyError> {
-        match self.tree.get(key)? {
+        match self.tree()?.get(key)? {
             None => Ok(None),
             Some(bytes) => Ok(Some(codec::decode(&bytes)?)),
         }
@@ -185,7 +200,7 @@ impl View {
     pub fn range(&self, from: Bound<&[u8]>, until: &[u8], limit: usize) -> Result<Vec<Row>, ApplyError> {
         let mut out = Vec::new();
         for item in self
-            .tree
+            .tree()?
             .range::<&[u8], _>((from, Bound::Excluded(until)))
             .take(limit)
         {
@@ -199,7 +214,7 @@ impl View {
     /// reverse range: "the latest entry before").
     pub fn last_before(&self, from: &[u8], until: &[u8]) -> Result<Option<Row>, ApplyError> {
         match self
-            .tree
+            .tree()?
             .range::<&[u8], _>((Bound::Included(from), Bound::Excluded(until)))
             .next_back()
         {
@@ -214,7 +229,7 @@ impl View {
     /// Up to `limit` entries under `prefix`, in key order.
     pub fn scan_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<Row>, ApplyError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix(prefix).take(limit) {
+        for item in self.tree()?.scan_prefix(prefix).take(limit) {
             let (k, v) = item?;
             out.push((k.to_vec(), v.to_vec()));
         }

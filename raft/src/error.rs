@@ -32,7 +32,7 @@ pub enum ProposeError {
         /// How long the proposer waited.
         waited_ms: u64,
     },
-    /// This node is shutting down or its storage failed.
+    /// This node is shutting down or raft failed there.
     #[error("raft stopped on node {node}: {reason}")]
     Fatal {
         /// The node.
@@ -40,6 +40,39 @@ pub enum ProposeError {
         /// Why.
         reason: String,
     },
+    // Appended last: variants are encoded by index between nodes.
+    /// The storage of node `node` failed (a full disk or an I/O error): raft
+    /// there stopped until the node rebuilds it.
+    #[error("storage of node {node} failed{}: {reason}", if *full { " (disk full)" } else { "" })]
+    Storage {
+        /// The node whose storage failed.
+        node: NodeId,
+        /// What the storage layer reported.
+        reason: String,
+        /// The disk (or a quota) is full, as opposed to another I/O error.
+        full: bool,
+        /// The failure happened while this write was in flight: it may have
+        /// committed (it was already stopped otherwise, and this write was
+        /// never proposed).
+        may_have_committed: bool,
+    },
+}
+
+/// Whether an error text reports a full disk or quota (ENOSPC, EDQUOT or
+/// `StorageFull`), as opposed to another I/O error. Errors cross sled and
+/// openraft as text, so the text is all there is to look at.
+pub fn is_disk_full(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    [
+        "no space left",
+        "storagefull",
+        "storage full",
+        "os error 28",
+        "quota exceeded",
+        "os error 122",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
 }
 
 /// An admin operation or a read failed.
@@ -131,4 +164,18 @@ pub enum RpcError {
         /// Target address.
         addr: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_disk_full;
+
+    #[test]
+    fn disk_full_is_told_from_other_io_errors() {
+        assert!(is_disk_full(
+            "when Write StateMachine: No space left on device (os error 28)"
+        ));
+        assert!(is_disk_full("Io(Kind(StorageFull))"));
+        assert!(!is_disk_full("Input/output error (os error 5)"));
+    }
 }

@@ -20,9 +20,14 @@ pub use state_machine::SledStateMachine;
 pub use types::{NodeId, NodeInfo, TypeConfig};
 pub mod cluster;
 pub mod error;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod metrics;
 pub mod network;
 
-pub use cluster::{admin_call, BatchOptions, Cluster, ClusterOptions, ReadError, StartError, TransferHook};
+pub use cluster::{
+    admin_call, inspect_data_dir, BatchOptions, Cluster, ClusterOptions, Inspection, ReadError, StartError,
+    StorageOpenError, TransferHook,
+};
 pub use error::{AdminError, ProposeError};
 pub use network::{AdminRequest, AdminResponse, ClusterSecret, Keyring, NodeStatus, SecretError, SecretSet};

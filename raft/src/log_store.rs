@@ -4,9 +4,19 @@
 //! runs (group commit) and completes their callbacks in order. It must
 //! never interpret entries (that is the state machine's job) nor drop an entry
 //! openraft has not asked to truncate or purge.
+//!
+//! With a durable mark file ([`SledLogStore::with_durable_mark`]) the
+//! flusher also records, after a flush, the committed index that flush made
+//! durable: sled recovers a damaged file by silently dropping what follows
+//! the damage, and this mark is how the next start tells (see
+//! `cluster::verify`).
 
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{AnyError, ErrorSubject, ErrorVerb, OptionalSend, RaftLogReader, StorageError};
@@ -25,6 +35,10 @@ pub struct SledLogStore {
     log: sled::Tree,
     meta: sled::Tree,
     flusher: tokio::sync::mpsc::UnboundedSender<LogFlushed<TypeConfig>>,
+    /// Last committed index saved, plus one (0: none).
+    committed: Arc<AtomicU64>,
+    /// Where the flusher records the durable committed index.
+    mark: Arc<std::sync::Mutex<Option<PathBuf>>>,
 }
 
 fn io_err(
@@ -46,13 +60,24 @@ impl SledLogStore {
     /// runtime (it spawns the flusher task).
     pub fn open(db: &sled::Db) -> Result<Self, sled::Error> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(flusher(db.clone(), rx));
+        let committed = Arc::new(AtomicU64::new(0));
+        let mark = Arc::new(std::sync::Mutex::new(None));
+        tokio::spawn(flusher(db.clone(), rx, committed.clone(), mark.clone()));
         Ok(Self {
             db: db.clone(),
             log: db.open_tree("log")?,
             meta: db.open_tree("raft_meta")?,
             flusher: tx,
+            committed,
+            mark,
         })
+    }
+
+    /// Records the committed index made durable by each flush in `file`
+    /// (at most every [`MARK_EVERY`]).
+    pub fn with_durable_mark(self, file: PathBuf) -> Self {
+        *self.mark.lock().unwrap_or_else(|p| p.into_inner()) = Some(file);
+        self
     }
 
     fn read_meta<T: serde::de::DeserializeOwned>(
@@ -166,6 +191,7 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError<NodeId>> {
         if let Some(c) = &committed {
             metrics::gauge!("smsgw_raft_commit_index").set(c.index as f64);
+            self.committed.store(c.index + 1, Ordering::Release);
         }
         self.write_meta(KEY_COMMITTED, &committed)
     }
@@ -183,6 +209,14 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
+        #[cfg(feature = "fault-injection")]
+        if crate::fault::disk_full() {
+            let e = std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "No space left on device (injected)",
+            );
+            return Err(io_err(ErrorSubject::Logs, ErrorVerb::Write, e));
+        }
         let mut batch = sled::Batch::default();
         for entry in entries {
             let bytes = codec::encode(&entry).map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;
@@ -227,18 +261,60 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
     }
 }
 
+/// How often at most the durable mark file is rewritten.
+pub const MARK_EVERY: Duration = Duration::from_millis(500);
+
 /// Flushes sled once for every group of pending appends, then completes their
 /// callbacks in order.
-async fn flusher(db: sled::Db, mut rx: tokio::sync::mpsc::UnboundedReceiver<LogFlushed<TypeConfig>>) {
+async fn flusher(
+    db: sled::Db,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<LogFlushed<TypeConfig>>,
+    committed: Arc<AtomicU64>,
+    mark: Arc<std::sync::Mutex<Option<PathBuf>>>,
+) {
     let mut pending = Vec::new();
+    let mut marked = (0u64, Instant::now());
     while let Some(first) = rx.recv().await {
         pending.push(first);
         while let Ok(more) = rx.try_recv() {
             pending.push(more);
         }
+        // Read before the flush: everything saved up to it is in this flush.
+        let durable = committed.load(Ordering::Acquire);
         let result = db.flush_async().await.map(|_| ()).map_err(|e| e.to_string());
         for cb in pending.drain(..) {
             cb.log_io_completed(result.clone().map_err(std::io::Error::other));
         }
+        if result.is_ok() && durable > marked.0 && marked.1.elapsed() >= MARK_EVERY {
+            let file = mark.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if let Some(file) = file {
+                write_mark(&file, durable - 1);
+                marked = (durable, Instant::now());
+            }
+        }
+    }
+}
+
+/// Replaces the mark file (write, then rename: never half-written). Not
+/// synced: a mark lost in a crash is only older, never ahead of the data.
+fn write_mark(file: &Path, index: u64) {
+    let tmp = file.with_extension("tmp");
+    let r = std::fs::write(&tmp, format!("committed {index}\n")).and_then(|_| std::fs::rename(&tmp, file));
+    if let Err(e) = r {
+        tracing::debug!(file = %file.display(), "durable mark not written: {e}");
+    }
+}
+
+/// Reads a durable mark file: `Ok(None)` when there is none.
+pub fn read_mark(file: &Path) -> Result<Option<u64>, String> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => text
+            .trim()
+            .strip_prefix("committed ")
+            .and_then(|n| n.trim().parse().ok())
+            .map(Some)
+            .ok_or_else(|| format!("holds {:?}, not `committed N`", text.trim())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.to_string()),
     }
 }

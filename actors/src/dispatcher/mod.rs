@@ -234,7 +234,12 @@ impl DispatcherState {
             }
             None => {
                 self.unroutable += 1;
-                tracing::warn!(message = m.id, destination = m.destination, "no route");
+                crate::warn_limited!(
+                    "dispatch-no-route",
+                    message = m.id,
+                    destination = m.destination,
+                    "no route"
+                );
                 let _ = self.reconciler.send_message(ReconcilerMsg::Track {
                     message: m.id,
                     total: 1,

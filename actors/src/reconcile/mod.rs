@@ -311,7 +311,11 @@ async fn flush_loop(
                 }
                 Err(e) => {
                     crate::metrics::store_batch(n, false);
-                    tracing::warn!(events = n, "proposal failed: {e}; retrying in {backoff:?}");
+                    crate::warn_limited!(
+                        "reconcile-proposal-failed",
+                        events = n,
+                        "proposal failed: {e}; retrying in {backoff:?}"
+                    );
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(1));
                 }

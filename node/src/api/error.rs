@@ -107,6 +107,13 @@ pub enum ApiError {
     Forbidden(String),
     /// Any other 4xx the HTTP layer produced (`bad_request`).
     BadRequest(StatusCode),
+    /// The node's disk is (nearly) full: under its high-water mark, or a
+    /// write failed for lack of space (507 `storage_full`). Nothing was
+    /// accepted; messages already accepted are still sent.
+    StorageFull(String),
+    /// The node's storage failed with another I/O error (503 `storage_failed`);
+    /// nothing was accepted.
+    StorageFailed(String),
 }
 
 impl ApiError {
@@ -134,6 +141,8 @@ impl ApiError {
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             BadRequest(s) => *s,
+            StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
+            StorageFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -174,6 +183,8 @@ impl ApiError {
             RateLimited { .. } => "rate_limited",
             Overloaded => "overloaded",
             BadRequest(_) => "bad_request",
+            StorageFull(_) => "storage_full",
+            StorageFailed(_) => "storage_failed",
         }
     }
 
@@ -226,6 +237,13 @@ impl ApiError {
             RateLimited { message, retry_after } => format!("{message}; retry after {retry_after} s"),
             Overloaded => "the node is at its limit of requests in progress; retry shortly".into(),
             BadRequest(s) => format!("the request was refused by the HTTP layer ({s})"),
+            StorageFull(m) => format!(
+                "this node's disk is full, it accepts no new messages until space is freed: {m}; \
+                 messages already accepted are still sent; retry later or through another node"
+            ),
+            StorageFailed(m) => format!(
+                "this node's storage failed, it accepts no new messages until it recovers: {m}; retry later"
+            ),
         }
     }
 }
@@ -237,6 +255,18 @@ impl From<ProposeError> for ApiError {
             ProposeError::Timeout { waited_ms } => {
                 ApiError::OutcomeUnknown(format!("not confirmed committed within {waited_ms} ms"))
             }
+            // Raft stopped while the write was in flight: it may have
+            // committed before the failure.
+            ProposeError::Storage {
+                may_have_committed: true,
+                ref reason,
+                node,
+                ..
+            } => ApiError::OutcomeUnknown(format!(
+                "the storage of node {node} failed during the write: {reason}"
+            )),
+            ProposeError::Storage { full: true, .. } => ApiError::StorageFull(e.to_string()),
+            ProposeError::Storage { .. } => ApiError::StorageFailed(e.to_string()),
             other => ApiError::NoQuorum(other.to_string()),
         }
     }
@@ -244,8 +274,15 @@ impl From<ProposeError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // One line per error code per interval: a client retrying into a
+        // full disk must not fill the log disk next.
         if self.status().is_server_error() {
-            tracing::warn!(code = self.code(), "{}", self.message());
+            smsgw_actors::warn_limited!(
+                format!("api/{}", self.code()),
+                code = self.code(),
+                "{}",
+                self.message()
+            );
         }
         let body = json!({"error": {"code": self.code(), "message": self.message()}});
         let retry = match &self {
@@ -280,5 +317,24 @@ mod tests {
             since_ack_ms: 3000,
         });
         assert_eq!(no_quorum.code(), "no_quorum");
+    }
+
+    #[test]
+    fn a_storage_failure_is_never_no_quorum() {
+        let storage = |full, may_have_committed| {
+            ApiError::from(ProposeError::Storage {
+                node: 1,
+                reason: "when Write StateMachine: No space left on device".into(),
+                full,
+                may_have_committed,
+            })
+        };
+        let full = storage(true, false);
+        assert_eq!((full.code(), full.status().as_u16()), ("storage_full", 507));
+        assert!(full.message().contains("No space left"), "{}", full.message());
+        let failed = storage(false, false);
+        assert_eq!((failed.code(), failed.status().as_u16()), ("storage_failed", 503));
+        let in_flight = storage(true, true);
+        assert_eq!(in_flight.code(), "outcome_unknown");
     }
 }

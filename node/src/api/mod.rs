@@ -38,6 +38,7 @@ pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
 use axum::Router;
 use tokio::net::TcpListener;
 
+pub use error::ApiError;
 pub use state::{now_ms, AppState, ReadyCheck};
 
 /// Largest request body (a full request of 1000 recipients and 1000
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), limits::limit))
+        .layer(middleware::from_fn_with_state(state.clone(), storage_mark))
         .layer(middleware::from_fn(envelope))
         .layer(middleware::from_fn(track))
         .with_state(state)
@@ -128,6 +130,24 @@ async fn envelope(req: Request, next: Next) -> Response {
         s => error::ApiError::BadRequest(s),
     };
     e.into_response()
+}
+
+/// New messages are refused (507 `storage_full`) while the data dir's disk
+/// is under the node's high-water mark; everything else (reads, reports
+/// forwarded by standbys, operations) goes on, so what was accepted is
+/// still sent and reconciled.
+async fn storage_mark(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let new_messages = req.method() == axum::http::Method::POST && req.uri().path() == "/v1/messages";
+    if new_messages {
+        if let Some(e) = state.storage.as_ref().and_then(|d| d.refusal()) {
+            return e.into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// Counts requests and their durations by route and status.

@@ -47,6 +47,9 @@ pub struct AppState {
     pub jobs_nudge: Arc<tokio::sync::Notify>,
     /// What the callback workers are doing (on the leader).
     pub callbacks: Arc<crate::callbacks::Status>,
+    /// The data dir's disk (absent in API-only tests): new messages are
+    /// refused under its high-water mark.
+    pub storage: Option<Arc<crate::storage::Disk>>,
 }
 
 impl AppState {
@@ -66,7 +69,14 @@ impl AppState {
             limiter: Arc::default(),
             jobs_nudge: Arc::default(),
             callbacks: Arc::default(),
+            storage: None,
         }
+    }
+
+    /// With the data dir's disk (and its high-water mark).
+    pub fn with_storage(mut self, disk: Arc<crate::storage::Disk>) -> Self {
+        self.storage = Some(disk);
+        self
     }
 
     /// With the node's gateway (commits nudge its feeder; the leader takes
@@ -126,7 +136,11 @@ impl AppState {
         tokio::spawn(async move {
             loop {
                 if let Err(e) = me.reload() {
-                    tracing::warn!("cannot load the cluster document: {}", e.message());
+                    smsgw_actors::warn_limited!(
+                        "config-watch",
+                        "cannot load the cluster document: {}",
+                        e.message()
+                    );
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
@@ -144,7 +158,11 @@ impl AppState {
     pub async fn fresh_view(&self) -> Result<StateView, ApiError> {
         let r = smsgw_state::read_linearizable(&self.cluster, &Query::Counts)
             .await
-            .map_err(|e| ApiError::NoQuorum(e.to_string()))?;
+            .map_err(|e| match self.cluster.stopped() {
+                // Raft stopped on this node's storage: say so, not "no quorum".
+                Some(stopped @ smsgw_raft::ProposeError::Storage { .. }) => ApiError::from(stopped),
+                _ => ApiError::NoQuorum(e.to_string()),
+            })?;
         let QueryResult::Counts { applied_index, .. } = r else {
             return Err(ApiError::Internal("unexpected read result".into()));
         };

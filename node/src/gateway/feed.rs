@@ -114,17 +114,25 @@ impl Runtime {
                                 gw.send(fed.fresh);
                             }
                         }
-                        Err(e) => tracing::warn!("reading messages to send: {e}"),
+                        Err(e) => smsgw_actors::warn_limited!("feed-read", "reading messages to send: {e}"),
                     }
                 }
             }
             // Coalesce: what arrives meanwhile is read by the next step
             // (a nudge sent now stays pending in the Notify).
             tokio::time::sleep(FEED_MIN_GAP).await;
+            let mut raft_gone = false;
             tokio::select! {
                 _ = self.nudge.notified() => {}
-                _ = metrics.changed() => {}
+                r = metrics.changed() => raft_gone = r.is_err(),
                 _ = tokio::time::sleep(SWEEP_EVERY) => {}
+            }
+            if raft_gone {
+                // Raft stopped (and may have been rebuilt after a storage
+                // error): watch the instance in service now, or this loop
+                // would wake at once forever on the closed channel.
+                metrics = self.cluster.raft().metrics();
+                tokio::time::sleep(SWEEP_EVERY).await;
             }
         }
     }

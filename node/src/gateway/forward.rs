@@ -118,7 +118,10 @@ pub fn spawn(cluster: Cluster) -> DeliverSink {
     std::sync::Arc::new(move |d: Delivered, ack: Ack| {
         if tx.try_send((Wire::from(d), ack)).is_err() {
             metrics::counter!("smsgw_forward_dropped_total").increment(1);
-            tracing::error!("forward queue full: a report or MO to the leader was dropped");
+            smsgw_actors::error_limited!(
+                "forward-queue-full",
+                "forward queue full: a report or MO to the leader was dropped"
+            );
         }
     })
 }
@@ -230,7 +233,8 @@ async fn run(cluster: Cluster, mut rx: mpsc::Receiver<(Wire, Ack)>) {
                 let done = before - batch.len();
                 metrics::counter!("smsgw_forward_delivered_total").increment(done as u64);
                 if !batch.is_empty() {
-                    tracing::warn!(
+                    smsgw_actors::warn_limited!(
+                        "forward-pending",
                         pending = batch.len(),
                         "leader did not commit every forwarded item yet; retrying"
                     );
@@ -238,18 +242,19 @@ async fn run(cluster: Cluster, mut rx: mpsc::Receiver<(Wire, Ack)>) {
                 }
             }
             Ok(Ok((status, _))) => {
-                tracing::warn!(
+                smsgw_actors::warn_limited!(
+                    "forward-refused",
                     status = status.as_u16(),
                     "leader refused forwarded reports; retrying"
                 );
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Ok(Err(e)) => {
-                tracing::warn!("forwarding to {url}: {e}; retrying");
+                smsgw_actors::warn_limited!("forward-failed", "forwarding to {url}: {e}; retrying");
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Err(_) => {
-                tracing::warn!("forwarding to {url} timed out; retrying");
+                smsgw_actors::warn_limited!("forward-timeout", "forwarding to {url} timed out; retrying");
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }

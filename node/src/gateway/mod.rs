@@ -125,7 +125,7 @@ impl Runtime {
                 Ok(Some(r)) => r,
                 Ok(None) => continue,
                 Err(e) => {
-                    tracing::warn!("reading the cluster document: {e}");
+                    smsgw_actors::warn_limited!("gateway-config-read", "reading the cluster document: {e}");
                     continue;
                 }
             };

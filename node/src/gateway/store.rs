@@ -209,7 +209,7 @@ impl RaftStore {
         let env: Envelope = match serde_json::from_slice(&head.part.payload) {
             Ok(e) => e,
             Err(e) => {
-                tracing::error!(message = mid, "bad envelope: {e}");
+                smsgw_actors::error_limited!("bad-envelope", message = mid, "bad envelope: {e}");
                 return None;
             }
         };
@@ -290,6 +290,8 @@ fn map_err(e: ProposeError) -> StoreError {
     match e {
         // Raft stopped on this node: the batch can never commit from here.
         ProposeError::Fatal { .. } => StoreError::NotLeader,
+        // A storage failure included: the node rebuilds raft once the disk
+        // has room, so the facts are retried, not dropped.
         other => StoreError::Unavailable(other.to_string()),
     }
 }

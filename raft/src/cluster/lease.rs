@@ -38,7 +38,14 @@ pub(crate) fn spawn(inner: Arc<Inner>) -> tokio::task::JoinHandle<()> {
         let every = Duration::from_millis(inner.opts.heartbeat_ms.max(10) * 2);
         let length = Duration::from_millis(inner.opts.election_timeout_ms.0);
         loop {
-            let leads = inner.raft.metrics().borrow().current_leader == Some(inner.id);
+            let (leads, stopped) = {
+                let m = inner.raft.metrics();
+                let m = m.borrow();
+                (m.current_leader == Some(inner.id), m.running_state.is_err())
+            };
+            // A stopped raft keeps its last metrics (still "leader"), and
+            // every call into it logs an error: no rounds until rebuilt.
+            let leads = leads && !stopped;
             // A confirming round is a heartbeat: during a planned transfer
             // it would keep the voters from electing the target.
             let transferring = inner.transferring.load(std::sync::atomic::Ordering::Acquire);

@@ -4,9 +4,11 @@
 //! report a write as done before a majority committed it.
 
 mod admin;
+mod boot;
 mod lease;
 mod proposer;
 mod storage;
+mod verify;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -20,17 +22,16 @@ use tokio::net::TcpListener;
 
 pub use self::admin::admin_call;
 pub use self::proposer::BatchOptions;
-pub use self::storage::StorageOpenError;
+pub use self::storage::{inspect_data_dir, StorageOpenError};
+pub use self::verify::Inspection;
 use crate::app::{App, Applied, ApplyError, Proposal, View};
 use crate::error::{AdminError, ProposeError};
 use crate::network::SecretError;
 use crate::network::{
-    secret::SECRET_FILE, AdminRequest, AdminResponse, ClusterSecret, Keyring, NetworkFactory, NodeStatus,
-    RpcClient, RpcRequest, RpcResponse, SecretSet, WriteRefusal,
+    secret::SECRET_FILE, AdminRequest, AdminResponse, ClusterSecret, Keyring, NodeStatus, RpcClient,
+    RpcRequest, RpcResponse, SecretSet, WriteRefusal,
 };
-use crate::state_machine::SledStateMachine;
 use crate::types::{NodeId, NodeInfo, Raft};
-use crate::SledLogStore;
 
 /// How to run this node's raft.
 #[derive(Debug, Clone)]
@@ -91,6 +92,9 @@ impl ClusterOptions {
     }
 }
 
+/// How long a rebuild waits for the last handles on a failed store to go.
+const REOPEN_WAIT: Duration = Duration::from_secs(20);
+
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -141,7 +145,8 @@ pub enum ReadError {
 pub(crate) struct Inner {
     pub(crate) id: NodeId,
     pub(crate) raft: Raft,
-    pub(crate) view: View,
+    /// Detached (see [`View`]) while a rebuild reopens the store.
+    pub(crate) view: std::sync::RwLock<View>,
     pub(crate) app: Arc<dyn App>,
     pub(crate) client: RpcClient,
     pub(crate) opts: ClusterOptions,
@@ -150,16 +155,37 @@ pub(crate) struct Inner {
     pub(crate) transfer_hook: std::sync::RwLock<Option<Arc<dyn TransferHook>>>,
     pub(crate) lease: lease::Lease,
     pub(crate) proposals: proposer::Queue,
-    pub(crate) keyring: Keyring,
-    /// The watched secret file (none: a fixed secret).
-    pub(crate) secret_file: Option<PathBuf>,
+    /// The database under the log and the state machine (kept to tell, at a
+    /// rebuild, whether sled itself failed and must be reopened).
+    pub(crate) db: std::sync::Mutex<Option<sled::Db>>,
 }
 
-/// A running node's replicated store. Cheap to clone.
+/// A running node's replicated store. Cheap to clone: clones share the
+/// raft instance, and all see the new one after a [`Cluster::rebuild`].
 #[derive(Clone)]
 pub struct Cluster {
-    inner: Arc<Inner>,
-    tasks: Arc<Vec<tokio::task::JoinHandle<()>>>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    current: Arc<std::sync::RwLock<Running>>,
+    /// The raft port's accept loop (bound once; see `boot::Current`).
+    server: tokio::task::JoinHandle<()>,
+    /// Watches the secret file for a rotation (none: a fixed secret).
+    watch: Option<tokio::task::JoinHandle<()>>,
+    /// One rebuild at a time.
+    rebuilding: tokio::sync::Mutex<()>,
+    app: Arc<dyn App>,
+    /// The secrets the raft port accepts and dials with (kept across rebuilds).
+    keyring: Keyring,
+    /// The watched secret file (none: a fixed secret).
+    secret_file: Option<PathBuf>,
+}
+
+/// One raft instance on the data dir, with the tasks serving it.
+pub(crate) struct Running {
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Cluster {
@@ -185,9 +211,6 @@ impl Cluster {
                 (Keyring::new(SecretSet::read_file(&f)?), Some(f))
             }
         };
-        let log = SledLogStore::open(&db)?;
-        let sm = SledStateMachine::open(&db, app.clone())?;
-        let view = sm.view();
         let listener = TcpListener::bind(&opts.raft_bind)
             .await
             .map_err(|source| StartError::Bind {
@@ -198,84 +221,135 @@ impl Cluster {
             addr: opts.raft_bind.clone(),
             source,
         })?;
-        let config = openraft::Config {
-            cluster_name: "smsgw".into(),
-            heartbeat_interval: opts.heartbeat_ms,
-            election_timeout_min: opts.election_timeout_ms.0,
-            election_timeout_max: opts.election_timeout_ms.1,
-            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(opts.snapshot_every),
-            max_in_snapshot_log_to_keep: opts.keep_after_snapshot,
-            snapshot_max_chunk_size: 1024 * 1024,
-            install_snapshot_timeout: 2_000,
-            // Entries are batches of up to `batch.max_bytes`: keep an
-            // AppendEntries frame well under the frame limit.
-            max_payload_entries: 64,
-            ..Default::default()
-        };
-        let config = Arc::new(config.validate().map_err(|e| StartError::Raft(e.to_string()))?);
-        let client = RpcClient::with_keyring(keyring.clone());
-        let raft = Raft::new(opts.node_id, config, NetworkFactory::new(client.clone()), log, sm)
-            .await
-            .map_err(|e| StartError::Raft(e.to_string()))?;
-        let (proposals, proposals_rx) = proposer::channel();
-        let inner = Arc::new(Inner {
-            id: opts.node_id,
-            raft: raft.clone(),
-            view,
-            app,
-            client,
-            opts,
-            addr,
-            transferring: AtomicBool::new(false),
-            transfer_hook: std::sync::RwLock::new(None),
-            lease: lease::Lease::default(),
-            proposals,
-            keyring: keyring.clone(),
-            secret_file: secret_file.clone(),
-        });
-        let proposer = proposer::spawn(inner.clone(), proposals_rx);
-        let lease = lease::spawn(inner.clone());
-        let poll = inner.opts.secret_poll;
-        let server = crate::network::server::serve(listener, inner.clone(), keyring.clone());
-        let exporter = crate::metrics::spawn_exporter(raft);
-        let mut tasks = vec![server, exporter, proposer, lease];
-        if let Some(f) = secret_file {
-            tasks.push(keyring.watch_file(f, poll));
-        }
+        let secret_poll = opts.secret_poll;
+        let running = boot::boot(opts, app.clone(), db, keyring.clone(), addr).await?;
+        let current = Arc::new(std::sync::RwLock::new(running));
+        let server = crate::network::server::serve(
+            listener,
+            Arc::new(boot::Current(current.clone())),
+            keyring.clone(),
+        );
+        let watch = secret_file.clone().map(|f| keyring.watch_file(f, secret_poll));
         Ok(Self {
-            inner,
-            tasks: Arc::new(tasks),
+            shared: Arc::new(Shared {
+                current,
+                server,
+                watch,
+                rebuilding: tokio::sync::Mutex::new(()),
+                app,
+                keyring,
+                secret_file,
+            }),
         })
+    }
+
+    /// The raft instance in service now.
+    fn inner(&self) -> Arc<Inner> {
+        self.shared
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .inner
+            .clone()
+    }
+
+    /// Why raft stopped on this node, as a write would be refused
+    /// ([`ProposeError::Storage`] after a storage error, `Fatal` after a
+    /// shutdown or a panic); `None` while it runs.
+    pub fn stopped(&self) -> Option<ProposeError> {
+        let inner = self.inner();
+        let state = inner.raft.metrics().borrow().running_state.clone();
+        state.err().map(|f| inner.stopped_error(&f, false))
+    }
+
+    /// Replaces a stopped raft instance by a new one on the same data dir and
+    /// raft address, as a restart of the process would: the database is
+    /// reopened if sled itself failed (sled refuses every write after an I/O
+    /// error), the log and state are read back, and this node rejoins its
+    /// cluster as before. Clones of this handle use the new instance.
+    pub async fn rebuild(&self) -> Result<(), StartError> {
+        let _one = self.shared.rebuilding.lock().await;
+        let old = self.inner();
+        let _ = old.raft.shutdown().await;
+        tracing::debug!("rebuild: old raft shut down");
+        let tasks = std::mem::take(
+            &mut self
+                .shared
+                .current
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .tasks,
+        );
+        for t in &tasks {
+            t.abort();
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        tracing::debug!("rebuild: old tasks stopped");
+        let healthy = old
+            .db
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .filter(|db| db.flush().is_ok());
+        let db = match healthy {
+            Some(db) => db,
+            None => {
+                // sled keeps its first I/O error and refuses every write
+                // after it, and it locks its files: every handle on the old
+                // store must go before it can be opened again.
+                *old.view.write().unwrap_or_else(|p| p.into_inner()) = View::detached();
+                storage::reopen(&old.opts.data_dir, old.id, REOPEN_WAIT).await?
+            }
+        };
+        tracing::debug!("rebuild: store open");
+        let opts = old.opts.clone();
+        let hook = old
+            .transfer_hook
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let keyring = self.shared.keyring.clone();
+        let running = boot::boot(opts, self.shared.app.clone(), db, keyring, old.addr).await?;
+        *running
+            .inner
+            .transfer_hook
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = hook;
+        drop(old);
+        *self.shared.current.write().unwrap_or_else(|p| p.into_inner()) = running;
+        Ok(())
     }
 
     /// This node's id.
     pub fn id(&self) -> NodeId {
-        self.inner.id
+        self.inner().id
     }
 
     /// The bound raft address (useful when the port was 0).
     pub fn raft_addr(&self) -> SocketAddr {
-        self.inner.addr
+        self.inner().addr
     }
 
     /// The cluster secret this node proves now (for the node's own signed
     /// requests between members); it may change on a rotation, so it is
     /// fetched for each use, not kept.
     pub fn secret(&self) -> ClusterSecret {
-        self.inner.keyring.dial()
+        self.shared.keyring.dial()
     }
 
     /// Every secret this node accepts now, and their changes (rotation).
     pub fn keyring(&self) -> &Keyring {
-        &self.inner.keyring
+        &self.shared.keyring
     }
 
     /// Re-reads the secret file now (the node's SIGHUP), logged and counted
     /// like the watcher's reloads; false when the secret is fixed.
     pub fn reload_secret(&self) -> bool {
-        match &self.inner.secret_file {
+        match &self.shared.secret_file {
             Some(f) => {
-                self.inner.keyring.reload_logged(f);
+                self.shared.keyring.reload_logged(f);
                 true
             }
             None => false,
@@ -284,54 +358,71 @@ impl Cluster {
 
     /// This node's advertised addresses.
     pub fn node_info(&self) -> NodeInfo {
-        self.inner.self_info()
+        self.inner().self_info()
     }
 
     /// The openraft handle, for callers needing what this API does not offer.
-    pub fn raft(&self) -> &Raft {
-        &self.inner.raft
+    pub fn raft(&self) -> Raft {
+        self.inner().raft.clone()
     }
 
     /// Whether the cluster was initialised (as this node sees it).
     pub async fn is_initialized(&self) -> bool {
-        self.inner.raft.is_initialized().await.unwrap_or(false)
+        self.inner().raft.is_initialized().await.unwrap_or(false)
     }
 
     /// Initialises a cluster of `members` (empty: this node plus configured peers).
     pub async fn initialize(&self, members: Vec<(NodeId, NodeInfo)>) -> Result<String, AdminError> {
-        self.inner.init(members).await
+        self.inner().init(members).await
     }
 
     /// Proposes an encoded command; returns its encoded response once a
     /// majority committed it and this cluster applied it.
     pub async fn propose(&self, cmd: Vec<u8>) -> Result<Vec<u8>, ProposeError> {
-        self.inner.propose(cmd).await
+        let inner = self.inner();
+        match inner.propose(cmd.clone()).await {
+            Err(ProposeError::Fatal { reason, node }) if reason == proposer::STOPPED => {
+                // Still queued when a rebuild stopped its instance, so never
+                // proposed: once more on the new instance, if there is one.
+                drop(self.shared.rebuilding.lock().await);
+                let now = self.inner();
+                if Arc::ptr_eq(&now, &inner) {
+                    return Err(ProposeError::Fatal { reason, node });
+                }
+                now.propose(cmd).await
+            }
+            r => r,
+        }
     }
 
     /// Answers an encoded query through the leader after confirming its
     /// leadership (never stale).
     pub async fn read_linearizable(&self, query: &[u8]) -> Result<Vec<u8>, ReadError> {
-        self.inner.read_linearizable(query).await
+        self.inner().read_linearizable(query).await
     }
 
     /// This node's local state, possibly stale on a follower.
     pub fn read_local_possibly_stale(&self) -> View {
-        self.inner.view.clone()
+        self.inner()
+            .view
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// This node's view of the cluster.
     pub async fn status(&self) -> NodeStatus {
-        self.inner.status().await
+        self.inner().status().await
     }
 
     /// Runs an admin request as if it arrived on the raft port.
     pub async fn admin(&self, req: AdminRequest) -> Result<AdminResponse, AdminError> {
-        self.inner.clone().admin(req, true).await
+        self.inner().admin(req, true).await
     }
 
     /// The leader as this node sees it, with its addresses.
     pub fn leader(&self) -> Option<(NodeId, NodeInfo)> {
-        self.inner.leader()
+        self.inner().leader()
     }
 
     /// Whether this node leads under a lease (see `lease.rs`): a majority
@@ -341,13 +432,15 @@ impl Cluster {
     /// elected: what is done only under the lease (sending to carriers) is
     /// never done by two leaders at once.
     pub fn leads_with_lease(&self) -> bool {
-        self.inner.raft.metrics().borrow().current_leader == Some(self.inner.id) && self.inner.lease.valid()
+        let inner = self.inner();
+        let leads = inner.raft.metrics().borrow().current_leader == Some(inner.id);
+        leads && inner.lease.valid()
     }
 
     /// Sets what this node quiesces before a planned transfer away from it.
     pub fn set_transfer_hook(&self, hook: Arc<dyn TransferHook>) {
         *self
-            .inner
+            .inner()
             .transfer_hook
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Some(hook);
@@ -355,8 +448,13 @@ impl Cluster {
 
     /// Stops raft and the raft port.
     pub async fn shutdown(&self) {
-        let _ = self.inner.raft.shutdown().await;
-        for t in self.tasks.iter() {
+        let _ = self.inner().raft.shutdown().await;
+        self.shared.server.abort();
+        if let Some(w) = &self.shared.watch {
+            w.abort();
+        }
+        let current = self.shared.current.read().unwrap_or_else(|p| p.into_inner());
+        for t in current.tasks.iter() {
             t.abort();
         }
     }
@@ -392,6 +490,11 @@ impl Inner {
         cmd: Proposal,
         timeout: Duration,
     ) -> Result<Applied, WriteRefusal> {
+        // A raft stopped on a storage error also stops acking: check this
+        // first, or the operator is told of a lost majority.
+        if let Err(fatal) = &self.raft.metrics().borrow().running_state {
+            return Err(WriteRefusal::Failed(self.stopped_error(fatal, false)));
+        }
         let since_ack = self.raft.metrics().borrow().millis_since_quorum_ack;
         if let Some(ms) = since_ack {
             if ms > self.quorum_stale_ms() {
@@ -414,6 +517,7 @@ impl Inner {
                     leader: f.leader_id.zip(f.leader_node),
                 })
             }
+            Ok(Err(RaftError::Fatal(fatal))) => Err(WriteRefusal::Failed(self.stopped_error(&fatal, true))),
             Ok(Err(e)) => Err(WriteRefusal::Failed(ProposeError::Fatal {
                 node: self.id,
                 reason: e.to_string(),
@@ -421,12 +525,39 @@ impl Inner {
         }
     }
 
+    /// The refusal for a raft stopped by `fatal`; `in_flight`: it stopped
+    /// while the write was being proposed (which may then have committed).
+    fn stopped_error(&self, fatal: &openraft::error::Fatal<NodeId>, in_flight: bool) -> ProposeError {
+        match fatal {
+            openraft::error::Fatal::StorageError(e) => {
+                let reason = format!("{e} ({e:?})");
+                ProposeError::Storage {
+                    node: self.id,
+                    full: crate::error::is_disk_full(&reason),
+                    reason: e.to_string(),
+                    may_have_committed: in_flight,
+                }
+            }
+            other => ProposeError::Fatal {
+                node: self.id,
+                reason: other.to_string(),
+            },
+        }
+    }
+
     /// Answers `query` from the local state through the app.
     pub(crate) fn query_local(&self, query: &[u8]) -> Result<Vec<u8>, ApplyError> {
-        self.app.query(&self.view, query)
+        let view = self.view.read().unwrap_or_else(|p| p.into_inner()).clone();
+        self.app.query(&view, query)
     }
 
     pub(crate) async fn read_linearizable(&self, query: &[u8]) -> Result<Vec<u8>, ReadError> {
+        // A stopped raft answers nothing, and logs an error per call.
+        if let Err(fatal) = &self.raft.metrics().borrow().running_state {
+            return Err(ReadError::Admin(AdminError::Raft(
+                self.stopped_error(fatal, false).to_string(),
+            )));
+        }
         let deadline = Instant::now() + self.opts.propose_timeout;
         loop {
             if Instant::now() >= deadline {

@@ -54,6 +54,10 @@ impl Default for BatchOptions {
     }
 }
 
+/// Why a queued proposal was dropped unproposed: its raft instance was
+/// stopped (shutdown, or replaced by a rebuild).
+pub(crate) const STOPPED: &str = "the proposer stopped";
+
 /// One queued proposal.
 pub(crate) struct Item {
     cmd: Vec<u8>,
@@ -152,7 +156,7 @@ impl Inner {
         let stopped = || {
             WriteRefusal::Failed(ProposeError::Fatal {
                 node: self.id,
-                reason: "the proposer stopped".into(),
+                reason: STOPPED.into(),
             })
         };
         if self.proposals.send(item).is_err() {

@@ -13,6 +13,9 @@ const MARKER_PREFIX: &str = "smsgw-node ";
 /// The storage format: 2 since the domain moved to `smsgw-state` (entries
 /// carry opaque application commands).
 const FORMAT: u32 = 2;
+/// The committed index last made durable (see `log_store`), next to the
+/// database: what a start checks the database against.
+pub(crate) const DURABLE_MARK: &str = "store-v2.durable";
 /// Where format 1 kept its database.
 const OLD_DB: &str = "raft.sled";
 
@@ -54,8 +57,18 @@ pub enum StorageOpenError {
         /// What was found.
         found: String,
     },
-    /// The database is unreadable.
-    #[error("data dir {path} is corrupt: {reason}")]
+    /// Another process (or a handle not yet dropped) holds the database.
+    #[error("{} is in use by another process (another smsgw node on this data dir?): {reason}", path.display())]
+    Locked {
+        /// The path of the database.
+        path: PathBuf,
+        /// What sled reported.
+        reason: String,
+    },
+    /// The database is unreadable or damaged.
+    #[error("{} is damaged: {reason}; this node's copy cannot be trusted: see `smsgw node check --data-dir {}`; \
+             to recover, move the data dir away and rejoin the cluster (a member gets the state back by snapshot), \
+             or restore a backup", path.display(), path.parent().unwrap_or(path).display())]
     Corrupt {
         /// The path of the database.
         path: PathBuf,
@@ -127,14 +140,86 @@ pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenErro
     let db_path = dir.join(format!("store-v{FORMAT}.sled"));
     let opened = std::panic::catch_unwind(|| sled::open(&db_path));
     match opened {
-        Ok(Ok(db)) => Ok(db),
-        Ok(Err(e)) => Err(StorageOpenError::Corrupt {
-            path: db_path,
-            reason: e.to_string(),
-        }),
+        Ok(Ok(db)) => {
+            super::verify::verify(&db, &db_path, &dir.join(DURABLE_MARK))?;
+            Ok(db)
+        }
+        Ok(Err(e)) => Err(sled_open_error(db_path, e)),
         Err(_) => Err(StorageOpenError::Corrupt {
             path: db_path,
             reason: "sled panicked while reading it".into(),
         }),
+    }
+}
+
+/// Inspects the data dir `dir` without starting anything (for `smsgw node
+/// check`): the marker, the format, and the database read through (see
+/// [`super::verify`]). Returns the node id in the marker and what the
+/// database holds. It creates nothing: a missing directory is an error.
+pub fn inspect_data_dir(dir: &Path) -> Result<(String, super::Inspection), StorageOpenError> {
+    let marker = dir.join(MARKER);
+    let text = std::fs::read_to_string(&marker).map_err(|e| io(&marker, e))?;
+    let node = text
+        .trim()
+        .strip_prefix(MARKER_PREFIX.trim_end())
+        .map(str::trim)
+        .filter(|n| n.parse::<NodeId>().is_ok())
+        .ok_or_else(|| StorageOpenError::Corrupt {
+            path: marker.clone(),
+            reason: format!("the marker holds {:?}, not `{MARKER_PREFIX}ID`", text.trim()),
+        })?
+        .to_string();
+    if dir.join(OLD_DB).exists() {
+        return Err(StorageOpenError::OldFormat {
+            path: dir.to_path_buf(),
+            found: OLD_DB.into(),
+        });
+    }
+    let db_path = dir.join(format!("store-v{FORMAT}.sled"));
+    if !db_path.is_dir() {
+        return Err(StorageOpenError::Corrupt {
+            path: db_path,
+            reason: "missing: the node was never started here, or the database was removed".into(),
+        });
+    }
+    let db = match std::panic::catch_unwind(|| sled::open(&db_path)) {
+        Ok(Ok(db)) => db,
+        Ok(Err(e)) => return Err(sled_open_error(db_path, e)),
+        Err(_) => {
+            return Err(StorageOpenError::Corrupt {
+                path: db_path,
+                reason: "sled panicked while reading it".into(),
+            })
+        }
+    };
+    let found = super::verify::verify(&db, &db_path, &dir.join(DURABLE_MARK))?;
+    Ok((node, found))
+}
+
+/// Opens the data dir of node `id` again after a storage failure, waiting
+/// (up to `wait`) for the handles of the failed store to be dropped: sled
+/// holds a lock on its files as long as any remain.
+pub(crate) async fn reopen(
+    dir: &Path,
+    id: NodeId,
+    wait: std::time::Duration,
+) -> Result<sled::Db, StorageOpenError> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match open_data_dir(dir, id) {
+            Err(StorageOpenError::Locked { .. }) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn sled_open_error(path: PathBuf, e: sled::Error) -> StorageOpenError {
+    let reason = e.to_string();
+    if reason.contains("could not acquire lock") {
+        StorageOpenError::Locked { path, reason }
+    } else {
+        StorageOpenError::Corrupt { path, reason }
     }
 }
