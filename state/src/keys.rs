@@ -23,7 +23,6 @@
 //! | `x/ACCOUNT\0AT MESSAGE` | an account's messages by acceptance time | empty |
 //! | `u/ACCOUNT` | prepaid account: status, balance, last top-up | `AccountRecord` |
 //! | `l/ACCOUNT\0AT SEQ` | the account's ledger | `LedgerLine` |
-//! | `i/ACCOUNT\0DAY` | balance at the end of a Beijing day | u64 |
 //! | `h/MESSAGE` | parts charged for a message still open (refunds) | `Charge` |
 //! | `z/ACCOUNT\0NUMBER` | opted-out numbers | ms |
 //! | `y/NUMBER` | the last marketing account that sent to a number | account |
@@ -86,8 +85,6 @@ pub fn held(id: u64) -> Vec<u8> {
 pub const ACCOUNT: &[u8] = b"u/";
 /// Ledgers.
 pub const LEDGER: &[u8] = b"l/";
-/// End-of-day balances.
-pub const DAY_BALANCE: &[u8] = b"i/";
 /// Charges of open messages.
 pub const CHARGE: &[u8] = b"h/";
 /// Opt-outs.
@@ -116,11 +113,6 @@ pub fn ledger_line(account: &str, at_ms: u64, seq: u64) -> Vec<u8> {
             &seq.to_be_bytes(),
         ],
     )
-}
-
-/// `i/ACCOUNT\0DAY`.
-pub fn day_balance(account: &str, day: u32) -> Vec<u8> {
-    join(DAY_BALANCE, &[account.as_bytes(), b"\0", &day.to_be_bytes()])
 }
 
 /// `h/MESSAGE`.

@@ -333,6 +333,7 @@ pub async fn statement(
             if st.dim == smsgw_state::accounts::BILLING {
                 *totals.entry(st.event.clone()).or_default() += st.value;
             } else if let Some(carrier) = st.dim.strip_prefix("billing-carrier:") {
+                *totals.entry(st.event.clone()).or_default() += st.value;
                 by_day.push(json!({
                     "day": zone::date_of(st.day).to_string(), "carrier": carrier,
                     "kind": st.event, "parts": st.value,

@@ -132,17 +132,25 @@ async fn envelope(req: Request, next: Next) -> Response {
     e.into_response()
 }
 
-/// New messages are refused (507 `storage_full`) while the data dir's disk
-/// is under the node's high-water mark; everything else (reads, reports
-/// forwarded by standbys, operations) goes on, so what was accepted is
-/// still sent and reconciled.
+/// New messages, and new rows of the address book (contacts, imports,
+/// groups, templates), are refused (507 `storage_full`) while the data
+/// dir's disk is under the node's high-water mark; everything else (reads,
+/// cancels, top-ups, reports forwarded by standbys, operations) goes on, so
+/// what was accepted is still sent and reconciled.
 async fn storage_mark(
     axum::extract::State(state): axum::extract::State<AppState>,
     req: Request,
     next: Next,
 ) -> Response {
-    let new_messages = req.method() == axum::http::Method::POST && req.uri().path() == "/v1/messages";
-    if new_messages {
+    let path = req.uri().path();
+    let growing = ["/v1/messages", "/v1/contacts", "/v1/groups", "/v1/templates"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    let writes_more = matches!(
+        *req.method(),
+        axum::http::Method::POST | axum::http::Method::PATCH
+    ) && growing;
+    if writes_more {
         if let Some(e) = state.storage.as_ref().and_then(|d| d.refusal()) {
             return e.into_response();
         }

@@ -1,8 +1,9 @@
 //! Apply of prepaid accounts: charging a wrapped accept all or nothing,
 //! settling a message's refund when it closes, top-ups, adjustments,
-//! lifecycle, opt-outs. Every balance change writes its ledger line, the
-//! day's closing balance and the statistics counters (`billing` dimension)
-//! in the same transaction. It must never read a clock.
+//! lifecycle, opt-outs. Every balance change writes its ledger line (with
+//! the balance after it, so any day's opening balance is the last line
+//! before it) and one statistics counter in the same transaction. It must
+//! never read a clock.
 
 use smsgw_raft::{ApplyError, Tx};
 
@@ -50,14 +51,13 @@ fn book(
         carrier: carrier.to_string(),
     };
     tx.put(keys::ledger_line(&rec.name, at_ms, seq), &line)?;
-    tx.put(
-        keys::day_balance(&rec.name, crate::stats::day(at_ms)),
-        &rec.balance,
-    )?;
-    let mut dims = vec![BILLING.to_string()];
-    if !carrier.is_empty() {
-        dims.push(billing_carrier(carrier));
-    }
+    // One counter per change: by carrier when it has one (a statement adds
+    // the carriers up), else under `billing` (top-ups, adjustments).
+    let dims = if carrier.is_empty() {
+        [BILLING.to_string()]
+    } else {
+        [billing_carrier(carrier)]
+    };
     crate::stats::count(tx, &rec.name, at_ms, &dims, kind.name(), 0, parts.unsigned_abs())?;
     tx.put(keys::account(&rec.name), rec)
 }

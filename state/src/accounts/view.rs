@@ -1,5 +1,5 @@
 //! Typed reads of prepaid accounts: the record, ledger pages by time, the
-//! balance at the start of a day (the last end-of-day balance before it),
+//! balance at the start of a day (the last ledger line before it),
 //! opt-outs. Point reads and bounded ranges only; it must never write.
 
 use std::ops::Bound;
@@ -53,13 +53,14 @@ impl AccountView {
             .collect()
     }
 
-    /// The balance at the start of Beijing day `day`: the last day's closing
-    /// balance before it (0 when there is none).
+    /// The balance at the start of Beijing day `day`: the balance after the
+    /// last ledger line before it (0 when there is none).
     pub fn opening_balance(&self, account: &str, day: u32) -> Result<u64, ApplyError> {
-        let from = keys::day_balance(account, 0);
-        let until = keys::day_balance(account, day);
+        let start_ms = (u64::from(day) * 86_400_000).saturating_sub(8 * 3_600_000);
+        let from = keys::ledger(account);
+        let until = keys::ledger_line(account, start_ms, 0);
         match self.view.last_before(&from, &until)? {
-            Some((_, v)) => Ok(smsgw_raft::codec::decode(&v)?),
+            Some((_, v)) => Ok(smsgw_raft::codec::decode::<LedgerLine>(&v)?.balance),
             None => Ok(0),
         }
     }
