@@ -96,8 +96,15 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
             account,
             parts,
             at_ms,
+            remember_recipients,
             command,
-        } => crate::accounts::apply_charged(tx, index, account, *parts, *at_ms, command)?,
+        } => crate::accounts::apply_charged(
+            tx,
+            index,
+            account,
+            (*parts, *at_ms, *remember_recipients),
+            command,
+        )?,
         Command::MoIntake { after, through, mos } => mo_intake(tx, *after, *through, mos)?,
         Command::Account { account, change, .. } => {
             Response::Account(crate::accounts::apply_account(tx, account, change)?)

@@ -147,6 +147,9 @@ pub enum Command {
         parts: u64,
         /// When (proposer's clock).
         at_ms: u64,
+        /// Remember this account as the last that sent to each recipient (a
+        /// marketing account: an opt-out MO without a service code is its).
+        remember_recipients: bool,
         /// The accept.
         command: Box<Command>,
     },

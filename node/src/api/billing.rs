@@ -20,6 +20,10 @@ pub fn charged(account: &Account, parts: u64, at_ms: u64, cmd: Command) -> Comma
             account: account.name.clone(),
             parts,
             at_ms,
+            remember_recipients: account
+                .billing
+                .as_ref()
+                .is_some_and(|b| b.kind == smsgw_config::AccountKind::Marketing),
             command: Box::new(cmd),
         }
     } else {

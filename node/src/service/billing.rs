@@ -5,7 +5,7 @@
 //! takes in new MOs (from a replicated cursor): each is counted in its
 //! account's statistics, and opt-out keywords are answered: the
 //! number is added to the opt-out list of the account it answers (by
-//! service code, else the last prepaid account that sent to it) and told
+//! service code, else the last marketing account that sent to it) and told
 //! so by SMS. Notices are sent as ordinary messages of that account and
 //! are not charged. It must never act off the leader: every decision is a
 //! proposal, and a repeated one has one effect.

@@ -68,8 +68,7 @@ pub(crate) fn apply_charged(
     tx: &mut Tx<'_>,
     index: u64,
     account: &str,
-    parts: u64,
-    at_ms: u64,
+    (parts, at_ms, remember): (u64, u64, bool),
     inner: &Command,
 ) -> Result<Response, ApplyError> {
     let Some(mut rec) = tx.get::<AccountRecord>(&keys::account(account))? else {
@@ -103,7 +102,9 @@ pub(crate) fn apply_charged(
                     carrier: carrier.to_string(),
                 };
                 tx.put(keys::charge(mid), &charge)?;
-                tx.put(keys::last_sender(&head.to), &account.to_string())?;
+                if remember {
+                    tx.put(keys::last_sender(&head.to), &account.to_string())?;
+                }
             }
         }
         (Response::Job(JobResponse::Created { id }), _) => {
@@ -120,6 +121,7 @@ pub(crate) fn apply_charged(
             let jk = keys::job(account, *id);
             if let Some(mut job) = tx.get::<crate::jobs::JobRecord>(&jk)? {
                 job.charged = true;
+                job.remember_recipients = remember;
                 tx.put(jk, &job)?;
             }
         }
@@ -143,6 +145,7 @@ pub(crate) fn charge_job_messages(
     tx: &mut Tx<'_>,
     account: &str,
     heads: &[&MtPart],
+    remember: bool,
 ) -> Result<(), ApplyError> {
     for head in heads {
         let carrier = head.queue.as_ref().map_or("", |q| q.route.as_str());
@@ -153,7 +156,9 @@ pub(crate) fn charge_job_messages(
             carrier: carrier.to_string(),
         };
         tx.put(keys::charge(mid), &charge)?;
-        tx.put(keys::last_sender(&head.to), &account.to_string())?;
+        if remember {
+            tx.put(keys::last_sender(&head.to), &account.to_string())?;
+        }
     }
     Ok(())
 }

@@ -43,6 +43,7 @@ fn send(mid: u64, n: u16) -> Command {
         account: "a".into(),
         parts: u64::from(n),
         at_ms: 10,
+        remember_recipients: false,
         command: Box::new(Command::AcceptBatch {
             request_id: Some(format!("mt/a/{mid}")),
             messages,

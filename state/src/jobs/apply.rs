@@ -39,6 +39,7 @@ pub(crate) fn apply_job(
                 cancelled_at_ms: None,
                 review: None,
                 charged: false,
+                remember_recipients: false,
             };
             let mut record = record;
             if record.chunks == 0 {
@@ -167,7 +168,7 @@ fn advance(
     };
     if record.charged {
         let heads = crate::accounts::new_heads(&ids, messages);
-        crate::accounts::charge_job_messages(tx, account, &heads)?;
+        crate::accounts::charge_job_messages(tx, account, &heads, record.remember_recipients)?;
     }
     let mut heads = 0;
     for id in &ids {

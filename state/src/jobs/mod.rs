@@ -121,6 +121,8 @@ pub struct JobRecord {
     /// Charged to a prepaid account at creation (so cancelled and skipped
     /// recipients are refunded).
     pub charged: bool,
+    /// Its messages remember the account as their recipients' last sender.
+    pub remember_recipients: bool,
 }
 
 impl JobRecord {
