@@ -103,6 +103,11 @@ pub fn queue_depth(p: Priority, depth: usize) {
     gauge!("smsgw_queue_depth", "priority" => p.name()).set(depth as f64);
 }
 
+/// How long the oldest message waiting in class `p` has waited (0 when none).
+pub fn queue_age(p: Priority, age: std::time::Duration) {
+    gauge!("smsgw_queue_oldest_age_seconds", "priority" => p.name()).set(age.as_secs_f64());
+}
+
 /// `what`: matched, early, unmatched, expired.
 pub fn reports(what: &'static str, n: u64) {
     counter!(format!("smsgw_reports_{what}_total")).increment(n);

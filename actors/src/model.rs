@@ -101,6 +101,8 @@ pub struct OutboundMessage {
     pub report: bool,
     /// After this instant a message without a final report is EXPIRED.
     pub valid_until: Instant,
+    /// When it was accepted (for the queue-age gauge).
+    pub accepted: Instant,
     /// What the replicated state already holds for some of its parts (a
     /// message resumed by a new leader): those parts are never sent again.
     /// Empty for a message no part of which has gone yet.
@@ -147,6 +149,7 @@ impl OutboundMessage {
             text: text.to_string(),
             report: true,
             valid_until: Instant::now() + validity,
+            accepted: Instant::now(),
             known: Vec::new(),
         }
     }

@@ -137,12 +137,44 @@ impl<T> PriorityQueues<T> {
         self.classes[p.index()].len
     }
 
+    /// The smallest `key` among the heads of class `p`'s account queues:
+    /// each account's queue is in arrival order, so with `key` the arrival
+    /// time this is the oldest waiting item (one look per account).
+    pub fn oldest_of<K: Ord>(&self, p: Priority, key: impl Fn(&T) -> K) -> Option<K> {
+        self.classes[p.index()]
+            .by_account
+            .values()
+            .filter_map(|q| q.front().map(&key))
+            .min()
+    }
+
     pub fn len(&self) -> usize {
         self.classes.iter().map(|c| c.len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod oldest {
+    use super::*;
+
+    #[test]
+    fn the_oldest_waiting_item_of_a_class_is_found_across_accounts() {
+        let mut q = PriorityQueues::default();
+        q.push(Priority::Normal, "a", 5);
+        q.push(Priority::Normal, "b", 3);
+        q.push(Priority::Normal, "a", 1);
+        q.push(Priority::Alarm, "a", 9);
+        assert_eq!(
+            q.oldest_of(Priority::Normal, |x| *x),
+            Some(3),
+            "the head of each account"
+        );
+        assert_eq!(q.oldest_of(Priority::Alarm, |x| *x), Some(9));
+        assert_eq!(q.oldest_of(Priority::Bulk, |x| *x), None);
     }
 }
 

@@ -328,6 +328,13 @@ impl DispatcherState {
             let q = self.queued();
             for p in Priority::ALL {
                 crate::metrics::queue_depth(p, q[p.index()]);
+                let oldest = self
+                    .routes
+                    .iter()
+                    .filter_map(|r| r.queue.oldest_of(p, |m| m.accepted))
+                    .min();
+                let age = oldest.map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+                crate::metrics::queue_age(p, age);
             }
         }
         retry

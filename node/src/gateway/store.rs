@@ -231,6 +231,11 @@ impl RaftStore {
             text: env.text,
             report: env.report,
             valid_until: Instant::now() + left,
+            accepted: Instant::now()
+                .checked_sub(Duration::from_millis(
+                    now_ms().saturating_sub(head.part.accepted_at_ms),
+                ))
+                .unwrap_or_else(Instant::now),
             known,
         })
     }
