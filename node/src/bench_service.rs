@@ -101,7 +101,7 @@ pub async fn run(a: ServiceBenchArgs) -> anyhow::Result<()> {
             1 => name(i),
             _ => format!("{i:07}").chars().skip(3).collect(),
         };
-        let q: String = q.bytes().map(|b| format!("%{b:02X}")).collect();
+        let q = crate::service_cmd::encode(&q);
         let t0 = Instant::now();
         let (status, v) = call(t, "GET", &format!("/v1/contacts?q={q}&limit=20"), None).await?;
         lat.push(t0.elapsed());

@@ -209,7 +209,7 @@ fn query(pairs: &[(&str, Option<String>)]) -> String {
 }
 
 /// Percent-encodes a query value or path segment.
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b':') {

@@ -23,6 +23,11 @@ pub fn day(ms: u64) -> u32 {
     ((ms + BEIJING_MS) / DAY_MS) as u32
 }
 
+/// The first millisecond (since the epoch) of Beijing day `day`.
+pub fn day_start_ms(day: u32) -> u64 {
+    (u64::from(day) * DAY_MS).saturating_sub(BEIJING_MS)
+}
+
 /// Adds `messages` and `parts` to `event` on every dimension in `dims`.
 pub(crate) fn count(
     tx: &mut Tx<'_>,

@@ -25,10 +25,6 @@ use super::messages::authenticate;
 use super::state::{now_ms, AppState, Loaded};
 use crate::service::{csvio, zone};
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
-}
-
 fn bearer(h: &HeaderMap) -> Option<&str> {
     h.get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -90,7 +86,10 @@ pub async fn me(State(s): State<AppState>, h: HeaderMap) -> Response {
         async {
             let (loaded, account) = authenticate(&s, &h)?;
             let view = s.fresh_view().await?;
-            let rec = view.accounts().account(&account.name).map_err(internal)?;
+            let rec = view
+                .accounts()
+                .account(&account.name)
+                .map_err(ApiError::internal)?;
             Ok(show(&account, rec.as_ref(), &loaded))
         }
         .await,
@@ -117,7 +116,7 @@ pub async fn get(State(s): State<AppState>, h: HeaderMap, Path(name): Path<Strin
                 .await?
                 .accounts()
                 .account(&name)
-                .map_err(internal)?;
+                .map_err(ApiError::internal)?;
             Ok(show(a, rec.as_ref(), &loaded))
         }
         .await,
@@ -155,12 +154,12 @@ async fn change(
         Committed::Account(AccountResponse::Account(r)) => Ok((false, r)),
         Committed::Replayed(first) => match *first {
             Committed::Account(AccountResponse::Account(r)) => Ok((true, r)),
-            other => Err(internal(format!("replayed answer {other:?}"))),
+            other => Err(ApiError::internal(format!("replayed answer {other:?}"))),
         },
         Committed::Account(AccountResponse::Missing) => Err(ApiError::Conflict(format!(
             "account `{name}` has no balance yet: top it up first"
         ))),
-        other => Err(internal(format!("unexpected commit answer {other:?}"))),
+        other => Err(ApiError::internal(format!("unexpected commit answer {other:?}"))),
     }
 }
 
@@ -291,7 +290,7 @@ pub async fn ledger(
             let lines = view
                 .accounts()
                 .ledger(&name, from, until, after, limit)
-                .map_err(internal)?;
+                .map_err(ApiError::internal)?;
             let next = next_of(&lines, limit, |l| format!("{}-{}", l.at_ms, l.seq));
             Ok(json!({"items": lines.iter().map(line_json).collect::<Vec<_>>(), "next": next}))
         }
@@ -322,11 +321,11 @@ pub async fn statement(
         let (d0, d1) = (zone::day_of(first), zone::day_of(next));
         let view = s.fresh_view().await?;
         let accounts = view.accounts();
-        let opening = accounts.opening_balance(&name, d0).map_err(internal)?;
-        let closing = accounts.opening_balance(&name, d1).map_err(internal)?;
+        let opening = accounts.opening_balance(&name, d0).map_err(ApiError::internal)?;
+        let closing = accounts.opening_balance(&name, d1).map_err(ApiError::internal)?;
         let mut totals: BTreeMap<String, u64> = BTreeMap::new();
         let mut by_day: Vec<Value> = Vec::new();
-        for st in view.stats(&name, d0, d1 - 1).map_err(internal)? {
+        for st in view.stats(&name, d0, d1 - 1).map_err(ApiError::internal)? {
             if !st.parts {
                 continue;
             }
@@ -400,7 +399,7 @@ async fn opt_out(s: &AppState, account: &str, number: &str, add: bool) -> Result
     };
     match smsgw_state::propose(&s.cluster, &cmd).await? {
         Committed::Account(AccountResponse::OptOut) => Ok(()),
-        other => Err(internal(format!("unexpected commit answer {other:?}"))),
+        other => Err(ApiError::internal(format!("unexpected commit answer {other:?}"))),
     }
 }
 
@@ -419,7 +418,7 @@ pub async fn optouts(
             let page = view
                 .accounts()
                 .opt_outs(&account.name, after, limit)
-                .map_err(internal)?;
+                .map_err(ApiError::internal)?;
             let next = next_of(&page, limit, |(n, _)| n.clone());
             let items: Vec<Value> = page
                 .iter()
@@ -476,13 +475,13 @@ pub async fn review_list(
             let view = s.fresh_view().await?;
             let jobs = view.jobs();
             let mut items = Vec::new();
-            for (id, account) in jobs.held(0, limit).map_err(internal)? {
-                let Some(job) = jobs.job(&account, id).map_err(internal)? else {
+            for (id, account) in jobs.held(0, limit).map_err(ApiError::internal)? {
+                let Some(job) = jobs.job(&account, id).map_err(ApiError::internal)? else {
                     continue;
                 };
                 let sample = jobs
                     .chunk(id, 0)
-                    .map_err(internal)?
+                    .map_err(ApiError::internal)?
                     .and_then(|c| c.first().map(|r| r.text.clone()));
                 let mut v = super::jobs::show(&job, &[]);
                 v["account"] = json!(account);
@@ -534,7 +533,7 @@ pub async fn review(
             let account = view
                 .jobs()
                 .held(job.saturating_sub(1), 1)
-                .map_err(internal)?
+                .map_err(ApiError::internal)?
                 .into_iter()
                 .find(|(j, _)| *j == job)
                 .map(|(_, a)| a)
@@ -558,7 +557,7 @@ pub async fn review(
                     Ok(json!({"job": job, "decision": "rejected", "not_sent": left}))
                 }
                 Committed::Job(JobResponse::Refused { reason, .. }) => Err(ApiError::Conflict(reason)),
-                other => Err(internal(format!("unexpected commit answer {other:?}"))),
+                other => Err(ApiError::internal(format!("unexpected commit answer {other:?}"))),
             }
         }
         .await,

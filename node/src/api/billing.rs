@@ -48,7 +48,7 @@ pub fn check_open(view: &StateView, account: &Account) -> Result<(), ApiError> {
     let rec = view
         .accounts()
         .account(&account.name)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(ApiError::internal)?;
     match rec.map(|r| r.status) {
         Some(AccountStatus::Closed) => Err(ApiError::AccountClosed),
         _ => Ok(()),
@@ -108,10 +108,7 @@ pub fn without_opt_outs(
     let mut out = Vec::new();
     for n in numbers {
         let norm = smsgw_config::normalize_number(&n);
-        if accounts
-            .opted_out(account, &norm)
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-        {
+        if accounts.opted_out(account, &norm).map_err(ApiError::internal)? {
             out.push(n);
         } else {
             keep.push(n);

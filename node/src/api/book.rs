@@ -198,7 +198,7 @@ async fn get_one(s: &AppState, account: &str, id: u64) -> Result<Value, ApiError
     let c = view
         .book()
         .contact(account, id)
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::internal)?
         .ok_or(ApiError::Missing {
             what: "contact",
             id: id.to_string(),
@@ -227,7 +227,7 @@ pub async fn patch(State(s): State<AppState>, h: HeaderMap, Path(id): Path<Strin
             let old = view
                 .book()
                 .contact(&account.name, id)
-                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .map_err(ApiError::internal)?
                 .ok_or(ApiError::Missing {
                     what: "contact",
                     id: id.to_string(),
@@ -265,22 +265,25 @@ pub async fn list(
             let (_, account) = authenticate(&s, &h)?;
             let limit = limit(&q)?;
             let book = s.fresh_view().await?.book();
-            let internal = |e: smsgw_raft::ApplyError| ApiError::Internal(e.to_string());
             if let Some(query) = q.get("q") {
                 let norm = tokens::normalize(query);
                 if norm.is_empty() {
                     return Err(ApiError::InvalidParameter("`q` must not be empty".into()));
                 }
-                let hits = book.search(&account.name, &norm, limit).map_err(internal)?;
+                let hits = book
+                    .search(&account.name, &norm, limit)
+                    .map_err(ApiError::internal)?;
                 return Ok(json!({ "items": hits.iter().map(show).collect::<Vec<_>>(), "next": null }));
             }
             let after = num_param(&q, "after")?.unwrap_or(0);
-            let page = book.contacts(&account.name, after, limit).map_err(internal)?;
+            let page = book
+                .contacts(&account.name, after, limit)
+                .map_err(ApiError::internal)?;
             let next = next_of(&page, limit, |c| c.id);
             Ok(json!({
                 "items": page.iter().map(show).collect::<Vec<_>>(),
                 "next": next,
-                "total": book.contact_count(&account.name).map_err(internal)?,
+                "total": book.contact_count(&account.name).map_err(ApiError::internal)?,
             }))
         }
         .await,
@@ -345,12 +348,12 @@ pub async fn export(State(s): State<AppState>, h: HeaderMap) -> Response {
         while all.len() < MAX_EXPORT {
             let page = book
                 .contacts(&account.name, after, MAX_PAGE)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+                .map_err(ApiError::internal)?;
             let Some(last) = page.last() else { break };
             after = last.id;
             all.extend(page);
         }
-        csvio::export(&all).map_err(|e| ApiError::Internal(e.to_string()))
+        csvio::export(&all).map_err(ApiError::internal)
     }
     .await;
     match r {

@@ -47,11 +47,10 @@ async fn show(state: &AppState, headers: &HeaderMap, q: &HashMap<String, String>
     };
     let view = state.fresh_view().await?;
     let events = view.events();
-    let internal = |e: smsgw_raft::ApplyError| ApiError::Internal(e.to_string());
-    let queue = events.account(&account.name).map_err(internal)?;
+    let queue = events.account(&account.name).map_err(ApiError::internal)?;
     let oldest = events
         .events(&account.name, queue.acked, limit)
-        .map_err(internal)?;
+        .map_err(ApiError::internal)?;
     let leader = state.cluster.leads_with_lease();
     let live = state.callbacks.account(&account.name).unwrap_or_default();
     let pending: Vec<Value> = oldest

@@ -117,6 +117,12 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A failure inside the node (500 `internal`), from anything that says
+    /// what went wrong.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         use ApiError::*;

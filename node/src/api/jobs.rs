@@ -68,10 +68,6 @@ struct JobRequest {
     send_at: Option<String>,
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
-}
-
 /// `POST /v1/messages` for a job; `held` when a plain send must wait for
 /// review.
 pub async fn post(s: &AppState, h: &HeaderMap, body: &[u8], held: bool) -> Response {
@@ -151,14 +147,6 @@ async fn create(s: &AppState, h: &HeaderMap, body: &[u8], held: bool) -> Result<
     v.request_id = None;
     let (mut parts, mut encodings) = (0u64, BTreeSet::new());
     for r in &mut list {
-        let one = SendRequest {
-            to: vec![r.to.clone()],
-            text: r.text.clone(),
-            priority: None,
-            sender: req.sender.clone(),
-            client_ref: None,
-            report: None,
-        };
         if r.text.chars().count() > submit::MAX_TEXT_CHARS {
             return Err(ApiError::TextTooLong(format!(
                 "the text for {} has more than {} characters",
@@ -166,12 +154,20 @@ async fn create(s: &AppState, h: &HeaderMap, body: &[u8], held: bool) -> Result<
                 submit::MAX_TEXT_CHARS
             )));
         }
-        let (_, answers) = submit::build(&one, &v, &account.name, &loaded.doc, &loaded.router, &[0], now)?;
-        for a in answers {
-            parts += u64::from(a.parts);
-            r.parts = a.parts;
-            encodings.insert(a.encoding.name());
-        }
+        let (_, a) = submit::build_one(
+            &r.to,
+            &r.text,
+            req.sender.as_deref(),
+            &v,
+            &account.name,
+            &loaded.doc,
+            &loaded.router,
+            0,
+            now,
+        )?;
+        parts += u64::from(a.parts);
+        r.parts = a.parts;
+        encodings.insert(a.encoding.name());
     }
     let spec = JobSpec {
         priority: v.priority.name().to_string(),
@@ -283,12 +279,12 @@ async fn one(s: &AppState, account: &str, id: u64) -> Result<Value, ApiError> {
     let jobs = s.fresh_view().await?.jobs();
     let job = jobs
         .job(account, id)
-        .map_err(internal)?
+        .map_err(ApiError::internal)?
         .ok_or(ApiError::Missing {
             what: "job",
             id: id.to_string(),
         })?;
-    Ok(show(&job, &jobs.outcomes(id).map_err(internal)?))
+    Ok(show(&job, &jobs.outcomes(id).map_err(ApiError::internal)?))
 }
 
 pub async fn get(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> Response {
@@ -314,11 +310,11 @@ pub async fn list(
             let jobs = s.fresh_view().await?.jobs();
             let page = jobs
                 .jobs(&account.name, num_param(&q, "after")?.unwrap_or(0), limit)
-                .map_err(internal)?;
+                .map_err(ApiError::internal)?;
             let next = next_of(&page, limit, |j| j.id);
             let items = page
                 .iter()
-                .map(|j| Ok(show(j, &jobs.outcomes(j.id).map_err(internal)?)))
+                .map(|j| Ok(show(j, &jobs.outcomes(j.id).map_err(ApiError::internal)?)))
                 .collect::<Result<Vec<_>, ApiError>>()?;
             Ok(json!({ "items": items, "next": next }))
         }

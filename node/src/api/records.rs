@@ -28,10 +28,6 @@ const MAX_SCAN: usize = 20_000;
 /// Most rows a CSV export writes.
 const MAX_CSV: usize = 100_000;
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
-}
-
 /// The filters of one query.
 struct Filter {
     from_ms: u64,
@@ -68,7 +64,7 @@ fn filter(q: &HashMap<String, String>, book: &BookView, account: &str) -> Result
     if let Some(c) = num_param(q, "contact")? {
         let contact = book
             .contact(account, c)
-            .map_err(internal)?
+            .map_err(ApiError::internal)?
             .ok_or(ApiError::Missing {
                 what: "contact",
                 id: c.to_string(),
@@ -78,15 +74,15 @@ fn filter(q: &HashMap<String, String>, book: &BookView, account: &str) -> Result
     if let Some(g) = q.get("group") {
         let group = book
             .group_by_name(account, g)
-            .map_err(internal)?
+            .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::Missing {
                 what: "group",
                 id: g.clone(),
             })?;
         let members = book
             .members(account, group.id)
-            .map_err(internal)?
-            .map_err(internal)?;
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
         narrow(members.into_iter().flat_map(|c| c.data.phones).collect());
     }
     Ok(Filter {
@@ -100,10 +96,15 @@ fn filter(q: &HashMap<String, String>, book: &BookView, account: &str) -> Result
 }
 
 fn contact_json(book: &BookView, account: &str, number: &str) -> Result<Value, ApiError> {
-    Ok(match book.contact_by_phone(account, number).map_err(internal)? {
-        Some(c) => json!({ "id": c.id, "name": c.data.name }),
-        None => Value::Null,
-    })
+    Ok(
+        match book
+            .contact_by_phone(account, number)
+            .map_err(ApiError::internal)?
+        {
+            Some(c) => json!({ "id": c.id, "name": c.data.name }),
+            None => Value::Null,
+        },
+    )
 }
 
 /// One page of MT records and the cursor after it.
@@ -124,20 +125,20 @@ fn mt_page(
             f.until_ms,
             MAX_SCAN,
         )
-        .map_err(internal)?;
+        .map_err(ApiError::internal)?;
     let scanned_all = ids.len() < MAX_SCAN;
     let mut items = Vec::new();
     let mut cursor = None;
     for (at, mid) in ids {
         cursor = Some(format!("{at}-{mid}"));
-        let Some(head) = view.part(&format!("{mid}.0")).map_err(internal)? else {
+        let Some(head) = view.part(&format!("{mid}.0")).map_err(ApiError::internal)? else {
             continue;
         };
         let Ok(env) = serde_json::from_slice::<Envelope>(&head.part.payload) else {
             continue;
         };
         let status = head.report_state.as_deref().map_or("IN_PROGRESS", state_name);
-        let job = jobs.job_of(&mid).map_err(internal)?;
+        let job = jobs.job_of(&mid).map_err(ApiError::internal)?;
         if f.numbers.as_ref().is_some_and(|n| !n.contains(&head.part.to))
             || f.job.is_some_and(|j| Some(j) != job)
             || f.status.as_deref().is_some_and(|s| s != status)
@@ -172,7 +173,7 @@ fn mo_page(
     let mut seq = after;
     for _ in 0..MAX_SCAN {
         seq += 1;
-        let Some(mo) = view.mo(seq).map_err(internal)? else {
+        let Some(mo) = view.mo(seq).map_err(ApiError::internal)? else {
             return Ok((items, None));
         };
         let m = mo.message;
@@ -279,12 +280,12 @@ pub async fn list(
             }
             for row in rows {
                 if let Err(e) = w.write_record(&row) {
-                    return internal(e).into_response();
+                    return ApiError::internal(e).into_response();
                 }
             }
             match w.into_inner() {
                 Ok(bytes) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response(),
-                Err(e) => internal(e).into_response(),
+                Err(e) => ApiError::internal(e).into_response(),
             }
         }
         Ok((false, _, items, next)) => (

@@ -103,9 +103,7 @@ impl AppState {
     /// Re-reads the document from the local state; `Ok(true)` when it changed.
     pub fn reload(&self) -> Result<bool, ApiError> {
         let view = smsgw_state::local_view(&self.cluster);
-        let raw = view
-            .config(CLUSTER_DOC_KEY)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let raw = view.config(CLUSTER_DOC_KEY).map_err(ApiError::internal)?;
         let Some(raw) = raw else { return Ok(false) };
         let current = self.live.read().unwrap_or_else(|p| p.into_inner()).clone();
         if current.as_ref().is_some_and(|c| c.raw == raw) {
@@ -147,6 +145,11 @@ impl AppState {
         })
     }
 
+    /// A fresh message id.
+    pub fn next_id(&self) -> u64 {
+        self.ids.next()
+    }
+
     /// `n` fresh message ids.
     pub fn next_ids(&self, n: usize) -> Vec<u64> {
         (0..n).map(|_| self.ids.next()).collect()
@@ -171,7 +174,7 @@ impl AppState {
         loop {
             let local = view
                 .applied()
-                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .map_err(ApiError::internal)?
                 .map(|l| l.index)
                 .unwrap_or(0);
             if local >= applied_index {

@@ -77,9 +77,7 @@ pub async fn get(
             )));
         }
         let view = s.fresh_view().await?;
-        let stats = view
-            .stats(&account.name, d0, d1)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let stats = view.stats(&account.name, d0, d1).map_err(ApiError::internal)?;
         let mut table = Table::new();
         for st in stats {
             let key = match (by, st.dim.split_once(':')) {

@@ -222,6 +222,35 @@ pub fn split_for(
     }
 }
 
+/// One recipient's message, built exactly as a plain send builds it (the
+/// jobs, their checks and the gateway's own notices use this).
+#[allow(clippy::too_many_arguments)]
+pub fn build_one(
+    to: &str,
+    text: &str,
+    sender: Option<&str>,
+    v: &Validated,
+    account: &str,
+    doc: &ClusterDoc,
+    router: &Router,
+    id: u64,
+    now_ms: u64,
+) -> Result<(Vec<MtPart>, Accepted), ApiError> {
+    let req = SendRequest {
+        to: vec![to.to_string()],
+        text: text.to_string(),
+        priority: None,
+        sender: sender.map(str::to_string),
+        client_ref: None,
+        report: None,
+    };
+    let (parts, mut answers) = build(&req, v, account, doc, router, &[id], now_ms)?;
+    let answer = answers
+        .pop()
+        .ok_or_else(|| ApiError::Internal("a one-recipient build gave no answer".into()))?;
+    Ok((parts, answer))
+}
+
 /// Builds the parts of one request (ids already drawn, one per recipient)
 /// and the answer each recipient will get.
 #[allow(clippy::too_many_arguments)]
@@ -277,7 +306,7 @@ pub fn build(
             valid_until_ms: now_ms + doc.defaults.validity_secs * 1000,
             client_ref: req.client_ref.clone(),
         };
-        let payload = serde_json::to_vec(&env).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let payload = serde_json::to_vec(&env).map_err(ApiError::internal)?;
         let part = |seq: usize, payload: Vec<u8>| MtPart {
             id: format!("{id}.{seq}"),
             account: account.to_string(),

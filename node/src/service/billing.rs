@@ -17,7 +17,7 @@ use smsgw_state::accounts::{AccountCommand, AccountStatus};
 use smsgw_state::{Command, MoRecord, StateView};
 
 use crate::api::state::{now_ms, AppState, Loaded};
-use crate::api::submit::{self, SendRequest, Validated};
+use crate::api::submit::{self, Validated};
 
 /// How often the worker looks.
 const TICK: Duration = Duration::from_secs(1);
@@ -197,22 +197,24 @@ async fn notify(
     text: &str,
     now: u64,
 ) -> Result<(), String> {
-    let req = SendRequest {
-        to: vec![to.to_string()],
-        text: text.to_string(),
-        priority: None,
-        sender: None,
-        client_ref: None,
-        report: None,
-    };
     let v = Validated {
         priority: Priority::High,
         report: loaded.doc.defaults.report,
         request_id: None,
     };
-    let ids = state.next_ids(1);
-    let (messages, _) = submit::build(&req, &v, &account.name, &loaded.doc, &loaded.router, &ids, now)
-        .map_err(|e| e.message())?;
+    let id = state.next_id();
+    let (messages, _) = submit::build_one(
+        to,
+        text,
+        None,
+        &v,
+        &account.name,
+        &loaded.doc,
+        &loaded.router,
+        id,
+        now,
+    )
+    .map_err(|e| e.message())?;
     propose(
         state,
         Command::AcceptBatch {

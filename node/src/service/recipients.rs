@@ -34,10 +34,6 @@ pub struct Ask<'a> {
     pub vars: &'a BTreeMap<String, String>,
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
-}
-
 /// The text to fill: the template's or the request's.
 pub fn source_text(book: &BookView, account: &str, ask: &Ask<'_>) -> Result<String, ApiError> {
     match (ask.text, ask.template) {
@@ -48,7 +44,7 @@ pub fn source_text(book: &BookView, account: &str, ask: &Ask<'_>) -> Result<Stri
         (Some(t), None) => Ok(t.to_string()),
         (None, Some(name)) => Ok(book
             .template(account, name)
-            .map_err(internal)?
+            .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::Missing {
                 what: "template",
                 id: name.to_string(),
@@ -70,7 +66,7 @@ pub fn resolve(book: &BookView, account: &str, ask: &Ask<'_>) -> Result<Vec<Reci
     let mut wanted: Vec<(String, Option<Contact>)> = Vec::new();
     for n in ask.to {
         let n = super::csvio::phone(n).map_err(|_| ApiError::InvalidNumber(n.chars().take(40).collect()))?;
-        let c = book.contact_by_phone(account, &n).map_err(internal)?;
+        let c = book.contact_by_phone(account, &n).map_err(ApiError::internal)?;
         if c.as_ref().is_some_and(|c| excluded.contains(&c.id)) {
             continue;
         }
@@ -79,7 +75,7 @@ pub fn resolve(book: &BookView, account: &str, ask: &Ask<'_>) -> Result<Vec<Reci
     for id in ask.to_contacts {
         let c = book
             .contact(account, *id)
-            .map_err(internal)?
+            .map_err(ApiError::internal)?
             .ok_or(ApiError::Missing {
                 what: "contact",
                 id: id.to_string(),
@@ -93,15 +89,15 @@ pub fn resolve(book: &BookView, account: &str, ask: &Ask<'_>) -> Result<Vec<Reci
     for name in ask.to_groups {
         let g = book
             .group_by_name(account, name)
-            .map_err(internal)?
+            .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::Missing {
                 what: "group",
                 id: name.clone(),
             })?;
         let members = book
             .members(account, g.id)
-            .map_err(internal)?
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
         for c in members {
             if !excluded.contains(&c.id) {
                 if let Some(n) = c.data.phones.first().cloned() {

@@ -18,7 +18,7 @@ use smsgw_state::jobs::{JobCommand, JobRecord, JobResponse, Recipient};
 use smsgw_state::{Command, MtPart, Response};
 
 use crate::api::state::{now_ms, AppState, Loaded};
-use crate::api::submit::{self, SendRequest, Validated};
+use crate::api::submit::{self, Validated};
 
 /// Unfinished messages over which the runner waits.
 pub const MAX_BACKLOG: u64 = 200_000;
@@ -137,15 +137,9 @@ fn build(
     let mut out = Vec::with_capacity(chunk.len() * 2);
     let mut skipped_parts = 0;
     for (r, id) in chunk.iter().zip(ids) {
-        let req = SendRequest {
-            to: vec![r.to.clone()],
-            text: r.text.clone(),
-            priority: None,
-            sender: job.spec.sender.clone(),
-            client_ref: None,
-            report: None,
-        };
-        match submit::build(&req, &v, &job.account, &loaded.doc, &loaded.router, &[id], now) {
+        let sender = job.spec.sender.as_deref();
+        let (doc, router) = (&loaded.doc, &loaded.router);
+        match submit::build_one(&r.to, &r.text, sender, &v, &job.account, doc, router, id, now) {
             Ok((parts, _)) => out.extend(parts),
             Err(e) => {
                 skipped_parts += u64::from(r.parts);

@@ -47,8 +47,7 @@ pub fn day_of(date: NaiveDate) -> u32 {
 /// the next day (so `until=2026-12-03` includes that whole day).
 pub fn parse_bound(s: &str, end: bool) -> Option<u64> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        let day = u64::from(day_of(d)) + u64::from(end);
-        return Some((day * 86_400_000).saturating_sub(8 * 3_600_000));
+        return Some(smsgw_state::stats::day_start_ms(day_of(d) + u32::from(end)));
     }
     parse(s)
 }

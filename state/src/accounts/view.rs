@@ -56,7 +56,7 @@ impl AccountView {
     /// The balance at the start of Beijing day `day`: the balance after the
     /// last ledger line before it (0 when there is none).
     pub fn opening_balance(&self, account: &str, day: u32) -> Result<u64, ApplyError> {
-        let start_ms = (u64::from(day) * 86_400_000).saturating_sub(8 * 3_600_000);
+        let start_ms = crate::stats::day_start_ms(day);
         let from = keys::ledger(account);
         let until = keys::ledger_line(account, start_ms, 0);
         match self.view.last_before(&from, &until)? {

@@ -166,9 +166,9 @@ fn advance(
     let Response::Accepted { ids, .. } = crate::apply::accept_batch(tx, index, messages)? else {
         return Ok(JobResponse::Stale);
     };
+    let new_heads = crate::accounts::new_heads(&ids, messages);
     if record.charged {
-        let heads = crate::accounts::new_heads(&ids, messages);
-        crate::accounts::charge_job_messages(tx, account, &heads, record.remember_recipients)?;
+        crate::accounts::charge_job_messages(tx, account, &new_heads, record.remember_recipients)?;
     }
     let mut heads = 0;
     for id in &ids {
@@ -182,12 +182,7 @@ fn advance(
     tx.remove(keys::job_chunk(job, chunk));
     let job_dims = dims(&record);
     if !job_dims.is_empty() {
-        let new: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let parts: u64 = messages
-            .iter()
-            .filter(|m| m.queue.is_some() && new.contains(m.id.as_str()))
-            .map(|m| u64::from(m.parts))
-            .sum();
+        let parts: u64 = new_heads.iter().map(|m| u64::from(m.parts)).sum();
         crate::stats::count(
             tx,
             account,
