@@ -20,15 +20,20 @@ pub fn charged(account: &Account, parts: u64, at_ms: u64, cmd: Command) -> Comma
             account: account.name.clone(),
             parts,
             at_ms,
-            remember_recipients: account
-                .billing
-                .as_ref()
-                .is_some_and(|b| b.kind == smsgw_config::AccountKind::Marketing),
+            remember_recipients: marketing(account),
             command: Box::new(cmd),
         }
     } else {
         cmd
     }
+}
+
+/// Whether `account` sends marketing (signature rules, last-sender memory).
+fn marketing(account: &Account) -> bool {
+    account
+        .billing
+        .as_ref()
+        .is_some_and(|b| b.kind == smsgw_config::AccountKind::Marketing)
 }
 
 /// A refused charge as the API says it.
@@ -63,10 +68,7 @@ pub fn content<'a>(
     account: &Account,
     texts: impl IntoIterator<Item = &'a str>,
 ) -> Result<bool, ApiError> {
-    let marketing = account
-        .billing
-        .as_ref()
-        .is_some_and(|b| b.kind == smsgw_config::AccountKind::Marketing);
+    let marketing = marketing(account);
     let review = account
         .billing
         .as_ref()
@@ -96,22 +98,27 @@ pub fn content<'a>(
     Ok(held)
 }
 
-/// Splits `numbers` into those that may be sent to and those that opted out
-/// of `account`'s messages.
-pub fn without_opt_outs(
+/// Splits `items` into those that may be sent to and the numbers (as
+/// given) that opted out of `account`'s messages; `number` says whose
+/// number an item is.
+pub fn without_opt_outs<T>(
     view: &StateView,
     account: &str,
-    numbers: Vec<String>,
-) -> Result<(Vec<String>, Vec<String>), ApiError> {
+    items: Vec<T>,
+    number: impl Fn(&T) -> &str,
+) -> Result<(Vec<T>, Vec<String>), ApiError> {
     let accounts = view.accounts();
-    let mut keep = Vec::with_capacity(numbers.len());
+    let mut keep = Vec::with_capacity(items.len());
     let mut out = Vec::new();
-    for n in numbers {
-        let norm = smsgw_config::normalize_number(&n);
-        if accounts.opted_out(account, &norm).map_err(ApiError::internal)? {
-            out.push(n);
+    for item in items {
+        let n = number(&item);
+        if accounts
+            .opted_out(account, &smsgw_config::normalize_number(n))
+            .map_err(ApiError::internal)?
+        {
+            out.push(n.to_string());
         } else {
-            keep.push(n);
+            keep.push(item);
         }
     }
     Ok((keep, out))

@@ -111,15 +111,7 @@ async fn create(s: &AppState, h: &HeaderMap, body: &[u8], held: bool) -> Result<
     let list = recipients::resolve(&book, &account.name, &ask)?;
     let held = held | super::billing::content(&loaded, &account, list.iter().map(|r| r.text.as_str()))?;
     let view = smsgw_state::local_view(&s.cluster);
-    let accounts = view.accounts();
-    let (mut list, mut opted_out) = (list, Vec::new());
-    list.retain(|r| match accounts.opted_out(&account.name, &r.to) {
-        Ok(true) => {
-            opted_out.push(r.to.clone());
-            false
-        }
-        _ => true,
-    });
+    let (mut list, opted_out) = super::billing::without_opt_outs(&view, &account.name, list, |r| &r.to)?;
     if list.is_empty() {
         return Err(ApiError::Invalid {
             code: "no_recipients",

@@ -129,7 +129,7 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Post
     }
     let view = smsgw_state::local_view(&state.cluster);
     let (keep, opted_out) =
-        super::billing::without_opt_outs(&view, &account.name, std::mem::take(&mut req.to))?;
+        super::billing::without_opt_outs(&view, &account.name, std::mem::take(&mut req.to), |n| n)?;
     req.to = keep;
     if req.to.is_empty() {
         return Ok(Posted::Sent {
