@@ -33,6 +33,7 @@ pub mod stats;
 mod view;
 
 pub(crate) use apply::apply_alarm;
+pub use cases::DISPATCHER;
 pub use officer_sms::{is_command, parse_officer_sms, OfficerSms, USAGE};
 pub use roster::on_duty_at;
 pub use view::AlarmView;
