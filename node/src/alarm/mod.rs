@@ -37,7 +37,8 @@ pub fn policy(desk: &AlarmDesk) -> Policy {
 /// Runs until the task is dropped.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = 0u32;
+        // The first pass exports the metrics at once.
+        let mut tick = SLOW_TICKS - 1;
         let mut accepts = timers::AcceptWatch::default();
         let mut busy = false;
         loop {
