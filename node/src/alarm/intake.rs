@@ -74,7 +74,6 @@ pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<bool, Stri
                     mo_seq = seq,
                     "alarm desk: a text to the desk number from an unknown phone"
                 );
-                metrics::counter!("smsgw_alarm_unknown_senders_total").increment(1);
                 items.push(IntakeItem::Unknown { mo_seq: seq });
             }
             _ => {}
