@@ -184,8 +184,8 @@ async fn follow_ledger(
                     .nth(1)
                     .and_then(|t| t.split_whitespace().next())
                     .unwrap_or("");
-                if let Some(citizen) = s.case_of.get(id).cloned() {
-                    s.forwarded.entry(citizen).or_insert(now);
+                if id.starts_with('A') {
+                    s.forwarded.entry(id.to_string()).or_insert(now);
                 }
             }
         }
@@ -288,6 +288,19 @@ pub async fn run(a: AlarmBenchArgs) -> anyhow::Result<()> {
             .collect()
     };
     let by_citizen = s.forwarded_by_citizen();
+    if by_citizen.len() < s.forwarded.len() {
+        let sample: Vec<&String> = s
+            .forwarded
+            .keys()
+            .filter(|id| !s.case_of.contains_key(*id))
+            .take(3)
+            .collect();
+        eprintln!(
+            "forwards with no case seen on the event stream: {} (e.g. {sample:?}; events named {} cases)",
+            s.forwarded.len() - by_citizen.len(),
+            s.case_of.len()
+        );
+    }
     let (created, forwarded) = (lat(&s.created), lat(&by_citizen));
     println!(
         "injected {total} in {:.1} s ({} refused by the simulator); cases {}; forwards on the carrier {}",
