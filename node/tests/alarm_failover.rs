@@ -1,7 +1,8 @@
 //! The alarm desk across a leader kill in the middle of an alarm burst:
 //! three real nodes and the simulator in its own process. Every MO becomes
 //! exactly one case, every case is answered and forwarded, and what the
-//! carrier saw twice is no more than one window of submits in flight.
+//! carrier saw twice is no more than what was in flight: one window
+//! unanswered and one window of answers not yet committed.
 
 mod common;
 
@@ -15,8 +16,12 @@ use serde_json::{json, Value};
 const DESK: &str = "sk_desk_0123456789abcdef";
 /// Alarms in the burst.
 const BURST: usize = 120;
-/// The carrier window: what one killed leader may have had in flight.
+/// The carrier window: submits one killed leader may have had unanswered.
 const WINDOW: usize = 16;
+/// What a new leader may send again: the window unanswered at the kill,
+/// plus submits answered but whose results were not yet committed (the
+/// next batch of results, at most another window).
+const REPEAT_BOUND: usize = 2 * WINDOW;
 
 fn doc(sim: &Sim) -> String {
     format!(
@@ -151,5 +156,5 @@ fn a_leader_kill_mid_burst_makes_every_alarm_one_case_forwarded_without_a_second
     assert_eq!(forwards.len(), BURST, "every case reached an officer");
     let repeats: usize = replies.values().chain(forwards.values()).map(|n| n - 1).sum();
     println!("repeats across the kill: {repeats}");
-    assert!(repeats <= WINDOW, "{repeats} repeated SMS, more than one window");
+    assert!(repeats <= REPEAT_BOUND, "{repeats} repeated SMS, more than two windows");
 }
