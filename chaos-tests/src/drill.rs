@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use smsgw_simulator::ledger::Filter;
 
+use crate::carrier_link::node_of_ip;
 use crate::checker::{self, Bounds, Verdict, Violation, FINAL};
 use crate::client::{Load, LoadSpec};
 use crate::cluster::{Cluster, ClusterSpec, KEY};
 use crate::error::{ChaosError, Result};
-use crate::history::{CarrierSubmit, FaultWindow, History};
+use crate::history::{CarrierSubmit, FaultWindow, History, MoSeen};
 use crate::http::request;
+use crate::mo_source::{self, MoSource};
 use crate::nemesis::Nemesis;
 
 /// What a drill does.
@@ -62,10 +64,15 @@ impl DrillSpec {
     }
 
     /// Duplicates allowed per round: one window in flight on the carrier
-    /// link plus one reconciler batch (8) of answers not yet committed.
+    /// link plus one reconciler batch (8) of answers not yet committed. A
+    /// handover may land one window (the drill's carrier has one link per
+    /// node); a node is sending while its submits are 400 ms apart or less,
+    /// under the 500 ms shortest election timeout.
     pub fn bounds(&self) -> Bounds {
         Bounds {
             dup_bound_per_round: u64::from(self.cluster.window) + 8,
+            handover_parts: u64::from(self.cluster.window),
+            sender_gap_ms: 400,
         }
     }
 }
@@ -80,6 +87,7 @@ pub struct DrillReport {
     pub duration_ms: u64,
     pub carrier_submits: u64,
     pub dup_bound_per_round: u64,
+    pub handover_parts: u64,
     pub verdict: Verdict,
     /// Where node logs were kept (when the verdict failed, or asked to).
     pub kept_dir: Option<String>,
@@ -113,6 +121,7 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
     let t0 = Instant::now();
     let wall0 = chrono::Utc::now().timestamp_millis();
     let load = Load::start(&spec.load, c.http_addrs(), t0);
+    let mo_source = MoSource::start(c.sim.shared().clone(), spec.load.mo_rate, t0);
     wait_accepts(&load, 1, Duration::from_secs(30)).await?;
     tokio::time::sleep(spec.quiet).await;
     let mut faults = Vec::new();
@@ -159,6 +168,7 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
         }
     }
     let ops = load.stop().await;
+    let mos = mo_source.stop().await;
     let end_ms = ms(t0);
     let ids: BTreeSet<String> = ops
         .iter()
@@ -166,12 +176,21 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
         .collect();
     let statuses = final_statuses(&c, &ids, spec.final_wait).await;
     let carrier = carrier_submits(&c, wall0);
+    // MOs a carrier re-delivers after a dropped link come late: they get
+    // the same time as the messages' final statuses.
+    let mo_recorded = mo_source::recorded(&c, &mos, spec.final_wait).await.map(|m| {
+        m.into_iter()
+            .map(|((from, text), count)| MoSeen { from, text, count })
+            .collect()
+    });
     let history = History {
         ops,
         faults,
         carrier,
         statuses,
         end_ms,
+        mos,
+        mo_recorded,
     };
     let mut verdict = checker::check(&history, &spec.bounds());
     for p in problems {
@@ -197,6 +216,7 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
         duration_ms: end_ms,
         carrier_submits,
         dup_bound_per_round: spec.bounds().dup_bound_per_round,
+        handover_parts: spec.bounds().handover_parts,
         verdict,
         kept_dir,
         history,
@@ -291,6 +311,12 @@ fn carrier_submits(c: &Cluster, wall0: i64) -> Vec<CarrierSubmit> {
         .submits(&f)
         .into_iter()
         .map(|r| CarrierSubmit {
+            node: r
+                .peer
+                .as_deref()
+                .and_then(|p| p.parse::<std::net::SocketAddr>().ok())
+                .and_then(|p| node_of_ip(p.ip())),
+            n: r.n,
             destination: r.destination,
             at_ms: (r.at_ms - offset - wall0).max(0) as u64,
         })

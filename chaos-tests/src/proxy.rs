@@ -114,7 +114,7 @@ impl Net {
         self.lock().resets
     }
 
-    fn fault(&self, from: Option<u64>, to: u64) -> LinkFault {
+    pub(crate) fn fault(&self, from: Option<u64>, to: u64) -> LinkFault {
         match from {
             Some(f) => self.lock().links.get(&(f, to)).copied().unwrap_or_default(),
             None => LinkFault::default(),
@@ -181,7 +181,7 @@ async fn relay(net: Net, from: Option<u64>, to: u64, client: TcpStream, target: 
     }
 }
 
-async fn pump(
+pub(crate) async fn pump(
     net: &Net,
     from: Option<u64>,
     to: u64,

@@ -40,6 +40,9 @@ fn assert_kept_promises(r: &DrillReport, nemeses: &[&str]) {
     assert!(r.ok(), "violations: {:#?}", r.verdict.violations);
     assert_eq!(r.verdict.lost, 0);
     assert_eq!(r.verdict.not_final, 0);
+    // The two-senders check saw every part's node.
+    assert_eq!(r.verdict.unattributed, 0, "carrier submits without a node");
+    assert!(r.history.carrier.iter().all(|s| s.node.is_some()));
     for n in nemeses {
         let s = r
             .verdict
@@ -55,8 +58,33 @@ fn assert_kept_promises(r: &DrillReport, nemeses: &[&str]) {
 #[test]
 fn killing_pausing_restarting_and_replacing_nodes_loses_nothing() {
     let n = ["kill-leader", "kill-follower", "pause", "replace-follower"];
-    let r = drill(&short(&n));
+    let spec = short(&n);
+    let r = drill(&spec);
     assert_kept_promises(&r, &n);
+    // The same real history, tampered: after the kill, every other part of
+    // a stretch relabelled as sent by another node. The checker must see
+    // two senders at once.
+    let mut h = r.history.clone();
+    let kill = h.faults[0].end_ms;
+    let mut after: Vec<&mut smsgw_chaos_tests::history::CarrierSubmit> =
+        h.carrier.iter_mut().filter(|s| s.at_ms >= kill).collect();
+    after.sort_by_key(|s| (s.at_ms, s.n));
+    let bound = spec.bounds().handover_parts as usize;
+    assert!(
+        after.len() > 3 * bound,
+        "enough parts after the kill to tamper with"
+    );
+    let sender = after[0].node.expect("attributed");
+    let other = if sender == 1 { 2 } else { 1 };
+    for s in after.iter_mut().take(4 * bound).skip(1).step_by(2) {
+        s.node = Some(other);
+    }
+    let v = check(&h, &spec.bounds());
+    assert!(
+        v.violations.iter().any(|x| x.kind == "two_senders"),
+        "{:?}",
+        v.violations
+    );
 }
 
 #[test]
@@ -88,6 +116,8 @@ fn a_carrier_hard_drop_loses_nothing_and_the_checker_catches_a_tampered_history(
         h.carrier.push(smsgw_chaos_tests::history::CarrierSubmit {
             destination: accepted[1].to.clone(),
             at_ms: after_fault,
+            node: None,
+            n: 0,
         });
     }
     let v = check(&h, &spec.bounds());
