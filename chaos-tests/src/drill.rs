@@ -39,6 +39,11 @@ pub struct DrillSpec {
     pub recover_wait: Duration,
     /// Keep the node files, data and logs even when the verdict is OK.
     pub keep_dir: bool,
+    /// Mix the nemeses' rounds (each next round goes to the nemesis least
+    /// far through its rounds) instead of running them one after another.
+    pub interleave: bool,
+    /// Start no new round after this long; the report says how many ran.
+    pub budget: Option<Duration>,
 }
 
 impl Default for DrillSpec {
@@ -53,6 +58,8 @@ impl Default for DrillSpec {
             final_wait: Duration::from_secs(60),
             recover_wait: Duration::from_secs(30),
             keep_dir: false,
+            interleave: false,
+            budget: None,
         }
     }
 }
@@ -88,6 +95,8 @@ pub struct DrillReport {
     pub carrier_submits: u64,
     pub dup_bound_per_round: u64,
     pub handover_parts: u64,
+    /// Rounds of the plan not run because the time budget ran out.
+    pub rounds_skipped: u32,
     pub verdict: Verdict,
     /// Where node logs were kept (when the verdict failed, or asked to).
     pub kept_dir: Option<String>,
@@ -126,8 +135,13 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
     tokio::time::sleep(spec.quiet).await;
     let mut faults = Vec::new();
     let mut problems = Vec::new();
-    for &(nemesis, rounds) in &spec.plan {
-        for round in 1..=rounds {
+    let mut rounds_skipped = 0u32;
+    for (nemesis, round) in schedule(&spec.plan, spec.interleave) {
+        {
+            if spec.budget.is_some_and(|b| t0.elapsed() >= b) {
+                rounds_skipped += 1;
+                continue;
+            }
             let start_ms = ms(t0);
             let injected = match nemesis.inject(&mut c).await {
                 Ok(i) => i,
@@ -217,10 +231,35 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
         carrier_submits,
         dup_bound_per_round: spec.bounds().dup_bound_per_round,
         handover_parts: spec.bounds().handover_parts,
+        rounds_skipped,
         verdict,
         kept_dir,
         history,
     })
+}
+
+/// The rounds in the order they run: each nemesis's rounds in turn, or
+/// interleaved (the next round goes to the nemesis least far through its
+/// own, first in the plan on a tie).
+fn schedule(plan: &[(Nemesis, u32)], interleave: bool) -> Vec<(Nemesis, u32)> {
+    if !interleave {
+        return plan
+            .iter()
+            .flat_map(|&(n, rounds)| (1..=rounds).map(move |r| (n, r)))
+            .collect();
+    }
+    let mut done = vec![0u32; plan.len()];
+    let mut out = Vec::new();
+    loop {
+        let next = (0..plan.len()).filter(|&i| done[i] < plan[i].1).min_by(|&a, &b| {
+            let fa = f64::from(done[a]) / f64::from(plan[a].1);
+            let fb = f64::from(done[b]) / f64::from(plan[b].1);
+            fa.total_cmp(&fb).then(a.cmp(&b))
+        });
+        let Some(i) = next else { return out };
+        done[i] += 1;
+        out.push((plan[i].0, done[i]));
+    }
 }
 
 async fn wait_accepts(load: &Load, n: usize, timeout: Duration) -> Result<()> {
@@ -321,4 +360,43 @@ fn carrier_submits(c: &Cluster, wall0: i64) -> Vec<CarrierSubmit> {
             at_ms: (r.at_ms - offset - wall0).max(0) as u64,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interleaved_rounds_keep_each_nemesis_proportion() {
+        let k = Nemesis::parse("kill-leader").unwrap();
+        let p = Nemesis::parse("pause").unwrap();
+        let plan = [(k, 4), (p, 2)];
+        let names = |v: Vec<(Nemesis, u32)>| {
+            v.iter()
+                .map(|(n, r)| format!("{}{r}", n.name()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(schedule(&plan, false)),
+            [
+                "kill-leader1",
+                "kill-leader2",
+                "kill-leader3",
+                "kill-leader4",
+                "pause1",
+                "pause2"
+            ]
+        );
+        assert_eq!(
+            names(schedule(&plan, true)),
+            [
+                "kill-leader1",
+                "pause1",
+                "kill-leader2",
+                "kill-leader3",
+                "pause2",
+                "kill-leader4"
+            ]
+        );
+    }
 }

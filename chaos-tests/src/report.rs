@@ -94,6 +94,12 @@ pub fn table(r: &DrillReport) -> String {
             ));
         }
     }
+    if r.rounds_skipped > 0 {
+        s.push_str(&format!(
+            "{} rounds of the plan were not run: the time budget ran out\n",
+            r.rounds_skipped
+        ));
+    }
     if let Some(d) = &r.kept_dir {
         s.push_str(&format!("node logs and data kept in {d}\n"));
     }
