@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use smsgw_simulator::ledger::Filter;
 
-use crate::carrier_link::node_of_ip;
+use crate::carrier_link::{node_of_ip, CARRIER};
 use crate::checker::{self, Bounds, Verdict, Violation, FINAL};
 use crate::client::{Load, LoadSpec};
 use crate::cluster::{Cluster, ClusterSpec, KEY};
@@ -71,7 +71,8 @@ impl DrillSpec {
     }
 
     /// Duplicates allowed per round: one window in flight on the carrier
-    /// link plus one reconciler batch (8) of answers not yet committed. A
+    /// link plus one reconciler batch (8) of answers not yet committed,
+    /// once more for every carrier link reset in the round. A
     /// handover may land one window (the drill's carrier has one link per
     /// node); a node is sending while its submits are 400 ms apart or less,
     /// under the 500 ms shortest election timeout.
@@ -143,6 +144,7 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
                 continue;
             }
             let start_ms = ms(t0);
+            let resets0 = c.net.resets_to(CARRIER);
             let injected = match nemesis.inject(&mut c).await {
                 Ok(i) => i,
                 Err(e) => {
@@ -178,6 +180,7 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
                 start_ms,
                 heal_ms,
                 end_ms: ms(t0),
+                carrier_resets: c.net.resets_to(CARRIER) - resets0,
             });
         }
     }

@@ -89,6 +89,10 @@ pub struct FaultWindow {
     pub heal_ms: u64,
     /// When the round ended (the next round starts after this).
     pub end_ms: u64,
+    /// Carrier link connections reset during the round (each may cost a
+    /// window of resends).
+    #[serde(default)]
+    pub carrier_resets: u64,
 }
 
 /// One submit as the carrier recorded it.

@@ -21,7 +21,7 @@ pub struct DrillArgs {
     /// Nemeses, comma-separated, each optionally with its own rounds
     /// (`kill-leader:10`): kill-leader, kill-follower, kill-random, pause,
     /// pause-follower, partition, partition-follower, slow-net,
-    /// carrier-hard-drop, clock-skew, clock-skew-follower (these two need
+    /// slow-carrier, carrier-hard-drop, clock-skew, clock-skew-follower (these two need
     /// Debian's faketime package), replace-follower, disk-full,
     /// disk-full-follower (these two need root: tmpfs data dirs).
     #[arg(long, value_delimiter = ',', default_value = "kill-leader,partition,pause")]
