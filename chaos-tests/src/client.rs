@@ -136,7 +136,7 @@ impl ClientCtx {
         let client_ref = format!("drill-{}-{seq}", self.id);
         // 139 + client (2 digits) + sequence (6 digits): unique per operation.
         let to = format!("139{:02}{:06}", self.id % 100, seq % 1_000_000);
-        let alarm = self.spec.alarm_every > 0 && seq % self.spec.alarm_every == 0;
+        let alarm = self.spec.alarm_every > 0 && seq.is_multiple_of(self.spec.alarm_every);
         let priority = alarm.then(|| "alarm".to_string());
         let mut body = json!({"to": [to], "text": "drill", "client_ref": client_ref});
         if let Some(p) = &priority {
