@@ -33,14 +33,25 @@ fn exists(p: PathBuf) -> Result<PathBuf> {
 
 /// For `cargo test -p smsgw-chaos-tests`: builds `smsgw` (a no-op when it is
 /// up to date) with the cargo that runs the tests, then locates it. Skipped
-/// when `SMSGW_BIN` names a binary.
+/// when `SMSGW_BIN` names a binary. Built with the `test-commands` feature,
+/// as the node's own tests build it: its fault switches (off unless their
+/// variable is set) let a drill show the checker catching a broken build.
 pub fn build_for_tests() -> Result<PathBuf> {
     if std::env::var_os("SMSGW_BIN").is_some() {
         return locate();
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(&cargo)
-        .args(["build", "-q", "-p", "smsgw", "--bin", "smsgw"])
+        .args([
+            "build",
+            "-q",
+            "-p",
+            "smsgw",
+            "--bin",
+            "smsgw",
+            "--features",
+            "test-commands",
+        ])
         .output()
         .map_err(|source| ChaosError::Spawn {
             what: cargo.clone(),

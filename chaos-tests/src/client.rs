@@ -26,6 +26,11 @@ pub struct LoadSpec {
     pub attempt_timeout: Duration,
     /// An operation gives up after this long (its fate stays indeterminate).
     pub op_deadline: Duration,
+    /// Every this many operations of a client asks for alarm priority (0:
+    /// none); their latency to the carrier is measured on its own.
+    pub alarm_every: u64,
+    /// MOs per second the carrier sends to the drill account (0: none).
+    pub mo_rate: f64,
 }
 
 impl Default for LoadSpec {
@@ -35,6 +40,8 @@ impl Default for LoadSpec {
             rate: 40.0,
             attempt_timeout: Duration::from_secs(3),
             op_deadline: Duration::from_secs(30),
+            alarm_every: 5,
+            mo_rate: 2.0,
         }
     }
 }
@@ -129,10 +136,17 @@ impl ClientCtx {
         let client_ref = format!("drill-{}-{seq}", self.id);
         // 139 + client (2 digits) + sequence (6 digits): unique per operation.
         let to = format!("139{:02}{:06}", self.id % 100, seq % 1_000_000);
-        let body = json!({"to": [to], "text": "drill", "client_ref": client_ref}).to_string();
+        let alarm = self.spec.alarm_every > 0 && seq.is_multiple_of(self.spec.alarm_every);
+        let priority = alarm.then(|| "alarm".to_string());
+        let mut body = json!({"to": [to], "text": "drill", "client_ref": client_ref});
+        if let Some(p) = &priority {
+            body["priority"] = json!(p);
+        }
+        let body = body.to_string();
         let mut op = Op {
             client_ref,
             to,
+            priority,
             attempts: Vec::new(),
         };
         let started = Instant::now();

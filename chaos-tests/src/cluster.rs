@@ -1,5 +1,6 @@
 //! A drill's world: N real `smsgw` nodes, one link proxy per node (their
-//! membership addresses), and the carrier simulator in this process,
+//! membership addresses), and the carrier simulator in this process behind
+//! the carrier link proxy,
 //! formed with the product's own CLI (`cluster init`, `config apply`).
 //! Everything it starts stops when it is dropped. It must never bind
 //! outside 127.0.0.0/8.
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use smsgw_simulator::{Account, Protocol, SimConfig, Simulator};
 
+use crate::carrier_link::{CarrierProxy, Owners};
 use crate::error::{ChaosError, Result};
 use crate::http::{request, Answer};
 use crate::node::{node_ip, NodeProc};
@@ -20,8 +22,10 @@ pub const SECRET_FILE: &str = "cluster-secret";
 
 /// The API key of the drill's account.
 pub const KEY: &str = "sk_chaos_drill_0123456789abcdef";
-const SIM_LOGIN: &str = "900001";
+pub(crate) const SIM_LOGIN: &str = "900001";
 const SIM_PASSWORD: &str = "secret";
+/// The drill account's service code: MOs to numbers under it are its own.
+pub const SERVICE_CODE: &str = "1069000";
 
 /// How to build the cluster.
 #[derive(Debug, Clone)]
@@ -36,6 +40,8 @@ pub struct ClusterSpec {
     /// Put each node's data dir on its own tmpfs of this many MB (needs
     /// root), so a nemesis can fill it.
     pub tmpfs_data_mb: Option<u64>,
+    /// Environment of every node process (e.g. a test build's fault switch).
+    pub node_env: Vec<(String, String)>,
 }
 
 impl Default for ClusterSpec {
@@ -46,6 +52,7 @@ impl Default for ClusterSpec {
             tps: 2000,
             report_delay_ms: [0, 50],
             tmpfs_data_mb: None,
+            node_env: Vec::new(),
         }
     }
 }
@@ -58,6 +65,8 @@ pub struct Cluster {
     pub net: Net,
     pub sim: Simulator,
     proxies: Vec<Proxy>,
+    /// Between every node and the simulator (the document's carrier address).
+    pub carrier: CarrierProxy,
     /// The drill cluster's secret (hex), proven on every raft connection;
     /// also in `DIR/cluster-secret`, named by every node file.
     secret: String,
@@ -129,6 +138,11 @@ impl Cluster {
         std::fs::write(&secret_file, &secret)
             .map_err(|e| ChaosError::io(format!("write {}", secret_file.display()), e))?;
         let net = Net::default();
+        let owners = Owners::default();
+        let cmpp = sim
+            .addr(Protocol::Cmpp)
+            .ok_or_else(|| ChaosError::Simulator("no CMPP listener".into()))?;
+        let carrier = CarrierProxy::start(net.clone(), owners.clone(), cmpp).await?;
         let mut nodes = Vec::new();
         let mut proxies = Vec::new();
         let mut mounts = Mounts::default();
@@ -136,7 +150,7 @@ impl Cluster {
             if let Some(mb) = spec.tmpfs_data_mb {
                 mounts.mount(&dir.path().join(format!("n{id}")), mb)?;
             }
-            let node = NodeProc::start(bin, dir.path(), id).await?;
+            let node = NodeProc::start(bin, dir.path(), id, owners.clone(), spec.node_env.clone()).await?;
             net.register_source(node_ip(id).into(), id);
             let target = Arc::new(Mutex::new(node.raft.clone()));
             proxies.push(net.proxy(id, target).await?);
@@ -149,6 +163,7 @@ impl Cluster {
             net,
             sim,
             proxies,
+            carrier,
             secret,
             _mounts: mounts,
             dir,
@@ -179,14 +194,11 @@ impl Cluster {
     }
 
     fn doc(&self) -> Result<String> {
-        let cmpp = self
-            .sim
-            .addr(Protocol::Cmpp)
-            .ok_or_else(|| ChaosError::Simulator("no CMPP listener".into()))?;
+        let cmpp = self.carrier.addr;
         Ok(format!(
             "[[carriers]]\nname = \"cm\"\nprotocol = \"cmpp3\"\naddress = \"{cmpp}\"\nlogin = \"{SIM_LOGIN}\"\npassword = \"{SIM_PASSWORD}\"\n\
-             connections = 1\nwindow = {}\ntps = {}\nsp_number = \"1069000\"\n\n\
-             [[routes]]\nprefixes = [\"*\"]\ncarrier = \"cm\"\n\n[[accounts]]\nname = \"drill\"\napi_keys = [\"{KEY}\"]\n",
+             connections = 1\nwindow = {}\ntps = {}\nsp_number = \"{SERVICE_CODE}\"\n\n\
+             [[routes]]\nprefixes = [\"*\"]\ncarrier = \"cm\"\n\n[[accounts]]\nname = \"drill\"\napi_keys = [\"{KEY}\"]\nservice_codes = [\"{SERVICE_CODE}\"]\n",
             self.spec.window, self.spec.tps
         ))
     }

@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use smsgw_simulator::ledger::Filter;
 
+use crate::carrier_link::{node_of_ip, CARRIER};
 use crate::checker::{self, Bounds, Verdict, Violation, FINAL};
 use crate::client::{Load, LoadSpec};
 use crate::cluster::{Cluster, ClusterSpec, KEY};
 use crate::error::{ChaosError, Result};
-use crate::history::{CarrierSubmit, FaultWindow, History};
+use crate::history::{CarrierSubmit, FaultWindow, History, MoSeen};
 use crate::http::request;
+use crate::mo_source::{self, MoSource};
 use crate::nemesis::Nemesis;
 
 /// What a drill does.
@@ -37,6 +39,11 @@ pub struct DrillSpec {
     pub recover_wait: Duration,
     /// Keep the node files, data and logs even when the verdict is OK.
     pub keep_dir: bool,
+    /// Mix the nemeses' rounds (each next round goes to the nemesis least
+    /// far through its rounds) instead of running them one after another.
+    pub interleave: bool,
+    /// Start no new round after this long; the report says how many ran.
+    pub budget: Option<Duration>,
 }
 
 impl Default for DrillSpec {
@@ -51,6 +58,8 @@ impl Default for DrillSpec {
             final_wait: Duration::from_secs(60),
             recover_wait: Duration::from_secs(30),
             keep_dir: false,
+            interleave: false,
+            budget: None,
         }
     }
 }
@@ -62,10 +71,16 @@ impl DrillSpec {
     }
 
     /// Duplicates allowed per round: one window in flight on the carrier
-    /// link plus one reconciler batch (8) of answers not yet committed.
+    /// link plus one reconciler batch (8) of answers not yet committed,
+    /// once more for every carrier link reset in the round. A
+    /// handover may land one window (the drill's carrier has one link per
+    /// node); a node is sending while its submits are 400 ms apart or less,
+    /// under the 500 ms shortest election timeout.
     pub fn bounds(&self) -> Bounds {
         Bounds {
             dup_bound_per_round: u64::from(self.cluster.window) + 8,
+            handover_parts: u64::from(self.cluster.window),
+            sender_gap_ms: 400,
         }
     }
 }
@@ -80,6 +95,9 @@ pub struct DrillReport {
     pub duration_ms: u64,
     pub carrier_submits: u64,
     pub dup_bound_per_round: u64,
+    pub handover_parts: u64,
+    /// Rounds of the plan not run because the time budget ran out.
+    pub rounds_skipped: u32,
     pub verdict: Verdict,
     /// Where node logs were kept (when the verdict failed, or asked to).
     pub kept_dir: Option<String>,
@@ -113,13 +131,20 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
     let t0 = Instant::now();
     let wall0 = chrono::Utc::now().timestamp_millis();
     let load = Load::start(&spec.load, c.http_addrs(), t0);
+    let mo_source = MoSource::start(c.sim.shared().clone(), spec.load.mo_rate, t0);
     wait_accepts(&load, 1, Duration::from_secs(30)).await?;
     tokio::time::sleep(spec.quiet).await;
     let mut faults = Vec::new();
     let mut problems = Vec::new();
-    for &(nemesis, rounds) in &spec.plan {
-        for round in 1..=rounds {
+    let mut rounds_skipped = 0u32;
+    for (nemesis, round) in schedule(&spec.plan, spec.interleave) {
+        {
+            if spec.budget.is_some_and(|b| t0.elapsed() >= b) {
+                rounds_skipped += 1;
+                continue;
+            }
             let start_ms = ms(t0);
+            let resets0 = c.net.resets_to(CARRIER);
             let injected = match nemesis.inject(&mut c).await {
                 Ok(i) => i,
                 Err(e) => {
@@ -155,10 +180,12 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
                 start_ms,
                 heal_ms,
                 end_ms: ms(t0),
+                carrier_resets: c.net.resets_to(CARRIER) - resets0,
             });
         }
     }
     let ops = load.stop().await;
+    let mos = mo_source.stop().await;
     let end_ms = ms(t0);
     let ids: BTreeSet<String> = ops
         .iter()
@@ -166,12 +193,21 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
         .collect();
     let statuses = final_statuses(&c, &ids, spec.final_wait).await;
     let carrier = carrier_submits(&c, wall0);
+    // MOs a carrier re-delivers after a dropped link come late: they get
+    // the same time as the messages' final statuses.
+    let mo_recorded = mo_source::recorded(&c, &mos, spec.final_wait).await.map(|m| {
+        m.into_iter()
+            .map(|((from, text), count)| MoSeen { from, text, count })
+            .collect()
+    });
     let history = History {
         ops,
         faults,
         carrier,
         statuses,
         end_ms,
+        mos,
+        mo_recorded,
     };
     let mut verdict = checker::check(&history, &spec.bounds());
     for p in problems {
@@ -197,10 +233,36 @@ pub async fn run(bin: &Path, spec: &DrillSpec) -> Result<DrillReport> {
         duration_ms: end_ms,
         carrier_submits,
         dup_bound_per_round: spec.bounds().dup_bound_per_round,
+        handover_parts: spec.bounds().handover_parts,
+        rounds_skipped,
         verdict,
         kept_dir,
         history,
     })
+}
+
+/// The rounds in the order they run: each nemesis's rounds in turn, or
+/// interleaved (the next round goes to the nemesis least far through its
+/// own, first in the plan on a tie).
+fn schedule(plan: &[(Nemesis, u32)], interleave: bool) -> Vec<(Nemesis, u32)> {
+    if !interleave {
+        return plan
+            .iter()
+            .flat_map(|&(n, rounds)| (1..=rounds).map(move |r| (n, r)))
+            .collect();
+    }
+    let mut done = vec![0u32; plan.len()];
+    let mut out = Vec::new();
+    loop {
+        let next = (0..plan.len()).filter(|&i| done[i] < plan[i].1).min_by(|&a, &b| {
+            let fa = f64::from(done[a]) / f64::from(plan[a].1);
+            let fb = f64::from(done[b]) / f64::from(plan[b].1);
+            fa.total_cmp(&fb).then(a.cmp(&b))
+        });
+        let Some(i) = next else { return out };
+        done[i] += 1;
+        out.push((plan[i].0, done[i]));
+    }
 }
 
 async fn wait_accepts(load: &Load, n: usize, timeout: Duration) -> Result<()> {
@@ -291,8 +353,53 @@ fn carrier_submits(c: &Cluster, wall0: i64) -> Vec<CarrierSubmit> {
         .submits(&f)
         .into_iter()
         .map(|r| CarrierSubmit {
+            node: r
+                .peer
+                .as_deref()
+                .and_then(|p| p.parse::<std::net::SocketAddr>().ok())
+                .and_then(|p| node_of_ip(p.ip())),
+            n: r.n,
             destination: r.destination,
             at_ms: (r.at_ms - offset - wall0).max(0) as u64,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interleaved_rounds_keep_each_nemesis_proportion() {
+        let k = Nemesis::parse("kill-leader").unwrap();
+        let p = Nemesis::parse("pause").unwrap();
+        let plan = [(k, 4), (p, 2)];
+        let names = |v: Vec<(Nemesis, u32)>| {
+            v.iter()
+                .map(|(n, r)| format!("{}{r}", n.name()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(schedule(&plan, false)),
+            [
+                "kill-leader1",
+                "kill-leader2",
+                "kill-leader3",
+                "kill-leader4",
+                "pause1",
+                "pause2"
+            ]
+        );
+        assert_eq!(
+            names(schedule(&plan, true)),
+            [
+                "kill-leader1",
+                "pause1",
+                "kill-leader2",
+                "kill-leader3",
+                "pause2",
+                "kill-leader4"
+            ]
+        );
+    }
 }

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::mo_source::MoSent;
+
 /// How one HTTP attempt ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -37,6 +39,9 @@ pub struct Op {
     /// The destination, unique per operation: how the carrier's ledger is
     /// matched to it.
     pub to: String,
+    /// The priority asked for ("alarm"), when not the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
     pub attempts: Vec<Attempt>,
 }
 
@@ -60,6 +65,14 @@ impl Op {
             .map(|a| a.end_ms)
     }
 
+    /// When the request that was answered 202 was sent.
+    pub fn accepting_request_at(&self) -> Option<u64> {
+        self.attempts
+            .iter()
+            .find(|a| matches!(a.outcome, Outcome::Accepted { .. }))
+            .map(|a| a.start_ms)
+    }
+
     pub fn started_at(&self) -> u64 {
         self.attempts.first().map(|a| a.start_ms).unwrap_or(0)
     }
@@ -76,6 +89,10 @@ pub struct FaultWindow {
     pub heal_ms: u64,
     /// When the round ended (the next round starts after this).
     pub end_ms: u64,
+    /// Carrier link connections reset during the round (each may cost a
+    /// window of resends).
+    #[serde(default)]
+    pub carrier_resets: u64,
 }
 
 /// One submit as the carrier recorded it.
@@ -84,6 +101,13 @@ pub struct CarrierSubmit {
     pub destination: String,
     /// Milliseconds since the drill started.
     pub at_ms: u64,
+    /// The node that submitted it (from the connection's address), when
+    /// the carrier link proxy could tell.
+    #[serde(default)]
+    pub node: Option<u64>,
+    /// Order of arrival at the carrier (breaks ties of `at_ms`).
+    #[serde(default)]
+    pub n: u64,
 }
 
 /// Everything the checker needs.
@@ -97,4 +121,19 @@ pub struct History {
     pub statuses: std::collections::BTreeMap<String, String>,
     /// When the clients stopped (ms since start).
     pub end_ms: u64,
+    /// The MOs the carrier was given to deliver.
+    #[serde(default)]
+    pub mos: Vec<MoSent>,
+    /// How many times the cluster recorded each MO (`GET /v1/inbound`);
+    /// `None` when no node answered a whole listing.
+    #[serde(default)]
+    pub mo_recorded: Option<Vec<MoSeen>>,
+}
+
+/// One MO as the cluster listed it, with how many times.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MoSeen {
+    pub from: String,
+    pub text: String,
+    pub count: u64,
 }

@@ -3,9 +3,12 @@
 //! in `chaos-tests/tests/`.
 //!
 //! - [`cluster`]: N real node processes ([`node`]), a link proxy per node
-//!   ([`proxy`]) as its raft membership address, the simulator in-process;
+//!   ([`proxy`]) as its raft membership address, the simulator in-process
+//!   behind a carrier link proxy ([`carrier_link`]) that tells which node
+//!   sent each part;
 //! - [`client`]: honest clients that retry with the same `client_ref` on
-//!   another node, recording a [`history`];
+//!   another node (some at alarm priority), recording a [`history`];
+//!   [`mo_source`]: MOs from the carrier to the drill account;
 //! - [`nemesis`]: kill -9, SIGSTOP/SIGCONT, partitions, slow/lossy links,
 //!   carrier hard drops;
 //! - [`checker`]: the verdict over the history, the carrier's ledger and the
@@ -16,6 +19,7 @@
 //! the checker.
 
 pub mod binary;
+pub mod carrier_link;
 pub mod checker;
 pub mod client;
 pub mod cluster;
@@ -23,6 +27,7 @@ pub mod drill;
 pub mod error;
 pub mod history;
 pub mod http;
+pub mod mo_source;
 pub mod nemesis;
 pub mod node;
 pub mod proxy;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::carrier_link::Owners;
 use crate::error::{ChaosError, Result};
 
 /// The loopback address node `id` listens on and connects from.
@@ -28,13 +29,23 @@ pub struct NodeProc {
     pub http: String,
     /// Extra environment for the next (re)start, e.g. libfaketime's.
     pub env: Vec<(String, String)>,
+    /// Environment of every start (the drill's, e.g. a fault switch).
+    pub base_env: Vec<(String, String)>,
     child: Option<Child>,
     paused: bool,
+    /// Told every process id this node runs as (carrier link attribution).
+    owners: Owners,
 }
 
 impl NodeProc {
     /// Starts node `id` with its data under `root/n{id}`.
-    pub async fn start(bin: &Path, root: &Path, id: u64) -> Result<NodeProc> {
+    pub async fn start(
+        bin: &Path,
+        root: &Path,
+        id: u64,
+        owners: Owners,
+        base_env: Vec<(String, String)>,
+    ) -> Result<NodeProc> {
         let mut node = NodeProc {
             id,
             bin: bin.to_path_buf(),
@@ -42,8 +53,10 @@ impl NodeProc {
             raft: format!("{}:0", node_ip(id)),
             http: "127.0.0.1:0".into(),
             env: Vec::new(),
+            base_env,
             child: None,
             paused: false,
+            owners,
         };
         node.spawn().await?;
         Ok(node)
@@ -85,6 +98,7 @@ impl NodeProc {
             .arg(&file)
             .stdout(Stdio::piped())
             .stderr(log)
+            .envs(self.base_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .kill_on_drop(true)
             .spawn()
@@ -123,6 +137,9 @@ impl NodeProc {
         }
         // Keep reading so a chatty stdout never blocks the node.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        if let Some(pid) = child.id() {
+            self.owners.insert(pid, self.id);
+        }
         self.child = Some(child);
         self.paused = false;
         Ok(())
@@ -131,6 +148,9 @@ impl NodeProc {
     /// SIGKILL: no shutdown, no flush beyond what the node already did.
     pub async fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
+            if let Some(pid) = c.id() {
+                self.owners.remove(pid);
+            }
             let _ = c.kill().await;
         }
         self.paused = false;

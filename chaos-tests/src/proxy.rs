@@ -40,6 +40,10 @@ struct Table {
     /// Which node each source address belongs to.
     sources: HashMap<IpAddr, u64>,
     resets: u64,
+    /// Resets of links into each node (or the carrier), lossy or kicked.
+    resets_to: HashMap<u64, u64>,
+    /// Bumped by [`Net::kick`]: open connections into that target reset.
+    kicks: HashMap<u64, u64>,
 }
 
 /// The link table shared by every node's proxy.
@@ -114,7 +118,28 @@ impl Net {
         self.lock().resets
     }
 
-    fn fault(&self, from: Option<u64>, to: u64) -> LinkFault {
+    /// Connections into `to` reset so far (by a lossy link or a kick).
+    pub fn resets_to(&self, to: u64) -> u64 {
+        self.lock().resets_to.get(&to).copied().unwrap_or(0)
+    }
+
+    /// Resets every open connection into `to` now (new ones are accepted).
+    pub fn kick(&self, to: u64) {
+        *self.lock().kicks.entry(to).or_default() += 1;
+        self.changed.send_modify(|g| *g += 1);
+    }
+
+    fn kicks(&self, to: u64) -> u64 {
+        self.lock().kicks.get(&to).copied().unwrap_or(0)
+    }
+
+    fn count_reset(&self, to: u64) {
+        let mut t = self.lock();
+        t.resets += 1;
+        *t.resets_to.entry(to).or_default() += 1;
+    }
+
+    pub(crate) fn fault(&self, from: Option<u64>, to: u64) -> LinkFault {
         match from {
             Some(f) => self.lock().links.get(&(f, to)).copied().unwrap_or_default(),
             None => LinkFault::default(),
@@ -181,7 +206,7 @@ async fn relay(net: Net, from: Option<u64>, to: u64, client: TcpStream, target: 
     }
 }
 
-async fn pump(
+pub(crate) async fn pump(
     net: &Net,
     from: Option<u64>,
     to: u64,
@@ -189,6 +214,7 @@ async fn pump(
     mut wr: tokio::net::tcp::OwnedWriteHalf,
 ) {
     let mut changed = net.changed.subscribe();
+    let kicked = net.kicks(to);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = tokio::select! {
@@ -200,6 +226,10 @@ async fn pump(
                 if net.fault(from, to).cut {
                     return;
                 }
+                if net.kicks(to) != kicked {
+                    net.count_reset(to);
+                    return;
+                }
                 continue;
             }
         };
@@ -208,7 +238,7 @@ async fn pump(
             return;
         }
         if f.reset_chance > 0.0 && rand::thread_rng().gen_bool(f.reset_chance.min(1.0)) {
-            net.lock().resets += 1;
+            net.count_reset(to);
             return;
         }
         if f.delay_ms > 0 {

@@ -147,3 +147,58 @@ async fn isolating_the_leader_makes_the_others_elect_a_new_one_and_healing_rejoi
     let l = c.wait_leader(Duration::from_secs(20)).await.expect("one leader");
     assert_eq!(l, new, "the healed node rejoined as a follower");
 }
+
+/// A server that answers every connection with the caller's address.
+async fn who_server() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, peer)) = l.accept().await {
+            tokio::spawn(async move {
+                let _ = s.write_all(format!("{}\n", peer.ip()).as_bytes()).await;
+                let mut buf = [0u8; 64];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+async fn first_line(s: &mut TcpStream) -> String {
+    let mut buf = vec![0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(3), s.read(&mut buf))
+        .await
+        .expect("an answer")
+        .expect("read");
+    String::from_utf8_lossy(&buf[..n]).trim().to_string()
+}
+
+#[tokio::test]
+async fn the_carrier_proxy_passes_on_the_owning_nodes_address_and_a_kick_resets_its_links() {
+    use smsgw_chaos_tests::carrier_link::{CarrierProxy, Owners, CARRIER};
+    let who = who_server().await;
+    let net = Net::default();
+    let owners = Owners::default();
+    let proxy = CarrierProxy::start(net.clone(), owners.clone(), who)
+        .await
+        .unwrap();
+    // Nobody owns the caller yet: relayed from 127.0.0.1.
+    let mut s = TcpStream::connect(proxy.addr).await.unwrap();
+    assert_eq!(first_line(&mut s).await, "127.0.0.1");
+    // This process registered as node 3: the carrier sees 127.0.0.13.
+    owners.insert(std::process::id(), 3);
+    let mut s = TcpStream::connect(proxy.addr).await.unwrap();
+    assert_eq!(first_line(&mut s).await, "127.0.0.13");
+    // A kick closes the open links and counts a reset; new links work.
+    net.kick(CARRIER);
+    let mut b = [0u8; 8];
+    let closed = tokio::time::timeout(Duration::from_secs(3), s.read(&mut b)).await;
+    assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "{closed:?}");
+    assert!(net.resets_to(CARRIER) >= 1);
+    let mut s = TcpStream::connect(proxy.addr).await.unwrap();
+    assert_eq!(first_line(&mut s).await, "127.0.0.13");
+}

@@ -21,7 +21,7 @@ pub struct DrillArgs {
     /// Nemeses, comma-separated, each optionally with its own rounds
     /// (`kill-leader:10`): kill-leader, kill-follower, kill-random, pause,
     /// pause-follower, partition, partition-follower, slow-net,
-    /// carrier-hard-drop, clock-skew, clock-skew-follower (these two need
+    /// slow-carrier, carrier-hard-drop, clock-skew, clock-skew-follower (these two need
     /// Debian's faketime package), replace-follower, disk-full,
     /// disk-full-follower (these two need root: tmpfs data dirs).
     #[arg(long, value_delimiter = ',', default_value = "kill-leader,partition,pause")]
@@ -47,6 +47,14 @@ pub struct DrillArgs {
     /// The smsgw binary to drill (default: this one).
     #[arg(long)]
     bin: Option<PathBuf>,
+    /// Mix the nemeses' rounds in proportion instead of running each
+    /// nemesis's rounds one after another.
+    #[arg(long)]
+    interleave: bool,
+    /// Start no new round after this many minutes (the report says how
+    /// many rounds of the plan were skipped).
+    #[arg(long)]
+    max_minutes: Option<f64>,
 }
 
 pub fn run(a: DrillArgs) -> anyhow::Result<()> {
@@ -62,6 +70,11 @@ pub fn run(a: DrillArgs) -> anyhow::Result<()> {
     if a.rate.is_nan() || a.rate <= 0.0 || a.hold.is_nan() || a.hold <= 0.0 {
         bail!("--rate and --hold must be positive");
     }
+    let budget = match a.max_minutes {
+        Some(m) if m.is_finite() && m > 0.0 && m < 1e6 => Some(Duration::from_secs_f64(m * 60.0)),
+        Some(_) => bail!("--max-minutes must be a positive number"),
+        None => None,
+    };
     let bin = match a.bin {
         Some(b) => b,
         None => std::env::current_exe().context("locating this binary")?,
@@ -70,6 +83,8 @@ pub fn run(a: DrillArgs) -> anyhow::Result<()> {
         plan,
         hold: Duration::from_secs_f64(a.hold),
         keep_dir: a.keep,
+        interleave: a.interleave,
+        budget,
         ..DrillSpec::default()
     };
     spec.cluster.nodes = a.nodes;

@@ -45,6 +45,13 @@ pub struct SubmitRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee: Option<String>,
     pub at_ms: i64,
+    /// The simulator's number for the connection it came on (from 1, in
+    /// order of connection).
+    pub conn: u64,
+    /// The client's address on that connection (`ip:port`): who sent it.
+    /// Drills give every node its own loopback address, so this names the
+    /// node that submitted the part.
+    pub peer: Option<String>,
 }
 
 /// The whole messages among `records` (say, one destination's), in order

@@ -156,7 +156,8 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
                         };
                         let mut early = Vec::new();
                         if let SubmitOutcome::Accepted(id) = &outcome {
-                            early = accept(&shared, acct, &info, id, D::PROTOCOL, &faults);
+                            let link = Link { conn, peer, protocol: D::PROTOCOL };
+                            early = accept(&shared, acct, &info, id, &link, &faults);
                         }
                         for order in early {
                             // Straight onto the wire ahead of the response
@@ -285,6 +286,13 @@ pub async fn serve<D: Dialect>(shared: Arc<Shared>, dialect: Arc<D>, stream: Tcp
     let _ = writer.await;
 }
 
+/// The connection a submit came on, as the ledger records it.
+struct Link {
+    conn: u64,
+    peer: Option<std::net::SocketAddr>,
+    protocol: crate::config::Protocol,
+}
+
 /// Records an accepted submit and schedules its reports; returns the reports
 /// that must go out before the submit response (early-report mode).
 fn accept(
@@ -292,9 +300,10 @@ fn accept(
     acct: &Account,
     info: &crate::dialect::SubmitInfo,
     id: &str,
-    protocol: crate::config::Protocol,
+    link: &Link,
     faults: &crate::faults::FaultSettings,
 ) -> Vec<ReportOrder> {
+    let protocol = link.protocol;
     let now = chrono::Local::now().naive_local();
     let mut early = Vec::new();
     for dest in &info.destinations {
@@ -316,6 +325,8 @@ fn accept(
             report_requested: info.report_requested,
             fee: info.fee.clone(),
             at_ms: now.and_utc().timestamp_millis(),
+            conn: link.conn,
+            peer: link.peer.map(|p| p.to_string()),
         });
         if !info.report_requested || faults.stop_reports {
             continue;

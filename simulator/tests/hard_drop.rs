@@ -117,3 +117,32 @@ async fn hard_drop_now_closes_every_link_with_its_held_responses_unanswered() {
     let counts = http(&sim, "GET", "/counts", None).await.1;
     assert_eq!(counts["faults_dropped"], 2);
 }
+
+/// Drills tell which node sent a part by the connection it came on: the
+/// ledger keeps the simulator's connection number and the client's address.
+#[tokio::test]
+async fn every_submit_records_its_connection_and_the_senders_address() {
+    let sim = start().await;
+    let mut a = login(&sim).await;
+    let mut b = login(&sim).await;
+    a.send(text_submit(40, "13800000301")).await;
+    b.send(text_submit(41, "13800000302")).await;
+    common::wait_counts(&sim, |c| c["submits"] == 2).await;
+    let rec = |to: &str| {
+        let f = Filter {
+            destination: Some(to.into()),
+            ..Filter::default()
+        };
+        sim.shared().ledger.submits(&f).remove(0)
+    };
+    let (ra, rb) = (rec("13800000301"), rec("13800000302"));
+    let local = |c: &Client<Cmpp>| c.io.get_ref().local_addr().unwrap().to_string();
+    assert_eq!(ra.peer, Some(local(&a)));
+    assert_eq!(rb.peer, Some(local(&b)));
+    assert_ne!(ra.conn, rb.conn, "two links, two connection numbers");
+    assert!(ra.conn >= 1 && rb.conn >= 1);
+    // The control API shows them too.
+    let (_, body) = http(&sim, "GET", "/submits?destination=13800000301", None).await;
+    assert_eq!(body[0]["peer"].as_str(), ra.peer.as_deref());
+    assert_eq!(body[0]["conn"], ra.conn);
+}

@@ -38,6 +38,8 @@ pub enum Nemesis {
     Partition(Target),
     /// Every raft link slow and lossy (latency, resets).
     SlowNet,
+    /// Every node's carrier link reset, then slow and lossy.
+    SlowCarrier,
     /// The carrier closes every link without answering what is in flight.
     CarrierHardDrop,
     /// A node restarted with its wall clock skewed (libfaketime), then
@@ -52,7 +54,7 @@ pub enum Nemesis {
 }
 
 /// Every nemesis by its command-line name.
-pub const ALL: [(&str, Nemesis); 14] = [
+pub const ALL: [(&str, Nemesis); 15] = [
     ("kill-leader", Nemesis::Kill(Target::Leader)),
     ("kill-follower", Nemesis::Kill(Target::Follower)),
     ("kill-random", Nemesis::Kill(Target::Random)),
@@ -61,6 +63,7 @@ pub const ALL: [(&str, Nemesis); 14] = [
     ("partition", Nemesis::Partition(Target::Leader)),
     ("partition-follower", Nemesis::Partition(Target::Follower)),
     ("slow-net", Nemesis::SlowNet),
+    ("slow-carrier", Nemesis::SlowCarrier),
     ("carrier-hard-drop", Nemesis::CarrierHardDrop),
     ("clock-skew", Nemesis::ClockSkew(Target::Leader)),
     ("clock-skew-follower", Nemesis::ClockSkew(Target::Follower)),
@@ -123,6 +126,7 @@ impl Nemesis {
             Nemesis::Pause(t) => pause::inject(c, pick(c, t).await?),
             Nemesis::Partition(t) => partition::inject(c, pick(c, t).await?),
             Nemesis::SlowNet => slow::inject(c),
+            Nemesis::SlowCarrier => slow::inject_carrier(c),
             Nemesis::CarrierHardDrop => carrier::inject(c).await,
             Nemesis::ClockSkew(t) => skew::inject(c, pick(c, t).await?).await,
             Nemesis::ReplaceFollower => membership::inject(c).await,

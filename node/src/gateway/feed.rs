@@ -63,8 +63,10 @@ impl Runtime {
         let mut dispatching = true;
         let mut metrics = self.cluster.raft().metrics();
         loop {
-            let leader = self.is_leader();
             let generation = self.generation.load(Ordering::Acquire);
+            // The drills' broken build: once leader, always leader.
+            let stuck = super::fault::dispatch_ignores_leadership() && seen == Some((true, generation));
+            let leader = self.is_leader() || stuck;
             if seen != Some((leader, generation)) {
                 if let Some(gw) = self.gw.read().await.as_ref() {
                     // Gaining leadership re-reads every unfinished message
@@ -89,7 +91,8 @@ impl Runtime {
                 // too slow to confirm) pauses sending but keeps its queues:
                 // dropping them would resend what is in flight when the
                 // lease comes back.
-                let lease = self.cluster.leads_with_lease() && !self.draining.load(Ordering::Acquire);
+                let lease =
+                    (self.cluster.leads_with_lease() || stuck) && !self.draining.load(Ordering::Acquire);
                 if lease != dispatching {
                     if let Some(gw) = self.gw.read().await.as_ref() {
                         gw.set_dispatching(lease);

@@ -16,6 +16,7 @@
 //! It never writes to the replicated state except through the store.
 
 pub mod config;
+mod fault;
 mod feed;
 pub mod forward;
 pub mod store;

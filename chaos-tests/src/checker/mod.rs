@@ -11,12 +11,23 @@
 //! - duplicates within the bound: submits of one destination beyond the
 //!   first, attributed to the fault that was last injected before the extra
 //!   submit, at most `dup_bound_per_round` per round (the window in flight
-//!   plus one batch of unrecorded answers);
-//! - every accepted message reaches a final status.
+//!   plus one batch of unrecorded answers), once more per carrier link
+//!   reset in the round;
+//! - every accepted message reaches a final status;
+//! - no part sent by two leaders at once ([`senders`]): a node submitting
+//!   inside another node's sending, beyond the handover of what was in
+//!   flight, is a violation.
+//!
+//! - every MO recorded exactly once ([`mos`]).
 //!
 //! Measured: the longest time with no 202 after each fault started
-//! (unavailability) and the time until a message accepted after the fault
-//! started reached the carrier (resume).
+//! (unavailability), the time until a message accepted after the fault
+//! started reached the carrier (resume), and alarm-priority latency from
+//! accept to carrier, p50/p99 ([`latency`]).
+
+pub mod latency;
+mod mos;
+pub mod senders;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -31,6 +42,14 @@ pub const FINAL: [&str; 5] = ["DELIVERED", "UNDELIVERABLE", "EXPIRED", "REJECTED
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bounds {
     pub dup_bound_per_round: u64,
+    /// Parts a deposed leader may still land after the next one began
+    /// sending: what it had in flight (one window per carrier link).
+    #[serde(default)]
+    pub handover_parts: u64,
+    /// A node "is sending" at `t` when it submitted within this long before
+    /// and after `t`; shorter than the shortest election timeout.
+    #[serde(default)]
+    pub sender_gap_ms: u64,
 }
 
 /// The numbers of one nemesis.
@@ -50,6 +69,17 @@ pub struct NemesisStats {
     pub max_unavailable_ms: u64,
     pub max_resume_ms: Option<u64>,
     pub resume_ms: Vec<Option<u64>>,
+    /// The most parts one node submitted inside another's sending in one
+    /// episode (a handover, or two leaders at once).
+    pub max_overlap_parts: u64,
+    /// MOs injected during this nemesis's rounds, lost, recorded twice.
+    pub mo_sent: u64,
+    pub mo_lost: u64,
+    pub mo_duplicates: u64,
+    /// Alarm-priority messages accepted, and their accept → carrier time.
+    pub alarms: u64,
+    pub alarm_p50_ms: Option<u64>,
+    pub alarm_p99_ms: Option<u64>,
 }
 
 /// One broken promise, with enough detail to find it.
@@ -69,6 +99,19 @@ pub struct Verdict {
     pub indeterminate: u64,
     /// Longest gap between two 202 answers over the whole drill.
     pub max_unavailable_ms: u64,
+    /// Carrier submits whose node could not be told (not checked for
+    /// overlap).
+    pub unattributed: u64,
+    /// Episodes of one node submitting inside another's sending, and the
+    /// most parts in one.
+    pub overlap_episodes: u64,
+    pub max_overlap_parts: u64,
+    pub mo_sent: u64,
+    pub mo_lost: u64,
+    pub mo_duplicates: u64,
+    pub alarms: u64,
+    pub alarm_p50_ms: Option<u64>,
+    pub alarm_p99_ms: Option<u64>,
     pub per_nemesis: Vec<NemesisStats>,
     pub violations: Vec<Violation>,
 }
@@ -187,12 +230,14 @@ pub fn check(h: &History, bounds: &Bounds) -> Verdict {
         if let Some(s) = stats.get_mut(&f.nemesis) {
             s.max_round_duplicates = s.max_round_duplicates.max(d);
         }
-        if d > bounds.dup_bound_per_round {
+        // Every carrier link reset may cost one more window of resends.
+        let bound = bounds.dup_bound_per_round * (1 + f.carrier_resets);
+        if d > bound {
             v.violations.push(Violation {
                 kind: "duplicates_over_bound".into(),
                 detail: format!(
-                    "{} round {} ({}): {d} duplicate submits, bound {}",
-                    f.nemesis, f.round, f.detail, bounds.dup_bound_per_round
+                    "{} round {} ({}): {d} duplicate submits, bound {bound} ({} carrier link resets)",
+                    f.nemesis, f.round, f.detail, f.carrier_resets
                 ),
             });
         }
@@ -242,8 +287,41 @@ pub fn check(h: &History, bounds: &Bounds) -> Verdict {
             }),
         }
     }
+    two_senders(h, bounds, &mut v, &mut stats);
+    mos::check(h, &mut v, &mut stats);
+    let first: HashMap<&str, u64> = by_dest
+        .iter()
+        .filter_map(|(d, t)| Some((*d, *t.first()?)))
+        .collect();
+    latency::measure(h, &first, &mut v, &mut stats);
     v.per_nemesis = order.into_iter().filter_map(|n| stats.remove(&n)).collect();
     v
+}
+
+/// Overlap episodes: counted, charged to the fault in force, and any over
+/// the handover bound is a violation.
+fn two_senders(h: &History, bounds: &Bounds, v: &mut Verdict, stats: &mut BTreeMap<String, NemesisStats>) {
+    v.unattributed = h.carrier.iter().filter(|s| s.node.is_none()).count() as u64;
+    for o in senders::overlaps(&h.carrier, bounds.sender_gap_ms) {
+        v.overlap_episodes += 1;
+        v.max_overlap_parts = v.max_overlap_parts.max(o.parts);
+        let fault = fault_at(&h.faults, o.from_ms).map(|i| &h.faults[i]);
+        if let Some(s) = fault.and_then(|f| stats.get_mut(&f.nemesis)) {
+            s.max_overlap_parts = s.max_overlap_parts.max(o.parts);
+        }
+        if o.parts > bounds.handover_parts {
+            let during = fault.map_or("before any fault".to_string(), |f| {
+                format!("{} round {} ({})", f.nemesis, f.round, f.detail)
+            });
+            v.violations.push(Violation {
+                kind: "two_senders".into(),
+                detail: format!(
+                    "node {} submitted {} parts from {} to {} ms while node {} was sending, {during}; a handover allows {}",
+                    o.intruder, o.parts, o.from_ms, o.to_ms, o.sender, bounds.handover_parts
+                ),
+            });
+        }
+    }
 }
 
 #[cfg(test)]
@@ -261,6 +339,7 @@ mod tests {
         Op {
             client_ref: format!("r{n}"),
             to: format!("1390000{n:04}"),
+            priority: None,
             attempts: vec![Attempt {
                 node: 0,
                 start_ms: start,
@@ -274,6 +353,8 @@ mod tests {
         CarrierSubmit {
             destination: format!("1390000{n:04}"),
             at_ms: at,
+            node: Some(1),
+            n: u64::from(n),
         }
     }
 
@@ -293,6 +374,7 @@ mod tests {
             start_ms: 1000,
             heal_ms: 1500,
             end_ms: 2000,
+            carrier_resets: 0,
         });
         h.end_ms = 2000;
         h
@@ -300,6 +382,8 @@ mod tests {
 
     const B: Bounds = Bounds {
         dup_bound_per_round: 2,
+        handover_parts: 3,
+        sender_gap_ms: 400,
     };
 
     #[test]
@@ -337,6 +421,10 @@ mod tests {
         let v = check(&h, &B);
         assert_eq!(v.duplicates, 3);
         assert!(v.violations.iter().any(|x| x.kind == "duplicates_over_bound"));
+        // A carrier link reset in the round allows one more window.
+        let mut h2 = h.clone();
+        h2.faults[0].carrier_resets = 1;
+        assert!(check(&h2, &B).ok(), "three duplicates, bound 2 × (1 + 1 reset)");
         let mut h = clean();
         h.carrier.push(sent(1, 300));
         let v = check(&h, &B);
@@ -380,5 +468,107 @@ mod tests {
         h.ops.push(op(99, 1100, None));
         let v = check(&h, &B);
         assert_eq!((v.indeterminate, v.lost), (1, 0));
+    }
+
+    #[test]
+    fn alarm_latency_is_from_the_accepting_request_to_the_carrier_per_nemesis() {
+        let mut h = clean();
+        for (i, op) in h.ops.iter_mut().enumerate() {
+            if i % 2 == 0 {
+                op.priority = Some("alarm".into());
+            }
+        }
+        // Op 8's part reaches the carrier 450 ms after its request.
+        for c in h.carrier.iter_mut().filter(|c| c.destination == "13900000008") {
+            c.at_ms += 400;
+        }
+        let v = check(&h, &B);
+        assert_eq!(
+            (v.alarms, v.alarm_p50_ms, v.alarm_p99_ms),
+            (5, Some(50), Some(450))
+        );
+        let s = &v.per_nemesis[0];
+        assert_eq!(
+            (s.alarms, s.alarm_p50_ms, s.alarm_p99_ms),
+            (2, Some(50), Some(450))
+        );
+    }
+
+    #[test]
+    fn every_mo_must_be_recorded_once_and_the_listing_must_be_there() {
+        use crate::history::{MoSeen, MoSent};
+        let mut h = clean();
+        for (n, at) in [(1, 500), (2, 1200), (3, 1300)] {
+            h.mos.push(MoSent {
+                from: format!("1370000000{n}"),
+                text: format!("mo {n}"),
+                at_ms: at,
+            });
+        }
+        let seen = |n: u32, count: u64| MoSeen {
+            from: format!("1370000000{n}"),
+            text: format!("mo {n}"),
+            count,
+        };
+        h.mo_recorded = Some(vec![seen(1, 1), seen(2, 1), seen(3, 1)]);
+        let v = check(&h, &B);
+        assert!(v.ok(), "{:?}", v.violations);
+        assert_eq!((v.mo_sent, v.per_nemesis[0].mo_sent), (3, 2));
+        // One missing, one twice: both caught and charged to the kill.
+        h.mo_recorded = Some(vec![seen(1, 1), seen(3, 2)]);
+        let v = check(&h, &B);
+        let kinds: Vec<&str> = v.violations.iter().map(|x| x.kind.as_str()).collect();
+        assert_eq!(kinds, ["mo_lost", "mo_duplicated"]);
+        let s = &v.per_nemesis[0];
+        assert_eq!(
+            (v.mo_lost, v.mo_duplicates, s.mo_lost, s.mo_duplicates),
+            (1, 1, 1, 1)
+        );
+        // No node listed the MOs at all.
+        h.mo_recorded = None;
+        assert!(check(&h, &B).violations.iter().any(|x| x.kind == "mo_unlisted"));
+    }
+
+    #[test]
+    fn a_second_node_sending_while_the_leader_sends_is_two_senders_a_short_handover_is_not() {
+        // Node 1 sends every 20 ms throughout.
+        let mut h = clean();
+        h.carrier.clear();
+        h.carrier.extend((0..100u32).map(|i| sent(i, u64::from(i) * 20)));
+        let v = check(&h, &B);
+        assert!(
+            !v.violations.iter().any(|x| x.kind == "two_senders"),
+            "{:?}",
+            v.violations
+        );
+        // Three parts from node 2 in the middle: a handover's worth.
+        let mut h2 = h.clone();
+        for s in h2.carrier.iter_mut().filter(|s| (1100..1160).contains(&s.at_ms)) {
+            s.node = Some(2);
+        }
+        let v = check(&h2, &B);
+        assert_eq!((v.overlap_episodes, v.max_overlap_parts), (1, 3));
+        assert!(
+            !v.violations.iter().any(|x| x.kind == "two_senders"),
+            "{:?}",
+            v.violations
+        );
+        // Node 2 sending every other part for a second: caught, charged to
+        // the kill in force.
+        for s in h
+            .carrier
+            .iter_mut()
+            .filter(|s| (1100..2000).contains(&s.at_ms) && s.n % 2 == 0)
+        {
+            s.node = Some(2);
+        }
+        let v = check(&h, &B);
+        let two: Vec<_> = v.violations.iter().filter(|x| x.kind == "two_senders").collect();
+        assert!(!two.is_empty(), "{:?}", v.violations);
+        assert!(two[0].detail.contains("kill-leader round 1"), "{}", two[0].detail);
+        assert!(v.per_nemesis[0].max_overlap_parts > B.handover_parts);
+        // A submit whose node is unknown is counted, not judged.
+        h.carrier[0].node = None;
+        assert_eq!(check(&h, &B).unattributed, 1);
     }
 }
