@@ -177,6 +177,8 @@ pub enum Command {
     },
     /// Change the callback event queues.
     Events(crate::events::EventsCommand),
+    /// Change the console users.
+    Users(crate::users::UserCommand),
 }
 
 impl Command {
@@ -259,6 +261,8 @@ pub enum Response {
     Account(crate::accounts::AccountResponse),
     /// What a [`Command::Events`] did.
     Events(crate::events::EventsResponse),
+    /// What a [`Command::Users`] did.
+    Users(crate::users::UserResponse),
 }
 
 /// The state of a part as kept by the state machine.
