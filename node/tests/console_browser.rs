@@ -127,7 +127,9 @@ fn a_dispatcher_signs_in_sends_to_numbers_and_a_group_and_sees_them_delivered() 
         no_console_errors(&b, "send").await;
 
         // Send to the group (all its members ticked): a job.
-        b.open("/#/send").await;
+        // A fresh form: through another page and back.
+        b.click("nav-overview").await;
+        b.click("nav-send").await;
         b.click("send-group-应急办").await;
         b.wait_text("send-groups", Duration::from_secs(5), |t| t.contains("13800138003")).await;
         b.fill("send-text", "集合：三号楼").await;

@@ -1,7 +1,7 @@
 //! Real Chromium for the console tests, driven over WebDriver (fantoccini)
 //! through Debian's chromedriver: started by the test on a free port of
-//! 127.0.0.1, headless, with a fresh profile, and killed (its whole process
-//! group, Chromium included) when dropped.
+//! 127.0.0.1, headless, with a fresh profile, and stopped when dropped
+//! (chromedriver and that profile's Chromium processes, by process id).
 //!
 //! Missing chromium or chromedriver fails the test, unless
 //! `SMSGW_SKIP_BROWSER=1` is set: then [`Browser::start`] prints why and
@@ -62,11 +62,6 @@ impl Browser {
                 .arg("--allowed-ips=127.0.0.1")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
-            #[cfg(unix)]
-            {
-                use std::os::unix::process::CommandExt;
-                cmd.process_group(0);
-            }
             let mut child = cmd.spawn().expect("spawn chromedriver");
             let addr = format!("127.0.0.1:{port}");
             let up = Instant::now();
@@ -107,7 +102,7 @@ impl Browser {
                 }
                 Err(e) => {
                     last_err = e.to_string();
-                    kill_group(&mut child);
+                    stop(&mut child, profile.path());
                 }
             }
         }
@@ -166,17 +161,25 @@ impl Browser {
         self.client.execute(script, vec![]).await.expect("execute script")
     }
 
-    /// Browser console messages at SEVERE level since the last call (chromedriver's log).
+    /// Browser console messages at SEVERE level since the last call
+    /// (chromedriver's log endpoint, which keeps its connection open: asked
+    /// with a real HTTP client).
     pub async fn console_errors(&self) -> Vec<String> {
+        use http_body_util::BodyExt;
         let sid = self.client.session_id().await.ok().flatten().unwrap_or_default();
-        let r = crate::common::http(
-            &self.driver_addr,
-            "POST",
-            &format!("/session/{sid}/se/log"),
-            None,
-            Some(br#"{"type":"browser"}"#),
-        );
-        r.body["value"]
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http::<http_body_util::Full<bytes::Bytes>>();
+        let req = hyper::Request::post(format!("http://{}/session/{sid}/se/log", self.driver_addr))
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(bytes::Bytes::from_static(br#"{"type":"browser"}"#)))
+            .expect("log request");
+        let resp = tokio::time::timeout(Duration::from_secs(10), client.request(req))
+            .await
+            .expect("chromedriver answers within 10 s")
+            .expect("chromedriver log");
+        let body = resp.into_body().collect().await.expect("log body").to_bytes();
+        let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+        v["value"]
             .as_array()
             .cloned()
             .unwrap_or_default()
@@ -195,27 +198,38 @@ impl Browser {
         }
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        kill_group(&mut self.driver);
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        kill_group(&mut self.driver);
+        stop(&mut self.driver, self._profile.path());
     }
 }
 
-fn kill_group(child: &mut Child) {
-    // chromedriver leads its own group: Chromium and its helpers go with it.
-    let _ = Command::new("kill")
-        .args(["-9", &format!("-{}", child.id())])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+/// Ends chromedriver and every Chromium process of this profile: by
+/// process id only (found in /proc by the profile's unique path), never by
+/// name or process group.
+fn stop(child: &mut Child, profile: &Path) {
     let _ = child.kill();
     let _ = child.wait();
+    let needle = profile.to_string_lossy().into_owned();
+    let Ok(dir) = std::fs::read_dir("/proc") else { return };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        if pid > 1 && String::from_utf8_lossy(&cmdline).contains(&needle) {
+            let _ = Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
 }
 
 /// Where screenshots go: `SMSGW_SCREENSHOTS=DIR` (the README's pictures are
