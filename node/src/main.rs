@@ -2,6 +2,7 @@
 //! modules; this file only parses the command line and dispatches.
 
 mod accounts_cmd;
+mod alarm;
 mod api;
 mod bench_api;
 mod bench_cdr;

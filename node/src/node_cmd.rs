@@ -219,6 +219,7 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     let billing_task = crate::service::billing::spawn(state.clone());
     let cdr_task = crate::cdr::spawn(state.clone(), cfg.data_dir.join("cdr"));
     let callbacks_task = crate::callbacks::spawn(state.clone());
+    let alarm_task = crate::alarm::spawn(state.clone());
     let (stop_tx, mut stop_rx) = watch::channel(false);
     if tls.is_some() {
         tracing::info!(addr = %http_addr, "the HTTP API speaks HTTPS only");
@@ -295,6 +296,7 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     billing_task.abort();
     cdr_task.abort();
     callbacks_task.abort();
+    alarm_task.abort();
     // Before raft stops: the supervisor must not take the shutdown for a
     // failure to repair.
     for t in storage_tasks {

@@ -177,6 +177,13 @@ pub enum Command {
     },
     /// Change the callback event queues.
     Events(crate::events::EventsCommand),
+    /// Change the 110 alarm desk (cases, roster, rules, outbox).
+    Alarm {
+        /// When (proposer's clock).
+        at_ms: u64,
+        /// The change.
+        change: crate::alarm::AlarmCommand,
+    },
     /// Change the console users.
     Users(crate::users::UserCommand),
 }
@@ -261,6 +268,8 @@ pub enum Response {
     Account(crate::accounts::AccountResponse),
     /// What a [`Command::Events`] did.
     Events(crate::events::EventsResponse),
+    /// What a [`Command::Alarm`] did.
+    Alarm(crate::alarm::AlarmResponse),
     /// What a [`Command::Users`] did.
     Users(crate::users::UserResponse),
 }

@@ -27,6 +27,7 @@
 //! | `z/ACCOUNT\0NUMBER` | opted-out numbers | ms |
 //! | `y/NUMBER` | the last marketing account that sent to a number | account |
 //! | `e/ACCOUNT\0`, `e/ACCOUNT\0SEQ`, `e/\0` | callback events (see [`events`]) | |
+//! | `A/…` | the 110 alarm desk (see [`crate::alarm::keys`]) | |
 //! | `U/USERNAME` | console users | `UserRecord` |
 //!
 //! Why `a/` and the `ready_last` counters: sled 0.34 never merges emptied

@@ -8,6 +8,7 @@
 //! carrier sessions or HTTP.
 
 pub mod accounts;
+pub mod alarm;
 mod apply;
 pub mod book;
 pub mod command;

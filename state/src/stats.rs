@@ -23,6 +23,21 @@ pub fn day(ms: u64) -> u32 {
     ((ms + BEIJING_MS) / DAY_MS) as u32
 }
 
+/// Beijing day `day` as the number `YYYYMMDD` (proleptic Gregorian, the
+/// civil-from-days algorithm).
+pub fn ymd(day: u32) -> u32 {
+    let z = i64::from(day) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y * 10_000 + m * 100 + d) as u32
+}
+
 /// The first millisecond (since the epoch) of Beijing day `day`.
 pub fn day_start_ms(day: u32) -> u64 {
     (u64::from(day) * DAY_MS).saturating_sub(BEIJING_MS)

@@ -109,6 +109,11 @@ impl StateView {
         crate::jobs::JobView::new(self.view.clone())
     }
 
+    /// Reads of the 110 alarm desk.
+    pub fn alarm(&self) -> crate::alarm::AlarmView {
+        crate::alarm::AlarmView::new(self.view.clone())
+    }
+
     /// Reads of the callback event queues.
     pub fn events(&self) -> crate::events::EventsView {
         crate::events::EventsView::new(self.view.clone())

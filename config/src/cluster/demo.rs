@@ -135,6 +135,7 @@ impl ClusterDoc {
             admin: Default::default(),
             billing: Default::default(),
             content: Default::default(),
+            alarm: super::AlarmDesk::demo(DEMO_ACCOUNT),
         }
     }
 }

@@ -49,17 +49,20 @@
 //!
 //! This module never does I/O beyond reading the file it is given.
 
+pub mod alarm;
 pub mod billing;
 pub mod callbacks;
 pub mod demo;
 pub mod keys;
 mod parse;
+mod parse_alarm;
 mod parse_billing;
 pub mod profile;
 mod route;
 
 use serde::{Deserialize, Serialize};
 
+pub use alarm::{AlarmDesk, AlarmLine, KeywordRank};
 pub use billing::{AccountBilling, AccountKind, AdminAccess, BillingRules, ContentAction, ContentRules};
 pub use callbacks::Callbacks;
 pub use keys::ApiKeyHash;
@@ -328,6 +331,9 @@ pub struct ClusterDoc {
     /// Banned words and opt-out keywords.
     #[serde(default, skip_serializing_if = "is_default")]
     pub content: ContentRules,
+    /// The 110 alarm desk.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub alarm: AlarmDesk,
 }
 
 impl ClusterDoc {

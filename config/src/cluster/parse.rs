@@ -31,6 +31,7 @@ struct RawDoc {
     admin: Option<super::parse_billing::RawAdmin>,
     billing: Option<super::parse_billing::RawBillingRules>,
     content: Option<super::parse_billing::RawContent>,
+    alarm: Option<super::parse_alarm::RawAlarm>,
 }
 
 #[derive(Deserialize)]
@@ -186,6 +187,7 @@ impl ClusterDoc {
         let carriers = carriers(&ctx, raw.carriers)?;
         let routes = routes(&ctx, raw.routes, &carriers)?;
         let accounts = accounts(&ctx, raw.accounts)?;
+        let names: Vec<String> = accounts.iter().map(|a| a.name.clone()).collect();
         Ok(ClusterDoc {
             demo: raw.demo,
             defaults,
@@ -195,6 +197,7 @@ impl ClusterDoc {
             admin: super::parse_billing::admin(&ctx, raw.admin)?,
             billing: super::parse_billing::rules(&ctx, raw.billing)?,
             content: super::parse_billing::content(&ctx, raw.content)?,
+            alarm: super::parse_alarm::alarm(&ctx, raw.alarm, &names)?,
         })
     }
 }

@@ -5,6 +5,8 @@
 //! `Cluster::propose`, and never answer 2xx to a write before its commit.
 
 mod accounts;
+mod alarm;
+mod alarm_roster;
 mod billing;
 mod book;
 mod callbacks;
@@ -75,6 +77,34 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/templates/{name}",
             get(groups::get_template).delete(groups::delete_template),
+        )
+        .route("/v1/alarm/cases", get(alarm::list))
+        .route("/v1/alarm/cases/{id}", get(alarm::get))
+        .route("/v1/alarm/cases/{id}/{action}", post(alarm::act))
+        .route("/v1/alarm/events", get(alarm::events))
+        .route("/v1/alarm/stats", get(alarm_roster::stats))
+        .route(
+            "/v1/alarm/officers",
+            get(alarm_roster::officers).post(alarm_roster::put_officer),
+        )
+        .route(
+            "/v1/alarm/officers/{badge}",
+            axum::routing::delete(alarm_roster::remove_officer),
+        )
+        .route("/v1/alarm/officers/{badge}/duty", post(alarm_roster::duty))
+        .route(
+            "/v1/alarm/groups",
+            get(alarm_roster::groups).post(alarm_roster::put_group),
+        )
+        .route(
+            "/v1/alarm/groups/{name}",
+            axum::routing::delete(alarm_roster::remove_group),
+        )
+        .route(
+            "/v1/alarm/rules",
+            get(alarm_roster::rules)
+                .post(alarm_roster::put_rule)
+                .delete(alarm_roster::remove_rule),
         )
         .route("/v1/account", get(accounts::me))
         .route("/v1/accounts/{name}/ledger", get(accounts::ledger))

@@ -43,6 +43,44 @@ fn date(q: &HashMap<String, String>, name: &str, default: NaiveDate) -> Result<N
     }
 }
 
+/// The span a statistics query covers.
+pub(crate) struct Span<'q> {
+    /// `day`, `week` or `month`.
+    pub period: &'q str,
+    /// First date.
+    pub from: NaiveDate,
+    /// Last date.
+    pub until: NaiveDate,
+    /// The same as Beijing day numbers.
+    pub days: (u32, u32),
+}
+
+/// `period` (day, default), `until` (default today) and `from` (default a
+/// week before `until`), checked: what every statistics query takes.
+pub(crate) fn span(q: &HashMap<String, String>) -> Result<Span<'_>, ApiError> {
+    let period = q.get("period").map_or("day", String::as_str);
+    if !matches!(period, "day" | "week" | "month") {
+        return Err(ApiError::InvalidParameter(format!(
+            "`period` is day, week or month, not `{period}`"
+        )));
+    }
+    let today = zone::date_of(smsgw_state::stats::day(now_ms()));
+    let until = date(q, "until", today)?;
+    let from = date(q, "from", until - chrono::Duration::days(6))?;
+    let (d0, d1) = (zone::day_of(from), zone::day_of(until));
+    if d1 < d0 || d1 - d0 > MAX_DAYS {
+        return Err(ApiError::InvalidParameter(format!(
+            "`from` must be before `until`, at most {MAX_DAYS} days"
+        )));
+    }
+    Ok(Span {
+        period,
+        from,
+        until,
+        days: (d0, d1),
+    })
+}
+
 /// The table: (period, key) → column → (messages, parts).
 type Table = BTreeMap<(String, String), BTreeMap<&'static str, (u64, u64)>>;
 
@@ -53,12 +91,12 @@ pub async fn get(
 ) -> Response {
     let r = async {
         let (_, account) = authenticate(&s, &h)?;
-        let period = q.get("period").map_or("day", String::as_str);
-        if !matches!(period, "day" | "week" | "month") {
-            return Err(ApiError::InvalidParameter(format!(
-                "`period` is day, week or month, not `{period}`"
-            )));
-        }
+        let Span {
+            period,
+            from,
+            until,
+            days: (d0, d1),
+        } = span(&q)?;
         let by = q.get("by").map(String::as_str);
         if let Some(b) = by {
             if !matches!(b, "carrier" | "status" | "group" | "template") {
@@ -66,15 +104,6 @@ pub async fn get(
                     "`by` is carrier, status, group or template, not `{b}`"
                 )));
             }
-        }
-        let today = zone::date_of(smsgw_state::stats::day(now_ms()));
-        let until = date(&q, "until", today)?;
-        let from = date(&q, "from", until - chrono::Duration::days(6))?;
-        let (d0, d1) = (zone::day_of(from), zone::day_of(until));
-        if d1 < d0 || d1 - d0 > MAX_DAYS {
-            return Err(ApiError::InvalidParameter(format!(
-                "`from` must be before `until`, at most {MAX_DAYS} days"
-            )));
         }
         let view = s.fresh_view().await?;
         let stats = view.stats(&account.name, d0, d1).map_err(ApiError::internal)?;

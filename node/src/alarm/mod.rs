@@ -1,0 +1,73 @@
+//! The 110 alarm desk's moving parts on the node: the leader's intake
+//! (new MOs → cases and officers' commands), its outbox drain (the SMS the
+//! desk owes → alarm-priority messages), its timers (escalation, open too
+//! long) and, on every node, the desk's metrics. Cases, roster and rules
+//! live in `smsgw_state::alarm`; this module decides nothing that apply
+//! decides, and never acts off the leader: every change is a proposal that
+//! carries the cursor, deadline or outbox row it read, so a repeated or
+//! overtaken one changes nothing.
+
+mod intake;
+mod outbox;
+mod timers;
+
+use std::time::Duration;
+
+use smsgw_config::AlarmDesk;
+use smsgw_state::alarm::Policy;
+
+use crate::api::state::AppState;
+
+/// How often the leader looks for new MOs and owed SMS: an alarm's
+/// forward leaves within about this much of its MO's commit.
+const TICK: Duration = Duration::from_millis(100);
+/// Timers and metrics are looked at once a second.
+const SLOW_TICKS: u32 = 10;
+
+/// The desk's timing and limits, as commands carry them.
+pub fn policy(desk: &AlarmDesk) -> Policy {
+    Policy {
+        ack_timeout_ms: desk.ack_timeout_secs * 1000,
+        open_limit_ms: desk.open_limit_secs * 1000,
+        join_window_ms: desk.join_window_secs * 1000,
+        flood_per_minute: desk.flood_per_minute,
+    }
+}
+
+/// Runs until the task is dropped.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = 0u32;
+        let mut accepts = timers::AcceptWatch::default();
+        loop {
+            tokio::time::sleep(TICK).await;
+            tick = tick.wrapping_add(1);
+            let slow = tick % SLOW_TICKS == 0;
+            if slow {
+                timers::export_metrics(&state);
+            }
+            let Ok(loaded) = state.config() else { continue };
+            if !loaded.doc.alarm.enabled() || !state.cluster.leads_with_lease() {
+                continue;
+            }
+            let step = async {
+                intake::step(&state, &loaded).await?;
+                outbox::step(&state, &loaded).await?;
+                if slow {
+                    timers::step(&state, &loaded).await?;
+                    accepts.observe(&state);
+                }
+                Ok::<(), String>(())
+            };
+            if let Err(e) = step.await {
+                tracing::warn!(error = %e, "alarm desk: a step failed; retrying");
+            }
+        }
+    })
+}
+
+async fn propose(state: &AppState, cmd: smsgw_state::Command) -> Result<smsgw_state::Response, String> {
+    smsgw_state::propose(&state.cluster, &cmd)
+        .await
+        .map_err(|e| e.to_string())
+}
