@@ -178,6 +178,8 @@ fn sessions_work_on_every_node_and_guard_writes() {
     assert_eq!(made.status, 201, "{:?}", made.body);
     let li = login(b, json!({"username": "li", "password": "officer-pass"}));
     assert_eq!(li.status, 200, "a user made through the API signs in on another node: {:?}", li.body);
+    let r = call(b, "GET", "/v1/records?limit=5", &[("Cookie", &cookie_of(&li))], None);
+    assert_eq!(r.status, 403, "an officer's session reaches only the alarm desk: {:?}", r.body);
     let gone = call(a, "DELETE", "/v1/admin/users/ops", &[("Cookie", &rc), ("x-csrf-token", &rcsrf)], None);
     assert_eq!(gone.status, 204, "{:?}", gone.body);
     std::thread::sleep(Duration::from_millis(500));

@@ -5,7 +5,7 @@
 //! `Cluster::propose`, and never answer 2xx to a write before its commit.
 
 mod accounts;
-mod alarm;
+pub(crate) mod alarm;
 mod alarm_roster;
 mod billing;
 mod book;

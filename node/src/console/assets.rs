@@ -13,6 +13,7 @@ const INDEX: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
 const I18N_JS: &str = include_str!("assets/i18n.js");
 const PAGES_JS: &str = include_str!("assets/pages.js");
+const ALARM_JS: &str = include_str!("assets/alarm.js");
 const APP_CSS: &str = include_str!("assets/app.css");
 const UPLOT_JS: &str = include_str!("assets/vendor/uPlot.iife.min.js");
 const UPLOT_CSS: &str = include_str!("assets/vendor/uPlot.min.css");
@@ -26,6 +27,7 @@ pub fn lookup(name: &str) -> Option<(&'static str, &'static str)> {
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
         "i18n.js" => (I18N_JS, "text/javascript; charset=utf-8"),
         "pages.js" => (PAGES_JS, "text/javascript; charset=utf-8"),
+        "alarm.js" => (ALARM_JS, "text/javascript; charset=utf-8"),
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "uPlot.iife.min.js" => (UPLOT_JS, "text/javascript; charset=utf-8"),
         "uPlot.min.css" => (UPLOT_CSS, "text/css; charset=utf-8"),

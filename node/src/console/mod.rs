@@ -12,6 +12,7 @@
 
 pub mod assets;
 pub mod cluster;
+pub mod desk;
 pub mod error;
 pub mod live;
 pub mod login;

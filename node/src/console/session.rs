@@ -184,6 +184,10 @@ pub fn account_of(
     state: &AppState,
     p: &Principal,
 ) -> Result<(std::sync::Arc<crate::api::state::Loaded>, smsgw_config::Account), ApiError> {
+    if p.role == Role::Officer {
+        // An officer works cases (the desk's own check), never the account.
+        return Err(ApiError::Forbidden("an officer's session reaches only the alarm desk".into()));
+    }
     let loaded = state.config()?;
     let Some(account) = p
         .account

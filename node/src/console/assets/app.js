@@ -76,7 +76,7 @@
     ["overview", ["admin", "operator", "dispatcher"]],
     ["send", ["admin", "operator", "dispatcher"]],
     ["contacts", ["admin", "operator", "dispatcher"]],
-    ["records", ["admin", "operator", "dispatcher", "officer"]],
+    ["records", ["admin", "operator", "dispatcher"]],
     ["stats", ["admin", "operator", "dispatcher"]],
     ["alarm", ["admin", "dispatcher", "officer"]],
     ["accounts", ["admin"]],
