@@ -67,27 +67,39 @@ pub fn run(c: UsersCmd, secret_file: crate::secret::SecretFile) -> anyhow::Resul
         } => {
             let password = if password_stdin {
                 let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s).context("reading the password")?;
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .context("reading the password")?;
                 s.trim_end_matches(['\r', '\n']).to_string()
             } else {
-                std::env::var("SMSGW_USER_PASSWORD")
-                    .context("give the password on standard input with --password-stdin, or in SMSGW_USER_PASSWORD")?
+                std::env::var("SMSGW_USER_PASSWORD").context(
+                    "give the password on standard input with --password-stdin, or in SMSGW_USER_PASSWORD",
+                )?
             };
             // Accounts are checked by the node's admin API; here any name
             // is taken, since the CLI may run before the document names it.
             let user = crate::console::users::new_user(&name, &password, &role, account, |_| true)
                 .map_err(|e| anyhow::anyhow!(e.message()))?;
             let role = user.role.name();
-            match rt.block_on(propose(&secret, &target.addr, &Command::Users(UserCommand::Put(user))))? {
+            match rt.block_on(propose(
+                &secret,
+                &target.addr,
+                &Command::Users(UserCommand::Put(user)),
+            ))? {
                 Response::Users(UserResponse::Put { created }) => {
-                    println!("user {name} ({role}) {}", if created { "created" } else { "replaced" });
+                    println!(
+                        "user {name} ({role}) {}",
+                        if created { "created" } else { "replaced" }
+                    );
                     Ok(())
                 }
                 other => bail!("unexpected answer {other:?}"),
             }
         }
         UsersCmd::Remove { name, target } => {
-            let cmd = Command::Users(UserCommand::Remove { username: name.clone() });
+            let cmd = Command::Users(UserCommand::Remove {
+                username: name.clone(),
+            });
             match rt.block_on(propose(&secret, &target.addr, &cmd))? {
                 Response::Users(UserResponse::Removed { existed: true }) => {
                     println!("user {name} removed");

@@ -50,8 +50,14 @@ async fn assert_fits(b: &Browser) {
     let wide = b
         .js("return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && getComputedStyle(e).position !== 'fixed' && !e.closest('table')).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
         .await;
-    let fits = b.js("return document.documentElement.scrollWidth <= window.innerWidth + 1").await;
-    assert_eq!(fits, json!(true), "sideways scrolling at phone width; too wide: {wide}");
+    let fits = b
+        .js("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+        .await;
+    assert_eq!(
+        fits,
+        json!(true),
+        "sideways scrolling at phone width; too wide: {wide}"
+    );
 }
 
 async fn no_console_errors(b: &Browser, page: &str) {
@@ -64,12 +70,20 @@ fn a_dispatcher_signs_in_sends_to_numbers_and_a_group_and_sees_them_delivered() 
     let node = Node::start(&[]);
     let key = node.demo_key();
     // The address book the group send uses, through the JSON API.
-    for (name, phone) in [("张伟", "13800138001"), ("李娜", "13800138002"), ("王芳", "13800138003")] {
+    for (name, phone) in [
+        ("张伟", "13800138001"),
+        ("李娜", "13800138002"),
+        ("王芳", "13800138003"),
+    ] {
         let r = node.call(
             "POST",
             "/v1/contacts",
             Some(&key),
-            Some(json!({"name": name, "phones": [phone], "unit": "应急办"}).to_string().as_bytes()),
+            Some(
+                json!({"name": name, "phones": [phone], "unit": "应急办"})
+                    .to_string()
+                    .as_bytes(),
+            ),
         );
         assert_eq!(r.status, 201, "{:?}", r.body);
     }
@@ -77,7 +91,11 @@ fn a_dispatcher_signs_in_sends_to_numbers_and_a_group_and_sees_them_delivered() 
         "POST",
         "/v1/groups",
         Some(&key),
-        Some(json!({"name": "应急办", "units": ["应急办"]}).to_string().as_bytes()),
+        Some(
+            json!({"name": "应急办", "units": ["应急办"]})
+                .to_string()
+                .as_bytes(),
+        ),
     );
     assert_eq!(r.status, 201, "{:?}", r.body);
     add_user(&node, "wang", "s3cret-pass", "dispatcher", Some("demo"));
@@ -198,7 +216,10 @@ fn a_dispatcher_signs_in_sends_to_numbers_and_a_group_and_sees_them_delivered() 
 fn an_admin_sees_the_statistics_chart_and_a_bad_cluster_document_at_its_line() {
     let node = Node::start(&[]);
     let key = node.demo_key();
-    let r = node.post(&key, &json!({"to": ["13700000001", "13700000002"], "text": "统计"}));
+    let r = node.post(
+        &key,
+        &json!({"to": ["13700000001", "13700000002"], "text": "统计"}),
+    );
     assert_eq!(r.status, 202, "{:?}", r.body);
     add_user(&node, "admin", "admin-pass-1", "admin", Some("demo"));
 
@@ -293,7 +314,11 @@ fn an_mo_to_110_appears_on_the_alarm_desk_at_once_and_is_accepted_then_seen_by_t
         "POST",
         "/v1/alarm/officers",
         Some(&key),
-        Some(json!({"badge": "A001", "name": "李警官", "phone": "13600000001"}).to_string().as_bytes()),
+        Some(
+            json!({"badge": "A001", "name": "李警官", "phone": "13600000001"})
+                .to_string()
+                .as_bytes(),
+        ),
     );
     assert_eq!(r.status, 201, "{:?}", r.body);
     add_user(&node, "desk", "desk-pass-1", "dispatcher", Some("demo"));

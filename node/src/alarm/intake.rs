@@ -34,7 +34,10 @@ pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<(), String
             continue;
         };
         let m = &mo.message;
-        let sp = loaded.doc.carrier(&m.carrier).and_then(|c| c.sp_number.as_deref());
+        let sp = loaded
+            .doc
+            .carrier(&m.carrier)
+            .and_then(|c| c.sp_number.as_deref());
         let from = normalize_number(&m.from);
         let text = String::from_utf8_lossy(&m.payload).trim().to_string();
         let line = desk.line_for(&m.to, sp);
@@ -66,7 +69,10 @@ pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<(), String
             }),
             (None, None) if at_desk => {
                 // Logged without the text: it may be anyone's.
-                tracing::info!(mo_seq = seq, "alarm desk: a text to the desk number from an unknown phone");
+                tracing::info!(
+                    mo_seq = seq,
+                    "alarm desk: a text to the desk number from an unknown phone"
+                );
                 metrics::counter!("smsgw_alarm_unknown_senders_total").increment(1);
                 items.push(IntakeItem::Unknown { mo_seq: seq });
             }

@@ -25,7 +25,10 @@ fn sender(loaded: &Loaded, view: &smsgw_state::StateView, row: &Outgoing) -> Opt
         .and_then(|id| view.alarm().case(id).ok().flatten())
         .map(|c| c.line);
     match row.kind {
-        OutKind::Answer => desk.desk_number.clone().or_else(|| desk.lines.first().map(|l| l.number.clone())),
+        OutKind::Answer => desk
+            .desk_number
+            .clone()
+            .or_else(|| desk.lines.first().map(|l| l.number.clone())),
         _ => line,
     }
 }
@@ -61,7 +64,17 @@ pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<(), String
         )
         .or_else(|_| {
             // A sender extension too long for the carrier must not stop an alarm.
-            submit::build_one(&row.to, &row.text, None, &v, &account, &loaded.doc, &loaded.router, state.next_id(), now)
+            submit::build_one(
+                &row.to,
+                &row.text,
+                None,
+                &v,
+                &account,
+                &loaded.doc,
+                &loaded.router,
+                state.next_id(),
+                now,
+            )
         });
         match built {
             Ok((messages, _)) => cmds.push(Command::AcceptBatch {

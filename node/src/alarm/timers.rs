@@ -49,14 +49,18 @@ pub(super) struct AcceptWatch {
 impl AcceptWatch {
     pub(super) fn observe(&mut self, state: &AppState) {
         let view = smsgw_state::local_view(&state.cluster).alarm();
-        let Ok(last) = view.counter(counter::CHANGE_SEQ) else { return };
+        let Ok(last) = view.counter(counter::CHANGE_SEQ) else {
+            return;
+        };
         let after = *self.after.get_or_insert(last);
-        let Ok(changes) = view.changes(after, 1000) else { return };
+        let Ok(changes) = view.changes(after, 1000) else {
+            return;
+        };
         for (seq, id) in changes {
             self.after = Some(seq);
             let Ok(Some(c)) = view.case(&id) else { continue };
-            let just_accepted = c.status == CaseStatus::Accepted
-                && c.timeline.last().is_some_and(|s| s.step == "accepted");
+            let just_accepted =
+                c.status == CaseStatus::Accepted && c.timeline.last().is_some_and(|s| s.step == "accepted");
             if let (true, Some(at)) = (just_accepted, c.accepted_ms) {
                 let secs = at.saturating_sub(c.created_ms) as f64 / 1000.0;
                 metrics::histogram!("smsgw_alarm_accept_seconds", "line" => c.line.clone()).record(secs);

@@ -133,7 +133,11 @@ pub(crate) async fn commit(state: &AppState, change: AlarmCommand) -> Result<Opt
 }
 
 /// `GET /v1/alarm/cases?status=open|all|NEW|…&line=&day=YYYY-MM-DD&limit=`.
-pub async fn list(State(s): State<AppState>, h: HeaderMap, UrlQuery(q): UrlQuery<HashMap<String, String>>) -> Response {
+pub async fn list(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    UrlQuery(q): UrlQuery<HashMap<String, String>>,
+) -> Response {
     let r = async {
         let (_, who) = caller(&s, &h)?;
         let limit = limit(&q)?;
@@ -147,8 +151,9 @@ pub async fn list(State(s): State<AppState>, h: HeaderMap, UrlQuery(q): UrlQuery
         let view = s.fresh_view().await?.alarm();
         let cases = match q.get("day") {
             Some(d) => {
-                let date = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .map_err(|_| ApiError::InvalidParameter(format!("`day` must be a date like 2026-12-03, not `{d}`")))?;
+                let date = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                    ApiError::InvalidParameter(format!("`day` must be a date like 2026-12-03, not `{d}`"))
+                })?;
                 let ymd = smsgw_state::stats::ymd(zone::day_of(date));
                 view.day_cases(ymd, 10_000).map_err(ApiError::internal)?
             }
@@ -222,7 +227,11 @@ pub async fn act(
 ) -> Response {
     let r = async {
         let (loaded, who) = caller(&s, &h)?;
-        let input: ActInput = if body.is_empty() { ActInput::default() } else { json_body(&body)? };
+        let input: ActInput = if body.is_empty() {
+            ActInput::default()
+        } else {
+            json_body(&body)?
+        };
         let case = id.to_ascii_uppercase();
         let dispatcher_only = |what: &str| match who {
             Caller::Dispatcher => Ok(()),
@@ -283,7 +292,8 @@ pub async fn act(
             policy: crate::alarm::policy(&loaded.doc.alarm),
         };
         let c = commit(&s, change).await?;
-        c.map(|c| show(&c)).ok_or_else(|| ApiError::Internal("the change returned no case".into()))
+        c.map(|c| show(&c))
+            .ok_or_else(|| ApiError::Internal("the change returned no case".into()))
     }
     .await;
     respond(r, StatusCode::OK)
@@ -296,37 +306,53 @@ const EVENTS_POLL: Duration = Duration::from_millis(200);
 /// (`event: case`, `id:` the change sequence, data the case), from
 /// `Last-Event-ID` (or `?after=`) or from now. Each node serves it from its
 /// own applied state.
-pub async fn events(State(s): State<AppState>, h: HeaderMap, UrlQuery(q): UrlQuery<HashMap<String, String>>) -> Response {
+pub async fn events(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    UrlQuery(q): UrlQuery<HashMap<String, String>>,
+) -> Response {
     let who = match caller(&s, &h) {
         Ok((_, w)) => w,
         Err(e) => return e.into_response(),
     };
     let view = smsgw_state::local_view(&s.cluster).alarm();
-    let now = view.counter(smsgw_state::alarm::keys::counter::CHANGE_SEQ).unwrap_or(0);
+    let now = view
+        .counter(smsgw_state::alarm::keys::counter::CHANGE_SEQ)
+        .unwrap_or(0);
     let from = h
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .or(q.get("after").map(String::as_str))
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(now);
-    let stream = futures::stream::unfold((s, who, from, Vec::<Event>::new()), |(s, who, mut after, mut ready)| async move {
-        loop {
-            if let Some(e) = ready.pop() {
-                return Some((Ok::<Event, std::convert::Infallible>(e), (s, who, after, ready)));
-            }
-            tokio::time::sleep(EVENTS_POLL).await;
-            let view = smsgw_state::local_view(&s.cluster).alarm();
-            let Ok(changes) = view.changes(after, 500) else { continue };
-            for (seq, id) in changes {
-                after = seq;
-                if let Ok(Some(c)) = view.case(&id) {
-                    if who.sees(&c) {
-                        ready.push(Event::default().event("case").id(seq.to_string()).data(show(&c).to_string()));
+    let stream = futures::stream::unfold(
+        (s, who, from, Vec::<Event>::new()),
+        |(s, who, mut after, mut ready)| async move {
+            loop {
+                if let Some(e) = ready.pop() {
+                    return Some((Ok::<Event, std::convert::Infallible>(e), (s, who, after, ready)));
+                }
+                tokio::time::sleep(EVENTS_POLL).await;
+                let view = smsgw_state::local_view(&s.cluster).alarm();
+                let Ok(changes) = view.changes(after, 500) else {
+                    continue;
+                };
+                for (seq, id) in changes {
+                    after = seq;
+                    if let Ok(Some(c)) = view.case(&id) {
+                        if who.sees(&c) {
+                            ready.push(
+                                Event::default()
+                                    .event("case")
+                                    .id(seq.to_string())
+                                    .data(show(&c).to_string()),
+                            );
+                        }
                     }
                 }
+                ready.reverse();
             }
-            ready.reverse();
-        }
-    });
+        },
+    );
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }

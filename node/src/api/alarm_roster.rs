@@ -16,7 +16,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use smsgw_config::{normalize_number, ApiKeyHash};
 use smsgw_state::alarm::stats::{quantiles, BUCKETS_SECS};
-use smsgw_state::alarm::{on_duty_at, rule_key, AlarmCommand, DutyGroup, Officer, Pick, Rule, Shift, Target, Via};
+use smsgw_state::alarm::{
+    on_duty_at, rule_key, AlarmCommand, DutyGroup, Officer, Pick, Rule, Shift, Target, Via,
+};
 
 use super::alarm::{caller, commit, Caller};
 use super::book::{json_body, respond};
@@ -27,7 +29,9 @@ use crate::service::zone;
 fn dispatcher(s: &AppState, h: &HeaderMap) -> Result<(), ApiError> {
     match caller(s, h)?.1 {
         Caller::Dispatcher => Ok(()),
-        Caller::Officer(_) => Err(ApiError::Forbidden("only a dispatcher may change the roster".into())),
+        Caller::Officer(_) => Err(ApiError::Forbidden(
+            "only a dispatcher may change the roster".into(),
+        )),
     }
 }
 
@@ -130,7 +134,12 @@ struct DutyInput {
 }
 
 /// `POST /v1/alarm/officers/{badge}/duty`: the dispatcher or the officer himself.
-pub async fn duty(State(s): State<AppState>, h: HeaderMap, Path(badge): Path<String>, body: Bytes) -> Response {
+pub async fn duty(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(badge): Path<String>,
+    body: Bytes,
+) -> Response {
     let r = async {
         let badge = badge.to_ascii_uppercase();
         match caller(&s, &h)?.1 {
@@ -146,7 +155,15 @@ pub async fn duty(State(s): State<AppState>, h: HeaderMap, Path(badge): Path<Str
             "shifts" => None,
             other => return Err(invalid(format!("`duty` is on, off or shifts, not `{other}`"))),
         };
-        commit(&s, AlarmCommand::Duty { badge: badge.clone(), on, via: Via::Api }).await?;
+        commit(
+            &s,
+            AlarmCommand::Duty {
+                badge: badge.clone(),
+                on,
+                via: Via::Api,
+            },
+        )
+        .await?;
         Ok(json!({ "badge": badge, "duty": i.duty }))
     }
     .await;
@@ -215,7 +232,9 @@ pub async fn put_group(State(s): State<AppState>, h: HeaderMap, body: Bytes) -> 
         let i: GroupInput = json_body(&body)?;
         let mut shifts = Vec::new();
         for sh in &i.shifts {
-            shifts.push(parse_shift(sh).ok_or_else(|| invalid(format!("shift `{sh}` is not like 08:00-20:00")))?);
+            shifts.push(
+                parse_shift(sh).ok_or_else(|| invalid(format!("shift `{sh}` is not like 08:00-20:00")))?,
+            );
         }
         let g = DutyGroup {
             name: i.name.trim().to_string(),
@@ -263,7 +282,12 @@ pub async fn rules(State(s): State<AppState>, h: HeaderMap) -> Response {
     let r = async {
         caller(&s, &h)?;
         let view = s.fresh_view().await?.alarm();
-        let list: Vec<Value> = view.rules().map_err(ApiError::internal)?.iter().map(show_rule).collect();
+        let list: Vec<Value> = view
+            .rules()
+            .map_err(ApiError::internal)?
+            .iter()
+            .map(show_rule)
+            .collect();
         Ok(json!({ "rules": list }))
     }
     .await;
@@ -288,7 +312,9 @@ pub async fn put_rule(State(s): State<AppState>, h: HeaderMap, body: Bytes) -> R
     let r = async {
         dispatcher(&s, &h)?;
         let i: RuleInput = json_body(&body)?;
-        let need = |v: Option<String>, f: &str| v.ok_or_else(|| invalid(format!("target `{}` needs `{f}`", i.target)));
+        let need = |v: Option<String>, f: &str| {
+            v.ok_or_else(|| invalid(format!("target `{}` needs `{f}`", i.target)))
+        };
         let target = match i.target.as_str() {
             "officer" => Target::Officer(need(i.officer.clone(), "officer")?.to_ascii_uppercase()),
             "whole_group" => Target::WholeGroup(need(i.group.clone(), "group")?),
@@ -297,10 +323,18 @@ pub async fn put_rule(State(s): State<AppState>, h: HeaderMap, body: Bytes) -> R
                 pick: match i.pick.as_deref() {
                     None | Some("round_robin") => Pick::RoundRobin,
                     Some("fewest_open") => Pick::FewestOpen,
-                    Some(o) => return Err(invalid(format!("`pick` is round_robin or fewest_open, not `{o}`"))),
+                    Some(o) => {
+                        return Err(invalid(format!(
+                            "`pick` is round_robin or fewest_open, not `{o}`"
+                        )))
+                    }
                 },
             },
-            o => return Err(invalid(format!("`target` is officer, one_of or whole_group, not `{o}`"))),
+            o => {
+                return Err(invalid(format!(
+                    "`target` is officer, one_of or whole_group, not `{o}`"
+                )))
+            }
         };
         let rule = Rule {
             line: i.line,
@@ -324,10 +358,17 @@ pub async fn put_rule(State(s): State<AppState>, h: HeaderMap, body: Bytes) -> R
 }
 
 /// `DELETE /v1/alarm/rules?line=&keyword=`.
-pub async fn remove_rule(State(s): State<AppState>, h: HeaderMap, UrlQuery(q): UrlQuery<HashMap<String, String>>) -> Response {
+pub async fn remove_rule(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    UrlQuery(q): UrlQuery<HashMap<String, String>>,
+) -> Response {
     let r = async {
         dispatcher(&s, &h)?;
-        let key = rule_key(q.get("line").map(String::as_str), q.get("keyword").map(String::as_str));
+        let key = rule_key(
+            q.get("line").map(String::as_str),
+            q.get("keyword").map(String::as_str),
+        );
         commit(&s, AlarmCommand::RemoveRule { key }).await?;
         Ok(json!({ "removed": { "line": q.get("line"), "keyword": q.get("keyword") } }))
     }
@@ -338,7 +379,11 @@ pub async fn remove_rule(State(s): State<AppState>, h: HeaderMap, UrlQuery(q): U
 /// `GET /v1/alarm/stats?period=day|week|month&from=&until=`: cases by line
 /// and status, escalations, time to accept and to close (p50/p90, the
 /// upper bound of the bucket), and accepts and closes by officer.
-pub async fn stats(State(s): State<AppState>, h: HeaderMap, UrlQuery(q): UrlQuery<HashMap<String, String>>) -> Response {
+pub async fn stats(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    UrlQuery(q): UrlQuery<HashMap<String, String>>,
+) -> Response {
     let r = async {
         caller(&s, &h)?;
         let span = super::stats::span(&q)?;

@@ -94,7 +94,9 @@ pub async fn apply(State(state): State<AppState>, headers: HeaderMap, body: Byte
         value: doc.to_json(),
     };
     match smsgw_state::propose(&state.cluster, &cmd).await {
-        Ok(Committed::ConfigStored { version, .. }) => Json(json!({"applied": true, "version": version})).into_response(),
+        Ok(Committed::ConfigStored { version, .. }) => {
+            Json(json!({"applied": true, "version": version})).into_response()
+        }
         Ok(other) => ApiError::internal(format!("unexpected answer {other:?}")).into_response(),
         Err(e) => ApiError::from(e).into_response(),
     }

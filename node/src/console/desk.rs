@@ -37,9 +37,18 @@ mod tests {
 
     #[test]
     fn only_the_desk_account_dispatches() {
-        assert_eq!(caller_of(&p(Role::Admin, None), Some("desk")), Ok(Caller::Dispatcher));
-        assert_eq!(caller_of(&p(Role::Dispatcher, Some("desk")), Some("desk")), Ok(Caller::Dispatcher));
-        assert_eq!(caller_of(&p(Role::Officer, Some("desk")), Some("desk")), Ok(Caller::Officer("A12".into())));
+        assert_eq!(
+            caller_of(&p(Role::Admin, None), Some("desk")),
+            Ok(Caller::Dispatcher)
+        );
+        assert_eq!(
+            caller_of(&p(Role::Dispatcher, Some("desk")), Some("desk")),
+            Ok(Caller::Dispatcher)
+        );
+        assert_eq!(
+            caller_of(&p(Role::Officer, Some("desk")), Some("desk")),
+            Ok(Caller::Officer("A12".into()))
+        );
         assert!(caller_of(&p(Role::Dispatcher, Some("shop")), Some("desk")).is_err());
         assert!(caller_of(&p(Role::Operator, None), None).is_err());
     }

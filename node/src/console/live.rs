@@ -43,7 +43,14 @@ async fn leader_status(state: &AppState, me: &NodeStatus) -> Option<NodeStatus> 
         .chain(&me.learners)
         .find(|(id, _)| *id == leader)
         .map(|(_, n)| n.raft_addr.clone())?;
-    match admin_call(&state.cluster.secret(), &addr, AdminRequest::Status, Duration::from_millis(500)).await {
+    match admin_call(
+        &state.cluster.secret(),
+        &addr,
+        AdminRequest::Status,
+        Duration::from_millis(500),
+    )
+    .await
+    {
         Ok(AdminResponse::Status(s)) => Some(*s),
         _ => None,
     }

@@ -45,7 +45,8 @@ impl Failures {
     /// Seconds to wait before `name` may try again, if it must wait.
     pub fn blocked(&mut self, name: &str, now: Instant) -> Option<u64> {
         if self.by_name.len() >= MAX_TRACKED {
-            self.by_name.retain(|_, (_, since)| now.duration_since(*since) < WINDOW);
+            self.by_name
+                .retain(|_, (_, since)| now.duration_since(*since) < WINDOW);
             if self.by_name.len() >= MAX_TRACKED {
                 return Some(WINDOW.as_secs());
             }
@@ -136,7 +137,9 @@ pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
     let name = match (&body.key, &body.username) {
         (Some(_), _) => "#key".to_string(),
         (None, Some(u)) => u.clone(),
-        (None, None) => return ApiError::InvalidJson("give `username` and `password`, or `key`".into()).into_response(),
+        (None, None) => {
+            return ApiError::InvalidJson("give `username` and `password`, or `key`".into()).into_response()
+        }
     };
     let blocked = failures()
         .lock()
@@ -245,7 +248,9 @@ mod tests {
             assert_eq!(f.blocked("wang", t0), None);
             f.failed("wang", t0);
         }
-        assert!(f.blocked("wang", t0).is_some_and(|s| s > 0 && s <= WINDOW.as_secs()));
+        assert!(f
+            .blocked("wang", t0)
+            .is_some_and(|s| s > 0 && s <= WINDOW.as_secs()));
         assert_eq!(f.blocked("li", t0), None, "another name is not blocked");
         assert_eq!(f.blocked("wang", t0 + WINDOW), None, "the window passed");
         f.failed("li", t0);

@@ -93,7 +93,10 @@ pub fn verify(accepted: &SecretSet, token: &str, now_ms: u64) -> Option<Principa
     let (payload, tag) = token.split_once('.')?;
     let payload = hex::decode(payload).ok()?;
     let tag = hex::decode(tag).ok()?;
-    if !accepted.accepted().any(|s| s.verify_mac(LABEL, &[&payload], &tag)) {
+    if !accepted
+        .accepted()
+        .any(|s| s.verify_mac(LABEL, &[&payload], &tag))
+    {
         return None;
     }
     let p = Principal::parse(std::str::from_utf8(&payload).ok()?)?;
@@ -186,7 +189,9 @@ pub fn account_of(
 ) -> Result<(std::sync::Arc<crate::api::state::Loaded>, smsgw_config::Account), ApiError> {
     if p.role == Role::Officer {
         // An officer works cases (the desk's own check), never the account.
-        return Err(ApiError::Forbidden("an officer's session reaches only the alarm desk".into()));
+        return Err(ApiError::Forbidden(
+            "an officer's session reaches only the alarm desk".into(),
+        ));
     }
     let loaded = state.config()?;
     let Some(account) = p

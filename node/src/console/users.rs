@@ -53,19 +53,31 @@ pub fn new_user(
     if username.is_empty()
         || username.chars().count() > MAX_USERNAME
         || username.starts_with("key:")
-        || username.chars().any(|c| c == '|' || c.is_control() || c.is_whitespace())
+        || username
+            .chars()
+            .any(|c| c == '|' || c.is_control() || c.is_whitespace())
     {
         return Err(bad(format!(
             "`username` must be 1 to {MAX_USERNAME} characters without spaces or `|`, not starting with `key:`"
         )));
     }
     if password.chars().count() < MIN_PASSWORD {
-        return Err(bad(format!("`password` must be at least {MIN_PASSWORD} characters")));
+        return Err(bad(format!(
+            "`password` must be at least {MIN_PASSWORD} characters"
+        )));
     }
-    let role = Role::parse(role).ok_or_else(|| bad(format!("`role` `{role}` is not admin, operator, dispatcher or officer")))?;
+    let role = Role::parse(role).ok_or_else(|| {
+        bad(format!(
+            "`role` `{role}` is not admin, operator, dispatcher or officer"
+        ))
+    })?;
     match &account {
-        Some(a) if !known_account(a) => return Err(bad(format!("`account` `{a}` is not in the cluster document"))),
-        None if role != Role::Admin => return Err(bad("`account` is required for every role but admin".into())),
+        Some(a) if !known_account(a) => {
+            return Err(bad(format!("`account` `{a}` is not in the cluster document")))
+        }
+        None if role != Role::Admin => {
+            return Err(bad("`account` is required for every role but admin".into()))
+        }
         _ => {}
     }
     Ok(UserRecord {
@@ -130,7 +142,9 @@ pub async fn put(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let names: Vec<String> = loaded.doc.accounts.iter().map(|a| a.name.clone()).collect();
     // argon2 takes tens of milliseconds: off the async workers.
     let made = tokio::task::spawn_blocking(move || {
-        new_user(&b.username, &b.password, &b.role, b.account, |a| names.iter().any(|n| n == a))
+        new_user(&b.username, &b.password, &b.role, b.account, |a| {
+            names.iter().any(|n| n == a)
+        })
     })
     .await;
     let user = match made {
@@ -141,7 +155,11 @@ pub async fn put(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let shown = show(&user);
     match smsgw_state::propose(&state.cluster, &Command::Users(UserCommand::Put(user))).await {
         Ok(Committed::Users(UserResponse::Put { created })) => {
-            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
             (status, Json(shown)).into_response()
         }
         Ok(other) => ApiError::internal(format!("unexpected answer {other:?}")).into_response(),
@@ -154,10 +172,18 @@ pub async fn remove(State(state): State<AppState>, headers: HeaderMap, Path(name
     if let Err(e) = require_admin(&state, &headers) {
         return e.into_response();
     }
-    let cmd = Command::Users(UserCommand::Remove { username: name.clone() });
+    let cmd = Command::Users(UserCommand::Remove {
+        username: name.clone(),
+    });
     match smsgw_state::propose(&state.cluster, &cmd).await {
-        Ok(Committed::Users(UserResponse::Removed { existed: true })) => StatusCode::NO_CONTENT.into_response(),
-        Ok(Committed::Users(UserResponse::Removed { existed: false })) => ApiError::Missing { what: "user", id: name }.into_response(),
+        Ok(Committed::Users(UserResponse::Removed { existed: true })) => {
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Ok(Committed::Users(UserResponse::Removed { existed: false })) => ApiError::Missing {
+            what: "user",
+            id: name,
+        }
+        .into_response(),
         Ok(other) => ApiError::internal(format!("unexpected answer {other:?}")).into_response(),
         Err(e) => ApiError::from(e).into_response(),
     }

@@ -19,7 +19,9 @@ use serde_json::{json, Value};
 fn which(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     for n in names {
-        for dir in std::env::split_paths(&path).chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/lib/chromium")]) {
+        for dir in std::env::split_paths(&path)
+            .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/lib/chromium")])
+        {
             let p = dir.join(n);
             if p.is_file() {
                 return Some(p);
@@ -134,7 +136,11 @@ impl Browser {
     }
 
     pub async fn click(&self, id: &str) {
-        self.el(id).await.click().await.unwrap_or_else(|e| panic!("click {id}: {e}"));
+        self.el(id)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {id}: {e}"));
     }
 
     pub async fn text(&self, id: &str) -> String {
@@ -171,7 +177,9 @@ impl Browser {
             .build_http::<http_body_util::Full<bytes::Bytes>>();
         let req = hyper::Request::post(format!("http://{}/session/{sid}/se/log", self.driver_addr))
             .header("content-type", "application/json")
-            .body(http_body_util::Full::new(bytes::Bytes::from_static(br#"{"type":"browser"}"#)))
+            .body(http_body_util::Full::new(bytes::Bytes::from_static(
+                br#"{"type":"browser"}"#,
+            )))
             .expect("log request");
         let resp = tokio::time::timeout(Duration::from_secs(10), client.request(req))
             .await
@@ -216,7 +224,9 @@ fn stop(child: &mut Child, profile: &Path) {
     let _ = child.kill();
     let _ = child.wait();
     let needle = profile.to_string_lossy().into_owned();
-    let Ok(dir) = std::fs::read_dir("/proc") else { return };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return;
+    };
     for e in dir.flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else {
             continue;

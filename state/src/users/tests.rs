@@ -32,9 +32,19 @@ fn put_replace_list_and_remove() {
     run(&t, 3, &put(user("li", Role::Admin)));
     let v = StateView::new(View::new(t.clone())).users();
     assert_eq!(v.user("wang").unwrap().map(|u| u.role), Some(Role::Officer));
-    let names: Vec<String> = v.list(None, 10).unwrap().into_iter().map(|u| u.username).collect();
+    let names: Vec<String> = v
+        .list(None, 10)
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
     assert_eq!(names, ["li", "wang"]);
-    let after: Vec<String> = v.list(Some("li"), 10).unwrap().into_iter().map(|u| u.username).collect();
+    let after: Vec<String> = v
+        .list(Some("li"), 10)
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
     assert_eq!(after, ["wang"]);
     assert_eq!(v.list(None, 1).unwrap().len(), 1);
     let rm = |n: &str| Command::Users(UserCommand::Remove { username: n.into() });
