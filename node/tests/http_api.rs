@@ -37,6 +37,12 @@ api_keys = ["{demo_key}"]
 name = "restricted"
 api_keys = ["{RESTRICTED_KEY}"]
 priorities = ["normal"]
+
+[alarm]
+account = "demo"
+
+[[alarm.lines]]
+number = "110"
 "#
     )
 }
