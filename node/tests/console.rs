@@ -296,6 +296,18 @@ fn sessions_work_on_every_node_and_guard_writes() {
         assert_eq!(r.status, 401, "a removed user's session ends on {n}");
     }
 
+    // A stale cookie never stops a sign-in, and reads as nobody.
+    let again = call(
+        b,
+        "POST",
+        "/console/api/login",
+        &[("Cookie", &cookie)],
+        Some(&json!({"username": "root", "password": "root-pass-123"}).to_string()),
+    );
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    let me = call(b, "GET", "/console/api/session", &[("Cookie", &cookie)], None);
+    assert_eq!((me.status, &me.body["user"]), (200, &Value::Null));
+
     // Sign-out clears the cookie.
     let out = call(
         a,

@@ -42,7 +42,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             tokio::time::sleep(TICK).await;
             tick = tick.wrapping_add(1);
-            let slow = tick % SLOW_TICKS == 0;
+            let slow = tick.is_multiple_of(SLOW_TICKS);
             if slow {
                 timers::export_metrics(&state);
             }

@@ -223,7 +223,7 @@ pub async fn logout() -> Response {
 }
 
 /// `GET /console/api/session`: who the cookie is, with its CSRF token
-/// (`{"user": null}` without a session).
+/// (`{"user": null}` without a session, or with an expired or unknown one).
 pub async fn current(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match session::principal(&state, &headers) {
         Ok(Some(p)) => {
@@ -231,7 +231,7 @@ pub async fn current(State(state): State<AppState>, headers: HeaderMap) -> Respo
             Json(who(&state, &p, &token)).into_response()
         }
         // Not signed in is an answer, not an error: the page asks on every load.
-        Ok(None) => Json(json!({"user": null})).into_response(),
+        Ok(None) | Err(ApiError::Unauthorized) => Json(json!({"user": null})).into_response(),
         Err(e) => e.into_response(),
     }
 }

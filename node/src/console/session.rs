@@ -217,7 +217,10 @@ pub fn is_admin(state: &AppState, headers: &HeaderMap) -> Result<Option<bool>, A
 /// token is checked when it changes something.
 pub async fn bridge(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let api = path.starts_with("/v1/") || path.starts_with("/console/api/");
+    // Sign-in and sign-out use no session: a stale cookie must never stop
+    // someone signing in again, or clearing it.
+    let own = matches!(path, "/console/api/login" | "/console/api/logout");
+    let api = (path.starts_with("/v1/") || path.starts_with("/console/api/")) && !own;
     let has_auth = req.headers().contains_key(axum::http::header::AUTHORIZATION);
     if api && !has_auth {
         if let Some(token) = cookie(req.headers()) {
