@@ -222,6 +222,13 @@ fn an_admin_sees_the_statistics_chart_and_a_bad_cluster_document_at_its_line() {
     );
     assert_eq!(r.status, 202, "{:?}", r.body);
     add_user(&node, "admin", "admin-pass-1", "admin", Some("demo"));
+    let r = node.call(
+        "POST",
+        "/v1/optouts",
+        Some(&key),
+        Some(json!({"number": "13700000009"}).to_string().as_bytes()),
+    );
+    assert!(r.status < 300, "{:?}", r.body);
 
     runtime().block_on(async {
         let Some(b) = Browser::start(&node.http).await else { return };
@@ -252,6 +259,8 @@ fn an_admin_sees_the_statistics_chart_and_a_bad_cluster_document_at_its_line() {
 
         // Accounts: the users table lists the admin.
         b.click("nav-accounts").await;
+        b.wait_text("optouts-table", Duration::from_secs(10), |t| t.contains("13700000009"))
+            .await;
         b.wait_text("users-table", Duration::from_secs(10), |t| t.contains("admin")).await;
         b.screenshot(shots.as_deref(), "accounts").await;
         no_console_errors(&b, "accounts").await;

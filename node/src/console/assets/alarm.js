@@ -25,7 +25,7 @@
     const err = h("p", { class: "error", role: "alert" });
     const queue = h("tbody", {});
     const qtable = h("table", { testid: "alarm-queue", "aria-live": "polite" },
-      h("thead", {}, h("tr", {}, ["#", "line", t("status"), t("number"), t("text"), "rank", t("accepted_at")].map((c) => h("th", {}, c)))), queue);
+      h("thead", {}, h("tr", {}, ["#", t("line_no"), t("status"), t("number"), t("text"), t("rank"), t("accepted_at")].map((c) => h("th", {}, c)))), queue);
     const detail = h("div", { class: "card", testid: "alarm-case", hidden: true });
     const roster = h("div", { class: "card", testid: "alarm-roster" });
     const chart = h("div", { class: "chart", testid: "alarm-chart" });
@@ -92,10 +92,10 @@
       } catch (_) { officers = []; }
       let rules = [];
       try { rules = (await api("GET", "/v1/alarm/rules")).rules || []; } catch (_) { rules = []; }
-      roster.replaceChildren(h("h2", {}, "duty"),
+      roster.replaceChildren(h("h2", {}, t("duty")),
         h("table", {}, h("tbody", {}, officers.map((o) => h("tr", {}, h("td", {}, o.badge), h("td", {}, o.name), h("td", {}, o.phone),
           h("td", {}, o.on_duty ? "on" : "off"), h("td", {}, String(o.open_cases)))))),
-        h("h2", {}, "rules"),
+        h("h2", {}, t("rules")),
         h("table", {}, h("tbody", {}, rules.map((r) => h("tr", {}, h("td", {}, r.line || "*"), h("td", {}, r.keyword || ""),
           h("td", {}, r.target), h("td", {}, r.officer || r.group || ""))))));
     }

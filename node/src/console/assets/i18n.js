@@ -25,7 +25,7 @@ window.I18N = {
     review: "内容审核", approve: "通过", reject: "驳回", users: "用户", role: "角色",
     members_roles: "成员与角色", transfer: "移交主节点", document: "集群配置文档", apply: "应用",
     applied: "已应用，版本", doc_error: "配置错误，第 {n} 行", load: "读取", show: "查看",
-    no_account: "此用户不属于任何账户", error: "错误", loading: "加载中…", empty: "（无）"
+    no_account: "此用户不属于任何账户", statement: "月结单", optouts: "退订号码", duty: "值班", rules: "转警规则", rank: "等级", line_no: "报警号", error: "错误", loading: "加载中…", empty: "（无）"
   },
   en: {
     overview: "Overview", send: "Send", contacts: "Address book", records: "Records", stats: "Statistics",
@@ -51,6 +51,6 @@ window.I18N = {
     review: "Content review", approve: "Approve", reject: "Reject", users: "Users", role: "Role",
     members_roles: "Members and roles", transfer: "Transfer leadership", document: "Cluster document", apply: "Apply",
     applied: "Applied, version", doc_error: "Document error at line {n}", load: "Load", show: "Show",
-    no_account: "This user works for no account", error: "Error", loading: "Loading…", empty: "(none)"
+    no_account: "This user works for no account", statement: "Statement", optouts: "Opted-out numbers", duty: "On duty", rules: "Forwarding rules", rank: "Rank", line_no: "Line", error: "Error", loading: "Loading…", empty: "(none)"
   }
 };

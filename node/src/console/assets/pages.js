@@ -387,6 +387,9 @@
       info.append(table([t("account"), t("status"), t("balance"), "price_fen", "freezes_at"],
         [h("tr", {}, h("td", {}, a.name), h("td", {}, a.status || "—"), h("td", {}, String(a.balance === undefined ? "—" : a.balance)),
           h("td", {}, String(a.price_fen || "—")), h("td", {}, when(a.freezes_at)))]));
+      const month = todayDate().slice(0, 7);
+      info.append(h("p", {}, h("a", { href: "/v1/accounts/" + enc(n) + "/statement?format=csv&month=" + month, testid: "account-statement" },
+        t("statement") + " " + month + " (CSV)")));
       try {
         const l = await api("GET", "/v1/accounts/" + enc(n) + "/ledger?limit=20");
         const items = l.items || l.lines || [];
@@ -433,11 +436,22 @@
       } catch (e) { show(err, e); }
     } }, field("u-name", t("username"), un), field("u-pass", t("password"), up), field("u-role", t("role"), ur), field("u-acc", t("account"), ua),
     h("button", { type: "submit", testid: "user-add" }, t("add")));
+    const optouts = h("tbody", { testid: "optouts-table" });
+    async function loadOptouts() {
+      if (!S.me.account) return;
+      const r = await api("GET", "/v1/optouts?limit=100");
+      const items = r.items || r.optouts || [];
+      optouts.replaceChildren(...items.map((o) => h("tr", {}, h("td", {}, o.number || String(o)), h("td", {}, when(o.at || o.since)))));
+      if (!items.length) optouts.append(h("tr", {}, h("td", { colspan: "2", class: "muted" }, t("empty"))));
+    }
     main.append(err, h("div", { class: "card" }, look, info, top),
+      h("h2", {}, t("optouts") + (S.me.account ? " · " + S.me.account : "")),
+      h("table", {}, h("thead", {}, h("tr", {}, [t("number"), t("updated")].map((c) => h("th", {}, c)))), optouts),
       h("h2", {}, t("review")), h("table", {}, h("thead", {}, h("tr", {}, [t("job"), t("account"), t("text"), ""].map((c) => h("th", {}, c)))), review),
       h("h2", {}, t("users")), h("div", { class: "card" }, uadd),
       h("table", {}, h("thead", {}, h("tr", {}, [t("username"), t("role"), t("account"), t("updated")].map((c) => h("th", {}, c)))), users));
-    await Promise.all([load().catch((e) => show(err, e)), loadReview().catch((e) => show(err, e)), loadUsers().catch((e) => show(err, e))]);
+    await Promise.all([load().catch((e) => show(err, e)), loadReview().catch((e) => show(err, e)),
+      loadUsers().catch((e) => show(err, e)), loadOptouts().catch((e) => show(err, e))]);
   };
 
   // ---------- cluster (admin) ----------
