@@ -24,6 +24,8 @@ pub enum BenchCmd {
     Service(crate::bench_service::ServiceBenchArgs),
     /// CDR records encoded and written per second (fsync per 1,000).
     Cdr(crate::bench_cdr::CdrBenchArgs),
+    /// The 110 alarm desk under a burst of alarm MOs: case and forward latency.
+    Alarm(crate::bench_alarm::AlarmBenchArgs),
 }
 
 /// Arguments of `bench raft`.
@@ -61,6 +63,7 @@ pub fn run(cmd: BenchCmd) -> anyhow::Result<()> {
         BenchCmd::Api(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_api::run(args)),
         BenchCmd::Service(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_service::run(args)),
         BenchCmd::Cdr(args) => crate::bench_cdr::run(args),
+        BenchCmd::Alarm(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_alarm::run(args)),
     }
 }
 

@@ -4,6 +4,7 @@
 mod accounts_cmd;
 mod alarm;
 mod api;
+mod bench_alarm;
 mod bench_api;
 mod bench_cdr;
 mod bench_cmd;

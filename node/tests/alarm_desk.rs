@@ -55,6 +55,15 @@ rank = 0
     )
 }
 
+/// A desk with a separate number for officers' commands and a low flood limit.
+fn phones_doc(sim: &Sim) -> String {
+    format!(
+        "{}[[accounts]]\nname = \"desk\"\napi_keys = [\"{DESK}\"]\n\n[alarm]\naccount = \"desk\"\n\
+         desk_number = \"12345\"\nflood_per_minute = 3\n\n[[alarm.lines]]\nnumber = \"110\"\nreply = \"收到 {{case}}\"\n",
+        carrier(sim, 2000)
+    )
+}
+
 fn call(node: &Node, key: &str, method: &str, path: &str, body: Option<Value>) -> common::Resp {
     let bytes = body.map(|b| b.to_string().into_bytes());
     node.call(method, path, Some(key), bytes.as_deref())
@@ -389,4 +398,104 @@ fn bad_desk_requests_are_refused_with_a_code() {
     assert_eq!((r.status, r.code()), (422, "invalid_parameter"));
     let r = node.call("GET", "/v1/alarm/cases", Some("sk_nobody_0123456789abc"), None);
     assert_eq!(r.status, 401);
+}
+
+#[test]
+fn officers_run_the_desk_from_their_phones_and_strangers_get_nothing() {
+    let sim = Sim::start();
+    let nodes = start_cluster(1);
+    let node = &nodes[0];
+    apply_text(&nodes, &phones_doc(&sim));
+    ready(node);
+    for (badge, phone) in [("P1", "13900000011"), ("P2", "13900000012")] {
+        let body = json!({"badge": badge, "name": badge, "phone": phone});
+        assert_eq!(
+            call(node, DESK, "POST", "/v1/alarm/officers", Some(body)).status,
+            201
+        );
+    }
+    let group = json!({"name": "G", "members": ["P1", "P2"]});
+    assert_eq!(
+        call(node, DESK, "POST", "/v1/alarm/groups", Some(group)).status,
+        201
+    );
+    let rule = json!({"line": "110", "target": "one_of", "group": "G"});
+    assert_eq!(
+        call(node, DESK, "POST", "/v1/alarm/rules", Some(rule)).status,
+        201
+    );
+    let desk = "106900012345";
+
+    // ZB OFF: P2 is off duty, so the next case goes to P1.
+    mo(&sim, "13900000012", desk, "ZB OFF");
+    wait_text(&sim, "13900000012", "answer to ZB OFF", "已下班");
+    wait(node, DESK, "/v1/alarm/officers", "P2 off duty", |v| {
+        v["officers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|o| o["badge"] == "P2" && o["on_duty"] == false)
+    });
+    mo(&sim, "13800000021", "1069000110", "电动车被偷");
+    let id = case_from(node, "13800000021")["id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    wait_text(&sim, "13900000011", "forward to the one on duty", &id);
+
+    // CX shows it; ZF gives it to P2, who is told.
+    mo(&sim, "13900000011", desk, &format!("CX {id}"));
+    wait_text(&sim, "13900000011", "answer to CX", "13800000021");
+    mo(&sim, "13900000011", desk, &format!("ZF {id} P2"));
+    wait(node, DESK, &format!("/v1/alarm/cases/{id}"), "transferred", |c| {
+        c["officer"] == "P2" && c["status"] == "DISPATCHED"
+    });
+    wait_text(&sim, "13900000012", "forward after ZF", &id);
+
+    // FW 110 P2: the line's cases now go to P2 by name.
+    mo(&sim, "13900000011", desk, "FW 110 P2");
+    wait_text(&sim, "13900000011", "answer to FW", "P2");
+    mo(&sim, "13800000022", "1069000110", "有人翻墙");
+    let id2 = case_from(node, "13800000022")["id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    wait_text(&sim, "13900000012", "forward by the new rule", &id2);
+
+    // A bad command is answered with the usage.
+    mo(&sim, "13900000011", desk, "HELLO");
+    wait_text(&sim, "13900000011", "usage", "用法");
+
+    // A stranger texting the desk number gets nothing; it is counted.
+    mo(&sim, "13700000000", desk, &format!("JS {id}"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(node, "smsgw_alarm_unknown_senders_total ") != Some(1.0) {
+        assert!(Instant::now() < deadline, "the stranger's text was not counted");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        texts_to(&sim, "13700000000").is_empty(),
+        "a stranger got an answer"
+    );
+
+    // A flood: every text recorded on one flagged case, one reply.
+    for i in 0..8 {
+        mo(&sim, "13800000023", "1069000110", &format!("救命{i}"));
+    }
+    let flooded = wait(node, DESK, "/v1/alarm/cases?status=all", "flood", |v| {
+        find(v, "13800000023").is_some_and(|c| c["texts_total"] == 8)
+    });
+    let c = find(&flooded, "13800000023").unwrap_or(Value::Null);
+    assert!(
+        c["flags"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|x| x == "flood")),
+        "{c}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        texts_to(&sim, "13800000023").len(),
+        1,
+        "one reply to a flooding number"
+    );
 }

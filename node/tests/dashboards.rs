@@ -39,12 +39,12 @@ const ALLOWED_ABSENT: &[(&str, &str, &str)] = &[
         "smsgw_alarm_escalations_total",
     ),
     (
-        "smsgw_alarm_accept_seconds",
+        "smsgw_alarm_accept_seconds_bucket",
         "only once an officer accepted a case",
         "smsgw_alarm_accept_seconds",
     ),
     (
-        "smsgw_alarm_forward_delay_seconds",
+        "smsgw_alarm_forward_delay_seconds_bucket",
         "only once a case was forwarded to an officer",
         "smsgw_alarm_forward_delay_seconds",
     ),

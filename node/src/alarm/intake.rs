@@ -14,7 +14,8 @@ use crate::api::state::{now_ms, AppState, Loaded};
 /// MOs read per step.
 const BATCH: u64 = 500;
 
-pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<(), String> {
+/// One batch; whether MOs are left after it.
+pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<bool, String> {
     let view = smsgw_state::local_view(&state.cluster);
     let alarm = view.alarm();
     let desk = &loaded.doc.alarm;
@@ -25,7 +26,7 @@ pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<(), String
         .counter(smsgw_state::keys::counter::MOS)
         .map_err(|e| e.to_string())?;
     if last <= cursor {
-        return Ok(());
+        return Ok(false);
     }
     let through = last.min(cursor + BATCH);
     let mut items = Vec::new();
@@ -73,7 +74,6 @@ pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<(), String
                     mo_seq = seq,
                     "alarm desk: a text to the desk number from an unknown phone"
                 );
-                metrics::counter!("smsgw_alarm_unknown_senders_total").increment(1);
                 items.push(IntakeItem::Unknown { mo_seq: seq });
             }
             _ => {}
@@ -88,5 +88,6 @@ pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<(), String
             items,
         },
     };
-    super::propose(state, cmd).await.map(|_| ())
+    super::propose(state, cmd).await?;
+    Ok(through < last)
 }

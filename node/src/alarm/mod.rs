@@ -37,10 +37,16 @@ pub fn policy(desk: &AlarmDesk) -> Policy {
 /// Runs until the task is dropped.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = 0u32;
+        // The first pass exports the metrics at once.
+        let mut tick = SLOW_TICKS - 1;
         let mut accepts = timers::AcceptWatch::default();
+        let mut busy = false;
         loop {
-            tokio::time::sleep(TICK).await;
+            // A full batch means more is waiting: go on at once.
+            if !busy {
+                tokio::time::sleep(TICK).await;
+            }
+            busy = false;
             tick = tick.wrapping_add(1);
             let slow = tick.is_multiple_of(SLOW_TICKS);
             if slow {
@@ -51,16 +57,17 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 continue;
             }
             let step = async {
-                intake::step(&state, &loaded).await?;
-                outbox::step(&state, &loaded).await?;
+                let mos_left = intake::step(&state, &loaded).await?;
+                let rows_left = outbox::step(&state, &loaded).await?;
                 if slow {
                     timers::step(&state, &loaded).await?;
                     accepts.observe(&state);
                 }
-                Ok::<(), String>(())
+                Ok::<bool, String>(mos_left || rows_left)
             };
-            if let Err(e) = step.await {
-                tracing::warn!(error = %e, "alarm desk: a step failed; retrying");
+            match step.await {
+                Ok(more) => busy = more,
+                Err(e) => tracing::warn!(error = %e, "alarm desk: a step failed; retrying"),
             }
         }
     })

@@ -13,7 +13,7 @@ use crate::api::state::{now_ms, AppState, Loaded};
 use crate::api::submit::{self, Validated};
 
 /// Rows per proposal.
-const BATCH: usize = 100;
+const BATCH: usize = 500;
 
 /// The source extension of a row: the case's line for citizens and
 /// forwards (a reply comes back to the line), the desk number for answers.
@@ -33,15 +33,17 @@ fn sender(loaded: &Loaded, view: &smsgw_state::StateView, row: &Outgoing) -> Opt
     }
 }
 
-pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<(), String> {
+/// One batch; whether rows are left after it.
+pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<bool, String> {
     let view = smsgw_state::local_view(&state.cluster);
     let rows = view.alarm().outbox(BATCH).map_err(|e| e.to_string())?;
     if rows.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let Some(account) = loaded.doc.alarm.account.clone() else {
-        return Ok(());
+        return Ok(false);
     };
+    let more = rows.len() == BATCH;
     let now = now_ms();
     let v = Validated {
         priority: Priority::Alarm,
@@ -105,5 +107,5 @@ pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<(), String
     if let Some(rt) = &state.runtime {
         rt.nudge();
     }
-    Ok(())
+    Ok(more)
 }

@@ -91,6 +91,6 @@ pub(super) fn export_metrics(state: &AppState) {
         metrics::gauge!("smsgw_alarm_unaccepted_overdue").set(due.len() as f64);
     }
     if let Ok(unknown) = view.counter(counter::UNKNOWN) {
-        metrics::gauge!("smsgw_alarm_unknown_senders").set(unknown as f64);
+        metrics::counter!("smsgw_alarm_unknown_senders_total").absolute(unknown);
     }
 }
