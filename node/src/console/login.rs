@@ -196,7 +196,8 @@ async fn by_password(
     password: String,
     expires_ms: u64,
 ) -> Result<Option<Principal>, ApiError> {
-    let view = smsgw_state::local_view(&state.cluster);
+    // As new as the leader: a user made a moment ago on another node signs in here.
+    let view = state.fresh_view().await?;
     let record = view.users().user(&user).map_err(ApiError::internal)?;
     let hash = record
         .as_ref()
