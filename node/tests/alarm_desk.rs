@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::sim_cluster::{apply_text, carrier, metric, Sim};
+use common::sim_cluster::{apply_text, carrier, metric, texts_to, Sim};
 use common::{http, start_cluster, Node};
 use serde_json::{json, Value};
 
@@ -105,17 +105,6 @@ fn mo(sim: &Sim, from: &str, to: &str, text: &str) {
         Some(body.to_string().as_bytes()),
     );
     assert!(r.status < 300, "inject MO: {:?}", r.body);
-}
-
-fn texts_to(sim: &Sim, number: &str) -> Vec<String> {
-    let path = format!("/submits?destination={number}&limit=1000");
-    let r = http(&sim.control, "GET", &path, None, None);
-    r.body
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|s| s["text"].as_str().unwrap_or("").to_string())
-        .collect()
 }
 
 fn wait_text(sim: &Sim, number: &str, what: &str, has: &str) -> Vec<String> {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::sim_cluster::{apply_text, carrier, Sim};
+use common::sim_cluster::{apply_text, carrier, texts_to, Sim};
 use common::{http, start_cluster, Node};
 use serde_json::{json, Value};
 
@@ -104,22 +104,6 @@ fn wait(node: &Node, key: &str, path: &str, until: impl Fn(&Value) -> bool, secs
     }
 }
 
-fn submits_to(sim: &Sim, number: &str) -> Vec<String> {
-    let r = http(
-        &sim.control,
-        "GET",
-        &format!("/submits?destination={number}&limit=1000"),
-        None,
-        None,
-    );
-    r.body
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|s| s["text"].as_str().unwrap_or("").to_string())
-        .collect()
-}
-
 #[test]
 fn sixty_four_clients_spend_exactly_the_balance_and_a_top_up_counts_once() {
     let sim = Sim::start();
@@ -177,11 +161,11 @@ fn sixty_four_clients_spend_exactly_the_balance_and_a_top_up_counts_once() {
 
     // The contact phone was told of the low balance, once.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while submits_to(&sim, "13700000001").is_empty() {
+    while texts_to(&sim, "13700000001").is_empty() {
         assert!(Instant::now() < deadline, "no low-balance notice");
         std::thread::sleep(Duration::from_millis(200));
     }
-    let notices = submits_to(&sim, "13700000001");
+    let notices = texts_to(&sim, "13700000001");
     assert!(notices[0].contains("余额不足"), "{notices:?}");
 
     // Top-ups: admin only; the same ref counts once.
@@ -310,11 +294,11 @@ fn content_rules_opt_outs_and_an_idle_account_freezing_then_closing() {
     let after = call(node, REV, "GET", "/v1/account", None).body["balance"].as_u64();
     assert_eq!(after, before.map(|b| b + 1), "the rejected message was refunded");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while submits_to(&sim, "13900000002").is_empty() {
+    while texts_to(&sim, "13900000002").is_empty() {
         assert!(Instant::now() < deadline, "the approved message never went out");
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert!(submits_to(&sim, "13900000003").is_empty());
+    assert!(texts_to(&sim, "13900000003").is_empty());
 
     // 退订 from a number: on the opt-out list, told so, later sends skipped and not charged.
     let mo = json!({"protocol": "cmpp", "account": sim.login, "from": "13900000009", "to": "1069000888", "text": "退订"});
@@ -328,7 +312,7 @@ fn content_rules_opt_outs_and_an_idle_account_freezing_then_closing() {
         20,
     );
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !submits_to(&sim, "13900000009").iter().any(|t| t.contains("退订")) {
+    while !texts_to(&sim, "13900000009").iter().any(|t| t.contains("退订")) {
         assert!(Instant::now() < deadline, "no opt-out confirmation");
         std::thread::sleep(Duration::from_millis(200));
     }

@@ -53,31 +53,22 @@ pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<bool, Stri
     let mut cmds = Vec::with_capacity(rows.len() * 2);
     for row in &rows {
         let sender = sender(loaded, &view, row);
-        let built = submit::build_one(
-            &row.to,
-            &row.text,
-            sender.as_deref(),
-            &v,
-            &account,
-            &loaded.doc,
-            &loaded.router,
-            state.next_id(),
-            now,
-        )
-        .or_else(|_| {
-            // A sender extension too long for the carrier must not stop an alarm.
+        let build = |ext: Option<&str>| {
+            let (doc, router) = (&loaded.doc, &loaded.router);
             submit::build_one(
                 &row.to,
                 &row.text,
-                None,
+                ext,
                 &v,
                 &account,
-                &loaded.doc,
-                &loaded.router,
+                doc,
+                router,
                 state.next_id(),
                 now,
             )
-        });
+        };
+        // A sender extension too long for the carrier must not stop an alarm.
+        let built = build(sender.as_deref()).or_else(|_| build(None));
         match built {
             Ok((messages, _)) => cmds.push(Command::AcceptBatch {
                 request_id: Some(format!("alarm-out/{}", row.seq)),

@@ -136,6 +136,18 @@ pub fn leader_index(nodes: &[Node]) -> usize {
     }
 }
 
+/// The texts the simulator's ledger holds for `number`, in order.
+pub fn texts_to(sim: &Sim, number: &str) -> Vec<String> {
+    let path = format!("/submits?destination={number}&limit=1000");
+    http(&sim.control, "GET", &path, None, None)
+        .body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| s["text"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
 pub fn metric(node: &Node, name_and_labels: &str) -> Option<f64> {
     let r = node.call("GET", "/metrics", None, None);
     let text = r.body.as_str().unwrap_or("").to_string();
