@@ -14,6 +14,7 @@ mod cdr;
 mod client_cmd;
 mod cluster;
 mod config_cmd;
+mod console;
 mod demo;
 mod drill_cmd;
 mod gateway;
@@ -25,6 +26,7 @@ mod service;
 mod service_cmd;
 mod sim_cmd;
 mod storage;
+mod users_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -81,6 +83,9 @@ enum Command {
     /// Prepaid accounts: top up, show, ledger, statement (admin key).
     #[command(subcommand)]
     Accounts(accounts_cmd::AccountsCmd),
+    /// Console users (through the raft port with the cluster secret).
+    #[command(subcommand)]
+    Users(users_cmd::UsersCmd),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCmd),
@@ -121,6 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Records(a) => service_cmd::records(a),
         Command::Stats(a) => service_cmd::stats(a),
         Command::Accounts(c) => accounts_cmd::run(c),
+        Command::Users(c) => users_cmd::run(c, cli.secret_file),
         Command::Cdr(c) => cdr::cli::run(c),
         Command::Drill(a) => drill_cmd::run(a),
     }

@@ -111,6 +111,7 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
         }
         Command::Events(change) => Response::Events(crate::events::apply_events(tx, change)?),
         Command::Alarm { at_ms, change } => Response::Alarm(crate::alarm::apply_alarm(tx, *at_ms, change)?),
+        Command::Users(change) => Response::Users(crate::users::apply_users(tx, change)?),
         Command::RecordMo { message, .. } => {
             let seq = bump(tx, counter::MOS, 1)?;
             tx.put(

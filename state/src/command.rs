@@ -184,6 +184,8 @@ pub enum Command {
         /// The change.
         change: crate::alarm::AlarmCommand,
     },
+    /// Change the console users.
+    Users(crate::users::UserCommand),
 }
 
 impl Command {
@@ -268,6 +270,8 @@ pub enum Response {
     Events(crate::events::EventsResponse),
     /// What a [`Command::Alarm`] did.
     Alarm(crate::alarm::AlarmResponse),
+    /// What a [`Command::Users`] did.
+    Users(crate::users::UserResponse),
 }
 
 /// The state of a part as kept by the state machine.

@@ -28,6 +28,7 @@
 //! | `y/NUMBER` | the last marketing account that sent to a number | account |
 //! | `e/ACCOUNT\0`, `e/ACCOUNT\0SEQ`, `e/\0` | callback events (see [`events`]) | |
 //! | `A/…` | the 110 alarm desk (see [`crate::alarm::keys`]) | |
+//! | `U/USERNAME` | console users | `UserRecord` |
 //!
 //! Why `a/` and the `ready_last` counters: sled 0.34 never merges emptied
 //! nodes, so a range that starts where many keys were deleted (the head of
@@ -187,6 +188,14 @@ pub fn record(account: &str, at_ms: u64, message: &str) -> Vec<u8> {
 
 /// Callback events.
 pub const EVENTS: &[u8] = b"e/";
+
+/// Console users.
+pub const USERS: &[u8] = b"U/";
+
+/// `U/USERNAME`.
+pub fn user(username: &str) -> Vec<u8> {
+    join(USERS, &[username.as_bytes()])
+}
 
 /// `j/ACCOUNT\0`: the start of an account's jobs.
 pub fn jobs(account: &str) -> Vec<u8> {

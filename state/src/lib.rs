@@ -16,6 +16,7 @@ pub mod events;
 pub mod jobs;
 pub mod keys;
 pub mod stats;
+pub mod users;
 mod view;
 
 use std::sync::Arc;

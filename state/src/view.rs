@@ -99,6 +99,11 @@ impl StateView {
         crate::accounts::AccountView::new(self.view.clone())
     }
 
+    /// Reads of console users.
+    pub fn users(&self) -> crate::users::UserView {
+        crate::users::UserView::new(self.view.clone())
+    }
+
     /// Reads of send jobs.
     pub fn jobs(&self) -> crate::jobs::JobView {
         crate::jobs::JobView::new(self.view.clone())

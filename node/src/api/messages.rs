@@ -19,6 +19,11 @@ use super::submit::{self, Accepted, Envelope, SendRequest};
 
 /// The account a request's bearer key belongs to.
 pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(Arc<Loaded>, Account), ApiError> {
+    if let Some(p) = crate::console::session::principal(state, headers)? {
+        let (loaded, account) = crate::console::session::account_of(state, &p)?;
+        super::billing::check_open(&smsgw_state::local_view(&state.cluster), &account)?;
+        return Ok((loaded, account));
+    }
     let key = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

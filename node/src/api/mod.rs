@@ -5,7 +5,7 @@
 //! `Cluster::propose`, and never answer 2xx to a write before its commit.
 
 mod accounts;
-mod alarm;
+pub(crate) mod alarm;
 mod alarm_roster;
 mod billing;
 mod book;
@@ -41,6 +41,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
+pub(crate) use messages::authenticate;
 pub use state::{now_ms, AppState, ReadyCheck};
 
 /// Largest request body (a full request of 1000 recipients and 1000
@@ -128,9 +129,14 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .merge(crate::console::router())
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), limits::limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::console::session::bridge,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), storage_mark))
         .layer(middleware::from_fn(envelope))
         .layer(middleware::from_fn(track))
