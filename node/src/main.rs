@@ -3,6 +3,7 @@
 
 mod accounts_cmd;
 mod api;
+mod apps;
 mod bench_api;
 mod bench_cdr;
 mod bench_cmd;

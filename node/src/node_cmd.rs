@@ -57,6 +57,12 @@ pub struct StartArgs {
     /// Override the high-water mark: free MiB under which new messages are refused (0: off).
     #[arg(long)]
     pub storage_min_free_mb: Option<u64>,
+    /// Override where applications bind over SMPP (port 0 picks a free one).
+    #[arg(long)]
+    pub smpp_addr: Option<String>,
+    /// Override where applications CONNECT over CMPP (port 0 picks a free one).
+    #[arg(long)]
+    pub cmpp_addr: Option<String>,
 }
 
 pub fn run(cmd: NodeCmd, secret_file: crate::secret::SecretFile) -> anyhow::Result<()> {
@@ -96,6 +102,12 @@ fn start(args: StartArgs, secret_file: crate::secret::SecretFile) -> anyhow::Res
         Some("json") => cfg.log_format = LogFormat::Json,
         Some("text") => cfg.log_format = LogFormat::Text,
         _ => {}
+    }
+    if let Some(a) = args.smpp_addr {
+        cfg.apps_smpp_addr = Some(a);
+    }
+    if let Some(a) = args.cmpp_addr {
+        cfg.apps_cmpp_addr = Some(a);
     }
     if let Some(mb) = args.storage_min_free_mb {
         cfg.storage_min_free_mb = Some(mb);
@@ -167,6 +179,24 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
         .await
         .with_context(|| format!("cannot listen on http address {}", cfg.http_addr))?;
     let http_addr = http.local_addr()?;
+    let smpp_apps = crate::apps::listener::bind(
+        cfg.apps_smpp_addr.as_deref(),
+        smsgw_config::DEFAULT_APPS_SMPP_ADDR,
+        "SMPP",
+    )
+    .await?;
+    let cmpp_apps = crate::apps::listener::bind(
+        cfg.apps_cmpp_addr.as_deref(),
+        smsgw_config::DEFAULT_APPS_CMPP_ADDR,
+        "CMPP",
+    )
+    .await?;
+    let app_addr = |l: &Option<TcpListener>| {
+        l.as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map_or_else(|| "-".to_string(), |a| a.to_string())
+    };
+    let (smpp_addr, cmpp_addr) = (app_addr(&smpp_apps), app_addr(&cmpp_apps));
     let mut opts = ClusterOptions::new(cfg.node_id, &cfg.data_dir, &cfg.raft_addr);
     opts.secret_file = crate::secret::for_node(cfg.cluster_secret_file.as_deref())?;
     opts.http_addr = http_addr.to_string();
@@ -219,6 +249,21 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     let billing_task = crate::service::billing::spawn(state.clone());
     let cdr_task = crate::cdr::spawn(state.clone(), cfg.data_dir.join("cdr"));
     let callbacks_task = crate::callbacks::spawn(state.clone());
+    let mut app_tasks = vec![crate::apps::delivery::spawn(state.clone())];
+    if let Some(l) = smpp_apps {
+        app_tasks.push(crate::apps::listener::spawn(
+            state.clone(),
+            l,
+            crate::apps::listener::Proto::Smpp,
+        ));
+    }
+    if let Some(l) = cmpp_apps {
+        app_tasks.push(crate::apps::listener::spawn(
+            state.clone(),
+            l,
+            crate::apps::listener::Proto::Cmpp,
+        ));
+    }
     let (stop_tx, mut stop_rx) = watch::channel(false);
     if tls.is_some() {
         tracing::info!(addr = %http_addr, "the HTTP API speaks HTTPS only");
@@ -230,7 +275,7 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
         let mut out = std::io::stdout().lock();
         writeln!(
             out,
-            "smsgw node {} ready raft={} http={}",
+            "smsgw node {} ready raft={} http={} smpp={smpp_addr} cmpp={cmpp_addr}",
             cluster.id(),
             cluster.raft_addr(),
             http_addr
@@ -250,6 +295,14 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
                 "demo API key: {} (saved in {})",
                 d.api_key,
                 d.key_file.display()
+            )?;
+            writeln!(
+                out,
+                "demo applications: SMPP {smpp_addr} system_id {} / CMPP {cmpp_addr} sp_id {}, password {} (saved in {})",
+                crate::demo::DEMO_SYSTEM_ID,
+                crate::demo::DEMO_SP_ID,
+                d.password,
+                d.password_file.display()
             )?;
             writeln!(
                 out,
@@ -295,6 +348,9 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     billing_task.abort();
     cdr_task.abort();
     callbacks_task.abort();
+    for t in app_tasks {
+        t.abort();
+    }
     // Before raft stops: the supervisor must not take the shutdown for a
     // failure to repair.
     for t in storage_tasks {

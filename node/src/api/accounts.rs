@@ -33,7 +33,7 @@ fn bearer(h: &HeaderMap) -> Option<&str> {
 }
 
 /// The document, if the caller holds an admin key.
-fn admin(s: &AppState, h: &HeaderMap) -> Result<std::sync::Arc<Loaded>, ApiError> {
+pub(super) fn admin(s: &AppState, h: &HeaderMap) -> Result<std::sync::Arc<Loaded>, ApiError> {
     let loaded = s.config()?;
     match bearer(h) {
         Some(k) if loaded.doc.admin.admits(k) => Ok(loaded),

@@ -88,7 +88,7 @@ fn merge_duplicates(to: &mut Vec<String>) -> Vec<String> {
 }
 
 /// What a plain send came to.
-enum Posted {
+pub(crate) enum Posted {
     /// Committed (or replayed): the answers, whether replayed, the repeats
     /// merged, and the recipients skipped because they opted out.
     Sent {
@@ -123,8 +123,22 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Post
         return Err(ApiError::TooManyRecipients(req.to.len()));
     }
     let merged = merge_duplicates(&mut req.to);
-    let v = submit::validate(&req, &account, &loaded.doc)?;
-    if super::billing::content(&loaded, &account, [req.text.as_str()])? {
+    send(state, &loaded, &account, req, merged).await
+}
+
+/// A plain send of an authenticated account, the one way every front door
+/// (HTTP, the SMPP and CMPP servers for applications) goes: validation,
+/// content rules, opt-outs, routes, daily limit, balance, ONE `AcceptBatch`
+/// answered only after its commit.
+pub(crate) async fn send(
+    state: &AppState,
+    loaded: &Loaded,
+    account: &Account,
+    mut req: SendRequest,
+    merged: Vec<String>,
+) -> Result<Posted, ApiError> {
+    let v = submit::validate(&req, account, &loaded.doc)?;
+    if super::billing::content(loaded, account, [req.text.as_str()])? {
         return Ok(Posted::Held);
     }
     let view = smsgw_state::local_view(&state.cluster);
@@ -147,12 +161,12 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Post
         request_id: v.request_id,
         messages: parts,
     };
-    let cmd = super::billing::charged(&account, n_parts, now, cmd);
+    let cmd = super::billing::charged(account, n_parts, now, cmd);
     let n = req.to.len() as u64;
-    state.limiter.take_daily(&account, n)?;
+    state.limiter.take_daily(account, n)?;
     let committed = smsgw_state::propose(&state.cluster, &cmd).await;
     if !matches!(committed, Ok(RaftResponse::Accepted { .. })) {
-        state.limiter.give_back_daily(&account, n);
+        state.limiter.give_back_daily(account, n);
     }
     match committed? {
         RaftResponse::Accepted { .. } => {
