@@ -19,6 +19,7 @@ mod gateway;
 mod https_client;
 mod node_cmd;
 mod pdu;
+mod pdu_text;
 mod secret;
 mod service;
 mod service_cmd;

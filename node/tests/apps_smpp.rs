@@ -13,7 +13,10 @@ use std::time::Duration;
 
 use apps_support::{apply_demo_doc, bind_eventually, demo_password, ready_addr, Kind, SmppClient};
 use common::Node;
-use smsgw_protocols::smpp::{status, Body, Receipt};
+use bytes::Bytes;
+use smsgw_protocols::smpp::tlv::Octets;
+use smsgw_protocols::smpp::{status, Body, Receipt, SubmitSm, Tlv};
+use smsgw_protocols::text::Encoding;
 
 fn node() -> Node {
     Node::start(&["--smpp-addr", "127.0.0.1:0", "--cmpp-addr", "127.0.0.1:0"])
@@ -169,3 +172,92 @@ fn a_second_account_sees_only_its_own_receipts() {
 }
 
 const ADMIN: &str = "sk_admin_0123456789abcdef";
+
+/// Segments of `text` in UCS-2, `per` characters each.
+fn ucs2_chunks(text: &str, per: usize) -> Vec<Vec<u8>> {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .chunks(per)
+        .map(|c| smsgw_protocols::text::encode(&c.iter().collect::<String>(), Encoding::Ucs2).expect("ucs2"))
+        .collect()
+}
+
+#[test]
+fn long_messages_arrive_as_one_and_an_account_over_its_rate_is_throttled() {
+    let node = node();
+    let addr = ready_addr(&node, "smpp=");
+    let pw = demo_password(&node);
+    apply_demo_doc(&node, |doc| {
+        let mut slow = doc.accounts[0].clone();
+        slow.name = "slow".into();
+        slow.api_key_hashes = vec![smsgw_config::ApiKeyHash::of("sk_slow_0123456789abcdef")];
+        slow.service_codes.clear();
+        slow.apps = Some(smsgw_config::AppLogins {
+            system_id: Some("slow".into()),
+            password: Some("slowpw12".into()),
+            sp_id: None,
+            secret: None,
+            tps: Some(2),
+        });
+        doc.accounts.push(slow);
+    });
+    let mut app = bind_eventually(&addr, Kind::Transceiver, "demo", &pw);
+    let text = "长短信测试".repeat(30);
+    // UDH segments (8-bit reference), out of order.
+    let chunks = ucs2_chunks(&text, 67);
+    let total = chunks.len() as u8;
+    let mut udh_seqs = Vec::new();
+    for (i, c) in chunks.iter().enumerate().rev() {
+        let mut content = vec![5, 0, 3, 0x2a, total, i as u8 + 1];
+        content.extend_from_slice(c);
+        let mut sm = SubmitSm::new("", "13800138301", 8, Bytes::from(content)).unwrap();
+        sm.esm_class = 0x40;
+        sm.registered_delivery = 1;
+        udh_seqs.push(app.send(Body::SubmitSm(sm)));
+    }
+    // sar_* TLVs.
+    let mut sar_seqs = Vec::new();
+    for (i, c) in chunks.iter().enumerate() {
+        let mut sm = SubmitSm::new("", "13800138302", 8, Bytes::from(c.clone())).unwrap();
+        sm.registered_delivery = 1;
+        for t in smsgw_protocols::smpp::sm::sar_tlvs(0x1234, total, i as u8 + 1) {
+            sm.tlvs.push(t);
+        }
+        sar_seqs.push(app.send(Body::SubmitSm(sm)));
+    }
+    // message_payload.
+    let whole = smsgw_protocols::text::encode(&text, Encoding::Ucs2).unwrap();
+    let mut sm = SubmitSm::new("", "13800138303", 8, Bytes::new()).unwrap();
+    sm.registered_delivery = 1;
+    sm.tlvs.push(Tlv::MessagePayload(Octets(Bytes::from(whole))));
+    let payload_seq = app.send(Body::SubmitSm(sm));
+    let n = udh_seqs.len() + sar_seqs.len() + 1;
+    assert!(app.pump(30, |c| c.resps.len() == n), "{:?}", app.resps);
+    let id_of = |seq: &u32| {
+        let r = app.resps.iter().find(|r| r.0 == *seq).expect("answered");
+        assert_eq!(r.1, 0, "segment {seq} refused");
+        r.2.clone()
+    };
+    let key = node.demo_key();
+    for group in [udh_seqs.clone(), sar_seqs.clone(), vec![payload_seq]] {
+        let ids: BTreeSet<String> = group.iter().map(id_of).collect();
+        assert_eq!(ids.len(), 1, "every segment answered with the one message's id");
+        let id = ids.into_iter().next().unwrap();
+        let r = node.call("GET", &format!("/v1/messages/{id}"), Some(&key), None);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.body["parts"].as_array().map(Vec::len), Some(chunks.len()), "{:?}", r.body);
+    }
+
+    // Two submits a second: a burst of ten is mostly throttled.
+    let mut slow = bind_eventually(&addr, Kind::Transmitter, "slow", "slowpw12");
+    for i in 0..10 {
+        slow.submit(&format!("1380013840{i}"), "fast");
+    }
+    assert!(slow.pump(30, |c| c.resps.len() == 10));
+    let throttled = slow.resps.iter().filter(|r| r.1 == status::ESME_RTHROTTLED).count();
+    let ok = slow.resps.iter().filter(|r| r.1 == 0).count();
+    assert!(ok >= 1 && throttled >= 5 && ok + throttled == 10, "{:?}", slow.resps);
+    let m = node.call("GET", "/metrics", None, None);
+    let text = m.body.as_str().unwrap_or_default().to_string();
+    assert!(text.contains("smsgw_app_throttled_total{account=\"slow\"}"), "{text}");
+}

@@ -23,7 +23,7 @@ pub enum Kind {
 pub struct SmppClient {
     s: TcpStream,
     seq: u32,
-    /// deliver_sm received (and answered OK), in order.
+    /// deliver_sm received (answered OK when `answer_delivers`), in order.
     pub delivered: Vec<DeliverSm>,
     /// submit_sm_resp received: (sequence, status, message id).
     pub resps: Vec<(u32, u32, String)>,
@@ -116,8 +116,8 @@ impl SmppClient {
                             sequence_number: p.sequence_number,
                             body: Body::DeliverSmResp(SmResp::default()),
                         });
-                        self.delivered.push(d);
                     }
+                    self.delivered.push(d);
                 }
                 Body::SubmitSmResp(r) => {
                     self.resps
