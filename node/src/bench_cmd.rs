@@ -24,6 +24,8 @@ pub enum BenchCmd {
     Service(crate::bench_service::ServiceBenchArgs),
     /// CDR records encoded and written per second (fsync per 1,000).
     Cdr(crate::bench_cdr::CdrBenchArgs),
+    /// Submits per second over one SMPP application bind of a running node, receipts back.
+    Apps(crate::bench_apps::AppsBenchArgs),
 }
 
 /// Arguments of `bench raft`.
@@ -61,6 +63,7 @@ pub fn run(cmd: BenchCmd) -> anyhow::Result<()> {
         BenchCmd::Api(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_api::run(args)),
         BenchCmd::Service(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_service::run(args)),
         BenchCmd::Cdr(args) => crate::bench_cdr::run(args),
+        BenchCmd::Apps(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_apps::run(args)),
     }
 }
 

@@ -5,6 +5,7 @@ mod accounts_cmd;
 mod api;
 mod apps;
 mod bench_api;
+mod bench_apps;
 mod bench_cdr;
 mod bench_cmd;
 mod bench_service;
