@@ -109,7 +109,8 @@ pub async fn run(a: AppsBenchArgs) -> anyhow::Result<()> {
                 link.send(resp).await?;
             }
             Body::EnquireLink => {
-                link.send(Pdu::new(item.sequence_number, Body::EnquireLinkResp)).await?;
+                link.send(Pdu::new(item.sequence_number, Body::EnquireLinkResp))
+                    .await?;
             }
             _ => {}
         }

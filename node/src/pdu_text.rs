@@ -22,13 +22,17 @@ const FIELDS: &[(&str, &str, bool)] = &[
 pub fn annotate(v: &mut Value) {
     let Value::Object(m) = v else { return };
     for (content, coding, smpp_coding) in FIELDS {
-        let (Some(Value::String(hexed)), Some(code)) = (m.get(*content), m.get(*coding).and_then(Value::as_u64))
+        let (Some(Value::String(hexed)), Some(code)) =
+            (m.get(*content), m.get(*coding).and_then(Value::as_u64))
         else {
             continue;
         };
         let Ok(bytes) = hex::decode(hexed) else { continue };
         let code = code as u8;
-        let udhi = m.get("esm_class").and_then(Value::as_u64).is_some_and(|e| e & 0x40 != 0)
+        let udhi = m
+            .get("esm_class")
+            .and_then(Value::as_u64)
+            .is_some_and(|e| e & 0x40 != 0)
             || m.get("tp_udhi").and_then(Value::as_u64).is_some_and(|u| u != 0);
         if let Some(r) = receipt(m, &bytes) {
             m.insert("receipt".into(), r);
@@ -110,11 +114,18 @@ mod tests {
             "short_message": "0500032a0201" .to_string() + &hex::encode(text::encode("你好", Encoding::Ucs2).unwrap())});
         annotate(&mut v);
         assert_eq!(v["decoded"]["text"], "你好");
-        assert_eq!(v["decoded"]["udh"], json!({"reference": 42, "total": 2, "sequence": 1}));
-        let r = "id:123 sub:001 dlvrd:001 submit date:2612031200 done date:2612031201 stat:DELIVRD err:000 text:";
+        assert_eq!(
+            v["decoded"]["udh"],
+            json!({"reference": 42, "total": 2, "sequence": 1})
+        );
+        let r =
+            "id:123 sub:001 dlvrd:001 submit date:2612031200 done date:2612031201 stat:DELIVRD err:000 text:";
         let mut v = json!({"command": "deliver_sm", "esm_class": 4, "data_coding": 0, "short_message": hex::encode(r)});
         annotate(&mut v);
-        assert_eq!((v["receipt"]["id"].as_str(), v["receipt"]["stat"].as_str()), (Some("123"), Some("DELIVRD")));
+        assert_eq!(
+            (v["receipt"]["id"].as_str(), v["receipt"]["stat"].as_str()),
+            (Some("123"), Some("DELIVRD"))
+        );
         let mut v = json!({"command": "submit", "msg_fmt": 15, "tp_udhi": 0, "msg_content": "c4e3bac3"});
         annotate(&mut v);
         assert_eq!(v["decoded"]["text"], "你好");

@@ -25,7 +25,12 @@ fn receipts_owed_to_an_app_survive_the_death_of_the_node_it_was_bound_to() {
     let followers: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
 
     // Submit through a follower.
-    let mut tx = bind_eventually(&ready_addr(&nodes[followers[0]], "smpp="), Kind::Transmitter, "app", "apppw123");
+    let mut tx = bind_eventually(
+        &ready_addr(&nodes[followers[0]], "smpp="),
+        Kind::Transmitter,
+        "app",
+        "apppw123",
+    );
     let numbers: Vec<String> = (0..8).map(|i| format!("1380013850{i}")).collect();
     for n in &numbers {
         tx.submit(n, "owed");
@@ -35,13 +40,22 @@ fn receipts_owed_to_an_app_survive_the_death_of_the_node_it_was_bound_to() {
     let ids: BTreeSet<String> = tx.resps.iter().map(|r| r.2.clone()).collect();
 
     // A receiver on the leader that takes every receipt and answers none.
-    let mut mute = bind_eventually(&ready_addr(&nodes[leader], "smpp="), Kind::Receiver, "app", "apppw123");
+    let mut mute = bind_eventually(
+        &ready_addr(&nodes[leader], "smpp="),
+        Kind::Receiver,
+        "app",
+        "apppw123",
+    );
     mute.answer_delivers = false;
     let all_written = mute.pump(60, |c| {
         let got: BTreeSet<String> = c.receipt_ids().into_iter().collect();
         ids.is_subset(&got)
     });
-    assert!(all_written, "receipts written to the mute receiver: {:?}", mute.receipt_ids());
+    assert!(
+        all_written,
+        "receipts written to the mute receiver: {:?}",
+        mute.receipt_ids()
+    );
 
     // The leader dies with all of them unacknowledged.
     drop(nodes.remove(leader));
@@ -52,8 +66,15 @@ fn receipts_owed_to_an_app_survive_the_death_of_the_node_it_was_bound_to() {
         let got: BTreeSet<String> = c.receipt_ids().into_iter().collect();
         ids.is_subset(&got)
     });
-    assert!(all, "owed receipts after the failover: {:?} of {ids:?}", rx.receipt_ids());
+    assert!(
+        all,
+        "owed receipts after the failover: {:?} of {ids:?}",
+        rx.receipt_ids()
+    );
     for d in rx.delivered.iter().filter(|d| d.is_receipt()) {
-        assert!(ids.contains(d.tlvs.receipted_message_id().unwrap_or("")), "only this account's ids");
+        assert!(
+            ids.contains(d.tlvs.receipted_message_id().unwrap_or("")),
+            "only this account's ids"
+        );
     }
 }

@@ -30,7 +30,10 @@ fn an_sp_submits_in_both_versions_and_gets_reports_and_mos() {
 
     let key = node.demo_key();
     for (version, numbers) in [
-        (CmppVersion::V30, vec!["13800138101", "13800138102", "13300133103"]),
+        (
+            CmppVersion::V30,
+            vec!["13800138101", "13800138102", "13300133103"],
+        ),
         (CmppVersion::V20, vec!["13800138201"]),
     ] {
         let (mut sp, st) = CmppClient::connect(&addr, version, "900100", &secret);
@@ -58,7 +61,10 @@ fn an_sp_submits_in_both_versions_and_gets_reports_and_mos() {
         }
         let seq = sp.send(Body::ActiveTest);
         let r = sp.read(Duration::from_secs(5)).expect("ACTIVE_TEST_RESP");
-        assert_eq!((r.sequence_id, r.body), (seq, Body::ActiveTestResp(ActiveTestResp::default())));
+        assert_eq!(
+            (r.sequence_id, r.body),
+            (seq, Body::ActiveTestResp(ActiveTestResp::default()))
+        );
         let seq = sp.send(Body::Terminate);
         let r = sp.read(Duration::from_secs(5)).expect("TERMINATE_RESP");
         assert_eq!((r.sequence_id, r.body), (seq, Body::TerminateResp));
@@ -68,7 +74,13 @@ fn an_sp_submits_in_both_versions_and_gets_reports_and_mos() {
     let (mut sp, st) = CmppClient::connect(&addr, CmppVersion::V30, "900100", &secret);
     assert_eq!(st, 0);
     let body = serde_json::json!({"protocol": "cmpp", "from": "13900001111", "to": "1069000123", "text": "上行 hello"});
-    let r = http(&sim_control(&node), "POST", "/mo", None, Some(body.to_string().as_bytes()));
+    let r = http(
+        &sim_control(&node),
+        "POST",
+        "/mo",
+        None,
+        Some(body.to_string().as_bytes()),
+    );
     assert_eq!(r.status, 202, "{:?}", r.body);
     let mo = |c: &CmppClient| {
         c.delivered
@@ -77,13 +89,21 @@ fn an_sp_submits_in_both_versions_and_gets_reports_and_mos() {
             .map(|d| {
                 let enc = Encoding::from_msg_fmt(d.msg_fmt).expect("msg_fmt");
                 let t = text::decode(&d.msg_content, enc).expect("text");
-                (d.src_terminal_id.as_str().to_string(), d.dest_id.as_str().to_string(), t)
+                (
+                    d.src_terminal_id.as_str().to_string(),
+                    d.dest_id.as_str().to_string(),
+                    t,
+                )
             })
             .collect::<Vec<_>>()
     };
     assert!(sp.pump(30, |c| !mo(c).is_empty()), "no MO");
     assert_eq!(
         mo(&sp),
-        vec![("13900001111".to_string(), "1069000123".to_string(), "上行 hello".to_string())]
+        vec![(
+            "13900001111".to_string(),
+            "1069000123".to_string(),
+            "上行 hello".to_string()
+        )]
     );
 }

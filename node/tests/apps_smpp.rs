@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use apps_support::{apply_demo_doc, bind_eventually, demo_password, ready_addr, Kind, SmppClient};
-use common::Node;
 use bytes::Bytes;
+use common::Node;
 use smsgw_protocols::smpp::tlv::Octets;
 use smsgw_protocols::smpp::{status, Body, Receipt, SubmitSm, Tlv};
 use smsgw_protocols::text::Encoding;
@@ -29,26 +29,52 @@ fn an_app_binds_submits_and_gets_every_receipt_with_our_message_id() {
     let pw = demo_password(&node);
     assert_eq!(pw.len(), 8);
     let banner = node.stdout.join("\n");
-    assert!(banner.contains("system_id demo") && banner.contains("sp_id 900100"), "{banner}");
+    assert!(
+        banner.contains("system_id demo") && banner.contains("sp_id 900100"),
+        "{banner}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(node.data().join("demo-password")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(node.data().join("demo-password"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
     // A wrong password is refused and the connection closed.
     let (mut bad, st) = SmppClient::bind(&addr, Kind::Transceiver, "demo", "wrong");
     assert_eq!(st, status::ESME_RINVPASWD);
-    assert!(bad.read(Duration::from_secs(3)).is_none(), "closed after a refused bind");
+    assert!(
+        bad.read(Duration::from_secs(3)).is_none(),
+        "closed after a refused bind"
+    );
     let (_, st) = SmppClient::bind(&addr, Kind::Transceiver, "nobody", &pw);
-    assert_eq!(st, status::ESME_RINVPASWD, "an unknown id is refused the same way");
+    assert_eq!(
+        st,
+        status::ESME_RINVPASWD,
+        "an unknown id is refused the same way"
+    );
 
     let (mut app, st) = SmppClient::bind(&addr, Kind::Transceiver, "demo", &pw);
     assert_eq!(st, 0);
-    let numbers = ["13800138001", "13800138002", "13300133003", "447700900004", "13100131005"];
-    let seqs: Vec<u32> = numbers.iter().map(|n| app.submit(n, &format!("hello {n}"))).collect();
-    assert!(app.pump(30, |c| c.resps.len() == seqs.len()), "answers: {:?}", app.resps);
+    let numbers = [
+        "13800138001",
+        "13800138002",
+        "13300133003",
+        "447700900004",
+        "13100131005",
+    ];
+    let seqs: Vec<u32> = numbers
+        .iter()
+        .map(|n| app.submit(n, &format!("hello {n}")))
+        .collect();
+    assert!(
+        app.pump(30, |c| c.resps.len() == seqs.len()),
+        "answers: {:?}",
+        app.resps
+    );
     let mut ids = BTreeSet::new();
     for (seq, st, id) in &app.resps {
         assert!(seqs.contains(seq));
@@ -117,7 +143,10 @@ fn a_second_account_sees_only_its_own_receipts() {
     // A receiver cannot submit.
     let seq = demo.submit("13800138000", "no");
     let r = demo.read(Duration::from_secs(5)).expect("answer");
-    assert_eq!((r.sequence_number, r.command_status), (seq, status::ESME_RINVBNDSTS));
+    assert_eq!(
+        (r.sequence_number, r.command_status),
+        (seq, status::ESME_RINVBNDSTS)
+    );
 
     for n in ["13800138011", "13800138012", "13800138013"] {
         other.submit(n, "from other");
@@ -154,12 +183,20 @@ fn a_second_account_sees_only_its_own_receipts() {
         .as_array()
         .expect("sessions")
         .iter()
-        .map(|s| (s["account"].as_str().unwrap_or("").into(), s["mode"].as_str().unwrap_or("").into()))
+        .map(|s| {
+            (
+                s["account"].as_str().unwrap_or("").into(),
+                s["mode"].as_str().unwrap_or("").into(),
+            )
+        })
         .collect();
     seen.sort();
     assert_eq!(
         seen,
-        vec![("demo".into(), "receiver".into()), ("other".into(), "transceiver".into())]
+        vec![
+            ("demo".into(), "receiver".into()),
+            ("other".into(), "transceiver".into())
+        ]
     );
     assert!(!r.body.to_string().contains("otherpw1"));
     let other_row = r.body["sessions"]
@@ -245,7 +282,12 @@ fn long_messages_arrive_as_one_and_an_account_over_its_rate_is_throttled() {
         let id = ids.into_iter().next().unwrap();
         let r = node.call("GET", &format!("/v1/messages/{id}"), Some(&key), None);
         assert_eq!(r.status, 200, "{:?}", r.body);
-        assert_eq!(r.body["parts"].as_array().map(Vec::len), Some(chunks.len()), "{:?}", r.body);
+        assert_eq!(
+            r.body["parts"].as_array().map(Vec::len),
+            Some(chunks.len()),
+            "{:?}",
+            r.body
+        );
     }
 
     // Two submits a second: a burst of ten is mostly throttled.
@@ -254,10 +296,21 @@ fn long_messages_arrive_as_one_and_an_account_over_its_rate_is_throttled() {
         slow.submit(&format!("1380013840{i}"), "fast");
     }
     assert!(slow.pump(30, |c| c.resps.len() == 10));
-    let throttled = slow.resps.iter().filter(|r| r.1 == status::ESME_RTHROTTLED).count();
+    let throttled = slow
+        .resps
+        .iter()
+        .filter(|r| r.1 == status::ESME_RTHROTTLED)
+        .count();
     let ok = slow.resps.iter().filter(|r| r.1 == 0).count();
-    assert!(ok >= 1 && throttled >= 5 && ok + throttled == 10, "{:?}", slow.resps);
+    assert!(
+        ok >= 1 && throttled >= 5 && ok + throttled == 10,
+        "{:?}",
+        slow.resps
+    );
     let m = node.call("GET", "/metrics", None, None);
     let text = m.body.as_str().unwrap_or_default().to_string();
-    assert!(text.contains("smsgw_app_throttled_total{account=\"slow\"}"), "{text}");
+    assert!(
+        text.contains("smsgw_app_throttled_total{account=\"slow\"}"),
+        "{text}"
+    );
 }

@@ -187,7 +187,10 @@ mod tests {
         assert_eq!(a.secret.as_deref(), Some("cmpp-secret"));
         assert_eq!(a.tps, Some(50));
         let shown = format!("{d:?} {}", d.redacted().to_toml());
-        assert!(!shown.contains("pw123456") && !shown.contains("cmpp-secret"), "{shown}");
+        assert!(
+            !shown.contains("pw123456") && !shown.contains("cmpp-secret"),
+            "{shown}"
+        );
         assert_eq!(ClusterDoc::from_json(&d.to_json()).unwrap(), d);
         let found = d.account_by_system_id("sysa").map(|a| a.name.as_str());
         assert_eq!(found, Some("a"));
@@ -199,9 +202,15 @@ mod tests {
     fn bad_logins_name_the_key() {
         let cases = [
             ("system_id = \"s\"", "accounts[0].apps.password"),
-            ("system_id = \"s\"\npassword = \"123456789\"", "accounts[0].apps.password"),
+            (
+                "system_id = \"s\"\npassword = \"123456789\"",
+                "accounts[0].apps.password",
+            ),
             ("sp_id = \"12345\"\nsecret = \"x\"", "accounts[0].apps.sp_id"),
-            ("sp_id = \"123456\"\nsecret = \"********\"", "accounts[0].apps.secret"),
+            (
+                "sp_id = \"123456\"\nsecret = \"********\"",
+                "accounts[0].apps.secret",
+            ),
             ("tps = 5", "accounts[0].apps"),
         ];
         for (body, key) in cases {

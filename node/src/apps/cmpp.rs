@@ -75,7 +75,9 @@ pub async fn serve(state: AppState, stream: TcpStream, peer: SocketAddr) {
             authenticator_ismg: [0; 16],
             version: CmppVersion::V30.byte(),
         };
-        let _ = framed.send(Pdu::new(pdu.sequence_id, Body::ConnectResp(resp))).await;
+        let _ = framed
+            .send(Pdu::new(pdu.sequence_id, Body::ConnectResp(resp)))
+            .await;
         return;
     };
     framed.codec_mut().options_mut().version = version;
@@ -91,7 +93,9 @@ pub async fn serve(state: AppState, stream: TcpStream, peer: SocketAddr) {
     let Some(account) = account else {
         super::auth::refused("cmpp-app", &peer, &sp_id);
         let resp = ConnectResp::for_connect(connect, result::CONNECT_AUTH_FAILED, "", version);
-        let _ = framed.send(Pdu::new(pdu.sequence_id, Body::ConnectResp(resp))).await;
+        let _ = framed
+            .send(Pdu::new(pdu.sequence_id, Body::ConnectResp(resp)))
+            .await;
         return;
     };
     let resp = ConnectResp::for_connect(connect, result::OK, &secret, version);
@@ -243,7 +247,10 @@ pub async fn serve(state: AppState, stream: TcpStream, peer: SocketAddr) {
             }
             Body::ActiveTest => {
                 let _ = out_tx
-                    .send(Pdu::new(pdu.sequence_id, Body::ActiveTestResp(ActiveTestResp::default())))
+                    .send(Pdu::new(
+                        pdu.sequence_id,
+                        Body::ActiveTestResp(ActiveTestResp::default()),
+                    ))
                     .await;
             }
             Body::Terminate => {
@@ -314,7 +321,11 @@ pub fn deliver_of(e: &Event, version: CmppVersion) -> Result<Deliver, smsgw_prot
         }
         EventKind::Mo { message, .. } => {
             let body = String::from_utf8_lossy(&message.payload);
-            let enc = if body.is_ascii() { Encoding::Ascii } else { Encoding::Ucs2 };
+            let enc = if body.is_ascii() {
+                Encoding::Ascii
+            } else {
+                Encoding::Ucs2
+            };
             let content = text::encode(&body, enc).unwrap_or_default();
             Ok(Deliver {
                 msg_id: MsgId(e.seq),

@@ -201,7 +201,12 @@ async fn post(state: &AppState, client: &HttpClient, path: &str, body: Vec<u8>) 
     let call = async {
         let r = client.request(req).await.map_err(|e| e.to_string())?;
         let status = r.status();
-        let b = r.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let b = r
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
         if !status.is_success() {
             return Err(format!("leader answered {status}"));
         }

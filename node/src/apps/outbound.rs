@@ -47,7 +47,10 @@ pub async fn deliver_loop<P: Send + 'static>(
             return;
         };
         let Some((n, pdu)) = make(&ob.event) else {
-            tracing::warn!(seq = ob.event.seq, "event cannot be written in this protocol; skipped");
+            tracing::warn!(
+                seq = ob.event.seq,
+                "event cannot be written in this protocol; skipped"
+            );
             let _ = ob.done.send(true);
             continue;
         };

@@ -20,7 +20,7 @@ use futures::{SinkExt, StreamExt};
 use smsgw_config::Priority;
 use smsgw_protocols::framing::FrameCodec;
 use smsgw_protocols::smpp::status::*;
-use smsgw_protocols::smpp::{Body, BindResp, DeliverSm, Pdu, Receipt, SmResp, Smpp, Tlv};
+use smsgw_protocols::smpp::{BindResp, Body, DeliverSm, Pdu, Receipt, SmResp, Smpp, Tlv};
 use smsgw_protocols::text::{self, Encoding};
 use smsgw_state::events::{Event, EventKind};
 use tokio::net::TcpStream;
@@ -320,8 +320,8 @@ async fn answer(out: &Tx, seq: u32, r: Result<String, u32>) {
 
 /// `YYMMDDhhmm` in Beijing time, as receipts write dates.
 pub fn receipt_date(ms: u64) -> String {
-    let t = chrono::DateTime::from_timestamp_millis(ms as i64).unwrap_or_default()
-        + chrono::Duration::hours(8);
+    let t =
+        chrono::DateTime::from_timestamp_millis(ms as i64).unwrap_or_default() + chrono::Duration::hours(8);
     t.format("%y%m%d%H%M").to_string()
 }
 
@@ -350,15 +350,20 @@ pub fn deliver_sm_of(e: &Event) -> Result<DeliverSm, smsgw_protocols::EncodeErro
         EventKind::Mo { message, .. } => {
             let body = String::from_utf8_lossy(&message.payload);
             let enc = text::choose_encoding(&body);
-            let enc = if enc == Encoding::Gsm7 { Encoding::Gsm7 } else { Encoding::Ucs2 };
+            let enc = if enc == Encoding::Gsm7 {
+                Encoding::Gsm7
+            } else {
+                Encoding::Ucs2
+            };
             let content = text::encode(&body, enc).unwrap_or_default();
             let mut sm = DeliverSm::new(&message.from, &message.to, enc.data_coding(), Bytes::new())?;
             if content.len() <= 254 {
                 sm.short_message = Bytes::from(content);
             } else {
-                sm.tlvs.push(Tlv::MessagePayload(smsgw_protocols::smpp::tlv::Octets(
-                    Bytes::from(content),
-                )));
+                sm.tlvs
+                    .push(Tlv::MessagePayload(smsgw_protocols::smpp::tlv::Octets(
+                        Bytes::from(content),
+                    )));
             }
             Ok(sm)
         }

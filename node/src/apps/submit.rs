@@ -59,7 +59,10 @@ impl Refusal {
                 Refusal::Destination
             }
             "priority_not_allowed" | "unknown_priority" => Refusal::Priority,
-            "insufficient_balance" | "account_frozen" | "account_closed" | "content_rejected"
+            "insufficient_balance"
+            | "account_frozen"
+            | "account_closed"
+            | "content_rejected"
             | "forbidden" => Refusal::Refused,
             _ => Refusal::System,
         }
@@ -137,7 +140,10 @@ pub fn strip_udh(content: &Bytes, udhi: bool) -> (Bytes, Option<smsgw_protocols:
         return (content.clone(), None);
     }
     let concat = smsgw_protocols::udh::concat_in(content);
-    let skip = content.first().map_or(0, |l| usize::from(*l) + 1).min(content.len());
+    let skip = content
+        .first()
+        .map_or(0, |l| usize::from(*l) + 1)
+        .min(content.len());
     (content.slice(skip..), concat)
 }
 
@@ -245,9 +251,18 @@ mod tests {
     #[test]
     fn segments_in_any_order_make_one_message() {
         let mut a: Assembler<u32> = Assembler::default();
-        assert!(matches!(a.push(key(7), 3, 3, Bytes::from_static(b"c"), 3), Pushed::Waiting));
-        assert!(matches!(a.push(key(8), 2, 1, Bytes::from_static(b"x"), 9), Pushed::Waiting));
-        assert!(matches!(a.push(key(7), 3, 1, Bytes::from_static(b"a"), 1), Pushed::Waiting));
+        assert!(matches!(
+            a.push(key(7), 3, 3, Bytes::from_static(b"c"), 3),
+            Pushed::Waiting
+        ));
+        assert!(matches!(
+            a.push(key(8), 2, 1, Bytes::from_static(b"x"), 9),
+            Pushed::Waiting
+        ));
+        assert!(matches!(
+            a.push(key(7), 3, 1, Bytes::from_static(b"a"), 1),
+            Pushed::Waiting
+        ));
         match a.push(key(7), 3, 2, Bytes::from_static(b"b"), 2) {
             Pushed::Complete(c, w) => {
                 assert_eq!(&c[..], b"abc");
@@ -255,7 +270,10 @@ mod tests {
             }
             _ => panic!("not complete"),
         }
-        assert!(matches!(a.push(key(9), 2, 3, Bytes::new(), 5), Pushed::Refused(5)));
+        assert!(matches!(
+            a.push(key(9), 2, 3, Bytes::new(), 5),
+            Pushed::Refused(5)
+        ));
         assert!(a.expire(Instant::now()).is_empty());
         assert_eq!(a.expire(Instant::now() + ASSEMBLY_WAIT * 2), vec![9]);
     }

@@ -120,7 +120,13 @@ async fn step(
             propose(state, EventsCommand::TakeMos { after, through, mos }).await?;
         }
     }
-    wanted.retain(|name| loaded.doc.accounts.iter().any(|a| &a.name == name && a.callbacks.is_some()));
+    wanted.retain(|name| {
+        loaded
+            .doc
+            .accounts
+            .iter()
+            .any(|a| &a.name == name && a.callbacks.is_some())
+    });
     workers.retain(|account, w| {
         let keep = wanted.contains(account) && !w.is_finished();
         if !keep {

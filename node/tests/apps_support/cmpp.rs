@@ -43,7 +43,10 @@ impl CmppClient {
             panic!("not a CONNECT_RESP: {:?}", r.body)
         };
         if resp.status == 0 {
-            assert!(resp.verify(&source, secret, version), "the ISMG proves it knows the secret");
+            assert!(
+                resp.verify(&source, secret, version),
+                "the ISMG proves it knows the secret"
+            );
         }
         (c, resp.status)
     }

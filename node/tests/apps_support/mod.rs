@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use smsgw_protocols::framing::Protocol;
-use smsgw_protocols::smpp::{status, Bind, Body, DeliverSm, Options, Pdu, Smpp, SmResp, SubmitSm};
+use smsgw_protocols::smpp::{status, Bind, Body, DeliverSm, Options, Pdu, SmResp, Smpp, SubmitSm};
 
 /// The bind kinds.
 #[derive(Clone, Copy)]
@@ -120,8 +120,11 @@ impl SmppClient {
                     self.delivered.push(d);
                 }
                 Body::SubmitSmResp(r) => {
-                    self.resps
-                        .push((p.sequence_number, p.command_status, r.message_id.as_str().to_string()));
+                    self.resps.push((
+                        p.sequence_number,
+                        p.command_status,
+                        r.message_id.as_str().to_string(),
+                    ));
                 }
                 Body::EnquireLink => {
                     if let Some(r) = Pdu::new(p.sequence_number, Body::EnquireLink).response(0) {
