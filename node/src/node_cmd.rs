@@ -24,10 +24,11 @@ pub enum NodeCmd {
     /// ./smsgw-data, raft on 127.0.0.1:7001 and HTTP on 127.0.0.1:8080,
     /// initialised at once, with the in-process carrier simulator and the
     /// demo cluster document (its API key is printed and written to
-    /// DATA_DIR/demo-api-key). With a config file the node waits to be made
+    /// DATA_DIR/demo-api-key) and applications' SMPP/CMPP password
+    /// (DATA_DIR/demo-password). With a config file the node waits to be made
     /// part of a cluster (`smsgw cluster init` or `smsgw cluster add`) unless
     /// the file says `bootstrap = true`. The bound addresses are printed on
-    /// stdout as `smsgw node N ready raft=ADDR http=ADDR`.
+    /// stdout as `smsgw node N ready raft=ADDR http=ADDR smpp=ADDR cmpp=ADDR`.
     Start(StartArgs),
     /// Check a (stopped) node's data dir: the marker, the storage format, and
     /// every raft record and log entry read through. Says what is damaged
@@ -39,7 +40,8 @@ pub enum NodeCmd {
 #[derive(Args)]
 pub struct StartArgs {
     /// Node file (TOML): node_id, data_dir, raft_addr, http_addr, peers, log_format, bootstrap,
-    /// raft_source_ip, cluster_secret_file, http_tls_cert, http_tls_key, storage_min_free_mb.
+    /// raft_source_ip, cluster_secret_file, http_tls_cert, http_tls_key, storage_min_free_mb,
+    /// apps_smpp_addr, apps_cmpp_addr.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
     /// Override the data dir.

@@ -101,6 +101,37 @@ fn an_app_binds_submits_and_gets_every_receipt_with_our_message_id() {
         assert_eq!(d.tlvs.message_state(), Some(2));
     }
 
+    // An MO to the account's service code comes back as a deliver_sm.
+    let mo = serde_json::json!({"protocol": "cmpp", "from": "13900002222", "to": "1069000456", "text": "上行 SMPP"});
+    let r = common::http(
+        &common::sim_control(&node),
+        "POST",
+        "/mo",
+        None,
+        Some(mo.to_string().as_bytes()),
+    );
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let mos = |c: &SmppClient| -> Vec<(String, String, String)> {
+        c.delivered
+            .iter()
+            .filter(|d| !d.is_receipt())
+            .map(|d| {
+                let enc = Encoding::from_data_coding(d.data_coding).expect("data_coding");
+                let text = smsgw_protocols::text::decode(d.payload(), enc).expect("text");
+                (
+                    d.source_addr.as_str().into(),
+                    d.destination_addr.as_str().into(),
+                    text,
+                )
+            })
+            .collect()
+    };
+    assert!(app.pump(30, |c| !mos(c).is_empty()), "no MO");
+    assert_eq!(
+        mos(&app),
+        vec![("13900002222".into(), "1069000456".into(), "上行 SMPP".into())]
+    );
+
     // enquire_link, a bad PDU, unbind.
     let seq = app.send(Body::EnquireLink);
     let r = app.read(Duration::from_secs(5)).expect("enquire_link_resp");
@@ -204,6 +235,16 @@ fn a_second_account_sees_only_its_own_receipts() {
         .and_then(|a| a.iter().find(|s| s["account"] == "other").cloned())
         .expect("other's session");
     assert_eq!(other_row["submits"], 3);
+    let m = node.call("GET", "/metrics", None, None);
+    let text = m.body.as_str().unwrap_or_default().to_string();
+    for want in [
+        "smsgw_app_sessions{account=\"other\"} 1",
+        "smsgw_app_sessions{account=\"demo\"} 1",
+        "smsgw_app_submits_total{account=\"other\",result=\"accepted\"} 3",
+        "smsgw_app_events_pending{account=\"other\"}",
+    ] {
+        assert!(text.contains(want), "{want} in {text}");
+    }
     let r = node.call("GET", "/v1/admin/sessions", Some(&node.demo_key()), None);
     assert_eq!(r.status, 403, "an account key is not an admin key");
 }
