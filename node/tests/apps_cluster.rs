@@ -13,7 +13,8 @@ use apps_support::{bind_eventually, ready_addr, Kind};
 use common::sim_cluster::{apply_text, carrier, leader_index, Sim};
 use common::start_cluster_with;
 
-const APP: &str = "[[accounts]]\nname = \"app\"\napi_keys = [\"sk_apps_cluster_0123456789\"]\n\
+const ADMIN: &str = "sk_admin_apps_cluster_0123456789";
+const APP: &str = "[admin]\napi_keys = [\"sk_admin_apps_cluster_0123456789\"]\n\n[[accounts]]\nname = \"app\"\napi_keys = [\"sk_apps_cluster_0123456789\"]\n\
                    [accounts.apps]\nsystem_id = \"app\"\npassword = \"apppw123\"\n";
 
 #[test]
@@ -56,6 +57,28 @@ fn receipts_owed_to_an_app_survive_the_death_of_the_node_it_was_bound_to() {
         "receipts written to the mute receiver: {:?}",
         mute.receipt_ids()
     );
+
+    // Any node lists the sessions of every member.
+    let r = nodes[followers[1]].call("GET", "/v1/admin/sessions", Some(ADMIN), None);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let mut seen: Vec<(u64, String)> = r.body["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .map(|s| {
+            (
+                s["node"].as_u64().unwrap_or(0),
+                s["mode"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let mut want = vec![
+        (followers[0] as u64 + 1, "transmitter".to_string()),
+        (leader as u64 + 1, "receiver".to_string()),
+    ];
+    want.sort();
+    assert_eq!(seen, want, "{:?}", r.body);
 
     // The leader dies with all of them unacknowledged.
     drop(nodes.remove(leader));

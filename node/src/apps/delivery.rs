@@ -49,6 +49,8 @@ const IDLE: Duration = Duration::from_millis(50);
 pub const LEASE_PATH: &str = "/internal/v1/apps/lease";
 /// The done endpoint.
 pub const DONE_PATH: &str = "/internal/v1/apps/done";
+/// A node's own application sessions (for `GET /v1/admin/sessions` on another node).
+pub const SESSIONS_PATH: &str = "/internal/v1/apps/sessions";
 
 /// Whether `a`'s events go to its application sessions (it has app logins
 /// and no HTTP callbacks, which would take them instead).
@@ -184,6 +186,7 @@ pub async fn internal(state: &AppState, path: &str, body: &[u8]) -> axum::respon
             state.leases.done(&req.account, &req.seqs);
             axum::Json(serde_json::json!({})).into_response()
         }
+        SESSIONS_PATH => axum::Json(state.apps.sessions(None)).into_response(),
         _ => ApiError::NoSuchEndpoint.into_response(),
     }
 }
@@ -192,8 +195,19 @@ type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Ful
 
 async fn post(state: &AppState, client: &HttpClient, path: &str, body: Vec<u8>) -> Result<Vec<u8>, String> {
     let leader = crate::gateway::forward::leader_http(&state.cluster).ok_or("no leader known")?;
+    post_to(state, client, &leader, path, body).await
+}
+
+/// A signed internal POST to the node at `addr`; its answer's body.
+async fn post_to(
+    state: &AppState,
+    client: &HttpClient,
+    addr: &str,
+    path: &str,
+    body: Vec<u8>,
+) -> Result<Vec<u8>, String> {
     let auth = sign(state.cluster.secret(), "POST", path, crate::api::now_ms(), &body);
-    let req = hyper::Request::post(format!("http://{leader}{path}"))
+    let req = hyper::Request::post(format!("http://{addr}{path}"))
         .header("content-type", "application/json")
         .header(AUTH_HEADER, auth)
         .body(Full::new(Bytes::from(body)))
@@ -214,7 +228,14 @@ async fn post(state: &AppState, client: &HttpClient, path: &str, body: Vec<u8>) 
     };
     tokio::time::timeout(Duration::from_secs(5), call)
         .await
-        .map_err(|_| "leader did not answer within 5 s".to_string())?
+        .map_err(|_| format!("{addr} did not answer within 5 s"))?
+}
+
+/// The application sessions of the node at `addr` (its HTTP address).
+pub async fn remote_sessions(state: &AppState, addr: &str) -> Result<Vec<serde_json::Value>, String> {
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let r = post_to(state, &client, addr, SESSIONS_PATH, b"{}".to_vec()).await?;
+    serde_json::from_slice(&r).map_err(|e| e.to_string())
 }
 
 async fn lease(state: &AppState, client: &HttpClient, account: &str) -> Result<Vec<Event>, String> {
