@@ -145,6 +145,7 @@ pub async fn serve(state: AppState, stream: TcpStream, peer: SocketAddr) {
         ))
     });
     let window = Arc::new(Semaphore::new(WINDOW));
+    let batcher = submit::Batcher::spawn(state.clone(), account.clone());
     let mut long: Assembler<u32> = Assembler::default();
     let mut expiry = tokio::time::interval(Duration::from_secs(5));
     let mut last_read = Instant::now();
@@ -228,11 +229,10 @@ pub async fn serve(state: AppState, stream: TcpStream, peer: SocketAddr) {
                     }
                     continue;
                 };
-                let state = state.clone();
-                let account = account.clone();
+                let batcher = batcher.clone();
                 let out = out_tx.clone();
                 tokio::spawn(async move {
-                    let r = submit::send(&state, &account, AppSubmit { text, ..base }).await;
+                    let r = batcher.send(AppSubmit { text, ..base }).await;
                     let r = r.map_err(|e| status_of(&e));
                     for s in waiting {
                         answer(&out, s, r.clone()).await;

@@ -1,7 +1,8 @@
 //! An application's submit, whatever protocol it came in: one recipient,
-//! its text decoded, priority and report flag, sent through the one shared
-//! send path ([`crate::api::messages::send`]: routes, limits, balance,
-//! content, opt-outs, one commit). Long messages arriving in segments (UDH,
+//! its text decoded, priority and report flag, sent through the shared
+//! send path ([`crate::api::messages::prepare`] and `commit`: routes,
+//! limits, balance, content, opt-outs; the submits of a session that
+//! arrive together share one commit, see [`Batcher`]). Long messages arriving in segments (UDH,
 //! SMPP `sar_*` TLVs) are put back together by [`Assembler`] first and
 //! sent as ONE message; each segment is answered with that message's id
 //! once it is committed.
@@ -10,13 +11,15 @@
 //! status code except through [`Refusal`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use smsgw_config::Priority;
 use smsgw_protocols::text::{self, Encoding};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
-use crate::api::messages::{self, Posted};
+use crate::api::messages::{self, Committed, Prepared};
 use crate::api::state::AppState;
 use crate::api::submit::SendRequest;
 use crate::api::ApiError;
@@ -81,45 +84,135 @@ impl Refusal {
     }
 }
 
-/// Sends `s` for `account`; our message id once committed.
-pub async fn send(state: &AppState, account: &str, s: AppSubmit) -> Result<String, Refusal> {
-    let started = Instant::now();
-    let result = send_inner(state, account, s).await;
+/// Most submits of one session committed in one `AcceptBatch`.
+pub const MAX_BATCH: usize = 256;
+/// Batches of one session being committed at once.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+struct Job {
+    submit: AppSubmit,
+    started: Instant,
+    reply: oneshot::Sender<Result<String, Refusal>>,
+}
+
+/// One session's submits on their way to the commit: what arrived while a
+/// batch was being committed goes together in the next one (the shared
+/// [`messages::prepare`] per submit, ONE [`messages::commit`] per batch),
+/// so a full window costs a few raft entries, not one per message. Ends
+/// when the session drops it.
+#[derive(Clone)]
+pub struct Batcher {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Batcher {
+    /// Starts the batcher of `account`'s session.
+    pub fn spawn(state: AppState, account: String) -> Batcher {
+        let (tx, rx) = mpsc::channel(MAX_BATCH);
+        tokio::spawn(run(state, account, rx));
+        Batcher { tx }
+    }
+
+    /// Sends `s`; our message id once committed.
+    pub async fn send(&self, s: AppSubmit) -> Result<String, Refusal> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            submit: s,
+            started: Instant::now(),
+            reply,
+        };
+        if self.tx.send(job).await.is_err() {
+            return Err(Refusal::System);
+        }
+        answer.await.unwrap_or(Err(Refusal::System))
+    }
+}
+
+async fn run(state: AppState, account: String, mut rx: mpsc::Receiver<Job>) {
+    let slots = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
+    while let Some(first) = rx.recv().await {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let (state, account) = (state.clone(), account.clone());
+        tokio::spawn(async move {
+            batch(&state, &account, jobs).await;
+            drop(slot);
+        });
+    }
+}
+
+fn finish(account: &str, job: Job, result: Result<String, Refusal>) {
     let label = match &result {
         Ok(_) => "accepted",
         Err(r) => r.label(),
     };
     metrics::counter!("smsgw_app_submits_total", "account" => account.to_string(), "result" => label)
         .increment(1);
-    metrics::histogram!("smsgw_app_submit_seconds").record(started.elapsed().as_secs_f64());
-    result
+    metrics::histogram!("smsgw_app_submit_seconds").record(job.started.elapsed().as_secs_f64());
+    let _ = job.reply.send(result);
 }
 
-async fn send_inner(state: &AppState, account: &str, s: AppSubmit) -> Result<String, Refusal> {
-    let loaded = state.config().map_err(|_| Refusal::System)?;
+async fn batch(state: &AppState, account: &str, jobs: Vec<Job>) {
+    let fail_all = |jobs: Vec<Job>, r: Refusal| {
+        for j in jobs {
+            finish(account, j, Err(r.clone()));
+        }
+    };
+    let Ok(loaded) = state.config() else {
+        return fail_all(jobs, Refusal::System);
+    };
     // The account as the document says now (a login outlives a document change).
     let Some(acct) = loaded.doc.accounts.iter().find(|a| a.name == account).cloned() else {
-        return Err(Refusal::Refused);
+        return fail_all(jobs, Refusal::Refused);
     };
-    crate::api::billing::check_open(&smsgw_state::local_view(&state.cluster), &acct)
-        .map_err(|e| Refusal::of(&e))?;
-    let req = SendRequest {
-        to: vec![s.to],
-        text: s.text,
-        priority: Some(s.priority.name().to_string()),
-        sender: s.sender,
-        client_ref: None,
-        report: Some(s.report),
-    };
-    match messages::send(state, &loaded, &acct, req, Vec::new()).await {
-        Ok(Posted::Sent { answers, .. }) => match answers.into_iter().next() {
-            Some(a) => Ok(a.id),
+    if let Err(e) = crate::api::billing::check_open(&smsgw_state::local_view(&state.cluster), &acct) {
+        return fail_all(jobs, Refusal::of(&e));
+    }
+    let mut ready = Vec::new();
+    let mut waiting = Vec::new();
+    for j in jobs {
+        let s = j.submit.clone();
+        let req = SendRequest {
+            to: vec![s.to],
+            text: s.text,
+            priority: Some(s.priority.name().to_string()),
+            sender: s.sender,
+            client_ref: None,
+            report: Some(s.report),
+        };
+        match messages::prepare(state, &loaded, &acct, req) {
             // The recipient opted out.
-            None => Err(Refusal::Refused),
-        },
-        // Review holds are for HTTP jobs; an app is told no at once.
-        Ok(Posted::Held) => Err(Refusal::Refused),
-        Err(e) => Err(Refusal::of(&e)),
+            Ok(Prepared::Ready(r)) if r.answers.is_empty() => finish(account, j, Err(Refusal::Refused)),
+            Ok(Prepared::Ready(r)) => {
+                ready.push(r);
+                waiting.push(j);
+            }
+            // Review holds are for HTTP jobs; an app is told no at once.
+            Ok(Prepared::Held) => finish(account, j, Err(Refusal::Refused)),
+            Err(e) => finish(account, j, Err(Refusal::of(&e))),
+        }
+    }
+    if ready.is_empty() {
+        return;
+    }
+    match messages::commit(state, &acct, ready).await {
+        Ok(Committed::Accepted(answers)) => {
+            for (j, a) in waiting.into_iter().zip(answers) {
+                let id = a.into_iter().next().map(|a| a.id).ok_or(Refusal::System);
+                finish(account, j, id);
+            }
+        }
+        // No idempotency key is ever given: a replay cannot happen.
+        Ok(Committed::Replayed(_)) => fail_all(waiting, Refusal::System),
+        Err(e) => fail_all(waiting, Refusal::of(&e)),
     }
 }
 
