@@ -87,7 +87,7 @@ impl Refusal {
 /// Most submits of one session committed in one `AcceptBatch`.
 pub const MAX_BATCH: usize = 256;
 /// Batches of one session being committed at once.
-const BATCHES_IN_FLIGHT: usize = 2;
+const BATCHES_IN_FLIGHT: usize = 4;
 
 struct Job {
     submit: AppSubmit,
