@@ -327,6 +327,15 @@ pub fn deliver_of(e: &Event, version: CmppVersion) -> Result<Deliver, smsgw_prot
                 Encoding::Ucs2
             };
             let content = text::encode(&body, enc).unwrap_or_default();
+            // Msg_Length is one octet: a longer MO cannot be carried in one
+            // DELIVER (skipped and logged by the caller, never a dead link).
+            if content.len() > 255 {
+                return Err(smsgw_protocols::EncodeError::TooLong {
+                    field: "msg_content",
+                    len: content.len(),
+                    max: 255,
+                });
+            }
             Ok(Deliver {
                 msg_id: MsgId(e.seq),
                 dest_id: FixedStr::for_field("dest_id", &message.to)?,
