@@ -13,9 +13,12 @@ mod spans;
 pub use cluster::{
     demo::{DemoCarrier, DemoCarriers, DEMO_ACCOUNT},
     expand_prefix, looks_like_cluster_doc, normalize_number, Account, AccountBilling, AccountKind,
-    AdminAccess, AlarmDesk, AlarmLine, ApiKeyHash, BillingRules, Callbacks, Carrier, CarrierProfile,
-    CarrierProtocol, ClusterDoc, ContentAction, ContentRules, FeeDefaults, IdFormat, MessageDefaults,
-    Priority, ProfileOverrides, ReceiptStyle, Route, RouteChoice, Router, UdhStyle, CLUSTER_DOC_KEY,
-    REDACTED,
+    AdminAccess, AlarmDesk, AlarmLine, ApiKeyHash, AppLogins, BillingRules, Callbacks, Carrier,
+    CarrierProfile, CarrierProtocol, ClusterDoc, ContentAction, ContentRules, FeeDefaults, IdFormat,
+    MessageDefaults, Priority, ProfileOverrides, ReceiptStyle, Route, RouteChoice, Router, UdhStyle,
+    CLUSTER_DOC_KEY, REDACTED,
 };
-pub use node::{ConfigError, LogFormat, NodeConfig, Peer, DEFAULT_STORAGE_MIN_FREE_MB};
+pub use node::{
+    ConfigError, LogFormat, NodeConfig, Peer, DEFAULT_APPS_CMPP_ADDR, DEFAULT_APPS_SMPP_ADDR,
+    DEFAULT_STORAGE_MIN_FREE_MB,
+};

@@ -66,7 +66,19 @@ pub struct NodeConfig {
     /// [`DEFAULT_STORAGE_MIN_FREE_MB`], or a tenth of the filesystem if
     /// that is less (a small volume is not refused from the start).
     pub storage_min_free_mb: Option<u64>,
+    /// Where applications bind over SMPP 3.4; `None`:
+    /// [`DEFAULT_APPS_SMPP_ADDR`], skipped with a warning if it is taken
+    /// (so several nodes on one host start without setting it).
+    pub apps_smpp_addr: Option<String>,
+    /// Where applications CONNECT over CMPP 2.0/3.0; `None`:
+    /// [`DEFAULT_APPS_CMPP_ADDR`], skipped with a warning if it is taken.
+    pub apps_cmpp_addr: Option<String>,
 }
+
+/// Default SMPP address for applications (the simulator's carrier SMPP is 2775).
+pub const DEFAULT_APPS_SMPP_ADDR: &str = "127.0.0.1:2875";
+/// Default CMPP address for applications (the simulator's carrier CMPP is 7890).
+pub const DEFAULT_APPS_CMPP_ADDR: &str = "127.0.0.1:7990";
 
 /// Default of `storage_min_free_mb`: room for the state and log to keep
 /// growing while the messages already accepted are delivered and reported.
@@ -87,6 +99,8 @@ impl Default for NodeConfig {
             http_tls_cert: None,
             http_tls_key: None,
             storage_min_free_mb: None,
+            apps_smpp_addr: None,
+            apps_cmpp_addr: None,
         }
     }
 }
@@ -129,6 +143,8 @@ struct RawNode {
     http_tls_cert: Option<Spanned<String>>,
     http_tls_key: Option<Spanned<String>>,
     storage_min_free_mb: Option<Spanned<i64>>,
+    apps_smpp_addr: Option<Spanned<String>>,
+    apps_cmpp_addr: Option<Spanned<String>>,
     #[serde(default)]
     peers: Vec<RawPeer>,
 }
@@ -201,6 +217,15 @@ impl NodeConfig {
             if let Some(v) = value {
                 valid_addr(v.get_ref()).map_err(|m| ctx.err(key, v.span(), m))?;
                 *slot = v.into_inner();
+            }
+        }
+        for (key, value, slot) in [
+            ("apps_smpp_addr", raw.apps_smpp_addr, &mut cfg.apps_smpp_addr),
+            ("apps_cmpp_addr", raw.apps_cmpp_addr, &mut cfg.apps_cmpp_addr),
+        ] {
+            if let Some(v) = value {
+                valid_addr(v.get_ref()).map_err(|m| ctx.err(key, v.span(), m))?;
+                *slot = Some(v.into_inner());
             }
         }
         if let Some(f) = raw.log_format {

@@ -26,6 +26,8 @@ pub enum BenchCmd {
     Cdr(crate::bench_cdr::CdrBenchArgs),
     /// The 110 alarm desk under a burst of alarm MOs: case and forward latency.
     Alarm(crate::bench_alarm::AlarmBenchArgs),
+    /// Submits per second over one SMPP application bind of a running node, receipts back.
+    Apps(crate::bench_apps::AppsBenchArgs),
 }
 
 /// Arguments of `bench raft`.
@@ -64,6 +66,7 @@ pub fn run(cmd: BenchCmd) -> anyhow::Result<()> {
         BenchCmd::Service(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_service::run(args)),
         BenchCmd::Cdr(args) => crate::bench_cdr::run(args),
         BenchCmd::Alarm(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_alarm::run(args)),
+        BenchCmd::Apps(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_apps::run(args)),
     }
 }
 

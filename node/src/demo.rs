@@ -1,6 +1,8 @@
 //! The no-config default: the in-process carrier simulator on ephemeral
 //! ports, the demo cluster document pointing at it, and the demo account's
-//! API key (kept in `DATA_DIR/demo-api-key` so it survives restarts).
+//! API key (kept in `DATA_DIR/demo-api-key` so it survives restarts) and
+//! application password (SMPP `system_id = "demo"`, CMPP `sp_id =
+//! "900100"`, kept in `DATA_DIR/demo-password`).
 //!
 //! It must never replace a cluster document an admin applied: only an absent
 //! or demo document is (re)written at start, because the simulator's ports
@@ -24,6 +26,45 @@ pub struct Demo {
     pub api_key: String,
     /// Where the key was written.
     pub key_file: std::path::PathBuf,
+    /// The demo account's SMPP password and CMPP secret.
+    pub password: String,
+    /// Where the password was written.
+    pub password_file: std::path::PathBuf,
+}
+
+/// The demo account's SMPP `system_id`.
+pub const DEMO_SYSTEM_ID: &str = "demo";
+/// The demo account's CMPP SP id.
+pub const DEMO_SP_ID: &str = "900100";
+
+/// Reads the demo password from `dir/demo-password`, or makes and writes
+/// one (8 letters and digits: SMPP's longest password).
+fn demo_password(dir: &Path) -> anyhow::Result<(String, std::path::PathBuf)> {
+    use rand::Rng;
+    let path = dir.join("demo-password");
+    if let Ok(p) = std::fs::read_to_string(&path) {
+        let p = p.trim().to_string();
+        if p.len() == 8 && p.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Ok((p, path));
+        }
+    }
+    let password: String = rand::thread_rng()
+        .sample_iter(&rand::distributions::Alphanumeric)
+        .take(8)
+        .map(char::from)
+        .collect();
+    write_private(&path, &password)?;
+    Ok((password, path))
+}
+
+fn write_private(path: &Path, value: &str) -> anyhow::Result<()> {
+    std::fs::write(path, format!("{value}\n")).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(())
 }
 
 /// Reads the demo key from `dir/demo-api-key`, or makes and writes one.
@@ -78,7 +119,17 @@ pub async fn start(cluster: &Cluster, data_dir: &Path) -> anyhow::Result<Demo> {
         international: carrier(Protocol::Smpp)?,
     };
     let (api_key, key_file) = demo_key(data_dir)?;
-    let doc = ClusterDoc::demo(&carriers, &api_key);
+    let (password, password_file) = demo_password(data_dir)?;
+    let mut doc = ClusterDoc::demo(&carriers, &api_key);
+    for a in &mut doc.accounts {
+        a.apps = Some(smsgw_config::AppLogins {
+            system_id: Some(DEMO_SYSTEM_ID.into()),
+            password: Some(password.clone()),
+            sp_id: Some(DEMO_SP_ID.into()),
+            secret: Some(password.clone()),
+            tps: None,
+        });
+    }
     let current = smsgw_state::local_view(cluster)
         .config(CLUSTER_DOC_KEY)
         .context("reading the cluster document")?;
@@ -102,6 +153,8 @@ pub async fn start(cluster: &Cluster, data_dir: &Path) -> anyhow::Result<Demo> {
         sim,
         api_key,
         key_file,
+        password,
+        password_file,
     })
 }
 

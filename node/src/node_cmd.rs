@@ -24,10 +24,11 @@ pub enum NodeCmd {
     /// ./smsgw-data, raft on 127.0.0.1:7001 and HTTP on 127.0.0.1:8080,
     /// initialised at once, with the in-process carrier simulator and the
     /// demo cluster document (its API key is printed and written to
-    /// DATA_DIR/demo-api-key). With a config file the node waits to be made
+    /// DATA_DIR/demo-api-key) and applications' SMPP/CMPP password
+    /// (DATA_DIR/demo-password). With a config file the node waits to be made
     /// part of a cluster (`smsgw cluster init` or `smsgw cluster add`) unless
     /// the file says `bootstrap = true`. The bound addresses are printed on
-    /// stdout as `smsgw node N ready raft=ADDR http=ADDR`.
+    /// stdout as `smsgw node N ready raft=ADDR http=ADDR smpp=ADDR cmpp=ADDR`.
     Start(StartArgs),
     /// Check a (stopped) node's data dir: the marker, the storage format, and
     /// every raft record and log entry read through. Says what is damaged
@@ -39,7 +40,8 @@ pub enum NodeCmd {
 #[derive(Args)]
 pub struct StartArgs {
     /// Node file (TOML): node_id, data_dir, raft_addr, http_addr, peers, log_format, bootstrap,
-    /// raft_source_ip, cluster_secret_file, http_tls_cert, http_tls_key, storage_min_free_mb.
+    /// raft_source_ip, cluster_secret_file, http_tls_cert, http_tls_key, storage_min_free_mb,
+    /// apps_smpp_addr, apps_cmpp_addr.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
     /// Override the data dir.
@@ -57,6 +59,12 @@ pub struct StartArgs {
     /// Override the high-water mark: free MiB under which new messages are refused (0: off).
     #[arg(long)]
     pub storage_min_free_mb: Option<u64>,
+    /// Override where applications bind over SMPP (port 0 picks a free one).
+    #[arg(long)]
+    pub smpp_addr: Option<String>,
+    /// Override where applications CONNECT over CMPP (port 0 picks a free one).
+    #[arg(long)]
+    pub cmpp_addr: Option<String>,
 }
 
 pub fn run(cmd: NodeCmd, secret_file: crate::secret::SecretFile) -> anyhow::Result<()> {
@@ -96,6 +104,12 @@ fn start(args: StartArgs, secret_file: crate::secret::SecretFile) -> anyhow::Res
         Some("json") => cfg.log_format = LogFormat::Json,
         Some("text") => cfg.log_format = LogFormat::Text,
         _ => {}
+    }
+    if let Some(a) = args.smpp_addr {
+        cfg.apps_smpp_addr = Some(a);
+    }
+    if let Some(a) = args.cmpp_addr {
+        cfg.apps_cmpp_addr = Some(a);
     }
     if let Some(mb) = args.storage_min_free_mb {
         cfg.storage_min_free_mb = Some(mb);
@@ -167,6 +181,24 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
         .await
         .with_context(|| format!("cannot listen on http address {}", cfg.http_addr))?;
     let http_addr = http.local_addr()?;
+    let smpp_apps = crate::apps::listener::bind(
+        cfg.apps_smpp_addr.as_deref(),
+        smsgw_config::DEFAULT_APPS_SMPP_ADDR,
+        "SMPP",
+    )
+    .await?;
+    let cmpp_apps = crate::apps::listener::bind(
+        cfg.apps_cmpp_addr.as_deref(),
+        smsgw_config::DEFAULT_APPS_CMPP_ADDR,
+        "CMPP",
+    )
+    .await?;
+    let app_addr = |l: &Option<TcpListener>| {
+        l.as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map_or_else(|| "-".to_string(), |a| a.to_string())
+    };
+    let (smpp_addr, cmpp_addr) = (app_addr(&smpp_apps), app_addr(&cmpp_apps));
     let mut opts = ClusterOptions::new(cfg.node_id, &cfg.data_dir, &cfg.raft_addr);
     opts.secret_file = crate::secret::for_node(cfg.cluster_secret_file.as_deref())?;
     opts.http_addr = http_addr.to_string();
@@ -220,6 +252,21 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     let cdr_task = crate::cdr::spawn(state.clone(), cfg.data_dir.join("cdr"));
     let callbacks_task = crate::callbacks::spawn(state.clone());
     let alarm_task = crate::alarm::spawn(state.clone());
+    let mut app_tasks = vec![crate::apps::delivery::spawn(state.clone())];
+    if let Some(l) = smpp_apps {
+        app_tasks.push(crate::apps::listener::spawn(
+            state.clone(),
+            l,
+            crate::apps::listener::Proto::Smpp,
+        ));
+    }
+    if let Some(l) = cmpp_apps {
+        app_tasks.push(crate::apps::listener::spawn(
+            state.clone(),
+            l,
+            crate::apps::listener::Proto::Cmpp,
+        ));
+    }
     let (stop_tx, mut stop_rx) = watch::channel(false);
     if tls.is_some() {
         tracing::info!(addr = %http_addr, "the HTTP API speaks HTTPS only");
@@ -231,7 +278,7 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
         let mut out = std::io::stdout().lock();
         writeln!(
             out,
-            "smsgw node {} ready raft={} http={}",
+            "smsgw node {} ready raft={} http={} smpp={smpp_addr} cmpp={cmpp_addr}",
             cluster.id(),
             cluster.raft_addr(),
             http_addr
@@ -251,6 +298,14 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
                 "demo API key: {} (saved in {})",
                 d.api_key,
                 d.key_file.display()
+            )?;
+            writeln!(
+                out,
+                "demo applications: SMPP {smpp_addr} system_id {} / CMPP {cmpp_addr} sp_id {}, password {} (saved in {})",
+                crate::demo::DEMO_SYSTEM_ID,
+                crate::demo::DEMO_SP_ID,
+                d.password,
+                d.password_file.display()
             )?;
             writeln!(
                 out,
@@ -297,6 +352,9 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     cdr_task.abort();
     callbacks_task.abort();
     alarm_task.abort();
+    for t in app_tasks {
+        t.abort();
+    }
     // Before raft stops: the supervisor must not take the shutdown for a
     // failure to repair.
     for t in storage_tasks {

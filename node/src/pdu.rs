@@ -11,6 +11,9 @@
 //! gets a `gateway` object saying what the gateway makes of it (the carrier
 //! id a response or report is matched by, after the profile's id formats).
 //!
+//! Each message PDU also shows its text beside the raw bytes, and a
+//! receipt its fields ([`crate::pdu_text`]).
+//!
 //! This module only formats and parses; it never opens a connection.
 
 use std::io::Read;
@@ -174,6 +177,7 @@ where
         let (pdu, skipped) = C::Wire::decode_lenient(frame.clone(), &opts)
             .map_err(|e| explain(C::Wire::NAME, &frame, offset, &e))?;
         let mut v = serde_json::to_value(&pdu)?;
+        crate::pdu_text::annotate(&mut v);
         let mut gw = reads_as(client.classify(pdu, "capture"));
         gw.insert("trailing_bytes".into(), skipped.into());
         if let serde_json::Value::Object(m) = &mut v {
@@ -297,7 +301,9 @@ where
         };
         let len = frame.len();
         let pdu = P::decode(frame.clone(), &opts).map_err(|e| explain(P::NAME, &frame, offset, &e))?;
-        out.push(serde_json::to_value(&pdu)?);
+        let mut v = serde_json::to_value(&pdu)?;
+        crate::pdu_text::annotate(&mut v);
+        out.push(v);
         offset += len;
     }
     Ok(if out.len() == 1 {

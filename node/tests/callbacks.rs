@@ -246,7 +246,13 @@ fn one_accounts_dead_receiver_never_holds_back_another_account() {
         doc.accounts.push(other);
     });
     let deadline = Instant::now() + Duration::from_secs(15);
-    while deliveries_of(&node, OTHER_KEY)["subscribed"] != true {
+    // Until the document is in force the key is unknown (401, no `subscribed`).
+    let subscribed = |n: &Node| {
+        n.call("GET", "/v1/callbacks/deliveries", Some(OTHER_KEY), None)
+            .body["subscribed"]
+            == true
+    };
+    while !subscribed(&node) {
         assert!(Instant::now() < deadline, "`other` not subscribed");
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -170,3 +170,45 @@ fn with_a_profile_a_cmpp_report_of_odd_length_shows_the_id_it_is_matched_by() {
     );
     assert!(!ok && err.contains("not for smpp"), "{err}");
 }
+
+#[test]
+fn a_message_shows_its_text_udh_and_a_receipt_its_fields() {
+    use bytes::{Bytes, BytesMut};
+    use smsgw_protocols::smpp::{Body, DeliverSm, Options, Pdu, Receipt, SubmitSm};
+    use smsgw_protocols::text::{encode, Encoding};
+    let mut content = vec![5, 0, 3, 0x2a, 2, 1];
+    content.extend(encode("台风预警", Encoding::Ucs2).unwrap());
+    let mut sm = SubmitSm::new("1069000", "13800138000", 8, Bytes::from(content)).unwrap();
+    sm.esm_class = 0x40;
+    let receipt = Receipt::new(
+        "123456789",
+        smsgw_protocols::report::ReportState::Delivered,
+        "2612031200",
+        "2612031201",
+        0,
+    );
+    let dlr = DeliverSm::receipt(&receipt, "13800138000", "").unwrap();
+    let mut raw = BytesMut::new();
+    Pdu::new(7, Body::SubmitSm(sm))
+        .encode(&Options, &mut raw)
+        .unwrap();
+    Pdu::new(8, Body::DeliverSm(dlr))
+        .encode(&Options, &mut raw)
+        .unwrap();
+    let (ok, json, err) = smsgw(&["pdu", "decode", "--proto", "smpp", &hex::encode(&raw)], None);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["decoded"]["text"], "台风预警", "{json}");
+    assert_eq!(v[0]["decoded"]["encoding"], "UCS-2");
+    assert_eq!(
+        v[0]["decoded"]["udh"],
+        serde_json::json!({"reference": 42, "total": 2, "sequence": 1})
+    );
+    assert_eq!(v[1]["receipt"]["id"], "123456789", "{json}");
+    assert_eq!(v[1]["receipt"]["stat"], "DELIVRD");
+    assert_eq!(v[1]["receipt"]["done_date"], "2612031201");
+    // What decode printed encodes back to the same bytes.
+    let (ok, back, err) = smsgw(&["pdu", "encode", "--proto", "smpp", "-"], Some(&json));
+    assert!(ok, "{err}");
+    assert_eq!(back.trim(), hex::encode(&raw));
+}

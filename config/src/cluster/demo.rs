@@ -131,6 +131,7 @@ impl ClusterDoc {
                 messages_per_day: None,
                 billing: None,
                 callbacks: None,
+                apps: None,
             }],
             admin: Default::default(),
             billing: Default::default(),

@@ -42,6 +42,11 @@
 //! [accounts.callbacks]        # optional: where MOs and delivery reports are POSTed
 //! urls = ["http://10.0.0.5:8080/sms/events"]   # round robin, failing over
 //! secret = "at least 16 characters"           # HMAC-SHA256 key; masked by `config show`
+//! [accounts.apps]             # optional: SMPP and CMPP logins for applications (see `apps`)
+//! system_id = "billing"
+//! password = "s3cret12"
+//! sp_id = "900123"
+//! secret = "cmpp shared secret"
 //! ```
 //!
 //! `config show` prints `[[accounts.api_key_hashes]]` (prefix and SHA-256)
@@ -50,6 +55,7 @@
 //! This module never does I/O beyond reading the file it is given.
 
 pub mod alarm;
+pub mod apps;
 pub mod billing;
 pub mod callbacks;
 pub mod demo;
@@ -63,6 +69,7 @@ mod route;
 use serde::{Deserialize, Serialize};
 
 pub use alarm::{AlarmDesk, AlarmLine, KeywordRank};
+pub use apps::AppLogins;
 pub use billing::{AccountBilling, AccountKind, AdminAccess, BillingRules, ContentAction, ContentRules};
 pub use callbacks::Callbacks;
 pub use keys::ApiKeyHash;
@@ -289,6 +296,9 @@ pub struct Account {
     /// Where its MOs and delivery reports are POSTed (see [`callbacks`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callbacks: Option<Callbacks>,
+    /// Its SMPP and CMPP logins (see [`apps`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apps: Option<AppLogins>,
 }
 
 impl Account {
@@ -357,6 +367,20 @@ impl ClusterDoc {
         found
     }
 
+    /// The account whose SMPP `system_id` is `id` (ids are unique).
+    pub fn account_by_system_id(&self, id: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .find(|a| a.apps.as_ref().and_then(|l| l.system_id.as_deref()) == Some(id))
+    }
+
+    /// The account whose CMPP SP id is `sp_id` (ids are unique).
+    pub fn account_by_sp_id(&self, sp_id: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .find(|a| a.apps.as_ref().and_then(|l| l.sp_id.as_deref()) == Some(sp_id))
+    }
+
     /// The account an MO to `destination` belongs to: the longest service
     /// code that prefixes it, over all accounts; `None` when no code does.
     pub fn account_for_mo(&self, destination: &str) -> Option<&Account> {
@@ -377,6 +401,9 @@ impl ClusterDoc {
         }
         for cb in d.accounts.iter_mut().filter_map(|a| a.callbacks.as_mut()) {
             cb.secret = REDACTED.into();
+        }
+        for a in d.accounts.iter_mut() {
+            a.apps = a.apps.as_ref().map(AppLogins::redacted);
         }
         d
     }

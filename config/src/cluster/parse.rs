@@ -100,6 +100,7 @@ struct RawAccount {
     messages_per_day: Option<S<i64>>,
     billing: Option<S<super::parse_billing::RawAccountBilling>>,
     callbacks: Option<super::callbacks::RawCallbacks>,
+    apps: Option<S<super::apps::RawAppLogins>>,
 }
 
 /// A key already hashed (as `config show` prints it).
@@ -450,6 +451,8 @@ fn accounts(ctx: &Ctx<'_>, raw: Vec<RawAccount>) -> Result<Vec<Account>, ConfigE
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
     let mut keys: BTreeMap<String, usize> = BTreeMap::new();
     let mut codes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut app_ids: BTreeMap<String, usize> = BTreeMap::new();
+    let mut sp_ids: BTreeMap<String, usize> = BTreeMap::new();
     for (i, a) in raw.into_iter().enumerate() {
         let k = |f: &str| format!("accounts[{i}].{f}");
         let name = ctx.nonempty(&k("name"), &a.name)?;
@@ -574,7 +577,27 @@ fn accounts(ctx: &Ctx<'_>, raw: Vec<RawAccount>) -> Result<Vec<Account>, ConfigE
             Some(c) => Some(super::callbacks::parse(ctx, i, c)?),
             None => None,
         };
+        let apps = match a.apps {
+            Some(raw) => {
+                let span = raw.span();
+                let l = super::apps::parse(ctx, i, raw.into_inner())?;
+                for (id, f, seen) in [
+                    (&l.system_id, "system_id", &mut app_ids),
+                    (&l.sp_id, "sp_id", &mut sp_ids),
+                ] {
+                    if let Some(id) = id {
+                        if let Some(first) = seen.insert(id.clone(), i) {
+                            let m = format!("`{id}` is already the {f} of accounts[{first}]");
+                            return Err(ctx.err(&k(&format!("apps.{f}")), span.clone(), m));
+                        }
+                    }
+                }
+                Some(l)
+            }
+            None => None,
+        };
         out.push(Account {
+            apps,
             billing,
             name,
             api_key_hashes: hashes,

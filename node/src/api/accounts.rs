@@ -33,7 +33,7 @@ fn bearer(h: &HeaderMap) -> Option<&str> {
 }
 
 /// The document, if the caller holds an admin key.
-fn admin(s: &AppState, h: &HeaderMap) -> Result<std::sync::Arc<Loaded>, ApiError> {
+pub(super) fn admin(s: &AppState, h: &HeaderMap) -> Result<std::sync::Arc<Loaded>, ApiError> {
     let loaded = s.config()?;
     if let Some(admin) = crate::console::session::is_admin(s, h)? {
         return if admin {

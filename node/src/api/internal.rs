@@ -136,6 +136,9 @@ pub async fn internal(
         smsgw_raft::network::auth::record_failure("http", &peer, &format!("{method} {path}: {why}"));
         return ApiError::NoSuchEndpoint.into_response();
     }
+    if method == Method::POST && path.starts_with("/internal/v1/apps/") {
+        return crate::apps::delivery::internal(&state, path, &body).await;
+    }
     if method != Method::POST || path != DELIVER_PATH {
         return ApiError::NoSuchEndpoint.into_response();
     }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use smsgw_config::Account;
-use smsgw_state::{Command, PartRecord, Response as RaftResponse, StateView};
+use smsgw_state::{Command, MtPart, PartRecord, Response as RaftResponse, StateView};
 
 use super::error::ApiError;
 use super::state::{now_ms, AppState, Loaded};
@@ -93,7 +93,7 @@ fn merge_duplicates(to: &mut Vec<String>) -> Vec<String> {
 }
 
 /// What a plain send came to.
-enum Posted {
+pub(crate) enum Posted {
     /// Committed (or replayed): the answers, whether replayed, the repeats
     /// merged, and the recipients skipped because they opted out.
     Sent {
@@ -128,15 +128,26 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Post
         return Err(ApiError::TooManyRecipients(req.to.len()));
     }
     let merged = merge_duplicates(&mut req.to);
-    let v = submit::validate(&req, &account, &loaded.doc)?;
-    if super::billing::content(&loaded, &account, [req.text.as_str()])? {
-        return Ok(Posted::Held);
-    }
-    let view = smsgw_state::local_view(&state.cluster);
-    let (keep, opted_out) =
-        super::billing::without_opt_outs(&view, &account.name, std::mem::take(&mut req.to), |n| n)?;
-    req.to = keep;
-    if req.to.is_empty() {
+    send(state, &loaded, &account, req, merged).await
+}
+
+/// A plain send of an authenticated account, the one way every front door
+/// (HTTP, the SMPP and CMPP servers for applications) goes: validation,
+/// content rules, opt-outs, routes, daily limit, balance, ONE `AcceptBatch`
+/// answered only after its commit ([`prepare`], then [`commit`]).
+pub(crate) async fn send(
+    state: &AppState,
+    loaded: &Loaded,
+    account: &Account,
+    req: SendRequest,
+    merged: Vec<String>,
+) -> Result<Posted, ApiError> {
+    let p = match prepare(state, loaded, account, req)? {
+        Prepared::Held => return Ok(Posted::Held),
+        Prepared::Ready(p) => p,
+    };
+    let opted_out = p.opted_out.clone();
+    if p.answers.is_empty() {
         return Ok(Posted::Sent {
             answers: Vec::new(),
             replayed: false,
@@ -144,44 +155,140 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Post
             opted_out,
         });
     }
+    match commit(state, account, vec![p]).await? {
+        Committed::Accepted(mut answers) => Ok(Posted::Sent {
+            answers: answers.pop().unwrap_or_default(),
+            replayed: false,
+            merged,
+            opted_out,
+        }),
+        Committed::Replayed(ids) => Ok(Posted::Sent {
+            answers: replay_answers(state, &ids).await?,
+            replayed: true,
+            merged,
+            opted_out,
+        }),
+    }
+}
+
+/// A request checked and built, not yet proposed.
+pub(crate) enum Prepared {
+    /// The account's content rule holds it for review.
+    Held,
+    /// Its parts and answers (none when every recipient opted out).
+    Ready(Ready),
+}
+
+/// The parts of one request, ready to be committed.
+pub(crate) struct Ready {
+    parts: Vec<MtPart>,
+    /// One answer per recipient kept.
+    pub answers: Vec<Accepted>,
+    /// Recipients skipped because they opted out.
+    pub opted_out: Vec<String>,
+    priority: smsgw_config::Priority,
+    request_id: Option<String>,
+}
+
+/// What [`commit`] came to.
+pub(crate) enum Committed {
+    /// Committed now: each request's answers, in order.
+    Accepted(Vec<Vec<Accepted>>),
+    /// The one request's idempotency key was seen: the first commit's part ids.
+    Replayed(Vec<String>),
+}
+
+/// Checks and builds one request (no proposal).
+pub(crate) fn prepare(
+    state: &AppState,
+    loaded: &Loaded,
+    account: &Account,
+    mut req: SendRequest,
+) -> Result<Prepared, ApiError> {
+    let v = submit::validate(&req, account, &loaded.doc)?;
+    if super::billing::content(loaded, account, [req.text.as_str()])? {
+        return Ok(Prepared::Held);
+    }
+    let view = smsgw_state::local_view(&state.cluster);
+    let (keep, opted_out) =
+        super::billing::without_opt_outs(&view, &account.name, std::mem::take(&mut req.to), |n| n)?;
+    req.to = keep;
+    if req.to.is_empty() {
+        return Ok(Prepared::Ready(Ready {
+            parts: Vec::new(),
+            answers: Vec::new(),
+            opted_out,
+            priority: v.priority,
+            request_id: v.request_id,
+        }));
+    }
     let ids = state.next_ids(req.to.len());
-    let now = now_ms();
-    let (parts, answers) = submit::build(&req, &v, &account.name, &loaded.doc, &loaded.router, &ids, now)?;
-    let n_parts: u64 = answers.iter().map(|a| u64::from(a.parts)).sum();
-    let cmd = Command::AcceptBatch {
+    let (parts, answers) = submit::build(
+        &req,
+        &v,
+        &account.name,
+        &loaded.doc,
+        &loaded.router,
+        &ids,
+        now_ms(),
+    )?;
+    Ok(Prepared::Ready(Ready {
+        parts,
+        answers,
+        opted_out,
+        priority: v.priority,
         request_id: v.request_id,
-        messages: parts,
+    }))
+}
+
+/// Proposes the requests of ONE account as one `AcceptBatch` (charged,
+/// counted against the daily limit) and answers after its commit. An
+/// idempotency key is kept only for a batch of one request.
+pub(crate) async fn commit(
+    state: &AppState,
+    account: &Account,
+    mut batch: Vec<Ready>,
+) -> Result<Committed, ApiError> {
+    let request_id = match batch.as_slice() {
+        [one] => one.request_id.clone(),
+        _ => None,
     };
-    let cmd = super::billing::charged(&account, n_parts, now, cmd);
-    let n = req.to.len() as u64;
-    state.limiter.take_daily(&account, n)?;
+    let n_parts: u64 = batch
+        .iter()
+        .flat_map(|r| &r.answers)
+        .map(|a| u64::from(a.parts))
+        .sum();
+    let n = batch.iter().map(|r| r.answers.len() as u64).sum();
+    let messages: Vec<MtPart> = batch
+        .iter_mut()
+        .flat_map(|r| std::mem::take(&mut r.parts))
+        .collect();
+    let cmd = Command::AcceptBatch { request_id, messages };
+    let cmd = super::billing::charged(account, n_parts, now_ms(), cmd);
+    state.limiter.take_daily(account, n)?;
     let committed = smsgw_state::propose(&state.cluster, &cmd).await;
     if !matches!(committed, Ok(RaftResponse::Accepted { .. })) {
-        state.limiter.give_back_daily(&account, n);
+        state.limiter.give_back_daily(account, n);
     }
     match committed? {
         RaftResponse::Accepted { .. } => {
             if let Some(rt) = &state.runtime {
                 rt.nudge();
             }
-            let labels = [("priority", v.priority.name().to_string())];
-            metrics::counter!("smsgw_api_messages_accepted_total", &labels).increment(answers.len() as u64);
-            metrics::counter!("smsgw_api_parts_accepted_total", &labels).increment(n_parts);
-            Ok(Posted::Sent {
-                answers,
-                replayed: false,
-                merged,
-                opted_out,
-            })
+            for r in &batch {
+                let labels = [("priority", r.priority.name().to_string())];
+                let parts: u64 = r.answers.iter().map(|a| u64::from(a.parts)).sum();
+                metrics::counter!("smsgw_api_messages_accepted_total", &labels)
+                    .increment(r.answers.len() as u64);
+                metrics::counter!("smsgw_api_parts_accepted_total", &labels).increment(parts);
+            }
+            Ok(Committed::Accepted(
+                batch.into_iter().map(|r| r.answers).collect(),
+            ))
         }
         RaftResponse::Refused(r) => Err(super::billing::refusal(r)),
         RaftResponse::Replayed(first) => match *first {
-            RaftResponse::Accepted { ids, .. } => Ok(Posted::Sent {
-                answers: replay_answers(state, &ids).await?,
-                replayed: true,
-                merged,
-                opted_out,
-            }),
+            RaftResponse::Accepted { ids, .. } => Ok(Committed::Replayed(ids)),
             other => Err(ApiError::Internal(format!(
                 "replayed request had answer {other:?}"
             ))),

@@ -7,7 +7,7 @@
 mod accounts;
 pub(crate) mod alarm;
 mod alarm_roster;
-mod billing;
+pub(crate) mod billing;
 mod book;
 mod callbacks;
 pub(crate) mod error;
@@ -16,10 +16,11 @@ mod inbound;
 pub(crate) mod internal;
 mod jobs;
 mod limits;
-mod messages;
+pub(crate) mod messages;
 mod ops;
 mod records;
 mod server;
+mod sessions;
 pub(crate) mod state;
 mod stats;
 pub(crate) mod submit;
@@ -117,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/accounts/{name}", get(accounts::get))
         .route("/v1/admin/accounts/{name}/topups", post(accounts::topup))
         .route("/v1/admin/accounts/{name}/adjustments", post(accounts::adjust))
+        .route("/v1/admin/sessions", get(sessions::list))
         .route("/v1/admin/review", get(accounts::review_list))
         .route("/v1/admin/review/{job}", post(accounts::review))
         .route("/v1/records", get(records::list))

@@ -50,6 +50,10 @@ pub struct AppState {
     /// The data dir's disk (absent in API-only tests): new messages are
     /// refused under its high-water mark.
     pub storage: Option<Arc<crate::storage::Disk>>,
+    /// This node's application sessions (SMPP/CMPP).
+    pub apps: Arc<crate::apps::Hub>,
+    /// The leader's leases of application events.
+    pub leases: Arc<crate::apps::delivery::Leases>,
 }
 
 impl AppState {
@@ -70,6 +74,8 @@ impl AppState {
             jobs_nudge: Arc::default(),
             callbacks: Arc::default(),
             storage: None,
+            apps: Arc::default(),
+            leases: Arc::default(),
         }
     }
 

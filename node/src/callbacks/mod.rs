@@ -77,11 +77,13 @@ async fn step(
         Err(crate::api::error::ApiError::NotConfigured) => return Ok(()),
         Err(e) => return Err(e.message()),
     };
+    // Accounts whose events are queued: those with callbacks, and those
+    // whose application sessions take them (`apps::delivery`).
     let mut wanted: Vec<String> = loaded
         .doc
         .accounts
         .iter()
-        .filter(|a| a.callbacks.is_some())
+        .filter(|a| a.callbacks.is_some() || crate::apps::delivery::takes_events(a))
         .map(|a| a.name.clone())
         .collect();
     wanted.sort();
@@ -110,7 +112,7 @@ async fn step(
                     continue;
                 };
                 if let Some(a) = loaded.doc.account_for_mo(&mo.message.to) {
-                    if a.callbacks.is_some() {
+                    if a.callbacks.is_some() || crate::apps::delivery::takes_events(a) {
                         mos.push((a.name.clone(), seq));
                     }
                 }
@@ -118,6 +120,13 @@ async fn step(
             propose(state, EventsCommand::TakeMos { after, through, mos }).await?;
         }
     }
+    wanted.retain(|name| {
+        loaded
+            .doc
+            .accounts
+            .iter()
+            .any(|a| &a.name == name && a.callbacks.is_some())
+    });
     workers.retain(|account, w| {
         let keep = wanted.contains(account) && !w.is_finished();
         if !keep {

@@ -158,7 +158,7 @@ pub async fn publish_http_addr(cluster: Cluster) {
 
 /// The leader's HTTP address: from the membership when it has one, else
 /// as the leader published it.
-fn leader_http(cluster: &Cluster) -> Option<String> {
+pub(crate) fn leader_http(cluster: &Cluster) -> Option<String> {
     let (id, info) = cluster.leader()?;
     if !info.http_addr.is_empty() {
         return Some(info.http_addr);

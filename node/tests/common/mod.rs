@@ -223,6 +223,11 @@ fn dechunk(mut s: &str) -> String {
 /// `n` nodes started from node files (ids 1..=n, data in their own temp
 /// dirs, one cluster secret) and formed into one cluster with `cluster init` through the first.
 pub fn start_cluster(n: u64) -> Vec<Node> {
+    start_cluster_with(n, &[])
+}
+
+/// As [`start_cluster`], each node started with `extra` arguments too.
+pub fn start_cluster_with(n: u64, extra: &[&str]) -> Vec<Node> {
     // One secret for the whole cluster, placed in every node's data dir
     // before its first start (as an operator would), so the CLI run in any
     // node's directory finds it at ./smsgw-data/cluster-secret.
@@ -237,7 +242,9 @@ pub fn start_cluster(n: u64) -> Vec<Node> {
                 .expect("write secret");
             let cfg = dir.path().join("node.toml");
             std::fs::write(&cfg, format!("node_id = {id}\ndata_dir = \"smsgw-data\"\n")).expect("write");
-            Node::start_in(dir, &["--config", "node.toml"])
+            let mut args = vec!["--config", "node.toml"];
+            args.extend_from_slice(extra);
+            Node::start_in(dir, &args)
         })
         .collect();
     let mut init = vec![
