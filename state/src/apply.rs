@@ -110,6 +110,16 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
             Response::Account(crate::accounts::apply_account(tx, account, change)?)
         }
         Command::Events(change) => Response::Events(crate::events::apply_events(tx, change)?),
+        Command::Purge {
+            before_ms,
+            keys_before_ms,
+            limit,
+        } => Response::Purged(crate::retention::apply_purge(
+            tx,
+            *before_ms,
+            *keys_before_ms,
+            *limit,
+        )?),
         Command::RecordMo { message, .. } => {
             let seq = bump(tx, counter::MOS, 1)?;
             tx.put(
@@ -125,6 +135,7 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
     // A refusal is not remembered: the same request may pay after a top-up.
     if let (Some(rid), false) = (cmd.request_id(), matches!(response, Response::Refused(_))) {
         tx.put(keys::request(rid), &response)?;
+        crate::retention::request_remembered(tx, cmd, rid)?;
     }
     Ok(response)
 }
@@ -201,6 +212,7 @@ fn record_submit(
     record.submitted_at_ms = Some(at_ms);
     tx.put(k, &record)?;
     tx.put(keys::carrier_id(carrier, carrier_msg_id), &part_id.to_string())?;
+    crate::retention::submitted(tx, part_id, carrier, carrier_msg_id);
     let pending_key = keys::pending_report(carrier, carrier_msg_id);
     let mut report_applied = None;
     if let Some(pending) = tx.get::<PendingReport>(&pending_key)? {
@@ -283,6 +295,7 @@ fn message_final(
     crate::events::message_final(tx, mid, head, state, at_ms)?;
     let seq = bump(tx, counter::FINALS, 1)?;
     tx.put_raw(keys::finals(seq), mid.as_bytes().to_vec());
+    crate::retention::message_closed(tx, head, mid, seq)?;
     crate::accounts::settle(tx, head, mid, at_ms)
 }
 

@@ -14,6 +14,7 @@ pub mod command;
 pub mod events;
 pub mod jobs;
 pub mod keys;
+pub mod retention;
 pub mod stats;
 mod view;
 
