@@ -135,6 +135,7 @@ impl ClusterDoc {
             admin: Default::default(),
             billing: Default::default(),
             content: Default::default(),
+            retention: Default::default(),
         }
     }
 }

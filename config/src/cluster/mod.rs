@@ -56,6 +56,7 @@ pub mod keys;
 mod parse;
 mod parse_billing;
 pub mod profile;
+pub mod retention;
 mod route;
 
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,7 @@ use serde::{Deserialize, Serialize};
 pub use billing::{AccountBilling, AccountKind, AdminAccess, BillingRules, ContentAction, ContentRules};
 pub use callbacks::Callbacks;
 pub use keys::ApiKeyHash;
+pub use retention::Retention;
 pub use profile::{CarrierProfile, FeeDefaults, IdFormat, ProfileOverrides, ReceiptStyle, UdhStyle};
 pub use route::{expand as expand_prefix, normalize_number, RouteChoice, Router};
 
@@ -328,6 +330,9 @@ pub struct ClusterDoc {
     /// Banned words and opt-out keywords.
     #[serde(default, skip_serializing_if = "is_default")]
     pub content: ContentRules,
+    /// How long finished records and idempotency keys are kept.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub retention: Retention,
 }
 
 impl ClusterDoc {

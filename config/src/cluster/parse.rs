@@ -31,6 +31,7 @@ struct RawDoc {
     admin: Option<super::parse_billing::RawAdmin>,
     billing: Option<super::parse_billing::RawBillingRules>,
     content: Option<super::parse_billing::RawContent>,
+    retention: Option<super::retention::RawRetention>,
 }
 
 #[derive(Deserialize)]
@@ -195,6 +196,7 @@ impl ClusterDoc {
             admin: super::parse_billing::admin(&ctx, raw.admin)?,
             billing: super::parse_billing::rules(&ctx, raw.billing)?,
             content: super::parse_billing::content(&ctx, raw.content)?,
+            retention: super::retention::parse(&ctx, raw.retention)?,
         })
     }
 }

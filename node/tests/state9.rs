@@ -1,0 +1,139 @@
+//! Issue 9's remainder, through real processes: retention (closed
+//! messages, MOs and client_refs leave the state of every node once past
+//! their window; newer ones stay; a client_ref reused after expiry makes a
+//! new message).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::sim_cluster::{carrier, leader_index, metric, Sim, KEY};
+use common::{http, start_cluster, Node};
+use serde_json::{json, Value};
+
+/// Records and client_refs kept 10 s: long enough to see a newer message
+/// stay while an older one goes, short enough for a test.
+const WINDOW_MS: u64 = 10_000;
+
+fn doc(sim: &Sim) -> String {
+    format!(
+        "{}[[accounts]]\nname = \"app\"\napi_keys = [\"{KEY}\"]\nservice_codes = [\"1069000\"]\n\n\
+         [retention]\nrecords_ms = {WINDOW_MS}\nclient_ref_ms = {WINDOW_MS}\n",
+        carrier(sim, 500)
+    )
+}
+
+fn ready(nodes: &[Node]) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for n in nodes {
+        while n.call("GET", "/readyz", None, None).status != 200 {
+            assert!(Instant::now() < deadline, "node not ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn send(node: &Node, to: &str, client_ref: &str) -> (u16, String) {
+    let r = node.post(KEY, &json!({"to": [to], "text": "retention", "client_ref": client_ref}));
+    let id = r.body["messages"][0]["id"].as_str().unwrap_or("").to_string();
+    (r.status, id)
+}
+
+fn status(node: &Node, id: &str) -> (u16, Value) {
+    let r = node.call("GET", &format!("/v1/messages/{id}"), Some(KEY), None);
+    (r.status, r.body)
+}
+
+fn mo_texts(node: &Node) -> Vec<String> {
+    let r = node.call("GET", "/v1/records?direction=mo&limit=100", Some(KEY), None);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["text"].as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+fn mt_ids(node: &Node) -> Vec<String> {
+    let r = node.call("GET", "/v1/records?limit=100", Some(KEY), None);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["id"].as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+fn until(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn inject_mo(sim: &Sim, text: &str) {
+    let mo = json!({"protocol": "cmpp", "account": sim.login, "from": "13900000009", "to": "1069000777", "text": text});
+    let r = http(&sim.control, "POST", "/mo", None, Some(mo.to_string().as_bytes()));
+    assert!(r.status < 300, "{:?}", r.body);
+}
+
+/// Sends `to` under `client_ref` and waits until every node shows it
+/// DELIVERED and `mo` among its MO records.
+fn send_and_settle(nodes: &[Node], sim: &Sim, to: &str, client_ref: &str, mo: &str) -> String {
+    let (code, id) = send(&nodes[0], to, client_ref);
+    assert_eq!(code, 202);
+    inject_mo(sim, mo);
+    for n in nodes {
+        until("delivery on every node", 30, || status(n, &id).1["status"] == "DELIVERED");
+        until("the MO on every node", 30, || mo_texts(n).iter().any(|t| t == mo));
+    }
+    id
+}
+
+#[test]
+fn expired_records_and_client_refs_leave_every_node_and_newer_ones_stay() {
+    let sim = Sim::start();
+    let nodes = start_cluster(3);
+    common::sim_cluster::apply_text(&nodes, &doc(&sim));
+    ready(&nodes);
+    let started = Instant::now();
+
+    let old = send_and_settle(&nodes, &sim, "13800000001", "ref-1", "early");
+    // Within its window the client_ref answers with the same message.
+    let (code, again) = send(&nodes[1], "13800000001", "ref-1");
+    assert_eq!((code, again.as_str()), (202, old.as_str()), "a replay within the window");
+
+    // Half a window later: a newer message and MO.
+    std::thread::sleep(Duration::from_millis(WINDOW_MS / 2).saturating_sub(started.elapsed()));
+    let newer_at = Instant::now();
+    let newer = send_and_settle(&nodes, &sim, "13800000002", "ref-2", "late");
+
+    // The old message, its record row and MO go, on every node.
+    for n in &nodes {
+        until("the old message to be purged", 40, || status(n, &old).0 == 404);
+        until("the old MO to be purged", 10, || {
+            !mo_texts(n).iter().any(|t| t == "early")
+        });
+    }
+    let checked_at = newer_at.elapsed();
+    assert!(
+        checked_at < Duration::from_millis(WINDOW_MS),
+        "too slow to tell: the newer message is itself past its window ({checked_at:?})"
+    );
+    for n in &nodes {
+        assert_eq!(status(n, &newer).0, 200, "a message within its window stays");
+        let ids = mt_ids(n);
+        assert!(ids.contains(&newer) && !ids.contains(&old), "records: {ids:?}");
+        assert!(mo_texts(n).iter().any(|t| t == "late"), "a newer MO stays");
+    }
+    // The expired client_ref is free again: a new message, not a replay.
+    let (code, fresh) = send(&nodes[2], "13800000001", "ref-1");
+    assert_eq!(code, 202);
+    assert_ne!(fresh, old, "an expired client_ref makes a new message");
+    // The newer one's client_ref still replays.
+    let (_, replay) = send(&nodes[0], "13800000002", "ref-2");
+    assert_eq!(replay, newer);
+
+    let li = leader_index(&nodes);
+    let purged = metric(&nodes[li], "smsgw_retention_purged_total{kind=\"messages\"}").unwrap_or(0.0);
+    assert!(purged >= 1.0, "the leader counts what it purged: {purged}");
+}
