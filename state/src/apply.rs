@@ -172,6 +172,7 @@ pub(crate) fn accept_batch(tx: &mut Tx<'_>, index: u64, messages: &[MtPart]) -> 
                 mid.as_bytes().to_vec(),
             );
             bump(tx, &counter::ready(slot.priority), 1)?;
+            bump(tx, &counter::backlog(&part.account), 1)?;
             tx.put(
                 keys::counter(&counter::ready_last(&slot.route, slot.priority)),
                 &seq,
@@ -291,6 +292,9 @@ fn message_final(
     }
     dims.extend(crate::jobs::job_progress(tx, &head.part.account, mid, state)?);
     let parts = u64::from(head.part.parts);
+    if head.part.queue.is_some() {
+        bump(tx, &counter::backlog(&head.part.account), -1)?;
+    }
     crate::stats::count(tx, &head.part.account, at_ms, &dims, state, 1, parts)?;
     crate::events::message_final(tx, mid, head, state, at_ms)?;
     let seq = bump(tx, counter::FINALS, 1)?;

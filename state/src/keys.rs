@@ -247,6 +247,10 @@ pub mod counter {
     }
     /// The last MO sequence the callback tailer looked at.
     pub const EVENTS_MO_CURSOR: &str = "events/mo_cursor";
+    /// Unfinished messages of `account` (its backlog, capped by the API).
+    pub fn backlog(account: &str) -> String {
+        format!("backlog/{account}")
+    }
     /// The last sequence put in one ready queue (monotonic).
     pub fn ready_last(route: &str, priority: u8) -> String {
         format!("ready_last/{route}/{priority}")

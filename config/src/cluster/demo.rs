@@ -136,6 +136,7 @@ impl ClusterDoc {
             billing: Default::default(),
             content: Default::default(),
             retention: Default::default(),
+            backlog: Default::default(),
         }
     }
 }

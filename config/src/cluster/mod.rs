@@ -49,6 +49,7 @@
 //!
 //! This module never does I/O beyond reading the file it is given.
 
+pub mod backlog;
 pub mod billing;
 pub mod callbacks;
 pub mod demo;
@@ -61,11 +62,12 @@ mod route;
 
 use serde::{Deserialize, Serialize};
 
+pub use backlog::Backlog;
 pub use billing::{AccountBilling, AccountKind, AdminAccess, BillingRules, ContentAction, ContentRules};
 pub use callbacks::Callbacks;
 pub use keys::ApiKeyHash;
-pub use retention::Retention;
 pub use profile::{CarrierProfile, FeeDefaults, IdFormat, ProfileOverrides, ReceiptStyle, UdhStyle};
+pub use retention::Retention;
 pub use route::{expand as expand_prefix, normalize_number, RouteChoice, Router};
 
 /// The raft config key the cluster document is stored under.
@@ -333,6 +335,9 @@ pub struct ClusterDoc {
     /// How long finished records and idempotency keys are kept.
     #[serde(default, skip_serializing_if = "is_default")]
     pub retention: Retention,
+    /// Caps on each account's unfinished messages.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub backlog: Backlog,
 }
 
 impl ClusterDoc {

@@ -32,6 +32,7 @@ struct RawDoc {
     billing: Option<super::parse_billing::RawBillingRules>,
     content: Option<super::parse_billing::RawContent>,
     retention: Option<super::retention::RawRetention>,
+    backlog: Option<super::backlog::RawBacklog>,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +198,7 @@ impl ClusterDoc {
             billing: super::parse_billing::rules(&ctx, raw.billing)?,
             content: super::parse_billing::content(&ctx, raw.content)?,
             retention: super::retention::parse(&ctx, raw.retention)?,
+            backlog: super::backlog::parse(&ctx, raw.backlog)?,
         })
     }
 }

@@ -149,6 +149,7 @@ async fn post(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Post
     };
     let cmd = super::billing::charged(&account, n_parts, now, cmd);
     let n = req.to.len() as u64;
+    super::limits::check_backlog(&view, &loaded.doc, &account.name, n)?;
     state.limiter.take_daily(&account, n)?;
     let committed = smsgw_state::propose(&state.cluster, &cmd).await;
     if !matches!(committed, Ok(RaftResponse::Accepted { .. })) {
