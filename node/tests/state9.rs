@@ -219,3 +219,111 @@ fn a_full_backlog_answers_429_with_retry_after_and_loses_nothing_accepted() {
     let r = node.post(KEY, &json!({"to": ["13800009999"], "text": "after"}));
     assert_eq!(r.status, 202, "{:?}", r.body);
 }
+
+/// `clients` threads posting one message per request to `http_addr` until
+/// `stop`; the count of 202s.
+fn load(
+    http_addr: &str,
+    tag: usize,
+    clients: usize,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    accepted: &std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    use std::sync::atomic::Ordering;
+    (0..clients)
+        .map(|c| {
+            let (stop, acc, addr) = (stop.clone(), accepted.clone(), http_addr.to_string());
+            std::thread::spawn(move || {
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    i += 1;
+                    let body = json!({"to": [format!("137{tag}{c}{i:06}")], "text": "transfer"}).to_string();
+                    let r = http(&addr, "POST", "/v1/messages", Some(KEY), Some(body.as_bytes()));
+                    if r.status == 202 {
+                        acc.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// Issue 9's "timed out: node 1 was not elected": planned transfers under
+/// load, round after round, each must elect its target the first time.
+#[test]
+fn planned_transfers_under_load_elect_their_target_every_time() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let sim = Sim::start();
+    let nodes = common::sim_cluster::cluster(&sim, 2000);
+    let stop = Arc::new(AtomicBool::new(false));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let mut clients = Vec::new();
+    for (k, n) in nodes.iter().enumerate() {
+        clients.extend(load(&n.http, k, 3, &stop, &accepted));
+    }
+    let wait_more = |n: usize| {
+        let target = accepted.load(Ordering::Relaxed) + n;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while accepted.load(Ordering::Relaxed) < target {
+            assert!(Instant::now() < deadline, "load stalled");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_more(100);
+    let mut failures = Vec::new();
+    const ROUNDS: usize = 6;
+    for round in 0..ROUNDS {
+        let li = leader_index(&nodes);
+        let to = (li + 1) % 3;
+        let started = Instant::now();
+        let (ok, out, err) = common::cli(
+            nodes[0].dir.path(),
+            &[
+                "cluster",
+                "transfer-leader",
+                "--to",
+                &(to + 1).to_string(),
+                "--addr",
+                &nodes[li].raft,
+            ],
+        );
+        eprintln!(
+            "transfer {round}: node {} -> {}: {} in {:?}",
+            li + 1,
+            to + 1,
+            if ok { "ok" } else { "FAILED" },
+            started.elapsed()
+        );
+        if !ok {
+            failures.push(format!("transfer {round} to node {}: {out}{err}", to + 1));
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while leader_index(&nodes) == li && !ok {
+            if Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        wait_more(100);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.join().expect("client");
+    }
+    if !failures.is_empty() {
+        for (i, n) in nodes.iter().enumerate() {
+            let log = n.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            for l in log.lines().filter(|l| {
+                ["vote", "elect", "transfer", "switchover", "lease"]
+                    .iter()
+                    .any(|w| l.contains(w))
+            }) {
+                eprintln!("node {}: {}", i + 1, &l[..l.len().min(400)]);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

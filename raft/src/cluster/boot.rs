@@ -57,6 +57,7 @@ pub(super) async fn boot(
         opts,
         addr,
         transferring: AtomicBool::new(false),
+        writing: std::sync::atomic::AtomicUsize::new(0),
         transfer_hook: std::sync::RwLock::new(None),
         lease: lease::Lease::default(),
         proposals,

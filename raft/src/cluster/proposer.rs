@@ -130,6 +130,22 @@ async fn collect(rx: &mut Rx, first: Item, opts: &BatchOptions, linger: Duration
     items
 }
 
+/// One batch counted in [`Inner::writing`] until dropped.
+struct Writing<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Writing<'a> {
+    fn enter(n: &'a std::sync::atomic::AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        Writing(n)
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 fn answer(items: Vec<Item>, result: Result<Vec<u8>, WriteRefusal>) {
     for it in items {
         let _ = it.tx.send(result.clone());
@@ -202,8 +218,14 @@ impl Inner {
             let remaining = latest - now;
             let leader = self.leader();
             let leads = matches!(&leader, Some((id, _)) if *id == self.id);
-            if leads && !self.transferring.load(Ordering::Acquire) {
+            // Counted before the check (SeqCst on both sides): either the
+            // transfer sees this batch and waits for it, or this batch sees
+            // the transfer and does not write.
+            let writing = Writing::enter(&self.writing);
+            if leads && !self.transferring.load(Ordering::SeqCst) {
                 let cmds = items.iter().map(|it| it.cmd.clone()).collect();
+                #[cfg(feature = "fault-injection")]
+                tokio::time::sleep(crate::fault::proposal_delay()).await;
                 match self.write_local_batch(cmds, remaining).await {
                     Ok(resps) => {
                         for (it, r) in items.into_iter().zip(resps) {
@@ -217,6 +239,7 @@ impl Inner {
                     }
                 }
             } else {
+                drop(writing);
                 let hint = leader.clone().filter(|(id, _)| *id != self.id);
                 items = self.refuse_forwarded(items, hint.clone());
                 if let (Some((_, info)), false) = (hint, items.is_empty()) {
