@@ -19,6 +19,7 @@
 //! cut-offs travel in the command.
 
 mod apply;
+pub mod keys;
 #[cfg(test)]
 mod tests;
 
