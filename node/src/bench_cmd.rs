@@ -102,6 +102,7 @@ async fn bench_raft(args: RaftBenchArgs) -> anyhow::Result<()> {
             max_bytes: args.batch_bytes,
             max_in_flight: args.in_flight,
             linger: Duration::from_micros(args.linger_us),
+            ..BatchOptions::default()
         };
         nodes.push(
             Cluster::start(opts, smsgw_state::Domain::app())

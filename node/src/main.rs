@@ -4,8 +4,8 @@
 mod accounts_cmd;
 mod alarm;
 mod api;
-mod bench_alarm;
 mod apps;
+mod bench_alarm;
 mod bench_api;
 mod bench_apps;
 mod bench_cdr;

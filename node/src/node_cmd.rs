@@ -249,6 +249,7 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     let watch_task = state.spawn_config_watch();
     let jobs_task = crate::service::runner::spawn(state.clone());
     let billing_task = crate::service::billing::spawn(state.clone());
+    let retention_task = crate::service::retention::spawn(state.clone());
     let cdr_task = crate::cdr::spawn(state.clone(), cfg.data_dir.join("cdr"));
     let callbacks_task = crate::callbacks::spawn(state.clone());
     let alarm_task = crate::alarm::spawn(state.clone());
@@ -349,6 +350,7 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     watch_task.abort();
     jobs_task.abort();
     billing_task.abort();
+    retention_task.abort();
     cdr_task.abort();
     callbacks_task.abort();
     alarm_task.abort();

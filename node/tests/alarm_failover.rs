@@ -156,5 +156,8 @@ fn a_leader_kill_mid_burst_makes_every_alarm_one_case_forwarded_without_a_second
     assert_eq!(forwards.len(), BURST, "every case reached an officer");
     let repeats: usize = replies.values().chain(forwards.values()).map(|n| n - 1).sum();
     println!("repeats across the kill: {repeats}");
-    assert!(repeats <= REPEAT_BOUND, "{repeats} repeated SMS, more than two windows");
+    assert!(
+        repeats <= REPEAT_BOUND,
+        "{repeats} repeated SMS, more than two windows"
+    );
 }

@@ -56,6 +56,15 @@ pub enum ProposeError {
         /// never proposed).
         may_have_committed: bool,
     },
+    /// Node `node`'s proposal queue holds `queued` proposals already: the
+    /// write was refused before it was queued (not accepted; retry later).
+    #[error("node {node} has {queued} writes waiting: the write was not accepted; retry shortly")]
+    Backlog {
+        /// The node whose queue is full.
+        node: NodeId,
+        /// Its bound.
+        queued: u64,
+    },
 }
 
 /// Whether an error text reports a full disk or quota (ENOSPC, EDQUOT or

@@ -16,3 +16,17 @@ pub fn set_disk_full(on: bool) {
 pub fn disk_full() -> bool {
     DISK_FULL.load(Ordering::Acquire)
 }
+
+static PROPOSAL_DELAY_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Delays every batch the proposer writes on the leader by `ms`, between
+/// its "may I write" check and handing it to openraft: widens the window
+/// in which a batch is in flight while a planned transfer starts.
+pub fn set_proposal_delay_ms(ms: u64) {
+    PROPOSAL_DELAY_MS.store(ms, Ordering::Release);
+}
+
+/// The injected proposal delay.
+pub fn proposal_delay() -> std::time::Duration {
+    std::time::Duration::from_millis(PROPOSAL_DELAY_MS.load(Ordering::Acquire))
+}

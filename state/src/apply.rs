@@ -112,6 +112,16 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
         Command::Events(change) => Response::Events(crate::events::apply_events(tx, change)?),
         Command::Alarm { at_ms, change } => Response::Alarm(crate::alarm::apply_alarm(tx, *at_ms, change)?),
         Command::Users(change) => Response::Users(crate::users::apply_users(tx, change)?),
+        Command::Purge {
+            before_ms,
+            keys_before_ms,
+            limit,
+        } => Response::Purged(crate::retention::apply_purge(
+            tx,
+            *before_ms,
+            *keys_before_ms,
+            *limit,
+        )?),
         Command::RecordMo { message, .. } => {
             let seq = bump(tx, counter::MOS, 1)?;
             tx.put(
@@ -127,6 +137,7 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
     // A refusal is not remembered: the same request may pay after a top-up.
     if let (Some(rid), false) = (cmd.request_id(), matches!(response, Response::Refused(_))) {
         tx.put(keys::request(rid), &response)?;
+        crate::retention::request_remembered(tx, cmd, rid)?;
     }
     Ok(response)
 }
@@ -163,6 +174,7 @@ pub(crate) fn accept_batch(tx: &mut Tx<'_>, index: u64, messages: &[MtPart]) -> 
                 mid.as_bytes().to_vec(),
             );
             bump(tx, &counter::ready(slot.priority), 1)?;
+            bump(tx, &counter::backlog(&part.account), 1)?;
             tx.put(
                 keys::counter(&counter::ready_last(&slot.route, slot.priority)),
                 &seq,
@@ -203,6 +215,7 @@ fn record_submit(
     record.submitted_at_ms = Some(at_ms);
     tx.put(k, &record)?;
     tx.put(keys::carrier_id(carrier, carrier_msg_id), &part_id.to_string())?;
+    crate::retention::submitted(tx, part_id, carrier, carrier_msg_id);
     let pending_key = keys::pending_report(carrier, carrier_msg_id);
     let mut report_applied = None;
     if let Some(pending) = tx.get::<PendingReport>(&pending_key)? {
@@ -281,10 +294,14 @@ fn message_final(
     }
     dims.extend(crate::jobs::job_progress(tx, &head.part.account, mid, state)?);
     let parts = u64::from(head.part.parts);
+    if head.part.queue.is_some() {
+        bump(tx, &counter::backlog(&head.part.account), -1)?;
+    }
     crate::stats::count(tx, &head.part.account, at_ms, &dims, state, 1, parts)?;
     crate::events::message_final(tx, mid, head, state, at_ms)?;
     let seq = bump(tx, counter::FINALS, 1)?;
     tx.put_raw(keys::finals(seq), mid.as_bytes().to_vec());
+    crate::retention::message_closed(tx, head, mid, seq)?;
     crate::accounts::settle(tx, head, mid, at_ms)
 }
 

@@ -186,6 +186,18 @@ pub enum Command {
     },
     /// Change the console users.
     Users(crate::users::UserCommand),
+    /// Retention (see [`crate::retention`]): delete closed messages
+    /// accepted and MOs received before `before_ms`, and expiring request
+    /// ids remembered before `keys_before_ms`; at most `limit` rows, the
+    /// response says whether more remain. Proposed by the leader.
+    Purge {
+        /// Records cut-off (ms since the epoch, the leader's clock).
+        before_ms: u64,
+        /// Idempotency keys cut-off.
+        keys_before_ms: u64,
+        /// Most index rows read by this command.
+        limit: u32,
+    },
 }
 
 impl Command {
@@ -272,6 +284,8 @@ pub enum Response {
     Alarm(crate::alarm::AlarmResponse),
     /// What a [`Command::Users`] did.
     Users(crate::users::UserResponse),
+    /// What a [`Command::Purge`] removed.
+    Purged(crate::retention::PurgeReport),
 }
 
 /// The state of a part as kept by the state machine.

@@ -29,6 +29,7 @@
 //! | `e/ACCOUNT\0`, `e/ACCOUNT\0SEQ`, `e/\0` | callback events (see [`events`]) | |
 //! | `A/…` | the 110 alarm desk (see [`crate::alarm::keys`]) | |
 //! | `U/USERNAME` | console users | `UserRecord` |
+//! | `E/m…`, `E/r…`, `E/s…` | retention indexes (see [`retention`]) | |
 //!
 //! Why `a/` and the `ready_last` counters: sled 0.34 never merges emptied
 //! nodes, so a range that starts where many keys were deleted (the head of
@@ -256,6 +257,10 @@ pub mod counter {
     }
     /// The last MO sequence the callback tailer looked at.
     pub const EVENTS_MO_CURSOR: &str = "events/mo_cursor";
+    /// Unfinished messages of `account` (its backlog, capped by the API).
+    pub fn backlog(account: &str) -> String {
+        format!("backlog/{account}")
+    }
     /// The last sequence put in one ready queue (monotonic).
     pub fn ready_last(route: &str, priority: u8) -> String {
         format!("ready_last/{route}/{priority}")
@@ -393,7 +398,10 @@ pub mod events {
     }
 }
 
-fn join(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+/// The retention indexes (`E/…`), built in [`crate::retention::keys`].
+pub use crate::retention::keys as retention;
+
+pub(crate) fn join(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
     let mut k = Vec::with_capacity(len);
     k.extend_from_slice(prefix);

@@ -137,6 +137,8 @@ impl ClusterDoc {
             billing: Default::default(),
             content: Default::default(),
             alarm: super::AlarmDesk::demo(DEMO_ACCOUNT),
+            retention: Default::default(),
+            backlog: Default::default(),
         }
     }
 }

@@ -56,6 +56,7 @@
 
 pub mod alarm;
 pub mod apps;
+pub mod backlog;
 pub mod billing;
 pub mod callbacks;
 pub mod demo;
@@ -64,16 +65,19 @@ mod parse;
 mod parse_alarm;
 mod parse_billing;
 pub mod profile;
+pub mod retention;
 mod route;
 
 use serde::{Deserialize, Serialize};
 
 pub use alarm::{AlarmDesk, AlarmLine, KeywordRank};
 pub use apps::AppLogins;
+pub use backlog::Backlog;
 pub use billing::{AccountBilling, AccountKind, AdminAccess, BillingRules, ContentAction, ContentRules};
 pub use callbacks::Callbacks;
 pub use keys::ApiKeyHash;
 pub use profile::{CarrierProfile, FeeDefaults, IdFormat, ProfileOverrides, ReceiptStyle, UdhStyle};
+pub use retention::Retention;
 pub use route::{expand as expand_prefix, normalize_number, RouteChoice, Router};
 
 /// The raft config key the cluster document is stored under.
@@ -344,6 +348,12 @@ pub struct ClusterDoc {
     /// The 110 alarm desk.
     #[serde(default, skip_serializing_if = "is_default")]
     pub alarm: AlarmDesk,
+    /// How long finished records and idempotency keys are kept.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub retention: Retention,
+    /// Caps on each account's unfinished messages.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub backlog: Backlog,
 }
 
 impl ClusterDoc {

@@ -32,6 +32,8 @@ struct RawDoc {
     billing: Option<super::parse_billing::RawBillingRules>,
     content: Option<super::parse_billing::RawContent>,
     alarm: Option<super::parse_alarm::RawAlarm>,
+    retention: Option<super::retention::RawRetention>,
+    backlog: Option<super::backlog::RawBacklog>,
 }
 
 #[derive(Deserialize)]
@@ -199,6 +201,8 @@ impl ClusterDoc {
             billing: super::parse_billing::rules(&ctx, raw.billing)?,
             content: super::parse_billing::content(&ctx, raw.content)?,
             alarm: super::parse_alarm::alarm(&ctx, raw.alarm, &names)?,
+            retention: super::retention::parse(&ctx, raw.retention)?,
+            backlog: super::backlog::parse(&ctx, raw.backlog)?,
         })
     }
 }

@@ -114,6 +114,15 @@ pub enum ApiError {
     /// The node's storage failed with another I/O error (503 `storage_failed`);
     /// nothing was accepted.
     StorageFailed(String),
+    /// A queue on the accept path, or the account's backlog of unfinished
+    /// messages, is at its bound (429 `backlog_full`, with `Retry-After`):
+    /// nothing of the request was accepted.
+    BacklogFull {
+        /// Which bound, for people.
+        message: String,
+        /// Seconds until a retry may succeed.
+        retry_after: u64,
+    },
 }
 
 impl ApiError {
@@ -145,7 +154,7 @@ impl ApiError {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            RateLimited { .. } | BacklogFull { .. } => StatusCode::TOO_MANY_REQUESTS,
             BadRequest(s) => *s,
             StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             StorageFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -191,6 +200,7 @@ impl ApiError {
             BadRequest(_) => "bad_request",
             StorageFull(_) => "storage_full",
             StorageFailed(_) => "storage_failed",
+            BacklogFull { .. } => "backlog_full",
         }
     }
 
@@ -250,6 +260,9 @@ impl ApiError {
             StorageFailed(m) => format!(
                 "this node's storage failed, it accepts no new messages until it recovers: {m}; retry later"
             ),
+            BacklogFull { message, retry_after } => {
+                format!("{message}: nothing of this request was accepted; retry after {retry_after} s")
+            }
         }
     }
 }
@@ -273,6 +286,10 @@ impl From<ProposeError> for ApiError {
             )),
             ProposeError::Storage { full: true, .. } => ApiError::StorageFull(e.to_string()),
             ProposeError::Storage { .. } => ApiError::StorageFailed(e.to_string()),
+            ProposeError::Backlog { .. } => ApiError::BacklogFull {
+                message: e.to_string(),
+                retry_after: 1,
+            },
             other => ApiError::NoQuorum(other.to_string()),
         }
     }
@@ -292,7 +309,9 @@ impl IntoResponse for ApiError {
         }
         let body = json!({"error": {"code": self.code(), "message": self.message()}});
         let retry = match &self {
-            ApiError::RateLimited { retry_after, .. } => Some(*retry_after),
+            ApiError::RateLimited { retry_after, .. } | ApiError::BacklogFull { retry_after, .. } => {
+                Some(*retry_after)
+            }
             ApiError::Overloaded => Some(1),
             _ => None,
         };
@@ -342,5 +361,13 @@ mod tests {
         assert_eq!((failed.code(), failed.status().as_u16()), ("storage_failed", 503));
         let in_flight = storage(true, true);
         assert_eq!(in_flight.code(), "outcome_unknown");
+    }
+
+    #[test]
+    fn a_full_proposal_queue_is_429_backlog_full_with_retry_after() {
+        let e = ApiError::from(ProposeError::Backlog { node: 2, queued: 16 });
+        assert_eq!((e.code(), e.status().as_u16()), ("backlog_full", 429));
+        let r = e.into_response();
+        assert_eq!(r.headers()[axum::http::header::RETRY_AFTER], "1");
     }
 }

@@ -176,3 +176,32 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     next.run(req).await
 }
+
+/// Refuses `messages` more for `account` when its unfinished messages (a
+/// counter kept by apply, read from this node's state) would pass its
+/// `[backlog]` cap: 429 `backlog_full`. Concurrent requests may pass the
+/// cap by what they carry together; what was accepted is never dropped.
+pub fn check_backlog(
+    view: &smsgw_state::StateView,
+    doc: &smsgw_config::ClusterDoc,
+    account: &str,
+    messages: u64,
+) -> Result<(), ApiError> {
+    let cap = doc.backlog.cap(account);
+    let have = view
+        .counter(&smsgw_state::keys::counter::backlog(account))
+        .map_err(ApiError::internal)?;
+    if have.saturating_add(messages) > cap {
+        metrics::counter!("smsgw_api_backlog_refused_total").increment(1);
+        return Err(ApiError::BacklogFull {
+            message: format!(
+                "account `{account}` has {have} unfinished messages and a backlog cap of {cap} ([backlog] in the cluster document)"
+            ),
+            retry_after: BACKLOG_RETRY_SECS,
+        });
+    }
+    Ok(())
+}
+
+/// `Retry-After` of a full backlog: it drains at the carriers' pace.
+const BACKLOG_RETRY_SECS: u64 = 5;

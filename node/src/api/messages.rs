@@ -265,6 +265,8 @@ pub(crate) async fn commit(
         .collect();
     let cmd = Command::AcceptBatch { request_id, messages };
     let cmd = super::billing::charged(account, n_parts, now_ms(), cmd);
+    let (loaded, view) = (state.config()?, smsgw_state::local_view(&state.cluster));
+    super::limits::check_backlog(&view, &loaded.doc, &account.name, n)?;
     state.limiter.take_daily(account, n)?;
     let committed = smsgw_state::propose(&state.cluster, &cmd).await;
     if !matches!(committed, Ok(RaftResponse::Accepted { .. })) {

@@ -170,7 +170,11 @@ fn mo_page(
 ) -> Result<(Vec<Value>, Option<String>), ApiError> {
     let book = view.book();
     let mut items = Vec::new();
-    let mut seq = after;
+    // Purged MOs are gone from the front of the sequence: start past them.
+    let purged = view
+        .counter(smsgw_state::keys::retention::counter::MOS)
+        .map_err(ApiError::internal)?;
+    let mut seq = after.max(purged);
     for _ in 0..MAX_SCAN {
         seq += 1;
         let Some(mo) = view.mo(seq).map_err(ApiError::internal)? else {

@@ -10,6 +10,7 @@ pub mod billing;
 pub mod content;
 pub mod csvio;
 pub mod recipients;
+pub mod retention;
 pub mod runner;
 pub mod template;
 pub mod tokens;

@@ -286,6 +286,11 @@ impl Inner {
         }
     }
 
+    /// How long the log must stay put before the target is asked to run.
+    fn settle(&self) -> Duration {
+        Duration::from_millis(self.opts.heartbeat_ms.clamp(10, 100))
+    }
+
     pub(crate) fn hold_elections(&self, ms: u64) {
         self.raft.runtime_config().elect(false);
         let raft = self.raft.clone();
@@ -329,7 +334,7 @@ impl Inner {
         if let Some(h) = &hook {
             h.before_transfer().await;
         }
-        self.transferring.store(true, Ordering::Release);
+        self.transferring.store(true, Ordering::SeqCst);
         let result = self.do_transfer(to, &target, &voters).await;
         self.raft.runtime_config().heartbeat(true);
         self.transferring.store(false, Ordering::Release);
@@ -346,6 +351,20 @@ impl Inner {
         voters: &[NodeId],
     ) -> Result<String, AdminError> {
         let deadline = Instant::now() + Duration::from_secs(10);
+        // Batches the proposer started before the transfer must land first:
+        // one appended after the target caught up, and replicated to the
+        // other voter while the target already campaigns, gives both the
+        // old leader and that voter a longer log than the target, so
+        // neither votes for it ("node N was not elected").
+        while self.writing.load(Ordering::SeqCst) > 0 {
+            if Instant::now() > deadline {
+                return Err(AdminError::Timeout(
+                    "writes in flight did not finish within 10 s".into(),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let mut stable_since: Option<(u64, Instant)> = None;
         loop {
             let m = self.raft.metrics().borrow().clone();
             let last = m.last_log_index.unwrap_or(0);
@@ -354,8 +373,16 @@ impl Inner {
                 .as_ref()
                 .and_then(|r| r.get(&to).cloned().flatten())
                 .map(|l| l.index);
+            // Caught up, and the log stayed put for a few heartbeats (an
+            // entry already handed to openraft is appended meanwhile).
             if matched.unwrap_or(0) >= last {
-                break;
+                match stable_since {
+                    Some((at, since)) if at == last && since.elapsed() >= self.settle() => break,
+                    Some((at, _)) if at == last => {}
+                    _ => stable_since = Some((last, Instant::now())),
+                }
+            } else {
+                stable_since = None;
             }
             if Instant::now() > deadline {
                 return Err(AdminError::Timeout(format!(

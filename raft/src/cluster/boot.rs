@@ -47,7 +47,7 @@ pub(super) async fn boot(
     let raft = Raft::new(opts.node_id, config, NetworkFactory::new(client.clone()), log, sm)
         .await
         .map_err(|e| StartError::Raft(e.to_string()))?;
-    let (proposals, proposals_rx) = proposer::channel();
+    let (proposals, proposals_rx) = proposer::channel(opts.batch.max_queued);
     let inner = Arc::new(Inner {
         id: opts.node_id,
         raft: raft.clone(),
@@ -57,6 +57,7 @@ pub(super) async fn boot(
         opts,
         addr,
         transferring: AtomicBool::new(false),
+        writing: std::sync::atomic::AtomicUsize::new(0),
         transfer_hook: std::sync::RwLock::new(None),
         lease: lease::Lease::default(),
         proposals,

@@ -13,7 +13,7 @@ mod verify;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -152,6 +152,10 @@ pub(crate) struct Inner {
     pub(crate) opts: ClusterOptions,
     pub(crate) addr: SocketAddr,
     pub(crate) transferring: AtomicBool,
+    /// Proposer batches past the `transferring` check and not yet answered:
+    /// a transfer waits for them, so no entry lands on the old leader
+    /// after the target has caught up.
+    pub(crate) writing: std::sync::atomic::AtomicUsize,
     pub(crate) transfer_hook: std::sync::RwLock<Option<Arc<dyn TransferHook>>>,
     pub(crate) lease: lease::Lease,
     pub(crate) proposals: proposer::Queue,
@@ -564,6 +568,12 @@ impl Inner {
                 return Err(ReadError::Admin(AdminError::NoLeader));
             }
             match self.leader() {
+                // Confirming leadership sends heartbeats, which would renew
+                // the voters' lease and keep them from electing the target
+                // of a transfer in progress: wait for its outcome instead.
+                Some((id, _)) if id == self.id && self.transferring.load(Ordering::SeqCst) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
                 Some((id, _)) if id == self.id => match self.raft.ensure_linearizable().await {
                     Ok(_) => return Ok(self.query_local(query)?),
                     Err(e) => tracing::debug!(error = %e, "linearizable read: leadership not confirmed"),

@@ -41,6 +41,11 @@ pub struct BatchOptions {
     /// How long a batch waits for more proposals when another batch is still
     /// in flight (the node is busy); an idle node proposes at once.
     pub linger: Duration,
+    /// Most proposals waiting for a batch (local and forwarded together).
+    /// Past it a proposal is refused at once with [`ProposeError::Backlog`]
+    /// instead of growing memory: the API answers 429 and nothing of that
+    /// request was accepted.
+    pub max_queued: usize,
 }
 
 impl Default for BatchOptions {
@@ -50,9 +55,13 @@ impl Default for BatchOptions {
             max_bytes: 96 * 1024,
             max_in_flight: 2,
             linger: Duration::from_millis(1),
+            max_queued: DEFAULT_MAX_QUEUED,
         }
     }
 }
+
+/// [`BatchOptions::max_queued`] by default: about 16 full batches.
+pub const DEFAULT_MAX_QUEUED: usize = 16 * 1024;
 
 /// Why a queued proposal was dropped unproposed: its raft instance was
 /// stopped (shutdown, or replaced by a rebuild).
@@ -67,13 +76,13 @@ pub(crate) struct Item {
     tx: oneshot::Sender<Result<Vec<u8>, WriteRefusal>>,
 }
 
-/// The sending side of the proposer queue.
-pub(crate) type Queue = mpsc::UnboundedSender<Item>;
-type Rx = mpsc::UnboundedReceiver<Item>;
+/// The sending side of the proposer queue (bounded).
+pub(crate) type Queue = mpsc::Sender<Item>;
+type Rx = mpsc::Receiver<Item>;
 
-/// A new proposer queue.
-pub(crate) fn channel() -> (Queue, Rx) {
-    mpsc::unbounded_channel()
+/// A new proposer queue of at most `max_queued` proposals.
+pub(crate) fn channel(max_queued: usize) -> (Queue, Rx) {
+    mpsc::channel(max_queued.max(1))
 }
 
 /// Runs the proposer of `inner` until the queue closes or the task is aborted.
@@ -121,6 +130,22 @@ async fn collect(rx: &mut Rx, first: Item, opts: &BatchOptions, linger: Duration
     items
 }
 
+/// One batch counted in [`Inner::writing`] until dropped.
+struct Writing<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Writing<'a> {
+    fn enter(n: &'a std::sync::atomic::AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        Writing(n)
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 fn answer(items: Vec<Item>, result: Result<Vec<u8>, WriteRefusal>) {
     for it in items {
         let _ = it.tx.send(result.clone());
@@ -159,8 +184,16 @@ impl Inner {
                 reason: STOPPED.into(),
             })
         };
-        if self.proposals.send(item).is_err() {
-            return Err(stopped());
+        match self.proposals.try_send(item) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                metrics::counter!("smsgw_raft_proposals_refused_total", "reason" => "backlog").increment(1);
+                return Err(WriteRefusal::Failed(ProposeError::Backlog {
+                    node: self.id,
+                    queued: self.opts.batch.max_queued as u64,
+                }));
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(stopped()),
         }
         rx.await.unwrap_or_else(|_| Err(stopped()))
     }
@@ -185,8 +218,14 @@ impl Inner {
             let remaining = latest - now;
             let leader = self.leader();
             let leads = matches!(&leader, Some((id, _)) if *id == self.id);
-            if leads && !self.transferring.load(Ordering::Acquire) {
+            // Counted before the check (SeqCst on both sides): either the
+            // transfer sees this batch and waits for it, or this batch sees
+            // the transfer and does not write.
+            let writing = Writing::enter(&self.writing);
+            if leads && !self.transferring.load(Ordering::SeqCst) {
                 let cmds = items.iter().map(|it| it.cmd.clone()).collect();
+                #[cfg(feature = "fault-injection")]
+                tokio::time::sleep(crate::fault::proposal_delay()).await;
                 match self.write_local_batch(cmds, remaining).await {
                     Ok(resps) => {
                         for (it, r) in items.into_iter().zip(resps) {
@@ -200,6 +239,7 @@ impl Inner {
                     }
                 }
             } else {
+                drop(writing);
                 let hint = leader.clone().filter(|(id, _)| *id != self.id);
                 items = self.refuse_forwarded(items, hint.clone());
                 if let (Some((_, info)), false) = (hint, items.is_empty()) {

@@ -1,0 +1,213 @@
+//! The retention rows apply writes as messages close and request ids are
+//! remembered, and the purge that reads them back from its cursors.
+
+use smsgw_raft::{ApplyError, Tx};
+
+use super::{Closed, PurgeReport};
+use crate::command::{Command, MoRecord, PartRecord};
+use crate::jobs::JobCommand;
+use crate::keys::{self, counter, retention as rk};
+
+fn cursor(tx: &Tx<'_>, name: &str) -> Result<u64, ApplyError> {
+    Ok(tx.get::<u64>(&keys::counter(name))?.unwrap_or(0))
+}
+
+/// A part was given `id` by `carrier`: remembered so that its purge finds
+/// the `k/` row without knowing the route it went out on.
+pub(crate) fn submitted(tx: &mut Tx<'_>, part_id: &str, carrier: &str, id: &str) {
+    tx.put_raw(rk::submitted(part_id, carrier, id), Vec::new());
+}
+
+/// Message `mid` (head `head`) closed as `f/finals_seq`: it may be purged
+/// once its acceptance time is past the records window. A message closing
+/// after the purge already passed its time is filed at the cursor, so the
+/// next purge still finds it.
+pub(crate) fn message_closed(
+    tx: &mut Tx<'_>,
+    head: &PartRecord,
+    mid: &str,
+    finals_seq: u64,
+) -> Result<(), ApplyError> {
+    let at = head.part.accepted_at_ms.max(cursor(tx, rk::counter::MESSAGES)?);
+    let row = Closed {
+        account: head.part.account.clone(),
+        accepted_at_ms: head.part.accepted_at_ms,
+        parts: head.part.parts,
+        finals_seq,
+    };
+    tx.put(rk::message(at, mid), &row)
+}
+
+/// The time a request id of `cmd` expires from, for those that expire
+/// (accepts, job creations, MOs); `None` keeps it for good (top-up
+/// references are money).
+fn expiring_at(cmd: &Command) -> Option<u64> {
+    match cmd {
+        Command::AcceptBatch { messages, .. } => messages.first().map(|m| m.accepted_at_ms),
+        Command::Charged { at_ms, command, .. } => expiring_at(command).map(|_| *at_ms),
+        Command::RecordMo { message, .. } => Some(message.received_at_ms),
+        Command::Job {
+            change: JobCommand::Create { spec, .. },
+            ..
+        } => Some(spec.created_ms),
+        _ => None,
+    }
+}
+
+/// Request id `rid` of `cmd` was just remembered under `r/`.
+pub(crate) fn request_remembered(tx: &mut Tx<'_>, cmd: &Command, rid: &str) -> Result<(), ApplyError> {
+    if let Some(at) = expiring_at(cmd) {
+        let at = at.max(cursor(tx, rk::counter::REQUESTS)?);
+        tx.put_raw(rk::request(at, rid), Vec::new());
+    }
+    Ok(())
+}
+
+/// Deletes, through the indexes, closed messages accepted before
+/// `before_ms`, MOs received before it and request ids remembered before
+/// `keys_before_ms`: at most `limit` rows in all.
+pub(crate) fn apply_purge(
+    tx: &mut Tx<'_>,
+    before_ms: u64,
+    keys_before_ms: u64,
+    limit: u32,
+) -> Result<PurgeReport, ApplyError> {
+    let mut report = PurgeReport::default();
+    let mut budget = limit as usize;
+    budget -= purge_table(
+        tx,
+        rk::MESSAGES,
+        rk::counter::MESSAGES,
+        before_ms,
+        budget,
+        &mut report,
+    )?;
+    budget -= purge_table(
+        tx,
+        rk::REQUESTS,
+        rk::counter::REQUESTS,
+        keys_before_ms,
+        budget,
+        &mut report,
+    )?;
+    purge_mos(tx, before_ms, budget, &mut report)?;
+    Ok(report)
+}
+
+/// Purges the rows of one time index from its cursor to `before`; the
+/// number of rows read.
+fn purge_table(
+    tx: &mut Tx<'_>,
+    table: &[u8],
+    cursor_name: &str,
+    before: u64,
+    budget: usize,
+    report: &mut PurgeReport,
+) -> Result<usize, ApplyError> {
+    let from = cursor(tx, cursor_name)?;
+    if before <= from || budget == 0 {
+        report.more |= before > from;
+        return Ok(0);
+    }
+    let start = [table, &from.to_be_bytes()].concat();
+    let end = [table, &before.to_be_bytes()].concat();
+    let rows = tx.committed_keys(&start, &end, budget)?;
+    let mut reached = before;
+    if rows.len() == budget {
+        // Rows of the last time may remain: the next purge starts there.
+        report.more = true;
+        reached = rows
+            .last()
+            .and_then(|k| rk::parse(table, k))
+            .map_or(from, |(at, _)| at);
+    }
+    for key in &rows {
+        let Some((_, name)) = rk::parse(table, key) else {
+            tx.remove(key.clone());
+            continue;
+        };
+        if table == rk::MESSAGES {
+            purge_message(tx, key, &name, report)?;
+        } else {
+            tx.remove(keys::request(&name));
+            report.requests += 1;
+        }
+        tx.remove(key.clone());
+    }
+    tx.put(keys::counter(cursor_name), &reached.max(from))?;
+    Ok(rows.len())
+}
+
+/// Deletes message `mid`: its parts, their carrier ids, its account
+/// record row, job link, charge and closing sequence.
+fn purge_message(tx: &mut Tx<'_>, key: &[u8], mid: &str, report: &mut PurgeReport) -> Result<(), ApplyError> {
+    let Some(closed) = tx.get::<Closed>(key)? else {
+        return Ok(());
+    };
+    let mut parts = 0;
+    for k in 0..=closed.parts {
+        let pid = format!("{mid}.{k}");
+        let pk = keys::part(&pid);
+        if tx.contains(&pk)? {
+            tx.remove(pk);
+            parts += 1;
+        }
+        let submits = rk::submits(&pid);
+        for row in tx.committed_keys(&submits, &keys::prefix_end(&submits), 64)? {
+            if let Some((carrier, id)) = rk::parse_submitted(&pid, &row) {
+                let ck = keys::carrier_id(&carrier, &id);
+                // Carriers recycle ids: a newer part may own this one now.
+                if tx.get::<String>(&ck)?.as_deref() == Some(pid.as_str()) {
+                    tx.remove(ck);
+                }
+            }
+            tx.remove(row);
+        }
+    }
+    tx.remove(keys::record(&closed.account, closed.accepted_at_ms, mid));
+    tx.remove(keys::message_job(mid));
+    tx.remove(keys::charge(mid));
+    tx.remove(keys::finals(closed.finals_seq));
+    tx.add(&keys::counter(counter::PARTS), -(parts as i64))?;
+    report.parts += parts;
+    report.messages += 1;
+    Ok(())
+}
+
+/// Purges MOs received before `before` from the MO cursor, never past
+/// what the MO intake (statistics, opt-outs) and the callback tailer read.
+fn purge_mos(
+    tx: &mut Tx<'_>,
+    before: u64,
+    budget: usize,
+    report: &mut PurgeReport,
+) -> Result<(), ApplyError> {
+    let mut bound = cursor(tx, counter::MOS)?.min(cursor(tx, counter::MO_INTAKE)?);
+    if let Some(tailer) = tx.get::<u64>(&keys::counter(counter::EVENTS_MO_CURSOR))? {
+        bound = bound.min(tailer);
+    }
+    let from = cursor(tx, rk::counter::MOS)?;
+    let mut seq = from;
+    while seq < bound {
+        if (seq - from) as usize >= budget {
+            report.more = true;
+            break;
+        }
+        let k = keys::mo(seq + 1);
+        match tx.get::<MoRecord>(&k)? {
+            // MOs arrive in time order (within a session's clock): the
+            // first one still kept ends the purge.
+            Some(mo) if mo.message.received_at_ms >= before => break,
+            Some(_) => {
+                tx.remove(k);
+                report.mos += 1;
+            }
+            None => {}
+        }
+        seq += 1;
+    }
+    if seq != from {
+        tx.put(keys::counter(rk::counter::MOS), &seq)?;
+    }
+    Ok(())
+}

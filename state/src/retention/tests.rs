@@ -1,0 +1,231 @@
+use smsgw_raft::Tx;
+
+use super::PurgeReport;
+use crate::apply::apply_command;
+use crate::command::{Command, MoMessage, MtPart, ReadySlot, Response};
+use crate::keys::{self, counter, retention as rk};
+
+fn tree() -> sled::Tree {
+    let db = sled::Config::new().temporary(true).open().unwrap();
+    db.open_tree("sm").unwrap()
+}
+
+/// Applies `cmd` as one committed entry (a purge reads committed rows).
+fn step(tree: &sled::Tree, cmd: &Command) -> Response {
+    let mut tx = Tx::new(tree);
+    let r = apply_command(&mut tx, 1, cmd).unwrap();
+    tree.apply_batch(tx.into_batch()).unwrap();
+    r
+}
+
+/// Message `mid` of two parts accepted at `at` under `client_ref`.
+fn accept(tree: &sled::Tree, mid: &str, at: u64, rid: Option<&str>) -> Response {
+    let part = |seq: u16| MtPart {
+        id: format!("{mid}.{seq}"),
+        account: "acme".into(),
+        to: "13800138000".into(),
+        parts: 2,
+        payload: vec![1; 10],
+        accepted_at_ms: at,
+        queue: (seq == 0).then(|| ReadySlot {
+            route: "cmcc".into(),
+            priority: 2,
+        }),
+    };
+    step(
+        tree,
+        &Command::AcceptBatch {
+            request_id: rid.map(String::from),
+            messages: vec![part(0), part(1), part(2)],
+        },
+    )
+}
+
+fn deliver(tree: &sled::Tree, mid: &str, at: u64) {
+    for seq in 1..=2 {
+        let pid = format!("{mid}.{seq}");
+        step(
+            tree,
+            &Command::RecordSubmit {
+                part_id: pid.clone(),
+                carrier: "cmcc".into(),
+                carrier_msg_id: format!("c-{pid}"),
+                status: "0".into(),
+                at_ms: at,
+            },
+        );
+        step(
+            tree,
+            &Command::RecordReport {
+                carrier: "cmcc".into(),
+                carrier_msg_id: format!("c-{pid}"),
+                state: "DELIVRD".into(),
+                at_ms: at,
+            },
+        );
+    }
+}
+
+fn purge(tree: &sled::Tree, before_ms: u64, keys_before_ms: u64, limit: u32) -> PurgeReport {
+    match step(
+        tree,
+        &Command::Purge {
+            before_ms,
+            keys_before_ms,
+            limit,
+        },
+    ) {
+        Response::Purged(r) => r,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+fn has(tree: &sled::Tree, key: &[u8]) -> bool {
+    tree.contains_key(key).unwrap()
+}
+
+fn count(tree: &sled::Tree, name: &str) -> u64 {
+    tree.get(keys::counter(name))
+        .unwrap()
+        .map(|v| smsgw_raft::codec::decode::<u64>(&v).unwrap())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_purge_removes_expired_closed_messages_and_keys_and_keeps_the_rest() {
+    let t = tree();
+    accept(&t, "1", 1_000, Some("mt/acme/old"));
+    deliver(&t, "1", 1_500);
+    accept(&t, "2", 2_000, Some("mt/acme/open")); // old but never finished
+    accept(&t, "3", 9_000, Some("mt/acme/new"));
+    deliver(&t, "3", 9_500);
+    let stats_before: Vec<_> = t.scan_prefix(keys::STATS).keys().map(|k| k.unwrap()).collect();
+    assert_eq!(count(&t, counter::PARTS), 9);
+
+    let r = purge(&t, 5_000, 5_000, 100);
+    assert_eq!((r.messages, r.parts, r.requests, r.more), (1, 3, 2, false));
+    for seq in 0..=2 {
+        assert!(!has(&t, &keys::part(&format!("1.{seq}"))));
+        assert!(has(&t, &keys::part(&format!("2.{seq}"))), "an open message stays");
+        assert!(has(&t, &keys::part(&format!("3.{seq}"))));
+    }
+    assert!(!has(&t, &keys::carrier_id("cmcc", "c-1.1")));
+    assert!(has(&t, &keys::carrier_id("cmcc", "c-3.1")));
+    assert!(!has(&t, &keys::record("acme", 1_000, "1")));
+    assert!(has(&t, &keys::record("acme", 9_000, "3")));
+    assert!(!has(&t, &keys::request("mt/acme/old")));
+    // The key of a message still open expires too: its client_ref window
+    // is over, whatever the message does.
+    assert!(!has(&t, &keys::request("mt/acme/open")));
+    assert!(has(&t, &keys::request("mt/acme/new")));
+    assert_eq!(count(&t, counter::PARTS), 6);
+    // Statistics are per day and kept.
+    let stats_after: Vec<_> = t.scan_prefix(keys::STATS).keys().map(|k| k.unwrap()).collect();
+    assert_eq!(stats_before, stats_after);
+    // No index row is left behind for what was purged.
+    assert_eq!(t.scan_prefix(rk::submits("1.1")).count(), 0);
+
+    // The message that closes after the purge passed its time still goes.
+    deliver(&t, "2", 10_000);
+    let r = purge(&t, 6_000, 6_000, 100);
+    assert_eq!((r.messages, r.parts), (1, 3));
+    assert!(!has(&t, &keys::part("2.0")));
+
+    // A reused client_ref after expiry is a new request.
+    assert!(matches!(
+        accept(&t, "4", 11_000, Some("mt/acme/old")),
+        Response::Accepted { .. }
+    ));
+}
+
+#[test]
+fn a_purge_is_bounded_by_its_limit_and_resumes_from_its_cursor() {
+    let t = tree();
+    for i in 0..10u64 {
+        let mid = format!("m{i}");
+        accept(&t, &mid, 100 + i, None);
+        deliver(&t, &mid, 200);
+    }
+    let r = purge(&t, 1_000, 0, 4);
+    assert_eq!((r.messages, r.more), (4, true));
+    let r = purge(&t, 1_000, 0, 4);
+    assert_eq!((r.messages, r.more), (4, true));
+    let r = purge(&t, 1_000, 0, 4);
+    assert_eq!((r.messages, r.more), (2, false));
+    assert_eq!(t.scan_prefix(keys::PART).count(), 0);
+    assert_eq!(t.scan_prefix(rk::MESSAGES).count(), 0);
+    assert_eq!(count(&t, counter::PARTS), 0);
+    assert_eq!(count(&t, rk::counter::MESSAGES), 1_000);
+}
+
+#[test]
+fn a_recycled_carrier_id_of_a_newer_part_is_kept() {
+    let t = tree();
+    accept(&t, "1", 100, None);
+    deliver(&t, "1", 200);
+    // The carrier gives part 5.1 the id 1.1 had.
+    accept(&t, "5", 5_000, None);
+    step(
+        &t,
+        &Command::RecordSubmit {
+            part_id: "5.1".into(),
+            carrier: "cmcc".into(),
+            carrier_msg_id: "c-1.1".into(),
+            status: "0".into(),
+            at_ms: 5_000,
+        },
+    );
+    purge(&t, 1_000, 1_000, 100);
+    let owner: Option<String> = t
+        .get(keys::carrier_id("cmcc", "c-1.1"))
+        .unwrap()
+        .map(|v| smsgw_raft::codec::decode(&v).unwrap());
+    assert_eq!(owner.as_deref(), Some("5.1"));
+}
+
+fn mo(t: &sled::Tree, at: u64) {
+    step(
+        t,
+        &Command::RecordMo {
+            request_id: Some(format!("mo/cmcc/{at}")),
+            message: MoMessage {
+                carrier: "cmcc".into(),
+                from: "13800138000".into(),
+                to: "1069".into(),
+                payload: b"hi".to_vec(),
+                received_at_ms: at,
+            },
+        },
+    );
+}
+
+#[test]
+fn mos_are_purged_only_once_the_intake_has_read_them() {
+    let t = tree();
+    for at in [100, 200, 300, 5_000] {
+        mo(&t, at);
+    }
+    // The intake has read none: nothing goes.
+    assert_eq!(purge(&t, 1_000, 0, 100).mos, 0);
+    assert!(has(&t, &keys::mo(1)));
+    let intake = Command::MoIntake {
+        after: 0,
+        through: 2,
+        mos: vec![],
+    };
+    step(&t, &intake);
+    assert_eq!(purge(&t, 1_000, 0, 100).mos, 2);
+    assert!(!has(&t, &keys::mo(2)));
+    assert!(has(&t, &keys::mo(3)));
+    let intake = Command::MoIntake {
+        after: 2,
+        through: 4,
+        mos: vec![],
+    };
+    step(&t, &intake);
+    let r = purge(&t, 1_000, 1_000, 100);
+    assert_eq!((r.mos, r.requests), (1, 3));
+    assert!(has(&t, &keys::mo(4)), "a newer MO stays");
+    assert!(has(&t, &keys::request("mo/cmcc/5000")));
+    assert_eq!(count(&t, rk::counter::MOS), 3);
+}
