@@ -45,6 +45,18 @@ fn ready(nodes: &[Node]) {
     }
 }
 
+/// Waits until the leader's carrier session has logged in, and a moment
+/// more: an MO the simulator sends in the first instants of a session is
+/// not recorded until the carrier delivers it again (a known gap, issue 9).
+fn carrier_up(sim: &Sim) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sim.counts()["logins_ok"].as_u64().unwrap_or(0) == 0 {
+        assert!(Instant::now() < deadline, "the carrier session never logged in");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+}
+
 fn send(node: &Node, to: &str, client_ref: &str) -> (u16, String) {
     let r = node.post(
         KEY,
@@ -125,6 +137,7 @@ fn expired_records_and_client_refs_leave_every_node_and_newer_ones_stay() {
     let nodes = start_cluster(3);
     common::sim_cluster::apply_text(&nodes, &doc(&sim));
     ready(&nodes);
+    carrier_up(&sim);
     let started = Instant::now();
 
     let old = send_and_settle(&nodes, &sim, "13800000001", "ref-1", "early");
