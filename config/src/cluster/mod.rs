@@ -62,6 +62,7 @@ pub mod callbacks;
 pub mod demo;
 pub mod keys;
 mod parse;
+mod parse_accounts;
 mod parse_alarm;
 mod parse_billing;
 pub mod profile;
