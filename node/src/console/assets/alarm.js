@@ -57,7 +57,7 @@
       return async () => {
         try {
           const r = await api("POST", "/v1/alarm/cases/" + enc(c.id) + "/" + action, body ? body() : {});
-          cases.set(r.id, r); showCase(r); draw(); toast(action + " ✓");
+          cases.set(r.id, r); showCase(r); draw(); toast(t("done") + " ✓");
         } catch (e) { err.textContent = e.code + ": " + e.message; }
       };
     }
@@ -65,7 +65,7 @@
       detail.hidden = false;
       const badge = h("select", { testid: "case-officer", "aria-label": "officer" },
         officers.map((o) => h("option", { value: o.badge }, o.badge + " " + o.name + (o.on_duty ? " ●" : ""))));
-      const note = h("input", { testid: "case-note", "aria-label": "note", size: 30 });
+      const note = h("input", { testid: "case-note", "aria-label": t("case_note"), size: 30 });
       const dispatcher = S.me.role !== "officer";
       detail.replaceChildren(
         h("h2", {}, c.id + " · " + c.line + " · " + c.kind),
@@ -75,12 +75,12 @@
         h("div", { class: "row" },
           dispatcher ? badge : null,
           h("button", { type: "button", testid: "case-accept", onclick: act(c, "accept", () => (dispatcher ? { badge: badge.value } : {})) }, t("accepted")),
-          dispatcher ? h("button", { type: "button", class: "secondary", testid: "case-transfer", onclick: act(c, "transfer", () => ({ badge: badge.value })) }, "→ " + t("transfer")) : null,
+          dispatcher ? h("button", { type: "button", class: "secondary", testid: "case-transfer", onclick: act(c, "transfer", () => ({ badge: badge.value })) }, "→ " + t("case_transfer")) : null,
           note,
-          h("button", { type: "button", class: "secondary", testid: "case-add-note", onclick: act(c, "note", () => ({ note: note.value })) }, "note"),
-          h("button", { type: "button", class: "secondary", testid: "case-close", onclick: act(c, "close", () => ({ note: note.value })) }, "close"),
-          dispatcher ? h("button", { type: "button", class: "secondary", onclick: act(c, "mark", () => ({ status: "DUPLICATE" })) }, "DUPLICATE") : null,
-          dispatcher ? h("button", { type: "button", class: "secondary", onclick: act(c, "mark", () => ({ status: "INVALID" })) }, "INVALID") : null),
+          h("button", { type: "button", class: "secondary", testid: "case-add-note", onclick: act(c, "note", () => ({ note: note.value })) }, t("case_note")),
+          h("button", { type: "button", class: "secondary", testid: "case-close", onclick: act(c, "close", () => ({ note: note.value })) }, t("case_close")),
+          dispatcher ? h("button", { type: "button", class: "secondary", onclick: act(c, "mark", () => ({ status: "DUPLICATE" })) }, t("case_duplicate")) : null,
+          dispatcher ? h("button", { type: "button", class: "secondary", onclick: act(c, "mark", () => ({ status: "INVALID" })) }, t("case_invalid")) : null),
         h("h2", {}, t("timeline")),
         h("ol", { class: "timeline", testid: "case-timeline" }, (c.timeline || []).map((s) =>
           h("li", {}, when(s.at_ms) + " " + s.step + " · " + s.by + (s.note ? " · " + s.note : "")))));

@@ -23,7 +23,8 @@ window.I18N = {
     sent_n: "发送", delivered: "成功", failed: "失败", expired: "过期",
     account: "账户", balance: "余额", topup: "充值", parts: "条", reference: "凭证号", ledger: "流水",
     review: "内容审核", approve: "通过", reject: "驳回", users: "用户", role: "角色",
-    members_roles: "成员与角色", transfer: "移交主节点", document: "集群配置文档", apply: "应用",
+    members_roles: "成员与角色", transfer: "移交主节点",
+    case_transfer: "转交", case_note: "备注", case_close: "结案", case_duplicate: "重复警情", case_invalid: "无效警情", done: "已完成", document: "集群配置文档", apply: "应用",
     applied: "已应用，版本", doc_error: "配置错误，第 {n} 行", load: "读取", show: "查看",
     no_account: "此用户不属于任何账户", statement: "月结单", optouts: "退订号码", duty: "值班", rules: "转警规则", rank: "等级", line_no: "报警号", error: "错误", loading: "加载中…", empty: "（无）"
   },
@@ -49,7 +50,8 @@ window.I18N = {
     sent_n: "Sent", delivered: "Delivered", failed: "Failed", expired: "Expired",
     account: "Account", balance: "Balance", topup: "Top up", parts: "parts", reference: "Reference", ledger: "Ledger",
     review: "Content review", approve: "Approve", reject: "Reject", users: "Users", role: "Role",
-    members_roles: "Members and roles", transfer: "Transfer leadership", document: "Cluster document", apply: "Apply",
+    members_roles: "Members and roles", transfer: "Transfer leadership",
+    case_transfer: "Transfer", case_note: "Note", case_close: "Close", case_duplicate: "Duplicate", case_invalid: "Invalid", done: "done", document: "Cluster document", apply: "Apply",
     applied: "Applied, version", doc_error: "Document error at line {n}", load: "Load", show: "Show",
     no_account: "This user works for no account", statement: "Statement", optouts: "Opted-out numbers", duty: "On duty", rules: "Forwarding rules", rank: "Rank", line_no: "Line", error: "Error", loading: "Loading…", empty: "(none)"
   }
