@@ -25,7 +25,8 @@ use super::messages::authenticate;
 use super::state::{now_ms, AppState, Loaded};
 use crate::service::{csvio, zone};
 
-fn bearer(h: &HeaderMap) -> Option<&str> {
+/// The bearer key of a request, if it has one.
+pub(crate) fn bearer(h: &HeaderMap) -> Option<&str> {
     h.get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query as UrlQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -20,6 +20,7 @@ use smsgw_config::ApiKeyHash;
 use smsgw_state::alarm::{AlarmCommand, AlarmResponse, Case, CaseOp, CaseStatus, Via};
 use smsgw_state::Command;
 
+use super::accounts::bearer;
 use super::book::{json_body, limit, respond};
 use super::error::ApiError;
 use super::state::{now_ms, AppState, Loaded};
@@ -50,13 +51,6 @@ impl Caller {
             Caller::Officer(b) => case.officer.as_deref() == Some(b) || case.tried.iter().any(|t| t == b),
         }
     }
-}
-
-fn bearer(h: &HeaderMap) -> Option<&str> {
-    h.get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
 }
 
 /// The caller of a desk endpoint, with the document in force.
