@@ -113,9 +113,24 @@ impl SledLogStore {
         Ok(())
     }
 
-    /// Number of entries currently held (not purged).
+    /// Number of entries currently held (not purged). The log is contiguous,
+    /// so this is last index - first index + 1, read from the two ends of
+    /// the tree: `sled::Tree::len` walks every entry, and on the append path
+    /// (the raft core's own task) that cost grew with the log until the
+    /// next snapshot purged it.
     pub fn len(&self) -> usize {
-        self.log.len()
+        let index = |kv: sled::Result<Option<(sled::IVec, sled::IVec)>>| {
+            kv.ok()
+                .flatten()
+                .and_then(|(k, _)| <[u8; 8]>::try_from(k.as_ref()).ok())
+                .map(u64::from_be_bytes)
+        };
+        match (index(self.log.first()), index(self.log.last())) {
+            (Some(first), Some(last)) => {
+                usize::try_from(last.saturating_sub(first) + 1).unwrap_or(usize::MAX)
+            }
+            _ => 0,
+        }
     }
 
     /// True when no entry is held.
@@ -225,7 +240,7 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
         self.log
             .apply_batch(batch)
             .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;
-        metrics::gauge!("smsgw_raft_log_entries").set(self.log.len() as f64);
+        metrics::gauge!("smsgw_raft_log_entries").set(self.len() as f64);
         if let Err(e) = self.flusher.send(callback) {
             e.0.log_io_completed(Err(std::io::Error::other("log flusher stopped")));
         }
@@ -256,7 +271,7 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
         self.log
             .apply_batch(batch)
             .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
-        metrics::gauge!("smsgw_raft_log_entries").set(self.log.len() as f64);
+        metrics::gauge!("smsgw_raft_log_entries").set(self.len() as f64);
         Ok(())
     }
 }
@@ -316,5 +331,26 @@ pub fn read_mark(file: &Path) -> Result<Option<u64>, String> {
             .ok_or_else(|| format!("holds {:?}, not `committed N`", text.trim())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{index_key, SledLogStore};
+
+    #[tokio::test]
+    async fn the_entry_count_is_read_from_the_ends_of_the_log_not_by_walking_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = sled::open(dir.path()).expect("sled");
+        let store = SledLogStore::open(&db).expect("log store");
+        assert_eq!(store.len(), 0);
+        assert!(store.is_empty());
+        for i in 5..=9u64 {
+            store.log.insert(index_key(i), b"x".to_vec()).expect("insert");
+        }
+        assert_eq!(store.len(), 5);
+        store.log.remove(index_key(5)).expect("purge 5");
+        store.log.remove(index_key(6)).expect("purge 6");
+        assert_eq!(store.len(), 3);
     }
 }
