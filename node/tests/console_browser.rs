@@ -14,7 +14,9 @@ mod common;
 
 use std::time::Duration;
 
-use browser::console::{add_user, assert_all_chinese, assert_fits, no_console_errors, runtime};
+use browser::console::{
+    add_user, assert_all_chinese, assert_fits, no_console_errors, runtime, walk_in_chinese,
+};
 use browser::{screenshot_dir, Browser};
 use common::Node;
 use serde_json::json;
@@ -173,6 +175,9 @@ fn a_dispatcher_signs_in_sends_to_numbers_and_a_group_and_sees_them_delivered() 
         b.screenshot(shots.as_deref(), "contacts").await;
         no_console_errors(&b, "contacts").await;
 
+        // The dispatcher's other pages, in Chinese too.
+        walk_in_chinese(&b, &["stats", "alarm"]).await;
+
         // English on request; phone width still shows the controls.
         b.click("lang-switch").await;
         b.wait_text("nav-send", Duration::from_secs(5), |t| t == "Send").await;
@@ -216,6 +221,8 @@ fn an_admin_sees_the_statistics_chart_and_a_bad_cluster_document_at_its_line() {
         b.fill("login-password", "admin-pass-1").await;
         b.click("login-submit").await;
         b.el("nav-cluster").await;
+        // Every page an admin has, in Chinese.
+        walk_in_chinese(&b, &["overview", "send", "contacts", "records", "alarm", "stats", "accounts", "cluster"]).await;
 
         // Statistics: the chart draws the two messages of today.
         b.click("nav-stats").await;

@@ -150,3 +150,13 @@ pub fn api_until(
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Opens each of `pages` from the navigation and checks it shows no English
+/// interface word (each page given 1.5 s to load its data).
+pub async fn walk_in_chinese(b: &Browser, pages: &[&str]) {
+    for p in pages {
+        b.click(&format!("nav-{p}")).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_all_chinese(b, p).await;
+    }
+}
