@@ -3,7 +3,7 @@
 //! exactly like the account's key (a burst gets 429), the session cookie is
 //! `Secure` when the node serves HTTPS and not over plain HTTP, and the
 //! overview reports each carrier's actual TPS and the oldest wait per
-//! priority class.
+//! priority class, on the leader and (asked of the leader) on a follower.
 
 mod common;
 
@@ -12,6 +12,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::sim_cluster::{cluster, leader_index, Sim, KEY};
 use common::{cli, Node};
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{json, Value};
@@ -329,4 +330,50 @@ fn the_overview_shows_each_carriers_actual_tps_and_the_oldest_wait_per_class() {
     let tps = c["tps"].as_f64().unwrap_or(0.0);
     let limit = c["tps_limit"].as_f64().unwrap_or(0.0);
     assert!(tps > 0.0 && tps <= limit * 1.5 + 1.0, "{c}");
+}
+
+#[test]
+fn a_followers_overview_shows_the_leaders_tps_and_a_waiting_backlog() {
+    let sim = Sim::start();
+    // 20 parts a second: a burst of 60 waits about three seconds.
+    let nodes = cluster(&sim, 20);
+    let leader = leader_index(&nodes);
+    let follower = &nodes[(leader + 1) % nodes.len()];
+    let cookie = cookie_of(&call(
+        &follower.http,
+        "POST",
+        "/console/api/login",
+        &[],
+        &json!({"key": KEY}).to_string(),
+    ));
+    let to: Vec<String> = (0..60).map(|i| format!("1391234{i:04}")).collect();
+    let r = nodes[leader].post(KEY, &json!({"to": to, "text": "积压"}));
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    // Polled every 250 ms for at most 15 s: a rate within the limit, and a
+    // normal-class message seen waiting.
+    let start = Instant::now();
+    let (mut best_tps, mut oldest_normal) = (0.0f64, 0u64);
+    while start.elapsed() < Duration::from_secs(15) && (best_tps == 0.0 || oldest_normal == 0) {
+        let a = call(
+            &follower.http,
+            "GET",
+            "/console/api/overview",
+            &[("Cookie", &cookie)],
+            "",
+        );
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        assert_ne!(a.body["node"], a.body["leader"], "asked a follower");
+        let cm = a.body["carriers"]
+            .as_array()
+            .and_then(|l| l.iter().find(|c| c["name"] == "cm").cloned())
+            .unwrap_or_default();
+        if let Some(t) = cm["tps"].as_f64() {
+            assert!(t <= 20.0 * 1.5 + 1.0, "over the limit of 20: {cm}");
+            best_tps = best_tps.max(t);
+        }
+        oldest_normal = oldest_normal.max(a.body["oldest_ms"]["normal"].as_u64().unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(best_tps > 0.0, "the follower never showed the leader's TPS");
+    assert!(oldest_normal > 0, "the follower never showed a message waiting");
 }

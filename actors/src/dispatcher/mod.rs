@@ -174,8 +174,10 @@ impl CarrierState {
             slot.credits -= take;
             tokens -= take;
             if slot.actor.send_message(SessionMsg::Work).is_err() {
-                // The session is gone: take the work back.
-                for p in slot.shared.take_given().into_iter().rev() {
+                // The session is gone: take the work back (not handed after all).
+                let back = slot.shared.take_given();
+                self.handed = self.handed.saturating_sub(back.len() as u64);
+                for p in back.into_iter().rev() {
                     self.ready.push_front(p);
                 }
                 self.sessions.remove(&key);

@@ -3,17 +3,15 @@
 //! second). A snapshot is the leader and each member's lag, the carriers
 //! (sessions up, TPS limit and actual, window) and the queue depth and the
 //! oldest message's age per priority: point reads, one status call to the
-//! leader and one stats call to this node's dispatcher, never a scan of
-//! the state. The actual TPS and the ages come from the dispatcher of the
-//! leader, so a follower's overview shows them as unknown (`null`).
+//! leader and the leader dispatcher's figures ([`super::figures`]), never a
+//! scan of the state.
 //!
 //! Streams are bounded ([`MAX_STREAMS`] per node): past it the answer is
 //! 503 `overloaded`, so a room of open consoles cannot starve the API.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -34,56 +32,6 @@ pub const PERIOD: Duration = Duration::from_secs(1);
 fn streams() -> Arc<Semaphore> {
     static S: OnceLock<Arc<Semaphore>> = OnceLock::new();
     S.get_or_init(|| Arc::new(Semaphore::new(MAX_STREAMS))).clone()
-}
-
-/// The parts handed to each carrier at the last sample, and the rates
-/// between the last two samples (shared by every stream of this node, so
-/// many open consoles still measure over whole seconds).
-struct Rates {
-    at: Option<Instant>,
-    handed: HashMap<String, u64>,
-    tps: HashMap<String, f64>,
-}
-
-fn rates() -> &'static Mutex<Rates> {
-    static R: OnceLock<Mutex<Rates>> = OnceLock::new();
-    R.get_or_init(|| {
-        Mutex::new(Rates {
-            at: None,
-            handed: HashMap::new(),
-            tps: HashMap::new(),
-        })
-    })
-}
-
-/// Shortest span a rate is measured over.
-const RATE_SPAN: Duration = Duration::from_millis(900);
-
-/// Each carrier's parts per second from the dispatcher's running count.
-fn carrier_tps(handed: &HashMap<String, u64>, now: Instant) -> HashMap<String, f64> {
-    let mut r = rates().lock().unwrap_or_else(|p| p.into_inner());
-    let since = r.at.map(|t| now.saturating_duration_since(t));
-    match since {
-        Some(d) if d < RATE_SPAN => {}
-        Some(d) => {
-            let secs = d.as_secs_f64();
-            let tps = handed
-                .iter()
-                .map(|(c, n)| {
-                    let before = r.handed.get(c).copied().unwrap_or(*n);
-                    (c.clone(), n.saturating_sub(before) as f64 / secs)
-                })
-                .collect();
-            r.tps = tps;
-            r.at = Some(now);
-            r.handed = handed.clone();
-        }
-        None => {
-            r.at = Some(now);
-            r.handed = handed.clone();
-        }
-    }
-    r.tps.clone()
 }
 
 async fn leader_status(state: &AppState, me: &NodeStatus) -> Option<NodeStatus> {
@@ -143,17 +91,8 @@ pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
         .collect();
     let view = smsgw_state::local_view(&state.cluster);
     let queued = view.ready_counts().map_err(ApiError::internal)?;
-    // The dispatcher works on the leader only: elsewhere its figures are not the cluster's.
-    let dispatch = match (&state.runtime, me.leader == Some(me.id)) {
-        (Some(rt), true) => match rt.gw.read().await.as_ref() {
-            Some(g) => g.dispatch_stats().await,
-            None => None,
-        },
-        _ => None,
-    };
-    let tps = dispatch
-        .as_ref()
-        .map(|d| carrier_tps(&d.handed_by_carrier, Instant::now()));
+    // The dispatcher works on the leader only: its figures, asked there.
+    let figures = super::figures::of_leader(state).await;
     let mut carriers = Vec::new();
     if let Ok(loaded) = state.config() {
         let gw = match &state.runtime {
@@ -171,12 +110,12 @@ pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
                 "sessions": up,
                 "connections": c.connections,
                 "tps_limit": c.tps,
-                "tps": tps.as_ref().map(|t| (t.get(&c.name).copied().unwrap_or(0.0) * 10.0).round() / 10.0),
+                "tps": figures.as_ref().map(|f| f.tps.get(&c.name).copied().unwrap_or(0.0)),
                 "window": c.window,
             }));
         }
     }
-    let ages = dispatch.as_ref().map(|d| d.oldest_age_ms);
+    let ages = figures.as_ref().map(|f| f.oldest_ms);
     Ok(json!({
         "node": me.id,
         "state": me.state,
@@ -186,10 +125,10 @@ pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
         "carriers": carriers,
         "queue": {"alarm": queued[0], "high": queued[1], "normal": queued[2], "bulk": queued[3]},
         // Per class: ms the oldest waiting message has waited (`null` inside:
-        // none waiting; the whole field `null`: not known on this node).
+        // none waiting; the whole field `null`: the leader did not answer).
         "oldest_ms": ages.map(|a| json!({"alarm": a[0], "high": a[1], "normal": a[2], "bulk": a[3]})),
-        "in_flight": dispatch.as_ref().map(|d| d.in_flight),
-        "dispatched": dispatch.as_ref().map(|d| d.messages_dispatched),
+        "in_flight": figures.as_ref().map(|f| f.in_flight),
+        "dispatched": figures.as_ref().map(|f| f.dispatched),
         "at": crate::service::zone::show(crate::api::now_ms()),
     }))
 }
