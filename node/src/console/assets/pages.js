@@ -223,6 +223,7 @@
       const r = await api("GET", "/v1/contacts?limit=100" + (q.value.trim() ? "&q=" + enc(q.value.trim()) : ""));
       rows.replaceChildren(...r.items.map((c) => h("tr", {}, h("td", {}, String(c.id)), h("td", {}, c.name),
         h("td", {}, (c.phones || []).join(", ")), h("td", {}, c.unit || ""), h("td", {}, c.title || ""), h("td", {}, (c.tags || []).join(", ")))));
+      if (!r.items.length) rows.append(h("tr", {}, h("td", { colspan: "6", class: "muted" }, t("empty"))));
     }
     q.addEventListener("input", () => { clearTimeout(q.timer); q.timer = setTimeout(() => load().catch((e) => show(err, e)), 250); });
     const name = h("input", { testid: "contact-name" }), phone = h("input", { testid: "contact-phone" }), unit = h("input", { testid: "contact-unit" });

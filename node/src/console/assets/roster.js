@@ -77,7 +77,7 @@
         h("button", { type: "button", class: "secondary", testid: "dgroup-remove-" + g.name,
           onclick: change(() => api("DELETE", "/v1/alarm/groups/" + enc(g.name))) }, t("remove"))) : null));
     const gtable = h("table", { testid: "roster-groups" },
-      head([t("group_name"), t("leader_badge"), t("members"), t("shifts"), edit ? "" : null].filter((x) => x !== null)),
+      head([t("group_name"), t("leader_badge"), t("members"), t("shifts_h"), edit ? "" : null].filter((x) => x !== null)),
       h("tbody", {}, grows.length ? grows : h("tr", {}, h("td", { colspan: "5", class: "muted" }, t("empty")))));
     const gform = h("form", { class: "row", onsubmit: change(() => {
       const body = { name: gn.value.trim(), members: list(gm.value), shifts: list(gs.value) };
