@@ -154,9 +154,11 @@ async fn call(method: Method, url: &str, key: Option<&str>, body: &str) -> anyho
 }
 
 /// The carrier comes back; an alarm message posted just before is timed
-/// until the simulator holds it.
+/// until the simulator holds it, from the carrier's return and from the
+/// first login the simulator accepts after it (when a session can send).
 async fn alarm_after_outage(http_base: &str, control: &str, queued: u64) -> anyhow::Result<()> {
     const ALARM_TO: &str = "13999990000";
+    let logins = |v: &serde_json::Value| v["logins_ok"].as_u64().unwrap_or(0);
     let body = format!(r#"{{"to":["{ALARM_TO}"],"text":"bench alarm","priority":"alarm"}}"#);
     call(
         Method::POST,
@@ -165,15 +167,24 @@ async fn alarm_after_outage(http_base: &str, control: &str, queued: u64) -> anyh
         &body,
     )
     .await?;
+    let before = logins(&call(Method::GET, &format!("{control}counts"), None, "").await?);
     call(Method::PUT, &format!("{control}faults"), None, "{}").await?;
     let back = Instant::now();
+    let mut logged_in = None;
     let url = format!("{control}submits?destination={ALARM_TO}&limit=1");
     while back.elapsed() < Duration::from_secs(120) {
+        if logged_in.is_none()
+            && logins(&call(Method::GET, &format!("{control}counts"), None, "").await?) > before
+        {
+            logged_in = Some(Instant::now());
+        }
         let v = call(Method::GET, &url, None, "").await?;
         if v.as_array().is_some_and(|a| !a.is_empty()) {
+            let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
             println!(
-                "carrier back: the alarm posted last, behind {queued} queued messages, reached the carrier {:.0} ms after the carrier came back",
-                back.elapsed().as_secs_f64() * 1000.0
+                "carrier back: the alarm posted last, behind {queued} queued messages, reached the carrier {:.0} ms after the carrier came back, {} after the first login",
+                ms(back),
+                logged_in.map_or("before any login was seen".to_string(), |t| format!("{:.0} ms", ms(t)))
             );
             return Ok(());
         }
