@@ -17,6 +17,9 @@ use crate::state_machine::SledStateMachine;
 use crate::types::Raft;
 use crate::SledLogStore;
 
+/// Where raft's snapshot files live, in the data dir.
+pub(crate) const SNAPSHOT_DIR: &str = "raft-snapshots";
+
 /// Starts raft on `db`; `addr` is the bound raft port (advertised to peers).
 pub(super) async fn boot(
     opts: ClusterOptions,
@@ -26,7 +29,7 @@ pub(super) async fn boot(
     addr: SocketAddr,
 ) -> Result<Running, StartError> {
     let log = SledLogStore::open(&db)?.with_durable_mark(opts.data_dir.join(super::storage::DURABLE_MARK));
-    let sm = SledStateMachine::open(&db, app.clone())?;
+    let sm = SledStateMachine::open(&db, app.clone(), &opts.data_dir.join(SNAPSHOT_DIR))?;
     let view = sm.view();
     let config = openraft::Config {
         cluster_name: "smsgw".into(),

@@ -93,8 +93,11 @@ mod tests {
         let db = open_data_dir(dir, 7).expect("open");
         let sm = db.open_tree("sm").expect("sm");
         for i in 0..N {
-            sm.insert(format!("m/{i:08}"), format!("message {i} {}", "x".repeat(200)).as_bytes())
-                .expect("insert");
+            sm.insert(
+                format!("m/{i:08}"),
+                format!("message {i} {}", "x".repeat(200)).as_bytes(),
+            )
+            .expect("insert");
         }
         db.flush().expect("flush");
         drop(sm);
@@ -110,7 +113,10 @@ mod tests {
         let db = open_data_dir(dir, 7).expect("open after repair");
         let sm = db.open_tree("sm").expect("sm");
         for i in 0..N {
-            let v = sm.get(format!("m/{i:08}")).expect("read").expect("every value kept");
+            let v = sm
+                .get(format!("m/{i:08}"))
+                .expect("read")
+                .expect("every value kept");
             assert!(v.starts_with(format!("message {i} ").as_bytes()));
         }
     }
@@ -136,7 +142,9 @@ mod tests {
             std::fs::write(&snap, b"short").expect("truncate");
         }
         all_there(dir.path());
-        let kept = std::fs::read_dir(dir.path().join(QUARANTINE)).expect("quarantine").count();
+        let kept = std::fs::read_dir(dir.path().join(QUARANTINE))
+            .expect("quarantine")
+            .count();
         assert_eq!(kept, 1);
     }
 
@@ -148,9 +156,15 @@ mod tests {
             std::fs::write(&snap, b"").expect("empty");
         }
         // The mark says entry 5 was committed and flushed; the log is empty.
-        std::fs::write(dir.path().join(super::super::storage::DURABLE_MARK), b"committed 5\n").expect("mark");
+        std::fs::write(
+            dir.path().join(super::super::storage::DURABLE_MARK),
+            b"committed 5\n",
+        )
+        .expect("mark");
         match open_data_dir(dir.path(), 7) {
-            Err(StorageOpenError::Corrupt { reason, .. }) => assert!(reason.contains("lost data"), "{reason}"),
+            Err(StorageOpenError::Corrupt { reason, .. }) => {
+                assert!(reason.contains("lost data"), "{reason}")
+            }
             other => panic!("opened: {:?}", other.map(|_| ())),
         }
     }
