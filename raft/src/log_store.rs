@@ -34,7 +34,9 @@ pub struct SledLogStore {
     db: sled::Db,
     log: sled::Tree,
     meta: sled::Tree,
-    flusher: tokio::sync::mpsc::UnboundedSender<LogFlushed<TypeConfig>>,
+    /// Bounded: when [`FLUSH_QUEUE`] appends wait for a flush, the next
+    /// append waits too (openraft then stops sending more).
+    flusher: tokio::sync::mpsc::Sender<LogFlushed<TypeConfig>>,
     /// Last committed index saved, plus one (0: none).
     committed: Arc<AtomicU64>,
     /// Where the flusher records the durable committed index.
@@ -59,7 +61,7 @@ impl SledLogStore {
     /// Opens (or creates) the log trees in `db`. Must be called inside a tokio
     /// runtime (it spawns the flusher task).
     pub fn open(db: &sled::Db) -> Result<Self, sled::Error> {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, rx) = tokio::sync::mpsc::channel(FLUSH_QUEUE);
         let committed = Arc::new(AtomicU64::new(0));
         let mark = Arc::new(std::sync::Mutex::new(None));
         tokio::spawn(flusher(db.clone(), rx, committed.clone(), mark.clone()));
@@ -111,6 +113,22 @@ impl SledLogStore {
             .await
             .map_err(|e| io_err(subject, ErrorVerb::Write, e))?;
         Ok(())
+    }
+
+    /// Sets the held-entries gauge from the first and last index (the log
+    /// has no hole, see `cluster::verify`): `Tree::len` scans the tree.
+    fn count_entries(&self) {
+        let index = |r: sled::Result<Option<(sled::IVec, sled::IVec)>>| {
+            r.ok()
+                .flatten()
+                .and_then(|(k, _)| <[u8; 8]>::try_from(k.as_ref()).ok())
+                .map(u64::from_be_bytes)
+        };
+        let held = match (index(self.log.first()), index(self.log.last())) {
+            (Some(a), Some(b)) => b.saturating_sub(a) + 1,
+            _ => 0,
+        };
+        metrics::gauge!("smsgw_raft_log_entries").set(held as f64);
     }
 
     /// Number of entries currently held (not purged).
@@ -220,13 +238,14 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
         let mut batch = sled::Batch::default();
         for entry in entries {
             let bytes = codec::encode(&entry).map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;
+            crate::entry_size::record(bytes.len());
             batch.insert(&index_key(entry.log_id.index), bytes);
         }
         self.log
             .apply_batch(batch)
             .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;
-        metrics::gauge!("smsgw_raft_log_entries").set(self.log.len() as f64);
-        if let Err(e) = self.flusher.send(callback) {
+        self.count_entries();
+        if let Err(e) = self.flusher.send(callback).await {
             e.0.log_io_completed(Err(std::io::Error::other("log flusher stopped")));
         }
         Ok(())
@@ -256,8 +275,22 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
         self.log
             .apply_batch(batch)
             .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
-        metrics::gauge!("smsgw_raft_log_entries").set(self.log.len() as f64);
+        self.count_entries();
         Ok(())
+    }
+}
+
+/// Appends that may wait for one flush before the next append waits.
+pub const FLUSH_QUEUE: usize = 1024;
+
+/// What the flusher completes after a flush (openraft's callback; a test's).
+trait Flushed: Send + 'static {
+    fn completed(self, result: Result<(), std::io::Error>);
+}
+
+impl Flushed for LogFlushed<TypeConfig> {
+    fn completed(self, result: Result<(), std::io::Error>) {
+        self.log_io_completed(result);
     }
 }
 
@@ -266,9 +299,9 @@ pub const MARK_EVERY: Duration = Duration::from_millis(500);
 
 /// Flushes sled once for every group of pending appends, then completes their
 /// callbacks in order.
-async fn flusher(
+async fn flusher<F: Flushed>(
     db: sled::Db,
-    mut rx: tokio::sync::mpsc::UnboundedReceiver<LogFlushed<TypeConfig>>,
+    mut rx: tokio::sync::mpsc::Receiver<F>,
     committed: Arc<AtomicU64>,
     mark: Arc<std::sync::Mutex<Option<PathBuf>>>,
 ) {
@@ -283,7 +316,7 @@ async fn flusher(
         let durable = committed.load(Ordering::Acquire);
         let result = db.flush_async().await.map(|_| ()).map_err(|e| e.to_string());
         for cb in pending.drain(..) {
-            cb.log_io_completed(result.clone().map_err(std::io::Error::other));
+            cb.completed(result.clone().map_err(std::io::Error::other));
         }
         if result.is_ok() && durable > marked.0 && marked.1.elapsed() >= MARK_EVERY {
             let file = mark.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -316,5 +349,52 @@ pub fn read_mark(file: &Path) -> Result<Option<u64>, String> {
             .ok_or_else(|| format!("holds {:?}, not `committed N`", text.trim())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Probe(usize, std::sync::mpsc::Sender<(usize, bool)>);
+
+    impl Flushed for Probe {
+        fn completed(self, result: Result<(), std::io::Error>) {
+            let _ = self.1.send((self.0, result.is_ok()));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_flush_queue_makes_the_next_append_wait_and_loses_none() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = sled::open(dir.path()).expect("sled");
+        let (tx, rx) = tokio::sync::mpsc::channel::<Probe>(4);
+        let (done_tx, done) = std::sync::mpsc::channel();
+        for i in 0..4 {
+            tx.send(Probe(i, done_tx.clone())).await.expect("room");
+        }
+        // Full: the fifth append waits instead of growing the queue.
+        let fifth = tokio::time::timeout(Duration::from_millis(200), tx.send(Probe(4, done_tx.clone())));
+        assert!(fifth.await.is_err(), "a full queue took one more");
+        let flusher = tokio::spawn(flusher(
+            db,
+            rx,
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(std::sync::Mutex::new(None)),
+        ));
+        tx.send(Probe(4, done_tx.clone()))
+            .await
+            .expect("room again once flushed");
+        for i in 5..300 {
+            tx.send(Probe(i, done_tx.clone())).await.expect("send");
+        }
+        drop(tx);
+        flusher.await.expect("flusher ends with its senders");
+        let got: Vec<(usize, bool)> = done.try_iter().collect();
+        assert_eq!(got.len(), 300, "every append completed once");
+        assert!(
+            got.iter().enumerate().all(|(i, (n, ok))| *n == i && *ok),
+            "in order, flushed"
+        );
     }
 }
