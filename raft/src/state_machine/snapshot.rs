@@ -129,7 +129,9 @@ impl Files {
         std::fs::create_dir_all(&self.dir)?;
         for name in db.tree_names() {
             let n = String::from_utf8_lossy(&name).into_owned();
-            if n.starts_with(INSTALL_PREFIX) && n != state_tree {
+            // An install's unfinished tree, or the tree a finished install
+            // replaced (a crash before it was dropped).
+            if (n.starts_with(INSTALL_PREFIX) || n == DEFAULT_TREE) && n != state_tree {
                 db.drop_tree(name)?;
             }
         }
