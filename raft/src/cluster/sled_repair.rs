@@ -52,6 +52,16 @@ pub(crate) fn remove_unfinished(db_path: &Path) -> std::io::Result<Vec<PathBuf>>
     Ok(removed)
 }
 
+/// The unfinished `snap.*.generating` files under `db_path` (listed, not
+/// touched: for `smsgw node check`, which writes nothing).
+pub(crate) fn unfinished(db_path: &Path) -> Vec<PathBuf> {
+    snapshot_files(db_path)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".generating"))
+        .collect()
+}
+
 /// Whether `db_path` holds any sled snapshot file.
 pub(crate) fn has_snapshots(db_path: &Path) -> bool {
     snapshot_files(db_path).is_ok_and(|f| !f.is_empty())
@@ -82,7 +92,7 @@ pub(crate) fn quarantine(db_path: &Path, data_dir: &Path) -> std::io::Result<Vec
 
 #[cfg(test)]
 mod tests {
-    use super::super::storage::{open_data_dir, StorageOpenError};
+    use super::super::storage::{inspect_data_dir, open_data_dir, StorageOpenError};
     use super::*;
 
     const N: u64 = 3_000;
@@ -130,8 +140,17 @@ mod tests {
         // What a failed write leaves: the next name, empty.
         let unfinished = PathBuf::from(format!("{}.generating", last.display()));
         std::fs::File::create(&unfinished).expect("empty snapshot");
+        // `node check` writes nothing: it names the file and the way out.
+        match inspect_data_dir(dir.path()) {
+            Err(StorageOpenError::Corrupt { reason, .. }) => {
+                assert!(reason.contains("unfinished"), "{reason}")
+            }
+            other => panic!("inspected: {:?}", other.map(|_| ())),
+        }
+        assert!(unfinished.exists());
         all_there(dir.path());
         assert!(!unfinished.exists());
+        assert!(inspect_data_dir(dir.path()).is_ok());
     }
 
     #[test]

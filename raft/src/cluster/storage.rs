@@ -202,15 +202,24 @@ pub fn inspect_data_dir(dir: &Path) -> Result<(String, super::Inspection), Stora
             reason: "missing: the node was never started here, or the database was removed".into(),
         });
     }
-    let db = match std::panic::catch_unwind(|| sled::open(&db_path)) {
-        Ok(Ok(db)) => db,
-        Ok(Err(e)) => return Err(sled_open_error(db_path, e)),
-        Err(_) => {
-            return Err(StorageOpenError::Corrupt {
-                path: db_path,
-                reason: "sled panicked while reading it".into(),
-            })
+    let db = match open_sled(&db_path) {
+        Ok(db) => db,
+        Err(StorageOpenError::Corrupt { path, reason }) => {
+            let cut = super::sled_repair::unfinished(&path);
+            let reason =
+                if cut.is_empty() {
+                    reason
+                } else {
+                    format!(
+                    "{reason}; sled's page-table snapshot {} is unfinished (a full disk or a crash cut it): \
+                     `smsgw node start` removes it and sled rebuilds from its log, then the start checks \
+                     the durable mark",
+                    cut.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                )
+                };
+            return Err(StorageOpenError::Corrupt { path, reason });
         }
+        Err(e) => return Err(e),
     };
     let found = super::verify::verify(&db, &db_path, &dir.join(DURABLE_MARK))?;
     Ok((node, found))
