@@ -39,7 +39,11 @@ pub(super) async fn boot(
         snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(opts.snapshot_every),
         max_in_snapshot_log_to_keep: opts.keep_after_snapshot,
         snapshot_max_chunk_size: 1024 * 1024,
-        install_snapshot_timeout: 2_000,
+        // Per chunk, and the last chunk's answer waits for the follower's
+        // install (a streamed load of the whole state, ~20 s for 116 MB in
+        // a debug build): too short, and the leader gives up on a chunk
+        // the follower is still installing and sends the snapshot again.
+        install_snapshot_timeout: 60_000,
         // Entries are batches of up to `batch.max_bytes`: keep an
         // AppendEntries frame well under the frame limit.
         max_payload_entries: 64,
