@@ -33,6 +33,9 @@ fn damaged(what: impl Into<String>) -> SnapFileError {
     SnapFileError::Damaged(what.into())
 }
 
+/// One row: key and value.
+pub(crate) type Row = (Vec<u8>, Vec<u8>);
+
 /// Writes rows in key order; [`SnapWriter::finish`] syncs the file.
 pub(crate) struct SnapWriter {
     out: BufWriter<File>,
@@ -129,7 +132,7 @@ impl<R: Read> SnapReader<R> {
     }
 
     /// The next row, or `None` after the trailer (which is then checked).
-    pub(crate) fn next_row(&mut self) -> Result<Option<(Vec<u8>, Vec<u8>)>, SnapFileError> {
+    pub(crate) fn next_row(&mut self) -> Result<Option<Row>, SnapFileError> {
         if self.done {
             return Ok(None);
         }

@@ -332,7 +332,7 @@ pub(crate) fn install(
             bytes = 0;
             batches += 1;
             // sled keeps written pages in memory until a flush.
-            if batches % FLUSH_EVERY_BATCHES == 0 {
+            if batches.is_multiple_of(FLUSH_EVERY_BATCHES) {
                 db.flush()?;
             }
         }
