@@ -20,5 +20,5 @@ pub use cluster::{
 };
 pub use node::{
     ConfigError, LogFormat, NodeConfig, Peer, DEFAULT_APPS_CMPP_ADDR, DEFAULT_APPS_SMPP_ADDR,
-    DEFAULT_STORAGE_MIN_FREE_MB,
+    DEFAULT_STORAGE_CACHE_MB, DEFAULT_STORAGE_MIN_FREE_MB,
 };

@@ -53,6 +53,9 @@ pub struct E2eBenchArgs {
     /// alarm reaches it is printed before the drain.
     #[arg(long)]
     carrier_down: bool,
+    /// The node's `storage_cache_mb` (sled's page cache).
+    #[arg(long, default_value_t = smsgw_config::DEFAULT_STORAGE_CACHE_MB)]
+    storage_cache_mb: u64,
     /// Keep the node's data here instead of a temporary directory.
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -256,8 +259,9 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
     std::fs::write(
         &node_file,
         format!(
-            "node_id = 1\ndata_dir = \"{}\"\nbootstrap = true\nraft_addr = \"127.0.0.1:0\"\nhttp_addr = \"127.0.0.1:0\"\napps_smpp_addr = \"127.0.0.1:0\"\napps_cmpp_addr = \"127.0.0.1:0\"\n",
-            dir.join("data").display()
+            "node_id = 1\ndata_dir = \"{}\"\nbootstrap = true\nraft_addr = \"127.0.0.1:0\"\nhttp_addr = \"127.0.0.1:0\"\napps_smpp_addr = \"127.0.0.1:0\"\napps_cmpp_addr = \"127.0.0.1:0\"\nstorage_cache_mb = {}\n",
+            dir.join("data").display(),
+            a.storage_cache_mb
         ),
     )?;
     let mut node = Command::new(exe)

@@ -40,7 +40,7 @@ pub enum NodeCmd {
 #[derive(Args)]
 pub struct StartArgs {
     /// Node file (TOML): node_id, data_dir, raft_addr, http_addr, peers, log_format, bootstrap,
-    /// raft_source_ip, cluster_secret_file, http_tls_cert, http_tls_key, storage_min_free_mb,
+    /// raft_source_ip, cluster_secret_file, http_tls_cert, http_tls_key, storage_min_free_mb, storage_cache_mb,
     /// apps_smpp_addr, apps_cmpp_addr.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
@@ -216,6 +216,7 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
             )
         })
         .collect();
+    opts.cache_bytes = cfg.storage_cache_mb << 20;
     if let Ok(v) = std::env::var("SMSGW_SNAPSHOT_EVERY") {
         opts.snapshot_every = v.parse().context("SMSGW_SNAPSHOT_EVERY must be a number")?;
     }

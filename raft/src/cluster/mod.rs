@@ -59,6 +59,8 @@ pub struct ClusterOptions {
     pub keep_after_snapshot: u64,
     /// How concurrent proposals are grouped into raft entries.
     pub batch: BatchOptions,
+    /// Bytes of sled's page cache (state and log share one store).
+    pub cache_bytes: u64,
     /// A fixed cluster secret, proven on every connection to and from the
     /// raft port (never reloaded); `None`: read from `secret_file`.
     pub secret: Option<ClusterSecret>,
@@ -86,6 +88,7 @@ impl ClusterOptions {
             snapshot_every: 20_000,
             keep_after_snapshot: 1_000,
             batch: BatchOptions::default(),
+            cache_bytes: storage::DEFAULT_CACHE_BYTES,
             secret: None,
             secret_file: None,
             secret_poll: crate::network::keyring::DEFAULT_POLL,
@@ -197,7 +200,7 @@ impl Cluster {
     /// Opens the data dir, binds the raft port and starts raft (not
     /// initialised), applying committed commands with `app`.
     pub async fn start(opts: ClusterOptions, app: Arc<dyn App>) -> Result<Self, StartError> {
-        let db = storage::open_data_dir(&opts.data_dir, opts.node_id)?;
+        let db = storage::open_data_dir(&opts.data_dir, opts.node_id, opts.cache_bytes)?;
         // After the data dir check: a secret is never created in a directory
         // that is not this node's.
         let (keyring, secret_file) = match (&opts.secret, &opts.secret_file) {

@@ -100,7 +100,7 @@ mod tests {
     /// A data dir written through the store: `N` values in `sm` and the raft
     /// log entries' keys in `log`, flushed, then closed.
     fn written(dir: &Path) -> PathBuf {
-        let db = open_data_dir(dir, 7).expect("open");
+        let db = open_data_dir(dir, 7, super::super::storage::DEFAULT_CACHE_BYTES).expect("open");
         let sm = db.open_tree("sm").expect("sm");
         for i in 0..N {
             sm.insert(
@@ -113,14 +113,15 @@ mod tests {
         drop(sm);
         drop(db);
         // A second open makes sled write its page-table snapshot.
-        let db = open_data_dir(dir, 7).expect("reopen");
+        let db = open_data_dir(dir, 7, super::super::storage::DEFAULT_CACHE_BYTES).expect("reopen");
         db.flush().expect("flush");
         drop(db);
         dir.join("store-v2.sled")
     }
 
     fn all_there(dir: &Path) {
-        let db = open_data_dir(dir, 7).expect("open after repair");
+        let db =
+            open_data_dir(dir, 7, super::super::storage::DEFAULT_CACHE_BYTES).expect("open after repair");
         let sm = db.open_tree("sm").expect("sm");
         for i in 0..N {
             let v = sm

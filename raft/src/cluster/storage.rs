@@ -84,8 +84,13 @@ fn io(path: &Path, source: std::io::Error) -> StorageOpenError {
     }
 }
 
-/// Opens (creating if new) the data directory of node `id`.
-pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenError> {
+/// Bytes of sled's page cache unless the node file says otherwise
+/// (`storage_cache_mb`).
+pub const DEFAULT_CACHE_BYTES: u64 = 128 << 20;
+
+/// Opens (creating if new) the data directory of node `id`, with a page
+/// cache of `cache_bytes`.
+pub fn open_data_dir(dir: &Path, id: NodeId, cache_bytes: u64) -> Result<sled::Db, StorageOpenError> {
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let marker = dir.join(MARKER);
     match std::fs::read_to_string(&marker) {
@@ -145,7 +150,7 @@ pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenErro
              sled rebuilds it from its log, and the durable mark check below proves nothing committed is missing"
         );
     }
-    let opened = match open_sled(&db_path) {
+    let opened = match open_sled(&db_path, cache_bytes) {
         Err(StorageOpenError::Corrupt { reason, .. }) if super::sled_repair::has_snapshots(&db_path) => {
             let moved = super::sled_repair::quarantine(&db_path, dir).map_err(|e| io(&db_path, e))?;
             tracing::warn!(
@@ -153,7 +158,7 @@ pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenErro
                 "sled refused its store ({reason}); its page-table snapshot was moved aside and sled \
                  rebuilds it from its log; the durable mark check below proves nothing committed is missing"
             );
-            open_sled(&db_path)?
+            open_sled(&db_path, cache_bytes)?
         }
         other => other?,
     };
@@ -161,8 +166,14 @@ pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenErro
     Ok(opened)
 }
 
-fn open_sled(db_path: &Path) -> Result<sled::Db, StorageOpenError> {
-    match std::panic::catch_unwind(|| sled::open(db_path)) {
+fn open_sled(db_path: &Path, cache_bytes: u64) -> Result<sled::Db, StorageOpenError> {
+    let open = || {
+        sled::Config::new()
+            .path(db_path)
+            .cache_capacity(cache_bytes)
+            .open()
+    };
+    match std::panic::catch_unwind(open) {
         Ok(Ok(db)) => Ok(db),
         Ok(Err(e)) => Err(sled_open_error(db_path.to_path_buf(), e)),
         Err(_) => Err(StorageOpenError::Corrupt {
@@ -202,7 +213,7 @@ pub fn inspect_data_dir(dir: &Path) -> Result<(String, super::Inspection), Stora
             reason: "missing: the node was never started here, or the database was removed".into(),
         });
     }
-    let db = match open_sled(&db_path) {
+    let db = match open_sled(&db_path, DEFAULT_CACHE_BYTES) {
         Ok(db) => db,
         Err(StorageOpenError::Corrupt { path, reason }) => {
             let cut = super::sled_repair::unfinished(&path);
@@ -235,7 +246,7 @@ pub(crate) async fn reopen(
 ) -> Result<sled::Db, StorageOpenError> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        match open_data_dir(dir, id) {
+        match open_data_dir(dir, id, DEFAULT_CACHE_BYTES) {
             Err(StorageOpenError::Locked { .. }) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
