@@ -181,7 +181,7 @@ mod tests {
             b"committed 5\n",
         )
         .expect("mark");
-        match open_data_dir(dir.path(), 7) {
+        match open_data_dir(dir.path(), 7, super::super::storage::DEFAULT_CACHE_BYTES) {
             Err(StorageOpenError::Corrupt { reason, .. }) => {
                 assert!(reason.contains("lost data"), "{reason}")
             }
