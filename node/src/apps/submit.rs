@@ -7,6 +7,12 @@
 //! sent as ONE message; each segment is answered with that message's id
 //! once it is committed.
 //!
+//! A submit the content rules hold for review is kept as a held job
+//! ([`super::held`]) and answered with success. A submit to several
+//! destinations (CMPP) is one message each, answered with the first one's
+//! id, which is written into every one's envelope as `submit_id` so that
+//! their reports carry it ([`submit_id_of`]).
+//!
 //! It never answers before the commit, and never decides a protocol's
 //! status code except through [`Refusal`].
 
@@ -17,6 +23,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use smsgw_config::Priority;
 use smsgw_protocols::text::{self, Encoding};
+use smsgw_state::MtPart;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::api::messages::{self, Committed, Prepared};
@@ -27,7 +34,9 @@ use crate::api::ApiError;
 /// One message as an application submitted it, decoded.
 #[derive(Debug, Clone)]
 pub struct AppSubmit {
-    pub to: String,
+    /// One destination, or several (CMPP `DestUsr_tl`): one message each,
+    /// answered with the first one's id.
+    pub to: Vec<String>,
     pub text: String,
     /// Digits appended to the carrier's SP number (the submit's source
     /// address when it is 1 to 12 digits).
@@ -180,8 +189,9 @@ async fn batch(state: &AppState, account: &str, jobs: Vec<Job>) {
     let mut waiting = Vec::new();
     for j in jobs {
         let s = j.submit.clone();
+        let several = s.to.len() > 1;
         let req = SendRequest {
-            to: vec![s.to],
+            to: s.to,
             text: s.text,
             priority: Some(s.priority.name().to_string()),
             sender: s.sender,
@@ -189,14 +199,23 @@ async fn batch(state: &AppState, account: &str, jobs: Vec<Job>) {
             report: Some(s.report),
         };
         match messages::prepare(state, &loaded, &acct, req) {
-            // The recipient opted out.
+            // Every recipient opted out.
             Ok(Prepared::Ready(r)) if r.answers.is_empty() => finish(account, j, Err(Refusal::Refused)),
-            Ok(Prepared::Ready(r)) => {
+            Ok(Prepared::Ready(mut r)) => {
+                if several {
+                    stamp_submit_id(&mut r);
+                }
                 ready.push(r);
                 waiting.push(j);
             }
-            // Review holds are for HTTP jobs; an app is told no at once.
-            Ok(Prepared::Held) => finish(account, j, Err(Refusal::Refused)),
+            // Held for review as a job, like an HTTP send (rare: one at a time).
+            Ok(Prepared::Held) => {
+                let r = super::held::hold(state, &loaded, &acct, &j.submit).await;
+                if let Err(e) = &r {
+                    tracing::info!(account, error = %e.message(), "an application's held submit was refused");
+                }
+                finish(account, j, r.map_err(|e| Refusal::of(&e)));
+            }
             Err(e) => finish(account, j, Err(Refusal::of(&e))),
         }
     }
@@ -214,6 +233,48 @@ async fn batch(state: &AppState, account: &str, jobs: Vec<Job>) {
         Ok(Committed::Replayed(_)) => fail_all(waiting, Refusal::System),
         Err(e) => fail_all(waiting, Refusal::of(&e)),
     }
+}
+
+/// The envelope field naming the submit a message came in with, when
+/// that submit had several destinations (their reports carry its id).
+const SUBMIT_ID: &str = "submit_id";
+
+/// Writes the first message's id into every message's envelope of a
+/// submit to several destinations.
+fn stamp_submit_id(r: &mut messages::Ready) {
+    let Some(first) = r.answers.first().map(|a| a.id.clone()) else {
+        return;
+    };
+    stamp(r.parts_mut(), &first);
+}
+
+/// Writes `id` as the submit id into the envelopes (`M.0`) among `parts`.
+pub fn stamp(parts: &mut [MtPart], id: &str) {
+    for p in parts.iter_mut().filter(|p| p.id.ends_with(".0")) {
+        let Ok(mut env) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&p.payload)
+        else {
+            continue;
+        };
+        env.insert(SUBMIT_ID.into(), serde_json::Value::String(id.to_string()));
+        if let Ok(b) = serde_json::to_vec(&env) {
+            p.payload = b;
+        }
+    }
+}
+
+/// The id of the submit `message` came in with, when that submit had
+/// several destinations and `message` is not its first (a point read of
+/// the message's envelope, never a scan).
+pub fn submit_id_of(state: &AppState, message: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Stamp {
+        #[serde(default)]
+        submit_id: Option<String>,
+    }
+    let view = smsgw_state::local_view(&state.cluster);
+    let rec = view.part(&format!("{message}.0")).ok()??;
+    let stamp: Stamp = serde_json::from_slice(&rec.part.payload).ok()?;
+    stamp.submit_id.filter(|id| id != message)
 }
 
 /// The sender extension a source address gives (1 to 12 digits), if any.
