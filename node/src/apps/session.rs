@@ -177,7 +177,7 @@ pub async fn run<D: Dialect>(
     let reg = state
         .apps
         .register(&account, D::NAME, mode, peer, receives.then_some(ev_tx));
-    let pending: super::outbound::Pending = Arc::default();
+    let pending = super::outbound::Pending::new(reg.delivered.clone());
     let deliverer = receives.then(|| {
         let (d, ctx) = (dialect.clone(), ctx.clone());
         let seq = AtomicU32::new(1);
@@ -185,7 +185,6 @@ pub async fn run<D: Dialect>(
             ev_rx,
             out_tx.clone(),
             pending.clone(),
-            reg.delivered.clone(),
             move |e: &Event| {
                 // Our own sequence numbers, apart from the application's.
                 let n = seq.fetch_add(1, Ordering::Relaxed) | 0x4000_0000;
@@ -198,7 +197,7 @@ pub async fn run<D: Dialect>(
         ))
     });
     let window = Arc::new(Semaphore::new(WINDOW));
-    let batcher = submit::Batcher::spawn(state.clone(), account.clone());
+    let batcher = submit::Batcher::spawn(state.clone(), account.clone(), dialect.clone(), out_tx.clone());
     let mut long: Assembler<D::Tag> = Assembler::default();
     let mut expiry = tokio::time::interval(EXPIRY_TICK);
     let mut last_read = Instant::now();
@@ -285,25 +284,26 @@ pub async fn run<D: Dialect>(
                     priority,
                     report,
                 };
-                let (batcher, out, d) = (batcher.clone(), out_tx.clone(), dialect.clone());
-                tokio::spawn(async move {
-                    let r = batcher.send(s).await.map_err(Fail::Refused);
-                    for t in &waiting {
-                        let _ = out.send(d.answer(t, r.as_deref())).await;
-                    }
-                    drop(permit);
-                });
+                // Answered by the batch after its commit (the reader goes on).
+                if !batcher.submit(s, waiting, permit).await {
+                    break;
+                }
             }
-            Request::Delivered { seq, ok } => super::outbound::answered(&pending, seq, ok),
+            Request::Delivered { seq, ok } => pending.answered(seq, ok),
             Request::Reply(p) => {
                 let _ = out_tx.send(p).await;
             }
             Request::Later(f) => {
+                // Bounded by the window like submits (the reader waits for a slot).
+                let Ok(permit) = window.clone().acquire_owned().await else {
+                    break;
+                };
                 let out = out_tx.clone();
                 tokio::spawn(async move {
                     if let Some(p) = f.await {
                         let _ = out.send(p).await;
                     }
+                    drop(permit);
                 });
             }
             Request::Close(p) => {
@@ -320,8 +320,11 @@ pub async fn run<D: Dialect>(
     if let Some(d) = deliverer {
         d.abort();
     }
-    pending.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    pending.clear();
     drop(reg);
+    // The batcher answers through the writer: the writer ends once its
+    // last batch is answered.
+    drop(batcher);
     drop(out_tx);
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
     tracing::info!(%account, %peer, proto = D::NAME, "application session ended");
