@@ -164,21 +164,7 @@ impl Hub {
     /// The next of `account`'s receiving sessions, round robin; `None` when
     /// it has none on this node.
     pub fn next_receiver(&self, account: &str) -> Option<mpsc::Sender<Outbound>> {
-        let mut list: Vec<(u64, mpsc::Sender<Outbound>)> = self
-            .lock()
-            .values()
-            .filter(|s| s.info.account == account)
-            .filter_map(|s| s.receiver.clone().map(|r| (s.info.id, r)))
-            .filter(|(_, r)| !r.is_closed())
-            .collect();
-        if list.is_empty() {
-            return None;
-        }
-        list.sort_by_key(|(id, _)| *id);
-        let mut rr = self.rr.lock().unwrap_or_else(|p| p.into_inner());
-        let i = rr.entry(account.to_string()).or_insert(0);
-        *i = i.wrapping_add(1);
-        Some(list[*i % list.len()].1.clone())
+        self.receivers(account).into_iter().next()
     }
 
     /// `account`'s open receiving sessions on this node in round-robin
