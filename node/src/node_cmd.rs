@@ -60,6 +60,8 @@ pub struct StartArgs {
     #[arg(long)]
     pub storage_min_free_mb: Option<u64>,
     /// Override where applications bind over SMPP (port 0 picks a free one).
+    /// An account's `[accounts.apps] tps` and each session's window apply
+    /// per node: an account bound to N nodes may submit up to N × tps.
     #[arg(long)]
     pub smpp_addr: Option<String>,
     /// Override where applications CONNECT over CMPP (port 0 picks a free one).

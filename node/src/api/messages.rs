@@ -190,6 +190,14 @@ pub(crate) struct Ready {
     request_id: Option<String>,
 }
 
+impl Ready {
+    /// Its parts, for a front door that stamps its own fields into the
+    /// envelopes (`M.0`) before the commit (the SMPP/CMPP servers).
+    pub(crate) fn parts_mut(&mut self) -> &mut [MtPart] {
+        &mut self.parts
+    }
+}
+
 /// What [`commit`] came to.
 pub(crate) enum Committed {
     /// Committed now: each request's answers, in order.

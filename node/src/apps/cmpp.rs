@@ -1,39 +1,41 @@
 //! One SP's CMPP session (we are the ISMG), in the version its CONNECT
 //! asks for (2.0 or 3.0): CONNECT within [`BIND_WAIT`] with the account's
 //! SP id and shared secret (`AuthenticatorSource` checked in constant
-//! time, `AuthenticatorISMG` in the answer), then SUBMITs (one destination
-//! each; Msg_Id of SUBMIT_RESP is our message id; over the account's rate:
-//! result 8), ACTIVE_TEST, TERMINATE, and DELIVER of the account's reports
-//! (`Registered_Delivery = 1`, the report's Msg_Id is our message id) and
+//! time, `AuthenticatorISMG` in the answer), then the shared session loop
+//! ([`super::session`]) with this module's [`CmppDialect`]: SUBMITs (over
+//! the account's rate or a full window: result 8), ACTIVE_TEST, TERMINATE,
+//! and DELIVER of the account's reports (`Registered_Delivery = 1`) and
 //! MOs, each held until its DELIVER_RESP. Every CMPP session receives.
+//!
+//! A SUBMIT to several destinations (`DestUsr_tl` up to 100) is one
+//! message per destination, sent like an HTTP request with several `to`:
+//! ONE SUBMIT_RESP whose Msg_Id is the first destination's message id,
+//! and every destination's report carries that same Msg_Id with the
+//! destination in `Dest_terminal_Id` (the submit id is kept in each
+//! message's envelope, see [`super::submit`]).
 //!
 //! It never answers a SUBMIT before its commit, and only ever sees its own
 //! account's events.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use smsgw_config::Priority;
 use smsgw_protocols::cmpp::{
-    self, result, ActiveTestResp, Body, Cmpp, CmppVersion, ConnectResp, Deliver, MsgId, Pdu, Report,
-    SubmitResp,
+    self, result, ActiveTestResp, Body, Cmpp, CmppVersion, ConnectResp, Deliver, Header, MsgId, Options, Pdu,
+    Report, SubmitResp,
 };
-use smsgw_protocols::framing::FrameCodec;
+use smsgw_protocols::framing::{BadPdu, FrameCodec};
 use smsgw_protocols::report::ReportState;
 use smsgw_protocols::text::{self, Encoding};
 use smsgw_protocols::FixedStr;
 use smsgw_state::events::{Event, EventKind};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, Semaphore};
 use tokio_util::codec::Framed;
 
-use super::hub::{Outbound, RECEIVER_QUEUE};
-use super::smpp::{BIND_WAIT, IDLE_TIMEOUT, WINDOW};
-use super::submit::{self, AppSubmit, Assembler, LongKey, Pushed, Refusal};
+use super::session::{Bound, Ctx, Dialect, Fail, Incoming, Request, BIND_WAIT};
+use super::submit::{self, Refusal};
 use crate::api::state::AppState;
 
 /// The SUBMIT_RESP result a refused submit is answered with.
@@ -109,163 +111,90 @@ pub async fn serve(state: AppState, stream: TcpStream, peer: SocketAddr) {
     }
     let mode = if version.is_v3() { "3.0" } else { "2.0" };
     tracing::info!(%account, %peer, version = mode, "cmpp application connected");
-    let (mut sink, mut frames) = framed.split();
-    let (out_tx, mut out_rx) = mpsc::channel::<Pdu>(WINDOW + super::outbound::DELIVER_WINDOW + 16);
-    let writer = tokio::spawn(async move {
-        while let Some(p) = out_rx.recv().await {
-            if sink.feed(p).await.is_err() {
-                return;
-            }
-            while let Ok(p) = out_rx.try_recv() {
-                if sink.feed(p).await.is_err() {
-                    return;
-                }
-            }
-            if sink.flush().await.is_err() {
-                return;
-            }
-        }
-    });
-    let (ev_tx, ev_rx) = mpsc::channel::<Outbound>(RECEIVER_QUEUE);
-    let reg = state
-        .apps
-        .register(&account, "cmpp", mode.to_string(), peer, Some(ev_tx));
-    let pending: super::outbound::Pending = Arc::default();
-    let seq = Arc::new(AtomicU32::new(1));
-    let deliverer = tokio::spawn(super::outbound::deliver_loop(
-        ev_rx,
-        out_tx.clone(),
-        pending.clone(),
-        reg.delivered.clone(),
-        move |e: &Event| {
-            let d = deliver_of(e, version).ok()?;
-            let n = seq.fetch_add(1, Ordering::Relaxed) | 0x4000_0000;
-            Some((n, Pdu::new(n, Body::Deliver(Box::new(d)))))
-        },
-    ));
-    let window = Arc::new(Semaphore::new(WINDOW));
-    let batcher = submit::Batcher::spawn(state.clone(), account.clone());
-    let mut long: Assembler<u32> = Assembler::default();
-    let mut expiry = tokio::time::interval(Duration::from_secs(5));
-    let mut last_read = Instant::now();
-    loop {
-        let item = tokio::select! {
-            item = frames.next() => item,
-            _ = expiry.tick() => {
-                for s in long.expire(Instant::now()) {
-                    answer(&out_tx, s, Err(9)).await;
-                }
-                if last_read.elapsed() > IDLE_TIMEOUT {
-                    tracing::info!(%account, %peer, "cmpp application idle: closing");
-                    break;
-                }
-                continue;
-            }
-        };
-        last_read = Instant::now();
-        let pdu = match item {
-            Some(Ok(Ok(p))) => p,
-            Some(Ok(Err(bad))) => {
-                // CMPP has no generic_nack: a bad SUBMIT is answered as one.
-                if bad.header.command_id == cmpp::command::SUBMIT {
-                    answer(&out_tx, bad.header.sequence_id, Err(result::BAD_STRUCTURE)).await;
-                }
-                continue;
-            }
-            Some(Err(_)) | None => break,
-        };
+    let dialect = CmppDialect { version, sp_id };
+    let bound = Bound {
+        account,
+        peer,
+        mode: mode.to_string(),
+        receives: true,
+    };
+    super::session::run(state, framed, dialect, bound).await;
+}
+
+/// CMPP's side of the session loop.
+#[derive(Clone)]
+pub struct CmppDialect {
+    version: CmppVersion,
+    sp_id: String,
+}
+
+impl Dialect for CmppDialect {
+    type Wire = Cmpp;
+    type Pdu = Pdu;
+    type Header = Header;
+    type Options = Options;
+    /// The SUBMIT's sequence id.
+    type Tag = u32;
+    const NAME: &'static str = "cmpp";
+
+    fn request(&self, _ctx: &Ctx, pdu: Pdu) -> Request<Pdu, u32> {
+        let seq = pdu.sequence_id;
         match pdu.body {
             Body::Submit(s) => {
-                let Ok(permit) = window.clone().try_acquire_owned() else {
-                    answer(&out_tx, pdu.sequence_id, Err(result::THROTTLED)).await;
-                    continue;
-                };
-                let tps = state
-                    .config()
-                    .ok()
-                    .and_then(|l| l.doc.accounts.iter().find(|a| a.name == account)?.apps.clone())
-                    .and_then(|l| l.tps);
-                if !state.apps.take_submit(&account, tps) {
-                    metrics::counter!("smsgw_app_throttled_total", "account" => account.clone()).increment(1);
-                    answer(&out_tx, pdu.sequence_id, Err(result::THROTTLED)).await;
-                    continue;
-                }
-                reg.submits.fetch_add(1, Ordering::Relaxed);
-                let [to] = s.dest_terminal_ids.as_slice() else {
-                    answer(&out_tx, pdu.sequence_id, Err(result::BAD_STRUCTURE)).await;
-                    continue;
-                };
-                let encoding = Encoding::from_msg_fmt(s.msg_fmt);
                 let (content, concat) = submit::strip_udh(&s.msg_content, s.udhi());
-                let base = AppSubmit {
-                    to: to.as_str().to_string(),
-                    text: String::new(),
-                    sender: sender_of(s.src_id.as_str(), &sp_id),
+                Request::Submit(Incoming {
+                    tag: seq,
+                    to: s
+                        .dest_terminal_ids
+                        .iter()
+                        .map(|d| d.as_str().to_string())
+                        .collect(),
+                    from: s.src_id.as_str().to_string(),
+                    content,
+                    concat,
+                    encoding: Encoding::from_msg_fmt(s.msg_fmt),
+                    sender: sender_of(s.src_id.as_str(), &self.sp_id),
                     priority: priority_of(s.msg_level),
                     report: s.registered_delivery == 1,
-                };
-                let (content, waiting) = match concat.filter(|c| c.total > 1) {
-                    None => (content, vec![pdu.sequence_id]),
-                    Some(c) => {
-                        let key = LongKey {
-                            to: base.to.clone(),
-                            from: s.src_id.as_str().to_string(),
-                            reference: c.reference,
-                        };
-                        match long.push(key, c.total, c.seq, content, pdu.sequence_id) {
-                            Pushed::Complete(all, waiting) => (all, waiting),
-                            Pushed::Waiting => {
-                                drop(permit);
-                                continue;
-                            }
-                            Pushed::Refused(n) => {
-                                answer(&out_tx, n, Err(result::BAD_STRUCTURE)).await;
-                                continue;
-                            }
-                        }
-                    }
-                };
-                let Some(text) = submit::decode(&content, encoding) else {
-                    for n in waiting {
-                        answer(&out_tx, n, Err(result::BAD_STRUCTURE)).await;
-                    }
-                    continue;
-                };
-                let batcher = batcher.clone();
-                let out = out_tx.clone();
-                tokio::spawn(async move {
-                    let r = batcher.send(AppSubmit { text, ..base }).await;
-                    let r = r.map_err(|e| result_of(&e));
-                    for n in waiting {
-                        answer(&out, n, r.clone()).await;
-                    }
-                    drop(permit);
-                });
+                })
             }
-            Body::DeliverResp(r) => {
-                super::outbound::answered(&pending, pdu.sequence_id, r.result == result::OK);
-            }
+            Body::DeliverResp(r) => Request::Delivered {
+                seq,
+                ok: r.result == result::OK,
+            },
             Body::ActiveTest => {
-                let _ = out_tx
-                    .send(Pdu::new(
-                        pdu.sequence_id,
-                        Body::ActiveTestResp(ActiveTestResp::default()),
-                    ))
-                    .await;
+                Request::Reply(Pdu::new(seq, Body::ActiveTestResp(ActiveTestResp::default())))
             }
-            Body::Terminate => {
-                let _ = out_tx.send(Pdu::new(pdu.sequence_id, Body::TerminateResp)).await;
-                break;
-            }
-            _ => {}
+            Body::Terminate => Request::Close(Some(Pdu::new(seq, Body::TerminateResp))),
+            _ => Request::Ignore,
         }
     }
-    deliverer.abort();
-    pending.lock().unwrap_or_else(|p| p.into_inner()).clear();
-    drop(reg);
-    drop(out_tx);
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
-    tracing::info!(%account, %peer, "cmpp application session ended");
+
+    fn bad(&self, bad: BadPdu<Header>) -> Option<Pdu> {
+        // CMPP has no generic_nack: a bad SUBMIT is answered as one.
+        (bad.header.command_id == cmpp::command::SUBMIT)
+            .then(|| self.answer(&bad.header.sequence_id, Err(&Fail::BadSegment)))
+    }
+
+    fn answer(&self, seq: &u32, r: Result<&str, &Fail>) -> Pdu {
+        let (result, id) = match r {
+            Ok(id) => (result::OK, id.parse::<u64>().unwrap_or(0)),
+            Err(Fail::Refused(r)) => (result_of(r), 0),
+            Err(Fail::WindowFull) => (result::THROTTLED, 0),
+            Err(Fail::BadCoding | Fail::BadSegment) => (result::BAD_STRUCTURE, 0),
+            Err(Fail::Incomplete) => (9, 0),
+        };
+        let body = SubmitResp {
+            msg_id: MsgId(id),
+            result,
+        };
+        Pdu::new(*seq, Body::SubmitResp(body))
+    }
+
+    fn deliver(&self, seq: u32, e: &Event, submit_id: Option<&str>) -> Option<Pdu> {
+        let d = deliver_of(e, self.version, submit_id).ok()?;
+        Some(Pdu::new(seq, Body::Deliver(Box::new(d))))
+    }
 }
 
 /// The extension a `Src_Id` gives: the digits after the SP's own service
@@ -279,26 +208,19 @@ fn sender_of(src_id: &str, sp_id: &str) -> Option<String> {
     submit::sender_of(src_id)
 }
 
-async fn answer(out: &mpsc::Sender<Pdu>, seq: u32, r: Result<String, u32>) {
-    let (result, id) = match r {
-        Ok(id) => (result::OK, id.parse::<u64>().unwrap_or(0)),
-        Err(code) => (code, 0),
-    };
-    let body = SubmitResp {
-        msg_id: MsgId(id),
-        result,
-    };
-    let _ = out.send(Pdu::new(seq, Body::SubmitResp(body))).await;
-}
-
 fn time_of(ms: u64) -> chrono::NaiveDateTime {
     (chrono::DateTime::from_timestamp_millis(ms as i64).unwrap_or_default() + chrono::Duration::hours(8))
         .naive_utc()
 }
 
-/// The DELIVER carrying `e` in `version`: a report whose Msg_Id is our
-/// message id, or an MO.
-pub fn deliver_of(e: &Event, version: CmppVersion) -> Result<Deliver, smsgw_protocols::EncodeError> {
+/// The DELIVER carrying `e` in `version`: a report whose Msg_Id is
+/// `submit_id` (the SUBMIT_RESP's id of a SUBMIT to several destinations)
+/// or else our message id, or an MO.
+pub fn deliver_of(
+    e: &Event,
+    version: CmppVersion,
+    submit_id: Option<&str>,
+) -> Result<Deliver, smsgw_protocols::EncodeError> {
     match &e.kind {
         EventKind::Report {
             message,
@@ -308,7 +230,7 @@ pub fn deliver_of(e: &Event, version: CmppVersion) -> Result<Deliver, smsgw_prot
             final_at_ms,
             ..
         } => {
-            let id = MsgId(message.parse::<u64>().unwrap_or(0));
+            let id = MsgId(submit_id.unwrap_or(message).parse::<u64>().unwrap_or(0));
             let report = Report::new(
                 id,
                 ReportState::from_stat(state),

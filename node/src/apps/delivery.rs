@@ -324,16 +324,27 @@ async fn worker(state: AppState, client: HttpClient, account: String) {
             tokio::time::sleep(IDLE).await;
             continue;
         }
+        // Round robin over the sessions open now; one that closed meanwhile
+        // passes its event to the next.
+        let receivers = state.apps.receivers(&account);
         let mut waits = Vec::with_capacity(events.len());
-        for event in events {
+        let mut next = 0usize;
+        'events: for event in events {
             let seq = event.seq;
-            let Some(rx) = state.apps.next_receiver(&account) else {
-                break;
-            };
             let (done, ok) = tokio::sync::oneshot::channel();
-            if rx.send(Outbound { event, done }).await.is_ok() {
-                waits.push((seq, ok));
+            let mut ob = Outbound { event, done };
+            for _ in 0..receivers.len() {
+                let rx = &receivers[next % receivers.len()];
+                next = next.wrapping_add(1);
+                match rx.send(ob).await {
+                    Ok(()) => {
+                        waits.push((seq, ok));
+                        continue 'events;
+                    }
+                    Err(back) => ob = back.0,
+                }
             }
+            break;
         }
         let mut seqs = Vec::new();
         for (seq, ok) in waits {

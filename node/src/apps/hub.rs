@@ -164,6 +164,13 @@ impl Hub {
     /// The next of `account`'s receiving sessions, round robin; `None` when
     /// it has none on this node.
     pub fn next_receiver(&self, account: &str) -> Option<mpsc::Sender<Outbound>> {
+        self.receivers(account).into_iter().next()
+    }
+
+    /// `account`'s open receiving sessions on this node in round-robin
+    /// order, starting one further each call (one lock per lease batch of
+    /// the delivery worker, not one per event).
+    pub fn receivers(&self, account: &str) -> Vec<mpsc::Sender<Outbound>> {
         let mut list: Vec<(u64, mpsc::Sender<Outbound>)> = self
             .lock()
             .values()
@@ -172,13 +179,17 @@ impl Hub {
             .filter(|(_, r)| !r.is_closed())
             .collect();
         if list.is_empty() {
-            return None;
+            return Vec::new();
         }
         list.sort_by_key(|(id, _)| *id);
-        let mut rr = self.rr.lock().unwrap_or_else(|p| p.into_inner());
-        let i = rr.entry(account.to_string()).or_insert(0);
-        *i = i.wrapping_add(1);
-        Some(list[*i % list.len()].1.clone())
+        let start = {
+            let mut rr = self.rr.lock().unwrap_or_else(|p| p.into_inner());
+            let i = rr.entry(account.to_string()).or_insert(0);
+            *i = i.wrapping_add(1);
+            *i % list.len()
+        };
+        list.rotate_left(start);
+        list.into_iter().map(|(_, r)| r).collect()
     }
 
     /// Takes one submit from `account`'s rate (`tps` per second on this
@@ -187,11 +198,20 @@ impl Hub {
         let Some(tps) = tps else { return true };
         let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        let bucket = b.entry(account.to_string()).or_insert(Bucket {
-            tps,
-            tokens: f64::from(tps),
-            at: now,
-        });
+        // No key allocated per submit: only an account's first.
+        if !b.contains_key(account) {
+            b.insert(
+                account.to_string(),
+                Bucket {
+                    tps,
+                    tokens: f64::from(tps),
+                    at: now,
+                },
+            );
+        }
+        let Some(bucket) = b.get_mut(account) else {
+            return true;
+        };
         if bucket.tps != tps {
             bucket.tps = tps;
             bucket.tokens = bucket.tokens.min(f64::from(tps));

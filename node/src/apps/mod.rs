@@ -6,9 +6,15 @@
 //!
 //! - [`listener`]: the two TCP listeners;
 //! - [`auth`]: logins, compared in constant time;
-//! - [`smpp`] and [`cmpp`]: one task per session; [`outbound`]: the
-//!   events written to a receiving session;
+//! - [`session`]: the one session loop (window, rate, long messages,
+//!   commits, deliveries, keepalive answers, idle timeout, end), generic
+//!   over a protocol's [`session::Dialect`];
+//! - [`smpp`] and [`cmpp`]: each protocol's bind and dialect (decode a PDU
+//!   into a request, encode answers and deliveries); [`query`]: SMPP
+//!   `query_sm` / `cancel_sm`; [`outbound`]: the events written to a
+//!   receiving session;
 //! - [`submit`]: a submit (or the segments of a long one) to one send;
+//!   [`held`]: a submit the content rules hold, as a job for review;
 //! - [`delivery`]: the account's replicated event queue to its receiving
 //!   sessions on every node (leases from the leader, acknowledgement
 //!   through raft);
@@ -22,9 +28,12 @@
 pub mod auth;
 pub mod cmpp;
 pub mod delivery;
+pub mod held;
 pub mod hub;
 pub mod listener;
 pub mod outbound;
+pub mod query;
+pub mod session;
 pub mod smpp;
 pub mod submit;
 

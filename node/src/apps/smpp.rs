@@ -1,42 +1,33 @@
 //! One application's SMPP 3.4 session (we are the SMSC): bind within
-//! [`BIND_WAIT`] with the account's `system_id`/password, then submits
-//! (at most [`WINDOW`] unanswered; over the account's rate:
-//! `ESME_RTHROTTLED`), `enquire_link`, `unbind`, and for receivers and
-//! transceivers `deliver_sm` of the account's receipts and MOs, each held
-//! until its `deliver_sm_resp`. A frame that cannot be decoded gets a
-//! `generic_nack` and the session goes on; a session silent for
-//! [`IDLE_TIMEOUT`] is closed.
+//! [`BIND_WAIT`] with the account's `system_id`/password, then the shared
+//! session loop ([`super::session`]) with this module's [`SmppDialect`]:
+//! `submit_sm` and `data_sm` (over the account's rate: `ESME_RTHROTTLED`;
+//! window full: `ESME_RMSGQFUL`), `query_sm` and `cancel_sm` of the
+//! account's own messages ([`super::query`]), `enquire_link`, `unbind`, and
+//! for receivers and transceivers `deliver_sm` of the account's receipts
+//! and MOs, each held until its `deliver_sm_resp`. A frame that cannot be
+//! decoded gets a `generic_nack` and the session goes on.
 //!
 //! It never answers a submit before its commit, and only ever sees its
-//! own account's events.
+//! own account's events and messages.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use smsgw_config::Priority;
-use smsgw_protocols::framing::FrameCodec;
+use smsgw_protocols::framing::{BadPdu, FrameCodec};
 use smsgw_protocols::smpp::status::*;
-use smsgw_protocols::smpp::{BindResp, Body, DeliverSm, Pdu, Receipt, SmResp, Smpp, Tlv};
+use smsgw_protocols::smpp::{BindResp, Body, DeliverSm, Header, Options, Pdu, Receipt, SmResp, Smpp, Tlv};
 use smsgw_protocols::text::{self, Encoding};
 use smsgw_state::events::{Event, EventKind};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, Semaphore};
 use tokio_util::codec::Framed;
 
-use super::hub::{Outbound, RECEIVER_QUEUE};
-use super::submit::{self, AppSubmit, Assembler, LongKey, Pushed, Refusal};
+use super::session::BIND_WAIT;
+use super::session::{Bound, Ctx, Dialect, Fail, Incoming, Request};
+use super::submit::{self, Refusal};
 use crate::api::state::AppState;
-
-/// Most submits of one session waiting for their answer.
-pub const WINDOW: usize = 256;
-/// How long a new connection may take to bind.
-pub const BIND_WAIT: Duration = Duration::from_secs(10);
-/// A session that sends nothing for this long is closed.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The SMPP status a refused submit is answered with.
 pub fn status_of(r: &Refusal) -> u32 {
@@ -59,25 +50,25 @@ pub fn priority_of(flag: u8) -> Priority {
     }
 }
 
-type Tx = mpsc::Sender<Pdu>;
+/// The status for content whose `data_coding` is unknown or does not decode.
+const ESME_RINVDCS: u32 = 0x0000_0104;
 
 /// Serves one connection until it ends.
 pub async fn serve(state: AppState, stream: TcpStream, peer: SocketAddr) {
     let _ = stream.set_nodelay(true);
-    let framed = Framed::new(stream, FrameCodec::<Smpp>::new().lenient());
-    let (mut sink, mut frames) = framed.split();
+    let mut framed = Framed::new(stream, FrameCodec::<Smpp>::new().lenient());
     // Bind first.
-    let first = tokio::time::timeout(BIND_WAIT, frames.next()).await;
+    let first = tokio::time::timeout(BIND_WAIT, framed.next()).await;
     let Ok(Some(Ok(Ok(pdu)))) = first else {
         return;
     };
     let (bind, mode, receives) = match &pdu.body {
-        Body::BindTransmitter(b) => (b.clone(), "transmitter", false),
-        Body::BindReceiver(b) => (b.clone(), "receiver", true),
-        Body::BindTransceiver(b) => (b.clone(), "transceiver", true),
+        Body::BindTransmitter(b) => (b, "transmitter", false),
+        Body::BindReceiver(b) => (b, "receiver", true),
+        Body::BindTransceiver(b) => (b, "transceiver", true),
         _ => {
             if let Some(r) = pdu.response(ESME_RINVBNDSTS) {
-                let _ = sink.send(r).await;
+                let _ = framed.send(r).await;
             }
             return;
         }
@@ -90,232 +81,164 @@ pub async fn serve(state: AppState, stream: TcpStream, peer: SocketAddr) {
     let Some(account) = account else {
         super::auth::refused("smpp-app", &peer, bind.system_id.as_str());
         if let Some(r) = pdu.response(ESME_RINVPASWD) {
-            let _ = sink.send(r).await;
+            let _ = framed.send(r).await;
         }
         return;
     };
+    let resp = BindResp::new("smsgw").unwrap_or_default();
     let body = match &pdu.body {
-        Body::BindTransmitter(_) => Body::BindTransmitterResp(resp_for()),
-        Body::BindReceiver(_) => Body::BindReceiverResp(resp_for()),
-        _ => Body::BindTransceiverResp(resp_for()),
+        Body::BindTransmitter(_) => Body::BindTransmitterResp(resp),
+        Body::BindReceiver(_) => Body::BindReceiverResp(resp),
+        _ => Body::BindTransceiverResp(resp),
     };
-    let ok = Pdu::new(pdu.sequence_number, body);
-    if sink.send(ok).await.is_err() {
+    if framed.send(Pdu::new(pdu.sequence_number, body)).await.is_err() {
         return;
     }
     tracing::info!(%account, %peer, mode, "smpp application bound");
-    let (out_tx, mut out_rx) = mpsc::channel::<Pdu>(WINDOW + super::outbound::DELIVER_WINDOW + 16);
-    let writer = tokio::spawn(async move {
-        while let Some(p) = out_rx.recv().await {
-            if sink.feed(p).await.is_err() {
-                return;
-            }
-            // Write out what is queued, then flush once.
-            while let Ok(p) = out_rx.try_recv() {
-                if sink.feed(p).await.is_err() {
-                    return;
-                }
-            }
-            if sink.flush().await.is_err() {
-                return;
-            }
-        }
-    });
-    let (ev_tx, ev_rx) = mpsc::channel::<Outbound>(RECEIVER_QUEUE);
-    let reg = state.apps.register(
-        &account,
-        "smpp",
-        mode.to_string(),
+    let dialect = SmppDialect {
+        receiver_only: mode == "receiver",
+    };
+    let bound = Bound {
+        account,
         peer,
-        receives.then_some(ev_tx),
-    );
-    let pending: super::outbound::Pending = Arc::default();
-    let seq = Arc::new(std::sync::atomic::AtomicU32::new(1));
-    let deliverer = receives.then(|| {
-        tokio::spawn(super::outbound::deliver_loop(
-            ev_rx,
-            out_tx.clone(),
-            pending.clone(),
-            reg.delivered.clone(),
-            move |e: &Event| {
-                let sm = deliver_sm_of(e).ok()?;
-                let n = seq.fetch_add(1, Ordering::Relaxed) | 0x4000_0000;
-                Some((n, Pdu::new(n, Body::DeliverSm(sm))))
+        mode: mode.to_string(),
+        receives,
+    };
+    super::session::run(state, framed, dialect, bound).await;
+}
+
+/// The submit a `submit_sm` or a `data_sm` carries (their fields have the
+/// same names, not the same types).
+macro_rules! submit_of {
+    ($sm:expr, $tag:expr, $priority:expr) => {{
+        let sm = &$sm;
+        let (content, concat) = submit::strip_udh(sm.payload(), sm.udhi());
+        Request::Submit(Incoming {
+            tag: $tag,
+            to: vec![sm.destination_addr.as_str().to_string()],
+            from: sm.source_addr.as_str().to_string(),
+            content,
+            concat: concat.or_else(|| sm.concat()),
+            encoding: Encoding::from_data_coding(sm.data_coding),
+            sender: submit::sender_of(sm.source_addr.as_str()),
+            priority: $priority,
+            report: sm.registered_delivery & 0x03 != 0,
+        })
+    }};
+}
+
+/// SMPP's side of the session loop.
+#[derive(Clone)]
+pub struct SmppDialect {
+    /// A receiver may not submit.
+    receiver_only: bool,
+}
+
+/// What answers one submit: its sequence number, and whether it was a
+/// `data_sm` (answered with `data_sm_resp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tag {
+    seq: u32,
+    data: bool,
+}
+
+impl Dialect for SmppDialect {
+    type Wire = Smpp;
+    type Pdu = Pdu;
+    type Header = Header;
+    type Options = Options;
+    type Tag = Tag;
+    const NAME: &'static str = "smpp";
+
+    fn request(&self, ctx: &Ctx, pdu: Pdu) -> Request<Pdu, Tag> {
+        let seq = pdu.sequence_number;
+        let submitting = matches!(pdu.body, Body::SubmitSm(_) | Body::DataSm(_));
+        if submitting && self.receiver_only {
+            return Request::Reply(refuse(&pdu, ESME_RINVBNDSTS));
+        }
+        match pdu.body {
+            Body::SubmitSm(sm) => submit_of!(sm, Tag { seq, data: false }, priority_of(sm.priority_flag)),
+            // data_sm: the content is in message_payload, no priority.
+            Body::DataSm(sm) => submit_of!(sm, Tag { seq, data: true }, Priority::Normal),
+            Body::QuerySm(q) => {
+                let (state, account) = (ctx.state.clone(), ctx.account.clone());
+                Request::Later(
+                    async move { Some(super::query::query_sm(&state, &account, seq, &q).await) }.boxed(),
+                )
+            }
+            Body::CancelSm(c) => {
+                let (state, account) = (ctx.state.clone(), ctx.account.clone());
+                Request::Later(
+                    async move { Some(super::query::cancel_sm(&state, &account, seq, &c).await) }.boxed(),
+                )
+            }
+            Body::DeliverSmResp(_) => Request::Delivered {
+                seq,
+                ok: pdu.command_status == ESME_ROK,
             },
-        ))
-    });
-    let window = Arc::new(Semaphore::new(WINDOW));
-    let batcher = submit::Batcher::spawn(state.clone(), account.clone());
-    let mut long: Assembler<u32> = Assembler::default();
-    let mut expiry = tokio::time::interval(Duration::from_secs(5));
-    let mut last_read = Instant::now();
-    loop {
-        let item = tokio::select! {
-            item = frames.next() => item,
-            _ = expiry.tick() => {
-                for s in long.expire(Instant::now()) {
-                    answer(&out_tx, s, Err(ESME_RSUBMITFAIL)).await;
-                }
-                if last_read.elapsed() > IDLE_TIMEOUT {
-                    tracing::info!(%account, %peer, "smpp application idle: closing");
-                    break;
-                }
-                continue;
-            }
-        };
-        last_read = Instant::now();
-        let pdu = match item {
-            Some(Ok(Ok(p))) => p,
-            Some(Ok(Err(bad))) => {
-                if let Some(n) = Pdu::answer_bad(&bad.header, &bad.error) {
-                    let _ = out_tx.send(n).await;
-                }
-                continue;
-            }
-            Some(Err(_)) | None => break,
-        };
-        match &pdu.body {
-            Body::SubmitSm(sm) if mode != "receiver" => {
-                let Ok(permit) = window.clone().try_acquire_owned() else {
-                    answer(&out_tx, pdu.sequence_number, Err(ESME_RMSGQFUL)).await;
-                    continue;
-                };
-                let tps = state
-                    .config()
-                    .ok()
-                    .and_then(|l| l.doc.accounts.iter().find(|a| a.name == account)?.apps.clone())
-                    .and_then(|l| l.tps);
-                if !state.apps.take_submit(&account, tps) {
-                    metrics::counter!("smsgw_app_throttled_total", "account" => account.clone()).increment(1);
-                    answer(&out_tx, pdu.sequence_number, Err(ESME_RTHROTTLED)).await;
-                    continue;
-                }
-                reg.submits.fetch_add(1, Ordering::Relaxed);
-                let encoding = Encoding::from_data_coding(sm.data_coding);
-                let (content, concat) = submit::strip_udh(sm.payload(), sm.udhi());
-                let concat = concat.or_else(|| sm.concat());
-                let base = AppSubmit {
-                    to: sm.destination_addr.as_str().to_string(),
-                    text: String::new(),
-                    sender: submit::sender_of(sm.source_addr.as_str()),
-                    priority: priority_of(sm.priority_flag),
-                    report: sm.registered_delivery & 0x03 != 0,
-                };
-                let (content, waiting) = match concat.filter(|c| c.total > 1) {
-                    None => (content, vec![pdu.sequence_number]),
-                    Some(c) => {
-                        let key = LongKey {
-                            to: base.to.clone(),
-                            from: sm.source_addr.as_str().to_string(),
-                            reference: c.reference,
-                        };
-                        match long.push(key, c.total, c.seq, content, pdu.sequence_number) {
-                            Pushed::Complete(all, waiting) => (all, waiting),
-                            Pushed::Waiting => {
-                                // Answered with the whole message's id once it is committed.
-                                drop(permit);
-                                continue;
-                            }
-                            Pushed::Refused(s) => {
-                                answer(&out_tx, s, Err(ESME_RSUBMITFAIL)).await;
-                                continue;
-                            }
-                        }
-                    }
-                };
-                let Some(text) = submit::decode(&content, encoding) else {
-                    for s in waiting {
-                        answer(&out_tx, s, Err(ESME_RINVDCS)).await;
-                    }
-                    continue;
-                };
-                let batcher = batcher.clone();
-                let out = out_tx.clone();
-                tokio::spawn(async move {
-                    let r = batcher.send(AppSubmit { text, ..base }).await;
-                    let r = r.map_err(|e| status_of(&e));
-                    for s in waiting {
-                        answer(&out, s, r.clone()).await;
-                    }
-                    drop(permit);
-                });
-            }
-            Body::DeliverSmResp(_) => {
-                super::outbound::answered(&pending, pdu.sequence_number, pdu.command_status == ESME_ROK);
-            }
-            Body::Unbind => {
-                if let Some(r) = pdu.response(ESME_ROK) {
-                    let _ = out_tx.send(r).await;
-                }
-                break;
-            }
-            Body::EnquireLink => {
-                if let Some(r) = pdu.response(ESME_ROK) {
-                    let _ = out_tx.send(r).await;
-                }
-            }
-            Body::EnquireLinkResp | Body::UnbindResp | Body::GenericNack => {}
+            Body::Unbind => Request::Close(pdu.response(ESME_ROK)),
+            Body::EnquireLink => pdu.response(ESME_ROK).map_or(Request::Ignore, Request::Reply),
             Body::BindTransmitter(_) | Body::BindReceiver(_) | Body::BindTransceiver(_) => {
-                if let Some(r) = pdu.response(ESME_RALYBND) {
-                    let _ = out_tx.send(r).await;
-                }
+                Request::Reply(refuse(&pdu, ESME_RALYBND))
             }
+            ref b if b.is_response() => Request::Ignore,
             _ => {
-                let status = if mode == "receiver" {
+                let status = if self.receiver_only {
                     ESME_RINVBNDSTS
                 } else {
                     ESME_RINVCMDID
                 };
-                let r = pdu
-                    .response(status)
-                    .unwrap_or_else(|| Pdu::generic_nack_for(&header_of(&pdu), ESME_RINVCMDID));
-                if !pdu.body.is_response() {
-                    let _ = out_tx.send(r).await;
-                }
+                Request::Reply(refuse(&pdu, status))
             }
         }
     }
-    // Whatever was handed to this session and not acknowledged goes to
-    // another receiver: the waiters see `false`.
-    if let Some(d) = deliverer {
-        d.abort();
+
+    fn bad(&self, bad: BadPdu<Header>) -> Option<Pdu> {
+        Pdu::answer_bad(&bad.header, &bad.error)
     }
-    pending.lock().unwrap_or_else(|p| p.into_inner()).clear();
-    drop(reg);
-    drop(out_tx);
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
-    tracing::info!(%account, %peer, "smpp application session ended");
-}
 
-/// The status for content whose `data_coding` is unknown or does not decode.
-const ESME_RINVDCS: u32 = 0x0000_0104;
-
-fn resp_for() -> BindResp {
-    BindResp::new("smsgw").unwrap_or_default()
-}
-
-fn header_of(pdu: &Pdu) -> smsgw_protocols::smpp::Header {
-    smsgw_protocols::smpp::Header {
-        command_length: 16,
-        command_id: pdu.body.command_id(),
-        command_status: pdu.command_status,
-        sequence_number: pdu.sequence_number,
-    }
-}
-
-async fn answer(out: &Tx, seq: u32, r: Result<String, u32>) {
-    let (status, id) = match r {
-        Ok(id) => (ESME_ROK, id),
-        Err(s) => (s, String::new()),
-    };
-    let body = SmResp::new(&id).unwrap_or_default();
-    let _ = out
-        .send(Pdu {
+    fn answer(&self, tag: &Tag, r: Result<&str, &Fail>) -> Pdu {
+        let (status, id) = match r {
+            Ok(id) => (ESME_ROK, id),
+            Err(f) => (
+                match f {
+                    Fail::Refused(r) => status_of(r),
+                    Fail::WindowFull => ESME_RMSGQFUL,
+                    Fail::BadCoding => ESME_RINVDCS,
+                    Fail::BadSegment | Fail::Incomplete => ESME_RSUBMITFAIL,
+                },
+                "",
+            ),
+        };
+        let resp = SmResp::new(id).unwrap_or_default();
+        Pdu {
             command_status: status,
-            sequence_number: seq,
-            body: Body::SubmitSmResp(body),
-        })
-        .await;
+            sequence_number: tag.seq,
+            body: if tag.data {
+                Body::DataSmResp(resp)
+            } else {
+                Body::SubmitSmResp(resp)
+            },
+        }
+    }
+
+    fn deliver(&self, seq: u32, e: &Event, submit_id: Option<&str>) -> Option<Pdu> {
+        Some(Pdu::new(seq, Body::DeliverSm(deliver_sm_of(e, submit_id).ok()?)))
+    }
+}
+
+/// The answer refusing `pdu` with `status` (a `generic_nack` when it has
+/// no response of its own).
+fn refuse(pdu: &Pdu, status: u32) -> Pdu {
+    pdu.response(status).unwrap_or_else(|| {
+        let header = Header {
+            command_length: 16,
+            command_id: pdu.body.command_id(),
+            command_status: pdu.command_status,
+            sequence_number: pdu.sequence_number,
+        };
+        Pdu::generic_nack_for(&header, ESME_RINVCMDID)
+    })
 }
 
 /// `YYMMDDhhmm` in Beijing time, as receipts write dates.
@@ -325,8 +248,9 @@ pub fn receipt_date(ms: u64) -> String {
     t.format("%y%m%d%H%M").to_string()
 }
 
-/// The deliver_sm carrying `e`: a receipt with our message id, or an MO.
-pub fn deliver_sm_of(e: &Event) -> Result<DeliverSm, smsgw_protocols::EncodeError> {
+/// The deliver_sm carrying `e`: a receipt with the id the application was
+/// answered with (`submit_id`, else our message id), or an MO.
+pub fn deliver_sm_of(e: &Event, submit_id: Option<&str>) -> Result<DeliverSm, smsgw_protocols::EncodeError> {
     match &e.kind {
         EventKind::Report {
             message,
@@ -339,7 +263,7 @@ pub fn deliver_sm_of(e: &Event) -> Result<DeliverSm, smsgw_protocols::EncodeErro
             let st = smsgw_protocols::report::ReportState::from_stat(state);
             let err = if st.is_success() { 0 } else { 1 };
             let r = Receipt::new(
-                message,
+                submit_id.unwrap_or(message),
                 st,
                 &receipt_date(*accepted_at_ms),
                 &receipt_date(*final_at_ms),

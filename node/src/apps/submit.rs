@@ -7,6 +7,12 @@
 //! sent as ONE message; each segment is answered with that message's id
 //! once it is committed.
 //!
+//! A submit the content rules hold for review is kept as a held job
+//! ([`super::held`]) and answered with success. A submit to several
+//! destinations (CMPP) is one message each, answered with the first one's
+//! id, which is written into every one's envelope as `submit_id` so that
+//! their reports carry it ([`submit_id_of`]).
+//!
 //! It never answers before the commit, and never decides a protocol's
 //! status code except through [`Refusal`].
 
@@ -17,8 +23,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use smsgw_config::Priority;
 use smsgw_protocols::text::{self, Encoding};
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use smsgw_state::MtPart;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
+use super::session::{Dialect, Fail};
 use crate::api::messages::{self, Committed, Prepared};
 use crate::api::state::AppState;
 use crate::api::submit::SendRequest;
@@ -27,7 +35,9 @@ use crate::api::ApiError;
 /// One message as an application submitted it, decoded.
 #[derive(Debug, Clone)]
 pub struct AppSubmit {
-    pub to: String,
+    /// One destination, or several (CMPP `DestUsr_tl`): one message each,
+    /// answered with the first one's id.
+    pub to: Vec<String>,
     pub text: String,
     /// Digits appended to the carrier's SP number (the submit's source
     /// address when it is 1 to 12 digits).
@@ -89,46 +99,59 @@ pub const MAX_BATCH: usize = 256;
 /// Batches of one session being committed at once.
 const BATCHES_IN_FLIGHT: usize = 4;
 
-struct Job {
+struct Job<D: Dialect> {
     submit: AppSubmit,
     started: Instant,
-    reply: oneshot::Sender<Result<String, Refusal>>,
+    /// What answers it (every segment of a long message).
+    waiting: Vec<D::Tag>,
+    /// Its place in the session's window, given back once answered.
+    permit: OwnedSemaphorePermit,
 }
 
 /// One session's submits on their way to the commit: what arrived while a
 /// batch was being committed goes together in the next one (the shared
 /// [`messages::prepare`] per submit, ONE [`messages::commit`] per batch),
-/// so a full window costs a few raft entries, not one per message. Ends
-/// when the session drops it.
-#[derive(Clone)]
-pub struct Batcher {
-    tx: mpsc::Sender<Job>,
+/// so a full window costs a few raft entries, not one per message. The
+/// batch answers its submits itself, through the session's writer (no task
+/// and no channel per submit). Ends when the session drops it.
+pub struct Batcher<D: Dialect> {
+    tx: mpsc::Sender<Job<D>>,
 }
 
-impl Batcher {
-    /// Starts the batcher of `account`'s session.
-    pub fn spawn(state: AppState, account: String) -> Batcher {
+/// Where a session's answers go.
+struct Answers<D: Dialect> {
+    account: String,
+    dialect: D,
+    out: mpsc::Sender<D::Pdu>,
+}
+
+impl<D: Dialect> Batcher<D> {
+    /// Starts the batcher of `account`'s session, answering on `out`.
+    pub fn spawn(state: AppState, account: String, dialect: D, out: mpsc::Sender<D::Pdu>) -> Batcher<D> {
         let (tx, rx) = mpsc::channel(MAX_BATCH);
-        tokio::spawn(run(state, account, rx));
+        let answers = Arc::new(Answers {
+            account,
+            dialect,
+            out,
+        });
+        tokio::spawn(run(state, answers, rx));
         Batcher { tx }
     }
 
-    /// Sends `s`; our message id once committed.
-    pub async fn send(&self, s: AppSubmit) -> Result<String, Refusal> {
-        let (reply, answer) = oneshot::channel();
+    /// Queues `s` (answered on each of `waiting` after its commit, then
+    /// `permit` given back); `false` when the batcher has ended.
+    pub async fn submit(&self, s: AppSubmit, waiting: Vec<D::Tag>, permit: OwnedSemaphorePermit) -> bool {
         let job = Job {
             submit: s,
             started: Instant::now(),
-            reply,
+            waiting,
+            permit,
         };
-        if self.tx.send(job).await.is_err() {
-            return Err(Refusal::System);
-        }
-        answer.await.unwrap_or(Err(Refusal::System))
+        self.tx.send(job).await.is_ok()
     }
 }
 
-async fn run(state: AppState, account: String, mut rx: mpsc::Receiver<Job>) {
+async fn run<D: Dialect>(state: AppState, answers: Arc<Answers<D>>, mut rx: mpsc::Receiver<Job<D>>) {
     let slots = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
     while let Some(first) = rx.recv().await {
         let Ok(slot) = slots.clone().acquire_owned().await else {
@@ -141,47 +164,69 @@ async fn run(state: AppState, account: String, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let (state, account) = (state.clone(), account.clone());
+        let (state, answers) = (state.clone(), answers.clone());
         tokio::spawn(async move {
-            batch(&state, &account, jobs).await;
+            let mut done = Vec::with_capacity(jobs.len());
+            batch(&state, &answers.account, jobs, &mut done).await;
+            answers.finish(done).await;
             drop(slot);
         });
     }
 }
 
-fn finish(account: &str, job: Job, result: Result<String, Refusal>) {
-    let label = match &result {
-        Ok(_) => "accepted",
-        Err(r) => r.label(),
-    };
-    metrics::counter!("smsgw_app_submits_total", "account" => account.to_string(), "result" => label)
-        .increment(1);
-    metrics::histogram!("smsgw_app_submit_seconds").record(job.started.elapsed().as_secs_f64());
-    let _ = job.reply.send(result);
+impl<D: Dialect> Answers<D> {
+    /// Answers every submit of a batch and counts them (one counter update
+    /// per outcome and batch, not per submit).
+    async fn finish(&self, done: Vec<(Job<D>, Result<String, Refusal>)>) {
+        let seconds = metrics::histogram!("smsgw_app_submit_seconds");
+        let mut counts: Vec<(&'static str, u64)> = Vec::new();
+        for (job, result) in done {
+            let label = match &result {
+                Ok(_) => "accepted",
+                Err(r) => r.label(),
+            };
+            match counts.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((label, 1)),
+            }
+            seconds.record(job.started.elapsed().as_secs_f64());
+            let r = result.map_err(Fail::Refused);
+            for t in &job.waiting {
+                let _ = self.out.send(self.dialect.answer(t, r.as_deref())).await;
+            }
+            drop(job.permit);
+        }
+        for (label, n) in counts {
+            metrics::counter!("smsgw_app_submits_total", "account" => self.account.clone(), "result" => label)
+                .increment(n);
+        }
+    }
 }
 
-async fn batch(state: &AppState, account: &str, jobs: Vec<Job>) {
-    let fail_all = |jobs: Vec<Job>, r: Refusal| {
-        for j in jobs {
-            finish(account, j, Err(r.clone()));
-        }
-    };
+type Done<D> = Vec<(Job<D>, Result<String, Refusal>)>;
+
+fn fail_all<D: Dialect>(done: &mut Done<D>, jobs: Vec<Job<D>>, r: Refusal) {
+    done.extend(jobs.into_iter().map(|j| (j, Err(r.clone()))));
+}
+
+async fn batch<D: Dialect>(state: &AppState, account: &str, jobs: Vec<Job<D>>, done: &mut Done<D>) {
     let Ok(loaded) = state.config() else {
-        return fail_all(jobs, Refusal::System);
+        return fail_all(done, jobs, Refusal::System);
     };
     // The account as the document says now (a login outlives a document change).
     let Some(acct) = loaded.doc.accounts.iter().find(|a| a.name == account).cloned() else {
-        return fail_all(jobs, Refusal::Refused);
+        return fail_all(done, jobs, Refusal::Refused);
     };
     if let Err(e) = crate::api::billing::check_open(&smsgw_state::local_view(&state.cluster), &acct) {
-        return fail_all(jobs, Refusal::of(&e));
+        return fail_all(done, jobs, Refusal::of(&e));
     }
     let mut ready = Vec::new();
     let mut waiting = Vec::new();
     for j in jobs {
         let s = j.submit.clone();
+        let several = s.to.len() > 1;
         let req = SendRequest {
-            to: vec![s.to],
+            to: s.to,
             text: s.text,
             priority: Some(s.priority.name().to_string()),
             sender: s.sender,
@@ -189,15 +234,24 @@ async fn batch(state: &AppState, account: &str, jobs: Vec<Job>) {
             report: Some(s.report),
         };
         match messages::prepare(state, &loaded, &acct, req) {
-            // The recipient opted out.
-            Ok(Prepared::Ready(r)) if r.answers.is_empty() => finish(account, j, Err(Refusal::Refused)),
-            Ok(Prepared::Ready(r)) => {
+            // Every recipient opted out.
+            Ok(Prepared::Ready(r)) if r.answers.is_empty() => done.push((j, Err(Refusal::Refused))),
+            Ok(Prepared::Ready(mut r)) => {
+                if several {
+                    stamp_submit_id(&mut r);
+                }
                 ready.push(r);
                 waiting.push(j);
             }
-            // Review holds are for HTTP jobs; an app is told no at once.
-            Ok(Prepared::Held) => finish(account, j, Err(Refusal::Refused)),
-            Err(e) => finish(account, j, Err(Refusal::of(&e))),
+            // Held for review as a job, like an HTTP send (rare: one at a time).
+            Ok(Prepared::Held) => {
+                let r = super::held::hold(state, &loaded, &acct, &j.submit).await;
+                if let Err(e) = &r {
+                    tracing::info!(account, error = %e.message(), "an application's held submit was refused");
+                }
+                done.push((j, r.map_err(|e| Refusal::of(&e))));
+            }
+            Err(e) => done.push((j, Err(Refusal::of(&e)))),
         }
     }
     if ready.is_empty() {
@@ -207,13 +261,55 @@ async fn batch(state: &AppState, account: &str, jobs: Vec<Job>) {
         Ok(Committed::Accepted(answers)) => {
             for (j, a) in waiting.into_iter().zip(answers) {
                 let id = a.into_iter().next().map(|a| a.id).ok_or(Refusal::System);
-                finish(account, j, id);
+                done.push((j, id));
             }
         }
         // No idempotency key is ever given: a replay cannot happen.
-        Ok(Committed::Replayed(_)) => fail_all(waiting, Refusal::System),
-        Err(e) => fail_all(waiting, Refusal::of(&e)),
+        Ok(Committed::Replayed(_)) => fail_all(done, waiting, Refusal::System),
+        Err(e) => fail_all(done, waiting, Refusal::of(&e)),
     }
+}
+
+/// The envelope field naming the submit a message came in with, when
+/// that submit had several destinations (their reports carry its id).
+const SUBMIT_ID: &str = "submit_id";
+
+/// Writes the first message's id into every message's envelope of a
+/// submit to several destinations.
+fn stamp_submit_id(r: &mut messages::Ready) {
+    let Some(first) = r.answers.first().map(|a| a.id.clone()) else {
+        return;
+    };
+    stamp(r.parts_mut(), &first);
+}
+
+/// Writes `id` as the submit id into the envelopes (`M.0`) among `parts`.
+pub fn stamp(parts: &mut [MtPart], id: &str) {
+    for p in parts.iter_mut().filter(|p| p.id.ends_with(".0")) {
+        let Ok(mut env) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&p.payload)
+        else {
+            continue;
+        };
+        env.insert(SUBMIT_ID.into(), serde_json::Value::String(id.to_string()));
+        if let Ok(b) = serde_json::to_vec(&env) {
+            p.payload = b;
+        }
+    }
+}
+
+/// The id of the submit `message` came in with, when that submit had
+/// several destinations and `message` is not its first (a point read of
+/// the message's envelope, never a scan).
+pub fn submit_id_of(state: &AppState, message: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Stamp {
+        #[serde(default)]
+        submit_id: Option<String>,
+    }
+    let view = smsgw_state::local_view(&state.cluster);
+    let rec = view.part(&format!("{message}.0")).ok()??;
+    let stamp: Stamp = serde_json::from_slice(&rec.part.payload).ok()?;
+    stamp.submit_id.filter(|id| id != message)
 }
 
 /// The sender extension a source address gives (1 to 12 digits), if any.

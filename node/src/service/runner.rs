@@ -140,7 +140,11 @@ fn build(
         let sender = job.spec.sender.as_deref();
         let (doc, router) = (&loaded.doc, &loaded.router);
         match submit::build_one(&r.to, &r.text, sender, &v, &job.account, doc, router, id, now) {
-            Ok((parts, _)) => out.extend(parts),
+            Ok((mut parts, _)) => {
+                // A job held for an application: its reports carry the id it was told.
+                crate::apps::held::stamp_released(job.spec.client_ref.as_deref(), &mut parts);
+                out.extend(parts)
+            }
             Err(e) => {
                 skipped_parts += u64::from(r.parts);
                 metrics::counter!("smsgw_job_recipients_skipped_total").increment(1);

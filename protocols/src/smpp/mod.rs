@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 pub use bind::{Bind, BindResp, Outbind};
 pub use receipt::Receipt;
 pub use sm::{
-    DataSm, DataSmResp, DeliverSm, DeliverSmResp, QuerySm, QuerySmResp, Sm, SmResp, SubmitSm, SubmitSmResp,
+    CancelSm, DataSm, DataSmResp, DeliverSm, DeliverSmResp, QuerySm, QuerySmResp, Sm, SmResp, SubmitSm,
+    SubmitSmResp,
 };
 pub use tlv::{Tlv, Tlvs};
 
@@ -59,6 +60,8 @@ pub mod command {
     pub const DELIVER_SM_RESP: u32 = 0x8000_0005;
     pub const UNBIND: u32 = 0x0000_0006;
     pub const UNBIND_RESP: u32 = 0x8000_0006;
+    pub const CANCEL_SM: u32 = 0x0000_0008;
+    pub const CANCEL_SM_RESP: u32 = 0x8000_0008;
     pub const BIND_TRANSCEIVER: u32 = 0x0000_0009;
     pub const BIND_TRANSCEIVER_RESP: u32 = 0x8000_0009;
     pub const OUTBIND: u32 = 0x0000_000B;
@@ -82,6 +85,8 @@ pub mod command {
         DELIVER_SM_RESP,
         UNBIND,
         UNBIND_RESP,
+        CANCEL_SM,
+        CANCEL_SM_RESP,
         BIND_TRANSCEIVER,
         BIND_TRANSCEIVER_RESP,
         OUTBIND,
@@ -157,6 +162,8 @@ pub enum Body {
     DataSmResp(DataSmResp),
     QuerySm(QuerySm),
     QuerySmResp(QuerySmResp),
+    CancelSm(CancelSm),
+    CancelSmResp,
     EnquireLink,
     EnquireLinkResp,
     GenericNack,
@@ -183,6 +190,8 @@ impl Body {
             Body::DataSmResp(_) => DATA_SM_RESP,
             Body::QuerySm(_) => QUERY_SM,
             Body::QuerySmResp(_) => QUERY_SM_RESP,
+            Body::CancelSm(_) => CANCEL_SM,
+            Body::CancelSmResp => CANCEL_SM_RESP,
             Body::EnquireLink => ENQUIRE_LINK,
             Body::EnquireLinkResp => ENQUIRE_LINK_RESP,
             Body::GenericNack => GENERIC_NACK,
@@ -209,6 +218,8 @@ impl Body {
             Body::DataSmResp(_) => "data_sm_resp",
             Body::QuerySm(_) => "query_sm",
             Body::QuerySmResp(_) => "query_sm_resp",
+            Body::CancelSm(_) => "cancel_sm",
+            Body::CancelSmResp => "cancel_sm_resp",
             Body::EnquireLink => "enquire_link",
             Body::EnquireLinkResp => "enquire_link_resp",
             Body::GenericNack => "generic_nack",
@@ -235,6 +246,7 @@ impl Body {
                 message_id: q.message_id,
                 ..QuerySmResp::default()
             }),
+            Body::CancelSm(_) => Body::CancelSmResp,
             Body::EnquireLink => Body::EnquireLinkResp,
             _ => return None,
         })
@@ -261,6 +273,8 @@ impl Body {
             DATA_SM_RESP => Body::DataSmResp(SmResp::decode(r)?),
             QUERY_SM => Body::QuerySm(QuerySm::decode(r)?),
             QUERY_SM_RESP => Body::QuerySmResp(QuerySmResp::decode(r)?),
+            CANCEL_SM => Body::CancelSm(CancelSm::decode(r)?),
+            CANCEL_SM_RESP => empty(r, Body::CancelSmResp)?,
             ENQUIRE_LINK => empty(r, Body::EnquireLink)?,
             ENQUIRE_LINK_RESP => empty(r, Body::EnquireLinkResp)?,
             GENERIC_NACK => empty(r, Body::GenericNack)?,
@@ -294,7 +308,9 @@ impl Body {
             Body::DataSm(b) => b.encode(dst),
             Body::QuerySm(b) => b.encode(dst),
             Body::QuerySmResp(b) => b.encode(dst),
-            Body::Unbind
+            Body::CancelSm(b) => b.encode(dst),
+            Body::CancelSmResp
+            | Body::Unbind
             | Body::UnbindResp
             | Body::EnquireLink
             | Body::EnquireLinkResp

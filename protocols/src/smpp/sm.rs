@@ -288,6 +288,50 @@ impl QuerySm {
     }
 }
 
+/// The body of cancel_sm (its response has no body): cancel the message
+/// `message_id` (or, with an empty id, those from `source_addr` to
+/// `destination_addr` of `service_type`) if it was not sent yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CancelSm {
+    pub service_type: FixedStr<5>,
+    pub message_id: FixedStr<64>,
+    pub source_addr_ton: u8,
+    pub source_addr_npi: u8,
+    pub source_addr: FixedStr<20>,
+    pub dest_addr_ton: u8,
+    pub dest_addr_npi: u8,
+    pub destination_addr: FixedStr<20>,
+}
+
+impl CancelSm {
+    pub fn decode(r: &mut Reader<'_>) -> Result<CancelSm, DecodeError> {
+        let c = CancelSm {
+            service_type: r.cstr("service_type")?,
+            message_id: r.cstr("message_id")?,
+            source_addr_ton: r.u8("source_addr_ton")?,
+            source_addr_npi: r.u8("source_addr_npi")?,
+            source_addr: r.cstr("source_addr")?,
+            dest_addr_ton: r.u8("dest_addr_ton")?,
+            dest_addr_npi: r.u8("dest_addr_npi")?,
+            destination_addr: r.cstr("destination_addr")?,
+        };
+        r.finish()?;
+        Ok(c)
+    }
+
+    pub fn encode(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        dst.put_cstr(self.service_type.as_bytes(), 6, "service_type")?;
+        dst.put_cstr(self.message_id.as_bytes(), 65, "message_id")?;
+        dst.put_u8(self.source_addr_ton);
+        dst.put_u8(self.source_addr_npi);
+        dst.put_cstr(self.source_addr.as_bytes(), 21, "source_addr")?;
+        dst.put_u8(self.dest_addr_ton);
+        dst.put_u8(self.dest_addr_npi);
+        dst.put_cstr(self.destination_addr.as_bytes(), 21, "destination_addr")
+    }
+}
+
 /// The body of query_sm_resp.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
