@@ -15,6 +15,7 @@ pub mod command;
 pub mod events;
 pub mod jobs;
 pub mod keys;
+pub mod mo_keys;
 pub mod retention;
 pub mod stats;
 pub mod users;
