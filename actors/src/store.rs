@@ -73,10 +73,13 @@ pub enum Event {
     },
     /// An inbound message, reassembled.
     MoReceived(Mo),
-    /// A report no part was found for (kept for troubleshooting).
+    /// A report no part was found for, after the hold and a look-up of the
+    /// replicated carrier-id index: the store keeps it for the submit
+    /// result that may still commit (a cut-off leader's, forwarded late).
     UnmatchedReport {
         carrier: String,
         carrier_msg_id: String,
+        state: ReportState,
     },
 }
 

@@ -16,6 +16,7 @@ pub mod events;
 pub mod jobs;
 pub mod keys;
 pub mod mo_keys;
+mod parked;
 pub mod retention;
 pub mod stats;
 pub mod users;

@@ -128,12 +128,27 @@ pub fn command_for(e: Event, at_ms: u64) -> Option<Command> {
                 received_at_ms: at_ms,
             },
         },
+        // Parked by apply until the carrier id commits (a leader cut off
+        // by a partition forwards its RecordSubmit late), or applied at once
+        // if it committed meanwhile; dropped by the retention purge if it
+        // never does (`smsgw_state` `parked`). Before, it was only logged,
+        // its ack fired, and the message stayed SUBMITTED.
         Event::UnmatchedReport {
             carrier,
             carrier_msg_id,
+            state,
         } => {
-            tracing::info!(carrier, carrier_msg_id, "unmatched report");
-            return None;
+            tracing::info!(
+                carrier,
+                carrier_msg_id,
+                "unmatched report: kept for its submit result"
+            );
+            Command::RecordReport {
+                carrier,
+                carrier_msg_id,
+                state: state.stat().into(),
+                at_ms,
+            }
         }
     })
 }
