@@ -5,6 +5,10 @@
 //! it once: one row in `/v1/inbound`, one alarm case with one text, one
 //! callback. An MO that waits at the carrier while the link is down is
 //! delivered in the session's first instants after login, and recorded.
+//! A delivery report that reaches the gateway before its submit result
+//! commits, and is still unmatched after the hold (what a partition does
+//! to a report for the cut-off leader's submit), is kept and applied when
+//! the carrier id commits: the message ends DELIVERED, not SUBMITTED.
 
 mod callbacks_support;
 mod common;
@@ -218,4 +222,40 @@ fn mos_sent_in_the_first_instants_of_a_session_are_recorded_at_once() {
     assert_eq!(counts["redelivered"], 0, "recorded the first time: {counts}");
     assert_eq!(counts["logins_ok"], 1, "one session, never re-dialled: {counts}");
     assert_eq!(cases_from(node, first).len(), 1);
+}
+
+#[test]
+fn a_report_unmatched_after_the_hold_is_applied_when_its_submit_result_commits() {
+    let sim = Sim::start();
+    let nodes = start_cluster(1);
+    let node = &nodes[0];
+    apply_text(&nodes, &common::sim_cluster::doc(&sim, 2000));
+    ready(node);
+    // The report goes out before the submit's answer, and the answer comes
+    // 5 s later: past the gateway's 2 s hold, so the report is looked up,
+    // found nowhere and declared unmatched before the carrier id commits.
+    let put = |path: &str, body: Value| {
+        let r = http(&sim.control, "PUT", path, None, Some(body.to_string().as_bytes()));
+        assert!(r.status < 300, "PUT {path}: {:?}", r.body);
+    };
+    put("/reports", json!({"delay_ms": [0, 0], "early_fraction": 1.0}));
+    put("/faults", json!({"delay_ms": 5000}));
+    let key = common::sim_cluster::KEY;
+    let r = node.post(
+        key,
+        &json!({"to": ["13800138001"], "text": "report before its submit result"}),
+    );
+    assert!(r.status == 200 || r.status == 202, "{:?}", r.body);
+    let id = r.body["messages"][0]["id"].as_str().expect("id").to_string();
+    wait(20, "the report declared unmatched", || {
+        (metric(node, "smsgw_reports_unmatched_total").unwrap_or(0.0) >= 1.0).then_some(())
+    });
+    let status = wait(30, "the message final", || {
+        let s = node
+            .call("GET", &format!("/v1/messages/{id}"), Some(key), None)
+            .body;
+        (s["status"] != "SUBMITTED" && s["status"] != "QUEUED" && s["status"] != "ACCEPTED").then_some(s)
+    });
+    assert_eq!(status["status"], "DELIVERED", "{status}");
+    put("/faults", json!({}));
 }
