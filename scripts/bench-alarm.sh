@@ -6,17 +6,13 @@
 # carrier (p50/p99). Repeat it for a median. Needs
 # `cargo build --release -p smsgw` first. Uses 127.0.0.1 ports 7202, 8282.
 set -euo pipefail
-B=${SMSGW:-$(pwd)/target/release/smsgw}
 RATE=${RATE:-1000}
 SECS=${SECS:-60}
+. "$(dirname "$0")/lib/node-with-sim.sh"
 W=$(mktemp -d)
-trap 'pkill -f "$B sim --ephemeral" || true; pkill -f "$W/node.toml" || true; rm -rf "$W"' EXIT
 cd "$W"
-("$B" sim --ephemeral > sim.out 2>&1 &)
-sleep 2
-CMPP=$(awk '/^  cmpp/{print $2}' sim.out)
-CTRL=$(grep -o 'control http://[0-9.:]*' sim.out | cut -d' ' -f2)
-printf 'node_id = 1\ndata_dir = "data"\nbootstrap = true\nraft_addr = "127.0.0.1:7202"\nhttp_addr = "127.0.0.1:8282"\n' > node.toml
+trap 'stop_all; rm -rf "$W"' EXIT
+start_sim
 cat > doc.toml <<DOC
 [[carriers]]
 name = "cm"
@@ -45,13 +41,7 @@ flood_per_minute = 10
 number = "110"
 reply = "【110】您的短信报警已收到（编号 {case}），请保持手机畅通。"
 DOC
-("$B" node start --config "$W/node.toml" > node.out 2> node.err &)
-sleep 3
-"$B" config apply doc.toml --addr 127.0.0.1:7202 --secret-file data/cluster-secret > /dev/null
-for _ in $(seq 1 100); do
-  curl -s http://127.0.0.1:8282/readyz | grep -q '"ready":true' && break
-  sleep 0.2
-done
+start_node 7202 8282 doc.toml
 sleep 2
 "$B" bench alarm --api http://127.0.0.1:8282 --key sk_desk_0123456789abcdef \
   --sim "$CTRL" --rate "$RATE" --secs "$SECS"

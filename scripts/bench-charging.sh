@@ -6,17 +6,14 @@
 # Prints accepted/s per round; compare the medians. Needs
 # `cargo build --release -p smsgw` first. Uses 127.0.0.1 ports 7201, 8281.
 set -euo pipefail
-B=${SMSGW:-$(pwd)/target/release/smsgw}
+. "$(dirname "$0")/lib/node-with-sim.sh"
 W=$(mktemp -d)
-trap 'pkill -f "$B sim --ephemeral" || true; rm -rf "$W"' EXIT
 cd "$W"
-("$B" sim --ephemeral > sim.out 2>&1 &)
-sleep 2
-CMPP=$(awk '/^  cmpp/{print $2}' sim.out)
+trap 'stop_all; pkill -f "$W/r[0-9]*/node.toml" || true; rm -rf "$W"' EXIT
+start_sim
 n=0
 for k in free paid paid free free paid paid free; do
   n=$((n + 1)); mkdir "r$n"; cd "r$n"
-  printf 'node_id = 1\ndata_dir = "data"\nbootstrap = true\nraft_addr = "127.0.0.1:7201"\nhttp_addr = "127.0.0.1:8281"\n' > node.toml
   cat > doc.toml <<DOC
 [[carriers]]
 name = "cm"
@@ -44,9 +41,7 @@ balance = 100000000
 [accounts.billing]
 price_fen = 5
 DOC
-  ("$B" node start --config node.toml > node.out 2> node.err &)
-  sleep 3
-  "$B" config apply doc.toml --addr 127.0.0.1:7201 --secret-file data/cluster-secret > /dev/null
+  start_node 7201 8281 doc.toml
   for _ in $(seq 1 50); do
     curl -s -H "Authorization: Bearer sk_paid_0123456789abcdef" http://127.0.0.1:8281/v1/account \
       | grep -q '"balance":100000000' && break
@@ -55,7 +50,7 @@ DOC
   echo -n "$k: "
   "$B" bench api --api http://127.0.0.1:8281 --key "sk_${k}_0123456789abcdef" --clients 64 --seconds 10 2>&1 \
     | grep -o "([0-9]*/s)"
-  pkill -f "$B node start" || true
+  stop_nodes
   sleep 1
   cd ..
 done

@@ -12,7 +12,7 @@ use smsgw_actors::{
     CarrierConfig, CarrierSpec, Gateway, GatewayConfig, MemoryStore, OutboundMessage, Priority, Protocol,
 };
 use smsgw_simulator::config::ReportPolicy;
-use smsgw_simulator::{Protocol as SimProtocol, SimConfig, Simulator};
+use smsgw_simulator::{SimConfig, Simulator};
 
 /// User + system CPU seconds of this process so far.
 fn cpu_secs() -> f64 {
@@ -56,10 +56,10 @@ async fn run(proto: Protocol, n: u64, sessions: usize, window: usize) {
     sc.max_records = 0;
     let sim = Simulator::start(sc).await.expect("simulator");
     let (sp, login) = match proto {
-        Protocol::Cmpp => (SimProtocol::Cmpp, "900001"),
-        Protocol::Sgip => (SimProtocol::Sgip, "900001"),
-        Protocol::Smgp => (SimProtocol::Smgp, "90000001"),
-        Protocol::Smpp => (SimProtocol::Smpp, "smsgw"),
+        Protocol::Cmpp => (Protocol::Cmpp, "900001"),
+        Protocol::Sgip => (Protocol::Sgip, "900001"),
+        Protocol::Smgp => (Protocol::Smgp, "90000001"),
+        Protocol::Smpp => (Protocol::Smpp, "smsgw"),
     };
     let mut acct = sim.shared().account(sp, login).expect("account");
     acct.window = window;

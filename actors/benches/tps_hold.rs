@@ -18,7 +18,7 @@ use smsgw_actors::{
     CarrierConfig, CarrierSpec, Gateway, GatewayConfig, MemoryStore, OutboundMessage, Priority, Protocol,
 };
 use smsgw_simulator::ledger::Filter;
-use smsgw_simulator::{Protocol as SimProtocol, SimConfig, Simulator};
+use smsgw_simulator::{SimConfig, Simulator};
 
 fn main() {
     let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
@@ -36,7 +36,7 @@ async fn run(ceiling: u32, secs: u64) {
     let mut sc = SimConfig::for_tests();
     sc.max_records = (u64::from(ceiling) * (secs + 5)) as usize;
     let sim = Simulator::start(sc).await.expect("simulator");
-    let addr = sim.addr(SimProtocol::Smpp).expect("listener").to_string();
+    let addr = sim.addr(Protocol::Smpp).expect("listener").to_string();
     let mut cfg = CarrierConfig::new("c1", &addr, "smsgw", "secret");
     cfg.sessions = 2;
     cfg.session.window = 16;

@@ -12,37 +12,8 @@ use smsgw_protocols::udh::Concat;
 
 use crate::store::PartOutcome;
 
-/// The four carrier protocols.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Protocol {
-    Cmpp,
-    Sgip,
-    Smgp,
-    Smpp,
-}
-
-impl Protocol {
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Cmpp => "cmpp",
-            Protocol::Sgip => "sgip",
-            Protocol::Smgp => "smgp",
-            Protocol::Smpp => "smpp",
-        }
-    }
-
-    /// Whether content is coded with `data_coding` (SMPP, GSM 7-bit
-    /// possible) rather than the Chinese protocols' `Msg_Fmt` (ASCII / UCS-2).
-    pub fn uses_data_coding(self) -> bool {
-        self == Protocol::Smpp
-    }
-}
-
-impl std::fmt::Display for Protocol {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// The protocol family, shared with the simulator and the tools.
+pub use smsgw_protocols::Protocol;
 
 /// Priority classes, highest first. Strict between classes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

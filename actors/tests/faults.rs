@@ -165,19 +165,13 @@ async fn long_mo_is_reassembled_recorded_and_routed() {
         }
         wait_sessions(&gw, 1).await;
         let text = "有人抢劫，地点在人民路与解放路交叉口，请速来。".repeat(4);
-        for part in smsgw_simulator::mo::parts(sim_protocol(p), "13700001111", "110", &text).unwrap() {
-            sim.shared().deliver(
-                sim_protocol(p),
-                login(p),
-                smsgw_simulator::dialect::Deliverable::Mo(part),
-            );
+        for part in smsgw_simulator::mo::parts(p, "13700001111", "110", &text).unwrap() {
+            sim.shared()
+                .deliver(p, login(p), smsgw_simulator::dialect::Deliverable::Mo(part));
         }
-        for part in smsgw_simulator::mo::parts(sim_protocol(p), "13700002222", "10658899", "TD").unwrap() {
-            sim.shared().deliver(
-                sim_protocol(p),
-                login(p),
-                smsgw_simulator::dialect::Deliverable::Mo(part),
-            );
+        for part in smsgw_simulator::mo::parts(p, "13700002222", "10658899", "TD").unwrap() {
+            sim.shared()
+                .deliver(p, login(p), smsgw_simulator::dialect::Deliverable::Mo(part));
         }
         assert!(
             eventually(Duration::from_secs(5), || alarm.0.lock().unwrap().len() == 1

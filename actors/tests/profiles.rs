@@ -300,16 +300,12 @@ async fn an_mo_in_the_profiles_ucs2_code_is_read_as_ucs2() {
             set_account(&sim, p, |a| a.sgip_sp_addr = Some(at));
         }
         wait_sessions(&gw, 1).await;
-        let parts =
-            smsgw_simulator::mo::parts_as(sim_protocol(p), Some(&spec.profile), "13700001111", "110", "你好")
-                .expect("parts");
+        let parts = smsgw_simulator::mo::parts_as(p, Some(&spec.profile), "13700001111", "110", "你好")
+            .expect("parts");
         assert_eq!(parts[0].coding, 24, "{name}: coded the profile's way");
         for part in parts {
-            sim.shared().deliver(
-                sim_protocol(p),
-                login(p),
-                smsgw_simulator::dialect::Deliverable::Mo(part),
-            );
+            sim.shared()
+                .deliver(p, login(p), smsgw_simulator::dialect::Deliverable::Mo(part));
         }
         let arrived = eventually(Duration::from_secs(5), || !got.0.lock().unwrap().is_empty()).await;
         assert!(arrived, "{name}: MO routed");
@@ -347,14 +343,8 @@ async fn long_mos_numbered_the_profiles_way_are_reassembled() {
             .await
             .expect("gateway starts");
         wait_sessions(&gw, 1).await;
-        let parts = smsgw_simulator::mo::parts_as(
-            sim_protocol(p),
-            Some(&spec.profile),
-            "13700001111",
-            "110",
-            &long_text(),
-        )
-        .expect("parts");
+        let parts = smsgw_simulator::mo::parts_as(p, Some(&spec.profile), "13700001111", "110", &long_text())
+            .expect("parts");
         assert_eq!(
             parts.len(),
             if udh == UdhStyle::Sar { 2 } else { 3 },
@@ -362,11 +352,8 @@ async fn long_mos_numbered_the_profiles_way_are_reassembled() {
         );
         assert_eq!(parts[0].udhi, udh != UdhStyle::Sar, "{name} {udh:?}");
         for part in parts {
-            sim.shared().deliver(
-                sim_protocol(p),
-                login(p),
-                smsgw_simulator::dialect::Deliverable::Mo(part),
-            );
+            sim.shared()
+                .deliver(p, login(p), smsgw_simulator::dialect::Deliverable::Mo(part));
         }
         let arrived = eventually(Duration::from_secs(5), || !got.0.lock().unwrap().is_empty()).await;
         assert!(arrived, "{name} {udh:?}: MO routed");

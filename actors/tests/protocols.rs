@@ -118,11 +118,11 @@ async fn round_trip<P: ClientProtocol>(proto: P) {
 
     // An MO comes through the same sink.
     let mo = smsgw_simulator::dialect::Deliverable::Mo(
-        smsgw_simulator::mo::parts(sim_protocol(p), "13700001111", "110", "help")
+        smsgw_simulator::mo::parts(p, "13700001111", "110", "help")
             .unwrap()
             .remove(0),
     );
-    sim.shared().deliver(sim_protocol(p), login(p), mo);
+    sim.shared().deliver(p, login(p), mo);
     match tokio::time::timeout(Duration::from_secs(5), drx.recv()).await {
         Ok(Some(Delivered::Mo(m))) => {
             assert_eq!(m.source, "13700001111");

@@ -44,27 +44,9 @@ fn drill(spec: &DrillSpec) -> DrillReport {
 /// recorded every MO once (0 of 32 and 0 of 19 duplicated).
 const KNOWN_PRODUCT_GAPS: [&str; 0] = [];
 
-/// A node whose disk filled may find its sled store damaged when it
-/// restarts ("empty/corrupt snapshot file found") and refuse to start,
-/// naming `smsgw node check` and the way to rejoin: nothing is lost (the
-/// others hold every commit), but the heal of a disk-full round cannot
-/// restart it (the leader's or a follower's round). Seen on a cold CI run
-/// and in most local runs since; a storage gap for issue 9 / 18.
-const DISK_FULL_RESTART_GAP: (&str, &str) = ("no_recovery", "disk-full");
-
 fn assert_kept_promises(r: &DrillReport, nemeses: &[&str]) {
-    assert_kept_promises_but(r, nemeses, None)
-}
-
-fn assert_kept_promises_but(r: &DrillReport, nemeses: &[&str], also_known: Option<(&str, &str)>) {
-    let known_gap = |v: &&smsgw_chaos_tests::checker::Violation| {
-        KNOWN_PRODUCT_GAPS.contains(&v.kind.as_str())
-            || also_known.is_some_and(|(kind, prefix)| {
-                v.kind == kind
-                    && v.detail.starts_with(prefix)
-                    && v.detail.contains("did not print its ready line")
-            })
-    };
+    let known_gap =
+        |v: &&smsgw_chaos_tests::checker::Violation| KNOWN_PRODUCT_GAPS.contains(&v.kind.as_str());
     let (known, broken): (Vec<_>, Vec<_>) = r.verdict.violations.iter().partition(known_gap);
     for v in &known {
         eprintln!("KNOWN PRODUCT GAP {}: {}", v.kind, v.detail);
@@ -183,7 +165,9 @@ fn a_skewed_clock_and_a_full_disk_lose_nothing_where_this_machine_can_inject_the
         return;
     }
     let r = drill(&short(&n));
-    assert_kept_promises_but(&r, &n, Some(DISK_FULL_RESTART_GAP));
+    // A node whose disk filled restarts in the heal (its sled snapshot
+    // cut by the full disk is repaired at start): no `no_recovery`.
+    assert_kept_promises(&r, &n);
 }
 
 /// The broken build: with the node's test-only fault switch on, a leader

@@ -38,16 +38,59 @@ pub async fn run(a: ApiBenchArgs) -> anyhow::Result<()> {
             .to_string(),
     };
     let url = format!("{}/v1/messages", a.api.trim_end_matches('/'));
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let end = Instant::now() + Duration::from_secs(a.seconds);
     let started = Instant::now();
+    let load = drive(&url, &key, a.clients, Duration::from_secs(a.seconds), 0).await?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "POST /v1/messages, 1 recipient, {} clients, {secs:.1} s: {} accepted ({:.0}/s), {} errors, latency ms p50 {:.1} p99 {:.1} max {:.1}",
+        a.clients,
+        load.latencies.len(),
+        load.latencies.len() as f64 / secs,
+        load.errors,
+        load.percentile_ms(0.5),
+        load.percentile_ms(0.99),
+        load.percentile_ms(1.0)
+    );
+    Ok(())
+}
+
+/// What one load run saw: the latency of each accepted request, and the
+/// requests that were refused or failed.
+pub struct Load {
+    pub latencies: Vec<Duration>,
+    pub errors: u64,
+}
+
+impl Load {
+    /// The latency at fraction `p` (0..=1) in milliseconds, 0 with none
+    /// (`latencies` is sorted).
+    pub fn percentile_ms(&self, p: f64) -> f64 {
+        let last = self.latencies.len().saturating_sub(1);
+        self.latencies
+            .get(((self.latencies.len() as f64 * p) as usize).min(last))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    }
+}
+
+/// `clients` keep-alive clients post one-recipient messages to `url` until
+/// `length` has passed. Numbers start at `offset` per client, so rounds of
+/// one benchmark never repeat a request.
+pub async fn drive(
+    url: &str,
+    key: &str,
+    clients: usize,
+    length: Duration,
+    offset: u64,
+) -> anyhow::Result<Load> {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let end = Instant::now() + length;
     let mut tasks = Vec::new();
-    for c in 0..a.clients {
-        let (client, url, key) = (client.clone(), url.clone(), key.clone());
+    for c in 0..clients {
+        let (client, url, key) = (client.clone(), url.to_string(), key.to_string());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0u64;
-            let mut i = 0u64;
+            let mut i = offset;
             while Instant::now() < end {
                 i += 1;
                 let body = format!(
@@ -76,28 +119,15 @@ pub async fn run(a: ApiBenchArgs) -> anyhow::Result<()> {
             (lat, errors)
         }));
     }
-    let mut all = Vec::new();
-    let mut errors = 0;
+    let mut load = Load {
+        latencies: Vec::new(),
+        errors: 0,
+    };
     for t in tasks {
         let (l, e) = t.await?;
-        all.extend(l);
-        errors += e;
+        load.latencies.extend(l);
+        load.errors += e;
     }
-    let secs = started.elapsed().as_secs_f64();
-    all.sort();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .unwrap_or(0.0)
-    };
-    println!(
-        "POST /v1/messages, 1 recipient, {} clients, {secs:.1} s: {} accepted ({:.0}/s), {errors} errors, latency ms p50 {:.1} p99 {:.1} max {:.1}",
-        a.clients,
-        all.len(),
-        all.len() as f64 / secs,
-        pct(0.5),
-        pct(0.99),
-        pct(1.0)
-    );
-    Ok(())
+    load.latencies.sort_unstable();
+    Ok(load)
 }

@@ -28,6 +28,9 @@ pub enum BenchCmd {
     Alarm(crate::bench_alarm::AlarmBenchArgs),
     /// Submits per second over one SMPP application bind of a running node, receipts back.
     Apps(crate::bench_apps::AppsBenchArgs),
+    /// The gateway end to end: a fresh node and the carrier simulator as child
+    /// processes, rounds of HTTP load; accept rate, CPU per message, RSS.
+    E2e(crate::bench_e2e::E2eBenchArgs),
 }
 
 /// Arguments of `bench raft`.
@@ -67,6 +70,7 @@ pub fn run(cmd: BenchCmd) -> anyhow::Result<()> {
         BenchCmd::Cdr(args) => crate::bench_cdr::run(args),
         BenchCmd::Alarm(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_alarm::run(args)),
         BenchCmd::Apps(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_apps::run(args)),
+        BenchCmd::E2e(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_e2e::run(args)),
     }
 }
 

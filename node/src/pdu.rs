@@ -29,7 +29,7 @@ use smsgw_actors::proto::smpp::SmppClient;
 use smsgw_actors::proto::{ClientProtocol, Incoming};
 use smsgw_actors::SubmitStatus;
 use smsgw_config::{CarrierProfile, CarrierProtocol};
-use smsgw_protocols::framing::{split_frame, Protocol};
+use smsgw_protocols::framing::{split_frame, Wire};
 use smsgw_protocols::{cmpp, sgip, smgp, smpp, DecodeError, FrameError};
 
 #[derive(Args)]
@@ -270,7 +270,7 @@ fn parse_hex(s: &str) -> Result<Vec<u8>> {
     hex::decode(&digits).map_err(|e| anyhow!("not hex: {e}"))
 }
 
-fn decode_all<P: Protocol>(bytes: &[u8], opts: P::Options) -> Result<String>
+fn decode_all<P: Wire>(bytes: &[u8], opts: P::Options) -> Result<String>
 where
     P::Pdu: Serialize,
 {
@@ -315,7 +315,7 @@ where
 
 /// Which field a truncated PDU runs out in: the bytes given are decoded as
 /// if the length field said so.
-fn partial_field_error<P: Protocol>(buf: &[u8], opts: &P::Options) -> Option<String> {
+fn partial_field_error<P: Wire>(buf: &[u8], opts: &P::Options) -> Option<String> {
     if buf.len() < P::HEADER_LEN {
         return None;
     }
@@ -356,7 +356,7 @@ fn explain(proto: &str, frame: &Bytes, frame_start: usize, e: &DecodeError) -> a
     anyhow!(msg)
 }
 
-fn encode_all<P: Protocol>(text: &str, opts: P::Options) -> Result<String>
+fn encode_all<P: Wire>(text: &str, opts: P::Options) -> Result<String>
 where
     P::Pdu: DeserializeOwned,
 {

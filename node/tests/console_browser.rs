@@ -1,69 +1,25 @@
 //! The web console in real Chromium (WebDriver, headless), against a real
 //! node with its in-process simulated carriers: sign-in (a refused one
 //! first), a send to free numbers and to a group seen DELIVERED in the
-//! records, the live overview, the statistics chart drawn with data, a bad
-//! cluster document shown at its line, phone width, and no console errors
-//! on any page. `SMSGW_SCREENSHOTS=docs/screenshots` also saves a picture
-//! of every page (how the README's screenshots are made).
+//! records, the live overview (a numeric actual TPS per carrier, the oldest
+//! wait per class), the statistics chart drawn with data, a bad cluster
+//! document shown at its line, the alarm desk, phone width, no console
+//! errors, and no English interface word on any zh-CN page, as a
+//! dispatcher, an admin and an officer. `SMSGW_SCREENSHOTS=docs/screenshots`
+//! also saves a picture of every page (how the README's screenshots are
+//! made).
 
 mod browser;
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use browser::console::{
+    add_user, assert_all_chinese, assert_fits, no_console_errors, runtime, walk_in_chinese,
+};
 use browser::{screenshot_dir, Browser};
 use common::Node;
 use serde_json::json;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-/// A console user made with the CLI (through the raft port, cluster secret
-/// from the node's data dir).
-fn add_user(node: &Node, name: &str, password: &str, role: &str, account: Option<&str>) {
-    let mut args = vec!["users", "add", name, "--role", role, "--addr", &node.raft];
-    if let Some(a) = account {
-        args.extend(["--account", a]);
-    }
-    let out = Command::new(common::BIN)
-        .args(&args)
-        .env("SMSGW_USER_PASSWORD", password)
-        .current_dir(node.dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run smsgw users add");
-    assert!(
-        out.status.success(),
-        "users add: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// No sideways scrolling: nothing reaches past the window's width.
-async fn assert_fits(b: &Browser) {
-    let wide = b
-        .js("return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && getComputedStyle(e).position !== 'fixed' && !e.closest('table')).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
-        .await;
-    let fits = b
-        .js("return document.documentElement.scrollWidth <= window.innerWidth + 1")
-        .await;
-    assert_eq!(
-        fits,
-        json!(true),
-        "sideways scrolling at phone width; too wide: {wide}"
-    );
-}
-
-async fn no_console_errors(b: &Browser, page: &str) {
-    let errors = b.console_errors().await;
-    assert!(errors.is_empty(), "console errors on {page}: {errors:?}");
-}
 
 #[test]
 fn a_dispatcher_signs_in_sends_to_numbers_and_a_group_and_sees_them_delivered() {
@@ -138,6 +94,7 @@ fn a_dispatcher_signs_in_sends_to_numbers_and_a_group_and_sees_them_delivered() 
         assert_ne!(first, next);
         let leader = b.text("overview-leader").await;
         assert!(leader.starts_with('#'), "{leader}");
+        assert_all_chinese(&b, "overview").await;
         b.screenshot(shots.as_deref(), "overview").await;
         no_console_errors(&b, "overview").await;
 
@@ -150,6 +107,7 @@ fn a_dispatcher_signs_in_sends_to_numbers_and_a_group_and_sees_them_delivered() 
         b.click("send-submit").await;
         let result = b.wait_text("send-result", Duration::from_secs(15), |t| t.contains("13912345679")).await;
         assert!(result.contains("13912345678"), "{result}");
+        assert_all_chinese(&b, "send").await;
         b.screenshot(shots.as_deref(), "send").await;
         no_console_errors(&b, "send").await;
 
@@ -171,7 +129,7 @@ fn a_dispatcher_signs_in_sends_to_numbers_and_a_group_and_sees_them_delivered() 
             b.click("records-filter").await;
             tokio::time::sleep(Duration::from_millis(500)).await;
             let statuses = b
-                .js("return [...document.querySelectorAll('[data-testid=\"records-table\"] [data-testid=\"record-status\"]')].map(e => e.textContent)")
+                .js("return [...document.querySelectorAll('[data-testid=\"records-table\"] [data-testid=\"record-status\"]')].map(e => e.dataset.status)")
                 .await;
             let list: Vec<String> = serde_json::from_value(statuses).unwrap_or_default();
             if list.len() == 5 && list.iter().all(|s| s == "DELIVERED") {
@@ -186,14 +144,39 @@ fn a_dispatcher_signs_in_sends_to_numbers_and_a_group_and_sees_them_delivered() 
         // A message's timeline: accepted, submitted, report.
         b.js("document.querySelector('[data-testid=\"records-table\"] tbody tr').click(); return true").await;
         let tl = b.wait_text("records-detail", Duration::from_secs(10), |t| t.contains("DELIVRD")).await;
-        assert!(tl.contains("受理") && tl.contains("提交"), "{tl}");
+        assert!(tl.contains("受理") && tl.contains("提交") && tl.contains("已送达"), "{tl}");
+        assert!(table.contains("已送达"), "the status in Chinese: {table}");
+        assert_all_chinese(&b, "records").await;
         b.screenshot(shots.as_deref(), "records").await;
         no_console_errors(&b, "records").await;
 
+        // The overview after the sends: a numeric actual TPS beside each
+        // carrier's limit, and the oldest wait of every class, in seconds.
+        b.click("nav-overview").await;
+        b.wait_text("overview-updated", Duration::from_secs(10), |t| !t.is_empty()).await;
+        let tps = b
+            .js("return [...document.querySelectorAll('[data-testid^=\"carrier-tps-\"]')].map(e => e.dataset.tps)")
+            .await;
+        let tps: Vec<String> = serde_json::from_value(tps).unwrap_or_default();
+        assert!(!tps.is_empty(), "no carrier rows on the overview");
+        for v in &tps {
+            assert!(v.parse::<f64>().is_ok(), "TPS is a number: {tps:?}");
+        }
+        for class in ["alarm", "high", "normal", "bulk"] {
+            let age = b.text(&format!("oldest-{class}")).await;
+            assert!(age.ends_with('秒') && age.split(' ').next().is_some_and(|n| n.parse::<f64>().is_ok()), "{class}: {age}");
+        }
+        assert_all_chinese(&b, "overview").await;
+
         b.click("nav-contacts").await;
         b.wait_text("contacts-table", Duration::from_secs(10), |t| t.contains("张伟")).await;
+        b.wait_text("templates-table", Duration::from_secs(10), |t| !t.is_empty()).await;
+        assert_all_chinese(&b, "contacts").await;
         b.screenshot(shots.as_deref(), "contacts").await;
         no_console_errors(&b, "contacts").await;
+
+        // The dispatcher's other pages, in Chinese too.
+        walk_in_chinese(&b, &["stats", "alarm"]).await;
 
         // English on request; phone width still shows the controls.
         b.click("lang-switch").await;
@@ -238,6 +221,8 @@ fn an_admin_sees_the_statistics_chart_and_a_bad_cluster_document_at_its_line() {
         b.fill("login-password", "admin-pass-1").await;
         b.click("login-submit").await;
         b.el("nav-cluster").await;
+        // Every page an admin has, in Chinese.
+        walk_in_chinese(&b, &["overview", "send", "contacts", "records", "alarm", "stats", "accounts", "cluster"]).await;
 
         // Statistics: the chart draws the two messages of today.
         b.click("nav-stats").await;
@@ -254,6 +239,7 @@ fn an_admin_sees_the_statistics_chart_and_a_bad_cluster_document_at_its_line() {
             b.open("/#/records").await;
             b.open("/#/stats").await;
         }
+        assert_all_chinese(&b, "stats").await;
         b.screenshot(shots.as_deref(), "stats").await;
         no_console_errors(&b, "stats").await;
 
@@ -261,7 +247,8 @@ fn an_admin_sees_the_statistics_chart_and_a_bad_cluster_document_at_its_line() {
         b.click("nav-accounts").await;
         b.wait_text("optouts-table", Duration::from_secs(10), |t| t.contains("13700000009"))
             .await;
-        b.wait_text("users-table", Duration::from_secs(10), |t| t.contains("admin")).await;
+        b.wait_text("users-table", Duration::from_secs(10), |t| t.contains("管理员")).await;
+        assert_all_chinese(&b, "accounts").await;
         b.screenshot(shots.as_deref(), "accounts").await;
         no_console_errors(&b, "accounts").await;
 
@@ -280,6 +267,7 @@ fn an_admin_sees_the_statistics_chart_and_a_bad_cluster_document_at_its_line() {
         };
         assert!(text.contains("********"), "carrier passwords masked: {text}");
         assert!(!text.contains("password = \"pw"), "no password in clear: {text}");
+        assert_all_chinese(&b, "cluster").await;
         b.screenshot(shots.as_deref(), "cluster").await;
         let lines: Vec<&str> = text.lines().collect();
         let tps_line = lines
@@ -357,7 +345,8 @@ fn an_mo_to_110_appears_on_the_alarm_desk_at_once_and_is_accepted_then_seen_by_t
         let took = sent.elapsed();
         println!("the case appeared on the desk {} ms after the MO was injected", took.as_millis());
         assert!(took <= Duration::from_secs(2), "the case took {took:?} to appear");
-        assert!(queue.contains("110") && queue.contains("NEW"), "{queue}");
+        assert!(queue.contains("110") && queue.contains("新警情"), "{queue}");
+        assert_all_chinese(&b, "alarm").await;
         let flashed = b.js("return !!document.querySelector('[data-testid=\"alarm-queue\"] tr.flash')").await;
         assert_eq!(flashed, json!(true), "a new case is flagged visually");
         b.screenshot(shots.as_deref(), "alarm").await;
@@ -367,10 +356,25 @@ fn an_mo_to_110_appears_on_the_alarm_desk_at_once_and_is_accepted_then_seen_by_t
         b.wait_text("alarm-case", Duration::from_secs(10), |t| t.contains("持刀")).await;
         b.el("case-officer").await.select_by_value("A001").await.expect("pick the officer");
         b.click("case-accept").await;
-        b.wait_text("case-status", Duration::from_secs(10), |t| t == "ACCEPTED").await;
+        b.wait_text("case-status", Duration::from_secs(10), |t| t == "已接警").await;
+        assert_eq!(
+            b.el("case-status").await.attr("data-status").await.ok().flatten().as_deref(),
+            Some("ACCEPTED")
+        );
         // The detail is redrawn by the live stream too: wait, never read once.
-        b.wait_text("case-timeline", Duration::from_secs(10), |t| t.to_lowercase().contains("accept"))
+        // Its steps, who took them and the line's kind are Chinese words.
+        let case = b
+            .wait_text("alarm-case", Duration::from_secs(10), |t| t.contains("接警") && t.contains("报警"))
             .await;
+        assert!(case.contains("市民") && case.contains("治安"), "{case}");
+        let lower = case.to_lowercase();
+        for word in ["created", "accepted", "citizen", "crime", "dispatched", "dispatcher"] {
+            assert!(!lower.contains(word), "`{word}` in the zh-CN case: {case}");
+        }
+        // The roster has column headers and its duty column is Chinese.
+        let roster = b.text("roster-officers").await;
+        assert!(roster.contains("警号") && roster.contains("在岗"), "{roster}");
+        assert_all_chinese(&b, "alarm").await;
         b.screenshot(shots.as_deref(), "alarm-case").await;
         no_console_errors(&b, "alarm").await;
 
@@ -382,6 +386,7 @@ fn an_mo_to_110_appears_on_the_alarm_desk_at_once_and_is_accepted_then_seen_by_t
         b.click("login-submit").await;
         b.click("nav-alarm").await;
         b.wait_text("alarm-queue", Duration::from_secs(10), |t| t.contains("13800138000")).await;
+        assert_all_chinese(&b, "alarm (officer)").await;
         assert_fits(&b).await;
         b.screenshot(shots.as_deref(), "alarm-phone").await;
         no_console_errors(&b, "alarm (officer)").await;

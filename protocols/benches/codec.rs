@@ -7,7 +7,7 @@
 use bytes::{Bytes, BytesMut};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use smsgw_protocols::cmpp::{self, CmppVersion};
-use smsgw_protocols::framing::Protocol as _;
+use smsgw_protocols::framing::Wire as _;
 use smsgw_protocols::smpp;
 use smsgw_protocols::text::{self, Encoding};
 use smsgw_protocols::FixedStr;

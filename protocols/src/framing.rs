@@ -6,7 +6,7 @@
 //! so a hostile length can neither panic nor balloon memory.
 //!
 //! [`FrameCodec`] is the one `tokio_util::codec` implementation; each protocol
-//! plugs in through [`Protocol`]. A frame with good boundaries but a bad body
+//! plugs in through [`Wire`]. A frame with good boundaries but a bad body
 //! is yielded as `Err(BadPdu)` *inside* the item, so the session can answer it
 //! (SMPP `generic_nack`, an error response elsewhere) and keep the link; only
 //! a bad length or an I/O error ends the stream.
@@ -18,7 +18,7 @@ use crate::error::{DecodeError, EncodeError, FrameError};
 use crate::wire::Reader;
 
 /// What a protocol module provides to be framed by [`FrameCodec`].
-pub trait Protocol {
+pub trait Wire {
     /// The typed PDU.
     type Pdu;
     /// The fixed header, readable from any frame that passed [`split_frame`].
@@ -37,11 +37,11 @@ pub trait Protocol {
     /// Reads the header of a frame at least `HEADER_LEN` long.
     fn header(frame: &[u8]) -> Self::Header;
     /// Where the body reader starts in a frame: 0 when
-    /// [`Protocol::decode_from`] reads the header through the reader too.
+    /// [`Wire::decode_from`] reads the header through the reader too.
     const BODY_START: usize = 0;
 
     /// Reads one whole frame (header included) with `r`, positioned at
-    /// [`Protocol::BODY_START`]. Whether bytes after a known body are an
+    /// [`Wire::BODY_START`]. Whether bytes after a known body are an
     /// error or skipped is the reader's business ([`Reader::finish`]), so
     /// each protocol writes its layout once and the strict and lenient
     /// decoders below are the same code.
@@ -55,7 +55,7 @@ pub trait Protocol {
         Self::decode_from(&frame, &mut r, opts)
     }
 
-    /// Like [`Protocol::decode`], but liberal in what it accepts: bytes
+    /// Like [`Wire::decode`], but liberal in what it accepts: bytes
     /// after a known body are skipped and their count returned beside the
     /// PDU (the link counts them in `smsgw_pdu_trailing_bytes_total`).
     fn decode_lenient(frame: Bytes, opts: &Self::Options) -> Result<(Self::Pdu, usize), DecodeError> {
@@ -104,9 +104,9 @@ pub fn split_frame(
     Ok(Some(src.split_to(len).freeze()))
 }
 
-/// The `Decoder`/`Encoder` for any [`Protocol`].
+/// The `Decoder`/`Encoder` for any [`Wire`].
 #[derive(Debug, Clone)]
-pub struct FrameCodec<P: Protocol> {
+pub struct FrameCodec<P: Wire> {
     max_frame: usize,
     opts: P::Options,
     lenient: bool,
@@ -114,13 +114,13 @@ pub struct FrameCodec<P: Protocol> {
     trailing: u64,
 }
 
-impl<P: Protocol> Default for FrameCodec<P> {
+impl<P: Wire> Default for FrameCodec<P> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<P: Protocol> FrameCodec<P> {
+impl<P: Wire> FrameCodec<P> {
     pub fn new() -> Self {
         FrameCodec {
             max_frame: P::DEFAULT_MAX_FRAME,
@@ -169,7 +169,7 @@ impl<P: Protocol> FrameCodec<P> {
     }
 }
 
-impl<P: Protocol> Decoder for FrameCodec<P> {
+impl<P: Wire> Decoder for FrameCodec<P> {
     type Item = Result<P::Pdu, BadPdu<P::Header>>;
     type Error = FrameError;
 
@@ -211,7 +211,7 @@ impl<P: Protocol> Decoder for FrameCodec<P> {
     }
 }
 
-impl<P: Protocol> Encoder<P::Pdu> for FrameCodec<P> {
+impl<P: Wire> Encoder<P::Pdu> for FrameCodec<P> {
     type Error = FrameError;
 
     fn encode(&mut self, item: P::Pdu, dst: &mut BytesMut) -> Result<(), FrameError> {

@@ -10,7 +10,8 @@
 //!   which offset.
 //! - [`framing`]: the length-prefixed frame splitter and one generic
 //!   `tokio_util::codec` implementation, [`framing::FrameCodec`], driven by a
-//!   small [`framing::Protocol`] trait each protocol implements.
+//!   small [`framing::Wire`] trait each protocol implements.
+//! - [`family`]: the [`Protocol`] enum naming the four protocols.
 //! - one module per protocol with typed PDUs.
 //! - [`text`], [`udh`], [`report`]: encodings, long messages, and the one
 //!   normalised delivery report.
@@ -20,6 +21,7 @@
 
 pub mod clock;
 pub mod error;
+pub mod family;
 pub mod framing;
 pub mod wire;
 
@@ -33,4 +35,5 @@ pub mod text;
 pub mod udh;
 
 pub use error::{DecodeError, EncodeError, FrameError};
+pub use family::Protocol;
 pub use wire::FixedStr;

@@ -11,7 +11,7 @@ use smsgw_protocols::cmpp::{
     DeliverResp, MsgId, Options, Pdu, Query, QueryResp, Report, Submit, SubmitResp,
 };
 use smsgw_protocols::framing::FrameCodec;
-use smsgw_protocols::framing::Protocol as _;
+use smsgw_protocols::framing::Wire as _;
 use smsgw_protocols::FixedStr;
 use tokio_util::codec::Decoder;
 

@@ -6,7 +6,7 @@
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use smsgw_protocols::framing::FrameCodec;
-use smsgw_protocols::framing::Protocol as _;
+use smsgw_protocols::framing::Wire as _;
 use smsgw_protocols::{cmpp, sgip, smgp, smpp, DecodeError};
 use tokio_util::codec::Decoder;
 

@@ -4,7 +4,7 @@
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
-use smsgw_protocols::framing::Protocol as _;
+use smsgw_protocols::framing::Wire as _;
 use smsgw_protocols::sgip::Sgip;
 use smsgw_protocols::sgip::{
     command, Bind, Body, Codec, Deliver, Options, Pdu, Report, Resp, SequenceNumber, Submit, Trace, TraceHop,

@@ -7,7 +7,7 @@
 //! fields, nothing after Reserve, and it round-trips.
 
 use bytes::{Bytes, BytesMut};
-use smsgw_protocols::framing::Protocol as _;
+use smsgw_protocols::framing::Wire as _;
 use smsgw_protocols::report::ReportState;
 use smsgw_protocols::smgp::{self, Body, Deliver, MsgId, Pdu, Report, Smgp, Submit};
 use smsgw_protocols::FixedStr;

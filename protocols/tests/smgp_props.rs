@@ -3,7 +3,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use proptest::prelude::*;
-use smsgw_protocols::framing::Protocol as _;
+use smsgw_protocols::framing::Wire as _;
 use smsgw_protocols::smgp::Smgp;
 use smsgw_protocols::smgp::{
     tlv::Tlv, Body, Codec, Deliver, DeliverResp, Login, LoginResp, MsgId, Options, Pdu, Query, QueryResp,

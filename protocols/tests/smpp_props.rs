@@ -4,7 +4,7 @@
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
-use smsgw_protocols::framing::Protocol as _;
+use smsgw_protocols::framing::Wire as _;
 use smsgw_protocols::smpp::bind::{Bind, BindResp, Outbind};
 use smsgw_protocols::smpp::sm::{DataSm, QuerySm, QuerySmResp, Sm, SmResp};
 use smsgw_protocols::smpp::Smpp;

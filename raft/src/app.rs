@@ -13,6 +13,7 @@ use std::ops::Bound;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 use crate::codec::{self, CodecError};
 
@@ -160,13 +161,20 @@ pub type Row = (Vec<u8>, Vec<u8>);
 pub struct View {
     /// `None`: detached while raft reopens its store after a storage error
     /// (sled locks its files: no handle on the old store may remain).
-    tree: Option<sled::Tree>,
+    /// Shared with the state machine, which points it at a new tree when it
+    /// installs a snapshot: every view sees the switch at once.
+    tree: Option<Arc<std::sync::RwLock<sled::Tree>>>,
 }
 
 impl View {
     /// A view over `tree` (raft hands out the state machine's; tests may
     /// build their own).
     pub fn new(tree: sled::Tree) -> Self {
+        Self::shared(Arc::new(std::sync::RwLock::new(tree)))
+    }
+
+    /// A view over the state machine's current tree, whichever it is.
+    pub(crate) fn shared(tree: Arc<std::sync::RwLock<sled::Tree>>) -> Self {
         Self { tree: Some(tree) }
     }
 
@@ -175,12 +183,13 @@ impl View {
         Self { tree: None }
     }
 
-    fn tree(&self) -> Result<&sled::Tree, ApplyError> {
-        self.tree.as_ref().ok_or_else(|| {
-            ApplyError::Sled(sled::Error::Io(std::io::Error::other(
+    fn tree(&self) -> Result<sled::Tree, ApplyError> {
+        match &self.tree {
+            Some(t) => Ok(t.read().unwrap_or_else(|p| p.into_inner()).clone()),
+            None => Err(ApplyError::Sled(sled::Error::Io(std::io::Error::other(
                 "the store is being reopened after a storage error; retry shortly",
-            )))
-        })
+            )))),
+        }
     }
 
     /// The bytes under `key`.

@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod codec;
+pub mod entry_size;
 pub mod log_store;
 pub mod state_machine;
 pub mod types;

@@ -34,7 +34,9 @@ pub struct SledLogStore {
     db: sled::Db,
     log: sled::Tree,
     meta: sled::Tree,
-    flusher: tokio::sync::mpsc::UnboundedSender<LogFlushed<TypeConfig>>,
+    /// Bounded: when [`FLUSH_QUEUE`] appends wait for a flush, the next
+    /// append waits too (openraft then stops sending more).
+    flusher: tokio::sync::mpsc::Sender<LogFlushed<TypeConfig>>,
     /// Last committed index saved, plus one (0: none).
     committed: Arc<AtomicU64>,
     /// Where the flusher records the durable committed index.
@@ -59,7 +61,7 @@ impl SledLogStore {
     /// Opens (or creates) the log trees in `db`. Must be called inside a tokio
     /// runtime (it spawns the flusher task).
     pub fn open(db: &sled::Db) -> Result<Self, sled::Error> {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, rx) = tokio::sync::mpsc::channel(FLUSH_QUEUE);
         let committed = Arc::new(AtomicU64::new(0));
         let mark = Arc::new(std::sync::Mutex::new(None));
         tokio::spawn(flusher(db.clone(), rx, committed.clone(), mark.clone()));
@@ -113,9 +115,24 @@ impl SledLogStore {
         Ok(())
     }
 
-    /// Number of entries currently held (not purged).
+    /// Number of entries currently held (not purged). The log is contiguous,
+    /// so this is last index - first index + 1, read from the two ends of
+    /// the tree: `sled::Tree::len` walks every entry, and on the append path
+    /// (the raft core's own task) that cost grew with the log until the
+    /// next snapshot purged it.
     pub fn len(&self) -> usize {
-        self.log.len()
+        let index = |kv: sled::Result<Option<(sled::IVec, sled::IVec)>>| {
+            kv.ok()
+                .flatten()
+                .and_then(|(k, _)| <[u8; 8]>::try_from(k.as_ref()).ok())
+                .map(u64::from_be_bytes)
+        };
+        match (index(self.log.first()), index(self.log.last())) {
+            (Some(first), Some(last)) => {
+                usize::try_from(last.saturating_sub(first) + 1).unwrap_or(usize::MAX)
+            }
+            _ => 0,
+        }
     }
 
     /// True when no entry is held.
@@ -220,13 +237,14 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
         let mut batch = sled::Batch::default();
         for entry in entries {
             let bytes = codec::encode(&entry).map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;
+            crate::entry_size::record(bytes.len());
             batch.insert(&index_key(entry.log_id.index), bytes);
         }
         self.log
             .apply_batch(batch)
             .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;
-        metrics::gauge!("smsgw_raft_log_entries").set(self.log.len() as f64);
-        if let Err(e) = self.flusher.send(callback) {
+        metrics::gauge!("smsgw_raft_log_entries").set(self.len() as f64);
+        if let Err(e) = self.flusher.send(callback).await {
             e.0.log_io_completed(Err(std::io::Error::other("log flusher stopped")));
         }
         Ok(())
@@ -256,19 +274,36 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
         self.log
             .apply_batch(batch)
             .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
-        metrics::gauge!("smsgw_raft_log_entries").set(self.log.len() as f64);
+        metrics::gauge!("smsgw_raft_log_entries").set(self.len() as f64);
         Ok(())
     }
 }
+
+/// Appends that may wait for one flush before the next append waits.
+pub const FLUSH_QUEUE: usize = 1024;
+
+/// What the flusher completes after a flush (openraft's callback; a test's).
+trait Flushed: Send + 'static {
+    fn completed(self, result: Result<(), std::io::Error>);
+}
+
+impl Flushed for LogFlushed<TypeConfig> {
+    fn completed(self, result: Result<(), std::io::Error>) {
+        self.log_io_completed(result);
+    }
+}
+
+#[cfg(test)]
+mod flush_tests;
 
 /// How often at most the durable mark file is rewritten.
 pub const MARK_EVERY: Duration = Duration::from_millis(500);
 
 /// Flushes sled once for every group of pending appends, then completes their
 /// callbacks in order.
-async fn flusher(
+async fn flusher<F: Flushed>(
     db: sled::Db,
-    mut rx: tokio::sync::mpsc::UnboundedReceiver<LogFlushed<TypeConfig>>,
+    mut rx: tokio::sync::mpsc::Receiver<F>,
     committed: Arc<AtomicU64>,
     mark: Arc<std::sync::Mutex<Option<PathBuf>>>,
 ) {
@@ -283,7 +318,7 @@ async fn flusher(
         let durable = committed.load(Ordering::Acquire);
         let result = db.flush_async().await.map(|_| ()).map_err(|e| e.to_string());
         for cb in pending.drain(..) {
-            cb.log_io_completed(result.clone().map_err(std::io::Error::other));
+            cb.completed(result.clone().map_err(std::io::Error::other));
         }
         if result.is_ok() && durable > marked.0 && marked.1.elapsed() >= MARK_EVERY {
             let file = mark.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -316,5 +351,26 @@ pub fn read_mark(file: &Path) -> Result<Option<u64>, String> {
             .ok_or_else(|| format!("holds {:?}, not `committed N`", text.trim())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{index_key, SledLogStore};
+
+    #[tokio::test]
+    async fn the_entry_count_is_read_from_the_ends_of_the_log_not_by_walking_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = sled::open(dir.path()).expect("sled");
+        let store = SledLogStore::open(&db).expect("log store");
+        assert_eq!(store.len(), 0);
+        assert!(store.is_empty());
+        for i in 5..=9u64 {
+            store.log.insert(index_key(i), b"x".to_vec()).expect("insert");
+        }
+        assert_eq!(store.len(), 5);
+        store.log.remove(index_key(5)).expect("purge 5");
+        store.log.remove(index_key(6)).expect("purge 6");
+        assert_eq!(store.len(), 3);
     }
 }

@@ -41,7 +41,7 @@ impl StoreBuilder<TypeConfig, SledLogStore, SledStateMachine, tempfile::TempDir>
         let dir = tempfile::tempdir().map_err(io)?;
         let db = sled::open(dir.path()).map_err(io)?;
         let log = SledLogStore::open(&db).map_err(io)?;
-        let sm = SledStateMachine::open(&db, Arc::new(Inert)).map_err(io)?;
+        let sm = SledStateMachine::open(&db, Arc::new(Inert), &dir.path().join("snapshots")).map_err(io)?;
         Ok((dir, log, sm))
     }
 }

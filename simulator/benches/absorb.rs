@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use futures::{SinkExt, StreamExt};
-use smsgw_protocols::framing::{split_frame, FrameCodec, Protocol as Wire};
+use smsgw_protocols::framing::{split_frame, FrameCodec, Wire};
 use smsgw_protocols::{cmpp, smpp, FixedStr};
 use smsgw_simulator::{Protocol, SimConfig, Simulator};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -12,47 +12,8 @@ use serde::{Deserialize, Serialize};
 use smsgw_config::{CarrierProfile, ProfileOverrides};
 use thiserror::Error;
 
-/// The four carrier protocols.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    Cmpp,
-    Sgip,
-    Smgp,
-    Smpp,
-}
-
-impl Protocol {
-    pub const ALL: [Protocol; 4] = [Protocol::Cmpp, Protocol::Sgip, Protocol::Smgp, Protocol::Smpp];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Cmpp => "cmpp",
-            Protocol::Sgip => "sgip",
-            Protocol::Smgp => "smgp",
-            Protocol::Smpp => "smpp",
-        }
-    }
-}
-
-impl std::fmt::Display for Protocol {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Protocol {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "cmpp" => Ok(Protocol::Cmpp),
-            "sgip" => Ok(Protocol::Sgip),
-            "smgp" => Ok(Protocol::Smgp),
-            "smpp" => Ok(Protocol::Smpp),
-            other => Err(format!("unknown protocol {other:?} (cmpp, sgip, smgp, smpp)")),
-        }
-    }
-}
+/// The protocol family, shared with the gateway.
+pub use smsgw_protocols::Protocol;
 
 /// The whole simulator.
 #[derive(Debug, Clone, Serialize, Deserialize)]

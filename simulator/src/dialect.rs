@@ -6,7 +6,7 @@
 //! translation: it never touches sockets, counters or timers.
 
 use chrono::NaiveDateTime;
-use smsgw_protocols::framing::{BadPdu, Protocol as Wire};
+use smsgw_protocols::framing::{BadPdu, Wire};
 use smsgw_protocols::report::ReportState;
 use smsgw_protocols::udh::{Concat, ConcatStyle};
 

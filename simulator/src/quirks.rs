@@ -11,7 +11,7 @@
 
 use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
-use smsgw_protocols::framing::Protocol as Wire;
+use smsgw_protocols::framing::Wire;
 
 use crate::config::Protocol;
 

@@ -23,8 +23,8 @@ fn responses(out: Vec<Applied>) -> Vec<Response> {
     out.into_iter().map(|a| codec::decode(&a.0[0]).unwrap()).collect()
 }
 
-fn open_sm(db: &sled::Db) -> SledStateMachine {
-    SledStateMachine::open(db, Domain::app()).unwrap()
+fn open_sm(db: &sled::Db, dir: &std::path::Path) -> SledStateMachine {
+    SledStateMachine::open(db, Domain::app(), &dir.join("raft-snapshots")).unwrap()
 }
 
 fn part(id: &str) -> MtPart {
@@ -88,7 +88,7 @@ async fn log_store_append_truncate_purge_and_reopen() {
 async fn state_machine_is_idempotent_by_request_id() {
     let dir = tempfile::tempdir().unwrap();
     let db = sled::open(dir.path()).unwrap();
-    let mut sm = open_sm(&db);
+    let mut sm = open_sm(&db, dir.path());
     let out = responses(
         sm.apply(vec![
             entry(1, 1, accept(Some("req-1"), &["a", "b"])),
@@ -130,7 +130,7 @@ async fn state_machine_is_idempotent_by_request_id() {
 async fn report_before_submit_waits_then_applies() {
     let dir = tempfile::tempdir().unwrap();
     let db = sled::open(dir.path()).unwrap();
-    let mut sm = open_sm(&db);
+    let mut sm = open_sm(&db, dir.path());
     let report = Command::RecordReport {
         carrier: "c".into(),
         carrier_msg_id: "cm-1".into(),
@@ -198,7 +198,7 @@ async fn report_before_submit_waits_then_applies() {
 async fn snapshot_round_trip_replaces_state() {
     let dir = tempfile::tempdir().unwrap();
     let db = sled::open(dir.path()).unwrap();
-    let mut sm = open_sm(&db);
+    let mut sm = open_sm(&db, dir.path());
     sm.apply((1..=100).map(|i| entry(1, i, accept(None, &[&format!("p{i:03}")]))))
         .await
         .unwrap();
@@ -207,7 +207,7 @@ async fn snapshot_round_trip_replaces_state() {
 
     let dir2 = tempfile::tempdir().unwrap();
     let db2 = sled::open(dir2.path()).unwrap();
-    let mut other = open_sm(&db2);
+    let mut other = open_sm(&db2, dir2.path());
     other
         .apply(vec![entry(1, 1, accept(None, &["stale"]))])
         .await

@@ -113,6 +113,12 @@ pub struct DispatchStats {
     pub failover_resent: u64,
     /// Parts taken over as submitted, awaiting their report (since start).
     pub failover_awaiting: u64,
+    /// Parts handed to each carrier's sessions since start (a rate of it
+    /// is the carrier's actual TPS).
+    pub handed_by_carrier: HashMap<String, u64>,
+    /// How long the oldest message waiting in each class has waited (ms;
+    /// `None` when the class is empty), as of the stats call.
+    pub oldest_age_ms: [Option<u64>; 4],
 }
 
 struct Slot {
@@ -127,6 +133,8 @@ struct CarrierState {
     ready: VecDeque<Part>,
     /// Where the next hand-out starts, so sessions share the load.
     rr: usize,
+    /// Parts handed to sessions since start.
+    handed: u64,
 }
 
 impl CarrierState {
@@ -162,11 +170,14 @@ impl CarrierState {
                 continue;
             }
             slot.shared.give(self.ready.drain(..take));
+            self.handed += take as u64;
             slot.credits -= take;
             tokens -= take;
             if slot.actor.send_message(SessionMsg::Work).is_err() {
-                // The session is gone: take the work back.
-                for p in slot.shared.take_given().into_iter().rev() {
+                // The session is gone: take the work back (not handed after all).
+                let back = slot.shared.take_given();
+                self.handed = self.handed.saturating_sub(back.len() as u64);
+                for p in back.into_iter().rev() {
                     self.ready.push_front(p);
                 }
                 self.sessions.remove(&key);
@@ -340,6 +351,21 @@ impl DispatcherState {
         retry
     }
 
+    /// Per class, how long its oldest waiting message has waited: one look
+    /// per (route, account) queue head, never a walk of the queues.
+    fn oldest_ages(&self, now: Instant) -> [Option<u64>; 4] {
+        let mut ages = [None; 4];
+        for p in Priority::ALL {
+            ages[p.index()] = self
+                .routes
+                .iter()
+                .filter_map(|r| r.queue.oldest_of(p, |m| m.accepted))
+                .min()
+                .map(|t| now.saturating_duration_since(t).as_millis() as u64);
+        }
+        ages
+    }
+
     fn queued(&self) -> [usize; 4] {
         let mut q = [0; 4];
         for r in &self.routes {
@@ -382,6 +408,7 @@ impl Actor for Dispatcher {
                             sessions: BTreeMap::new(),
                             ready: VecDeque::new(),
                             rr: 0,
+                            handed: 0,
                         },
                     )
                 })
@@ -493,6 +520,12 @@ impl Actor for Dispatcher {
                     unroutable: s.unroutable,
                     failover_resent: s.failover_resent,
                     failover_awaiting: s.failover_awaiting,
+                    handed_by_carrier: s
+                        .carriers
+                        .iter()
+                        .map(|(name, c)| (name.clone(), c.handed))
+                        .collect(),
+                    oldest_age_ms: s.oldest_ages(Instant::now()),
                 });
                 return Ok(());
             }

@@ -15,7 +15,7 @@ pub mod smpp;
 
 pub use smsgw_config::CarrierProfile;
 use smsgw_config::CarrierProtocol;
-use smsgw_protocols::framing::Protocol as Wire;
+use smsgw_protocols::framing::Wire;
 use smsgw_protocols::report::DeliveryReport;
 use smsgw_protocols::EncodeError;
 

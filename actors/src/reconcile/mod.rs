@@ -94,7 +94,9 @@ pub struct ReconcilerState {
     tracker: Tracker,
     batch: Vec<Event>,
     acks: acks::Acks,
-    flusher: mpsc::UnboundedSender<(Vec<Event>, Vec<Ack>)>,
+    /// Bounded ([`FLUSH_QUEUE`] batches): when the store is slow or failing
+    /// the reconciler waits here instead of growing memory.
+    flusher: mpsc::Sender<(Vec<Event>, Vec<Ack>)>,
     /// Events handed to the flusher and not yet committed (or dropped).
     unflushed: Arc<AtomicUsize>,
     last_sweep: Instant,
@@ -110,11 +112,11 @@ impl ReconcilerState {
         }
     }
 
-    fn flush(&mut self) {
+    async fn flush(&mut self) {
         if !self.batch.is_empty() || !self.acks.batch_is_empty() {
             let b = std::mem::take(&mut self.batch);
             self.unflushed.fetch_add(b.len(), Ordering::Relaxed);
-            let _ = self.flusher.send((b, self.acks.take_batch()));
+            let _ = self.flusher.send((b, self.acks.take_batch())).await;
         }
     }
 }
@@ -129,7 +131,7 @@ impl Actor for Reconciler {
         myself: ActorRef<Self::Msg>,
         (cfg, store): Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(FLUSH_QUEUE);
         let acks = acks::Acks::default();
         let unflushed = Arc::new(AtomicUsize::new(0));
         let flush_task = tokio::spawn(flush_loop(store.clone(), rx, acks.flushing(), unflushed.clone()));
@@ -156,9 +158,9 @@ impl Actor for Reconciler {
         if let Some(t) = state.ticker.take() {
             t.abort();
         }
-        state.flush();
+        state.flush().await;
         // The flusher ends when its queue is drained and the sender gone.
-        let (tx, _) = mpsc::unbounded_channel();
+        let (tx, _) = mpsc::channel(1);
         drop(std::mem::replace(&mut state.flusher, tx));
         let _ = tokio::time::timeout(Duration::from_secs(2), &mut state.flush_task).await;
         Ok(())
@@ -239,7 +241,7 @@ impl Actor for Reconciler {
                         state.release_if_decided(&carrier, &id);
                     }
                 }
-                state.flush();
+                state.flush().await;
                 return Ok(());
             }
             ReconcilerMsg::Stats(reply) => {
@@ -255,7 +257,7 @@ impl Actor for Reconciler {
             }
         }
         if state.batch.len() >= state.cfg.batch_max {
-            state.flush();
+            state.flush().await;
         }
         Ok(())
     }
@@ -269,14 +271,22 @@ impl Actor for Reconciler {
 /// reports already decided) is answered at once, after every earlier batch.
 /// `flushing` counts the acks handed over and not yet fired or dropped; it
 /// is lowered as each batch's acks are.
+/// Batches waiting for the store before the reconciler waits.
+pub const FLUSH_QUEUE: usize = 64;
+/// Events merged into one proposal at most (keeps log entries bounded).
+pub const MAX_MERGED_EVENTS: usize = 2_000;
+
 async fn flush_loop(
     store: Arc<dyn Store>,
-    mut rx: mpsc::UnboundedReceiver<(Vec<Event>, Vec<Ack>)>,
+    mut rx: mpsc::Receiver<(Vec<Event>, Vec<Ack>)>,
     flushing: Arc<AtomicUsize>,
     unflushed: Arc<AtomicUsize>,
 ) {
     while let Some((mut batch, mut acks)) = rx.recv().await {
-        while let Ok((more, more_acks)) = rx.try_recv() {
+        while batch.len() < MAX_MERGED_EVENTS {
+            let Ok((more, more_acks)) = rx.try_recv() else {
+                break;
+            };
             batch.extend(more);
             acks.extend(more_acks);
         }
@@ -323,3 +333,6 @@ async fn flush_loop(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

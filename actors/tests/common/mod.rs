@@ -7,7 +7,7 @@ use std::time::Duration;
 use smsgw_simulator::config::Account;
 use smsgw_simulator::faults::FaultSettings;
 use smsgw_simulator::ledger::Filter;
-use smsgw_simulator::{Protocol as SimProtocol, SimConfig, Simulator};
+use smsgw_simulator::{SimConfig, Simulator};
 
 pub use smsgw_actors::Protocol;
 
@@ -15,15 +15,6 @@ pub async fn sim() -> Simulator {
     Simulator::start(SimConfig::for_tests())
         .await
         .expect("simulator starts")
-}
-
-pub fn sim_protocol(p: Protocol) -> SimProtocol {
-    match p {
-        Protocol::Cmpp => SimProtocol::Cmpp,
-        Protocol::Sgip => SimProtocol::Sgip,
-        Protocol::Smgp => SimProtocol::Smgp,
-        Protocol::Smpp => SimProtocol::Smpp,
-    }
 }
 
 /// The default simulator login of each protocol.
@@ -36,15 +27,12 @@ pub fn login(p: Protocol) -> &'static str {
 }
 
 pub fn addr(sim: &Simulator, p: Protocol) -> String {
-    sim.addr(sim_protocol(p)).expect("listener").to_string()
+    sim.addr(p).expect("listener").to_string()
 }
 
 /// Changes the default account of `p`.
 pub fn set_account(sim: &Simulator, p: Protocol, f: impl FnOnce(&mut Account)) {
-    let mut a = sim
-        .shared()
-        .account(sim_protocol(p), login(p))
-        .expect("default account");
+    let mut a = sim.shared().account(p, login(p)).expect("default account");
     f(&mut a);
     sim.shared().update_account(a);
 }

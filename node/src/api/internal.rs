@@ -1,5 +1,6 @@
 //! Node-to-node endpoints under `/internal/`: a standby's forwarded reports
-//! and MOs, handed to this node's gateway. Not part of the public API (not
+//! and MOs, handed to this node's gateway (and the leader's dispatcher
+//! figures for a follower's console overview). Not part of the public API (not
 //! in the OpenAPI document).
 //!
 //! Every request must carry `x-smsgw-cluster-auth: t=MS,sig=HEX`, an
@@ -135,6 +136,9 @@ pub async fn internal(
     ) {
         smsgw_raft::network::auth::record_failure("http", &peer, &format!("{method} {path}: {why}"));
         return ApiError::NoSuchEndpoint.into_response();
+    }
+    if method == Method::POST && path == crate::console::figures::PATH {
+        return crate::console::figures::internal(&state).await;
     }
     if method == Method::POST && path.starts_with("/internal/v1/apps/") {
         return crate::apps::delivery::internal(&state, path, &body).await;

@@ -1,7 +1,8 @@
 //! Limits in front of the handlers: a global cap on requests in progress
 //! (503 `overloaded`), and each account's `requests_per_sec` (token bucket),
 //! `concurrent_requests` and `messages_per_day` from the cluster document
-//! (429 `rate_limited` with `Retry-After`).
+//! (429 `rate_limited` with `Retry-After`). A console session (cookie)
+//! counts against its account like the account's key.
 //!
 //! The limits are per node: a cluster of N nodes lets an account through up
 //! to N times its limits when it spreads its requests (a cluster-wide count
@@ -158,13 +159,13 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         return ApiError::Overloaded.into_response();
     };
     let mut _account_permit = None;
-    if req.uri().path().starts_with("/v1/") {
-        let key = req
+    let path = req.uri().path();
+    if path.starts_with("/v1/") || path.starts_with("/console/api/") {
+        let auth = req
             .headers()
             .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(|v| v.to_str().ok());
+        let key = auth.and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
         if let (Some(key), Ok(loaded)) = (key, state.config()) {
             if let Some(a) = loaded.doc.account_by_key(key) {
                 match state.limiter.admit(a) {
@@ -173,8 +174,26 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
                 }
             }
         }
+        // A console session (the cookie, bridged into `Authorization:
+        // Session …`) counts against its account exactly like its key.
+        if let Some(a) = session_account(&state, req.headers()) {
+            match state.limiter.admit(&a) {
+                Ok(p) => _account_permit = p,
+                Err(e) => return e.into_response(),
+            }
+        }
     }
     next.run(req).await
+}
+
+/// The account of the request's console session, if it carries a valid
+/// one that works for an account of the document in force (a bad session
+/// goes on to be answered 401 by its handler).
+fn session_account(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Account> {
+    let p = crate::console::session::principal(state, headers).ok()??;
+    let name = p.account?;
+    let loaded = state.config().ok()?;
+    loaded.doc.accounts.iter().find(|a| a.name == name).cloned()
 }
 
 /// Refuses `messages` more for `account` when its unfinished messages (a

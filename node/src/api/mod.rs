@@ -43,6 +43,7 @@ use tokio::net::TcpListener;
 
 pub use error::ApiError;
 pub(crate) use messages::authenticate;
+pub use server::OverTls;
 pub use state::{now_ms, AppState, ReadyCheck};
 
 /// Largest request body (a full request of 1000 recipients and 1000

@@ -73,7 +73,7 @@ pub async fn serve(
         let tls = tls.clone();
         tokio::spawn(async move {
             match tls {
-                None => connection(TokioIo::new(stream), peer, router, false, stop, permit).await,
+                None => connection(TokioIo::new(stream), peer, router, Over::Http, stop, permit).await,
                 Some(tls) => secure(stream, peer, router, tls, stop, permit).await,
             }
         });
@@ -102,7 +102,17 @@ async fn secure(
     };
     match peeked {
         Ok(Ok(1)) if first[0] == TLS_HANDSHAKE => {}
-        Ok(Ok(1)) => return connection(TokioIo::new(stream), peer, router, true, stop, permit).await,
+        Ok(Ok(1)) => {
+            return connection(
+                TokioIo::new(stream),
+                peer,
+                router,
+                Over::InternalOnly,
+                stop,
+                permit,
+            )
+            .await
+        }
         Ok(_) => return,
         Err(_) => {
             metrics::counter!("smsgw_http_header_timeouts_total").increment(1);
@@ -114,7 +124,7 @@ async fn secure(
         _ = stopped(&mut stop) => return,
     };
     match accepted {
-        Ok(Ok(s)) => connection(TokioIo::new(s), peer, router, false, stop, permit).await,
+        Ok(Ok(s)) => connection(TokioIo::new(s), peer, router, Over::Https, stop, permit).await,
         Ok(Err(e)) => {
             metrics::counter!("smsgw_http_tls_handshake_failures_total").increment(1);
             tracing::debug!(%peer, "tls handshake failed: {e}");
@@ -126,22 +136,40 @@ async fn secure(
     }
 }
 
+/// Set on every request that came over TLS (handlers read it as an
+/// extension: the console's cookie is `Secure` only then).
+#[derive(Debug, Clone, Copy)]
+pub struct OverTls;
+
+/// What a connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Over {
+    Http,
+    Https,
+    /// Plain HTTP to the HTTPS port: only `/internal/` is served.
+    InternalOnly,
+}
+
 /// Serves HTTP/1.1 on `io` until the client is done, the header timeout
-/// fires, or the stop flag asks for a graceful end; `internal_only`: every
-/// request outside `/internal/` is refused (plain HTTP to the HTTPS port).
-/// Holds `permit` until then.
+/// fires, or the stop flag asks for a graceful end; [`Over::InternalOnly`]:
+/// every request outside `/internal/` is refused (plain HTTP to the HTTPS
+/// port). Holds `permit` until then.
 async fn connection<I>(
     io: TokioIo<I>,
     peer: SocketAddr,
     router: Router,
-    internal_only: bool,
+    over: Over,
     mut stop: watch::Receiver<bool>,
     permit: OwnedSemaphorePermit,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let internal_only = over == Over::InternalOnly;
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
+        if over == Over::Https {
+            req.extensions_mut().insert(OverTls);
+        }
         let refuse = internal_only && !req.uri().path().starts_with("/internal/");
         let mut r = router.clone();
         async move {

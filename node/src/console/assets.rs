@@ -14,6 +14,8 @@ const APP_JS: &str = include_str!("assets/app.js");
 const I18N_JS: &str = include_str!("assets/i18n.js");
 const PAGES_JS: &str = include_str!("assets/pages.js");
 const ALARM_JS: &str = include_str!("assets/alarm.js");
+const ROSTER_JS: &str = include_str!("assets/roster.js");
+const BOOK_JS: &str = include_str!("assets/book.js");
 const APP_CSS: &str = include_str!("assets/app.css");
 const UPLOT_JS: &str = include_str!("assets/vendor/uPlot.iife.min.js");
 const UPLOT_CSS: &str = include_str!("assets/vendor/uPlot.min.css");
@@ -28,6 +30,8 @@ pub fn lookup(name: &str) -> Option<(&'static str, &'static str)> {
         "i18n.js" => (I18N_JS, "text/javascript; charset=utf-8"),
         "pages.js" => (PAGES_JS, "text/javascript; charset=utf-8"),
         "alarm.js" => (ALARM_JS, "text/javascript; charset=utf-8"),
+        "roster.js" => (ROSTER_JS, "text/javascript; charset=utf-8"),
+        "book.js" => (BOOK_JS, "text/javascript; charset=utf-8"),
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "uPlot.iife.min.js" => (UPLOT_JS, "text/javascript; charset=utf-8"),
         "uPlot.min.css" => (UPLOT_CSS, "text/css; charset=utf-8"),

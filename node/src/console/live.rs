@@ -1,8 +1,10 @@
 //! The overview: `GET /console/api/overview` (one snapshot) and
 //! `GET /console/api/overview/events` (server-sent events, one snapshot a
 //! second). A snapshot is the leader and each member's lag, the carriers
-//! (sessions up, TPS limit, window) and the queue depth per priority: point
-//! reads and one status call to the leader, never a scan of the state.
+//! (sessions up, TPS limit and actual, window) and the queue depth and the
+//! oldest message's age per priority: point reads, one status call to the
+//! leader and the leader dispatcher's figures ([`super::figures`]), never a
+//! scan of the state.
 //!
 //! Streams are bounded ([`MAX_STREAMS`] per node): past it the answer is
 //! 503 `overloaded`, so a room of open consoles cannot starve the API.
@@ -89,6 +91,8 @@ pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
         .collect();
     let view = smsgw_state::local_view(&state.cluster);
     let queued = view.ready_counts().map_err(ApiError::internal)?;
+    // The dispatcher works on the leader only: its figures, asked there.
+    let figures = super::figures::of_leader(state).await;
     let mut carriers = Vec::new();
     if let Ok(loaded) = state.config() {
         let gw = match &state.runtime {
@@ -106,17 +110,12 @@ pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
                 "sessions": up,
                 "connections": c.connections,
                 "tps_limit": c.tps,
+                "tps": figures.as_ref().map(|f| f.tps.get(&c.name).copied().unwrap_or(0.0)),
                 "window": c.window,
             }));
         }
     }
-    let dispatch = match &state.runtime {
-        Some(rt) => match rt.gw.read().await.as_ref() {
-            Some(g) => g.dispatch_stats().await,
-            None => None,
-        },
-        None => None,
-    };
+    let ages = figures.as_ref().map(|f| f.oldest_ms);
     Ok(json!({
         "node": me.id,
         "state": me.state,
@@ -125,8 +124,11 @@ pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
         "nodes": nodes,
         "carriers": carriers,
         "queue": {"alarm": queued[0], "high": queued[1], "normal": queued[2], "bulk": queued[3]},
-        "in_flight": dispatch.as_ref().map(|d| d.in_flight),
-        "dispatched": dispatch.as_ref().map(|d| d.messages_dispatched),
+        // Per class: ms the oldest waiting message has waited (`null` inside:
+        // none waiting; the whole field `null`: the leader did not answer).
+        "oldest_ms": ages.map(|a| json!({"alarm": a[0], "high": a[1], "normal": a[2], "bulk": a[3]})),
+        "in_flight": figures.as_ref().map(|f| f.in_flight),
+        "dispatched": figures.as_ref().map(|f| f.dispatched),
         "at": crate::service::zone::show(crate::api::now_ms()),
     }))
 }

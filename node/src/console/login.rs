@@ -18,6 +18,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
@@ -25,7 +26,7 @@ use smsgw_state::users::Role;
 
 use super::error::ConsoleError;
 use super::session::{self, Principal};
-use crate::api::{now_ms, ApiError, AppState};
+use crate::api::{now_ms, ApiError, AppState, OverTls};
 
 /// Failed sign-ins allowed per name within [`WINDOW`].
 pub const MAX_FAILURES: u32 = 5;
@@ -109,12 +110,12 @@ struct LoginBody {
     key: Option<String>,
 }
 
-fn answer(state: &AppState, p: &Principal) -> Response {
+fn answer(state: &AppState, p: &Principal, secure: bool) -> Response {
     let token = session::sign(&state.cluster.secret(), p);
     let body = who(state, p, &token);
     let mut resp = (StatusCode::OK, Json(body)).into_response();
     resp.headers_mut()
-        .insert(header::SET_COOKIE, session::set_cookie(Some(&token)));
+        .insert(header::SET_COOKIE, session::set_cookie(Some(&token), secure));
     resp
 }
 
@@ -129,7 +130,7 @@ fn who(state: &AppState, p: &Principal, token: &str) -> serde_json::Value {
 }
 
 /// `POST /console/api/login`.
-pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn login(State(state): State<AppState>, tls: Option<Extension<OverTls>>, body: Bytes) -> Response {
     let body: LoginBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => return ApiError::InvalidJson(e.to_string()).into_response(),
@@ -161,7 +162,7 @@ pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
             f.succeeded(&name);
             drop(f);
             metrics::counter!("smsgw_console_sign_ins_total", "result" => "ok").increment(1);
-            answer(&state, &p)
+            answer(&state, &p, tls.is_some())
         }
         Ok(None) => {
             f.failed(&name, Instant::now());
@@ -216,10 +217,10 @@ async fn by_password(
 
 /// `POST /console/api/logout`: the cookie is cleared (the token itself
 /// expires at its time; it is never logged or shown).
-pub async fn logout() -> Response {
+pub async fn logout(tls: Option<Extension<OverTls>>) -> Response {
     let mut resp = (StatusCode::OK, Json(json!({"signed_out": true}))).into_response();
     resp.headers_mut()
-        .insert(header::SET_COOKIE, session::set_cookie(None));
+        .insert(header::SET_COOKIE, session::set_cookie(None, tls.is_some()));
     resp
 }
 

@@ -14,6 +14,7 @@ pub mod assets;
 pub mod cluster;
 pub mod desk;
 pub mod error;
+pub mod figures;
 pub mod live;
 pub mod login;
 pub mod session;

@@ -136,14 +136,17 @@ pub fn cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// `Set-Cookie` for a new session (or, with `None`, one that ends it).
-pub fn set_cookie(token: Option<&str>) -> HeaderValue {
+/// `Set-Cookie` for a new session (or, with `None`, one that ends it);
+/// `secure` when the request came over HTTPS (the browser then never
+/// sends the cookie over plain HTTP).
+pub fn set_cookie(token: Option<&str>, secure: bool) -> HeaderValue {
+    let flag = if secure { "; Secure" } else { "" };
     let v = match token {
         Some(t) => format!(
-            "{COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+            "{COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict{flag}; Max-Age={}",
             TTL_MS / 1000
         ),
-        None => format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        None => format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict{flag}; Max-Age=0"),
     };
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("smsgw_session=; Max-Age=0"))
 }
@@ -303,8 +306,11 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("cookie", HeaderValue::from_static("a=1; smsgw_session=tok; b=2"));
         assert_eq!(cookie(&h).as_deref(), Some("tok"));
-        let v = set_cookie(Some("tok"));
+        let v = set_cookie(Some("tok"), false);
         let v = v.to_str().expect("ascii");
         assert!(v.contains("HttpOnly") && v.contains("SameSite=Strict"), "{v}");
+        assert!(!v.contains("Secure"), "{v}");
+        let v = set_cookie(Some("tok"), true);
+        assert!(v.to_str().expect("ascii").contains("; Secure"), "{v:?}");
     }
 }

@@ -186,7 +186,7 @@ impl ReadyCheck for Disk {
 }
 
 /// Bytes under `path` (files only; symlinks not followed; depth bounded).
-fn dir_size(path: &Path, depth: usize) -> u64 {
+pub(crate) fn dir_size(path: &Path, depth: usize) -> u64 {
     let Ok(entries) = std::fs::read_dir(path) else {
         return 0;
     };

@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use smsgw_protocols::cmpp::{
     timestamp_now, Body, Cmpp, CmppVersion, Connect, Deliver, DeliverResp, Options, Pdu, Submit,
 };
-use smsgw_protocols::framing::Protocol;
+use smsgw_protocols::framing::Wire;
 use smsgw_protocols::text::{self, Encoding};
 use smsgw_protocols::FixedStr;
 

@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use smsgw_protocols::framing::Protocol;
+use smsgw_protocols::framing::Wire;
 use smsgw_protocols::smpp::{status, Bind, Body, DeliverSm, Options, Pdu, SmResp, Smpp, SubmitSm};
 
 /// The bind kinds.

@@ -8,6 +8,8 @@
 //! returns `None`. CI installs both (`.ci/run`).
 #![allow(dead_code)]
 
+pub mod console;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -15,7 +15,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DecodeError, EncodeError};
-use crate::framing::{FrameCodec, Protocol};
+use crate::framing::{FrameCodec, Wire};
 use crate::wire::{begin_frame, finish_frame, Reader};
 
 pub mod auth;
@@ -225,7 +225,7 @@ impl Pdu {
     }
 
     /// Reads one whole frame (header included) with `r`, which is strict
-    /// or lenient as [`Protocol::decode`] / [`Protocol::decode_lenient`] chose.
+    /// or lenient as [`Wire::decode`] / [`Wire::decode_lenient`] chose.
     pub(crate) fn decode_from(frame: &Bytes, r: &mut Reader<'_>, opts: &Options) -> Result<Pdu, DecodeError> {
         let total_length = r.u32("total_length")?;
         let command_id = r.u32("command_id")?;
@@ -299,7 +299,7 @@ impl Pdu {
     }
 }
 
-impl Protocol for Cmpp {
+impl Wire for Cmpp {
     type Pdu = Pdu;
     type Header = Header;
     type Options = Options;

@@ -38,7 +38,7 @@ pub use sequence::{ParseSequenceError, SequenceGenerator, SequenceNumber};
 pub use submit::Submit;
 
 use crate::error::{DecodeError, EncodeError};
-use crate::framing::{FrameCodec, Protocol};
+use crate::framing::{FrameCodec, Wire};
 use crate::wire::{begin_frame, finish_frame, Reader};
 
 /// Bytes in the SGIP header.
@@ -228,7 +228,7 @@ impl Pdu {
     }
 
     /// Reads one whole frame (header included) with `r`, which is strict
-    /// or lenient as [`Protocol::decode`] / [`Protocol::decode_lenient`] chose.
+    /// or lenient as [`Wire::decode`] / [`Wire::decode_lenient`] chose.
     pub(crate) fn decode_from(
         frame: &Bytes,
         r: &mut Reader<'_>,
@@ -338,7 +338,7 @@ macro_rules! into_body {
 }
 into_body!(Bind, Unbind, UnbindResp, Submit, Deliver, Report, Userrpt, Trace, TraceResp);
 
-impl Protocol for Sgip {
+impl Wire for Sgip {
     type Pdu = Pdu;
     type Header = Header;
     type Options = Options;

@@ -15,7 +15,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DecodeError, EncodeError};
-use crate::framing::{FrameCodec, Protocol};
+use crate::framing::{FrameCodec, Wire};
 use crate::wire::{begin_frame, finish_frame, Reader};
 
 pub mod auth;
@@ -77,7 +77,7 @@ pub struct Header {
     pub sequence_id: u32,
 }
 
-impl Protocol for Smgp {
+impl Wire for Smgp {
     type Pdu = Pdu;
     type Header = Header;
     type Options = Options;
@@ -190,7 +190,7 @@ impl Pdu {
     }
 
     /// Reads one whole frame (header included) with `r`, which is strict
-    /// or lenient as [`Protocol::decode`] / [`Protocol::decode_lenient`] chose.
+    /// or lenient as [`Wire::decode`] / [`Wire::decode_lenient`] chose.
     pub(crate) fn decode_from(
         frame: &Bytes,
         r: &mut Reader<'_>,

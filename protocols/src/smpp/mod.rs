@@ -27,7 +27,7 @@ pub use sm::{
 pub use tlv::{Tlv, Tlvs};
 
 use crate::error::{DecodeError, EncodeError};
-use crate::framing::{FrameCodec, Protocol};
+use crate::framing::{FrameCodec, Wire};
 use crate::wire::{begin_frame, finish_frame, Reader};
 
 /// The SMPP 3.4 protocol marker for [`FrameCodec`].
@@ -313,7 +313,7 @@ impl Pdu {
     }
 
     /// Reads one whole frame (header included) with `r`, which is strict
-    /// or lenient as [`Protocol::decode`] / [`Protocol::decode_lenient`] chose.
+    /// or lenient as [`Wire::decode`] / [`Wire::decode_lenient`] chose.
     pub(crate) fn decode_from(
         frame: &Bytes,
         r: &mut Reader<'_>,
@@ -420,7 +420,7 @@ pub fn nack_status(error: &DecodeError) -> u32 {
     }
 }
 
-impl Protocol for Smpp {
+impl Wire for Smpp {
     type Pdu = Pdu;
     type Header = Header;
     type Options = Options;

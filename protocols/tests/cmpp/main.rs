@@ -18,7 +18,7 @@ use smsgw_protocols::cmpp::{
     Cancel, CancelResp, Cmpp, CmppVersion, Connect, ConnectResp, Deliver, DeliverResp, MsgId, MsgIdGenerator,
     Options, Pdu, Query, QueryResp, Report, Submit, SubmitResp,
 };
-use smsgw_protocols::framing::{FrameCodec, Protocol};
+use smsgw_protocols::framing::{FrameCodec, Wire};
 use smsgw_protocols::report::ReportState;
 use smsgw_protocols::udh::Concat;
 use smsgw_protocols::{DecodeError, EncodeError, FixedStr};

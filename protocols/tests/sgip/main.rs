@@ -46,7 +46,7 @@ const SEQ_HEX: &str = "b2d08e39 43007358 00000001";
 const SEQ: SequenceNumber = SequenceNumber::new(3000012345, 1124103000, 1);
 
 fn decode(b: &Bytes) -> Result<Pdu, DecodeError> {
-    <smsgw_protocols::sgip::Sgip as smsgw_protocols::framing::Protocol>::decode(b.clone(), &Options)
+    <smsgw_protocols::sgip::Sgip as smsgw_protocols::framing::Wire>::decode(b.clone(), &Options)
 }
 
 /// Decodes, checks the sequence, re-encodes to exactly the same bytes, and

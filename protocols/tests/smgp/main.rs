@@ -16,7 +16,7 @@ mod vectors;
 use bytes::{Bytes, BytesMut};
 use chrono::NaiveDate;
 use smsgw_protocols::framing::FrameCodec;
-use smsgw_protocols::framing::Protocol as _;
+use smsgw_protocols::framing::Wire as _;
 use smsgw_protocols::report::ReportState;
 use smsgw_protocols::smgp::{
     self, status, tlv::Tlv, Body, Deliver, DeliverResp, Login, LoginResp, MsgId, Options, Pdu, Query,

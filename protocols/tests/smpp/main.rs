@@ -13,7 +13,7 @@ mod vectors;
 use bytes::{Bytes, BytesMut};
 use serde_json::Value;
 use smsgw_protocols::framing::BadPdu;
-use smsgw_protocols::framing::Protocol as _;
+use smsgw_protocols::framing::Wire as _;
 use smsgw_protocols::report::ReportState;
 use smsgw_protocols::smpp::Smpp;
 use smsgw_protocols::smpp::{

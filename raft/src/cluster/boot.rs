@@ -17,6 +17,9 @@ use crate::state_machine::SledStateMachine;
 use crate::types::Raft;
 use crate::SledLogStore;
 
+/// Where raft's snapshot files live, in the data dir.
+pub(crate) const SNAPSHOT_DIR: &str = "raft-snapshots";
+
 /// Starts raft on `db`; `addr` is the bound raft port (advertised to peers).
 pub(super) async fn boot(
     opts: ClusterOptions,
@@ -26,7 +29,7 @@ pub(super) async fn boot(
     addr: SocketAddr,
 ) -> Result<Running, StartError> {
     let log = SledLogStore::open(&db)?.with_durable_mark(opts.data_dir.join(super::storage::DURABLE_MARK));
-    let sm = SledStateMachine::open(&db, app.clone())?;
+    let sm = SledStateMachine::open(&db, app.clone(), &opts.data_dir.join(SNAPSHOT_DIR))?;
     let view = sm.view();
     let config = openraft::Config {
         cluster_name: "smsgw".into(),
@@ -36,7 +39,11 @@ pub(super) async fn boot(
         snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(opts.snapshot_every),
         max_in_snapshot_log_to_keep: opts.keep_after_snapshot,
         snapshot_max_chunk_size: 1024 * 1024,
-        install_snapshot_timeout: 2_000,
+        // Per chunk, and the last chunk's answer waits for the follower's
+        // install (a streamed load of the whole state, ~20 s for 116 MB in
+        // a debug build): too short, and the leader gives up on a chunk
+        // the follower is still installing and sends the snapshot again.
+        install_snapshot_timeout: 60_000,
         // Entries are batches of up to `batch.max_bytes`: keep an
         // AppendEntries frame well under the frame limit.
         max_payload_entries: 64,

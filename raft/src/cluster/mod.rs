@@ -7,6 +7,7 @@ mod admin;
 mod boot;
 mod lease;
 mod proposer;
+mod sled_repair;
 mod storage;
 mod verify;
 

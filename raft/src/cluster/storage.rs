@@ -138,15 +138,35 @@ pub fn open_data_dir(dir: &Path, id: NodeId) -> Result<sled::Db, StorageOpenErro
         });
     }
     let db_path = dir.join(format!("store-v{FORMAT}.sled"));
-    let opened = std::panic::catch_unwind(|| sled::open(&db_path));
-    match opened {
-        Ok(Ok(db)) => {
-            super::verify::verify(&db, &db_path, &dir.join(DURABLE_MARK))?;
-            Ok(db)
+    for removed in super::sled_repair::remove_unfinished(&db_path).map_err(|e| io(&db_path, e))? {
+        tracing::warn!(
+            file = %removed.display(),
+            "removed an unfinished sled page-table snapshot (a write cut by a full disk or a crash); \
+             sled rebuilds it from its log, and the durable mark check below proves nothing committed is missing"
+        );
+    }
+    let opened = match open_sled(&db_path) {
+        Err(StorageOpenError::Corrupt { reason, .. }) if super::sled_repair::has_snapshots(&db_path) => {
+            let moved = super::sled_repair::quarantine(&db_path, dir).map_err(|e| io(&db_path, e))?;
+            tracing::warn!(
+                moved = ?moved,
+                "sled refused its store ({reason}); its page-table snapshot was moved aside and sled \
+                 rebuilds it from its log; the durable mark check below proves nothing committed is missing"
+            );
+            open_sled(&db_path)?
         }
-        Ok(Err(e)) => Err(sled_open_error(db_path, e)),
+        other => other?,
+    };
+    super::verify::verify(&opened, &db_path, &dir.join(DURABLE_MARK))?;
+    Ok(opened)
+}
+
+fn open_sled(db_path: &Path) -> Result<sled::Db, StorageOpenError> {
+    match std::panic::catch_unwind(|| sled::open(db_path)) {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(e)) => Err(sled_open_error(db_path.to_path_buf(), e)),
         Err(_) => Err(StorageOpenError::Corrupt {
-            path: db_path,
+            path: db_path.to_path_buf(),
             reason: "sled panicked while reading it".into(),
         }),
     }
@@ -182,15 +202,24 @@ pub fn inspect_data_dir(dir: &Path) -> Result<(String, super::Inspection), Stora
             reason: "missing: the node was never started here, or the database was removed".into(),
         });
     }
-    let db = match std::panic::catch_unwind(|| sled::open(&db_path)) {
-        Ok(Ok(db)) => db,
-        Ok(Err(e)) => return Err(sled_open_error(db_path, e)),
-        Err(_) => {
-            return Err(StorageOpenError::Corrupt {
-                path: db_path,
-                reason: "sled panicked while reading it".into(),
-            })
+    let db = match open_sled(&db_path) {
+        Ok(db) => db,
+        Err(StorageOpenError::Corrupt { path, reason }) => {
+            let cut = super::sled_repair::unfinished(&path);
+            let reason =
+                if cut.is_empty() {
+                    reason
+                } else {
+                    format!(
+                    "{reason}; sled's page-table snapshot {} is unfinished (a full disk or a crash cut it): \
+                     `smsgw node start` removes it and sled rebuilds from its log, then the start checks \
+                     the durable mark",
+                    cut.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                )
+                };
+            return Err(StorageOpenError::Corrupt { path, reason });
         }
+        Err(e) => return Err(e),
     };
     let found = super::verify::verify(&db, &db_path, &dir.join(DURABLE_MARK))?;
     Ok((node, found))

@@ -47,7 +47,7 @@ pub fn verify(db: &sled::Db, path: &Path, mark: &Path) -> Result<Inspection, Sto
     };
     let log = tree("log")?;
     let meta = tree("raft_meta")?;
-    let sm = tree("sm")?;
+    let sm = crate::state_machine::state_tree(db).map_err(|e| corrupt(path, "the state tree", e))?;
     let meta = |key: &[u8], what: &str| -> Result<Option<sled::IVec>, StorageOpenError> {
         meta.get(key).map_err(|e| corrupt(path, what, e))
     };

@@ -1,9 +1,10 @@
 //! The replicated state machine in sled: hands committed entries to the
 //! [`App`] (one atomic sled batch per `apply` call), builds and installs
-//! snapshots, and exposes a read-only [`View`]. It must never apply anything
-//! that is not a committed entry, and never be written to by anything but
-//! openraft.
+//! snapshots (streamed through files, see [`snapshot`]), and exposes a
+//! read-only [`View`]. It must never apply anything that is not a committed
+//! entry, and never be written to by anything but openraft.
 
+mod snapfile;
 mod snapshot;
 
 /// Keys raft keeps in the state-machine tree; an application never writes
@@ -13,6 +14,7 @@ pub(crate) mod keys {
     pub const MEMBERSHIP: &[u8] = b"_/membership";
 }
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -33,31 +35,44 @@ pub(crate) fn sm_err(verb: ErrorVerb, e: impl std::error::Error + 'static) -> St
 #[derive(Clone)]
 pub struct SledStateMachine {
     db: sled::Db,
-    tree: sled::Tree,
-    snapshots: sled::Tree,
-    counter: Arc<std::sync::atomic::AtomicU64>,
+    /// The tree holding the state; an install switches it (views share it).
+    tree: Arc<std::sync::RwLock<sled::Tree>>,
+    files: snapshot::Files,
+    /// The file openraft is writing a received snapshot into.
+    receiving: Option<PathBuf>,
     app: Arc<dyn App>,
 }
 
+/// The name of the tree holding the state in `db` (an install switches it).
+pub(crate) fn state_tree(db: &sled::Db) -> Result<sled::Tree, sled::Error> {
+    let name = snapshot::state_tree_name(&db.open_tree("snapshot")?)?;
+    db.open_tree(name)
+}
+
 impl SledStateMachine {
-    /// Opens (or creates) the state-machine trees in `db`, applying with `app`.
-    pub fn open(db: &sled::Db, app: Arc<dyn App>) -> Result<Self, sled::Error> {
+    /// Opens (or creates) the state-machine trees in `db`, applying with
+    /// `app`, with snapshot files in `snapshot_dir` (created if missing).
+    pub fn open(db: &sled::Db, app: Arc<dyn App>, snapshot_dir: &Path) -> Result<Self, sled::Error> {
+        let snapshots = db.open_tree("snapshot")?;
+        let name = snapshot::state_tree_name(&snapshots)?;
+        let files = snapshot::Files::new(snapshot_dir.to_path_buf(), snapshots);
+        files.tidy(db, &name)?;
         Ok(Self {
             db: db.clone(),
-            tree: db.open_tree("sm")?,
-            snapshots: db.open_tree("snapshot")?,
-            counter: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            tree: Arc::new(std::sync::RwLock::new(db.open_tree(name)?)),
+            files,
+            receiving: None,
             app,
         })
     }
 
     /// A read-only view of the current (local, possibly stale) state.
     pub fn view(&self) -> View {
-        View::new(self.tree.clone())
+        View::shared(self.tree.clone())
     }
 
-    fn tx(&self) -> Tx<'_> {
-        Tx::new(&self.tree)
+    fn current(&self) -> sled::Tree {
+        self.tree.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -65,7 +80,8 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
     type SnapshotBuilder = SnapshotBuilder;
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError<NodeId>> {
-        let ov = self.tx();
+        let tree = self.current();
+        let ov = Tx::new(&tree);
         let applied: Option<LogId> = ov
             .get::<Option<LogId>>(keys::APPLIED)
             .map_err(|e| sm_err(ErrorVerb::Read, e))?
@@ -83,7 +99,8 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
         I::IntoIter: OptionalSend,
     {
         let started = Instant::now();
-        let mut ov = Tx::new(&self.tree);
+        let tree = self.current();
+        let mut ov = Tx::new(&tree);
         let mut out = Vec::new();
         let mut last = None;
         for entry in entries {
@@ -118,40 +135,66 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
                 .map_err(|e| sm_err(ErrorVerb::Write, e))?;
             metrics::gauge!("smsgw_raft_applied_index").set(last.index as f64);
         }
-        self.tree
-            .apply_batch(ov.into_batch())
+        tree.apply_batch(ov.into_batch())
             .map_err(|e| sm_err(ErrorVerb::Write, e))?;
         metrics::histogram!("smsgw_raft_apply_seconds").record(started.elapsed().as_secs_f64());
         Ok(out)
     }
 
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
-        SnapshotBuilder::capture(&self.tree, &self.snapshots, self.counter.clone())
+        SnapshotBuilder::capture(&self.current(), &self.files)
     }
 
-    async fn begin_receiving_snapshot(
-        &mut self,
-    ) -> Result<Box<std::io::Cursor<Vec<u8>>>, StorageError<NodeId>> {
-        Ok(Box::new(std::io::Cursor::new(Vec::new())))
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<tokio::fs::File>, StorageError<NodeId>> {
+        if let Some(old) = self.receiving.take() {
+            let _ = std::fs::remove_file(old);
+        }
+        let path = self
+            .files
+            .dir
+            .join(format!("receiving-{}.tmp", self.files.next()));
+        let f = tokio::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .await
+            .map_err(|e| sm_err(ErrorVerb::Write, e))?;
+        self.receiving = Some(path);
+        Ok(Box::new(f))
     }
 
     async fn install_snapshot(
         &mut self,
         meta: &SnapshotMeta,
-        snapshot: Box<std::io::Cursor<Vec<u8>>>,
+        snapshot: Box<tokio::fs::File>,
     ) -> Result<(), StorageError<NodeId>> {
-        let data = snapshot.into_inner();
-        snapshot::install(&self.tree, &self.snapshots, meta, data).map_err(|e| StorageError::IO {
+        use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+        let err = |e: &dyn std::fmt::Display| StorageError::IO {
             source: StorageIOError::new(
                 ErrorSubject::Snapshot(Some(meta.signature())),
                 ErrorVerb::Write,
-                AnyError::new(&e),
+                AnyError::error(e.to_string()),
             ),
-        })?;
-        self.db
-            .flush_async()
-            .await
-            .map_err(|e| sm_err(ErrorVerb::Write, e))?;
+        };
+        let mut f = *snapshot;
+        f.flush().await.map_err(|e| err(&e))?;
+        f.seek(std::io::SeekFrom::Start(0)).await.map_err(|e| err(&e))?;
+        let input = f.into_std().await;
+        let (db, files) = (self.db.clone(), self.files.clone());
+        let tree = snapshot::blocking(|| snapshot::install(&db, &files, meta, input)).map_err(|e| err(&e))?;
+        if let Some(p) = self.receiving.take() {
+            let _ = std::fs::remove_file(p);
+        }
+        let old = std::mem::replace(&mut *self.tree.write().unwrap_or_else(|p| p.into_inner()), tree);
+        // Rows of the old state are gone in one step for every reader; the
+        // old tree is dropped after (a crash here leaves it for `tidy`).
+        let old_name = old.name();
+        drop(old);
+        if let Err(e) = self.db.drop_tree(&old_name) {
+            tracing::warn!("the state tree replaced by a snapshot was not dropped: {e}");
+        }
         metrics::counter!("smsgw_raft_snapshots_installed_total").increment(1);
         Ok(())
     }
@@ -159,6 +202,9 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
     async fn get_current_snapshot(
         &mut self,
     ) -> Result<Option<openraft::Snapshot<TypeConfig>>, StorageError<NodeId>> {
-        snapshot::load_current(&self.snapshots).map_err(|e| sm_err(ErrorVerb::Read, e))
+        self.files
+            .load_current()
+            .await
+            .map_err(|e| sm_err(ErrorVerb::Read, e))
     }
 }

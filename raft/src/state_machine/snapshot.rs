@@ -1,166 +1,367 @@
-//! Snapshots of the state-machine tree: captured consistently between two
-//! applies, encoded with bincode, stored in the `snapshot` tree, installed by
-//! replacing the tree's content in one atomic batch. It must never mix keys
-//! of the old and the new state after an install.
+//! Snapshots of the state tree as files in the node's snapshot directory
+//! (see [`super::snapfile`]): built by streaming the tree to a file while
+//! no apply can run, sent by openraft in chunks from that file, received
+//! into a file and installed by streaming it into a fresh tree in bounded
+//! batches, then switching to that tree with one atomic write of the
+//! `state-tree` record. It must never hold the state in memory, never mix
+//! keys of the old and the new state, and never leave the old state
+//! damaged when an install stops half-way (a crash before the switch
+//! leaves the old tree named, and the next open drops the unfinished one).
 
-use std::io::Cursor;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use openraft::{RaftSnapshotBuilder, StorageError};
+use openraft::{ErrorVerb, RaftSnapshotBuilder, StorageError};
 use serde::{Deserialize, Serialize};
 
-use super::keys;
-use super::sm_err;
-use crate::app::ApplyError;
+use super::snapfile::{SnapFileError, SnapReader, SnapWriter};
+use super::{keys, sm_err};
 use crate::codec;
 use crate::types::{LogId, NodeId, SnapshotMeta, StoredMembership, TypeConfig};
 
-const FORMAT: u32 = 1;
-const KEY_CURRENT: &[u8] = b"current";
+/// Format 1: the whole state encoded in one sled value (read once, to
+/// convert it to a file).
+const KEY_V1: &[u8] = b"current";
+/// The current snapshot: its meta and file name.
+const KEY_CURRENT: &[u8] = b"current-v2";
+/// The name of the tree holding the state (default [`DEFAULT_TREE`]).
+pub(crate) const KEY_STATE_TREE: &[u8] = b"state-tree";
+pub(crate) const DEFAULT_TREE: &str = "sm";
+/// Prefix of the trees an install fills before it switches to one.
+const INSTALL_PREFIX: &str = "sm-";
+/// Bytes of rows written to the new tree per sled batch during an install.
+pub(crate) const INSTALL_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
-/// The encoded content of a snapshot.
-#[derive(Serialize, Deserialize)]
-struct Body {
-    format: u32,
-    kv: Vec<(Vec<u8>, Vec<u8>)>,
-}
+/// Batches written between two flushes during an install.
+const FLUSH_EVERY_BATCHES: u64 = 4;
 
-/// A snapshot as kept on disk: its meta and the encoded body.
-#[derive(Serialize, Deserialize)]
-struct Stored {
+/// Format 1 as stored (kept only to convert it).
+#[derive(Deserialize)]
+struct StoredV1 {
     meta: SnapshotMeta,
     data: Vec<u8>,
 }
 
-/// Builds a snapshot from a copy of the state taken between two applies.
-pub struct SnapshotBuilder {
+#[derive(Deserialize)]
+struct BodyV1 {
+    format: u32,
     kv: Vec<(Vec<u8>, Vec<u8>)>,
-    capture_error: Option<String>,
-    snapshots: sled::Tree,
-    counter: Arc<AtomicU64>,
 }
 
-impl SnapshotBuilder {
-    pub(crate) fn capture(tree: &sled::Tree, snapshots: &sled::Tree, counter: Arc<AtomicU64>) -> Self {
-        let mut kv = Vec::new();
-        let mut capture_error = None;
-        for item in tree.iter() {
-            match item {
-                Ok((k, v)) => kv.push((k.to_vec(), v.to_vec())),
-                Err(e) => {
-                    capture_error = Some(e.to_string());
-                    break;
+/// The current snapshot as recorded in the `snapshot` tree.
+#[derive(Serialize, Deserialize)]
+struct Current {
+    meta: SnapshotMeta,
+    file: String,
+}
+
+/// Where snapshot files live, and the lock that orders "current" updates
+/// between a build (its own task) and an install.
+#[derive(Clone)]
+pub(crate) struct Files {
+    pub(crate) dir: PathBuf,
+    pub(crate) snapshots: sled::Tree,
+    pub(crate) counter: Arc<AtomicU64>,
+    lock: Arc<std::sync::Mutex<()>>,
+}
+
+fn other(e: impl std::fmt::Display) -> sled::Error {
+    sled::Error::Io(std::io::Error::other(e.to_string()))
+}
+
+impl Files {
+    pub(crate) fn new(dir: PathBuf, snapshots: sled::Tree) -> Self {
+        Self {
+            dir,
+            snapshots,
+            counter: Arc::new(AtomicU64::new(0)),
+            lock: Arc::new(std::sync::Mutex::new(())),
+        }
+    }
+
+    pub(crate) fn next(&self) -> u64 {
+        self.counter.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn current(&self) -> Result<Option<Current>, sled::Error> {
+        match self.snapshots.get(KEY_CURRENT)? {
+            None => Ok(None),
+            Some(b) => codec::decode(&b).map(Some).map_err(other),
+        }
+    }
+
+    /// Makes `file` (in `dir`) the current snapshot unless a newer one is;
+    /// with `tree`, also switches the state to that tree in the same
+    /// atomic write. Removes the file it replaces.
+    fn set_current(&self, meta: &SnapshotMeta, file: &str, tree: Option<&str>) -> Result<bool, sled::Error> {
+        let _one = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.current()?;
+        if tree.is_none() {
+            if let Some(o) = &old {
+                if o.meta.last_log_id > meta.last_log_id {
+                    return Ok(false);
                 }
             }
         }
-        Self {
-            kv,
-            capture_error,
-            snapshots: snapshots.clone(),
-            counter,
+        let cur = Current {
+            meta: meta.clone(),
+            file: file.to_string(),
+        };
+        let mut batch = sled::Batch::default();
+        batch.insert(KEY_CURRENT, codec::encode(&cur).map_err(other)?);
+        if let Some(t) = tree {
+            batch.insert(KEY_STATE_TREE, t.as_bytes());
         }
+        self.snapshots.apply_batch(batch)?;
+        self.snapshots.flush()?;
+        if let Some(o) = old {
+            if o.file != file {
+                let _ = std::fs::remove_file(self.dir.join(o.file));
+            }
+        }
+        Ok(true)
     }
 
-    fn value<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, ApplyError> {
-        match self.kv.iter().find(|(k, _)| k.as_slice() == key) {
-            None => Ok(None),
-            Some((_, v)) => Ok(Some(codec::decode(v)?)),
+    /// At open: drops what an interrupted build or install left (temporary
+    /// files, a half-filled tree) and converts a format 1 snapshot.
+    pub(crate) fn tidy(&self, db: &sled::Db, state_tree: &str) -> Result<(), sled::Error> {
+        std::fs::create_dir_all(&self.dir)?;
+        for name in db.tree_names() {
+            let n = String::from_utf8_lossy(&name).into_owned();
+            // An install's unfinished tree, or the tree a finished install
+            // replaced (a crash before it was dropped).
+            if (n.starts_with(INSTALL_PREFIX) || n == DEFAULT_TREE) && n != state_tree {
+                db.drop_tree(name)?;
+            }
+        }
+        let keep = self.current()?.map(|c| c.file);
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if keep.as_deref() != Some(name.as_str()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        if let Some(bytes) = self.snapshots.get(KEY_V1)? {
+            match self.convert_v1(&bytes) {
+                Ok(()) => tracing::info!("the format 1 raft snapshot was converted to a snapshot file"),
+                Err(e) => tracing::warn!(
+                    "the format 1 raft snapshot could not be read ({e}) and was dropped; \
+                     the next snapshot is built from the state"
+                ),
+            }
+            self.snapshots.remove(KEY_V1)?;
+        }
+        Ok(())
+    }
+
+    fn convert_v1(&self, bytes: &[u8]) -> Result<(), sled::Error> {
+        let stored: StoredV1 = codec::decode(bytes).map_err(other)?;
+        let body: BodyV1 = codec::decode(&stored.data).map_err(other)?;
+        if body.format != 1 {
+            return Err(other(format!("unknown snapshot format {}", body.format)));
+        }
+        let file = file_name(self.next(), &stored.meta.snapshot_id);
+        let mut w = SnapWriter::create(&self.dir.join(&file)).map_err(other)?;
+        for (k, v) in &body.kv {
+            w.put(k, v).map_err(other)?;
+        }
+        w.finish().map_err(other)?;
+        self.set_current(&stored.meta, &file, None)?;
+        Ok(())
+    }
+
+    /// The current snapshot, opened for reading.
+    pub(crate) async fn load_current(&self) -> Result<Option<openraft::Snapshot<TypeConfig>>, sled::Error> {
+        let Some(cur) = self.current()? else {
+            return Ok(None);
+        };
+        let f = tokio::fs::File::open(self.dir.join(&cur.file)).await?;
+        Ok(Some(openraft::Snapshot {
+            meta: cur.meta,
+            snapshot: Box::new(f),
+        }))
+    }
+}
+
+fn file_name(n: u64, id: &str) -> String {
+    let id: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("snap-{n}-{id}.bin")
+}
+
+/// Runs blocking file and sled work without stalling the other tasks of a
+/// multi-threaded runtime (a current-thread runtime runs it in place).
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+/// What a capture wrote: the rows in a temporary file, and the applied
+/// index and membership read from the same pass.
+struct Captured {
+    tmp: PathBuf,
+    n: u64,
+    applied: Option<LogId>,
+    membership: StoredMembership,
+}
+
+/// Builds a snapshot from the file written at capture.
+pub struct SnapshotBuilder {
+    captured: Result<Captured, String>,
+    files: Files,
+}
+
+impl SnapshotBuilder {
+    /// Streams `tree` to a temporary file. Called by openraft from the state
+    /// machine's task with `&mut` access, so no apply runs during the pass:
+    /// the file is the state between two applies (sled 0.34 has no
+    /// point-in-time iterator, so this exclusion is what makes it
+    /// consistent). Memory stays at the writer's buffer.
+    pub(crate) fn capture(tree: &sled::Tree, files: &Files) -> Self {
+        let n = files.next();
+        let tmp = files.dir.join(format!("building-{n}.tmp"));
+        let captured = blocking(|| dump(tree, &tmp, n)).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            e.to_string()
+        });
+        Self {
+            captured,
+            files: files.clone(),
         }
     }
+}
+
+fn dump(tree: &sled::Tree, tmp: &Path, n: u64) -> Result<Captured, SnapFileError> {
+    std::fs::create_dir_all(tmp.parent().unwrap_or(Path::new(".")))?;
+    let mut w = SnapWriter::create(tmp)?;
+    let mut applied = None;
+    let mut membership = StoredMembership::default();
+    let bad = |e: codec::CodecError| SnapFileError::Damaged(e.to_string());
+    for item in tree.iter() {
+        let (k, v) = item.map_err(|e| SnapFileError::Io(std::io::Error::other(e)))?;
+        if k.as_ref() == keys::APPLIED {
+            applied = codec::decode::<Option<LogId>>(&v).map_err(bad)?;
+        } else if k.as_ref() == keys::MEMBERSHIP {
+            membership = codec::decode(&v).map_err(bad)?;
+        }
+        w.put(&k, &v)?;
+    }
+    w.finish()?;
+    Ok(Captured {
+        tmp: tmp.to_path_buf(),
+        n,
+        applied,
+        membership,
+    })
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     async fn build_snapshot(&mut self) -> Result<openraft::Snapshot<TypeConfig>, StorageError<NodeId>> {
-        if let Some(e) = &self.capture_error {
-            return Err(sm_err(
-                openraft::ErrorVerb::Read,
-                std::io::Error::other(e.clone()),
-            ));
-        }
-        let last_applied: Option<LogId> = self
-            .value::<Option<LogId>>(keys::APPLIED)
-            .map_err(|e| sm_err(openraft::ErrorVerb::Read, e))?
-            .flatten();
-        let membership: StoredMembership = self
-            .value(keys::MEMBERSHIP)
-            .map_err(|e| sm_err(openraft::ErrorVerb::Read, e))?
-            .unwrap_or_default();
-        let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
-        let snapshot_id = match &last_applied {
-            Some(l) => format!("{}-{}-{}", l.leader_id, l.index, n),
-            None => format!("none-{n}"),
+        let c = self
+            .captured
+            .as_ref()
+            .map_err(|e| sm_err(ErrorVerb::Read, std::io::Error::other(e.clone())))?;
+        let snapshot_id = match &c.applied {
+            Some(l) => format!("{}-{}-{}", l.leader_id, l.index, c.n),
+            None => format!("none-{}", c.n),
         };
         let meta = SnapshotMeta {
-            last_log_id: last_applied,
-            last_membership: membership,
+            last_log_id: c.applied,
+            last_membership: c.membership.clone(),
             snapshot_id,
         };
-        let body = Body {
-            format: FORMAT,
-            kv: std::mem::take(&mut self.kv),
-        };
-        let data = codec::encode(&body).map_err(|e| sm_err(openraft::ErrorVerb::Write, e))?;
-        let stored = Stored {
-            meta: meta.clone(),
-            data,
-        };
-        let bytes = codec::encode(&stored).map_err(|e| sm_err(openraft::ErrorVerb::Write, e))?;
-        self.snapshots
-            .insert(KEY_CURRENT, bytes)
-            .map_err(|e| sm_err(openraft::ErrorVerb::Write, e))?;
+        let file = file_name(c.n, &meta.snapshot_id);
+        let path = self.files.dir.join(&file);
+        std::fs::rename(&c.tmp, &path).map_err(|e| sm_err(ErrorVerb::Write, e))?;
+        let files = self.files.clone();
+        let kept =
+            blocking(|| files.set_current(&meta, &file, None)).map_err(|e| sm_err(ErrorVerb::Write, e))?;
+        let f = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| sm_err(ErrorVerb::Read, e))?;
+        if !kept {
+            // A newer snapshot was installed meanwhile: this one is only
+            // handed to openraft (the open file stays readable).
+            let _ = std::fs::remove_file(&path);
+        }
         metrics::counter!("smsgw_raft_snapshots_built_total").increment(1);
         Ok(openraft::Snapshot {
             meta,
-            snapshot: Box::new(Cursor::new(stored.data)),
+            snapshot: Box::new(f),
         })
     }
 }
 
-/// Replaces the state with the snapshot `data` described by `meta`.
+/// Installs the received snapshot `input` described by `meta`: checks and
+/// keeps it as the current snapshot file, streams it into a fresh tree,
+/// then switches the state to that tree. Returns the new tree.
 pub(crate) fn install(
-    tree: &sled::Tree,
-    snapshots: &sled::Tree,
+    db: &sled::Db,
+    files: &Files,
     meta: &SnapshotMeta,
-    data: Vec<u8>,
-) -> Result<(), ApplyError> {
-    let body: Body = codec::decode(&data)?;
-    if body.format != FORMAT {
-        return Err(ApplyError::Codec(codec::CodecError::Decode(
-            bincode::error::DecodeError::Other("unknown snapshot format"),
-        )));
-    }
+    input: std::fs::File,
+) -> Result<sled::Tree, InstallError> {
+    let n = files.next();
+    let file = file_name(n, &meta.snapshot_id);
+    let path = files.dir.join(&file);
+    super::snapfile::verify_copy(input, &path)?;
+    let name = format!("{INSTALL_PREFIX}{n}-{}", std::process::id());
+    let tree = db.open_tree(&name)?;
+    tree.clear()?;
+    let mut reader = SnapReader::new(std::fs::File::open(&path)?)?;
     let mut batch = sled::Batch::default();
-    for item in tree.iter() {
-        let (k, _) = item?;
-        batch.remove(k);
-    }
-    for (k, v) in body.kv {
+    let mut bytes = 0;
+    let mut batches = 0u64;
+    while let Some((k, v)) = reader.next_row()? {
+        bytes += k.len() + v.len();
         batch.insert(k, v);
+        if bytes >= INSTALL_BATCH_BYTES {
+            tree.apply_batch(std::mem::take(&mut batch))?;
+            bytes = 0;
+            batches += 1;
+            // sled keeps written pages in memory until a flush.
+            if batches.is_multiple_of(FLUSH_EVERY_BATCHES) {
+                db.flush()?;
+            }
+        }
     }
     batch.insert(keys::APPLIED, codec::encode(&meta.last_log_id)?);
     batch.insert(keys::MEMBERSHIP, codec::encode(&meta.last_membership)?);
     tree.apply_batch(batch)?;
-    let stored = Stored {
-        meta: meta.clone(),
-        data,
-    };
-    snapshots.insert(KEY_CURRENT, codec::encode(&stored)?)?;
-    Ok(())
+    db.flush()?;
+    files.set_current(meta, &file, Some(&name))?;
+    Ok(tree)
 }
 
-/// The last snapshot built or installed, if any.
-pub(crate) fn load_current(
-    snapshots: &sled::Tree,
-) -> Result<Option<openraft::Snapshot<TypeConfig>>, ApplyError> {
-    match snapshots.get(KEY_CURRENT)? {
-        None => Ok(None),
-        Some(bytes) => {
-            let stored: Stored = codec::decode(&bytes)?;
-            Ok(Some(openraft::Snapshot {
-                meta: stored.meta,
-                snapshot: Box::new(Cursor::new(stored.data)),
-            }))
-        }
-    }
+/// Why an install failed (the old state stays in force).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum InstallError {
+    #[error(transparent)]
+    File(#[from] SnapFileError),
+    #[error("snapshot install: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("snapshot install: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("snapshot install: {0}")]
+    Codec(#[from] codec::CodecError),
+}
+
+/// The name of the tree that holds the state in `snapshots`' database.
+pub(crate) fn state_tree_name(snapshots: &sled::Tree) -> Result<String, sled::Error> {
+    Ok(match snapshots.get(KEY_STATE_TREE)? {
+        Some(b) => String::from_utf8_lossy(&b).into_owned(),
+        None => DEFAULT_TREE.to_string(),
+    })
 }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use smsgw_protocols::framing::{FrameCodec, Protocol as Wire};
+use smsgw_protocols::framing::{FrameCodec, Wire};
 use smsgw_simulator::{Protocol, SimConfig, Simulator};
 use tokio::net::TcpStream;
 use tokio_util::codec::Framed;

@@ -1,11 +1,11 @@
 // The 110 alarm desk page: the live case queue in triage order (server-sent
 // events; a new case flashes and beeps), a case's detail and timeline with
 // accept / transfer / note / close / mark, the duty roster and forwarding
-// rules, and the day/week/month alarm chart. Reads and writes through
+// rules (edited in roster.js), and the day/week/month alarm chart. Reads and writes through
 // /v1/alarm only; an officer's session sees only the cases given to him.
 "use strict";
 (function () {
-  const { t, h, api, when, toast } = window.APP;
+  const { t, tv, h, api, when, toast } = window.APP;
   const enc = encodeURIComponent;
   const OPEN = ["NEW", "DISPATCHED", "ACCEPTED"];
 
@@ -36,7 +36,7 @@
     function row(c) {
       const tr = h("tr", { tabindex: "0", "data-id": c.id, class: [c.id === selected ? "sel" : "", c._new ? "flash" : ""].join(" ").trim() || null,
         onclick: () => open(c.id), onkeydown: (ev) => { if (ev.key === "Enter") open(c.id); } },
-      h("td", {}, c.id), h("td", {}, c.line), h("td", { class: "case-" + c.status }, c.status), h("td", {}, c.citizen),
+      h("td", {}, c.id), h("td", {}, c.line), h("td", { class: "case-" + c.status, "data-status": c.status }, tv("cs_", c.status)), h("td", {}, c.citizen),
       h("td", {}, c.text || ""), h("td", {}, String(c.rank)), h("td", {}, when(c.created_ms)));
       return tr;
     }
@@ -63,13 +63,13 @@
     }
     function showCase(c) {
       detail.hidden = false;
-      const badge = h("select", { testid: "case-officer", "aria-label": "officer" },
+      const badge = h("select", { testid: "case-officer", "aria-label": t("officer_label") },
         officers.map((o) => h("option", { value: o.badge }, o.badge + " " + o.name + (o.on_duty ? " ●" : ""))));
       const note = h("input", { testid: "case-note", "aria-label": t("case_note"), size: 30 });
       const dispatcher = S.me.role !== "officer";
       detail.replaceChildren(
-        h("h2", {}, c.id + " · " + c.line + " · " + c.kind),
-        h("p", {}, t("status") + ": ", h("strong", { testid: "case-status" }, c.status),
+        h("h2", {}, c.id + " · " + c.line + " · " + tv("kind_", c.kind)),
+        h("p", {}, t("status") + ": ", h("strong", { testid: "case-status", "data-status": c.status }, tv("cs_", c.status)),
           " · " + t("number") + ": " + c.citizen + (c.officer ? " · " + c.officer : "")),
         h("ul", {}, (c.texts || []).map((x) => h("li", {}, when(x.at_ms) + " " + x.text))),
         h("div", { class: "row" },
@@ -83,21 +83,14 @@
           dispatcher ? h("button", { type: "button", class: "secondary", onclick: act(c, "mark", () => ({ status: "INVALID" })) }, t("case_invalid")) : null),
         h("h2", {}, t("timeline")),
         h("ol", { class: "timeline", testid: "case-timeline" }, (c.timeline || []).map((s) =>
-          h("li", {}, when(s.at_ms) + " " + s.step + " · " + s.by + (s.note ? " · " + s.note : "")))));
+          h("li", { "data-step": s.step }, when(s.at_ms) + " " + tv("step_", s.step) + " · " + tv("by_", s.by) + (s.note ? " · " + s.note : "")))));
     }
 
     async function loadRoster() {
       try {
         officers = (await api("GET", "/v1/alarm/officers")).officers || [];
       } catch (_) { officers = []; }
-      let rules = [];
-      try { rules = (await api("GET", "/v1/alarm/rules")).rules || []; } catch (_) { rules = []; }
-      roster.replaceChildren(h("h2", {}, t("duty")),
-        h("table", {}, h("tbody", {}, officers.map((o) => h("tr", {}, h("td", {}, o.badge), h("td", {}, o.name), h("td", {}, o.phone),
-          h("td", {}, o.on_duty ? "on" : "off"), h("td", {}, String(o.open_cases)))))),
-        h("h2", {}, t("rules")),
-        h("table", {}, h("tbody", {}, rules.map((r) => h("tr", {}, h("td", {}, r.line || "*"), h("td", {}, r.keyword || ""),
-          h("td", {}, r.target), h("td", {}, r.officer || r.group || ""))))));
+      await window.ROSTER.render(roster, officers, S.me.role !== "officer", loadRoster);
     }
 
     async function loadChart(period) {

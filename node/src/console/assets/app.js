@@ -13,6 +13,14 @@
     return s;
   }
 
+  // A value the API gives as a code (a status, a step, a kind), shown in the
+  // page's language when known, else as it came.
+  function tv(prefix, v) {
+    if (v === null || v === undefined) return "";
+    const k = prefix + v;
+    return (I18N[S.lang] && I18N[S.lang][k]) || v;
+  }
+
   // h("tag", {attrs}, children...): a DOM element; strings become text nodes.
   function h(tag, attrs, ...kids) {
     const el = document.createElement(tag);
@@ -96,7 +104,7 @@
       if (!allowed(p)) continue;
       nav.appendChild(h("a", { href: "#/" + p, testid: "nav-" + p, "aria-current": p === current ? "page" : null }, t(p)));
     }
-    document.getElementById("who").textContent = S.me.user + " · " + S.me.role + (S.me.account ? " · " + S.me.account : "");
+    document.getElementById("who").textContent = S.me.user + " · " + tv("role_", S.me.role) + (S.me.account ? " · " + S.me.account : "");
     document.getElementById("logout").hidden = false;
   }
 
@@ -173,7 +181,7 @@
     route();
   }
 
-  window.APP = { t, h, api, when, toast, route, ApiError };
+  window.APP = { t, tv, h, api, when, toast, route, ApiError };
   window.PAGES = window.PAGES || {};
   document.addEventListener("DOMContentLoaded", start);
 })();

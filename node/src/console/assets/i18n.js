@@ -26,7 +26,29 @@ window.I18N = {
     members_roles: "成员与角色", transfer: "移交主节点",
     case_transfer: "转交", case_note: "备注", case_close: "结案", case_duplicate: "重复警情", case_invalid: "无效警情", done: "已完成", document: "集群配置文档", apply: "应用",
     applied: "已应用，版本", doc_error: "配置错误，第 {n} 行", load: "读取", show: "查看",
-    no_account: "此用户不属于任何账户", statement: "月结单", optouts: "退订号码", duty: "值班", rules: "转警规则", rank: "等级", line_no: "报警号", error: "错误", loading: "加载中…", empty: "（无）"
+    no_account: "此用户不属于任何账户", statement: "月结单", optouts: "退订号码", duty: "值班表", rules: "转警规则", rank: "等级", line_no: "报警号", error: "错误", loading: "加载中…", empty: "（无）"
+    ,
+    // alarm timeline steps, who took them, line kinds, case statuses
+    step_created: "报警", step_text: "追加短信", step_dispatched: "派警", step_accepted: "接警", step_transferred: "转交",
+    step_escalated: "升级", step_note: "备注", step_closed: "结案", step_duplicate: "标记重复", step_invalid: "标记无效",
+    step_rank: "调整等级", step_flagged: "告警",
+    by_citizen: "市民", by_dispatcher: "调度员", by_rule: "转警规则", by_system: "系统",
+    kind_crime: "治安", kind_help: "求助", kind_fire: "火警", kind_traffic: "交通",
+    cs_NEW: "新警情", cs_DISPATCHED: "已派警", cs_ACCEPTED: "已接警", cs_CLOSED: "已结案", cs_DUPLICATE: "重复警情", cs_INVALID: "无效警情",
+    ms_QUEUED: "排队中", ms_SUBMITTED: "已提交", ms_DELIVERED: "已送达", ms_FAILED: "失败", ms_EXPIRED: "已过期", ms_SCHEDULED: "定时", ms_CANCELLED: "已取消", ms_ACCEPTED: "已受理",
+    role_admin: "管理员", role_operator: "操作员", role_dispatcher: "调度员", role_officer: "民警",
+    kind_voter: "投票成员", kind_learner: "学习成员",
+    officer: "民警", badge: "警号", on_duty: "在岗", duty_on: "在岗", duty_off: "离岗", duty_shifts: "按班次", duty_mode: "值班方式",
+    open_cases: "在办案件", remove: "删除", save: "保存", edit: "编辑", cancel: "取消",
+    duty_groups: "值班组", shifts_h: "班次", leader_badge: "组长警号", member_badges: "成员警号（逗号分隔）", shifts: "班次（如 08:00-20:00，逗号分隔）",
+    keyword: "关键词", target: "转给", target_officer: "指定民警", target_one_of: "组内一人", target_whole_group: "整组",
+    pick: "选人方式", pick_round_robin: "轮流", pick_fewest_open: "在办最少", any: "任意",
+    group: "群组", carrier: "运营商", tps_actual: "实际 TPS", protocol: "协议", oldest: "最久等待", waiting: "排队", seconds: "秒",
+    node_id: "编号", raft_addr: "Raft 地址", http_addr: "HTTP 地址",
+    price_fen: "单价（分）", freezes_at: "冻结时间", ledger_kind: "类型", at: "时间",
+    templates: "模板", category: "类别", variables: "变量", uses: "使用次数", template_name: "模板名称", description: "说明", included_groups: "包含群组",
+    officer_label: "民警",
+    js_SCHEDULED: "定时", js_RUNNING: "发送中", js_DONE: "已完成", js_CANCELLED: "已取消", js_HELD: "待审核"
   },
   en: {
     overview: "Overview", send: "Send", contacts: "Address book", records: "Records", stats: "Statistics",
@@ -54,5 +76,26 @@ window.I18N = {
     case_transfer: "Transfer", case_note: "Note", case_close: "Close", case_duplicate: "Duplicate", case_invalid: "Invalid", done: "done", document: "Cluster document", apply: "Apply",
     applied: "Applied, version", doc_error: "Document error at line {n}", load: "Load", show: "Show",
     no_account: "This user works for no account", statement: "Statement", optouts: "Opted-out numbers", duty: "On duty", rules: "Forwarding rules", rank: "Rank", line_no: "Line", error: "Error", loading: "Loading…", empty: "(none)"
+    ,
+    step_created: "created", step_text: "text", step_dispatched: "dispatched", step_accepted: "accepted", step_transferred: "transferred",
+    step_escalated: "escalated", step_note: "note", step_closed: "closed", step_duplicate: "duplicate", step_invalid: "invalid",
+    step_rank: "rank", step_flagged: "flagged",
+    by_citizen: "citizen", by_dispatcher: "dispatcher", by_rule: "rule", by_system: "system",
+    kind_crime: "crime", kind_help: "help", kind_fire: "fire", kind_traffic: "traffic",
+    cs_NEW: "NEW", cs_DISPATCHED: "DISPATCHED", cs_ACCEPTED: "ACCEPTED", cs_CLOSED: "CLOSED", cs_DUPLICATE: "DUPLICATE", cs_INVALID: "INVALID",
+    ms_QUEUED: "QUEUED", ms_SUBMITTED: "SUBMITTED", ms_DELIVERED: "DELIVERED", ms_FAILED: "FAILED", ms_EXPIRED: "EXPIRED", ms_SCHEDULED: "SCHEDULED", ms_CANCELLED: "CANCELLED", ms_ACCEPTED: "ACCEPTED",
+    role_admin: "admin", role_operator: "operator", role_dispatcher: "dispatcher", role_officer: "officer",
+    kind_voter: "voter", kind_learner: "learner",
+    officer: "Officer", badge: "Badge", on_duty: "On duty", duty_on: "on", duty_off: "off", duty_shifts: "by shifts", duty_mode: "Duty",
+    open_cases: "Open cases", remove: "Remove", save: "Save", edit: "Edit", cancel: "Cancel",
+    duty_groups: "Duty groups", shifts_h: "Shifts", leader_badge: "Leader badge", member_badges: "Member badges (comma separated)", shifts: "Shifts (e.g. 08:00-20:00, comma separated)",
+    keyword: "Keyword", target: "Target", target_officer: "an officer", target_one_of: "one of a group", target_whole_group: "whole group",
+    pick: "Pick", pick_round_robin: "in turn", pick_fewest_open: "fewest open", any: "any",
+    group: "Group", carrier: "Carrier", tps_actual: "TPS actual", protocol: "Protocol", oldest: "Oldest waiting", waiting: "Waiting", seconds: "s",
+    node_id: "Id", raft_addr: "Raft address", http_addr: "HTTP address",
+    price_fen: "Price (fen)", freezes_at: "Freezes at", ledger_kind: "Kind", at: "At",
+    templates: "Templates", category: "Category", variables: "Variables", uses: "Uses", template_name: "Template name", description: "Description", included_groups: "Included groups",
+    officer_label: "Officer",
+    js_SCHEDULED: "SCHEDULED", js_RUNNING: "RUNNING", js_DONE: "DONE", js_CANCELLED: "CANCELLED", js_HELD: "HELD"
   }
 };

@@ -1,9 +1,9 @@
-// The console's pages, one function each: overview, send, contacts,
-// records, stats, accounts, cluster. Each reads and writes through the
+// The console's pages, one function each: overview, send, contacts
+// (its groups and templates in book.js), records, stats, accounts, cluster. Each reads and writes through the
 // node's JSON API only (APP.api), so it sees exactly what its account may.
 "use strict";
 (function () {
-  const { t, h, api, when, toast } = window.APP;
+  const { t, tv, h, api, when, toast } = window.APP;
   const P = window.PAGES;
   const enc = encodeURIComponent;
 
@@ -29,19 +29,27 @@
       h("div", { class: "card" }, h("h2", {}, t("queue")), queue),
       h("div", { class: "card" }, h("h2", {}, t("today")), today)),
       h("h2", {}, t("nodes")),
-      h("table", {}, h("thead", {}, h("tr", {}, ["id", "raft", "http", t("leader"), t("lag")].map((c) => h("th", {}, c)))), nodes),
+      h("table", {}, h("thead", {}, h("tr", {}, [t("node_id"), t("raft_addr"), t("http_addr"), t("leader"), t("lag")].map((c) => h("th", {}, c)))), nodes),
       h("h2", {}, t("carriers")),
-      h("table", {}, h("thead", {}, h("tr", {}, [t("carriers"), "", t("sessions"), t("tps_limit"), t("window")].map((c) => h("th", {}, c)))), carriers),
+      h("table", {}, h("thead", {}, h("tr", {}, [t("carrier"), t("protocol"), t("sessions"), t("tps_actual"), t("tps_limit"), t("window")].map((c) => h("th", {}, c)))), carriers),
       updated);
     function draw(s) {
       leader.textContent = s.leader === null ? "—" : "#" + s.leader + "  (" + t("term") + " " + s.term + ")";
       nodes.replaceChildren(...s.nodes.map((n) => h("tr", {}, h("td", {}, String(n.id)), h("td", {}, n.raft), h("td", {}, n.http || ""),
         h("td", {}, n.leader ? "★" : ""), h("td", {}, n.lag === null ? "—" : String(n.lag)))));
       carriers.replaceChildren(...s.carriers.map((c) => h("tr", {}, h("td", {}, c.name), h("td", {}, c.protocol),
-        h("td", {}, c.sessions + "/" + c.connections), h("td", {}, String(c.tps_limit)), h("td", {}, String(c.window)))));
-      const q = s.queue;
-      queue.replaceChildren(h("div", {}, t("alarm_p") + " " + q.alarm + " · " + t("high") + " " + q.high + " · " +
-        t("normal") + " " + q.normal + " · " + t("bulk") + " " + q.bulk),
+        h("td", {}, c.sessions + "/" + c.connections),
+        h("td", { testid: "carrier-tps-" + c.name, "data-tps": c.tps === null || c.tps === undefined ? "" : String(c.tps) },
+          c.tps === null || c.tps === undefined ? "—" : String(c.tps)),
+        h("td", {}, String(c.tps_limit)), h("td", {}, String(c.window)))));
+      const q = s.queue, old = s.oldest_ms;
+      // Depth, then how long the oldest waiting message has waited.
+      const age = (k) => (!old ? "—" : old[k] === null ? "0" : (old[k] / 1000).toFixed(1)) + " " + t("seconds");
+      queue.replaceChildren(h("table", { testid: "overview-classes" },
+        h("thead", {}, h("tr", {}, ["", t("waiting"), t("oldest")].map((c) => h("th", {}, c)))),
+        h("tbody", {}, ["alarm", "high", "normal", "bulk"].map((k) => h("tr", {},
+          h("td", {}, t(k === "alarm" ? "alarm_p" : k)), h("td", {}, String(q[k])),
+          h("td", { testid: "oldest-" + k, "data-ms": !old || old[k] === null ? "" : String(old[k]) }, age(k)))))),
         h("div", { class: "muted" }, t("in_flight") + " " + (s.in_flight === null ? "—" : s.in_flight)));
       updated.textContent = t("updated") + " " + when(s.at);
     }
@@ -172,7 +180,7 @@
           pollJob(r.job, prog);
         } else {
           result.append(h("p", { class: "ok" }, t("sent")),
-            h("ul", {}, r.messages.map((m) => h("li", {}, m.id + " → " + m.to + " (" + (m.status || "") + ")"))));
+            h("ul", {}, r.messages.map((m) => h("li", {}, m.id + " → " + m.to + " (" + tv("ms_", m.status || "") + ")"))));
         }
       } catch (e) { show(err, e); }
     }
@@ -181,8 +189,8 @@
       const tick = async () => {
         try {
           const j = await api("GET", "/v1/jobs/" + id);
-          box.textContent = t("progress") + ": " + j.status + " · " + j.accepted + "/" + j.recipients + " · " +
-            Object.entries(j.by_status || {}).map(([k, v]) => k + " " + v).join(" · ");
+          box.textContent = t("progress") + ": " + tv("js_", j.status) + " · " + j.accepted + "/" + j.recipients + " · " +
+            Object.entries(j.by_status || {}).map(([k, v]) => tv("ms_", k) + " " + v).join(" · ");
           if (++n < 120 && !["CANCELLED"].includes(j.status) && (j.in_progress > 0 || j.accepted < j.recipients)) timer = setTimeout(tick, 1000);
         } catch (e) { box.textContent = e.message; }
       };
@@ -215,6 +223,7 @@
       const r = await api("GET", "/v1/contacts?limit=100" + (q.value.trim() ? "&q=" + enc(q.value.trim()) : ""));
       rows.replaceChildren(...r.items.map((c) => h("tr", {}, h("td", {}, String(c.id)), h("td", {}, c.name),
         h("td", {}, (c.phones || []).join(", ")), h("td", {}, c.unit || ""), h("td", {}, c.title || ""), h("td", {}, (c.tags || []).join(", ")))));
+      if (!r.items.length) rows.append(h("tr", {}, h("td", { colspan: "6", class: "muted" }, t("empty"))));
     }
     q.addEventListener("input", () => { clearTimeout(q.timer); q.timer = setTimeout(() => load().catch((e) => show(err, e)), 250); });
     const name = h("input", { testid: "contact-name" }), phone = h("input", { testid: "contact-phone" }), unit = h("input", { testid: "contact-unit" });
@@ -242,28 +251,13 @@
         await load();
       } catch (e) { show(err, e); }
     } }, field("import-file", t("import_csv"), file), h("button", { type: "submit", testid: "import-submit" }, t("import_csv")));
-    const grows = h("tbody", { testid: "groups-table" });
-    async function loadGroups() {
-      const r = await api("GET", "/v1/groups?limit=200");
-      grows.replaceChildren(...r.items.map((g) => h("tr", {}, h("td", {}, g.name), h("td", {}, (g.units || []).join(", ")),
-        h("td", {}, (g.contacts || []).join(", ")), h("td", {}, (g.tags || []).join(", ")))));
-    }
-    const gname = h("input", { testid: "group-name" }), gunits = h("input", { testid: "group-units" }), gids = h("input", { testid: "group-contacts" });
-    const gadd = h("form", { class: "row", onsubmit: async (ev) => {
-      ev.preventDefault(); show(err, null);
-      const list = (s) => s.split(/[,，]/).map((x) => x.trim()).filter(Boolean);
-      try {
-        await api("POST", "/v1/groups", { name: gname.value.trim(), units: list(gunits.value), contacts: list(gids.value).map(Number) });
-        gname.value = gunits.value = gids.value = ""; await loadGroups();
-      } catch (e) { show(err, e); }
-    } }, field("g-name", t("group_name"), gname), field("g-units", t("units"), gunits), field("g-ids", t("contact_ids"), gids),
-    h("button", { type: "submit", testid: "group-add" }, t("new_group")));
     main.append(err, h("div", { class: "card" }, add), h("div", { class: "card" }, imp, report),
       field("contacts-search", t("search"), q),
-      h("table", {}, h("thead", {}, h("tr", {}, ["#", t("name"), t("phones"), t("unit"), t("title"), t("tags")].map((c) => h("th", {}, c)))), rows),
-      h("h2", {}, t("groups")), h("div", { class: "card" }, gadd),
-      h("table", {}, h("thead", {}, h("tr", {}, [t("group_name"), t("units"), t("contact_ids"), t("tags")].map((c) => h("th", {}, c)))), grows));
-    await load(); await loadGroups();
+      h("table", {}, h("thead", {}, h("tr", {}, ["#", t("name"), t("phones"), t("unit"), t("title"), t("tags")].map((c) => h("th", {}, c)))), rows));
+    await load();
+    // Groups and templates, with their editors (book.js).
+    await window.BOOK.groups(main);
+    await window.BOOK.templates(main);
   };
 
   // ---------- records ----------
@@ -271,7 +265,7 @@
     const err = errorBox();
     const dir = h("select", { testid: "records-direction" }, h("option", { value: "mt" }, t("mt")), h("option", { value: "mo" }, t("mo")));
     const num = h("input", { testid: "records-number", size: 14 });
-    const status = h("select", { testid: "records-status" }, ["", "QUEUED", "SUBMITTED", "DELIVERED", "FAILED", "EXPIRED"].map((s) => h("option", { value: s }, s || "—")));
+    const status = h("select", { testid: "records-status" }, ["", "QUEUED", "SUBMITTED", "DELIVERED", "FAILED", "EXPIRED"].map((s) => h("option", { value: s }, s ? tv("ms_", s) : "—")));
     const from = h("input", { type: "date", testid: "records-from" }), until = h("input", { type: "date", testid: "records-until" });
     const text = h("input", { type: "search", testid: "records-q" });
     const body = h("tbody", {});
@@ -294,12 +288,12 @@
       exp.href = "/v1/records?" + csv.toString();
       const r = await api("GET", "/v1/records?" + p.toString());
       const mt = dir.value === "mt";
-      tbl.replaceChildren(h("thead", {}, h("tr", {}, (mt ? ["id", t("number"), t("name"), t("text"), t("status"), t("accepted_at")] :
+      tbl.replaceChildren(h("thead", {}, h("tr", {}, (mt ? [t("node_id"), t("number"), t("name"), t("text"), t("status"), t("accepted_at")] :
         ["#", t("number"), t("name"), t("text"), t("carriers"), t("accepted_at")]).map((c) => h("th", {}, c)))), body);
       body.replaceChildren(...r.items.map((m) => mt
         ? h("tr", { tabindex: "0", "data-id": m.id, onclick: () => timeline(m.id), onkeydown: (ev) => { if (ev.key === "Enter") timeline(m.id); } },
           h("td", {}, m.id), h("td", {}, m.to), h("td", {}, m.contact ? m.contact.name : ""), h("td", {}, m.text || ""),
-          h("td", { class: "status-" + m.status, "data-testid": "record-status" }, m.status), h("td", {}, when(m.accepted_at)))
+          h("td", { class: "status-" + m.status, "data-testid": "record-status", "data-status": m.status }, tv("ms_", m.status)), h("td", {}, when(m.accepted_at)))
         : h("tr", {}, h("td", {}, String(m.seq)), h("td", {}, m.from), h("td", {}, m.contact ? m.contact.name : ""), h("td", {}, m.text || ""),
           h("td", {}, m.carrier), h("td", {}, when(m.received_at)))));
       if (!r.items.length) body.append(h("tr", {}, h("td", { colspan: "6", class: "muted" }, t("empty"))));
@@ -310,7 +304,7 @@
       try {
         const m = await api("GET", "/v1/messages/" + enc(id));
         detail.replaceChildren(h("h2", {}, t("timeline") + " · " + m.id + " → " + m.to),
-          h("p", {}, t("status") + ": ", h("span", { class: "status-" + m.status }, m.status), " · " + m.route + " · " + m.encoding),
+          h("p", {}, t("status") + ": ", h("span", { class: "status-" + m.status, "data-status": m.status }, tv("ms_", m.status)), " · " + m.route + " · " + m.encoding),
           h("ol", { class: "timeline" },
             h("li", {}, t("accepted") + " " + when(m.accepted_at_ms)),
             m.parts.flatMap((p) => [
@@ -330,7 +324,7 @@
   P.stats = async function (main) {
     const err = errorBox();
     const period = h("select", { testid: "stats-period" }, ["day", "week", "month"].map((p) => h("option", { value: p }, t(p))));
-    const by = h("select", { testid: "stats-by" }, h("option", { value: "" }, t("total")), ["carrier", "status", "group"].map((b) => h("option", { value: b }, b)));
+    const by = h("select", { testid: "stats-by" }, h("option", { value: "" }, t("total")), ["carrier", "status", "group"].map((b) => h("option", { value: b }, t(b))));
     const chart = h("div", { class: "chart", testid: "stats-chart", role: "img", "aria-label": t("stats") });
     const rows = h("div", {});
     let plot = null;
@@ -384,7 +378,7 @@
       const n = name.value.trim();
       if (!n) return;
       const a = await api("GET", "/v1/admin/accounts/" + enc(n));
-      info.append(table([t("account"), t("status"), t("balance"), "price_fen", "freezes_at"],
+      info.append(table([t("account"), t("status"), t("balance"), t("price_fen"), t("freezes_at")],
         [h("tr", {}, h("td", {}, a.name), h("td", {}, a.status || "—"), h("td", {}, String(a.balance === undefined ? "—" : a.balance)),
           h("td", {}, String(a.price_fen || "—")), h("td", {}, when(a.freezes_at)))]));
       const month = todayDate().slice(0, 7);
@@ -393,7 +387,7 @@
       try {
         const l = await api("GET", "/v1/accounts/" + enc(n) + "/ledger?limit=20");
         const items = l.items || l.lines || [];
-        info.append(h("h2", {}, t("ledger")), table(["#", "kind", t("parts"), t("balance"), "ref", "at"],
+        info.append(h("h2", {}, t("ledger")), table(["#", t("ledger_kind"), t("parts"), t("balance"), t("reference"), t("at")],
           items.map((x) => h("tr", {}, h("td", {}, String(x.seq)), h("td", {}, x.kind), h("td", {}, String(x.parts)),
             h("td", {}, String(x.balance)), h("td", {}, x.reference || x.ref || ""), h("td", {}, when(x.at))))));
       } catch (_) { /* not prepaid */ }
@@ -423,10 +417,10 @@
     const users = h("tbody", { testid: "users-table" });
     async function loadUsers() {
       const r = await api("GET", "/v1/admin/users?limit=200");
-      users.replaceChildren(...r.users.map((u) => h("tr", {}, h("td", {}, u.username), h("td", {}, u.role), h("td", {}, u.account || "—"), h("td", {}, when(u.changed_at)))));
+      users.replaceChildren(...r.users.map((u) => h("tr", {}, h("td", {}, u.username), h("td", {}, tv("role_", u.role)), h("td", {}, u.account || "—"), h("td", {}, when(u.changed_at)))));
     }
     const un = h("input", { testid: "user-name" }), up = h("input", { type: "password", testid: "user-password", autocomplete: "new-password" });
-    const ur = h("select", { testid: "user-role" }, ["dispatcher", "operator", "officer", "admin"].map((r) => h("option", { value: r }, r)));
+    const ur = h("select", { testid: "user-role" }, ["dispatcher", "operator", "officer", "admin"].map((r) => h("option", { value: r }, tv("role_", r))));
     const ua = h("input", { testid: "user-account" });
     const uadd = h("form", { class: "row", onsubmit: async (ev) => {
       ev.preventDefault(); show(err, null);
@@ -469,7 +463,7 @@
     doc.addEventListener("input", () => lines(0));
     async function loadMembers() {
       const s = await api("GET", "/console/api/overview");
-      members.replaceChildren(...s.nodes.map((n) => h("tr", {}, h("td", {}, String(n.id)), h("td", {}, n.kind), h("td", {}, n.raft),
+      members.replaceChildren(...s.nodes.map((n) => h("tr", {}, h("td", {}, String(n.id)), h("td", {}, tv("kind_", n.kind)), h("td", {}, n.raft),
         h("td", {}, n.leader ? t("leader") : ""), h("td", {}, n.lag === null ? "—" : String(n.lag)),
         h("td", {}, n.leader || n.kind !== "voter" ? "" : h("button", { type: "button", class: "secondary", testid: "transfer-" + n.id, onclick: async () => {
           try { const r = await api("POST", "/console/api/cluster/transfer", { to: n.id }); toast(r.done); await loadMembers(); } catch (e) { show(err, e); }
@@ -495,7 +489,7 @@
       }
     } }, t("apply"));
     main.append(err, h("h2", {}, t("members_roles")),
-      h("table", {}, h("thead", {}, h("tr", {}, ["id", t("role"), "raft", t("leader"), t("lag"), ""].map((c) => h("th", {}, c)))), members),
+      h("table", {}, h("thead", {}, h("tr", {}, [t("node_id"), t("role"), t("raft_addr"), t("leader"), t("lag"), ""].map((c) => h("th", {}, c)))), members),
       h("h2", {}, t("document")), h("div", { class: "doc" }, gutter, doc),
       h("p", { class: "row" }, apply, h("button", { type: "button", class: "secondary", onclick: () => loadDoc().catch((e) => show(err, e)) }, t("load"))), status);
     await loadMembers(); await loadDoc();

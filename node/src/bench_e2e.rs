@@ -1,0 +1,380 @@
+//! `smsgw bench e2e`: the gateway end to end on this machine. It starts the
+//! carrier simulator and one fresh node as child processes of this binary
+//! (every port picked by the kernel, data in a temporary directory), applies
+//! a document with one carrier at a high TPS ceiling and receipts on, then
+//! drives rounds of HTTP clients and prints, per round, the accept rate, the
+//! rate at which messages reached the carrier, the node's CPU per accepted
+//! message (from `/proc`, the simulator's CPU not counted), its RSS and the
+//! data directory's size; at the end, the time until the carrier holds every
+//! accepted message. It must never touch a running cluster: it only talks to
+//! the processes it started, and stops them on every exit path.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use hyper::Method;
+
+use crate::bench_api::drive;
+
+/// Arguments of `bench e2e`.
+#[derive(Args)]
+pub struct E2eBenchArgs {
+    /// Rounds of load; the backlog of history grows from one to the next.
+    #[arg(long, default_value_t = 4)]
+    rounds: u32,
+    /// Seconds per round.
+    #[arg(long, default_value_t = 15)]
+    secs: u64,
+    /// Concurrent HTTP clients (keep-alive, one recipient per request).
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Carrier protocol: cmpp, sgip, smgp or smpp.
+    #[arg(long, default_value = "smpp")]
+    protocol: String,
+    /// Carrier connections.
+    #[arg(long, default_value_t = 1)]
+    connections: u32,
+    /// Window per carrier connection.
+    #[arg(long, default_value_t = 128)]
+    window: u32,
+    /// Seconds to wait after the last round for the carrier to hold every
+    /// accepted message.
+    #[arg(long, default_value_t = 120)]
+    drain_secs: u64,
+    /// Take the carrier down (logins refused, links dropped) before the
+    /// rounds, so every accepted message stays unfinished: the rounds then
+    /// show the accept rate as the backlog grows. After them one alarm
+    /// message is posted, the carrier comes back, and the time until the
+    /// alarm reaches it is printed before the drain.
+    #[arg(long)]
+    carrier_down: bool,
+    /// Keep the node's data here instead of a temporary directory.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+/// The children, stopped (killed, then reaped) however the benchmark ends.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Reads `out` on a thread until a line passes `pick`; the rest of the
+/// output is drained so the child never blocks on a full pipe.
+fn wait_line(out: ChildStdout, what: &str, pick: fn(&str) -> bool) -> anyhow::Result<Vec<String>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut sent = false;
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if !sent {
+                seen.push(line.clone());
+                if pick(&line) {
+                    let _ = tx.send(std::mem::take(&mut seen));
+                    sent = true;
+                }
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .with_context(|| format!("{what} did not start within 60 s"))
+}
+
+/// `key=value` out of a ready line.
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// CPU seconds (user + system) of a process so far.
+fn cpu_secs(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name, which may hold spaces: utime and stime
+    // are the 14th and 15th fields of the whole line.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // /proc counts in USER_HZ, which Linux fixes at 100 for user space.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Resident set size of a process in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Submits the simulator has received so far.
+async fn carrier_submits(control: &str) -> anyhow::Result<u64> {
+    let v = call(Method::GET, &format!("{control}counts"), None, "").await?;
+    v["submits"]
+        .as_u64()
+        .context("no submits in the simulator's counts")
+}
+
+/// One JSON request to the simulator or the node; the answer's JSON.
+async fn call(method: Method, url: &str, key: Option<&str>, body: &str) -> anyhow::Result<serde_json::Value> {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+    let client: hyper_util::client::legacy::Client<_, Full<Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("content-type", "application/json");
+    if let Some(k) = key {
+        req = req.header("authorization", format!("Bearer {k}"));
+    }
+    let resp = client
+        .request(req.body(Full::new(Bytes::from(body.to_string())))?)
+        .await?;
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    if !status.is_success() {
+        bail!("{url}: {status}: {}", String::from_utf8_lossy(&bytes));
+    }
+    Ok(serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+}
+
+/// The carrier comes back; an alarm message posted just before is timed
+/// until the simulator holds it, from the carrier's return and from the
+/// first login the simulator accepts after it (when a session can send).
+async fn alarm_after_outage(http_base: &str, control: &str, queued: u64) -> anyhow::Result<()> {
+    const ALARM_TO: &str = "13999990000";
+    let logins = |v: &serde_json::Value| v["logins_ok"].as_u64().unwrap_or(0);
+    let body = format!(r#"{{"to":["{ALARM_TO}"],"text":"bench alarm","priority":"alarm"}}"#);
+    call(
+        Method::POST,
+        &format!("{http_base}/v1/messages"),
+        Some(KEY),
+        &body,
+    )
+    .await?;
+    let before = logins(&call(Method::GET, &format!("{control}counts"), None, "").await?);
+    call(Method::PUT, &format!("{control}faults"), None, "{}").await?;
+    let back = Instant::now();
+    let mut logged_in = None;
+    let url = format!("{control}submits?destination={ALARM_TO}&limit=1");
+    while back.elapsed() < Duration::from_secs(120) {
+        if logged_in.is_none()
+            && logins(&call(Method::GET, &format!("{control}counts"), None, "").await?) > before
+        {
+            logged_in = Some(Instant::now());
+        }
+        let v = call(Method::GET, &url, None, "").await?;
+        if v.as_array().is_some_and(|a| !a.is_empty()) {
+            let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+            println!(
+                "carrier back: the alarm posted last, behind {queued} queued messages, reached the carrier {:.0} ms after the carrier came back, {} after the first login",
+                ms(back),
+                logged_in.map_or("before any login was seen".to_string(), |t| format!("{:.0} ms", ms(t)))
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("carrier back: the alarm posted last did not reach the carrier within 120 s");
+    Ok(())
+}
+
+fn document(protocol: &str, address: &str, a: &E2eBenchArgs) -> anyhow::Result<String> {
+    let (proto, login) = match protocol {
+        "cmpp" => ("cmpp3", "900001"),
+        "sgip" => ("sgip", "900001"),
+        "smgp" => ("smgp", "90000001"),
+        "smpp" => ("smpp", "smsgw"),
+        other => bail!("--protocol {other:?}: expected cmpp, sgip, smgp or smpp"),
+    };
+    Ok(format!(
+        "[[carriers]]\nname = \"bench\"\nprotocol = \"{proto}\"\naddress = \"{address}\"\nlogin = \"{login}\"\npassword = \"secret\"\nconnections = {}\nwindow = {}\ntps = 100000\nsp_number = \"1069000\"\n\n[[routes]]\nprefixes = [\"*\"]\ncarrier = \"bench\"\n\n[[accounts]]\nname = \"bench\"\napi_keys = [\"{KEY}\"]\n",
+        a.connections, a.window
+    ))
+}
+
+const KEY: &str = "sk_bench_e2e_0123456789abcdef";
+
+pub async fn run(a: E2eBenchArgs) -> anyhow::Result<()> {
+    let exe = std::env::current_exe().context("finding this binary")?;
+    let temp = a.dir.is_none();
+    let dir = a
+        .dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("smsgw-bench-e2e-{}", std::process::id())));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let result = bench(&exe, &dir, &a).await;
+    if temp {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
+    let mut children = Children(Vec::new());
+    let mut sim = Command::new(exe)
+        .args(["sim", "--ephemeral"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting the simulator")?;
+    let out = sim.stdout.take().context("simulator stdout")?;
+    children.0.push(sim);
+    let lines = wait_line(out, "the simulator", |l| l.trim_start().starts_with("control"))?;
+    let address = lines
+        .iter()
+        .find_map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next() == Some(a.protocol.as_str()))
+                .then(|| w.next())
+                .flatten()
+        })
+        .with_context(|| format!("the simulator printed no {} listener", a.protocol))?
+        .to_string();
+    let control = lines
+        .iter()
+        .find_map(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
+        .context("the simulator printed no control address")?
+        .to_string();
+
+    let node_file = dir.join("node.toml");
+    std::fs::write(
+        &node_file,
+        format!(
+            "node_id = 1\ndata_dir = \"{}\"\nbootstrap = true\nraft_addr = \"127.0.0.1:0\"\nhttp_addr = \"127.0.0.1:0\"\napps_smpp_addr = \"127.0.0.1:0\"\napps_cmpp_addr = \"127.0.0.1:0\"\n",
+            dir.join("data").display()
+        ),
+    )?;
+    let mut node = Command::new(exe)
+        .args(["node", "start", "--config"])
+        .arg(&node_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting the node")?;
+    let out = node.stdout.take().context("node stdout")?;
+    let pid = node.id();
+    children.0.push(node);
+    let lines = wait_line(out, "the node", |l| l.contains(" ready raft="))?;
+    let ready = lines.last().context("no ready line")?;
+    let raft = field(ready, "raft")
+        .context("no raft= in the ready line")?
+        .to_string();
+    let http = format!(
+        "http://{}",
+        field(ready, "http").context("no http= in the ready line")?
+    );
+
+    let doc = dir.join("doc.toml");
+    std::fs::write(&doc, document(&a.protocol, &address, a)?)?;
+    let applied = Command::new(exe)
+        .args(["config", "apply"])
+        .arg(&doc)
+        .args(["--addr", &raft, "--secret-file"])
+        .arg(dir.join("data").join("cluster-secret"))
+        .stdout(Stdio::null())
+        .status()
+        .context("applying the bench document")?;
+    if !applied.success() {
+        bail!("`smsgw config apply` of the bench document failed");
+    }
+    // The carrier session logs in after the document: wait for a first
+    // message to reach the simulator before measuring.
+    let url = format!("{http}/v1/messages");
+    let warm_until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let _ = drive(&url, KEY, 1, Duration::from_millis(200), 90_000_000).await?;
+        if carrier_submits(&control).await.unwrap_or(0) > 0 {
+            break;
+        }
+        if Instant::now() > warm_until {
+            bail!("no message reached the simulated carrier within 30 s");
+        }
+    }
+
+    if a.carrier_down {
+        call(
+            Method::PUT,
+            &format!("{control}faults"),
+            None,
+            r#"{"refuse_logins":true}"#,
+        )
+        .await?;
+        call(Method::POST, &format!("{control}faults/hard-drop"), None, "").await?;
+    }
+    println!(
+        "bench e2e: 1 node, {} carrier ({} connection(s), window {}){}, receipts on, {} clients, {} rounds of {} s",
+        a.protocol,
+        a.connections,
+        a.window,
+        if a.carrier_down { " down during the rounds" } else { "" },
+        a.clients,
+        a.rounds,
+        a.secs
+    );
+    println!("round  accepted  accepted/s  at_carrier/s  cpu_us/accepted  p50_ms  p99_ms  errors  rss_mib  data_mib");
+    let start_cpu = cpu_secs(pid);
+    let start_carrier = carrier_submits(&control).await?;
+    let started = Instant::now();
+    let mut total = 0u64;
+    for round in 1..=a.rounds {
+        let (cpu0, car0, t0) = (cpu_secs(pid), carrier_submits(&control).await?, Instant::now());
+        let load = drive(
+            &url,
+            KEY,
+            a.clients,
+            Duration::from_secs(a.secs),
+            u64::from(round) * 10_000_000,
+        )
+        .await?;
+        let secs = t0.elapsed().as_secs_f64();
+        let (cpu1, car1) = (cpu_secs(pid), carrier_submits(&control).await?);
+        let n = load.latencies.len() as u64;
+        total += n;
+        println!(
+            "{round:>5}  {n:>8}  {:>10.0}  {:>12.0}  {:>15.0}  {:>6.1}  {:>6.1}  {:>6}  {:>7.0}  {:>8.0}",
+            n as f64 / secs,
+            car1.saturating_sub(car0) as f64 / secs,
+            (cpu1 - cpu0) * 1e6 / (n.max(1) as f64),
+            load.percentile_ms(0.5),
+            load.percentile_ms(0.99),
+            load.errors,
+            rss_mib(pid),
+            crate::storage::dir_size(&dir.join("data"), 0) as f64 / 1_048_576.0,
+        );
+    }
+    if a.carrier_down {
+        alarm_after_outage(&http, &control, total).await?;
+    }
+    let drain_until = Instant::now() + Duration::from_secs(a.drain_secs);
+    let mut at_carrier = carrier_submits(&control).await? - start_carrier;
+    while at_carrier < total && Instant::now() < drain_until {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        at_carrier = carrier_submits(&control).await? - start_carrier;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let cpu = cpu_secs(pid) - start_cpu;
+    println!(
+        "end to end: {total} accepted, {at_carrier} at the carrier after {secs:.1} s ({:.0} messages/s), node CPU {:.0} µs per message, RSS {:.0} MiB{}",
+        at_carrier as f64 / secs,
+        cpu * 1e6 / (at_carrier.max(1) as f64),
+        rss_mib(pid),
+        if at_carrier < total { " (drain timed out)" } else { "" }
+    );
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! Issue 9's storage items through real node processes: a node whose sled
+//! page-table snapshot was cut by a full disk (an empty `snap.*.generating`)
+//! or is unreadable starts again with every committed message; a follower
+//! far behind catches up through a streamed snapshot.
+
+mod cluster_support;
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::Node;
+use serde_json::json;
+
+fn snapshot_files(db: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(db)
+        .expect("db dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("snap."))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn all_kept(node: &Node, key: &str, ids: &[String]) {
+    for id in ids {
+        let g = node.call("GET", &format!("/v1/messages/{id}"), Some(key), None);
+        assert_eq!(g.status, 200, "message {id} after the restart: {:?}", g.body);
+    }
+}
+
+#[test]
+fn a_node_whose_sled_snapshot_was_cut_by_a_full_disk_starts_with_every_committed_message() {
+    let node = Node::start(&[]);
+    let key = node.demo_key();
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let r = node.post(
+            &key,
+            &json!({"to": [format!("1380014{i:04}")], "text": format!("kept {i}")}),
+        );
+        assert_eq!(r.status, 202, "{:?}", r.body);
+        for m in r.body["messages"].as_array().expect("messages") {
+            ids.push(m["id"].as_str().expect("id").to_string());
+        }
+    }
+    let (ok, err, dir) = node.terminate();
+    assert!(ok, "{err}");
+    // A start writes sled's snapshot of what the last run left.
+    let node = Node::start_in(dir, &[]);
+    all_kept(&node, &key, &ids);
+    let (ok, err, dir) = node.terminate();
+    assert!(ok, "{err}");
+    let db = dir.path().join("smsgw-data").join("store-v2.sled");
+    let snaps = snapshot_files(&db);
+    let last = snaps.last().expect("sled wrote its snapshot");
+
+    // What ENOSPC leaves in sled's snapshot write: an empty `.generating`
+    // file, which sled reads first and refuses.
+    let cut = PathBuf::from(format!("{}.generating", last.display()));
+    std::fs::File::create(&cut).expect("empty snapshot");
+    let node = Node::start_in(dir, &[]);
+    all_kept(&node, &key, &ids);
+    let err = node.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert!(
+        err.contains("removed an unfinished sled page-table snapshot"),
+        "{err}"
+    );
+    let (ok, err, dir) = node.terminate();
+    assert!(ok, "{err}");
+
+    // A complete snapshot that cannot be read: moved aside, rebuilt from the log.
+    for snap in snapshot_files(&db) {
+        std::fs::write(&snap, b"cut").expect("truncate");
+    }
+    let node = Node::start_in(dir, &[]);
+    all_kept(&node, &key, &ids);
+    let err = node.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert!(err.contains("page-table snapshot was moved aside"), "{err}");
+    let quarantined = node.data().join("sled-snapshot-quarantine");
+    assert!(quarantined.is_dir());
+    let (ok, err, _dir) = node.terminate();
+    assert!(ok, "{err}");
+}
+
+#[test]
+fn a_follower_stopped_while_thousands_of_entries_were_purged_catches_up_by_a_streamed_snapshot() {
+    use cluster_support::{cli_ok, local_parts, status, wait_parts};
+    use std::time::{Duration, Instant};
+    let root = tempfile::tempdir().expect("tempdir");
+    let env = [("SMSGW_SNAPSHOT_EVERY", "500")];
+    let mut nodes: Vec<cluster_support::Node> = (1..=3)
+        .map(|id| cluster_support::Node::start(root.path(), id, "127.0.0.1:0", false, &env))
+        .collect();
+    let spec: Vec<String> = nodes.iter().map(|n| format!("{}={}", n.id, n.addr)).collect();
+    let mut init = vec!["cluster", "init", "--addr", nodes[0].addr.as_str()];
+    for s in &spec {
+        init.extend(["--node", s.as_str()]);
+    }
+    cli_ok(&init);
+    let propose = |addr: &str, prefix: &str, count: &str, batch: &str| {
+        let out = cli_ok(&[
+            "cluster",
+            "propose-test",
+            "--addr",
+            addr,
+            "--prefix",
+            prefix,
+            "--count",
+            count,
+            "--batch",
+            batch,
+        ]);
+        assert!(out.contains(&format!("committed {count}")), "{out}");
+    };
+    propose(&nodes[0].addr, "a", "300", "3");
+    wait_parts(&nodes[2].addr, 300, Duration::from_secs(20));
+    // Node 3 stops with its old state; thousands of entries go by and the
+    // others purge them, so only a snapshot can bring it back.
+    nodes[2].kill9();
+    propose(&nodes[0].addr, "b", "4000", "1");
+    for n in &nodes[..2] {
+        cli_ok(&["cluster", "compact", "--addr", &n.addr]);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while nodes[..2]
+        .iter()
+        .any(|n| status(&n.addr).and_then(|s| s.purged_index).unwrap_or(0) < 3000)
+    {
+        assert!(Instant::now() < deadline, "logs not purged");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    nodes[2].restart();
+    wait_parts(&nodes[2].addr, 4300, Duration::from_secs(30));
+    let s3 = status(&nodes[2].addr).expect("status of node 3");
+    assert!(
+        s3.snapshot_index.unwrap_or(0) >= 3000,
+        "node 3 did not install a snapshot: {s3:?}"
+    );
+    assert_eq!(local_parts(&nodes[2].addr), 4300);
+    for (prefix, count) in [("a", "300"), ("b", "4000")] {
+        cli_ok(&[
+            "cluster",
+            "check-test",
+            "--addr",
+            &nodes[2].addr,
+            "--prefix",
+            prefix,
+            "--count",
+            count,
+        ]);
+    }
+    // The installed state survives a restart (the switch is durable) and
+    // only the current snapshot file is kept.
+    nodes[2].restart();
+    wait_parts(&nodes[2].addr, 4300, Duration::from_secs(20));
+    let files = std::fs::read_dir(nodes[2].dir.join("raft-snapshots"))
+        .expect("snapshot dir")
+        .count();
+    assert_eq!(files, 1);
+}
+
+/// The largest log entry is measured (`smsgw_raft_entry_bytes_max`). A
+/// 1,000-recipient POST is still ONE entry (one `AcceptBatch`): with the
+/// longest text that is about 2.7 MB, over the 1 MiB bound issue 9 asks
+/// for (see docs/ARCHITECTURE.md, "Not yet"); this test checks that the
+/// metric sees the whole request.
+#[test]
+fn the_largest_log_entry_is_measured_for_a_thousand_recipient_post() {
+    let node = Node::start(&[]);
+    let key = node.demo_key();
+    let before = common::sim_cluster::metric(&node, "smsgw_raft_entry_bytes_max").unwrap_or(0.0);
+    let text: String = "Evacuate block 7 now; assemble at the east gate. "
+        .repeat(21)
+        .chars()
+        .take(1000)
+        .collect();
+    let to: Vec<String> = (0..1000).map(|i| format!("1380015{i:04}")).collect();
+    let r = node.post(&key, &json!({"to": to, "text": text}));
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    assert_eq!(r.body["messages"].as_array().map(Vec::len), Some(1000));
+    let largest = common::sim_cluster::metric(&node, "smsgw_raft_entry_bytes_max").expect("the metric");
+    eprintln!("largest log entry: {largest} bytes (before the POST: {before})");
+    assert!(before < 100_000.0, "{before}");
+    assert!(
+        largest >= 1_000_000.0,
+        "1,000 texts of 1,000 characters in one entry: {largest}"
+    );
+}

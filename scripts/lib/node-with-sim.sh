@@ -1,0 +1,46 @@
+# Shared setup of the benchmark scripts: the carrier simulator in its own
+# process and fresh release nodes on fixed loopback ports. Source it from a
+# script that has `set -euo pipefail` and has cd'd into its work directory.
+# It never touches a node it did not start: every node it starts has its
+# node file in the work directory, and `stop_nodes` matches on that path.
+
+B=${SMSGW:-$(pwd)/target/release/smsgw}
+
+# Starts `smsgw sim --ephemeral` here; sets CMPP (its CMPP listener) and
+# CTRL (its control API URL).
+start_sim() {
+  ("$B" sim --ephemeral > sim.out 2>&1 &)
+  for _ in $(seq 1 50); do
+    grep -q 'control http' sim.out 2> /dev/null && break
+    sleep 0.1
+  done
+  CMPP=$(awk '/^  cmpp/{print $2}' sim.out)
+  CTRL=$(grep -o 'control http://[0-9.:]*' sim.out | cut -d' ' -f2)
+}
+
+# start_node RAFT_PORT HTTP_PORT DOC: a fresh one-node cluster in ./data
+# with DOC applied, waited for until /readyz says ready.
+start_node() {
+  printf 'node_id = 1\ndata_dir = "data"\nbootstrap = true\nraft_addr = "127.0.0.1:%s"\nhttp_addr = "127.0.0.1:%s"\napps_smpp_addr = "127.0.0.1:0"\napps_cmpp_addr = "127.0.0.1:0"\n' "$1" "$2" > node.toml
+  ("$B" node start --config "$(pwd)/node.toml" > node.out 2> node.err &)
+  for _ in $(seq 1 100); do
+    [ -s data/cluster-secret ] && grep -q ' ready raft=' node.out 2> /dev/null && break
+    sleep 0.1
+  done
+  "$B" config apply "$3" --addr "127.0.0.1:$1" --secret-file data/cluster-secret > /dev/null
+  for _ in $(seq 1 100); do
+    curl -s "http://127.0.0.1:$2/readyz" | grep -q '"ready":true' && break
+    sleep 0.2
+  done
+}
+
+# Stops the node started from the current directory.
+stop_nodes() {
+  pkill -f "$(pwd)/node.toml" || true
+}
+
+# Stops the simulator and the node started from the current directory.
+stop_all() {
+  pkill -f "$B sim --ephemeral" || true
+  stop_nodes
+}
