@@ -42,14 +42,13 @@ async fn a_redelivered_mo_is_recorded_and_routed_once_on_every_protocol() {
             set_account(&sim, p, |a| a.sgip_sp_addr = Some(at));
         }
         wait_sessions(&gw, 1).await;
-        let short = smsgw_simulator::mo::parts(sim_protocol(p), "13700003333", "110", "救命").unwrap();
+        let short = smsgw_simulator::mo::parts(p, "13700003333", "110", "救命").unwrap();
         let long_text = "有人抢劫，地点在人民路与解放路交叉口，请速来。".repeat(4);
-        let long = smsgw_simulator::mo::parts(sim_protocol(p), "13700004444", "110", &long_text).unwrap();
+        let long = smsgw_simulator::mo::parts(p, "13700004444", "110", &long_text).unwrap();
         assert!(long.len() > 1);
         let send = |parts: &[smsgw_simulator::dialect::MoPart]| {
             for part in parts {
-                sim.shared()
-                    .deliver(sim_protocol(p), login(p), Deliverable::Mo(part.clone()));
+                sim.shared().deliver(p, login(p), Deliverable::Mo(part.clone()));
             }
         };
         // Three deliveries of the short one, each waiting for the previous
