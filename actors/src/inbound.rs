@@ -12,6 +12,12 @@
 //! after [`RECORD_TRIES`] attempts is routed anyway (the desk must see an
 //! alarm) but not acknowledged: the carrier delivers it again. A copy of a
 //! segment of a message recorded moments ago is acknowledged at once.
+//!
+//! Exactly once: every MO carries a dedupe key (its carrier and the
+//! carrier's id of its first segment, [`Mo::key`]); the store records an MO
+//! once per key and answers a repeat as "already recorded"
+//! ([`Store::record_mos`]). A repeat is acknowledged like a first copy
+//! (only once the store answered) and is not routed again.
 //! Neither actor ever answers the handset.
 
 use std::sync::Arc;
@@ -128,6 +134,9 @@ pub struct InboundState {
     carriers: std::collections::HashMap<PartKey, (String, Option<Encoding>)>,
     /// The acks of the segments of messages being reassembled.
     acks: std::collections::HashMap<PartKey, Vec<Ack>>,
+    /// The carrier id of the lowest numbered segment received so far of
+    /// each message being reassembled: the whole MO's dedupe key.
+    keys: std::collections::HashMap<PartKey, (u8, String)>,
     ticker: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -161,10 +170,12 @@ async fn record_in_batches(
             .collect();
         let mut backoff = Duration::from_millis(20);
         let mut recorded = false;
+        let mut fresh = Vec::new();
         for attempt in 1..=RECORD_TRIES {
-            match store.propose_batch(events.clone()).await {
-                Ok(()) => {
+            match store.record_mos(events.clone()).await {
+                Ok(new) => {
                     recorded = true;
+                    fresh = new;
                     break;
                 }
                 Err(e) if attempt == RECORD_TRIES => {
@@ -180,10 +191,17 @@ async fn record_in_batches(
                 }
             }
         }
-        for (mo, acks) in batch.drain(..) {
+        for (i, (mo, acks)) in batch.drain(..).enumerate() {
             if recorded {
                 crate::metrics::reports_acked(acks.len());
                 acks.into_iter().for_each(Ack::fire);
+            }
+            // A repeat (the carrier delivered it again: our answer went
+            // missing) is answered, and goes nowhere else: its first copy
+            // was routed.
+            if recorded && !fresh.get(i).copied().unwrap_or(true) {
+                crate::metrics::mo_repeated(&mo.carrier);
+                continue;
             }
             let _ = router.send_message(RouterMsg::Route(mo));
         }
@@ -203,6 +221,21 @@ impl InboundState {
 
     fn take_acks(&mut self, key: &PartKey) -> Vec<Ack> {
         self.acks.remove(key).unwrap_or_default()
+    }
+
+    /// Keeps `id` as `key`'s dedupe key if segment `seq` is the lowest seen.
+    fn note_key(&mut self, key: &PartKey, seq: u8, id: Option<String>) {
+        let Some(id) = id else { return };
+        match self.keys.get(key) {
+            Some((s, _)) if *s <= seq => {}
+            _ => {
+                self.keys.insert(key.clone(), (seq, id));
+            }
+        }
+    }
+
+    fn take_key(&mut self, key: &PartKey) -> Option<String> {
+        self.keys.remove(key).map(|(_, id)| id)
     }
 }
 
@@ -227,6 +260,7 @@ impl Actor for Inbound {
             }),
             carriers: Default::default(),
             acks: Default::default(),
+            keys: Default::default(),
             ticker,
         })
     }
@@ -274,6 +308,7 @@ impl Actor for Inbound {
                             destination: p.destination,
                             text,
                             complete: true,
+                            key: p.carrier_id,
                         },
                         vec![ack],
                     )
@@ -287,6 +322,7 @@ impl Actor for Inbound {
                     total: h.total,
                 };
                 s.carriers.insert(key.clone(), (p.carrier.clone(), p.encoding));
+                let seq = h.seq;
                 let pushed = s.reasm.push(
                     &p.source,
                     &p.destination,
@@ -297,6 +333,7 @@ impl Actor for Inbound {
                 for inc in pushed.evicted {
                     let (carrier, enc) = s.carriers.remove(&inc.key).unwrap_or_default();
                     let acks = s.take_acks(&inc.key);
+                    let key = s.take_key(&inc.key);
                     done.push((
                         Mo {
                             carrier,
@@ -304,6 +341,7 @@ impl Actor for Inbound {
                             destination: inc.key.receiver.clone(),
                             text: decode(&inc.payload(), enc),
                             complete: false,
+                            key,
                         },
                         acks,
                     ));
@@ -313,6 +351,8 @@ impl Actor for Inbound {
                         let (carrier, enc) = s.carriers.remove(&r.key).unwrap_or((p.carrier, p.encoding));
                         let mut acks = s.take_acks(&r.key);
                         acks.push(ack);
+                        s.note_key(&r.key, seq, p.carrier_id);
+                        let key = s.take_key(&r.key);
                         done.push((
                             Mo {
                                 carrier,
@@ -320,6 +360,7 @@ impl Actor for Inbound {
                                 destination: r.key.receiver.clone(),
                                 text: decode(&r.payload(), enc),
                                 complete: true,
+                                key,
                             },
                             acks,
                         ));
@@ -331,13 +372,20 @@ impl Actor for Inbound {
                             destination: p.destination,
                             text: decode(&payload, p.encoding),
                             complete: false,
+                            key: p.carrier_id,
                         },
                         vec![ack],
                     )),
                     // Answered with its message's record.
-                    PushOutcome::Buffered => s.acks.entry(key).or_default().push(ack),
+                    PushOutcome::Buffered => {
+                        s.note_key(&key, seq, p.carrier_id);
+                        s.acks.entry(key).or_default().push(ack)
+                    }
                     PushOutcome::Duplicate => match s.acks.get_mut(&key) {
-                        Some(v) => v.push(ack),
+                        Some(v) => {
+                            v.push(ack);
+                            s.note_key(&key, seq, p.carrier_id);
+                        }
                         // A copy of a message already recorded.
                         None => ack.fire(),
                     },
@@ -347,6 +395,7 @@ impl Actor for Inbound {
                 for inc in s.reasm.expire(now) {
                     let (carrier, enc) = s.carriers.remove(&inc.key).unwrap_or_default();
                     let acks = s.take_acks(&inc.key);
+                    let key = s.take_key(&inc.key);
                     done.push((
                         Mo {
                             carrier,
@@ -354,6 +403,7 @@ impl Actor for Inbound {
                             destination: inc.key.receiver.clone(),
                             text: decode(&inc.payload(), enc),
                             complete: false,
+                            key,
                         },
                         acks,
                     ));

@@ -17,6 +17,7 @@
 pub mod error;
 pub mod link;
 pub mod metrics;
+pub mod mo_key;
 pub mod model;
 pub mod proto;
 pub mod ratelog;

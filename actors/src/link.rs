@@ -27,7 +27,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio_util::codec::{Framed, FramedRead, FramedWrite};
+use tokio_util::codec::{Decoder, Framed, FramedRead, FramedWrite};
 
 use crate::error::LinkError;
 use crate::model::{MoPart, SubmitStatus};
@@ -237,16 +237,26 @@ pub fn spawn<P: ClientProtocol>(
     count_trailing(&carrier, parts.codec.take_trailing());
     let opts = parts.codec.options().clone();
     let (rd, wr) = parts.io.into_split();
-    let codec = FrameCodec::<P::Wire>::new().with_options(opts.clone()).lenient();
+    let mut codec = FrameCodec::<P::Wire>::new().with_options(opts.clone()).lenient();
+    // Bytes read past the login answer belong to the reader. The whole
+    // frames among them are decoded here, because a `FramedRead` given a
+    // buffer does not look into it before the socket has more to read: a
+    // report or MO the carrier sent right behind its login answer (in the
+    // same segment) would wait for the next bytes on the link, a heartbeat
+    // answer 30 s later, or for ever on a quiet link.
+    let mut rest = parts.read_buf;
+    let early = early_frames::<P>(&mut codec, &mut rest);
+    count_trailing(&carrier, codec.take_trailing());
     let mut read = FramedRead::new(rd, codec);
-    // Bytes read past the login answer belong to the reader.
-    *read.read_buffer_mut() = parts.read_buf;
+    // What is left is at most the start of a frame: its rest is on the way.
+    *read.read_buffer_mut() = rest;
     let write = FramedWrite::new(wr, FrameCodec::<P::Wire>::new().with_options(opts));
     let (tx, rx) = mpsc::unbounded_channel();
     let epoch = Instant::now();
     let last_rx = Arc::new(AtomicU64::new(0));
     let writer = tokio::spawn(write_loop::<P>(write, rx));
     let reader = tokio::spawn(read_loop(
+        early,
         read,
         proto,
         carrier,
@@ -265,8 +275,36 @@ pub fn spawn<P: ClientProtocol>(
     }
 }
 
+/// One read of a link: a PDU, a whole frame that did not decode (why), or
+/// a framing error (why).
+type Frame<P> = Result<Result<<P as ClientProtocol>::Pdu, String>, String>;
+
+fn frame<P: ClientProtocol>(item: <FrameCodec<P::Wire> as Decoder>::Item) -> Frame<P> {
+    Ok(item.map_err(|bad| bad.error.to_string()))
+}
+
+/// The whole frames in `buf` (bytes read with the login answer), in order;
+/// `buf` keeps the rest. A framing error ends the list (and the link).
+fn early_frames<P: ClientProtocol>(
+    codec: &mut FrameCodec<P::Wire>,
+    buf: &mut bytes::BytesMut,
+) -> Vec<Frame<P>> {
+    let mut out = Vec::new();
+    loop {
+        match codec.decode(buf) {
+            Ok(Some(f)) => out.push(frame::<P>(f)),
+            Ok(None) => return out,
+            Err(e) => {
+                out.push(Err(e.to_string()));
+                return out;
+            }
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn read_loop<P: ClientProtocol>(
+    early: Vec<Frame<P>>,
     mut read: FramedRead<tokio::net::tcp::OwnedReadHalf, FrameCodec<P::Wire>>,
     proto: Arc<P>,
     carrier: String,
@@ -276,8 +314,15 @@ async fn read_loop<P: ClientProtocol>(
     last_rx: Arc<AtomicU64>,
     epoch: Instant,
 ) {
+    let mut early = early.into_iter();
     let reason = loop {
-        let item = read.next().await;
+        let item = match early.next() {
+            Some(f) => Some(f),
+            None => read
+                .next()
+                .await
+                .map(|r| r.map_err(|e| e.to_string()).and_then(frame::<P>)),
+        };
         count_trailing(&carrier, read.decoder_mut().take_trailing());
         if let Some(Ok(_)) = item {
             // Any whole frame, readable or not, is traffic: a heartbeat
@@ -290,7 +335,7 @@ async fn read_loop<P: ClientProtocol>(
             Some(Ok(Err(bad))) => {
                 // Boundaries were fine; keep the link, as the carriers do.
                 crate::metrics::bad_pdu(&carrier, P::PROTOCOL);
-                crate::warn_limited!(format!("bad-pdu/{carrier}"), carrier, protocol = %P::PROTOCOL, "undecodable PDU: {}", bad.error);
+                crate::warn_limited!(format!("bad-pdu/{carrier}"), carrier, protocol = %P::PROTOCOL, "undecodable PDU: {bad}");
                 continue;
             }
             Some(Ok(Ok(pdu))) => pdu,

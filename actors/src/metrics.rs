@@ -123,6 +123,11 @@ pub fn mo_received(carrier: &str, complete: bool) {
         .increment(1);
 }
 
+/// An MO the store had already recorded under its key (a re-delivery).
+pub fn mo_repeated(carrier: &str) {
+    counter!("smsgw_mo_repeats_total", "carrier" => carrier.to_string()).increment(1);
+}
+
 pub fn store_batch(n: usize, ok: bool) {
     counter!("smsgw_store_proposals_total", "status" => if ok { "ok" } else { "error" }).increment(1);
     histogram!("smsgw_store_batch_events").record(n as f64);

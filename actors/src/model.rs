@@ -175,6 +175,12 @@ pub struct MoPart {
     /// with SMPP `sar_*` TLVs instead of a UDH.
     pub sar: Option<Concat>,
     pub encoding: Option<Encoding>,
+    /// What tells this segment from any other of the carrier's: its
+    /// message id (CMPP/SMGP `Msg_Id`, the SGIP sequence number), or for
+    /// SMPP, which has none, a hash of what it carries
+    /// ([`crate::mo_key::content_key`]). `None`: not known (a standby of an
+    /// older version forwarded it), and the MO is recorded without a key.
+    pub carrier_id: Option<String>,
 }
 
 /// A whole inbound message, reassembled and decoded.
@@ -186,6 +192,10 @@ pub struct Mo {
     pub text: String,
     /// False when parts never arrived (the text has gaps).
     pub complete: bool,
+    /// Its dedupe key within its carrier: the `carrier_id` of its first
+    /// segment (the lowest numbered one received). A re-delivery of the
+    /// same MO has the same key, and is recorded once.
+    pub key: Option<String>,
 }
 
 /// Where splitting lived before [`crate::split`]; kept so existing paths resolve.

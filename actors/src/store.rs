@@ -73,10 +73,13 @@ pub enum Event {
     },
     /// An inbound message, reassembled.
     MoReceived(Mo),
-    /// A report no part was found for (kept for troubleshooting).
+    /// A report no part was found for, after the hold and a look-up of the
+    /// replicated carrier-id index: the store keeps it for the submit
+    /// result that may still commit (a cut-off leader's, forwarded late).
     UnmatchedReport {
         carrier: String,
         carrier_msg_id: String,
+        state: ReportState,
     },
 }
 
@@ -84,6 +87,15 @@ pub enum Event {
 pub trait Store: Send + Sync + 'static {
     /// Commits `events` in order, all or none.
     fn propose_batch(&self, events: Vec<Event>) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Commits `events` (MOs, [`Event::MoReceived`]) like
+    /// [`Store::propose_batch`], and says per event whether it was new:
+    /// `false` for an MO whose key ([`Mo::key`]) was already recorded for
+    /// its carrier (nothing changed; a re-delivery). By default every event
+    /// counts as new.
+    fn record_mos(&self, events: Vec<Event>) -> BoxFuture<'_, Result<Vec<bool>, StoreError>> {
+        let n = events.len();
+        Box::pin(async move { self.propose_batch(events).await.map(|()| vec![true; n]) })
+    }
     /// Messages accepted and not yet finished, for a new leader to queue,
     /// each with what is already committed for its parts
     /// ([`OutboundMessage::known`]: carrier ids, outcomes), so that only
@@ -110,6 +122,8 @@ struct MemInner {
     pending: Vec<OutboundMessage>,
     carrier_ids: HashMap<(String, String), PartId>,
     fail_next: usize,
+    /// (carrier, key) of every MO recorded, as the replicated state keeps them.
+    mo_keys: std::collections::HashSet<(String, String)>,
 }
 
 impl MemoryStore {
@@ -200,6 +214,34 @@ impl Store for MemoryStore {
             g.events.extend(events);
             g.batches += 1;
             Ok(())
+        };
+        Box::pin(async move { r })
+    }
+
+    /// Records each MO once per (carrier, key), like the replicated state.
+    fn record_mos(&self, events: Vec<Event>) -> BoxFuture<'_, Result<Vec<bool>, StoreError>> {
+        let mut g = self.lock();
+        let r = if g.fail_next > 0 {
+            g.fail_next -= 1;
+            Err(StoreError::Unavailable("injected".into()))
+        } else {
+            let mut fresh = Vec::with_capacity(events.len());
+            for e in events {
+                let new = match &e {
+                    Event::MoReceived(Mo {
+                        carrier,
+                        key: Some(k),
+                        ..
+                    }) => g.mo_keys.insert((carrier.clone(), k.clone())),
+                    _ => true,
+                };
+                if new {
+                    g.events.push(e);
+                }
+                fresh.push(new);
+            }
+            g.batches += 1;
+            Ok(fresh)
         };
         Box::pin(async move { r })
     }

@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | GET | `/counts` | every counter, per account and per report outcome |
 //! | GET | `/submits?account=&destination=&protocol=&client_ref=&after=&limit=` | the received submits |
-//! | POST | `/mo` | inject an inbound message `{protocol, account, from, to, text}` |
+//! | POST | `/mo` | inject an inbound message `{protocol, account, from, to, text, copies}` (`copies` 1 to 5: each segment delivered that many times, same wire id) |
 //! | GET, PUT | `/faults` | the fault switches |
 //! | POST | `/faults/drop` | drop every connection now (queued responses flushed first) |
 //! | POST | `/faults/hard-drop` | drop every connection now, in-flight requests unanswered |
@@ -84,7 +84,15 @@ pub struct MoRequest {
     /// The service code it was sent to (110, 1101, ...).
     pub to: String,
     pub text: String,
+    /// How many times the MO is delivered (1 to 5, default 1): the copies
+    /// after the first are re-deliveries of the same segments (same wire
+    /// ids), as a carrier sends when its answers went missing.
+    #[serde(default)]
+    pub copies: Option<u8>,
 }
+
+/// Most deliveries of one injected segment.
+pub const MAX_COPIES: u8 = 5;
 
 async fn inject_mo(
     State(s): Sim,
@@ -117,6 +125,14 @@ async fn inject_mo(
             format!("no {} account {account:?}", req.protocol),
         );
     }
+    let copies = req.copies.unwrap_or(1);
+    if !(1..=MAX_COPIES).contains(&copies) {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_copies",
+            format!("copies must be 1 to {MAX_COPIES}"),
+        );
+    }
     let profile = s
         .account(req.protocol, &account)
         .and_then(|a| crate::profile::of(&a));
@@ -125,8 +141,15 @@ async fn inject_mo(
         Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_text", e),
     };
     let n = parts.len();
-    for p in parts {
-        s.deliver(req.protocol, &account, Deliverable::Mo(p));
+    // Every segment, then the whole MO again for each copy: a carrier
+    // re-delivers all it holds unanswered.
+    for round in 0..copies {
+        for p in &parts {
+            if round > 0 {
+                s.ledger.bump(|c| &c.redelivered);
+            }
+            s.deliver(req.protocol, &account, Deliverable::Mo(p.clone()));
+        }
     }
     (
         StatusCode::ACCEPTED,

@@ -89,6 +89,12 @@ pub struct MoPart {
     pub sar: Option<Concat>,
     /// The protocol's data coding / msg_fmt byte.
     pub coding: u8,
+    /// This segment's id, fixed when it was injected (a CMPP-style Msg_Id:
+    /// time, gateway code, sequence): every delivery of it, re-deliveries
+    /// included, carries the same wire id, as a real carrier's does (CMPP
+    /// and SMGP `Msg_Id`, the SGIP sequence number, the SMPP
+    /// `user_message_reference`). The gateway dedupes MOs by it.
+    pub id: u64,
 }
 
 /// Something for a client's receiving side: a report or an MO.

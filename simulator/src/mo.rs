@@ -16,6 +16,19 @@ use crate::dialect::MoPart;
 
 static NEXT_REF: AtomicU16 = AtomicU16::new(1);
 
+/// The gateway code in the ids of injected MOs (not the submit ids').
+const MO_GATEWAY: u32 = 4321;
+
+/// The ids of injected MO segments: Beijing time to the second, then a
+/// sequence that starts at random, so a restarted simulator does not hand
+/// out the ids of the MOs it sent a moment before.
+fn next_mo_id() -> u64 {
+    static IDS: std::sync::LazyLock<smsgw_protocols::cmpp::MsgIdGenerator> = std::sync::LazyLock::new(|| {
+        smsgw_protocols::cmpp::MsgIdGenerator::starting_at(MO_GATEWAY, rand::random::<u16>())
+    });
+    IDS.next().0
+}
+
 /// The segments of one MO, each ready for the protocol's deliver PDU.
 pub fn parts(protocol: Protocol, from: &str, to: &str, body: &str) -> Result<Vec<MoPart>, String> {
     parts_as(protocol, None, from, to, body)
@@ -60,6 +73,7 @@ pub fn parts_as(
             sar: s.sar(),
             content: s.content,
             coding,
+            id: next_mo_id(),
         })
         .collect())
 }

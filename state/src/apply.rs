@@ -47,6 +47,10 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
             state,
             at_ms,
         } => match tx.get::<String>(&keys::carrier_id(carrier, carrier_msg_id))? {
+            // The first outcome of a part stands (as for RecordOutcome): a
+            // report the reconciler already turned into an outcome, sent
+            // again as RecordReport, changes nothing.
+            Some(pid) if crate::parked::has_outcome(tx, &pid)? => Response::ReportRecorded { part_id: None },
             Some(pid) => {
                 set_outcome(tx, &pid, state, *at_ms)?;
                 Response::ReportRecorded { part_id: Some(pid) }
@@ -57,6 +61,7 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
                     at_ms: *at_ms,
                 };
                 tx.put(keys::pending_report(carrier, carrier_msg_id), &pending)?;
+                crate::retention::report_parked(tx, carrier, carrier_msg_id, *at_ms)?;
                 Response::ReportRecorded { part_id: None }
             }
         },

@@ -15,6 +15,8 @@ pub mod command;
 pub mod events;
 pub mod jobs;
 pub mod keys;
+pub mod mo_keys;
+mod parked;
 pub mod retention;
 pub mod stats;
 pub mod users;

@@ -134,6 +134,7 @@ impl ClientProtocol for CmppClient {
                             udhi: d.udhi(),
                             sar: None,
                             encoding: Encoding::from_msg_fmt(self.profile.standard_coding(d.msg_fmt)),
+                            carrier_id: Some(d.msg_id.to_string()),
                             content: d.msg_content,
                         },
                         ack,

@@ -114,6 +114,9 @@ pub fn classify_pdu(pdu: Pdu, carrier: &str, profile: &CarrierProfile) -> Incomi
                 sar: None,
                 encoding: Encoding::from_msg_fmt(profile.standard_coding(d.message_coding)),
                 content: d.message_content.clone(),
+                // The SMG's sequence number names the DELIVER; it sends
+                // the same one again when our answer went missing.
+                carrier_id: Some(seq.to_string()),
             };
             Incoming::Mo {
                 mo,

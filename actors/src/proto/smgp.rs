@@ -125,6 +125,7 @@ impl ClientProtocol for SmgpClient {
                             udhi: d.udhi(),
                             sar: None,
                             encoding: Encoding::from_msg_fmt(self.profile.standard_coding(d.msg_format)),
+                            carrier_id: Some(d.msg_id.to_string()),
                             content: d.msg_content,
                         },
                         ack,

@@ -121,18 +121,40 @@ impl ClientProtocol for SmppClient {
                         ack: Some(ack),
                         error: e.to_string(),
                     },
-                    None => Incoming::Mo {
-                        mo: MoPart {
-                            carrier: carrier.to_string(),
-                            source: d.source_addr.to_string(),
-                            destination: d.destination_addr.to_string(),
+                    None => {
+                        let sar = (!d.udhi()).then(|| d.concat()).flatten();
+                        // deliver_sm carries no id of the MO: a hash of
+                        // what it does carry stands in for one.
+                        let umr = d.tlvs.get(tlv::tag::USER_MESSAGE_REFERENCE).map(|t| match t {
+                            tlv::Tlv::UserMessageReference(r) => u32::from(*r),
+                            _ => u32::MAX,
+                        });
+                        let key = crate::mo_key::content_key(&crate::mo_key::Fields {
+                            source: d.source_addr.as_str(),
+                            destination: d.destination_addr.as_str(),
+                            coding: d.data_coding,
                             udhi: d.udhi(),
-                            sar: (!d.udhi()).then(|| d.concat()).flatten(),
-                            encoding: Encoding::from_data_coding(self.profile.standard_coding(d.data_coding)),
-                            content: d.payload().clone(),
-                        },
-                        ack,
-                    },
+                            sar,
+                            reference: umr,
+                            timestamp: d.schedule_delivery_time.as_str(),
+                            content: d.payload(),
+                        });
+                        Incoming::Mo {
+                            mo: MoPart {
+                                carrier: carrier.to_string(),
+                                source: d.source_addr.to_string(),
+                                destination: d.destination_addr.to_string(),
+                                udhi: d.udhi(),
+                                sar,
+                                encoding: Encoding::from_data_coding(
+                                    self.profile.standard_coding(d.data_coding),
+                                ),
+                                content: d.payload().clone(),
+                                carrier_id: Some(key),
+                            },
+                            ack,
+                        }
+                    }
                 }
             }
             Body::EnquireLink => Incoming::KeepAlive {

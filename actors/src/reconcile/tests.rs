@@ -45,6 +45,7 @@ fn event(i: usize) -> Event {
     Event::UnmatchedReport {
         carrier: "c".into(),
         carrier_msg_id: i.to_string(),
+        state: smsgw_protocols::report::ReportState::Delivered,
     }
 }
 

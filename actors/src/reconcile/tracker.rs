@@ -273,6 +273,7 @@ impl Tracker {
         out.push(Event::UnmatchedReport {
             carrier: carrier.clone(),
             carrier_msg_id: report.carrier_msg_id.clone(),
+            state: report.state,
         });
         if self.unmatched.len() >= UNMATCHED_KEPT {
             self.unmatched.pop_front();

@@ -40,6 +40,9 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         // The first pass exports the metrics at once.
         let mut tick = SLOW_TICKS - 1;
         let mut accepts = timers::AcceptWatch::default();
+        let mut cursors = timers::Cursors::default();
+        let mut metrics_cursor = timers::TimerCursor::default();
+        let mut leading = false;
         let mut busy = false;
         loop {
             // A full batch means more is waiting: go on at once.
@@ -50,17 +53,23 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             tick = tick.wrapping_add(1);
             let slow = tick.is_multiple_of(SLOW_TICKS);
             if slow {
-                timers::export_metrics(&state);
+                timers::export_metrics(&state, &mut metrics_cursor);
             }
             let Ok(loaded) = state.config() else { continue };
             if !loaded.doc.alarm.enabled() || !state.cluster.leads_with_lease() {
+                leading = false;
                 continue;
+            }
+            if !leading {
+                // Another leader moved the timers on meanwhile.
+                cursors.reset();
+                leading = true;
             }
             let step = async {
                 let mos_left = intake::step(&state, &loaded).await?;
                 let rows_left = outbox::step(&state, &loaded).await?;
                 if slow {
-                    timers::step(&state, &loaded).await?;
+                    timers::step(&state, &loaded, &mut cursors).await?;
                     accepts.observe(&state);
                 }
                 Ok::<bool, String>(mos_left || rows_left)

@@ -4,6 +4,16 @@
 //! leader observes accepts through the change log, so a leader change may
 //! miss or repeat a few observations); and, on every node, the desk's
 //! counters as metrics.
+//!
+//! The timer indexes (`A/e/DEADLINE ID`, `A/l/DEADLINE ID`) are read only
+//! from a cursor up to now, never from their start: their rows are deleted
+//! as cases are accepted and closed, and sled walks the emptied leaves a
+//! read from the start crosses, so over months each tick would cost more.
+//! The cursor ([`TimerCursor`]) trails the earliest timer still due, or
+//! now, by [`SLACK_MS`] (a timer filed with a deadline behind it, by a
+//! node whose clock is that far behind, is still read), and a full read
+//! from the start runs once per [`FULL_READ_EVERY`] reads (and on the
+//! first read of a node or leadership) to catch anything older.
 
 use smsgw_state::alarm::{keys::counter, AlarmCommand, CaseStatus};
 use smsgw_state::Command;
@@ -12,13 +22,70 @@ use crate::api::state::{now_ms, AppState, Loaded};
 
 /// Timers handled per step.
 const BATCH: usize = 100;
+/// How far the cursor trails the earliest due timer (or now).
+pub(super) const SLACK_MS: u64 = 5 * 60 * 1000;
+/// One read in this many starts from the index's start.
+pub(super) const FULL_READ_EVERY: u32 = 3600;
 
-pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<(), String> {
+/// Where one timer index is read from next.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct TimerCursor {
+    from: Option<u64>,
+    reads: u32,
+}
+
+impl TimerCursor {
+    /// Where the next read starts: the cursor, or 0 for a full read.
+    pub(super) fn start(&mut self) -> u64 {
+        self.reads = self.reads.wrapping_add(1);
+        match self.from {
+            Some(f) if !self.reads.is_multiple_of(FULL_READ_EVERY) => f,
+            _ => 0,
+        }
+    }
+
+    /// A read up to `now` found `due` (in deadline order): the next one
+    /// starts [`SLACK_MS`] before the earliest still due, or before now.
+    pub(super) fn advance(&mut self, now: u64, due: &[(String, u64)]) {
+        let earliest = due.first().map_or(now, |(_, d)| (*d).min(now));
+        self.from = Some(earliest.saturating_sub(SLACK_MS));
+    }
+
+    /// Starts over with a full read (a new leadership: another node's
+    /// cursor moved the timers on meanwhile).
+    pub(super) fn reset(&mut self) {
+        self.from = None;
+    }
+}
+
+/// The cursors of the escalation and open-too-long indexes.
+#[derive(Debug, Default)]
+pub(super) struct Cursors {
+    pub(super) escalations: TimerCursor,
+    pub(super) overdues: TimerCursor,
+}
+
+impl Cursors {
+    pub(super) fn reset(&mut self) {
+        self.escalations.reset();
+        self.overdues.reset();
+    }
+}
+
+pub(super) async fn step(state: &AppState, loaded: &Loaded, cursors: &mut Cursors) -> Result<(), String> {
     let view = smsgw_state::local_view(&state.cluster).alarm();
     let now = now_ms();
     let policy = super::policy(&loaded.doc.alarm);
     let mut cmds = Vec::new();
-    for (case, deadline_ms) in view.due_escalations(0, now, BATCH).map_err(|e| e.to_string())? {
+    let from = cursors.escalations.start();
+    let escalations = view
+        .due_escalations(from, now, BATCH)
+        .map_err(|e| e.to_string())?;
+    cursors.escalations.advance(now, &escalations);
+    let from = cursors.overdues.start();
+    let overdues = view.due_overdues(from, now, BATCH).map_err(|e| e.to_string())?;
+    cursors.overdues.advance(now, &overdues);
+    for (case, deadline_ms) in escalations {
         tracing::info!(%case, "alarm desk: not accepted in time, escalating");
         metrics::counter!("smsgw_alarm_escalations_total").increment(1);
         cmds.push(AlarmCommand::Escalate {
@@ -27,7 +94,7 @@ pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<(), String
             policy,
         });
     }
-    for (case, deadline_ms) in view.due_overdues(0, now, BATCH).map_err(|e| e.to_string())? {
+    for (case, deadline_ms) in overdues {
         cmds.push(AlarmCommand::Overdue { case, deadline_ms });
     }
     if cmds.is_empty() {
@@ -71,7 +138,7 @@ impl AcceptWatch {
 
 /// The desk's replicated counters as metrics (on every node: they read
 /// the same on each).
-pub(super) fn export_metrics(state: &AppState) {
+pub(super) fn export_metrics(state: &AppState, cursor: &mut TimerCursor) {
     let view = smsgw_state::local_view(&state.cluster).alarm();
     let Ok(lines) = view.lines() else { return };
     let now = now_ms();
@@ -87,10 +154,42 @@ pub(super) fn export_metrics(state: &AppState) {
         }
     }
     // Cases past their accept deadline right now: what the alert watches.
-    if let Ok(due) = view.due_escalations(0, now, 1000) {
+    let from = cursor.start();
+    if let Ok(due) = view.due_escalations(from, now, 1000) {
+        cursor.advance(now, &due);
         metrics::gauge!("smsgw_alarm_unaccepted_overdue").set(due.len() as f64);
     }
     if let Ok(unknown) = view.counter(counter::UNKNOWN) {
         metrics::counter!("smsgw_alarm_unknown_senders_total").absolute(unknown);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_start_from_the_cursor_behind_the_earliest_due_and_sometimes_from_the_start() {
+        let mut c = TimerCursor::default();
+        assert_eq!(c.start(), 0, "the first read of a node or leadership is full");
+        let now = 10 * SLACK_MS;
+        c.advance(now, &[]);
+        assert_eq!(c.start(), now - SLACK_MS, "nothing due: just behind now");
+        // A timer still due (its proposal not applied yet) holds the cursor.
+        c.advance(now + 1_000, &[("A1".into(), now - 2_000), ("A2".into(), now)]);
+        assert_eq!(c.start(), now - 2_000 - SLACK_MS);
+        // The reads go on from the cursor; one in FULL_READ_EVERY is full.
+        let mut full = 0;
+        for _ in 0..(2 * FULL_READ_EVERY) {
+            if c.start() == 0 {
+                full += 1;
+            }
+        }
+        assert_eq!(full, 2);
+        c.reset();
+        assert_eq!(c.start(), 0, "a new leadership reads everything once");
+        // Early times never wrap below zero.
+        c.advance(5, &[]);
+        assert_eq!(c.start(), 0);
     }
 }

@@ -66,6 +66,10 @@ pub enum Wire {
         #[serde(default)]
         sar: Option<Concat>,
         encoding: Option<Encoding>,
+        /// The carrier's id of the segment, its dedupe key (absent from
+        /// an older node: recorded without one).
+        #[serde(default)]
+        carrier_id: Option<String>,
     },
 }
 
@@ -81,6 +85,7 @@ impl From<Delivered> for Wire {
                 udhi: m.udhi,
                 sar: m.sar,
                 encoding: m.encoding,
+                carrier_id: m.carrier_id,
             },
         }
     }
@@ -98,6 +103,7 @@ impl From<Wire> for Delivered {
                 udhi,
                 sar,
                 encoding,
+                carrier_id,
             } => Delivered::Mo(MoPart {
                 carrier,
                 source,
@@ -106,6 +112,7 @@ impl From<Wire> for Delivered {
                 udhi,
                 sar,
                 encoding,
+                carrier_id,
             }),
         }
     }

@@ -114,7 +114,12 @@ pub fn command_for(e: Event, at_ms: u64) -> Option<Command> {
             at_ms,
         },
         Event::MoReceived(mo) => Command::RecordMo {
-            request_id: None,
+            // Recorded once per (carrier, carrier's id): a re-delivery is
+            // answered "already recorded" (`smsgw_state::mo_keys`).
+            request_id: mo
+                .key
+                .as_deref()
+                .map(|k| smsgw_state::mo_keys::request_id(&mo.carrier, k)),
             message: smsgw_state::MoMessage {
                 carrier: mo.carrier,
                 from: mo.source,
@@ -123,12 +128,27 @@ pub fn command_for(e: Event, at_ms: u64) -> Option<Command> {
                 received_at_ms: at_ms,
             },
         },
+        // Parked by apply until the carrier id commits (a leader cut off
+        // by a partition forwards its RecordSubmit late), or applied at once
+        // if it committed meanwhile; dropped by the retention purge if it
+        // never does (`smsgw_state` `parked`). Before, it was only logged,
+        // its ack fired, and the message stayed SUBMITTED.
         Event::UnmatchedReport {
             carrier,
             carrier_msg_id,
+            state,
         } => {
-            tracing::info!(carrier, carrier_msg_id, "unmatched report");
-            return None;
+            tracing::info!(
+                carrier,
+                carrier_msg_id,
+                "unmatched report: kept for its submit result"
+            );
+            Command::RecordReport {
+                carrier,
+                carrier_msg_id,
+                state: state.stat().into(),
+                at_ms,
+            }
         }
     })
 }
@@ -316,6 +336,32 @@ impl Store for RaftStore {
                 .await
                 .map(|_| ())
                 .map_err(map_err)
+        })
+    }
+
+    /// One `Command::Batch` like `propose_batch`; per MO, whether apply
+    /// recorded it now or answered it as a repeat of a recorded key.
+    fn record_mos(&self, events: Vec<Event>) -> BoxFuture<'_, Result<Vec<bool>, StoreError>> {
+        Box::pin(async move {
+            let at = now_ms();
+            let n = events.len();
+            let cmds: Vec<Command> = events.into_iter().filter_map(|e| command_for(e, at)).collect();
+            if cmds.len() != n {
+                return Err(StoreError::Unavailable("only MOs are recorded this way".into()));
+            }
+            if cmds.is_empty() {
+                return Ok(Vec::new());
+            }
+            let answer = smsgw_state::propose(&self.cluster, &Command::Batch(cmds))
+                .await
+                .map_err(map_err)?;
+            Ok(match answer {
+                smsgw_state::Response::Batch(rs) => rs
+                    .iter()
+                    .map(|r| !matches!(r, smsgw_state::Response::Replayed(_)))
+                    .collect(),
+                _ => vec![true; n],
+            })
         })
     }
 

@@ -74,6 +74,7 @@ fn count(r: &PurgeReport) {
         ("parts", r.parts),
         ("mos", r.mos),
         ("client_refs", r.requests),
+        ("parked_reports", r.parked_reports),
     ] {
         if n > 0 {
             metrics::counter!("smsgw_retention_purged_total", "kind" => kind).increment(n);

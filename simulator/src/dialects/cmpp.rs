@@ -174,7 +174,7 @@ impl Dialect for CmppDialect {
                     .unwrap_or_default()
             }
             Deliverable::Mo(m) => Deliver {
-                msg_id: self.ids.next(),
+                msg_id: MsgId(m.id),
                 dest_id: FixedStr::truncating(&m.destination),
                 tp_udhi: u8::from(m.udhi),
                 msg_fmt: m.coding,

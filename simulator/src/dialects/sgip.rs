@@ -182,8 +182,25 @@ impl Dialect for SgipDialect {
                 ..Deliver::default()
             }),
         };
-        Pdu::new(self.seq.next(), body)
+        let seq = match d {
+            Deliverable::Mo(m) => mo_sequence(m.id),
+            Deliverable::Report(_) => self.seq.next(),
+        };
+        Pdu::new(seq, body)
     }
+}
+
+/// An injected MO's fixed id as the SGIP sequence number it is delivered
+/// under, every time: the time of its Msg_Id-style id (MMDDHHMMSS) and its
+/// low 32 bits (gateway code and sequence) as the counter.
+fn mo_sequence(id: u64) -> SequenceNumber {
+    let m = smsgw_protocols::cmpp::MsgId(id);
+    let time = u32::from(m.month()) * 100_000_000
+        + u32::from(m.day()) * 1_000_000
+        + u32::from(m.hour()) * 10_000
+        + u32::from(m.minute()) * 100
+        + u32::from(m.second());
+    SequenceNumber::new(NODE_ID, time, id as u32)
 }
 
 /// Keeps one carrier-to-SP connection per SGIP account that has an SP

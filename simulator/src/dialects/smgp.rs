@@ -184,7 +184,7 @@ impl Dialect for SmgpDialect {
                     src_term_id: FixedStr::truncating(&m.source),
                     dest_term_id: FixedStr::truncating(&m.destination),
                     msg_content: m.content.clone(),
-                    ..blank(self.ids.next(), &now)
+                    ..blank(bcd_id(m.id), &now)
                 };
                 deliver.set_udhi(m.udhi);
                 deliver
@@ -192,6 +192,18 @@ impl Dialect for SmgpDialect {
         };
         Pdu::new(seq, Body::Deliver(deliver))
     }
+}
+
+/// An injected MO's fixed id as SMGP's 10-byte BCD Msg_Id: its 20
+/// decimal digits, two to a byte.
+fn bcd_id(id: u64) -> MsgId {
+    let digits = format!("{id:020}");
+    let d = digits.as_bytes();
+    let mut out = [0u8; 10];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = ((d[2 * i] - b'0') << 4) | (d[2 * i + 1] - b'0');
+    }
+    MsgId(out)
 }
 
 /// An empty DELIVER stamped now, the base for MOs.

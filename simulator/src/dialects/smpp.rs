@@ -190,6 +190,10 @@ impl Dialect for SmppDialect {
                 let mut sm = DeliverSm::new(&m.source, &m.destination, m.coding, m.content.clone())
                     .unwrap_or_default();
                 sm.set_udhi(m.udhi);
+                // The handset's reference, fixed per segment: what a
+                // gateway can tell two equal texts apart by.
+                sm.tlvs
+                    .set(smsgw_protocols::smpp::tlv::Tlv::UserMessageReference(m.id as u16));
                 if let Some(c) = m.sar {
                     for t in smsgw_protocols::smpp::sm::sar_tlvs(c.reference, c.total, c.seq) {
                         sm.tlvs.set(t);

@@ -4,7 +4,7 @@
 use smsgw_raft::{ApplyError, Tx};
 
 use super::{Closed, PurgeReport};
-use crate::command::{Command, MoRecord, PartRecord};
+use crate::command::{Command, MoRecord, PartRecord, PendingReport};
 use crate::jobs::JobCommand;
 use crate::keys::{self, counter, retention as rk};
 
@@ -54,6 +54,16 @@ fn expiring_at(cmd: &Command) -> Option<u64> {
     }
 }
 
+/// A report for (`carrier`, `id`) arrived at `at_ms` before its submit
+/// result and was parked in `w/`: filed so that the purge drops it if
+/// the result never comes (at the cursor if the purge already passed
+/// its time).
+pub(crate) fn report_parked(tx: &mut Tx<'_>, carrier: &str, id: &str, at_ms: u64) -> Result<(), ApplyError> {
+    let at = at_ms.max(cursor(tx, rk::counter::PARKED)?);
+    tx.put_raw(rk::parked(at, carrier, id), Vec::new());
+    Ok(())
+}
+
 /// Request id `rid` of `cmd` was just remembered under `r/`.
 pub(crate) fn request_remembered(tx: &mut Tx<'_>, cmd: &Command, rid: &str) -> Result<(), ApplyError> {
     if let Some(at) = expiring_at(cmd) {
@@ -86,6 +96,14 @@ pub(crate) fn apply_purge(
         tx,
         rk::REQUESTS,
         rk::counter::REQUESTS,
+        keys_before_ms,
+        budget,
+        &mut report,
+    )?;
+    budget -= purge_table(
+        tx,
+        rk::PARKED,
+        rk::counter::PARKED,
         keys_before_ms,
         budget,
         &mut report,
@@ -128,6 +146,8 @@ fn purge_table(
         };
         if table == rk::MESSAGES {
             purge_message(tx, key, &name, report)?;
+        } else if table == rk::PARKED {
+            purge_parked(tx, &name, before, report)?;
         } else {
             tx.remove(keys::request(&name));
             report.requests += 1;
@@ -136,6 +156,28 @@ fn purge_table(
     }
     tx.put(keys::counter(cursor_name), &reached.max(from))?;
     Ok(rows.len())
+}
+
+/// Drops the report parked under `name` (`CARRIER \0 ID`) if it is still
+/// there and older than `before`: a newer report parked since under the
+/// same id (a carrier's re-delivery) has its own `E/w` row and stays.
+fn purge_parked(
+    tx: &mut Tx<'_>,
+    name: &str,
+    before: u64,
+    report: &mut PurgeReport,
+) -> Result<(), ApplyError> {
+    let Some((carrier, id)) = name.split_once('\0') else {
+        return Ok(());
+    };
+    let k = keys::pending_report(carrier, id);
+    if let Some(p) = tx.get::<PendingReport>(&k)? {
+        if p.at_ms < before {
+            tx.remove(k);
+            report.parked_reports += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Deletes message `mid`: its parts, their carrier ids, its account

@@ -5,6 +5,7 @@
 //! | `E/m` AT MESSAGE | a closed message, by acceptance time | `Closed` |
 //! | `E/r` AT RID | a request id that expires, by its command's time | empty |
 //! | `E/s` PART `\0` CARRIER `\0` ID | the carrier ids a part was given (finds `k/`) | empty |
+//! | `E/w` AT CARRIER `\0` ID | a report parked in `w/` for its submit result, by arrival | empty |
 //!
 //! AT is big-endian ms, so a purge reads only the front that expired.
 //!
@@ -20,6 +21,8 @@ pub const PREFIX: &[u8] = b"E/";
 pub const MESSAGES: &[u8] = b"E/m";
 /// Expiring request ids by time.
 pub const REQUESTS: &[u8] = b"E/r";
+/// Reports parked for their submit result, by arrival time.
+pub const PARKED: &[u8] = b"E/w";
 
 /// `E/m AT MESSAGE`.
 pub fn message(at_ms: u64, mid: &str) -> Vec<u8> {
@@ -28,6 +31,13 @@ pub fn message(at_ms: u64, mid: &str) -> Vec<u8> {
 /// `E/r AT RID`.
 pub fn request(at_ms: u64, rid: &str) -> Vec<u8> {
     join(REQUESTS, &[&at_ms.to_be_bytes(), rid.as_bytes()])
+}
+/// `E/w AT CARRIER \0 ID`.
+pub fn parked(at_ms: u64, carrier: &str, id: &str) -> Vec<u8> {
+    join(
+        PARKED,
+        &[&at_ms.to_be_bytes(), carrier.as_bytes(), b"\0", id.as_bytes()],
+    )
 }
 /// `E/s PART \0`: the start of a part's submit rows.
 pub fn submits(part_id: &str) -> Vec<u8> {
@@ -56,7 +66,8 @@ pub fn parse_submitted(part_id: &str, key: &[u8]) -> Option<(String, String)> {
     let id = std::str::from_utf8(&rest[nul + 1..]).ok()?;
     Some((carrier.to_string(), id.to_string()))
 }
-/// The (time, name) of an `E/m` or `E/r` key.
+/// The (time, name) of an `E/m`, `E/r` or `E/w` key (for `E/w` the name
+/// is `CARRIER \0 ID`).
 pub fn parse(table: &[u8], key: &[u8]) -> Option<(u64, String)> {
     let rest = key.strip_prefix(table)?;
     let at: [u8; 8] = rest.get(..8)?.try_into().ok()?;
@@ -71,4 +82,6 @@ pub mod counter {
     pub const REQUESTS: &str = "retention/requests";
     /// The last MO sequence purged.
     pub const MOS: &str = "retention/mos";
+    /// Everything in `E/w` before this time is gone (ms).
+    pub const PARKED: &str = "retention/parked";
 }

@@ -5,7 +5,8 @@
 //!
 //! How it stays cheap: apply writes a time-ordered index row when a message
 //! closes (`E/m AT MESSAGE`, AT its acceptance time) and when an expiring
-//! request id is remembered (`E/r AT RID`, AT its command's time). The
+//! request id is remembered (`E/r AT RID`, AT its command's time), and
+//! when a report is parked for its submit result (`E/w AT CARRIER ID`). The
 //! leader proposes [`crate::Command::Purge`] periodically; apply reads each
 //! index from its purge cursor (a counter, so sled's emptied leaves behind
 //! it are never walked again) up to the cut-off, at most `limit` rows per
@@ -25,7 +26,7 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use apply::{apply_purge, message_closed, request_remembered, submitted};
+pub(crate) use apply::{apply_purge, message_closed, report_parked, request_remembered, submitted};
 
 /// What a [`crate::Command::Purge`] removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +41,9 @@ pub struct PurgeReport {
     pub requests: u64,
     /// The limit was reached: there is more to purge before the cut-offs.
     pub more: bool,
+    /// Reports parked in `w/` for a submit result that never came, dropped
+    /// once older than the keys' cut-off.
+    pub parked_reports: u64,
 }
 
 /// The index row of a closed message: what its purge must delete besides
