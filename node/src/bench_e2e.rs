@@ -364,6 +364,7 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
     }
     if a.carrier_down {
         alarm_after_outage(&http, &control, total).await?;
+        total += 1;
     }
     let drain_until = Instant::now() + Duration::from_secs(a.drain_secs);
     let mut at_carrier = carrier_submits(&control).await? - start_carrier;

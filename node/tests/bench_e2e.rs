@@ -37,9 +37,19 @@ fn bench_e2e_drives_a_round_through_an_outage_and_every_accepted_message_reaches
         .lines()
         .find(|l| l.starts_with("end to end:"))
         .unwrap_or_else(|| panic!("no end line in {stdout}"));
-    // The alarm message is one more than the rounds accepted.
-    assert!(
-        end.contains(&format!("{accepted} accepted, {} at the carrier", accepted + 1)),
-        "{end}"
-    );
+    // "N accepted, M at the carrier": N counts the alarm, one more than the
+    // round accepted; submits in flight when the carrier dropped its links
+    // go again, so the carrier may hold a few more, never fewer.
+    let count = |word: &str| -> u64 {
+        let before = end.split(word).next().unwrap_or("");
+        before
+            .split_whitespace()
+            .last()
+            .and_then(|v| v.parse().ok())
+            .expect(word)
+    };
+    let (total, at_carrier) = (count(" accepted,"), count(" at the carrier"));
+    assert_eq!(total, accepted + 1, "{end}");
+    assert!(at_carrier >= total, "{end}");
+    assert!(!end.contains("drain timed out"), "{end}");
 }

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{SinkExt, StreamExt};
 use smsgw_config::Priority;
-use smsgw_protocols::framing::{BadPdu, FrameCodec, Protocol};
+use smsgw_protocols::framing::{BadPdu, FrameCodec, Wire};
 use smsgw_protocols::text::Encoding;
 use smsgw_protocols::udh::Concat;
 use smsgw_state::events::{Event, EventKind};
@@ -106,7 +106,7 @@ pub struct Ctx {
 /// a copy).
 pub trait Dialect: Clone + Send + Sync + 'static {
     /// The wire protocol (SMPP or CMPP).
-    type Wire: Protocol<Pdu = Self::Pdu, Header = Self::Header, Options = Self::Options> + Send + 'static;
+    type Wire: Wire<Pdu = Self::Pdu, Header = Self::Header, Options = Self::Options> + Send + 'static;
     type Pdu: Send + 'static;
     type Header: Send + 'static;
     type Options: Clone + Default + Send + Unpin + 'static;
