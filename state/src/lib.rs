@@ -19,6 +19,8 @@ pub mod mo_keys;
 mod parked;
 pub mod retention;
 pub mod stats;
+#[cfg(test)]
+mod test_support;
 pub mod users;
 mod view;
 

@@ -57,6 +57,49 @@ pub fn sign(
     format!("t={t},sig={}", hex::encode(tag))
 }
 
+/// The HTTP client the nodes call each other's internal paths with.
+pub type NodeClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Full<Bytes>,
+>;
+
+/// A POST of `body` to the internal `path` of the node at `addr`, signed
+/// with the cluster secret; the answer's body when it is a success, else
+/// why not, within `timeout`.
+pub async fn signed_post(
+    state: &AppState,
+    client: &NodeClient,
+    addr: &str,
+    path: &str,
+    body: Vec<u8>,
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>, String> {
+    use http_body_util::BodyExt;
+    let auth = sign(state.cluster.secret(), "POST", path, crate::api::now_ms(), &body);
+    let req = hyper::Request::post(format!("http://{addr}{path}"))
+        .header("content-type", "application/json")
+        .header(AUTH_HEADER, auth)
+        .body(http_body_util::Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let call = async {
+        let r = client.request(req).await.map_err(|e| e.to_string())?;
+        let status = r.status();
+        let b = r
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        if !status.is_success() {
+            return Err(format!("{addr} answered {status}"));
+        }
+        Ok(b.to_vec())
+    };
+    tokio::time::timeout(timeout, call)
+        .await
+        .map_err(|_| format!("{addr} did not answer within {timeout:?}"))?
+}
+
 /// Why a signed request was refused (logged, never answered). During a
 /// rotation a signature made with any accepted secret is good.
 fn check(

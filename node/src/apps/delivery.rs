@@ -23,8 +23,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde::{Deserialize, Serialize};
@@ -33,7 +31,7 @@ use smsgw_state::events::{Event, EventsCommand};
 use smsgw_state::{Command, Response};
 
 use super::hub::Outbound;
-use crate::api::internal::{sign, AUTH_HEADER};
+use crate::api::internal::signed_post;
 use crate::api::state::AppState;
 use crate::api::ApiError;
 
@@ -191,7 +189,7 @@ pub async fn internal(state: &AppState, path: &str, body: &[u8]) -> axum::respon
     }
 }
 
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+type HttpClient = crate::api::internal::NodeClient;
 
 async fn post(state: &AppState, client: &HttpClient, path: &str, body: Vec<u8>) -> Result<Vec<u8>, String> {
     let leader = crate::gateway::forward::leader_http(&state.cluster).ok_or("no leader known")?;
@@ -206,29 +204,7 @@ async fn post_to(
     path: &str,
     body: Vec<u8>,
 ) -> Result<Vec<u8>, String> {
-    let auth = sign(state.cluster.secret(), "POST", path, crate::api::now_ms(), &body);
-    let req = hyper::Request::post(format!("http://{addr}{path}"))
-        .header("content-type", "application/json")
-        .header(AUTH_HEADER, auth)
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| e.to_string())?;
-    let call = async {
-        let r = client.request(req).await.map_err(|e| e.to_string())?;
-        let status = r.status();
-        let b = r
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
-        if !status.is_success() {
-            return Err(format!("leader answered {status}"));
-        }
-        Ok(b.to_vec())
-    };
-    tokio::time::timeout(Duration::from_secs(5), call)
-        .await
-        .map_err(|_| format!("{addr} did not answer within 5 s"))?
+    signed_post(state, client, addr, path, body, Duration::from_secs(5)).await
 }
 
 /// The application sessions of the node at `addr` (its HTTP address).

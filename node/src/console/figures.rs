@@ -15,16 +15,14 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde::{Deserialize, Serialize};
 
-use crate::api::internal::{sign, AUTH_HEADER};
+use crate::api::internal::signed_post;
 use crate::api::{ApiError, AppState};
 
 /// The internal path a follower asks the leader's figures on.
@@ -112,7 +110,7 @@ pub async fn here(state: &AppState) -> Option<Figures> {
     })
 }
 
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+type HttpClient = crate::api::internal::NodeClient;
 
 fn client() -> &'static HttpClient {
     static C: OnceLock<HttpClient> = OnceLock::new();
@@ -129,30 +127,8 @@ fn asked() -> &'static Asked {
 
 async fn ask_leader(state: &AppState) -> Result<Figures, String> {
     let addr = crate::gateway::forward::leader_http(&state.cluster).ok_or("no leader known")?;
-    let body = b"{}".to_vec();
-    let auth = sign(state.cluster.secret(), "POST", PATH, crate::api::now_ms(), &body);
-    let req = hyper::Request::post(format!("http://{addr}{PATH}"))
-        .header("content-type", "application/json")
-        .header(AUTH_HEADER, auth)
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| e.to_string())?;
-    let call = async {
-        let r = client().request(req).await.map_err(|e| e.to_string())?;
-        let status = r.status();
-        let b = r
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
-        if !status.is_success() {
-            return Err(format!("the leader answered {status}"));
-        }
-        serde_json::from_slice(&b).map_err(|e| e.to_string())
-    };
-    tokio::time::timeout(ASK_TIMEOUT, call)
-        .await
-        .map_err(|_| format!("{addr} did not answer within {ASK_TIMEOUT:?}"))?
+    let b = signed_post(state, client(), &addr, PATH, b"{}".to_vec(), ASK_TIMEOUT).await?;
+    serde_json::from_slice(&b).map_err(|e| e.to_string())
 }
 
 /// The leader's figures: from this node's dispatcher when it leads, else

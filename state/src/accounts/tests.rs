@@ -4,7 +4,8 @@ use smsgw_raft::View;
 
 use super::*;
 use crate::command::{Command, MtPart, PartRecord, ReadySlot, Response};
-use crate::jobs::tests::{run, tree};
+use crate::jobs::tests::run;
+use crate::test_support::tree;
 use crate::StateView;
 
 fn topup(parts: u64, reference: &str, at_ms: u64) -> Command {

@@ -8,12 +8,8 @@ use smsgw_raft::{Tx, View};
 use super::*;
 use crate::apply::apply_command;
 use crate::command::{Command, MoMessage, Response};
+use crate::test_support::tree;
 use crate::StateView;
-
-fn tree() -> sled::Tree {
-    let db = sled::Config::new().temporary(true).open().unwrap();
-    db.open_tree("sm").unwrap()
-}
 
 fn run(tree: &sled::Tree, at_ms: u64, change: AlarmCommand) -> AlarmResponse {
     let mut tx = Tx::new(tree);

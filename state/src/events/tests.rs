@@ -5,11 +5,7 @@ use super::*;
 use crate::apply::apply_command;
 use crate::command::{Command, MtPart, Response};
 use crate::keys;
-
-fn tree() -> sled::Tree {
-    let db = sled::Config::new().temporary(true).open().unwrap();
-    db.open_tree("sm").unwrap()
-}
+use crate::test_support::tree;
 
 fn ev(tx: &mut Tx<'_>, cmd: EventsCommand) -> EventsResponse {
     match apply_command(tx, 1, &Command::Events(cmd)).unwrap() {

@@ -6,12 +6,8 @@ use super::*;
 use crate::apply::apply_command;
 use crate::book::{BookCommand, BookResponse, ContactData, ContactRow, GroupData};
 use crate::command::{Command, ReadySlot, Response};
+use crate::test_support::tree;
 use crate::StateView;
-
-pub(crate) fn tree() -> sled::Tree {
-    let db = sled::Config::new().temporary(true).open().unwrap();
-    db.open_tree("sm").unwrap()
-}
 
 pub(crate) fn run(tree: &sled::Tree, index: u64, cmd: &Command) -> Response {
     let mut tx = Tx::new(tree);

@@ -2,24 +2,10 @@
 //! (carrier, id), repeats answered "already recorded", keys per carrier,
 //! and their expiry through the retention purge's cursor.
 
-use smsgw_raft::Tx;
-
 use super::{recorded_now, recorded_seq, request_id};
-use crate::apply::apply_command;
 use crate::command::{Command, MoMessage, MoRecord, Response};
 use crate::keys::{self, counter};
-
-fn tree() -> sled::Tree {
-    let db = sled::Config::new().temporary(true).open().unwrap();
-    db.open_tree("sm").unwrap()
-}
-
-fn step(tree: &sled::Tree, cmd: &Command) -> Response {
-    let mut tx = Tx::new(tree);
-    let r = apply_command(&mut tx, 1, cmd).unwrap();
-    tree.apply_batch(tx.into_batch()).unwrap();
-    r
-}
+use crate::test_support::{step, tree};
 
 fn mo(carrier: &str, id: &str, text: &str, at: u64) -> Command {
     Command::RecordMo {

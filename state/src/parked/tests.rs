@@ -3,23 +3,9 @@
 //! partition case), the first outcome stands, and the purge drops parked
 //! reports older than the keys' cut-off from its cursor, never a newer one.
 
-use smsgw_raft::Tx;
-
-use crate::apply::apply_command;
 use crate::command::{Command, MtPart, PartRecord, ReadySlot, Response};
 use crate::keys::{self, retention as rk};
-
-fn tree() -> sled::Tree {
-    let db = sled::Config::new().temporary(true).open().unwrap();
-    db.open_tree("sm").unwrap()
-}
-
-fn step(tree: &sled::Tree, cmd: &Command) -> Response {
-    let mut tx = Tx::new(tree);
-    let r = apply_command(&mut tx, 1, cmd).unwrap();
-    tree.apply_batch(tx.into_batch()).unwrap();
-    r
-}
+use crate::test_support::{step, tree};
 
 /// A one-part message `mid` accepted at `at`.
 fn accept(t: &sled::Tree, mid: &str, at: u64) {

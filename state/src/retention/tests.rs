@@ -1,22 +1,7 @@
-use smsgw_raft::Tx;
-
 use super::PurgeReport;
-use crate::apply::apply_command;
 use crate::command::{Command, MoMessage, MtPart, ReadySlot, Response};
 use crate::keys::{self, counter, retention as rk};
-
-fn tree() -> sled::Tree {
-    let db = sled::Config::new().temporary(true).open().unwrap();
-    db.open_tree("sm").unwrap()
-}
-
-/// Applies `cmd` as one committed entry (a purge reads committed rows).
-fn step(tree: &sled::Tree, cmd: &Command) -> Response {
-    let mut tx = Tx::new(tree);
-    let r = apply_command(&mut tx, 1, cmd).unwrap();
-    tree.apply_batch(tx.into_batch()).unwrap();
-    r
-}
+use crate::test_support::{step, tree};
 
 /// Message `mid` of two parts accepted at `at` under `client_ref`.
 fn accept(tree: &sled::Tree, mid: &str, at: u64, rid: Option<&str>) -> Response {

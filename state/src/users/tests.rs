@@ -4,7 +4,8 @@ use smsgw_raft::View;
 
 use super::*;
 use crate::command::{Command, Response};
-use crate::jobs::tests::{run, tree};
+use crate::jobs::tests::run;
+use crate::test_support::tree;
 use crate::StateView;
 
 fn user(name: &str, role: Role) -> UserRecord {
