@@ -97,10 +97,25 @@ mod tests {
 
     const N: u64 = 3_000;
 
+    /// Opens the data dir as a node start does, waiting out the file lock
+    /// of the store dropped just before: sled's own threads let go of it a
+    /// moment after the last handle (seen on a loaded machine).
+    fn open(dir: &Path) -> Result<sled::Db, StorageOpenError> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match open_data_dir(dir, 7, super::super::storage::DEFAULT_CACHE_BYTES) {
+                Err(StorageOpenError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// A data dir written through the store: `N` values in `sm` and the raft
     /// log entries' keys in `log`, flushed, then closed.
     fn written(dir: &Path) -> PathBuf {
-        let db = open_data_dir(dir, 7, super::super::storage::DEFAULT_CACHE_BYTES).expect("open");
+        let db = open(dir).expect("open");
         let sm = db.open_tree("sm").expect("sm");
         for i in 0..N {
             sm.insert(
@@ -113,15 +128,14 @@ mod tests {
         drop(sm);
         drop(db);
         // A second open makes sled write its page-table snapshot.
-        let db = open_data_dir(dir, 7, super::super::storage::DEFAULT_CACHE_BYTES).expect("reopen");
+        let db = open(dir).expect("reopen");
         db.flush().expect("flush");
         drop(db);
         dir.join("store-v2.sled")
     }
 
     fn all_there(dir: &Path) {
-        let db =
-            open_data_dir(dir, 7, super::super::storage::DEFAULT_CACHE_BYTES).expect("open after repair");
+        let db = open(dir).expect("open after repair");
         let sm = db.open_tree("sm").expect("sm");
         for i in 0..N {
             let v = sm
@@ -181,7 +195,7 @@ mod tests {
             b"committed 5\n",
         )
         .expect("mark");
-        match open_data_dir(dir.path(), 7, super::super::storage::DEFAULT_CACHE_BYTES) {
+        match open(dir.path()) {
             Err(StorageOpenError::Corrupt { reason, .. }) => {
                 assert!(reason.contains("lost data"), "{reason}")
             }
