@@ -6,6 +6,7 @@
 mod admin;
 mod boot;
 mod lease;
+mod options;
 mod proposer;
 mod sled_repair;
 mod storage;
@@ -22,6 +23,7 @@ use openraft::error::{ClientWriteError, RaftError};
 use tokio::net::TcpListener;
 
 pub use self::admin::admin_call;
+pub use self::options::ClusterOptions;
 pub use self::proposer::BatchOptions;
 pub use self::storage::{inspect_data_dir, StorageOpenError};
 pub use self::verify::Inspection;
@@ -33,68 +35,6 @@ use crate::network::{
     RpcRequest, RpcResponse, SecretSet, WriteRefusal,
 };
 use crate::types::{NodeId, NodeInfo, Raft};
-
-/// How to run this node's raft.
-#[derive(Debug, Clone)]
-pub struct ClusterOptions {
-    /// This node's id.
-    pub node_id: NodeId,
-    /// Where the log and state live.
-    pub data_dir: PathBuf,
-    /// Address to bind the raft port to (`127.0.0.1:0` picks a free port).
-    pub raft_bind: String,
-    /// This node's HTTP address, advertised to peers.
-    pub http_addr: String,
-    /// Peers used by an `Init` with no member list.
-    pub peers: Vec<(NodeId, NodeInfo)>,
-    /// How long a proposal or a linearizable read may wait for a leader and a commit.
-    pub propose_timeout: Duration,
-    /// Leader heartbeat interval.
-    pub heartbeat_ms: u64,
-    /// Election timeout range (ms).
-    pub election_timeout_ms: (u64, u64),
-    /// Build a snapshot after this many applied entries.
-    pub snapshot_every: u64,
-    /// Entries kept in the log after a snapshot (for lagging followers).
-    pub keep_after_snapshot: u64,
-    /// How concurrent proposals are grouped into raft entries.
-    pub batch: BatchOptions,
-    /// Bytes of sled's page cache (state and log share one store).
-    pub cache_bytes: u64,
-    /// A fixed cluster secret, proven on every connection to and from the
-    /// raft port (never reloaded); `None`: read from `secret_file`.
-    pub secret: Option<ClusterSecret>,
-    /// The secret file, re-read when it changes (one or two lines, see
-    /// [`crate::network::keyring`]); `None`: `DATA_DIR/cluster-secret`,
-    /// created at the first start.
-    pub secret_file: Option<PathBuf>,
-    /// How often the secret file is looked at for a change.
-    pub secret_poll: Duration,
-}
-
-impl ClusterOptions {
-    /// Defaults for node `node_id` in `data_dir` on `raft_bind` (the secret
-    /// in the data dir).
-    pub fn new(node_id: NodeId, data_dir: impl Into<PathBuf>, raft_bind: impl Into<String>) -> Self {
-        Self {
-            node_id,
-            data_dir: data_dir.into(),
-            raft_bind: raft_bind.into(),
-            http_addr: String::new(),
-            peers: Vec::new(),
-            propose_timeout: Duration::from_secs(5),
-            heartbeat_ms: 100,
-            election_timeout_ms: (500, 1000),
-            snapshot_every: 20_000,
-            keep_after_snapshot: 1_000,
-            batch: BatchOptions::default(),
-            cache_bytes: storage::DEFAULT_CACHE_BYTES,
-            secret: None,
-            secret_file: None,
-            secret_poll: crate::network::keyring::DEFAULT_POLL,
-        }
-    }
-}
 
 /// How long a rebuild waits for the last handles on a failed store to go.
 const REOPEN_WAIT: Duration = Duration::from_secs(20);
