@@ -136,8 +136,11 @@ async fn carrier_submits(control: &str) -> anyhow::Result<u64> {
 async fn call(method: Method, url: &str, key: Option<&str>, body: &str) -> anyhow::Result<serde_json::Value> {
     use http_body_util::{BodyExt, Full};
     use hyper::body::Bytes;
-    let client: hyper_util::client::legacy::Client<_, Full<Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    // One keep-alive client for every call: the outage loop polls every 20 ms.
+    static CLIENT: std::sync::OnceLock<crate::api::internal::NodeClient> = std::sync::OnceLock::new();
+    let client = CLIENT.get_or_init(|| {
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http()
+    });
     let mut req = hyper::Request::builder()
         .method(method)
         .uri(url)

@@ -106,7 +106,7 @@ pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
             };
             carriers.push(json!({
                 "name": c.name,
-                "protocol": format!("{:?}", c.protocol),
+                "protocol": c.protocol.name(),
                 "sessions": up,
                 "connections": c.connections,
                 "tps_limit": c.tps,
