@@ -247,42 +247,7 @@ fn a_damaged_data_file_is_named_at_start_and_by_node_check() {
     assert!(out.contains("rejoin") || out.contains("snapshot"), "{out}");
     assert!(!err.contains("panicked"), "{err}");
 
-    // A node that starts anyway would serve until stopped: it is given 60 s
-    // to refuse, then killed, and the test fails instead of hanging.
-    let mut child = std::process::Command::new(common::BIN)
-        .args([
-            "node",
-            "start",
-            "--raft-addr",
-            "127.0.0.1:0",
-            "--http-addr",
-            "127.0.0.1:0",
-        ])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut err = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        let _ = std::io::Read::read_to_string(&mut e, &mut err);
-    }
-    let Some(status) = status else {
-        panic!("a damaged data dir must not start: the node still ran after 60 s: {err}");
-    };
-    assert!(!status.success(), "a damaged data dir must not start: {err}");
+    let err = common::start_refused(dir.path());
     assert!(err.contains("store-v2.sled") && err.contains("damaged"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }

@@ -275,3 +275,46 @@ pub fn cli(dir: &Path, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Starts a node in `dir` that is expected to refuse to start, and returns
+/// its stderr. A node that starts anyway would serve until stopped: it is
+/// given 60 s, then killed, and the calling test fails instead of hanging.
+#[allow(dead_code)]
+pub fn start_refused(dir: &Path) -> String {
+    let mut child = Command::new(BIN)
+        .args([
+            "node",
+            "start",
+            "--raft-addr",
+            "127.0.0.1:0",
+            "--http-addr",
+            "127.0.0.1:0",
+        ])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut err);
+    }
+    match status {
+        None => panic!("a damaged data dir must not start: the node still ran after 60 s: {err}"),
+        Some(s) => assert!(!s.success(), "a damaged data dir must not start: {err}"),
+    }
+    err
+}

@@ -5,17 +5,15 @@
 //! which sled's next open reads first (it sorts highest) and refuses with
 //! "empty/corrupt snapshot file found". That file is only an index over the
 //! log: sled rebuilds it from the last complete snapshot, or from the start
-//! of its log, so an unfinished one is removed, and a complete one that
-//! cannot be read is moved aside (never deleted) for a rebuild from the log.
-//! What was rebuilt is then checked against the durable mark by
-//! `cluster::verify`: this module must never touch the log (`db`, `blobs`)
-//! nor decide on its own that a rebuild lost nothing.
+//! of its log, so an unfinished one is removed. A complete snapshot that
+//! cannot be read is damage, not an interrupted write: it is left in place
+//! and the store refused. Moving it aside once made sled rebuild from a log
+//! that was itself damaged, keep what preceded the damage and start, which
+//! the durable mark (written at most every 500 ms) did not always catch.
+//! This module must never touch the log (`db`, `blobs`) nor any complete
+//! snapshot.
 
 use std::path::{Path, PathBuf};
-
-/// Where an unreadable sled snapshot is moved, in the node's data dir
-/// (outside the database directory, so sled no longer sees it).
-pub(crate) const QUARANTINE: &str = "sled-snapshot-quarantine";
 
 fn snapshot_files(db_path: &Path) -> std::io::Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(db_path) {
@@ -60,34 +58,6 @@ pub(crate) fn unfinished(db_path: &Path) -> Vec<PathBuf> {
         .into_iter()
         .filter(|p| p.to_string_lossy().ends_with(".generating"))
         .collect()
-}
-
-/// Whether `db_path` holds any sled snapshot file.
-pub(crate) fn has_snapshots(db_path: &Path) -> bool {
-    snapshot_files(db_path).is_ok_and(|f| !f.is_empty())
-}
-
-/// Moves every sled snapshot file under `db_path` into `data_dir/QUARANTINE/`
-/// so that sled rebuilds its page table from its log. Returns where they went.
-pub(crate) fn quarantine(db_path: &Path, data_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let files = snapshot_files(db_path)?;
-    if files.is_empty() {
-        return Ok(Vec::new());
-    }
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let to_dir = data_dir.join(QUARANTINE).join(stamp.to_string());
-    std::fs::create_dir_all(&to_dir)?;
-    let mut moved = Vec::new();
-    for path in files {
-        let Some(name) = path.file_name() else { continue };
-        let to = to_dir.join(name);
-        std::fs::rename(&path, &to)?;
-        moved.push(to);
-    }
-    Ok(moved)
 }
 
 #[cfg(test)]
@@ -169,27 +139,11 @@ mod tests {
     }
 
     #[test]
-    fn an_unreadable_complete_snapshot_is_moved_aside_and_the_log_rebuilds_everything() {
+    fn a_store_that_misses_committed_entries_is_refused_by_the_durable_mark() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db_path = written(dir.path());
-        for snap in snapshot_files(&db_path).expect("list") {
-            std::fs::write(&snap, b"short").expect("truncate");
-        }
-        all_there(dir.path());
-        let kept = std::fs::read_dir(dir.path().join(QUARANTINE))
-            .expect("quarantine")
-            .count();
-        assert_eq!(kept, 1);
-    }
-
-    #[test]
-    fn a_rebuild_that_misses_committed_entries_is_refused_by_the_durable_mark() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db_path = written(dir.path());
-        for snap in snapshot_files(&db_path).expect("list") {
-            std::fs::write(&snap, b"").expect("empty");
-        }
-        // The mark says entry 5 was committed and flushed; the log is empty.
+        written(dir.path());
+        // The mark says entry 5 was committed and flushed; the log is empty
+        // (what sled leaves when it drops a damaged part of its file).
         std::fs::write(
             dir.path().join(super::super::storage::DURABLE_MARK),
             b"committed 5\n",

@@ -150,18 +150,7 @@ pub fn open_data_dir(dir: &Path, id: NodeId, cache_bytes: u64) -> Result<sled::D
              sled rebuilds it from its log, and the durable mark check below proves nothing committed is missing"
         );
     }
-    let opened = match open_sled(&db_path, cache_bytes) {
-        Err(StorageOpenError::Corrupt { reason, .. }) if super::sled_repair::has_snapshots(&db_path) => {
-            let moved = super::sled_repair::quarantine(&db_path, dir).map_err(|e| io(&db_path, e))?;
-            tracing::warn!(
-                moved = ?moved,
-                "sled refused its store ({reason}); its page-table snapshot was moved aside and sled \
-                 rebuilds it from its log; the durable mark check below proves nothing committed is missing"
-            );
-            open_sled(&db_path, cache_bytes)?
-        }
-        other => other?,
-    };
+    let opened = open_sled(&db_path, cache_bytes)?;
     super::verify::verify(&opened, &db_path, &dir.join(DURABLE_MARK))?;
     Ok(opened)
 }
