@@ -135,6 +135,7 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
                 .map_err(|e| sm_err(ErrorVerb::Write, e))?;
             metrics::gauge!("smsgw_raft_applied_index").set(last.index as f64);
         }
+        metrics::counter!("smsgw_raft_apply_keys_total").increment(ov.len() as u64);
         tree.apply_batch(ov.into_batch())
             .map_err(|e| sm_err(ErrorVerb::Write, e))?;
         metrics::histogram!("smsgw_raft_apply_seconds").record(started.elapsed().as_secs_f64());
