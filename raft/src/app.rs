@@ -144,6 +144,11 @@ impl<'a> Tx<'a> {
         self.writes.len()
     }
 
+    /// The keys this transaction writes or removes.
+    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.writes.keys().map(Vec::as_slice)
+    }
+
     /// Whether this transaction writes nothing.
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty()
