@@ -143,7 +143,10 @@ fn a_follower_stopped_while_thousands_of_entries_were_purged_catches_up_by_a_str
         if s3.snapshot_index.unwrap_or(0) >= 3000 {
             break;
         }
-        assert!(Instant::now() < deadline, "node 3 did not install a snapshot: {s3:?}");
+        assert!(
+            Instant::now() < deadline,
+            "node 3 did not install a snapshot: {s3:?}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(local_parts(&nodes[2].addr), 4300);
