@@ -21,7 +21,7 @@ use std::sync::{Condvar, Mutex};
 
 /// Bytes of kept values (with keys and a per-entry overhead) past which
 /// apply waits for the pass instead of keeping more.
-pub(crate) const MAX_KEPT_BYTES: usize = 256 * 1024 * 1024;
+pub(crate) const MAX_KEPT_BYTES: usize = 64 * 1024 * 1024;
 const ENTRY_OVERHEAD: usize = 64;
 
 /// One key apply wrote during the pass: its value when the pass began
