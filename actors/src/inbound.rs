@@ -238,10 +238,13 @@ impl InboundState {
 
     /// The MO's key (its lowest numbered segment's) and every segment's.
     fn take_key(&mut self, key: &PartKey) -> (Option<String>, Vec<String>) {
-        let segments: Vec<String> = self.keys.remove(key).map(|m| m.into_values().collect()).unwrap_or_default();
+        let segments: Vec<String> = self
+            .keys
+            .remove(key)
+            .map(|m| m.into_values().collect())
+            .unwrap_or_default();
         (segments.first().cloned(), segments)
     }
-
 }
 
 /// Whether segment `id` of `carrier` belongs to an MO already recorded.

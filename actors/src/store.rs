@@ -244,7 +244,10 @@ impl Store for MemoryStore {
             for e in events {
                 let new = match &e {
                     Event::MoReceived(Mo {
-                        carrier, key, segments, ..
+                        carrier,
+                        key,
+                        segments,
+                        ..
                     }) => {
                         let keys: Vec<(String, String)> = key
                             .iter()

@@ -92,7 +92,13 @@ fn a_segment_of_a_recorded_long_mo_redelivered_alone_is_answered_and_not_recorde
         "redeliver": {"segments": [2], "after_ms": AGAIN_MS},
     });
     let t0 = Instant::now();
-    let r = http(&sim.control, "POST", "/mo", None, Some(body.to_string().as_bytes()));
+    let r = http(
+        &sim.control,
+        "POST",
+        "/mo",
+        None,
+        Some(body.to_string().as_bytes()),
+    );
     assert_eq!(r.status, 202, "inject: {:?}", r.body);
     let segments = r.body["parts"].as_u64().expect("parts");
     assert_eq!(segments, 3, "a three-segment MO");

@@ -113,7 +113,10 @@ mod tests {
         assert_eq!(recorded_seq(&partial), Some(1));
         assert!(!recorded_now(&partial));
         // The whole MO again.
-        assert!(!recorded_now(&step(&t, &whole(&["s1", "s2", "s3"], "一二三", 2_200))));
+        assert!(!recorded_now(&step(
+            &t,
+            &whole(&["s1", "s2", "s3"], "一二三", 2_200)
+        )));
         assert_eq!(mo_count(&t), 1);
         // Another MO's segments are new.
         assert!(recorded_now(&step(&t, &whole(&["t1", "t2"], "四五", 3_000))));
