@@ -2,7 +2,8 @@
 //! not when the carrier answers (over real sockets, the simulator as the
 //! carrier): with the store's commits held, a session sends one window and
 //! no more; while commits trickle in, what the carrier holds never exceeds
-//! the committed results by more than one window. That is what bounds the
+//! the committed results by more than one window; once all is committed,
+//! the whole window is free again. That is what bounds the
 //! repeats after a kill -9 of the leader (the new leader sends again what
 //! was sent and not committed). Before, a slot freed at the answer and
 //! the session sent everything while the commits waited.
@@ -125,5 +126,21 @@ async fn a_session_never_has_more_than_a_window_sent_and_not_committed() {
     println!("most sent and not committed: {worst} (window {WINDOW})");
     wait_done(&store, &msgs, Duration::from_secs(30)).await;
     assert_received_once(&sim, &msgs);
+
+    // Every slot came back: with commits held again, a whole window (and
+    // no more) goes out once more.
+    gate.send_replace(false);
+    let before = all_records(&sim).len();
+    let more = messages(101, 20, Priority::Normal);
+    gw.send(more.clone());
+    assert!(
+        eventually(Duration::from_secs(5), || all_records(&sim).len() >= before + WINDOW).await,
+        "slots were lost: {} sent of a window of {WINDOW}",
+        all_records(&sim).len() - before
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(all_records(&sim).len() - before, WINDOW);
+    gate.send_replace(true);
+    wait_done(&store, &more, Duration::from_secs(30)).await;
     gw.stop().await;
 }
