@@ -23,7 +23,11 @@ impl MoHandler for Collect {
     }
 }
 
-async fn start(sim: &smsgw_simulator::Simulator, p: Protocol, store: Arc<MemoryStore>) -> (Gateway, Arc<Collect>) {
+async fn start(
+    sim: &smsgw_simulator::Simulator,
+    p: Protocol,
+    store: Arc<MemoryStore>,
+) -> (Gateway, Arc<Collect>) {
     let routed = Arc::new(Collect(Mutex::new(Vec::new())));
     let mut cfg = GatewayConfig::simple(vec![carrier(sim, p, "c1", 1, 16)]);
     cfg.mo_rules = vec![(
@@ -67,9 +71,12 @@ async fn a_lone_segment_of_a_recorded_long_mo_is_answered_and_dropped_on_every_p
         // A new gateway on the same store; the second segment again, alone.
         let (gw, routed) = start(&sim, p, store.clone()).await;
         let sent = sim.shared().ledger.counts().mo_sent;
-        sim.shared().deliver(p, login(p), Deliverable::Mo(parts[1].clone()));
+        sim.shared()
+            .deliver(p, login(p), Deliverable::Mo(parts[1].clone()));
         assert!(
-            eventually(Duration::from_secs(5), || sim.shared().ledger.counts().mo_sent > sent).await,
+            eventually(Duration::from_secs(5), || sim.shared().ledger.counts().mo_sent
+                > sent)
+            .await,
             "{p}: the segment sent"
         );
         // Answered: a dropped link then re-delivers nothing.
@@ -83,7 +90,11 @@ async fn a_lone_segment_of_a_recorded_long_mo_is_answered_and_dropped_on_every_p
             "{p}: the lone segment was answered"
         );
         assert!(routed.0.lock().unwrap().is_empty(), "{p}: not routed again");
-        assert_eq!(store.count(|e| matches!(e, Event::MoReceived(_))), 1, "{p}: one record");
+        assert_eq!(
+            store.count(|e| matches!(e, Event::MoReceived(_))),
+            1,
+            "{p}: one record"
+        );
         gw.stop().await;
     }
 }

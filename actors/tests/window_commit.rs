@@ -134,7 +134,9 @@ async fn a_session_never_has_more_than_a_window_sent_and_not_committed() {
     let more = messages(101, 20, Priority::Normal);
     gw.send(more.clone());
     assert!(
-        eventually(Duration::from_secs(5), || all_records(&sim).len() >= before + WINDOW).await,
+        eventually(Duration::from_secs(5), || all_records(&sim).len()
+            >= before + WINDOW)
+        .await,
         "slots were lost: {} sent of a window of {WINDOW}",
         all_records(&sim).len() - before
     );
