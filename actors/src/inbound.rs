@@ -14,10 +14,15 @@
 //! segment of a message recorded moments ago is acknowledged at once.
 //!
 //! Exactly once: every MO carries a dedupe key (its carrier and the
-//! carrier's id of its first segment, [`Mo::key`]); the store records an MO
-//! once per key and answers a repeat as "already recorded"
-//! ([`Store::record_mos`]). A repeat is acknowledged like a first copy
-//! (only once the store answered) and is not routed again.
+//! carrier's id of its first segment, [`Mo::key`]) and the ids of all its
+//! segments ([`Mo::segments`]); the store records an MO once per segment
+//! key and answers a repeat as "already recorded" ([`Store::record_mos`]).
+//! A repeat is acknowledged like a first copy (only once the store
+//! answered) and is not routed again. A segment of a long MO whose id the
+//! store already holds ([`Store::mo_recorded`]: the carrier re-delivers a
+//! segment whose answer was lost) is acknowledged and dropped on arrival,
+//! so it starts no reassembly that would wait for segments that never
+//! come and then record it again as an incomplete MO.
 //! Neither actor ever answers the handset.
 
 use std::sync::Arc;
@@ -128,15 +133,16 @@ pub enum InboundMsg {
 pub struct Inbound;
 
 pub struct InboundState {
+    store: Arc<dyn Store>,
     /// Whole MOs to record, in arrival order (see [`record_in_batches`]).
     recorder: tokio::sync::mpsc::Sender<(Mo, Vec<Ack>)>,
     reasm: Reassembler,
     carriers: std::collections::HashMap<PartKey, (String, Option<Encoding>)>,
     /// The acks of the segments of messages being reassembled.
     acks: std::collections::HashMap<PartKey, Vec<Ack>>,
-    /// The carrier id of the lowest numbered segment received so far of
-    /// each message being reassembled: the whole MO's dedupe key.
-    keys: std::collections::HashMap<PartKey, (u8, String)>,
+    /// The carrier id of each segment received so far of each message
+    /// being reassembled, by segment number: the MO's dedupe keys.
+    keys: std::collections::HashMap<PartKey, std::collections::BTreeMap<u8, String>>,
     ticker: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -223,19 +229,35 @@ impl InboundState {
         self.acks.remove(key).unwrap_or_default()
     }
 
-    /// Keeps `id` as `key`'s dedupe key if segment `seq` is the lowest seen.
+    /// Keeps `id` as the dedupe key of `key`'s segment `seq` (the first
+    /// copy's, if the segment came twice).
     fn note_key(&mut self, key: &PartKey, seq: u8, id: Option<String>) {
         let Some(id) = id else { return };
-        match self.keys.get(key) {
-            Some((s, _)) if *s <= seq => {}
-            _ => {
-                self.keys.insert(key.clone(), (seq, id));
-            }
-        }
+        self.keys.entry(key.clone()).or_default().entry(seq).or_insert(id);
     }
 
-    fn take_key(&mut self, key: &PartKey) -> Option<String> {
-        self.keys.remove(key).map(|(_, id)| id)
+    /// The MO's key (its lowest numbered segment's) and every segment's.
+    fn take_key(&mut self, key: &PartKey) -> (Option<String>, Vec<String>) {
+        let segments: Vec<String> = self
+            .keys
+            .remove(key)
+            .map(|m| m.into_values().collect())
+            .unwrap_or_default();
+        (segments.first().cloned(), segments)
+    }
+}
+
+/// Whether segment `id` of `carrier` belongs to an MO already recorded.
+/// A failed look-up counts as no: the record still answers a repeat. (Not a
+/// method: the state holds acks, which may not be shared across an await.)
+async fn already_recorded(store: Arc<dyn Store>, carrier: &str, id: Option<&str>) -> bool {
+    let Some(id) = id else { return false };
+    match store.mo_recorded(carrier, id).await {
+        Ok(known) => known,
+        Err(e) => {
+            crate::warn_limited!("mo-key-lookup", carrier, "MO segment key look-up failed: {e}");
+            false
+        }
     }
 }
 
@@ -251,8 +273,9 @@ impl Actor for Inbound {
     ) -> Result<InboundState, ActorProcessingErr> {
         let ticker = Some(myself.send_interval(Duration::from_secs(1).min(timeout), || InboundMsg::Sweep));
         let (recorder, rx) = tokio::sync::mpsc::channel(RECORD_QUEUE);
-        tokio::spawn(record_in_batches(store, router, rx));
+        tokio::spawn(record_in_batches(store.clone(), router, rx));
         Ok(InboundState {
+            store,
             recorder,
             reasm: Reassembler::new(ReassemblerLimits {
                 timeout,
@@ -308,6 +331,7 @@ impl Actor for Inbound {
                             destination: p.destination,
                             text,
                             complete: true,
+                            segments: p.carrier_id.iter().cloned().collect(),
                             key: p.carrier_id,
                         },
                         vec![ack],
@@ -315,6 +339,12 @@ impl Actor for Inbound {
                     .await;
                     return Ok(());
                 };
+                if already_recorded(s.store.clone(), &p.carrier, p.carrier_id.as_deref()).await {
+                    crate::metrics::mo_repeated(&p.carrier);
+                    crate::metrics::reports_acked(1);
+                    ack.fire();
+                    return Ok(());
+                }
                 let key = PartKey {
                     sender: p.source.clone(),
                     receiver: p.destination.clone(),
@@ -333,7 +363,7 @@ impl Actor for Inbound {
                 for inc in pushed.evicted {
                     let (carrier, enc) = s.carriers.remove(&inc.key).unwrap_or_default();
                     let acks = s.take_acks(&inc.key);
-                    let key = s.take_key(&inc.key);
+                    let (key, segments) = s.take_key(&inc.key);
                     done.push((
                         Mo {
                             carrier,
@@ -342,6 +372,7 @@ impl Actor for Inbound {
                             text: decode(&inc.payload(), enc),
                             complete: false,
                             key,
+                            segments,
                         },
                         acks,
                     ));
@@ -352,7 +383,7 @@ impl Actor for Inbound {
                         let mut acks = s.take_acks(&r.key);
                         acks.push(ack);
                         s.note_key(&r.key, seq, p.carrier_id);
-                        let key = s.take_key(&r.key);
+                        let (key, segments) = s.take_key(&r.key);
                         done.push((
                             Mo {
                                 carrier,
@@ -361,6 +392,7 @@ impl Actor for Inbound {
                                 text: decode(&r.payload(), enc),
                                 complete: true,
                                 key,
+                                segments,
                             },
                             acks,
                         ));
@@ -372,6 +404,7 @@ impl Actor for Inbound {
                             destination: p.destination,
                             text: decode(&payload, p.encoding),
                             complete: false,
+                            segments: p.carrier_id.iter().cloned().collect(),
                             key: p.carrier_id,
                         },
                         vec![ack],
@@ -395,7 +428,7 @@ impl Actor for Inbound {
                 for inc in s.reasm.expire(now) {
                     let (carrier, enc) = s.carriers.remove(&inc.key).unwrap_or_default();
                     let acks = s.take_acks(&inc.key);
-                    let key = s.take_key(&inc.key);
+                    let (key, segments) = s.take_key(&inc.key);
                     done.push((
                         Mo {
                             carrier,
@@ -404,6 +437,7 @@ impl Actor for Inbound {
                             text: decode(&inc.payload(), enc),
                             complete: false,
                             key,
+                            segments,
                         },
                         acks,
                     ));

@@ -196,6 +196,10 @@ pub struct Mo {
     /// segment (the lowest numbered one received). A re-delivery of the
     /// same MO has the same key, and is recorded once.
     pub key: Option<String>,
+    /// The `carrier_id` of every segment received, lowest numbered first
+    /// (`key` is the first): a multi-segment MO is recorded under each, so
+    /// a segment the carrier delivers again alone is known as recorded.
+    pub segments: Vec<String>,
 }
 
 /// Where splitting lived before [`crate::split`]; kept so existing paths resolve.

@@ -96,6 +96,19 @@ pub trait Store: Send + Sync + 'static {
         let n = events.len();
         Box::pin(async move { self.propose_batch(events).await.map(|()| vec![true; n]) })
     }
+    /// Whether the MO segment `carrier_msg_id` of `carrier` belongs to an MO
+    /// already recorded (one of its [`Mo::segments`]): the inbound actor
+    /// answers such a re-delivered segment at once instead of starting a
+    /// reassembly with it. By default nothing is known (the record itself
+    /// still answers a repeat).
+    fn mo_recorded<'a>(
+        &'a self,
+        carrier: &'a str,
+        carrier_msg_id: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let _ = (carrier, carrier_msg_id);
+        Box::pin(async { Ok(false) })
+    }
     /// Messages accepted and not yet finished, for a new leader to queue,
     /// each with what is already committed for its parts
     /// ([`OutboundMessage::known`]: carrier ids, outcomes), so that only
@@ -218,7 +231,9 @@ impl Store for MemoryStore {
         Box::pin(async move { r })
     }
 
-    /// Records each MO once per (carrier, key), like the replicated state.
+    /// Records each MO once per (carrier, segment key), like the replicated
+    /// state: an MO one of whose keys is known is a repeat, and its other
+    /// keys join the first record.
     fn record_mos(&self, events: Vec<Event>) -> BoxFuture<'_, Result<Vec<bool>, StoreError>> {
         let mut g = self.lock();
         let r = if g.fail_next > 0 {
@@ -230,9 +245,19 @@ impl Store for MemoryStore {
                 let new = match &e {
                     Event::MoReceived(Mo {
                         carrier,
-                        key: Some(k),
+                        key,
+                        segments,
                         ..
-                    }) => g.mo_keys.insert((carrier.clone(), k.clone())),
+                    }) => {
+                        let keys: Vec<(String, String)> = key
+                            .iter()
+                            .chain(segments)
+                            .map(|k| (carrier.clone(), k.clone()))
+                            .collect();
+                        let seen = keys.iter().any(|k| g.mo_keys.contains(k));
+                        g.mo_keys.extend(keys.iter().cloned());
+                        keys.is_empty() || !seen
+                    }
                     _ => true,
                 };
                 if new {
@@ -302,6 +327,18 @@ impl Store for MemoryStore {
             .collect();
         drop(g);
         Box::pin(async move { Ok(msgs) })
+    }
+
+    fn mo_recorded<'a>(
+        &'a self,
+        carrier: &'a str,
+        carrier_msg_id: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let known = self
+            .lock()
+            .mo_keys
+            .contains(&(carrier.to_string(), carrier_msg_id.to_string()));
+        Box::pin(async move { Ok(known) })
     }
 
     fn find_part<'a>(

@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | GET | `/counts` | every counter, per account and per report outcome |
 //! | GET | `/submits?account=&destination=&protocol=&client_ref=&after=&limit=` | the received submits |
-//! | POST | `/mo` | inject an inbound message `{protocol, account, from, to, text, copies}` (`copies` 1 to 5: each segment delivered that many times, same wire id) |
+//! | POST | `/mo` | inject an inbound message `{protocol, account, from, to, text, copies, redeliver}` (`copies` 1 to 5: each segment delivered that many times, same wire id; `redeliver: {segments: [2], after_ms}`: those segments alone delivered once more, later) |
 //! | GET, PUT | `/faults` | the fault switches |
 //! | POST | `/faults/drop` | drop every connection now (queued responses flushed first) |
 //! | POST | `/faults/hard-drop` | drop every connection now, in-flight requests unanswered |
@@ -89,10 +89,26 @@ pub struct MoRequest {
     /// ids), as a carrier sends when its answers went missing.
     #[serde(default)]
     pub copies: Option<u8>,
+    /// Some segments delivered once more, alone, `after_ms` after the rest:
+    /// what a carrier does when only those segments' answers went missing.
+    #[serde(default)]
+    pub redeliver: Option<Redeliver>,
+}
+
+/// Segments of an injected MO delivered again on their own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redeliver {
+    /// Segment numbers, from 1.
+    pub segments: Vec<u8>,
+    /// Delay after the first deliveries (at most [`MAX_REDELIVER_MS`]).
+    pub after_ms: u64,
 }
 
 /// Most deliveries of one injected segment.
 pub const MAX_COPIES: u8 = 5;
+/// Longest wait before a re-delivery of some segments.
+pub const MAX_REDELIVER_MS: u64 = 60_000;
 
 async fn inject_mo(
     State(s): Sim,
@@ -141,6 +157,26 @@ async fn inject_mo(
         Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_text", e),
     };
     let n = parts.len();
+    let again: Vec<_> = match &req.redeliver {
+        None => Vec::new(),
+        Some(r) => {
+            let picked: Option<Vec<_>> = r
+                .segments
+                .iter()
+                .map(|&i| usize::from(i).checked_sub(1).and_then(|i| parts.get(i)).cloned())
+                .collect();
+            match picked {
+                Some(p) if r.after_ms <= MAX_REDELIVER_MS && !p.is_empty() => p,
+                _ => {
+                    return error(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "bad_redeliver",
+                        format!("redeliver: segments 1 to {n}, after_ms at most {MAX_REDELIVER_MS}"),
+                    )
+                }
+            }
+        }
+    };
     // Every segment, then the whole MO again for each copy: a carrier
     // re-delivers all it holds unanswered.
     for round in 0..copies {
@@ -150,6 +186,16 @@ async fn inject_mo(
             }
             s.deliver(req.protocol, &account, Deliverable::Mo(p.clone()));
         }
+    }
+    if let Some(r) = &req.redeliver {
+        let (s, protocol, account, after) = (s.clone(), req.protocol, account.clone(), r.after_ms);
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(after)).await;
+            for p in again {
+                s.ledger.bump(|c| &c.redelivered);
+                s.deliver(protocol, &account, Deliverable::Mo(p));
+            }
+        });
     }
     (
         StatusCode::ACCEPTED,

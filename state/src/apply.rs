@@ -111,6 +111,9 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
             command,
         )?,
         Command::MoIntake { after, through, mos } => mo_intake(tx, *after, *through, mos)?,
+        Command::RecordMoSegments { request_ids, message } => {
+            crate::mo_keys::apply_segments(tx, cmd, request_ids, message)?
+        }
         Command::Account { account, change, .. } => {
             Response::Account(crate::accounts::apply_account(tx, account, change)?)
         }

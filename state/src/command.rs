@@ -198,6 +198,17 @@ pub enum Command {
         /// Most index rows read by this command.
         limit: u32,
     },
+    /// Record a multi-segment MO once per segment: `request_ids` holds
+    /// [`crate::mo_keys::request_id`] of every segment received. If any is
+    /// already remembered the MO is a repeat (answered `Replayed` with the
+    /// first record), else it is recorded and every segment's key points
+    /// at it (see [`crate::mo_keys`]).
+    RecordMoSegments {
+        /// The key of each segment received, lowest numbered first.
+        request_ids: Vec<String>,
+        /// The message.
+        message: MoMessage,
+    },
 }
 
 impl Command {

@@ -14,8 +14,19 @@
 //! are read by the MO intake, the alarm desk and the callback tailer from
 //! the dense `o/SEQ` table, so each of them sees an MO once.
 //!
-//! This module only names keys and reads answers; it must never write
-//! (apply does, through the request-id path every command shares).
+//! A multi-segment MO is keyed by every segment it was recorded with
+//! ([`Command::RecordMoSegments`](crate::Command::RecordMoSegments), applied
+//! in [`segments`]): a segment re-delivered alone, or a partial copy, is a
+//! repeat of the recorded MO. The keys are the same request ids; a key
+//! stored before segment keys existed (an MO's lowest segment) reads the
+//! same way.
+//!
+//! This module names keys and reads answers; only its `segments` part
+//! writes, and only when apply calls it.
+
+mod segments;
+
+pub(crate) use segments::apply_segments;
 
 use crate::command::Response;
 

@@ -154,6 +154,14 @@ impl StateView {
         self.view.get(&keys::mo(seq))
     }
 
+    /// The sequence of the MO recorded under carrier `carrier`'s segment
+    /// id `id` (its dedupe key, [`crate::mo_keys`]), if one is.
+    pub fn mo_by_key(&self, carrier: &str, id: &str) -> Result<Option<u64>, ApplyError> {
+        let rid = crate::mo_keys::request_id(carrier, id);
+        let r: Option<crate::command::Response> = self.view.get(&keys::request(&rid))?;
+        Ok(r.as_ref().and_then(crate::mo_keys::recorded_seq))
+    }
+
     /// A counter kept by apply.
     pub fn counter(&self, name: &str) -> Result<u64, ApplyError> {
         Ok(self.view.get(&keys::counter(name))?.unwrap_or(0))

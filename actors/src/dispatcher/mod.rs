@@ -263,6 +263,7 @@ impl DispatcherState {
                         seq: 1,
                     },
                     reason: format!("no route for {}", m.destination),
+                    slot: None,
                 });
             }
         }
@@ -326,6 +327,7 @@ impl DispatcherState {
                                 seq: 1,
                             },
                             reason: format!("cannot split: {e}"),
+                            slot: None,
                         });
                         continue;
                     }

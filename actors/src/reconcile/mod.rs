@@ -9,6 +9,10 @@
 //! commit. A report's [`Ack`] (its answer to the carrier) is fired by the
 //! flusher once the batch with the report's fact committed (see [`acks`]);
 //! a batch dropped as "not leader" fires none, so the carrier re-delivers.
+//! A submit result's window slot ([`CommitSlot`]) travels the same way and
+//! is given back once the batch carrying the result is committed (or
+//! dropped), so a session never has more than one window sent and not yet
+//! committed.
 
 pub mod acks;
 pub mod tracker;
@@ -23,6 +27,7 @@ use tokio::sync::mpsc;
 
 use crate::link::Ack;
 use crate::model::{KnownPart, MessageId, PartId};
+use crate::session::CommitSlot;
 use crate::store::{Event, Store, StoreError};
 pub use tracker::{ReconcileStats, Tracker, Unmatched};
 
@@ -66,14 +71,18 @@ pub enum ReconcilerMsg {
         valid_until: Instant,
         known: Vec<KnownPart>,
     },
+    /// The carrier accepted a part; `slot` is its session's window slot,
+    /// given back when this result is committed.
     Submitted {
         part: PartId,
         carrier: String,
         carrier_msg_id: String,
+        slot: Option<CommitSlot>,
     },
     SubmitFailed {
         part: PartId,
         reason: String,
+        slot: Option<CommitSlot>,
     },
     /// A report, with its answer to fire once its fact is committed.
     Report {
@@ -94,9 +103,11 @@ pub struct ReconcilerState {
     tracker: Tracker,
     batch: Vec<Event>,
     acks: acks::Acks,
+    /// The window slots of the submit results in `batch`.
+    slots: Vec<CommitSlot>,
     /// Bounded ([`FLUSH_QUEUE`] batches): when the store is slow or failing
     /// the reconciler waits here instead of growing memory.
-    flusher: mpsc::Sender<(Vec<Event>, Vec<Ack>)>,
+    flusher: mpsc::Sender<Flush>,
     /// Events handed to the flusher and not yet committed (or dropped).
     unflushed: Arc<AtomicUsize>,
     last_sweep: Instant,
@@ -113,10 +124,15 @@ impl ReconcilerState {
     }
 
     async fn flush(&mut self) {
-        if !self.batch.is_empty() || !self.acks.batch_is_empty() {
-            let b = std::mem::take(&mut self.batch);
-            self.unflushed.fetch_add(b.len(), Ordering::Relaxed);
-            let _ = self.flusher.send((b, self.acks.take_batch())).await;
+        if !self.batch.is_empty() || !self.acks.batch_is_empty() || !self.slots.is_empty() {
+            let events = std::mem::take(&mut self.batch);
+            self.unflushed.fetch_add(events.len(), Ordering::Relaxed);
+            let f = Flush {
+                events,
+                acks: self.acks.take_batch(),
+                slots: std::mem::take(&mut self.slots),
+            };
+            let _ = self.flusher.send(f).await;
         }
     }
 }
@@ -142,6 +158,7 @@ impl Actor for Reconciler {
             tracker: Tracker::new(),
             batch: Vec::new(),
             acks,
+            slots: Vec::new(),
             flusher: tx,
             unflushed,
             last_sweep: Instant::now(),
@@ -197,14 +214,17 @@ impl Actor for Reconciler {
                 part,
                 carrier,
                 carrier_msg_id,
+                slot,
             } => {
                 state
                     .tracker
                     .submitted(part, &carrier, &carrier_msg_id, now, &mut state.batch);
                 state.release_if_decided(&carrier, &carrier_msg_id);
+                state.slots.extend(slot);
             }
-            ReconcilerMsg::SubmitFailed { part, reason } => {
-                state.tracker.submit_failed(part, reason, &mut state.batch)
+            ReconcilerMsg::SubmitFailed { part, reason, slot } => {
+                state.tracker.submit_failed(part, reason, &mut state.batch);
+                state.slots.extend(slot);
             }
             ReconcilerMsg::Report { carrier, report, ack } => {
                 let id = report.carrier_msg_id.clone();
@@ -273,22 +293,36 @@ impl Actor for Reconciler {
 /// is lowered as each batch's acks are.
 /// Batches waiting for the store before the reconciler waits.
 pub const FLUSH_QUEUE: usize = 64;
+
+/// One batch for the flusher: the events, the carrier answers owed once
+/// they commit, and the window slots of the submit results among them.
+struct Flush {
+    events: Vec<Event>,
+    acks: Vec<Ack>,
+    slots: Vec<CommitSlot>,
+}
 /// Events merged into one proposal at most (keeps log entries bounded).
 pub const MAX_MERGED_EVENTS: usize = 2_000;
 
 async fn flush_loop(
     store: Arc<dyn Store>,
-    mut rx: mpsc::Receiver<(Vec<Event>, Vec<Ack>)>,
+    mut rx: mpsc::Receiver<Flush>,
     flushing: Arc<AtomicUsize>,
     unflushed: Arc<AtomicUsize>,
 ) {
-    while let Some((mut batch, mut acks)) = rx.recv().await {
+    while let Some(Flush {
+        events: mut batch,
+        mut acks,
+        mut slots,
+    }) = rx.recv().await
+    {
         while batch.len() < MAX_MERGED_EVENTS {
-            let Ok((more, more_acks)) = rx.try_recv() else {
+            let Ok(more) = rx.try_recv() else {
                 break;
             };
-            batch.extend(more);
-            acks.extend(more_acks);
+            batch.extend(more.events);
+            acks.extend(more.acks);
+            slots.extend(more.slots);
         }
         let mut backoff = Duration::from_millis(20);
         loop {
@@ -305,6 +339,8 @@ async fn flush_loop(
                     crate::metrics::reports_acked(acks.len());
                     flushing.fetch_sub(acks.len(), Ordering::Relaxed);
                     acks.drain(..).for_each(Ack::fire);
+                    // Committed: the sessions may send that many more.
+                    slots.clear();
                     break;
                 }
                 Err(StoreError::NotLeader) => {
@@ -317,6 +353,9 @@ async fn flush_loop(
                     );
                     flushing.fetch_sub(acks.len(), Ordering::Relaxed);
                     acks.clear();
+                    // Dispatch stops with leadership; the slots must not
+                    // stay taken for when this node leads again.
+                    slots.clear();
                     break;
                 }
                 Err(e) => {

@@ -71,7 +71,16 @@ async fn a_failing_store_fills_the_queue_the_sender_waits_and_nothing_is_lost() 
     let mut next = 0;
     loop {
         let batch: Vec<Event> = (next..next + 100).map(event).collect();
-        match tokio::time::timeout(Duration::from_millis(300), tx.send((batch, Vec::new()))).await {
+        match tokio::time::timeout(
+            Duration::from_millis(300),
+            tx.send(Flush {
+                events: batch,
+                acks: Vec::new(),
+                slots: Vec::new(),
+            }),
+        )
+        .await
+        {
             Ok(r) => {
                 r.expect("queue open");
                 sent += 1;

@@ -1,10 +1,14 @@
 //! The work of one session slot that must survive the session actor: parts
-//! handed to it and not yet taken (its outbox) and submits waiting for
-//! their response (keyed by request key). The dispatcher, the session and
-//! the supervisor all hold it, so when a session crashes nothing it was
-//! given dies with its mailbox: the supervisor hands all of it back.
+//! handed to it and not yet taken (its outbox), submits waiting for their
+//! response (keyed by request key), and how many answered submits still
+//! wait for their result's commit (each holds a window slot, see
+//! [`super::commit_slot`]). The dispatcher, the session and the supervisor
+//! all hold it, so when a session crashes nothing it was given dies with
+//! its mailbox: the supervisor hands all of it back.
 //!
-//! Plain locked collections: it never sends or decides anything.
+//! Plain locked collections: it never decides anything; the only thing it
+//! sends is what a caller does inside [`Inflight::with_uncommitted`] or
+//! [`Inflight::release_committed`], under the count's lock.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -25,6 +29,8 @@ pub struct InFlight {
 pub struct Inflight {
     map: Mutex<HashMap<u32, InFlight>>,
     outbox: Mutex<VecDeque<crate::model::Part>>,
+    /// Answered submits whose result is not yet committed.
+    uncommitted: Mutex<usize>,
 }
 
 impl Inflight {
@@ -64,6 +70,39 @@ impl Inflight {
 
     pub fn len(&self) -> usize {
         self.lock().len()
+    }
+
+    /// Window slots taken: submits unanswered, plus answered submits whose
+    /// result is not yet committed.
+    pub fn in_use(&self) -> usize {
+        self.len() + self.uncommitted()
+    }
+
+    /// Answered submits whose result is not yet committed.
+    pub fn uncommitted(&self) -> usize {
+        *self.uncommitted.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An answered submit keeps its slot until its result commits.
+    pub fn hold_for_commit(&self) {
+        *self.uncommitted.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    }
+
+    /// Runs `f` with the count of uncommitted results, holding its lock: a
+    /// session announcing its credits does it here, so that a commit
+    /// landing meanwhile is either counted in them or credited after them,
+    /// never lost between the two.
+    pub fn with_uncommitted<R>(&self, f: impl FnOnce(usize) -> R) -> R {
+        let g = self.uncommitted.lock().unwrap_or_else(|p| p.into_inner());
+        f(*g)
+    }
+
+    /// A result committed (or was dropped): one slot less, and `credit`
+    /// (the slot's credit to the dispatcher) sent under the same lock.
+    pub fn release_committed(&self, credit: impl FnOnce()) {
+        let mut g = self.uncommitted.lock().unwrap_or_else(|p| p.into_inner());
+        *g = g.saturating_sub(1);
+        credit();
     }
 
     pub fn is_empty(&self) -> bool {

@@ -4,12 +4,16 @@
 //! exponential backoff and jitter, logs out cleanly when stopped.
 //!
 //! It takes work only from the dispatcher, and only as much as the credits
-//! it announced (its free window); every response returns a credit. A part
+//! it announced (its free window). A throttle answer returns its credit at
+//! once; any other answer holds its slot until the result is committed
+//! ([`commit_slot`]), so what a killed leader leaves for its successor to
+//! send again is one window per session at most. A part
 //! without a response within `response_timeout` is sent again up to
 //! `max_attempts` times, then failed. A throttle answer halves the account's
 //! rate and hands the part back; when the link dies every part in flight is
 //! handed back. It never chooses what to send and never talks to the store.
 
+pub mod commit_slot;
 pub mod inflight;
 
 use std::marker::PhantomData;
@@ -25,6 +29,7 @@ use crate::link::{self, ConnectTimeouts, DeliverSink, LinkEvent, LinkIo};
 use crate::model::{Part, SubmitStatus};
 use crate::proto::{ClientProtocol, Credentials};
 use crate::reconcile::ReconcilerMsg;
+pub use commit_slot::CommitSlot;
 pub use inflight::{InFlight, Inflight};
 
 /// Timers and limits of a session.
@@ -152,7 +157,22 @@ impl<P: ClientProtocol> SessionState<P> {
     }
 
     fn window_metric(&self) {
-        crate::metrics::window_in_use(&self.a.carrier, P::PROTOCOL, self.a.index, self.a.inflight.len());
+        crate::metrics::window_in_use(
+            &self.a.carrier,
+            P::PROTOCOL,
+            self.a.index,
+            self.a.inflight.in_use(),
+        );
+    }
+
+    /// The slot of an answered submit, freed when its result commits.
+    fn commit_slot(&self) -> CommitSlot {
+        CommitSlot::hold(
+            self.a.inflight.clone(),
+            self.a.dispatcher.clone(),
+            self.a.carrier.clone(),
+            self.a.index,
+        )
     }
 
     /// Sends `part` on the link under a fresh key; false if there is none.
@@ -162,9 +182,12 @@ impl<P: ClientProtocol> SessionState<P> {
             Ok(p) => p,
             Err(e) => {
                 // The part itself cannot be encoded: no retry will help.
+                // Nothing reached the carrier, so nothing can go twice: the
+                // slot is free at once.
                 let _ = self.a.reconciler.send_message(ReconcilerMsg::SubmitFailed {
                     part: part.id,
                     reason: format!("encode: {e}"),
+                    slot: None,
                 });
                 self.credit(1);
                 return true;
@@ -249,13 +272,17 @@ impl<P: ClientProtocol> SessionState<P> {
                     addr = self.a.addr,
                     "logged in"
                 );
-                let credits = self.a.cfg.window.saturating_sub(self.a.inflight.len());
-                let _ = self.a.dispatcher.send_message(DispatcherMsg::SessionUp {
-                    carrier: self.a.carrier.clone(),
-                    session: self.a.index,
-                    actor: myself.clone(),
-                    shared: self.a.inflight.clone(),
-                    credits,
+                // Under the count's lock: a result committing meanwhile is
+                // either in these credits or credited after them.
+                self.a.inflight.with_uncommitted(|uncommitted| {
+                    let credits = (self.a.cfg.window).saturating_sub(self.a.inflight.len() + uncommitted);
+                    let _ = self.a.dispatcher.send_message(DispatcherMsg::SessionUp {
+                        carrier: self.a.carrier.clone(),
+                        session: self.a.index,
+                        actor: myself.clone(),
+                        shared: self.a.inflight.clone(),
+                        credits,
+                    });
                 });
             }
             Err(e) => {
@@ -287,6 +314,7 @@ impl<P: ClientProtocol> SessionState<P> {
                     part: f.part.id,
                     carrier: c.clone(),
                     carrier_msg_id: id,
+                    slot: Some(self.commit_slot()),
                 });
             }
             SubmitStatus::Throttled => {
@@ -294,16 +322,18 @@ impl<P: ClientProtocol> SessionState<P> {
                 crate::metrics::throttled(c, P::PROTOCOL);
                 self.a.bucket.on_throttle(Instant::now());
                 self.requeue(vec![f.part]);
+                // No result to commit: the part goes back to the queue.
+                self.credit(1);
             }
             SubmitStatus::Rejected(code) => {
                 crate::metrics::response(c, P::PROTOCOL, "rejected", latency);
                 let _ = self.a.reconciler.send_message(ReconcilerMsg::SubmitFailed {
                     part: f.part.id,
                     reason: format!("{} rejected with {code}", P::PROTOCOL),
+                    slot: Some(self.commit_slot()),
                 });
             }
         }
-        self.credit(1);
     }
 
     fn tick(&mut self, myself: &ActorRef<SessionMsg>) {
@@ -335,8 +365,8 @@ impl<P: ClientProtocol> SessionState<P> {
                 let _ = self.a.reconciler.send_message(ReconcilerMsg::SubmitFailed {
                     part: f.part.id,
                     reason: format!("no response after {} attempts", f.part.attempts),
+                    slot: Some(self.commit_slot()),
                 });
-                self.credit(1);
             }
         }
     }
@@ -412,7 +442,7 @@ impl<P: ClientProtocol> Actor for Session<P> {
                 let mut it = parts.into_iter();
                 let mut sent = 0;
                 for part in it.by_ref() {
-                    if s.link.is_none() || s.a.inflight.len() >= s.a.cfg.window {
+                    if s.link.is_none() || s.a.inflight.in_use() >= s.a.cfg.window {
                         s.requeue(vec![part]);
                         break;
                     }

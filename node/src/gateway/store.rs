@@ -113,6 +113,22 @@ pub fn command_for(e: Event, at_ms: u64) -> Option<Command> {
             detail: String::new(),
             at_ms,
         },
+        // A long MO is recorded under every segment's id: a segment the
+        // carrier delivers again alone is then a repeat too.
+        Event::MoReceived(mo) if mo.segments.len() > 1 => Command::RecordMoSegments {
+            request_ids: mo
+                .segments
+                .iter()
+                .map(|k| smsgw_state::mo_keys::request_id(&mo.carrier, k))
+                .collect(),
+            message: smsgw_state::MoMessage {
+                carrier: mo.carrier,
+                from: mo.source,
+                to: mo.destination,
+                payload: mo.text.into_bytes(),
+                received_at_ms: at_ms,
+            },
+        },
         Event::MoReceived(mo) => Command::RecordMo {
             // Recorded once per (carrier, carrier's id): a re-delivery is
             // answered "already recorded" (`smsgw_state::mo_keys`).
@@ -390,6 +406,21 @@ impl Store for RaftStore {
             let mut all = fed.resumed;
             all.extend(fed.fresh);
             Ok(all)
+        })
+    }
+
+    /// Read from this node's applied state: the inbound actor runs on the
+    /// leader, which has applied every MO it recorded.
+    fn mo_recorded<'a>(
+        &'a self,
+        carrier: &'a str,
+        carrier_msg_id: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            smsgw_state::local_view(&self.cluster)
+                .mo_by_key(carrier, carrier_msg_id)
+                .map(|seq| seq.is_some())
+                .map_err(|e| StoreError::Unavailable(e.to_string()))
         })
     }
 

@@ -46,6 +46,7 @@ fn expiring_at(cmd: &Command) -> Option<u64> {
         Command::AcceptBatch { messages, .. } => messages.first().map(|m| m.accepted_at_ms),
         Command::Charged { at_ms, command, .. } => expiring_at(command).map(|_| *at_ms),
         Command::RecordMo { message, .. } => Some(message.received_at_ms),
+        Command::RecordMoSegments { message, .. } => Some(message.received_at_ms),
         Command::Job {
             change: JobCommand::Create { spec, .. },
             ..
