@@ -196,6 +196,36 @@ impl Ready {
     pub(crate) fn parts_mut(&mut self) -> &mut [MtPart] {
         &mut self.parts
     }
+
+    /// An upper bound of its parts' bytes in the log.
+    fn log_bytes(&self) -> usize {
+        self.parts.iter().map(smsgw_state::staging::part_bytes).sum()
+    }
+}
+
+/// Requests of one account (each with its caller's `tag`) cut, in order,
+/// into runs that each fit one log entry as one [`commit`]: merging stops
+/// before a run would pass the bound. A request too big alone is a run of
+/// its own (its commit is staged).
+pub(crate) fn bounded_runs<T>(batch: Vec<Ready>, tags: Vec<T>) -> Vec<(Vec<Ready>, Vec<T>)> {
+    let budget = smsgw_state::staging::MAX_COMMAND_BYTES - smsgw_state::staging::SHELL_BYTES;
+    let mut runs: Vec<(Vec<Ready>, Vec<T>)> = Vec::new();
+    let mut size = 0;
+    for (r, t) in batch.into_iter().zip(tags) {
+        let b = r.log_bytes();
+        match runs.last_mut() {
+            Some((rs, ts)) if size + b <= budget => {
+                rs.push(r);
+                ts.push(t);
+            }
+            _ => {
+                runs.push((vec![r], vec![t]));
+                size = 0;
+            }
+        }
+        size += b;
+    }
+    runs
 }
 
 /// What [`commit`] came to.
@@ -272,11 +302,13 @@ pub(crate) async fn commit(
         .flat_map(|r| std::mem::take(&mut r.parts))
         .collect();
     let cmd = Command::AcceptBatch { request_id, messages };
-    let cmd = super::billing::charged(account, n_parts, now_ms(), cmd);
+    let now = now_ms();
+    let cmd = super::billing::charged(account, n_parts, now, cmd);
     let (loaded, view) = (state.config()?, smsgw_state::local_view(&state.cluster));
     super::limits::check_backlog(&view, &loaded.doc, &account.name, n)?;
     state.limiter.take_daily(account, n)?;
-    let committed = smsgw_state::propose(&state.cluster, &cmd).await;
+    // One entry as before, or staged when it would pass the entry bound.
+    let committed = smsgw_state::staging::propose_bounded(&state.cluster, cmd, now).await;
     if !matches!(committed, Ok(RaftResponse::Accepted { .. })) {
         state.limiter.give_back_daily(account, n);
     }

@@ -33,7 +33,7 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use apply::apply_stage;
-pub use propose::{chunks, fits, part_bytes, propose_bounded};
+pub use propose::{chunks, fits, part_bytes, propose_bounded, SHELL_BYTES};
 
 use crate::command::MtPart;
 

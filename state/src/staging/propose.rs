@@ -9,7 +9,7 @@ use crate::command::{Command, MtPart, Response};
 
 /// Room for what a command holds besides its parts (account, request id,
 /// the enum tags and counts around them).
-const SHELL_BYTES: usize = 4 * 1024;
+pub const SHELL_BYTES: usize = 4 * 1024;
 
 /// An upper bound of the bytes `part` takes in the log's encoding
 /// (bincode varints: at most 9 bytes per length or integer).
