@@ -49,6 +49,14 @@ fn request(n: usize, first: usize, client_ref: Option<&str>) -> Value {
     body
 }
 
+/// A POST of `body` by the prepaid account, its time said on stderr.
+fn post(n: &Node, body: &Value) -> common::Resp {
+    let started = Instant::now();
+    let r = n.post(BIG, body);
+    eprintln!("POST answered {} in {:?}", r.status, started.elapsed());
+    r
+}
+
 fn submits(sim: &Sim) -> u64 {
     sim.counts()["submits"].as_u64().unwrap_or(0)
 }
@@ -61,7 +69,7 @@ fn a_balance_too_low_for_a_staged_thousand_recipient_request_accepts_none_and_ch
     let bound = smsgw_raft::entry_size::MAX_ENTRY_BYTES as f64;
 
     // 1,000 × 8 = 8,000 parts for 6,000: refused whole, at the commit.
-    let r = n.post(BIG, &request(1000, 0, Some("flood-1")));
+    let r = post(n, &request(1000, 0, Some("flood-1")));
     assert_eq!(
         (r.status, r.code()),
         (402, "insufficient_balance"),
@@ -92,7 +100,7 @@ fn a_balance_too_low_for_a_staged_thousand_recipient_request_accepts_none_and_ch
     assert_eq!(submits(&sim), 0, "nothing reached the carrier");
 
     // 700 × 8 = 5,600 parts fit the balance: accepted whole, charged once.
-    let r = n.post(BIG, &request(700, 0, Some("flood-1")));
+    let r = post(n, &request(700, 0, Some("flood-1")));
     assert_eq!(r.status, 202, "{:?}", r.body);
     let first: Vec<Value> = r.body["messages"].as_array().expect("messages").clone();
     assert_eq!(first.len(), 700);
@@ -102,7 +110,7 @@ fn a_balance_too_low_for_a_staged_thousand_recipient_request_accepts_none_and_ch
 
     // The client retries with the same client_ref (say its connection
     // dropped): the first answer, nothing accepted or charged again.
-    let again = n.post(BIG, &request(700, 0, Some("flood-1")));
+    let again = post(n, &request(700, 0, Some("flood-1")));
     assert_eq!(again.status, 202, "{:?}", again.body);
     assert!(
         again.headers.contains("idempotent-replayed: true"),
@@ -123,6 +131,54 @@ fn a_balance_too_low_for_a_staged_thousand_recipient_request_accepts_none_and_ch
     }
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(submits(&sim), 5_600, "each part once");
+    let largest = metric(n, "smsgw_raft_entry_bytes_max").expect("the metric");
+    assert!(largest <= bound, "an entry of {largest} bytes");
+}
+
+#[test]
+fn a_two_thousand_recipient_job_of_long_texts_is_created_and_sent_in_entries_under_the_bound() {
+    let sim = Sim::start();
+    let nodes = node(&sim, 100_000);
+    let n = &nodes[0];
+    let bound = smsgw_raft::entry_size::MAX_ENTRY_BYTES as f64;
+    // `vars` makes it a job: 2,000 recipients of 1,000 characters are about
+    // 2 MB to create, and each chunk of 500 about 1.4 MB to accept.
+    let mut body = request(2000, 0, Some("job-1"));
+    body["vars"] = json!({});
+    let r = post(n, &body);
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let job = r.body["job"].as_u64().expect("job id");
+    assert_eq!(r.body["recipients"], 2000);
+    assert_eq!(r.body["parts"], 16_000);
+    assert_eq!(balance_of(n), Some(84_000), "charged once, at creation");
+    let again = post(n, &body);
+    assert_eq!(
+        (again.status, again.body["job"].as_u64()),
+        (202, Some(job)),
+        "{:?}",
+        again.body
+    );
+    assert_eq!(balance_of(n), Some(84_000));
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let j = n.call("GET", &format!("/v1/jobs/{job}"), Some(BIG), None).body;
+        if j["status"] == "DONE" && submits(&sim) >= 16_000 {
+            assert_eq!(j["accepted"], 2000, "{j}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "job {j}, {} parts delivered",
+            submits(&sim)
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(submits(&sim), 16_000, "each part once");
+    // The creation, its retry (staged again, then answered as the first)
+    // and its 4 chunks were staged.
+    assert_eq!(metric(n, "smsgw_staged_accepts_total"), Some(6.0));
     let largest = metric(n, "smsgw_raft_entry_bytes_max").expect("the metric");
     assert!(largest <= bound, "an entry of {largest} bytes");
 }

@@ -1,11 +1,12 @@
 //! Apply of [`StageCommand`]s: park a chunk, commit a stage through the
-//! ordinary accept, purge abandoned stages from the time index's cursor.
+//! ordinary accept (or job creation), purge abandoned stages from the time
+//! index's cursor.
 
 use smsgw_raft::{ApplyError, Tx};
 
-use super::{keys as sk, StageCommand, StageHead, StageResponse};
+use super::{keys as sk, StageCommand, StageHead, StageResponse, StagedRows};
 use crate::command::{Command, MtPart, Response};
-use crate::jobs::JobCommand;
+use crate::jobs::{JobCommand, Recipient};
 use crate::keys;
 
 /// Applies one staging command written at log `index`.
@@ -15,7 +16,7 @@ pub(crate) fn apply_stage(tx: &mut Tx<'_>, index: u64, cmd: &StageCommand) -> Re
             stage,
             chunk,
             at_ms,
-            messages,
+            rows,
         } => {
             if let Some(r) = bad_stage(stage) {
                 return Ok(r);
@@ -36,7 +37,7 @@ pub(crate) fn apply_stage(tx: &mut Tx<'_>, index: u64, cmd: &StageCommand) -> Re
             };
             head.chunks = head.chunks.max(chunk.saturating_add(1));
             tx.put(hk, &head)?;
-            tx.put(sk::chunk(stage, *chunk), messages)?;
+            tx.put(sk::chunk(stage, *chunk), rows)?;
             Ok(Response::Staged(StageResponse::Put { chunk: *chunk }))
         }
         StageCommand::Commit {
@@ -59,28 +60,46 @@ fn cursor(tx: &Tx<'_>) -> Result<u64, ApplyError> {
     Ok(tx.get::<u64>(&keys::counter(sk::CURSOR))?.unwrap_or(0))
 }
 
-/// The parts of a command that can be staged: an `AcceptBatch`, one inside
-/// `Charged`, or a job's `Advance`.
-pub(crate) fn parts_mut(cmd: &mut Command) -> Option<&mut Vec<MtPart>> {
+/// Where a stageable command holds what can be staged.
+pub(crate) enum Slot<'a> {
+    /// An accept (plain or charged) or a job's advance.
+    Parts(&'a mut Vec<MtPart>),
+    /// A job's creation (plain or charged).
+    Recipients(&'a mut Vec<Recipient>),
+}
+
+/// The stageable rows of `cmd`, if it has any.
+pub(crate) fn slot(cmd: &mut Command) -> Option<Slot<'_>> {
     match cmd {
-        Command::AcceptBatch { messages, .. } => Some(messages),
+        Command::AcceptBatch { messages, .. } => Some(Slot::Parts(messages)),
         Command::Charged { command, .. } => match command.as_mut() {
-            Command::AcceptBatch { messages, .. } => Some(messages),
+            Command::AcceptBatch { .. }
+            | Command::Job {
+                change: JobCommand::Create { .. },
+                ..
+            } => slot(command),
             _ => None,
         },
-        Command::Job {
-            change: JobCommand::Advance { messages, .. },
-            ..
-        } => Some(messages),
+        Command::Job { change, .. } => match change {
+            JobCommand::Advance { messages, .. } => Some(Slot::Parts(messages)),
+            JobCommand::Create { recipients, .. } => Some(Slot::Recipients(recipients)),
+            _ => None,
+        },
         _ => None,
     }
 }
 
-/// The request id of an accept (plain or charged).
-fn accept_request_id(cmd: &mut Command) -> Option<&mut Option<String>> {
+/// The request id of an accept or a job's creation (plain or charged):
+/// what makes a commit once.
+fn once_id(cmd: &mut Command) -> Option<&mut Option<String>> {
     match cmd {
         Command::AcceptBatch { request_id, .. } => Some(request_id),
-        Command::Charged { command, .. } => accept_request_id(command),
+        Command::Job {
+            request_id,
+            change: JobCommand::Create { .. },
+            ..
+        } => Some(request_id),
+        Command::Charged { command, .. } => once_id(command),
         _ => None,
     }
 }
@@ -96,15 +115,15 @@ fn commit(
         return Ok(r);
     }
     let mut cmd = shell.clone();
-    if parts_mut(&mut cmd).is_none() {
+    if slot(&mut cmd).is_none() {
         drop_stage(tx, stage)?;
         return Ok(Response::Rejected {
-            reason: "a staged commit carries an accept or a job's advance".into(),
+            reason: "a staged commit carries an accept or a job's creation or advance".into(),
         });
     }
     // The client's key, else the stage's own: a commit applied twice
-    // (a re-proposal) accepts once. A job's advance is once by its chunk.
-    if let Some(rid) = accept_request_id(&mut cmd) {
+    // (a re-proposal) takes effect once. A job's advance is once by its chunk.
+    if let Some(rid) = once_id(&mut cmd) {
         rid.get_or_insert_with(|| format!("stage/{stage}"));
     }
     if let Some(rid) = cmd.request_id() {
@@ -114,27 +133,31 @@ fn commit(
         }
     }
     let written = tx.get::<StageHead>(&sk::head(stage))?.map_or(0, |h| h.chunks);
-    let mut staged = Vec::new();
     let mut complete = chunks > 0 && written == chunks;
     for n in 0..chunks {
-        match tx.get::<Vec<MtPart>>(&sk::chunk(stage, n))? {
-            Some(mut m) if complete => staged.append(&mut m),
-            _ => {
-                complete = false;
-                break;
-            }
+        if !complete {
+            break;
         }
+        let row = tx.get::<StagedRows>(&sk::chunk(stage, n))?;
+        complete = match (slot(&mut cmd), row) {
+            (Some(Slot::Parts(to)), Some(StagedRows::Parts(mut p))) => {
+                to.append(&mut p);
+                true
+            }
+            (Some(Slot::Recipients(to)), Some(StagedRows::Recipients(mut r))) => {
+                to.append(&mut r);
+                true
+            }
+            _ => false,
+        };
     }
     if !complete {
-        // Never part of a request: a chunk lost (purged, never written)
-        // or one too many refuses the whole commit.
+        // Never part of a request: a chunk lost (purged, never written),
+        // one too many, or of the wrong kind refuses the whole commit.
         drop_stage(tx, stage)?;
         return Ok(Response::Rejected {
-            reason: format!("stage {stage} does not hold chunks 0..{chunks} (it has {written})"),
+            reason: format!("stage {stage} does not hold chunks 0..{chunks} of its kind (it has {written})"),
         });
-    }
-    if let Some(parts) = parts_mut(&mut cmd) {
-        parts.append(&mut staged);
     }
     let r = crate::apply::apply_command(tx, index, &cmd)?;
     drop_stage(tx, stage)?;

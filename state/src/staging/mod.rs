@@ -5,8 +5,8 @@
 //! only park them in the staging table (`S/`), which no read, no dispatch
 //! and no statistic ever looks at; then ONE small [`StageCommand::Commit`]
 //! entry carries the request as it would have been proposed, with its parts
-//! left out. Apply of the commit puts the staged parts back into that
-//! command and applies it through the ordinary path
+//! left out (or a job's creation with its recipients left out). Apply of
+//! the commit puts the staged rows back into that command and applies it through the ordinary path
 //! ([`crate::apply::apply_command`]: `AcceptBatch`, `Charged` around it, or
 //! a job's `Advance`), so indexes, counters, the charge, statistics,
 //! `client_ref` idempotency and ready queues come out exactly as for a
@@ -33,9 +33,12 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use apply::apply_stage;
-pub use propose::{chunks, fits, part_bytes, propose_bounded, SHELL_BYTES};
+pub use propose::{
+    chunks, fits, part_bytes, propose_bounded, propose_bounded_as, recipient_bytes, SHELL_BYTES,
+};
 
 use crate::command::MtPart;
+use crate::jobs::Recipient;
 
 /// Most bytes one command may encode to: the entry bound less room for
 /// the entry's own framing (log id, proposal, length prefixes). The
@@ -58,18 +61,19 @@ pub enum StageCommand {
     /// Park chunk `chunk` of stage `stage`'s parts (invisible until the
     /// commit). Proposed again, it writes the same row.
     Put {
-        /// The stage (the first part's id).
+        /// The stage (the first part's id, or an id drawn for it).
         stage: String,
         /// Chunk number, from 0.
         chunk: u32,
         /// When (proposer's clock): the stage's age for the purge.
         at_ms: u64,
-        /// The parts.
-        messages: Vec<MtPart>,
+        /// The parts or recipients.
+        rows: StagedRows,
     },
     /// Apply `command` with chunks `0..chunks` of `stage` as its parts
     /// (an `AcceptBatch`, a `Charged` around one, or a job's `Advance`,
-    /// each proposed with no parts), then drop the stage.
+    /// each proposed with no parts) or as its recipients (a job's
+    /// `Create`, plain or charged, proposed with none), then drop the stage.
     Commit {
         /// The stage.
         stage: String,
@@ -86,6 +90,15 @@ pub enum StageCommand {
         /// Most stages dropped by this command.
         limit: u32,
     },
+}
+
+/// One chunk of what a stage holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StagedRows {
+    /// Parts of an accept or a job's advance.
+    Parts(Vec<MtPart>),
+    /// Recipients of a job being created.
+    Recipients(Vec<Recipient>),
 }
 
 /// What a [`StageCommand`] other than a commit did (a commit answers with

@@ -1,15 +1,22 @@
-//! The proposing side: a command whose parts would encode past
-//! [`MAX_COMMAND_BYTES`] goes as stage puts and one commit; any other
-//! goes as it is, with nothing but a sum of lengths added.
+//! The proposing side: a command whose parts (or a job's recipients) would
+//! encode past [`MAX_COMMAND_BYTES`] goes as stage puts and one commit;
+//! any other goes as it is, with nothing but a sum of lengths added.
 
+use futures::StreamExt;
 use smsgw_raft::{Cluster, ProposeError};
 
-use super::{apply::parts_mut, StageCommand, StageResponse, CHUNK_BYTES, MAX_COMMAND_BYTES};
+use super::apply::{slot, Slot};
+use super::{StageCommand, StageResponse, StagedRows, CHUNK_BYTES, MAX_COMMAND_BYTES};
 use crate::command::{Command, MtPart, Response};
+use crate::jobs::Recipient;
 
 /// Room for what a command holds besides its parts (account, request id,
-/// the enum tags and counts around them).
+/// a job's spec, the enum tags and counts around them).
 pub const SHELL_BYTES: usize = 4 * 1024;
+
+/// Stage entries of one request proposed at once (the proposer's own
+/// entries in flight).
+const PUTS_IN_FLIGHT: usize = 2;
 
 /// An upper bound of the bytes `part` takes in the log's encoding
 /// (bincode varints: at most 9 bytes per length or integer).
@@ -18,11 +25,15 @@ pub fn part_bytes(p: &MtPart) -> usize {
     p.id.len() + p.account.len() + p.to.len() + p.payload.len() + route + 64
 }
 
-/// Whether a command holding `parts` fits in one entry.
-pub fn fits(parts: &[MtPart]) -> bool {
+/// An upper bound of the bytes a job's recipient takes in the log.
+pub fn recipient_bytes(r: &Recipient) -> usize {
+    r.to.len() + r.text.len() + 40
+}
+
+fn within<T>(rows: &[T], size: impl Fn(&T) -> usize) -> bool {
     let mut total = SHELL_BYTES;
-    for p in parts {
-        total += part_bytes(p);
+    for r in rows {
+        total += size(r);
         if total > MAX_COMMAND_BYTES {
             return false;
         }
@@ -30,63 +41,92 @@ pub fn fits(parts: &[MtPart]) -> bool {
     true
 }
 
-/// `parts` in order, cut into runs of at most `max_bytes` (by
-/// [`part_bytes`]; a run holds at least one part).
-pub fn chunks(parts: Vec<MtPart>, max_bytes: usize) -> Vec<Vec<MtPart>> {
-    let mut out: Vec<Vec<MtPart>> = Vec::new();
-    let mut size = 0;
-    for p in parts {
-        let b = part_bytes(&p);
+/// Whether a command holding `parts` fits in one entry.
+pub fn fits(parts: &[MtPart]) -> bool {
+    within(parts, part_bytes)
+}
+
+fn runs<T>(rows: Vec<T>, max_bytes: usize, size: impl Fn(&T) -> usize) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = Vec::new();
+    let mut total = 0;
+    for r in rows {
+        let b = size(&r);
         match out.last_mut() {
-            Some(run) if size + b <= max_bytes => run.push(p),
+            Some(run) if total + b <= max_bytes => run.push(r),
             _ => {
-                out.push(vec![p]);
-                size = 0;
+                out.push(vec![r]);
+                total = 0;
             }
         }
-        size += b;
+        total += b;
     }
     out
 }
 
+/// `parts` in order, cut into runs of at most `max_bytes` (by
+/// [`part_bytes`]; a run holds at least one part).
+pub fn chunks(parts: Vec<MtPart>, max_bytes: usize) -> Vec<Vec<MtPart>> {
+    runs(parts, max_bytes, part_bytes)
+}
+
 /// Proposes `cmd` (proposer's clock `at_ms`) and answers what its apply
 /// answered. An accept (plain or charged) or a job's advance whose parts
-/// do not [`fit`](fits) is staged: its parts in entries of at most
-/// [`CHUNK_BYTES`], then one commit that accepts them all or none. A stage
-/// entry that answers anything but "parked" ends it there with that
-/// answer (nothing was accepted; the purge drops what was parked).
-pub async fn propose_bounded(
+/// do not [`fit`](fits) is staged under its first part's id; see
+/// [`propose_bounded_as`].
+pub async fn propose_bounded(cluster: &Cluster, cmd: Command, at_ms: u64) -> Result<Response, ProposeError> {
+    propose_bounded_as(cluster, cmd, at_ms, None).await
+}
+
+/// As [`propose_bounded`], and a job's creation whose recipients do not
+/// fit is staged too, under `stage` (an id drawn for it, never reused; a
+/// creation that needs staging without one is proposed whole). Staged: the
+/// rows in entries of at most [`CHUNK_BYTES`], then one commit that takes
+/// them all or none. A stage entry that answers anything but "parked"
+/// ends it there with that answer (nothing was accepted; the purge drops
+/// what was parked).
+pub async fn propose_bounded_as(
     cluster: &Cluster,
     mut cmd: Command,
     at_ms: u64,
+    stage: Option<String>,
 ) -> Result<Response, ProposeError> {
-    let Some(parts) = parts_mut(&mut cmd).filter(|p| !fits(p)) else {
+    let (stage, rows) = match slot(&mut cmd) {
+        Some(Slot::Parts(p)) if !fits(p) => {
+            let stage = stage.or_else(|| p.first().map(|m| m.id.clone()));
+            let rows = runs(std::mem::take(p), CHUNK_BYTES, part_bytes);
+            (stage, rows.into_iter().map(StagedRows::Parts).collect::<Vec<_>>())
+        }
+        Some(Slot::Recipients(r)) if stage.is_some() && !within(r, recipient_bytes) => {
+            let rows = runs(std::mem::take(r), CHUNK_BYTES, recipient_bytes);
+            (stage, rows.into_iter().map(StagedRows::Recipients).collect())
+        }
+        _ => (None, Vec::new()),
+    };
+    let Some(stage) = stage.filter(|_| !rows.is_empty()) else {
         return crate::propose(cluster, &cmd).await;
     };
-    let parts = std::mem::take(parts);
-    let Some(stage) = parts.first().map(|p| p.id.clone()) else {
-        return crate::propose(cluster, &cmd).await;
-    };
-    let runs = chunks(parts, CHUNK_BYTES);
-    let n = runs.len() as u32;
+    let n = rows.len() as u32;
     metrics::counter!("smsgw_staged_accepts_total").increment(1);
     metrics::counter!("smsgw_staged_chunks_total").increment(u64::from(n));
-    let puts = runs.into_iter().enumerate().map(|(i, messages)| {
+    let puts = rows.into_iter().enumerate().map(|(i, rows)| {
         let put = Command::Stage(StageCommand::Put {
             stage: stage.clone(),
             chunk: i as u32,
             at_ms,
-            messages,
+            rows,
         });
         async move { crate::propose(cluster, &put).await }
     });
-    let answers = futures::future::try_join_all(puts).await?;
-    if let Some(other) = answers
-        .into_iter()
-        .find(|r| !matches!(r, Response::Staged(StageResponse::Put { .. })))
-    {
-        return Ok(other);
+    // A few at a time: each proposal's timeout runs from its enqueueing,
+    // so a dozen queued at once would spend the last ones' time waiting.
+    let mut answers = futures::stream::iter(puts).buffered(PUTS_IN_FLIGHT);
+    while let Some(answer) = answers.next().await {
+        let answer = answer?;
+        if !matches!(answer, Response::Staged(StageResponse::Put { .. })) {
+            return Ok(answer);
+        }
     }
+    drop(answers);
     let commit = Command::Stage(StageCommand::Commit {
         stage,
         chunks: n,

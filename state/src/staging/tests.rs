@@ -41,7 +41,7 @@ fn put(stage: &str, chunk: u32, messages: Vec<MtPart>) -> Command {
         stage: stage.into(),
         chunk,
         at_ms: 1_000,
-        messages,
+        rows: StagedRows::Parts(messages),
     })
 }
 
@@ -281,7 +281,7 @@ fn a_purge_reads_at_most_its_limit_and_says_more_remain() {
                 stage: format!("{}.0", s * 10),
                 chunk: 0,
                 at_ms: 100 + s,
-                messages: p,
+                rows: StagedRows::Parts(p),
             }),
         );
     }
@@ -366,5 +366,92 @@ fn a_top_up_is_not_stageable_and_a_bad_stage_id_is_refused() {
         run(&t, 3, &put("a\0b", 0, parts(1, 1, 1))),
         Response::Rejected { .. }
     ));
+    assert_eq!(rows_under(&t, sk::PREFIX), 0);
+}
+
+fn recipients(n: usize) -> Vec<crate::jobs::Recipient> {
+    (0..n)
+        .map(|i| crate::jobs::Recipient {
+            to: format!("1390000{i:04}"),
+            contact: None,
+            text: "t".repeat(500),
+            parts: 4,
+        })
+        .collect()
+}
+
+fn create(recipients: Vec<crate::jobs::Recipient>) -> Command {
+    Command::Job {
+        request_id: None,
+        account: "a".into(),
+        change: crate::jobs::JobCommand::Create {
+            spec: crate::jobs::JobSpec {
+                priority: "normal".into(),
+                sender: None,
+                report: None,
+                template: None,
+                groups: Vec::new(),
+                client_ref: None,
+                created_ms: 1_000,
+                send_at_ms: None,
+                held: false,
+            },
+            recipients,
+        },
+    }
+}
+
+#[test]
+fn a_job_created_from_staged_recipients_holds_them_all_once_and_a_stage_of_the_wrong_kind_is_refused() {
+    let t = tree();
+    let all = recipients(1_200);
+    for r in &all[..3] {
+        assert!(recipient_bytes(r) >= smsgw_raft::codec::encode(r).unwrap().len());
+    }
+    for (i, run_) in all.chunks(500).enumerate() {
+        let put = Command::Stage(StageCommand::Put {
+            stage: "j1".into(),
+            chunk: i as u32,
+            at_ms: 1_000,
+            rows: StagedRows::Recipients(run_.to_vec()),
+        });
+        run(&t, 1 + i as u64, &put);
+    }
+    let first = run(&t, 5, &commit("j1", 3, create(Vec::new())));
+    let Response::Job(crate::jobs::JobResponse::Created { id }) = first else {
+        panic!("{first:?}")
+    };
+    let job = view(&t).jobs().job("a", id).unwrap().expect("the job");
+    assert_eq!((job.recipients, job.chunks), (1_200, 3));
+    let chunk = view(&t).jobs().chunk(id, 2).unwrap().expect("its last chunk");
+    assert_eq!(chunk, all[1_000..].to_vec());
+    // Again: the same job, not a second one.
+    let again = run(&t, 6, &commit("j1", 3, create(Vec::new())));
+    assert_eq!(again, Response::Replayed(Box::new(first)));
+    assert_eq!(view(&t).counter(counter::JOB_SEQ).unwrap(), 1);
+    assert_eq!(rows_under(&t, sk::PREFIX), 0);
+
+    // Recipients committed as an accept's parts (or the reverse): refused.
+    run(
+        &t,
+        7,
+        &Command::Stage(StageCommand::Put {
+            stage: "j2".into(),
+            chunk: 0,
+            at_ms: 1_000,
+            rows: StagedRows::Recipients(recipients(3)),
+        }),
+    );
+    assert!(matches!(
+        run(&t, 8, &commit("j2", 1, accept(None))),
+        Response::Rejected { .. }
+    ));
+    stage_all(&t, 9, "1.0", parts(1, 2, 10), 8);
+    assert!(matches!(
+        run(&t, 10, &commit("1.0", 1, create(Vec::new()))),
+        Response::Rejected { .. }
+    ));
+    assert_eq!(view(&t).counter(counter::PARTS).unwrap(), 0);
+    assert_eq!(view(&t).counter(counter::JOB_SEQ).unwrap(), 1);
     assert_eq!(rows_under(&t, sk::PREFIX), 0);
 }
