@@ -1,6 +1,7 @@
 //! `POST /v1/messages` and `GET /v1/messages/{id}`: authenticate, validate,
-//! propose ONE `AcceptBatch` per request and answer after the commit; read a
-//! message back from the replicated state.
+//! propose ONE `AcceptBatch` per request (staged in bounded entries and one
+//! commit when it would pass the log's entry bound, `smsgw_state::staging`)
+//! and answer after the commit; read a message back from the replicated state.
 
 use std::sync::Arc;
 
