@@ -30,20 +30,16 @@ pub fn recipient_bytes(r: &Recipient) -> usize {
     r.to.len() + r.text.len() + 40
 }
 
-fn within<T>(rows: &[T], size: impl Fn(&T) -> usize) -> bool {
+/// Whether a command holding `parts` fits in one entry.
+pub fn fits(parts: &[MtPart]) -> bool {
     let mut total = SHELL_BYTES;
-    for r in rows {
-        total += size(r);
+    for p in parts {
+        total += part_bytes(p);
         if total > MAX_COMMAND_BYTES {
             return false;
         }
     }
     true
-}
-
-/// Whether a command holding `parts` fits in one entry.
-pub fn fits(parts: &[MtPart]) -> bool {
-    within(parts, part_bytes)
 }
 
 fn runs<T>(rows: Vec<T>, max_bytes: usize, size: impl Fn(&T) -> usize) -> Vec<Vec<T>> {
@@ -96,9 +92,21 @@ pub async fn propose_bounded_as(
             let rows = runs(std::mem::take(p), CHUNK_BYTES, part_bytes);
             (stage, rows.into_iter().map(StagedRows::Parts).collect::<Vec<_>>())
         }
-        Some(Slot::Recipients(r)) if stage.is_some() && !within(r, recipient_bytes) => {
-            let rows = runs(std::mem::take(r), CHUNK_BYTES, recipient_bytes);
-            (stage, rows.into_iter().map(StagedRows::Recipients).collect())
+        Some(Slot::Recipients(r)) if stage.is_some() => {
+            let recipients = std::mem::take(r);
+            // A job's spec (its group names) is measured, not assumed: off
+            // the hot path, and as long as the request's body allows.
+            let shell = smsgw_raft::codec::encode(&cmd).map_or(usize::MAX, |b| b.len());
+            let rows: usize = recipients.iter().map(recipient_bytes).sum();
+            if shell.saturating_add(rows) <= MAX_COMMAND_BYTES {
+                if let Some(Slot::Recipients(r)) = slot(&mut cmd) {
+                    *r = recipients;
+                }
+                (None, Vec::new())
+            } else {
+                let rows = runs(recipients, CHUNK_BYTES, recipient_bytes);
+                (stage, rows.into_iter().map(StagedRows::Recipients).collect())
+            }
         }
         _ => (None, Vec::new()),
     };
