@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Args;
+use hyper::body::Bytes;
 use hyper::Method;
 
 use crate::bench_api::drive;
@@ -132,10 +133,26 @@ async fn carrier_submits(control: &str) -> anyhow::Result<u64> {
         .context("no submits in the simulator's counts")
 }
 
+/// The value of one unlabelled counter on the node's `/metrics` (0 when
+/// absent).
+async fn metric(http_base: &str, name: &str) -> anyhow::Result<f64> {
+    let text = raw(Method::GET, &format!("{http_base}/metrics"), None, "").await?;
+    let text = String::from_utf8_lossy(&text);
+    Ok(text
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or(0.0))
+}
+
 /// One JSON request to the simulator or the node; the answer's JSON.
 async fn call(method: Method, url: &str, key: Option<&str>, body: &str) -> anyhow::Result<serde_json::Value> {
+    let bytes = raw(method, url, key, body).await?;
+    Ok(serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+}
+
+/// One request; the answer's body, or an error naming the URL and status.
+async fn raw(method: Method, url: &str, key: Option<&str>, body: &str) -> anyhow::Result<Bytes> {
     use http_body_util::{BodyExt, Full};
-    use hyper::body::Bytes;
     // One keep-alive client for every call: the outage loop polls every 20 ms.
     static CLIENT: std::sync::OnceLock<crate::api::internal::NodeClient> = std::sync::OnceLock::new();
     let client = CLIENT.get_or_init(|| {
@@ -156,7 +173,7 @@ async fn call(method: Method, url: &str, key: Option<&str>, body: &str) -> anyho
     if !status.is_success() {
         bail!("{url}: {status}: {}", String::from_utf8_lossy(&bytes));
     }
-    Ok(serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    Ok(bytes)
 }
 
 /// The carrier comes back; an alarm message posted just before is timed
@@ -169,7 +186,7 @@ async fn alarm_after_outage(http_base: &str, control: &str, queued: u64) -> anyh
     call(
         Method::POST,
         &format!("{http_base}/v1/messages"),
-        Some(KEY),
+        Some(ALARM_KEY),
         &body,
     )
     .await?;
@@ -209,12 +226,18 @@ fn document(protocol: &str, address: &str, a: &E2eBenchArgs) -> anyhow::Result<S
         other => bail!("--protocol {other:?}: expected cmpp, sgip, smgp or smpp"),
     };
     Ok(format!(
-        "[[carriers]]\nname = \"bench\"\nprotocol = \"{proto}\"\naddress = \"{address}\"\nlogin = \"{login}\"\npassword = \"secret\"\nconnections = {}\nwindow = {}\ntps = 100000\nsp_number = \"1069000\"\n\n[[routes]]\nprefixes = [\"*\"]\ncarrier = \"bench\"\n\n[[accounts]]\nname = \"bench\"\napi_keys = [\"{KEY}\"]\n",
+        "[[carriers]]\nname = \"bench\"\nprotocol = \"{proto}\"\naddress = \"{address}\"\nlogin = \"{login}\"\npassword = \"secret\"\nconnections = {}\nwindow = {}\ntps = 100000\nsp_number = \"1069000\"\n\n[[routes]]\nprefixes = [\"*\"]\ncarrier = \"bench\"\n\n[[accounts]]\nname = \"bench\"\napi_keys = [\"{KEY}\"]\n\n[[accounts]]\nname = \"desk\"\napi_keys = [\"{ALARM_KEY}\"]\n",
         a.connections, a.window
     ))
 }
 
+/// Keys apply wrote or removed (the state's write amplification).
+const KEYS_METRIC: &str = "smsgw_raft_apply_keys_total";
 const KEY: &str = "sk_bench_e2e_0123456789abcdef";
+/// The alarm after an outage is posted on its own account: the load may
+/// have filled the bench account's backlog cap (429 `backlog_full`), and a
+/// desk's alarm never shares a bulk sender's account.
+const ALARM_KEY: &str = "sk_bench_e2e_desk_0123456789ab";
 
 pub async fn run(a: E2eBenchArgs) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("finding this binary")?;
@@ -336,6 +359,7 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
     );
     println!("round  accepted  accepted/s  at_carrier/s  cpu_us/accepted  p50_ms  p99_ms  errors  rss_mib  data_mib");
     let start_cpu = cpu_secs(pid);
+    let start_keys = metric(&http, KEYS_METRIC).await?;
     let start_carrier = carrier_submits(&control).await?;
     let started = Instant::now();
     let mut total = 0u64;
@@ -377,10 +401,12 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
     }
     let secs = started.elapsed().as_secs_f64();
     let cpu = cpu_secs(pid) - start_cpu;
+    let keys = metric(&http, KEYS_METRIC).await? - start_keys;
     println!(
-        "end to end: {total} accepted, {at_carrier} at the carrier after {secs:.1} s ({:.0} messages/s), node CPU {:.0} µs per message, RSS {:.0} MiB{}",
+        "end to end: {total} accepted, {at_carrier} at the carrier after {secs:.1} s ({:.0} messages/s), node CPU {:.0} µs per message, {:.1} state keys written per message, RSS {:.0} MiB{}",
         at_carrier as f64 / secs,
         cpu * 1e6 / (at_carrier.max(1) as f64),
+        keys / (at_carrier.max(1) as f64),
         rss_mib(pid),
         if at_carrier < total { " (drain timed out)" } else { "" }
     );

@@ -138,6 +138,22 @@ impl<'a> Tx<'a> {
         Ok(out)
     }
 
+    /// How many keys this transaction writes or removes (the apply's write
+    /// amplification, published as `smsgw_raft_apply_keys_total`).
+    pub fn len(&self) -> usize {
+        self.writes.len()
+    }
+
+    /// The keys this transaction writes or removes.
+    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.writes.keys().map(Vec::as_slice)
+    }
+
+    /// Whether this transaction writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+
     /// Everything this transaction wrote, as one sled batch: raft applies it
     /// atomically after `apply`; tests of an [`App`] may apply it themselves.
     pub fn into_batch(self) -> sled::Batch {

@@ -64,10 +64,10 @@ pub type NodeClient = hyper_util::client::legacy::Client<
 >;
 
 /// A POST of `body` to the internal `path` of the node at `addr`, signed
-/// with the cluster secret; the answer's body when it is a success, else
-/// why not, within `timeout`.
+/// with the cluster secret (`cluster.secret()`); the answer's body when it
+/// is a success, else why not, within `timeout`.
 pub async fn signed_post(
-    state: &AppState,
+    secret: ClusterSecret,
     client: &NodeClient,
     addr: &str,
     path: &str,
@@ -75,7 +75,7 @@ pub async fn signed_post(
     timeout: std::time::Duration,
 ) -> Result<Vec<u8>, String> {
     use http_body_util::BodyExt;
-    let auth = sign(state.cluster.secret(), "POST", path, crate::api::now_ms(), &body);
+    let auth = sign(secret, "POST", path, crate::api::now_ms(), &body);
     let req = hyper::Request::post(format!("http://{addr}{path}"))
         .header("content-type", "application/json")
         .header(AUTH_HEADER, auth)

@@ -184,7 +184,10 @@ async fn storage_mark(
     let path = req.uri().path();
     let growing = ["/v1/messages", "/v1/contacts", "/v1/groups", "/v1/templates"]
         .iter()
-        .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+        .any(|p| {
+            path.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        });
     let writes_more = matches!(
         *req.method(),
         axum::http::Method::POST | axum::http::Method::PATCH

@@ -204,7 +204,15 @@ async fn post_to(
     path: &str,
     body: Vec<u8>,
 ) -> Result<Vec<u8>, String> {
-    signed_post(state, client, addr, path, body, Duration::from_secs(5)).await
+    signed_post(
+        state.cluster.secret(),
+        client,
+        addr,
+        path,
+        body,
+        Duration::from_secs(5),
+    )
+    .await
 }
 
 /// The application sessions of the node at `addr` (its HTTP address).

@@ -127,7 +127,15 @@ fn asked() -> &'static Asked {
 
 async fn ask_leader(state: &AppState) -> Result<Figures, String> {
     let addr = crate::gateway::forward::leader_http(&state.cluster).ok_or("no leader known")?;
-    let b = signed_post(state, client(), &addr, PATH, b"{}".to_vec(), ASK_TIMEOUT).await?;
+    let b = signed_post(
+        state.cluster.secret(),
+        client(),
+        &addr,
+        PATH,
+        b"{}".to_vec(),
+        ASK_TIMEOUT,
+    )
+    .await?;
     serde_json::from_slice(&b).map_err(|e| e.to_string())
 }
 

@@ -17,7 +17,6 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde::{Deserialize, Serialize};
@@ -29,7 +28,7 @@ use smsgw_protocols::udh::Concat;
 use smsgw_raft::Cluster;
 use tokio::sync::mpsc;
 
-use crate::api::internal::{sign, AUTH_HEADER, DELIVER_PATH};
+use crate::api::internal::{signed_post, NodeClient, DELIVER_PATH};
 
 /// Most reports/MOs waiting for a leader.
 const QUEUE: usize = 100_000;
@@ -175,7 +174,7 @@ pub(crate) fn leader_http(cluster: &Cluster) -> Option<String> {
 }
 
 async fn run(cluster: Cluster, mut rx: mpsc::Receiver<(Wire, Ack)>) {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let client: NodeClient = Client::builder(TokioExecutor::new()).build_http();
     let mut batch: Vec<(Wire, Ack)> = Vec::new();
     loop {
         if batch.is_empty() {
@@ -203,29 +202,19 @@ async fn run(cluster: Cluster, mut rx: mpsc::Receiver<(Wire, Ack)>) {
                 continue;
             }
         };
-        let url = format!("http://{leader_http}{DELIVER_PATH}");
         // Signed with the cluster secret: the leader answers 404 to anything else.
-        let auth = sign(
+        let answer = signed_post(
             cluster.secret(),
-            "POST",
+            &client,
+            &leader_http,
             DELIVER_PATH,
-            crate::api::now_ms(),
-            &body,
-        );
-        let req = match hyper::Request::post(&url)
-            .header("content-type", "application/json")
-            .header(AUTH_HEADER, auth)
-            .body(Full::new(Bytes::from(body)))
-        {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!("bad leader address {url}: {e}");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                continue;
-            }
-        };
-        match tokio::time::timeout(REQUEST_TIMEOUT, answer(&client, req)).await {
-            Ok(Ok((status, c))) if status.is_success() => {
+            body,
+            REQUEST_TIMEOUT,
+        )
+        .await;
+        match answer {
+            Ok(body) => {
+                let c: Committed = serde_json::from_slice(&body).unwrap_or_default();
                 let before = batch.len();
                 let mut flags = c.committed.into_iter();
                 // Committed items are answered to the carrier; the rest go again.
@@ -248,40 +237,13 @@ async fn run(cluster: Cluster, mut rx: mpsc::Receiver<(Wire, Ack)>) {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
             }
-            Ok(Ok((status, _))) => {
+            Err(e) => {
                 smsgw_actors::warn_limited!(
-                    "forward-refused",
-                    status = status.as_u16(),
-                    "leader refused forwarded reports; retrying"
+                    "forward-failed",
+                    "forwarding reports to the leader {leader_http}: {e}; retrying"
                 );
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Ok(Err(e)) => {
-                smsgw_actors::warn_limited!("forward-failed", "forwarding to {url}: {e}; retrying");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(_) => {
-                smsgw_actors::warn_limited!("forward-timeout", "forwarding to {url} timed out; retrying");
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
     }
-}
-
-/// Posts `req` and reads the leader's [`Committed`] answer (empty when it
-/// sent none: nothing counts as committed).
-async fn answer(
-    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
-    req: hyper::Request<Full<Bytes>>,
-) -> Result<(hyper::StatusCode, Committed), String> {
-    use http_body_util::BodyExt;
-    let r = client.request(req).await.map_err(|e| e.to_string())?;
-    let status = r.status();
-    let body = r
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes();
-    Ok((status, serde_json::from_slice(&body).unwrap_or_default()))
 }

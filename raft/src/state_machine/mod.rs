@@ -6,6 +6,7 @@
 
 mod snapfile;
 mod snapshot;
+mod undo;
 
 /// Keys raft keeps in the state-machine tree; an application never writes
 /// under the `_/` prefix.
@@ -41,6 +42,8 @@ pub struct SledStateMachine {
     /// The file openraft is writing a received snapshot into.
     receiving: Option<PathBuf>,
     app: Arc<dyn App>,
+    /// A snapshot pass reading the tree while applies go on.
+    passes: undo::Passes,
 }
 
 /// The name of the tree holding the state in `db` (an install switches it).
@@ -63,6 +66,7 @@ impl SledStateMachine {
             files,
             receiving: None,
             app,
+            passes: undo::Passes::default(),
         })
     }
 
@@ -135,6 +139,11 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
                 .map_err(|e| sm_err(ErrorVerb::Write, e))?;
             metrics::gauge!("smsgw_raft_applied_index").set(last.index as f64);
         }
+        metrics::counter!("smsgw_raft_apply_keys_total").increment(ov.len() as u64);
+        if let Some(pass) = self.passes.active() {
+            snapshot::blocking(|| pass.before_write(&tree, ov.keys()))
+                .map_err(|e| sm_err(ErrorVerb::Read, e))?;
+        }
         tree.apply_batch(ov.into_batch())
             .map_err(|e| sm_err(ErrorVerb::Write, e))?;
         metrics::histogram!("smsgw_raft_apply_seconds").record(started.elapsed().as_secs_f64());
@@ -142,7 +151,7 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
     }
 
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
-        SnapshotBuilder::capture(&self.current(), &self.files)
+        SnapshotBuilder::begin(self.current(), &self.files, &self.passes)
     }
 
     async fn begin_receiving_snapshot(&mut self) -> Result<Box<tokio::fs::File>, StorageError<NodeId>> {
@@ -183,6 +192,9 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
         f.seek(std::io::SeekFrom::Start(0)).await.map_err(|e| err(&e))?;
         let input = f.into_std().await;
         let (db, files) = (self.db.clone(), self.files.clone());
+        // A snapshot pass reads the tree this install replaces and drops.
+        let passes = self.passes.clone();
+        snapshot::blocking(|| passes.wait_idle());
         let tree = snapshot::blocking(|| snapshot::install(&db, &files, meta, input)).map_err(|e| err(&e))?;
         if let Some(p) = self.receiving.take() {
             let _ = std::fs::remove_file(p);

@@ -1,4 +1,6 @@
-//! The snapshot file: the state tree's rows in key order as framed records,
+//! The snapshot file: the state tree's rows as framed records (in key order,
+//! then the rows a build saw deleted during its pass; an install does not
+//! depend on the order),
 //! written and read through small buffers so that neither side ever holds
 //! the state in memory, and closed by a trailer with the row count and a
 //! CRC-32 of everything before it. It must never hand out a row of a file

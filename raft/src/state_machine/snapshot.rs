@@ -1,6 +1,7 @@
 //! Snapshots of the state tree as files in the node's snapshot directory
-//! (see [`super::snapfile`]): built by streaming the tree to a file while
-//! no apply can run, sent by openraft in chunks from that file, received
+//! (see [`super::snapfile`]): built by streaming the tree to a file in the
+//! build's own task while applies go on, reading the state as of the
+//! build's start through [`super::undo`]; sent by openraft in chunks from that file, received
 //! into a file and installed by streaming it into a fresh tree in bounded
 //! batches, then switching to that tree with one atomic write of the
 //! `state-tree` record. It must never hold the state in memory, never mix
@@ -16,6 +17,7 @@ use openraft::{ErrorVerb, RaftSnapshotBuilder, StorageError};
 use serde::{Deserialize, Serialize};
 
 use super::snapfile::{SnapFileError, SnapReader, SnapWriter};
+use super::undo::{Passes, Undo};
 use super::{keys, sm_err};
 use crate::codec;
 use crate::types::{LogId, NodeId, SnapshotMeta, StoredMembership, TypeConfig};
@@ -217,48 +219,76 @@ struct Captured {
     membership: StoredMembership,
 }
 
-/// Builds a snapshot from the file written at capture.
+/// Builds a snapshot of the state as it was when openraft asked for the
+/// builder (between two applies), in its own task while applies go on.
 pub struct SnapshotBuilder {
-    captured: Result<Captured, String>,
+    tree: sled::Tree,
+    undo: Arc<Undo>,
+    passes: Passes,
     files: Files,
 }
 
 impl SnapshotBuilder {
-    /// Streams `tree` to a temporary file. Called by openraft from the state
-    /// machine's task with `&mut` access, so no apply runs during the pass:
-    /// the file is the state between two applies (sled 0.34 has no
-    /// point-in-time iterator, so this exclusion is what makes it
-    /// consistent). Memory stays at the writer's buffer.
-    pub(crate) fn capture(tree: &sled::Tree, files: &Files) -> Self {
-        let n = files.next();
-        let tmp = files.dir.join(format!("building-{n}.tmp"));
-        let captured = blocking(|| dump(tree, &tmp, n)).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            e.to_string()
-        });
+    /// Registers a pass over `tree`. Called by openraft from the state
+    /// machine's task with `&mut` access, so it sits between two applies;
+    /// from here on every apply keeps the old values of what it writes
+    /// (see [`super::undo`]), and the file written later is the state of
+    /// this moment. sled 0.34 has no point-in-time iterator.
+    pub(crate) fn begin(tree: sled::Tree, files: &Files, passes: &Passes) -> Self {
+        let undo = blocking(|| passes.begin());
         Self {
-            captured,
+            tree,
+            undo,
+            passes: passes.clone(),
             files: files.clone(),
         }
     }
 }
 
-fn dump(tree: &sled::Tree, tmp: &Path, n: u64) -> Result<Captured, SnapFileError> {
+impl Drop for SnapshotBuilder {
+    /// A builder dropped without building (or after) ends its pass, so apply
+    /// never keeps values for nobody.
+    fn drop(&mut self) {
+        self.passes.end(&self.undo);
+    }
+}
+
+/// Streams the state as of the pass's start to `tmp`: the live rows in key
+/// order, each replaced by its kept old value when apply touched it, then
+/// the rows deleted before the pass reached them. Memory stays at the
+/// writer's buffer plus the kept values.
+fn dump(
+    tree: &sled::Tree,
+    undo: &Arc<Undo>,
+    passes: &Passes,
+    tmp: &Path,
+    n: u64,
+) -> Result<Captured, SnapFileError> {
     std::fs::create_dir_all(tmp.parent().unwrap_or(Path::new(".")))?;
     let mut w = SnapWriter::create(tmp)?;
     let mut applied = None;
     let mut membership = StoredMembership::default();
     let bad = |e: codec::CodecError| SnapFileError::Damaged(e.to_string());
+    let mut put = |k: &[u8], v: &[u8], w: &mut SnapWriter| -> Result<(), SnapFileError> {
+        if k == keys::APPLIED {
+            applied = codec::decode::<Option<LogId>>(v).map_err(bad)?;
+        } else if k == keys::MEMBERSHIP {
+            membership = codec::decode(v).map_err(bad)?;
+        }
+        w.put(k, v)
+    };
     for item in tree.iter() {
         let (k, v) = item.map_err(|e| SnapFileError::Io(std::io::Error::other(e)))?;
-        if k.as_ref() == keys::APPLIED {
-            applied = codec::decode::<Option<LogId>>(&v).map_err(bad)?;
-        } else if k.as_ref() == keys::MEMBERSHIP {
-            membership = codec::decode(&v).map_err(bad)?;
+        if let Some(v) = undo.visit(&k, v) {
+            put(&k, &v, &mut w)?;
         }
-        w.put(&k, &v)?;
+    }
+    let kept = undo.kept_bytes();
+    for (k, v) in passes.end(undo) {
+        put(&k, &v, &mut w)?;
     }
     w.finish()?;
+    tracing::debug!(kept_bytes = kept, "snapshot pass done");
     Ok(Captured {
         tmp: tmp.to_path_buf(),
         n,
@@ -269,10 +299,15 @@ fn dump(tree: &sled::Tree, tmp: &Path, n: u64) -> Result<Captured, SnapFileError
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     async fn build_snapshot(&mut self) -> Result<openraft::Snapshot<TypeConfig>, StorageError<NodeId>> {
-        let c = self
-            .captured
-            .as_ref()
-            .map_err(|e| sm_err(ErrorVerb::Read, std::io::Error::other(e.clone())))?;
+        let n = self.files.next();
+        let tmp = self.files.dir.join(format!("building-{n}.tmp"));
+        let (tree, undo, passes) = (&self.tree, &self.undo, &self.passes);
+        let captured = blocking(|| dump(tree, undo, passes, &tmp, n));
+        let c = captured.map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            sm_err(ErrorVerb::Read, std::io::Error::other(e.to_string()))
+        })?;
+        let c = &c;
         let snapshot_id = match &c.applied {
             Some(l) => format!("{}-{}-{}", l.leader_id, l.index, c.n),
             None => format!("none-{}", c.n),
