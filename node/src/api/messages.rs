@@ -469,7 +469,45 @@ async fn get(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Value, A
 
 #[cfg(test)]
 mod tests {
-    use super::message_status;
+    use super::{bounded_runs, message_status, Ready};
+
+    /// A request of one part of `kib` KiB.
+    fn ready(kib: usize) -> Ready {
+        Ready {
+            parts: vec![smsgw_state::MtPart {
+                id: "1.0".into(),
+                account: "a".into(),
+                to: "13800000000".into(),
+                parts: 1,
+                payload: vec![0; kib * 1024],
+                accepted_at_ms: 0,
+                queue: None,
+            }],
+            answers: Vec::new(),
+            opted_out: Vec::new(),
+            priority: smsgw_config::Priority::Normal,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn merged_requests_stop_before_the_entry_bound_and_a_big_one_goes_alone() {
+        let batch = vec![
+            ready(400),
+            ready(400),
+            ready(400),
+            ready(2048),
+            ready(1),
+            ready(1),
+        ];
+        let runs = bounded_runs(batch, vec!['a', 'b', 'c', 'd', 'e', 'f']);
+        let tags: Vec<Vec<char>> = runs.iter().map(|(_, t)| t.clone()).collect();
+        assert_eq!(tags, vec![vec!['a', 'b'], vec!['c'], vec!['d'], vec!['e', 'f']]);
+        for (rs, _) in &runs[..2] {
+            let bytes: usize = rs.iter().map(Ready::log_bytes).sum();
+            assert!(bytes + smsgw_state::staging::SHELL_BYTES <= smsgw_state::staging::MAX_COMMAND_BYTES);
+        }
+    }
 
     #[test]
     fn message_status_from_parts() {
