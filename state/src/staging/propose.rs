@@ -113,6 +113,21 @@ pub async fn propose_bounded_as(
     let Some(stage) = stage.filter(|_| !rows.is_empty()) else {
         return crate::propose(cluster, &cmd).await;
     };
+    // A retry of a request this node already knows committed (its
+    // `client_ref`): no need to stage it again, a commit of nothing
+    // answers the first response (or, were the key gone since, refuses).
+    let known = cmd.request_id().is_some_and(|rid| {
+        let view = cluster.read_local_possibly_stale();
+        matches!(view.get_raw(&crate::keys::request(rid)), Ok(Some(_)))
+    });
+    if known {
+        let commit = Command::Stage(StageCommand::Commit {
+            stage,
+            chunks: 0,
+            command: Box::new(cmd),
+        });
+        return crate::propose(cluster, &commit).await;
+    }
     let n = rows.len() as u32;
     metrics::counter!("smsgw_staged_accepts_total").increment(1);
     metrics::counter!("smsgw_staged_chunks_total").increment(u64::from(n));

@@ -124,8 +124,11 @@ fn a_retried_client_ref_answers_the_first_commit_and_drops_the_new_stage() {
     // The client retries: new ids, a new stage, the same key.
     let chunks = stage_all(&t, 6, "50.0", parts(50, 10, 10), 8);
     let again = run(&t, 9, &commit("50.0", chunks, accept(Some("mt/a/x"))));
-    assert_eq!(again, Response::Replayed(Box::new(first)));
+    assert_eq!(again, Response::Replayed(Box::new(first.clone())));
     assert_eq!(view(&t).part("50.0").unwrap(), None);
+    // What a proposer that knows the key sends: a commit of nothing.
+    let known = run(&t, 10, &commit("60.0", 0, accept(Some("mt/a/x"))));
+    assert_eq!(known, Response::Replayed(Box::new(first)));
     assert_eq!(view(&t).counter(counter::PARTS).unwrap(), 30);
     assert_eq!(rows_under(&t, sk::PREFIX), 0);
 }
