@@ -135,11 +135,20 @@ fn a_follower_stopped_while_thousands_of_entries_were_purged_catches_up_by_a_str
     }
     nodes[2].restart();
     wait_parts(&nodes[2].addr, 4300, Duration::from_secs(30));
-    let s3 = status(&nodes[2].addr).expect("status of node 3");
-    assert!(
-        s3.snapshot_index.unwrap_or(0) >= 3000,
-        "node 3 did not install a snapshot: {s3:?}"
-    );
+    // The state switches to the installed tree a moment before openraft
+    // publishes the snapshot in its metrics.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let s3 = status(&nodes[2].addr).expect("status of node 3");
+        if s3.snapshot_index.unwrap_or(0) >= 3000 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 3 did not install a snapshot: {s3:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert_eq!(local_parts(&nodes[2].addr), 4300);
     for (prefix, count) in [("a", "300"), ("b", "4000")] {
         cli_ok(&[

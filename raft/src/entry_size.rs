@@ -11,10 +11,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const MAX_ENTRY_BYTES: usize = 1024 * 1024;
 
 static LARGEST: AtomicU64 = AtomicU64::new(0);
+static APPENDED: AtomicU64 = AtomicU64::new(0);
 
 /// Records one entry of `bytes` encoded bytes.
 pub(crate) fn record(bytes: usize) {
     let b = bytes as u64;
+    APPENDED.fetch_add(b, Ordering::Relaxed);
     metrics::histogram!("smsgw_raft_entry_bytes").record(b as f64);
     if LARGEST.fetch_max(b, Ordering::Relaxed) < b {
         metrics::gauge!("smsgw_raft_entry_bytes_max").set(b as f64);
@@ -24,4 +26,9 @@ pub(crate) fn record(bytes: usize) {
 /// The largest entry this process has written to its log.
 pub fn largest() -> u64 {
     LARGEST.load(Ordering::Relaxed)
+}
+
+/// Bytes of entries this process has written to its log, in total.
+pub fn appended() -> u64 {
+    APPENDED.load(Ordering::Relaxed)
 }

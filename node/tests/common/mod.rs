@@ -27,6 +27,16 @@ pub struct Node {
     pub stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
+/// A node start on ports the kernel picks.
+const START: [&str; 6] = [
+    "node",
+    "start",
+    "--raft-addr",
+    "127.0.0.1:0",
+    "--http-addr",
+    "127.0.0.1:0",
+];
+
 impl Node {
     /// `smsgw node start` with `args` in a fresh temp dir; waits for the ready line.
     pub fn start(args: &[&str]) -> Node {
@@ -35,14 +45,7 @@ impl Node {
 
     pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Node {
         let mut child = Command::new(BIN)
-            .args([
-                "node",
-                "start",
-                "--raft-addr",
-                "127.0.0.1:0",
-                "--http-addr",
-                "127.0.0.1:0",
-            ])
+            .args(START)
             .args(args)
             .current_dir(dir.path())
             .stdout(Stdio::piped())

@@ -31,12 +31,15 @@ pub(super) async fn boot(
     let log = SledLogStore::open(&db)?.with_durable_mark(opts.data_dir.join(super::storage::DURABLE_MARK));
     let sm = SledStateMachine::open(&db, app.clone(), &opts.data_dir.join(SNAPSHOT_DIR))?;
     let view = sm.view();
+    let snapshot_bytes = sm.snapshot_bytes();
     let config = openraft::Config {
         cluster_name: "smsgw".into(),
         heartbeat_interval: opts.heartbeat_ms,
         election_timeout_min: opts.election_timeout_ms.0,
         election_timeout_max: opts.election_timeout_ms.1,
-        snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(opts.snapshot_every),
+        // `snapshots::spawn` asks for them: by entries, and by the log
+        // written since once the state is large.
+        snapshot_policy: openraft::SnapshotPolicy::Never,
         max_in_snapshot_log_to_keep: opts.keep_after_snapshot,
         snapshot_max_chunk_size: 1024 * 1024,
         // Per chunk, and the last chunk's answer waits for the follower's
@@ -70,12 +73,13 @@ pub(super) async fn boot(
         proposals,
         db: std::sync::Mutex::new(Some(db)),
     });
+    let snapshots = super::snapshots::spawn(raft.clone(), inner.opts.snapshot_every, snapshot_bytes);
     let proposer = proposer::spawn(inner.clone(), proposals_rx);
     let lease = lease::spawn(inner.clone());
     let exporter = crate::metrics::spawn_exporter(raft);
     Ok(Running {
         inner,
-        tasks: vec![exporter, proposer, lease],
+        tasks: vec![exporter, proposer, lease, snapshots],
     })
 }
 

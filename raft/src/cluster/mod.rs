@@ -9,6 +9,7 @@ mod lease;
 mod options;
 mod proposer;
 mod sled_repair;
+mod snapshots;
 mod storage;
 mod verify;
 

@@ -75,6 +75,12 @@ impl SledStateMachine {
         View::shared(self.tree.clone())
     }
 
+    /// The size of the current snapshot file, kept up to date by builds
+    /// and installs (0: none yet).
+    pub fn snapshot_bytes(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.files.bytes.clone()
+    }
+
     fn current(&self) -> sled::Tree {
         self.tree.read().unwrap_or_else(|p| p.into_inner()).clone()
     }

@@ -66,6 +66,9 @@ pub(crate) struct Files {
     pub(crate) snapshots: sled::Tree,
     pub(crate) counter: Arc<AtomicU64>,
     lock: Arc<std::sync::Mutex<()>>,
+    /// Size of the current snapshot file (0: none), for the trigger that
+    /// spaces snapshots by the log written since (`cluster::snapshots`).
+    pub(crate) bytes: Arc<AtomicU64>,
 }
 
 fn other(e: impl std::fmt::Display) -> sled::Error {
@@ -79,6 +82,7 @@ impl Files {
             snapshots,
             counter: Arc::new(AtomicU64::new(0)),
             lock: Arc::new(std::sync::Mutex::new(())),
+            bytes: Arc::default(),
         }
     }
 
@@ -117,12 +121,18 @@ impl Files {
         }
         self.snapshots.apply_batch(batch)?;
         self.snapshots.flush()?;
+        self.note_size(file);
         if let Some(o) = old {
             if o.file != file {
                 let _ = std::fs::remove_file(self.dir.join(o.file));
             }
         }
         Ok(true)
+    }
+
+    fn note_size(&self, file: &str) {
+        let len = std::fs::metadata(self.dir.join(file)).map_or(0, |m| m.len());
+        self.bytes.store(len, Ordering::Relaxed);
     }
 
     /// At open: drops what an interrupted build or install left (temporary
@@ -154,6 +164,9 @@ impl Files {
                 ),
             }
             self.snapshots.remove(KEY_V1)?;
+        }
+        if let Some(cur) = self.current()? {
+            self.note_size(&cur.file);
         }
         Ok(())
     }
