@@ -130,6 +130,7 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
             *keys_before_ms,
             *limit,
         )?),
+        Command::Stage(change) => crate::staging::apply_stage(tx, index, change)?,
         Command::RecordMo { message, .. } => {
             let seq = bump(tx, counter::MOS, 1)?;
             tx.put(

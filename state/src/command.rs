@@ -209,6 +209,9 @@ pub enum Command {
         /// The message.
         message: MoMessage,
     },
+    /// A staged accept (see [`crate::staging`]): parts parked in bounded
+    /// entries, then one commit that accepts them all or none.
+    Stage(crate::staging::StageCommand),
 }
 
 impl Command {
@@ -297,6 +300,9 @@ pub enum Response {
     Users(crate::users::UserResponse),
     /// What a [`Command::Purge`] removed.
     Purged(crate::retention::PurgeReport),
+    /// What a [`Command::Stage`] put or purge did (a commit answers as its
+    /// accept would).
+    Staged(crate::staging::StageResponse),
 }
 
 /// The state of a part as kept by the state machine.

@@ -30,6 +30,7 @@
 //! | `A/…` | the 110 alarm desk (see [`crate::alarm::keys`]) | |
 //! | `U/USERNAME` | console users | `UserRecord` |
 //! | `E/m…`, `E/r…`, `E/s…` | retention indexes (see [`retention`]) | |
+//! | `S/…` | staged accepts waiting for their commit (see [`crate::staging::keys`]) | |
 //!
 //! Why `a/` and the `ready_last` counters: sled 0.34 never merges emptied
 //! nodes, so a range that starts where many keys were deleted (the head of

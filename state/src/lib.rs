@@ -18,6 +18,7 @@ pub mod keys;
 pub mod mo_keys;
 mod parked;
 pub mod retention;
+pub mod staging;
 pub mod stats;
 #[cfg(test)]
 mod test_support;

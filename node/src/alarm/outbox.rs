@@ -14,6 +14,11 @@ use crate::api::submit::{self, Validated};
 
 /// Rows per proposal.
 const BATCH: usize = 500;
+/// Most log bytes one row takes: a message of at most 10 parts
+/// (`submit::MAX_PARTS`) of 140 octets, its envelope quoting a text of at
+/// most 1,530 characters (10 GSM 7-bit parts) written twice over by JSON
+/// escapes, 4 bytes each in UTF-8, ids and the row's `Sent`.
+const ROW_BYTES_MAX: usize = 16 * 1024;
 
 /// The source extension of a row: the case's line for citizens and
 /// forwards (a reply comes back to the line), the desk number for answers.
@@ -43,8 +48,13 @@ pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<bool, Stri
     let Some(account) = loaded.doc.alarm.account.clone() else {
         return Ok(false);
     };
-    let more = rows.len() == BATCH;
+    let mut more = rows.len() == BATCH;
     let now = now_ms();
+    // Long texts (a forward quotes the citizen's, up to 10 parts) could
+    // take 500 rows past the entry bound: the rows past it wait for the
+    // next step.
+    let budget = smsgw_state::staging::MAX_COMMAND_BYTES - smsgw_state::staging::SHELL_BYTES;
+    let mut bytes = 0;
     let v = Validated {
         priority: Priority::Alarm,
         report: loaded.doc.defaults.report,
@@ -52,6 +62,10 @@ pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<bool, Stri
     };
     let mut cmds = Vec::with_capacity(rows.len() * 2);
     for row in &rows {
+        if bytes > budget.saturating_sub(ROW_BYTES_MAX) {
+            more = true;
+            break;
+        }
         let sender = sender(loaded, &view, row);
         let build = |ext: Option<&str>| {
             let (doc, router) = (&loaded.doc, &loaded.router);
@@ -70,10 +84,16 @@ pub(super) async fn step(state: &AppState, loaded: &Loaded) -> Result<bool, Stri
         // A sender extension too long for the carrier must not stop an alarm.
         let built = build(sender.as_deref()).or_else(|_| build(None));
         match built {
-            Ok((messages, _)) => cmds.push(Command::AcceptBatch {
-                request_id: Some(format!("alarm-out/{}", row.seq)),
-                messages,
-            }),
+            Ok((messages, _)) => {
+                bytes += messages
+                    .iter()
+                    .map(smsgw_state::staging::part_bytes)
+                    .sum::<usize>();
+                cmds.push(Command::AcceptBatch {
+                    request_id: Some(format!("alarm-out/{}", row.seq)),
+                    messages,
+                })
+            }
             Err(e) => {
                 tracing::warn!(seq = row.seq, case = ?row.case, error = %e.message(), "alarm desk: an owed SMS cannot be sent");
                 metrics::counter!("smsgw_alarm_sms_failed_total").increment(1);

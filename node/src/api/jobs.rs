@@ -186,7 +186,10 @@ async fn create(s: &AppState, h: &HeaderMap, body: &[u8], held: bool) -> Result<
         },
     };
     let cmd = super::billing::charged(&account, parts, now, cmd);
-    let committed = smsgw_state::propose(&s.cluster, &cmd).await;
+    // Up to 100,000 recipients pass the entry bound: staged then, under
+    // an id of its own.
+    let stage = s.next_ids(1).first().map(|id| format!("job.{id}"));
+    let committed = smsgw_state::staging::propose_bounded_as(&s.cluster, cmd, now, stage).await;
     let id = match committed {
         Ok(Committed::Job(JobResponse::Created { id })) => id,
         Ok(Committed::Refused(r)) => {

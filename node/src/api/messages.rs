@@ -1,6 +1,7 @@
 //! `POST /v1/messages` and `GET /v1/messages/{id}`: authenticate, validate,
-//! propose ONE `AcceptBatch` per request and answer after the commit; read a
-//! message back from the replicated state.
+//! propose ONE `AcceptBatch` per request (staged in bounded entries and one
+//! commit when it would pass the log's entry bound, `smsgw_state::staging`)
+//! and answer after the commit; read a message back from the replicated state.
 
 use std::sync::Arc;
 
@@ -196,6 +197,36 @@ impl Ready {
     pub(crate) fn parts_mut(&mut self) -> &mut [MtPart] {
         &mut self.parts
     }
+
+    /// An upper bound of its parts' bytes in the log.
+    fn log_bytes(&self) -> usize {
+        self.parts.iter().map(smsgw_state::staging::part_bytes).sum()
+    }
+}
+
+/// Requests of one account (each with its caller's `tag`) cut, in order,
+/// into runs that each fit one log entry as one [`commit`]: merging stops
+/// before a run would pass the bound. A request too big alone is a run of
+/// its own (its commit is staged).
+pub(crate) fn bounded_runs<T>(batch: Vec<Ready>, tags: Vec<T>) -> Vec<(Vec<Ready>, Vec<T>)> {
+    let budget = smsgw_state::staging::MAX_COMMAND_BYTES - smsgw_state::staging::SHELL_BYTES;
+    let mut runs: Vec<(Vec<Ready>, Vec<T>)> = Vec::new();
+    let mut size = 0;
+    for (r, t) in batch.into_iter().zip(tags) {
+        let b = r.log_bytes();
+        match runs.last_mut() {
+            Some((rs, ts)) if size + b <= budget => {
+                rs.push(r);
+                ts.push(t);
+            }
+            _ => {
+                runs.push((vec![r], vec![t]));
+                size = 0;
+            }
+        }
+        size += b;
+    }
+    runs
 }
 
 /// What [`commit`] came to.
@@ -272,11 +303,13 @@ pub(crate) async fn commit(
         .flat_map(|r| std::mem::take(&mut r.parts))
         .collect();
     let cmd = Command::AcceptBatch { request_id, messages };
-    let cmd = super::billing::charged(account, n_parts, now_ms(), cmd);
+    let now = now_ms();
+    let cmd = super::billing::charged(account, n_parts, now, cmd);
     let (loaded, view) = (state.config()?, smsgw_state::local_view(&state.cluster));
     super::limits::check_backlog(&view, &loaded.doc, &account.name, n)?;
     state.limiter.take_daily(account, n)?;
-    let committed = smsgw_state::propose(&state.cluster, &cmd).await;
+    // One entry as before, or staged when it would pass the entry bound.
+    let committed = smsgw_state::staging::propose_bounded(&state.cluster, cmd, now).await;
     if !matches!(committed, Ok(RaftResponse::Accepted { .. })) {
         state.limiter.give_back_daily(account, n);
     }
@@ -436,7 +469,45 @@ async fn get(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Value, A
 
 #[cfg(test)]
 mod tests {
-    use super::message_status;
+    use super::{bounded_runs, message_status, Ready};
+
+    /// A request of one part of `kib` KiB.
+    fn ready(kib: usize) -> Ready {
+        Ready {
+            parts: vec![smsgw_state::MtPart {
+                id: "1.0".into(),
+                account: "a".into(),
+                to: "13800000000".into(),
+                parts: 1,
+                payload: vec![0; kib * 1024],
+                accepted_at_ms: 0,
+                queue: None,
+            }],
+            answers: Vec::new(),
+            opted_out: Vec::new(),
+            priority: smsgw_config::Priority::Normal,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn merged_requests_stop_before_the_entry_bound_and_a_big_one_goes_alone() {
+        let batch = vec![
+            ready(400),
+            ready(400),
+            ready(400),
+            ready(2048),
+            ready(1),
+            ready(1),
+        ];
+        let runs = bounded_runs(batch, vec!['a', 'b', 'c', 'd', 'e', 'f']);
+        let tags: Vec<Vec<char>> = runs.iter().map(|(_, t)| t.clone()).collect();
+        assert_eq!(tags, vec![vec!['a', 'b'], vec!['c'], vec!['d'], vec!['e', 'f']]);
+        for (rs, _) in &runs[..2] {
+            let bytes: usize = rs.iter().map(Ready::log_bytes).sum();
+            assert!(bytes + smsgw_state::staging::SHELL_BYTES <= smsgw_state::staging::MAX_COMMAND_BYTES);
+        }
+    }
 
     #[test]
     fn message_status_from_parts() {

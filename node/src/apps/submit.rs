@@ -254,19 +254,19 @@ async fn batch<D: Dialect>(state: &AppState, account: &str, jobs: Vec<Job<D>>, d
             Err(e) => done.push((j, Err(Refusal::of(&e)))),
         }
     }
-    if ready.is_empty() {
-        return;
-    }
-    match messages::commit(state, &acct, ready).await {
-        Ok(Committed::Accepted(answers)) => {
-            for (j, a) in waiting.into_iter().zip(answers) {
-                let id = a.into_iter().next().map(|a| a.id).ok_or(Refusal::System);
-                done.push((j, id));
+    // Merged into as few entries as fit the entry bound (usually one).
+    for (ready, waiting) in messages::bounded_runs(ready, waiting) {
+        match messages::commit(state, &acct, ready).await {
+            Ok(Committed::Accepted(answers)) => {
+                for (j, a) in waiting.into_iter().zip(answers) {
+                    let id = a.into_iter().next().map(|a| a.id).ok_or(Refusal::System);
+                    done.push((j, id));
+                }
             }
+            // No idempotency key is ever given: a replay cannot happen.
+            Ok(Committed::Replayed(_)) => fail_all(done, waiting, Refusal::System),
+            Err(e) => fail_all(done, waiting, Refusal::of(&e)),
         }
-        // No idempotency key is ever given: a replay cannot happen.
-        Ok(Committed::Replayed(_)) => fail_all(done, waiting, Refusal::System),
-        Err(e) => fail_all(done, waiting, Refusal::of(&e)),
     }
 }
 

@@ -10,6 +10,7 @@
 use std::time::{Duration, Instant};
 
 use smsgw_state::retention::PurgeReport;
+use smsgw_state::staging::{StageCommand, StageResponse};
 use smsgw_state::{Command, Response};
 
 use crate::api::state::{now_ms, AppState};
@@ -46,6 +47,9 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             if let Err(e) = round(&state, &cmd).await {
                 tracing::warn!(error = %e, "retention: a purge failed; retrying next round");
             }
+            if let Err(e) = stages(&state, now).await {
+                tracing::warn!(error = %e, "retention: purging abandoned stages failed; retrying next round");
+            }
         }
     })
 }
@@ -62,6 +66,30 @@ async fn round(state: &AppState, cmd: &Command) -> Result<(), String> {
         };
         count(&report);
         if !report.more {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Drops staged accepts whose commit never came (see
+/// `smsgw_state::staging`), older than `STAGE_TTL_MS`.
+async fn stages(state: &AppState, now: u64) -> Result<(), String> {
+    let cmd = Command::Stage(StageCommand::Purge {
+        before_ms: now.saturating_sub(smsgw_state::staging::STAGE_TTL_MS),
+        limit: ROWS_PER_PURGE,
+    });
+    for _ in 0..COMMANDS_PER_ROUND {
+        let answer = smsgw_state::propose(&state.cluster, &cmd)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Response::Staged(StageResponse::Purged { stages, more }) = answer else {
+            return Err(format!("unexpected answer to a stage purge: {answer:?}"));
+        };
+        if stages > 0 {
+            metrics::counter!("smsgw_retention_purged_total", "kind" => "stages").increment(stages);
+        }
+        if !more {
             break;
         }
     }

@@ -93,7 +93,8 @@ async fn step(state: &AppState) -> Result<bool, String> {
                 at_ms: now,
             },
         };
-        match smsgw_state::propose(&state.cluster, &cmd)
+        // 500 recipients of long texts pass the entry bound: staged then.
+        match smsgw_state::staging::propose_bounded(&state.cluster, cmd, now)
             .await
             .map_err(|e| e.to_string())?
         {

@@ -90,16 +90,24 @@ pub(crate) fn spawn(inner: Arc<Inner>, mut rx: Rx) -> tokio::task::JoinHandle<()
     tokio::spawn(async move {
         let opts = inner.opts.batch.clone();
         let slots = Arc::new(Semaphore::new(opts.max_in_flight.max(1)));
+        // A proposal that would have taken its batch past the entry bound
+        // starts the next one.
+        let mut carried: Option<Item> = None;
         loop {
             let Ok(slot) = slots.clone().acquire_owned().await else {
                 return;
             };
-            let Some(first) = rx.recv().await else {
-                return;
+            let first = match carried.take() {
+                Some(it) => it,
+                None => match rx.recv().await {
+                    Some(it) => it,
+                    None => return,
+                },
             };
             let busy = slots.available_permits() + 1 < opts.max_in_flight.max(1);
             let linger = if busy { opts.linger } else { Duration::ZERO };
-            let items = collect(&mut rx, first, &opts, linger).await;
+            let (items, next) = collect(&mut rx, first, &opts, linger).await;
+            carried = next;
             metrics::histogram!("smsgw_raft_proposal_batch_commands").record(items.len() as f64);
             let inner = inner.clone();
             tokio::spawn(async move {
@@ -110,9 +118,22 @@ pub(crate) fn spawn(inner: Arc<Inner>, mut rx: Rx) -> tokio::task::JoinHandle<()
     })
 }
 
-async fn collect(rx: &mut Rx, first: Item, opts: &BatchOptions, linger: Duration) -> Vec<Item> {
+/// Room in an entry for what its commands are wrapped in (log id, entry
+/// kind, a length prefix per command).
+const ENTRY_FRAMING: usize = 4 * 1024;
+const COMMAND_FRAMING: usize = 10;
+
+/// The proposals of one batch, and the one that would have taken it past
+/// [`MAX_ENTRY_BYTES`](crate::entry_size::MAX_ENTRY_BYTES) (it starts the next).
+async fn collect(
+    rx: &mut Rx,
+    first: Item,
+    opts: &BatchOptions,
+    linger: Duration,
+) -> (Vec<Item>, Option<Item>) {
     let until = tokio::time::Instant::now() + linger;
-    let mut bytes = first.cmd.len();
+    let bound = crate::entry_size::MAX_ENTRY_BYTES - ENTRY_FRAMING;
+    let mut bytes = first.cmd.len() + COMMAND_FRAMING;
     let mut items = vec![first];
     while items.len() < opts.max_commands && bytes < opts.max_bytes {
         let next = match rx.try_recv() {
@@ -124,10 +145,13 @@ async fn collect(rx: &mut Rx, first: Item, opts: &BatchOptions, linger: Duration
                 _ => break,
             },
         };
-        bytes += next.cmd.len();
+        if bytes + next.cmd.len() + COMMAND_FRAMING > bound {
+            return (items, Some(next));
+        }
+        bytes += next.cmd.len() + COMMAND_FRAMING;
         items.push(next);
     }
-    items
+    (items, None)
 }
 
 /// One batch counted in [`Inner::writing`] until dropped.
@@ -327,5 +351,40 @@ impl Inner {
                 ),
             }))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(bytes: usize) -> Item {
+        let (tx, _) = oneshot::channel();
+        Item {
+            cmd: vec![0; bytes],
+            deadline: Instant::now(),
+            forwarded: false,
+            tx,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_proposal_that_would_take_an_entry_past_the_bound_starts_the_next_batch() {
+        let opts = BatchOptions::default();
+        let (q, mut rx) = channel(8);
+        let big = crate::entry_size::MAX_ENTRY_BYTES - 64 * 1024;
+        for b in [90 * 1024, big, 10] {
+            assert!(q.try_send(item(b)).is_ok());
+        }
+        let first = rx.recv().await.expect("queued");
+        let (items, next) = collect(&mut rx, first, &opts, Duration::ZERO).await;
+        assert_eq!(items.len(), 1);
+        let next = next.expect("the big one is carried");
+        assert_eq!(next.cmd.len(), big);
+        // It starts the next batch, which closes once over max_bytes.
+        let (items, next) = collect(&mut rx, next, &opts, Duration::ZERO).await;
+        assert_eq!((items.len(), next.is_none()), (1, true));
+        let (items, _) = collect(&mut rx, item(10), &opts, Duration::ZERO).await;
+        assert_eq!(items.len(), 2, "small ones still share an entry");
     }
 }
