@@ -9,7 +9,6 @@
 //! and nothing is written twice, on a leader change or a restart alike.
 //! It must never write to the replicated state.
 
-pub mod cli;
 pub mod record;
 
 use std::fs::{File, OpenOptions};

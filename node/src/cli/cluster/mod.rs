@@ -97,8 +97,8 @@ pub enum ClusterCmd {
 
 pub(crate) const ADMIN_TIMEOUT: Duration = Duration::from_secs(130);
 
-pub fn run(cmd: ClusterCmd, secret_file: crate::secret::SecretFile) -> anyhow::Result<()> {
-    let secret = crate::secret::for_cli(secret_file.as_deref())?;
+pub fn run(cmd: ClusterCmd, secret_file: crate::cli::secret::SecretFile) -> anyhow::Result<()> {
+    let secret = crate::cli::secret::for_cli(secret_file.as_deref())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -13,7 +13,7 @@ use smsgw_raft::{admin_call, AdminRequest, AdminResponse, ClusterSecret};
 use smsgw_state::users::{UserCommand, UserResponse};
 use smsgw_state::{Command, Response};
 
-use crate::cluster::Target;
+use crate::cli::cluster::Target;
 
 /// `smsgw users`.
 #[derive(Subcommand)]
@@ -54,8 +54,8 @@ async fn propose(secret: &ClusterSecret, addr: &str, cmd: &Command) -> anyhow::R
     }
 }
 
-pub fn run(c: UsersCmd, secret_file: crate::secret::SecretFile) -> anyhow::Result<()> {
-    let secret = crate::secret::for_cli(secret_file.as_deref())?;
+pub fn run(c: UsersCmd, secret_file: crate::cli::secret::SecretFile) -> anyhow::Result<()> {
+    let secret = crate::cli::secret::for_cli(secret_file.as_deref())?;
     let rt = tokio::runtime::Runtime::new()?;
     match c {
         UsersCmd::Add {

@@ -69,7 +69,7 @@ pub struct StartArgs {
     pub cmpp_addr: Option<String>,
 }
 
-pub fn run(cmd: NodeCmd, secret_file: crate::secret::SecretFile) -> anyhow::Result<()> {
+pub fn run(cmd: NodeCmd, secret_file: crate::cli::secret::SecretFile) -> anyhow::Result<()> {
     match cmd {
         NodeCmd::Start(args) => start(args, secret_file),
         NodeCmd::Check(args) => crate::storage::check::run(args),
@@ -88,7 +88,7 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-fn start(args: StartArgs, secret_file: crate::secret::SecretFile) -> anyhow::Result<()> {
+fn start(args: StartArgs, secret_file: crate::cli::secret::SecretFile) -> anyhow::Result<()> {
     let (mut cfg, file) = match &args.config {
         Some(path) => (NodeConfig::load(path)?, path.display().to_string()),
         None => (NodeConfig::default(), "(defaults)".to_string()),
@@ -202,7 +202,7 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
     };
     let (smpp_addr, cmpp_addr) = (app_addr(&smpp_apps), app_addr(&cmpp_apps));
     let mut opts = ClusterOptions::new(cfg.node_id, &cfg.data_dir, &cfg.raft_addr);
-    opts.secret_file = crate::secret::for_node(cfg.cluster_secret_file.as_deref())?;
+    opts.secret_file = crate::cli::secret::for_node(cfg.cluster_secret_file.as_deref())?;
     opts.http_addr = http_addr.to_string();
     opts.peers = cfg
         .peers
@@ -230,11 +230,11 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
         tracing::info!("{msg}");
     }
     let demo = if demo {
-        Some(crate::demo::start(&cluster, &cfg.data_dir).await?)
+        Some(crate::cli::demo::start(&cluster, &cfg.data_dir).await?)
     } else {
         None
     };
-    let sgip_hook = demo.as_ref().map(|d| crate::demo::sgip_hook(&d.sim));
+    let sgip_hook = demo.as_ref().map(|d| crate::cli::demo::sgip_hook(&d.sim));
     let runtime = crate::gateway::Runtime::new(cluster.clone(), sgip_hook);
     let gateway_tasks = runtime.spawn();
     let disk = crate::storage::Disk::new(&cfg.data_dir, cfg.storage_min_free_mb);
@@ -306,8 +306,8 @@ async fn run_node(cfg: NodeConfig, tls: Option<tokio_rustls::TlsAcceptor>, demo:
             writeln!(
                 out,
                 "demo applications: SMPP {smpp_addr} system_id {} / CMPP {cmpp_addr} sp_id {}, password {} (saved in {})",
-                crate::demo::DEMO_SYSTEM_ID,
-                crate::demo::DEMO_SP_ID,
+                crate::cli::demo::DEMO_SYSTEM_ID,
+                crate::cli::demo::DEMO_SP_ID,
                 d.password,
                 d.password_file.display()
             )?;

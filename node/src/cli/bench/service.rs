@@ -13,7 +13,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use serde_json::{json, Value};
 
-use crate::client_cmd::{call, call_raw, ApiTarget};
+use crate::cli::client::{call, call_raw, ApiTarget};
 
 /// Arguments of `bench service`.
 #[derive(Args)]
@@ -101,7 +101,7 @@ pub async fn run(a: ServiceBenchArgs) -> anyhow::Result<()> {
             1 => name(i),
             _ => format!("{i:07}").chars().skip(3).collect(),
         };
-        let q = crate::service_cmd::encode(&q);
+        let q = crate::cli::service::encode(&q);
         let t0 = Instant::now();
         let (status, v) = call(t, "GET", &format!("/v1/contacts?q={q}&limit=20"), None).await?;
         lat.push(t0.elapsed());

@@ -20,7 +20,7 @@ use clap::Args;
 use hyper::body::Bytes;
 use hyper::Method;
 
-use crate::bench_api::drive;
+use super::api::drive;
 
 /// Arguments of `bench e2e`.
 #[derive(Args)]

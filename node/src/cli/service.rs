@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
-use crate::client_cmd::{call, call_raw, print_or_fail, ApiTarget};
+use crate::cli::client::{call, call_raw, print_or_fail, ApiTarget};
 
 /// `smsgw contacts`.
 #[derive(Subcommand)]

@@ -129,7 +129,7 @@ pub(crate) async fn call_raw(
         let Some(ca) = &t.ca_cert else {
             bail!("{url}: https needs --ca-cert FILE (the node's certificate or its CA, PEM)");
         };
-        crate::https_client::request(req, ca)
+        crate::cli::https_client::request(req, ca)
             .await
             .with_context(|| format!("cannot reach {url}"))?
     } else {
@@ -181,7 +181,7 @@ pub fn send(a: SendArgs) -> anyhow::Result<()> {
         body["to_contacts"] = json!(a.contact);
     }
     if !a.except.is_empty() {
-        let ids = rt.block_on(crate::service_cmd::contact_ids(&a.target, &a.except))?;
+        let ids = rt.block_on(crate::cli::service::contact_ids(&a.target, &a.except))?;
         body["exclude_contacts"] = json!(ids);
     }
     if let Some(t) = a.template {

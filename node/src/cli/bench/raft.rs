@@ -9,29 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
+use clap::Args;
 use smsgw_raft::{BatchOptions, Cluster, ClusterOptions};
 use smsgw_state::{Command, MtPart};
-
-/// Benchmarks.
-#[derive(Subcommand)]
-pub enum BenchCmd {
-    /// Raft commit throughput and latency on a 3-node loopback cluster.
-    Raft(RaftBenchArgs),
-    /// POST /v1/messages throughput of a running node (1 recipient, N clients).
-    Api(crate::bench_api::ApiBenchArgs),
-    /// The service's goals on a running node: import, search, group send.
-    Service(crate::bench_service::ServiceBenchArgs),
-    /// CDR records encoded and written per second (fsync per 1,000).
-    Cdr(crate::bench_cdr::CdrBenchArgs),
-    /// The 110 alarm desk under a burst of alarm MOs: case and forward latency.
-    Alarm(crate::bench_alarm::AlarmBenchArgs),
-    /// Submits per second over one SMPP application bind of a running node, receipts back.
-    Apps(crate::bench_apps::AppsBenchArgs),
-    /// The gateway end to end: a fresh node and the carrier simulator as child
-    /// processes, rounds of HTTP load; accept rate, CPU per message, RSS.
-    E2e(crate::bench_e2e::E2eBenchArgs),
-}
 
 /// Arguments of `bench raft`.
 #[derive(Args)]
@@ -59,21 +39,6 @@ pub struct RaftBenchArgs {
     dir: Option<PathBuf>,
 }
 
-pub fn run(cmd: BenchCmd) -> anyhow::Result<()> {
-    match cmd {
-        BenchCmd::Raft(args) => {
-            let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(bench_raft(args))
-        }
-        BenchCmd::Api(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_api::run(args)),
-        BenchCmd::Service(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_service::run(args)),
-        BenchCmd::Cdr(args) => crate::bench_cdr::run(args),
-        BenchCmd::Alarm(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_alarm::run(args)),
-        BenchCmd::Apps(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_apps::run(args)),
-        BenchCmd::E2e(args) => tokio::runtime::Runtime::new()?.block_on(crate::bench_e2e::run(args)),
-    }
-}
-
 fn batch(client: usize, seq: u64) -> Command {
     let messages = (0..10)
         .map(|k| MtPart {
@@ -92,7 +57,7 @@ fn batch(client: usize, seq: u64) -> Command {
     }
 }
 
-async fn bench_raft(args: RaftBenchArgs) -> anyhow::Result<()> {
+pub async fn run(args: RaftBenchArgs) -> anyhow::Result<()> {
     let tmp = std::env::temp_dir().join(format!("smsgw-bench-{}", std::process::id()));
     let dir = args.dir.clone().unwrap_or(tmp);
     // In-process nodes of one benchmark share a fresh secret.

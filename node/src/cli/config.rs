@@ -13,7 +13,7 @@ use smsgw_raft::network::{RpcClient, RpcRequest, RpcResponse, WriteRefusal};
 use smsgw_raft::{admin_call, AdminRequest, AdminResponse, ClusterSecret};
 use smsgw_state::{Command, Query, QueryResult, Response};
 
-use crate::cluster::Target;
+use crate::cli::cluster::Target;
 
 /// Work with configuration files.
 #[derive(Subcommand)]
@@ -47,12 +47,12 @@ pub enum ConfigCmd {
     },
 }
 
-pub fn run(cmd: ConfigCmd, secret_file: crate::secret::SecretFile) -> anyhow::Result<()> {
+pub fn run(cmd: ConfigCmd, secret_file: crate::cli::secret::SecretFile) -> anyhow::Result<()> {
     match cmd {
         ConfigCmd::Validate { file } => validate(file),
         ConfigCmd::Apply { file, target } => {
             let doc = ClusterDoc::load(&file)?;
-            let secret = crate::secret::for_cli(secret_file.as_deref())?;
+            let secret = crate::cli::secret::for_cli(secret_file.as_deref())?;
             let rt = tokio::runtime::Runtime::new()?;
             let version = rt.block_on(apply(&secret, &target.addr, &doc))?;
             println!(
@@ -65,7 +65,7 @@ pub fn run(cmd: ConfigCmd, secret_file: crate::secret::SecretFile) -> anyhow::Re
             Ok(())
         }
         ConfigCmd::Show { target, json } => {
-            let secret = crate::secret::for_cli(secret_file.as_deref())?;
+            let secret = crate::cli::secret::for_cli(secret_file.as_deref())?;
             let rt = tokio::runtime::Runtime::new()?;
             let query = Query::GetConfig {
                 key: CLUSTER_DOC_KEY.into(),

@@ -7,7 +7,7 @@ use anyhow::bail;
 use clap::Subcommand;
 use serde_json::json;
 
-use crate::client_cmd::{call, call_raw, print_or_fail, ApiTarget};
+use crate::cli::client::{call, call_raw, print_or_fail, ApiTarget};
 
 /// `smsgw accounts`.
 #[derive(Subcommand)]

@@ -12,7 +12,7 @@
 //! id a response or report is matched by, after the profile's id formats).
 //!
 //! Each message PDU also shows its text beside the raw bytes, and a
-//! receipt its fields ([`crate::pdu_text`]).
+//! receipt its fields ([`crate::cli::pdu_text`]).
 //!
 //! This module only formats and parses; it never opens a connection.
 
@@ -177,7 +177,7 @@ where
         let (pdu, skipped) = C::Wire::decode_lenient(frame.clone(), &opts)
             .map_err(|e| explain(C::Wire::NAME, &frame, offset, &e))?;
         let mut v = serde_json::to_value(&pdu)?;
-        crate::pdu_text::annotate(&mut v);
+        crate::cli::pdu_text::annotate(&mut v);
         let mut gw = reads_as(client.classify(pdu, "capture"));
         gw.insert("trailing_bytes".into(), skipped.into());
         if let serde_json::Value::Object(m) = &mut v {
@@ -302,7 +302,7 @@ where
         let len = frame.len();
         let pdu = P::decode(frame.clone(), &opts).map_err(|e| explain(P::NAME, &frame, offset, &e))?;
         let mut v = serde_json::to_value(&pdu)?;
-        crate::pdu_text::annotate(&mut v);
+        crate::cli::pdu_text::annotate(&mut v);
         out.push(v);
         offset += len;
     }

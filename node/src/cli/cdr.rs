@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::record::{decode, read_trailer, RECORD};
+use crate::cdr::record::{decode, read_trailer, RECORD};
 
 /// `smsgw cdr`.
 #[derive(Subcommand)]

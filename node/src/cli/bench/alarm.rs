@@ -21,7 +21,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 
-use crate::client_cmd::{call, ApiTarget};
+use crate::cli::client::{call, ApiTarget};
 
 /// Arguments of `bench alarm`.
 #[derive(Args)]
