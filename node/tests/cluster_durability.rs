@@ -1,92 +1,47 @@
 //! Single-node durability across kill -9, and snapshot catch-up of a node
 //! added after thousands of entries were purged.
 
-mod cluster_support;
+mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use cluster_support::*;
+use common::*;
 
 #[test]
 fn single_node_keeps_every_write_across_kill_9() {
-    let root = tempfile::tempdir().unwrap();
-    let mut n = Node::start(root.path(), 1, "127.0.0.1:0", true, &[]);
-    let out = cli_ok(&[
-        "cluster",
-        "propose-test",
-        "--addr",
-        &n.addr,
-        "--prefix",
-        "d",
-        "--count",
-        "500",
-        "--batch",
-        "5",
-    ]);
-    assert!(out.contains("committed 500"), "{out}");
-    n.restart();
-    wait_leader(&[n.addr.as_str()], Duration::from_secs(10));
-    cli_ok(&[
-        "cluster",
-        "check-test",
-        "--addr",
-        &n.addr,
-        "--prefix",
-        "d",
-        "--count",
-        "500",
-    ]);
+    let mut nodes = start_cluster(1);
+    nodes[0].propose_test("d", 500, 5);
+    nodes[0].restart();
+    wait_leader(&nodes, Duration::from_secs(10));
+    nodes[0].check_test("d", 500);
 }
 
 #[test]
 fn node_added_after_purge_catches_up_by_snapshot() {
-    let root = tempfile::tempdir().unwrap();
     let env = [("SMSGW_SNAPSHOT_EVERY", "500")];
-    let n1 = Node::start(root.path(), 1, "127.0.0.1:0", true, &env);
-    let out = cli_ok(&[
-        "cluster",
-        "propose-test",
-        "--addr",
-        &n1.addr,
-        "--prefix",
-        "s",
-        "--count",
-        "3000",
-        "--batch",
-        "1",
-    ]);
-    assert!(out.contains("committed 3000"), "{out}");
-    cli_ok(&["cluster", "compact", "--addr", &n1.addr]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while status(&n1.addr).and_then(|s| s.purged_index).unwrap_or(0) < 2000 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "log not purged: {:?}",
-            status(&n1.addr)
-        );
+    let n1 = start_cluster_env(1, &[], &env).remove(0);
+    n1.propose_test("s", 3000, 1);
+    cli_ok(n1.dir.path(), &["cluster", "compact", "--addr", &n1.raft]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while n1.status().and_then(|s| s.purged_index).unwrap_or(0) < 2000 {
+        assert!(Instant::now() < deadline, "log not purged: {:?}", n1.status());
         std::thread::sleep(Duration::from_millis(100));
     }
-    let n2 = Node::start(root.path(), 2, "127.0.0.1:0", false, &env);
-    let out = cli_ok(&[
-        "cluster", "add", "--id", "2", "--addr", &n2.addr, "--via", &n1.addr,
-    ]);
+    let n2 = start_member(&n1.secret(), 2, &[], &env);
+    let out = cli_ok(
+        n1.dir.path(),
+        &[
+            "cluster", "add", "--id", "2", "--addr", &n2.raft, "--via", &n1.raft,
+        ],
+    );
     assert!(out.contains("promoted to voter"), "{out}");
-    wait_parts(&n2.addr, 3000, Duration::from_secs(20));
-    let s2 = status(&n2.addr).unwrap();
+    n2.wait_parts(3000, Duration::from_secs(20));
+    let s2 = n2.status().expect("status of node 2");
     assert!(
         s2.snapshot_index.unwrap_or(0) >= 2000,
         "node 2 did not install a snapshot: {s2:?}"
     );
-    cli_ok(&[
-        "cluster",
-        "check-test",
-        "--addr",
-        &n2.addr,
-        "--prefix",
-        "s",
-        "--count",
-        "3000",
-    ]);
+    n2.check_test("s", 3000);
 }
 
 #[test]
@@ -98,9 +53,8 @@ fn bad_config_and_foreign_data_dir_are_refused() {
         "node_id = 1\n[[peers]]\nid = 2\nraft_addr = \"a:1\"\n[[peers]]\nid = 2\nraft_addr = \"b:1\"\n",
     )
     .unwrap();
-    let out = cli(&["config", "validate", cfg.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let (ok, _, err) = cli(root.path(), &["config", "validate", cfg.to_str().unwrap()]);
+    assert!(!ok);
     assert!(err.contains("bad.toml:6") && err.contains("peers[1].id"), "{err}");
 
     let foreign = root.path().join("foreign");
@@ -115,9 +69,8 @@ fn bad_config_and_foreign_data_dir_are_refused() {
         ),
     )
     .unwrap();
-    let out = cli(&["node", "start", "--config", cfg.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let (ok, _, err) = cli(root.path(), &["node", "start", "--config", cfg.to_str().unwrap()]);
+    assert!(!ok);
     assert!(
         err.contains("does not look like an smsgw data dir") && err.contains("foreign"),
         "{err}"

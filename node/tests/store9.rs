@@ -3,7 +3,6 @@
 //! or is unreadable starts again with every committed message; a follower
 //! far behind catches up through a streamed snapshot.
 
-mod cluster_support;
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -88,58 +87,32 @@ fn a_node_whose_sled_snapshot_was_cut_by_a_full_disk_starts_with_every_committed
 
 #[test]
 fn a_follower_stopped_while_thousands_of_entries_were_purged_catches_up_by_a_streamed_snapshot() {
-    use cluster_support::{cli_ok, local_parts, status, wait_parts};
     use std::time::{Duration, Instant};
-    let root = tempfile::tempdir().expect("tempdir");
-    let env = [("SMSGW_SNAPSHOT_EVERY", "500")];
-    let mut nodes: Vec<cluster_support::Node> = (1..=3)
-        .map(|id| cluster_support::Node::start(root.path(), id, "127.0.0.1:0", false, &env))
-        .collect();
-    let spec: Vec<String> = nodes.iter().map(|n| format!("{}={}", n.id, n.addr)).collect();
-    let mut init = vec!["cluster", "init", "--addr", nodes[0].addr.as_str()];
-    for s in &spec {
-        init.extend(["--node", s.as_str()]);
-    }
-    cli_ok(&init);
-    let propose = |addr: &str, prefix: &str, count: &str, batch: &str| {
-        let out = cli_ok(&[
-            "cluster",
-            "propose-test",
-            "--addr",
-            addr,
-            "--prefix",
-            prefix,
-            "--count",
-            count,
-            "--batch",
-            batch,
-        ]);
-        assert!(out.contains(&format!("committed {count}")), "{out}");
-    };
-    propose(&nodes[0].addr, "a", "300", "3");
-    wait_parts(&nodes[2].addr, 300, Duration::from_secs(20));
+    let mut nodes = common::start_cluster_env(3, &[], &[("SMSGW_SNAPSHOT_EVERY", "500")]);
+    nodes[0].propose_test("a", 300, 3);
+    nodes[2].wait_parts(300, Duration::from_secs(20));
     // Node 3 stops with its old state; thousands of entries go by and the
     // others purge them, so only a snapshot can bring it back.
     nodes[2].kill9();
-    propose(&nodes[0].addr, "b", "4000", "1");
+    nodes[0].propose_test("b", 4000, 1);
     for n in &nodes[..2] {
-        cli_ok(&["cluster", "compact", "--addr", &n.addr]);
+        common::cli_ok(n.dir.path(), &["cluster", "compact", "--addr", &n.raft]);
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     while nodes[..2]
         .iter()
-        .any(|n| status(&n.addr).and_then(|s| s.purged_index).unwrap_or(0) < 3000)
+        .any(|n| n.status().and_then(|s| s.purged_index).unwrap_or(0) < 3000)
     {
         assert!(Instant::now() < deadline, "logs not purged");
         std::thread::sleep(Duration::from_millis(100));
     }
     nodes[2].restart();
-    wait_parts(&nodes[2].addr, 4300, Duration::from_secs(30));
+    nodes[2].wait_parts(4300, Duration::from_secs(30));
     // The state switches to the installed tree a moment before openraft
     // publishes the snapshot in its metrics.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let s3 = status(&nodes[2].addr).expect("status of node 3");
+        let s3 = nodes[2].status().expect("status of node 3");
         if s3.snapshot_index.unwrap_or(0) >= 3000 {
             break;
         }
@@ -149,24 +122,14 @@ fn a_follower_stopped_while_thousands_of_entries_were_purged_catches_up_by_a_str
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(local_parts(&nodes[2].addr), 4300);
-    for (prefix, count) in [("a", "300"), ("b", "4000")] {
-        cli_ok(&[
-            "cluster",
-            "check-test",
-            "--addr",
-            &nodes[2].addr,
-            "--prefix",
-            prefix,
-            "--count",
-            count,
-        ]);
-    }
+    assert_eq!(nodes[2].local_parts(), 4300);
+    nodes[2].check_test("a", 300);
+    nodes[2].check_test("b", 4000);
     // The installed state survives a restart (the switch is durable) and
     // only the current snapshot file is kept.
     nodes[2].restart();
-    wait_parts(&nodes[2].addr, 4300, Duration::from_secs(20));
-    let files = std::fs::read_dir(nodes[2].dir.join("raft-snapshots"))
+    nodes[2].wait_parts(4300, Duration::from_secs(20));
+    let files = std::fs::read_dir(nodes[2].data().join("raft-snapshots"))
         .expect("snapshot dir")
         .count();
     assert_eq!(files, 1);

@@ -1,6 +1,8 @@
-//! Helpers for tests that run real `smsgw` processes: start a node (port 0,
-//! data in a temp dir, killed on drop), a minimal HTTP/1.1 client over
-//! 127.0.0.1, and CLI invocations.
+//! The one process harness of the node tests: start a real `smsgw node
+//! start` (kernel-picked ports, data in a temp dir, killed on drop), kill -9
+//! and restart it on the same raft address and data, a minimal HTTP/1.1
+//! client over 127.0.0.1, and CLI invocations. Clusters of such nodes and
+//! their raft-port queries are in [`cluster`].
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -12,30 +14,31 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub mod cluster;
 pub mod sim_cluster;
+
+pub use cluster::*;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_smsgw");
 
 pub struct Node {
     pub child: Child,
     pub dir: tempfile::TempDir,
+    /// The node id from its ready line.
+    pub id: u64,
     pub raft: String,
     pub http: String,
     pub stdout: Vec<String>,
     /// Everything the node wrote on stderr so far (drained by a thread, so
     /// a chatty node never blocks on a full pipe).
     pub stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    /// What it was started with, for [`Node::restart`].
+    args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
-/// A node start on ports the kernel picks.
-const START: [&str; 6] = [
-    "node",
-    "start",
-    "--raft-addr",
-    "127.0.0.1:0",
-    "--http-addr",
-    "127.0.0.1:0",
-];
+/// An address on which the kernel picks the port.
+const ANY_PORT: &str = "127.0.0.1:0";
 
 impl Node {
     /// `smsgw node start` with `args` in a fresh temp dir; waits for the ready line.
@@ -44,9 +47,36 @@ impl Node {
     }
 
     pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Node {
+        Self::start_with_env(dir, args, &[])
+    }
+
+    /// As [`Node::start_in`], with extra environment variables (kept for restarts).
+    pub fn start_with_env(dir: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Node {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Self::spawn(dir, ANY_PORT, args, env)
+    }
+
+    /// SIGKILL, no shutdown: the process is gone when this returns.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// kill -9, then start again with the same arguments, data and raft
+    /// address (the other members know it by that address).
+    pub fn restart(&mut self) {
+        self.kill9();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+        let raft = self.raft.clone();
+        *self = Self::spawn(dir, &raft, self.args.clone(), self.env.clone());
+    }
+
+    fn spawn(dir: tempfile::TempDir, raft: &str, args: Vec<String>, env: Vec<(String, String)>) -> Node {
         let mut child = Command::new(BIN)
-            .args(START)
-            .args(args)
+            .args(["node", "start", "--raft-addr", raft, "--http-addr", ANY_PORT])
+            .args(&args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .current_dir(dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -76,16 +106,25 @@ impl Node {
         let mut node = Node {
             child,
             dir,
+            id: 0,
             raft: String::new(),
             http: String::new(),
             stdout: Vec::new(),
             stderr,
+            args,
+            env,
         };
         while node.http.is_empty() {
             let line = rx
                 .recv_timeout(Duration::from_secs(30))
                 .expect("ready line within 30 s");
-            if line.contains(" ready ") {
+            if let Some((head, _)) = line.split_once(" ready ") {
+                // `smsgw node N ready raft=ADDR http=ADDR ...`
+                node.id = head
+                    .rsplit(' ')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .expect("node id in the ready line");
                 for w in line.split_whitespace() {
                     if let Some(a) = w.strip_prefix("raft=") {
                         node.raft = a.into();
@@ -223,48 +262,6 @@ fn dechunk(mut s: &str) -> String {
     out
 }
 
-/// `n` nodes started from node files (ids 1..=n, data in their own temp
-/// dirs, one cluster secret) and formed into one cluster with `cluster init` through the first.
-pub fn start_cluster(n: u64) -> Vec<Node> {
-    start_cluster_with(n, &[])
-}
-
-/// As [`start_cluster`], each node started with `extra` arguments too.
-pub fn start_cluster_with(n: u64, extra: &[&str]) -> Vec<Node> {
-    // One secret for the whole cluster, placed in every node's data dir
-    // before its first start (as an operator would), so the CLI run in any
-    // node's directory finds it at ./smsgw-data/cluster-secret.
-    let secret = smsgw_raft::ClusterSecret::generate();
-    let nodes: Vec<Node> = (1..=n)
-        .map(|id| {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let data = dir.path().join("smsgw-data");
-            std::fs::create_dir_all(&data).expect("data dir");
-            secret
-                .write_file(&data.join("cluster-secret"))
-                .expect("write secret");
-            let cfg = dir.path().join("node.toml");
-            std::fs::write(&cfg, format!("node_id = {id}\ndata_dir = \"smsgw-data\"\n")).expect("write");
-            let mut args = vec!["--config", "node.toml"];
-            args.extend_from_slice(extra);
-            Node::start_in(dir, &args)
-        })
-        .collect();
-    let mut init = vec![
-        "cluster".to_string(),
-        "init".into(),
-        "--addr".into(),
-        nodes[0].raft.clone(),
-    ];
-    for (i, n) in nodes.iter().enumerate() {
-        init.extend(["--node".into(), format!("{}={}", i + 1, n.raft)]);
-    }
-    let init: Vec<&str> = init.iter().map(String::as_str).collect();
-    let (ok, out, err) = cli(nodes[0].dir.path(), &init);
-    assert!(ok, "{out}{err}");
-    nodes
-}
-
 /// Runs the CLI; returns (success, stdout, stderr).
 pub fn cli(dir: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(BIN)
@@ -279,20 +276,20 @@ pub fn cli(dir: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// Runs the CLI and asserts success; returns its stdout.
+pub fn cli_ok(dir: &Path, args: &[&str]) -> String {
+    let (ok, out, err) = cli(dir, args);
+    assert!(ok, "smsgw {args:?} failed: {out}{err}");
+    out
+}
+
 /// Starts a node in `dir` that is expected to refuse to start, and returns
 /// its stderr. A node that starts anyway would serve until stopped: it is
 /// given 60 s, then killed, and the calling test fails instead of hanging.
 #[allow(dead_code)]
 pub fn start_refused(dir: &Path) -> String {
     let mut child = Command::new(BIN)
-        .args([
-            "node",
-            "start",
-            "--raft-addr",
-            "127.0.0.1:0",
-            "--http-addr",
-            "127.0.0.1:0",
-        ])
+        .args(["node", "start", "--raft-addr", ANY_PORT, "--http-addr", ANY_PORT])
         .current_dir(dir)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
