@@ -49,11 +49,14 @@ pub trait App: Send + Sync + 'static {
     fn query(&self, view: &View, query: &[u8]) -> Result<Vec<u8>, ApplyError>;
 }
 
-/// Pending writes of one `apply` call over the tree; reads see them first.
-/// The whole call lands in sled as one atomic batch.
+/// Pending writes over the tree; reads see them first. They land in sled
+/// as one atomic batch: one per apply call, or per run of whole entries
+/// when a call's writes grow past a bound (see the state machine).
 pub struct Tx<'a> {
     tree: &'a sled::Tree,
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Key and value bytes in `writes`.
+    bytes: usize,
 }
 
 impl<'a> Tx<'a> {
@@ -63,6 +66,7 @@ impl<'a> Tx<'a> {
         Self {
             tree,
             writes: BTreeMap::new(),
+            bytes: 0,
         }
     }
 
@@ -92,18 +96,27 @@ impl<'a> Tx<'a> {
 
     /// Writes `value`, encoded, under `key`.
     pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> Result<(), ApplyError> {
-        self.writes.insert(key, Some(codec::encode(value)?));
+        self.write(key, Some(codec::encode(value)?));
         Ok(())
     }
 
     /// Writes raw bytes under `key`.
     pub fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.writes.insert(key, Some(value));
+        self.write(key, Some(value));
     }
 
     /// Removes `key`.
     pub fn remove(&mut self, key: Vec<u8>) {
-        self.writes.insert(key, None);
+        self.write(key, None);
+    }
+
+    fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let len = |k: &[u8], v: &Option<Vec<u8>>| k.len() + v.as_ref().map_or(0, Vec::len);
+        self.bytes += len(&key, &value);
+        let klen = key.len();
+        if let Some(old) = self.writes.insert(key, value) {
+            self.bytes -= klen + old.as_ref().map_or(0, Vec::len);
+        }
     }
 
     /// Adds `by` to the counter under `key` (absent is 0) and returns the new value.
@@ -142,6 +155,12 @@ impl<'a> Tx<'a> {
     /// amplification, published as `smsgw_raft_apply_keys_total`).
     pub fn len(&self) -> usize {
         self.writes.len()
+    }
+
+    /// Key and value bytes this transaction writes (what its sled batch
+    /// carries).
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The keys this transaction writes or removes.
@@ -266,5 +285,27 @@ impl View {
         Ok(self
             .get::<Option<crate::types::LogId>>(crate::state_machine::keys::APPLIED)?
             .flatten())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transaction_counts_the_bytes_its_batch_carries_once_per_key() {
+        let db = sled::Config::new().temporary(true).open().expect("sled");
+        let tree = db.open_tree("t").expect("tree");
+        let mut tx = Tx::new(&tree);
+        tx.put_raw(b"ab".to_vec(), vec![0; 10]);
+        assert_eq!(tx.bytes(), 12);
+        // Written again: the new value replaces the old one's bytes.
+        tx.put_raw(b"ab".to_vec(), vec![0; 4]);
+        assert_eq!(tx.bytes(), 6);
+        tx.remove(b"ab".to_vec());
+        assert_eq!(tx.bytes(), 2);
+        tx.put(b"c".to_vec(), &7u64).expect("encode");
+        assert_eq!(tx.bytes(), 2 + 1 + codec::encode(&7u64).expect("encode").len());
+        assert_eq!(tx.len(), 2);
     }
 }

@@ -26,6 +26,13 @@ pub use self::snapshot::SnapshotBuilder;
 use crate::app::{App, Applied, Tx, View};
 use crate::types::{Entry, LogId, NodeId, SnapshotMeta, StoredMembership, TypeConfig};
 
+/// Bytes of writes past which apply writes the whole entries it holds as
+/// one sled batch and starts the next. sled 0.34 keeps far more memory than
+/// a big batch's bytes, and keeps it: 150 MiB of rows at scattered keys
+/// peaked at 3.8 GiB of RSS in 1 MiB batches, 1.4 GiB in 256 KiB and 342
+/// MiB in 64 KiB, which also ran fastest.
+pub(crate) const APPLY_BATCH_BYTES: usize = 64 * 1024;
+
 pub(crate) fn sm_err(verb: ErrorVerb, e: impl std::error::Error + 'static) -> StorageError<NodeId> {
     StorageError::IO {
         source: StorageIOError::new(ErrorSubject::StateMachine, verb, AnyError::new(&e)),
@@ -81,6 +88,20 @@ impl SledStateMachine {
         self.files.bytes.clone()
     }
 
+    /// Writes `ov`, whose last entry is `last`, as one sled batch.
+    fn write_batch(&self, tree: &sled::Tree, ov: Tx<'_>, last: LogId) -> Result<(), StorageError<NodeId>> {
+        metrics::counter!("smsgw_raft_apply_keys_total").increment(ov.len() as u64);
+        metrics::counter!("smsgw_raft_apply_batches_total").increment(1);
+        if let Some(pass) = self.passes.active() {
+            snapshot::blocking(|| pass.before_write(tree, ov.keys()))
+                .map_err(|e| sm_err(ErrorVerb::Read, e))?;
+        }
+        tree.apply_batch(ov.into_batch())
+            .map_err(|e| sm_err(ErrorVerb::Write, e))?;
+        metrics::gauge!("smsgw_raft_applied_index").set(last.index as f64);
+        Ok(())
+    }
+
     fn current(&self) -> sled::Tree {
         self.tree.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -112,7 +133,8 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
         let tree = self.current();
         let mut ov = Tx::new(&tree);
         let mut out = Vec::new();
-        let mut last = None;
+        // The last entry in `ov` not yet written.
+        let mut pending = None;
         for entry in entries {
             let index = entry.log_id.index;
             let response = match &entry.payload {
@@ -137,21 +159,21 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
                     Applied::default()
                 }
             };
-            last = Some(entry.log_id);
             out.push(response);
-        }
-        if let Some(last) = last {
-            ov.put(keys::APPLIED.to_vec(), &Some(last))
+            // Whole entries at a time, each batch with its own applied
+            // mark, so a crash between two leaves a state that is some
+            // entry's. Never an entry split in two.
+            ov.put(keys::APPLIED.to_vec(), &Some(entry.log_id))
                 .map_err(|e| sm_err(ErrorVerb::Write, e))?;
-            metrics::gauge!("smsgw_raft_applied_index").set(last.index as f64);
+            pending = Some(entry.log_id);
+            if ov.bytes() >= APPLY_BATCH_BYTES {
+                self.write_batch(&tree, std::mem::replace(&mut ov, Tx::new(&tree)), entry.log_id)?;
+                pending = None;
+            }
         }
-        metrics::counter!("smsgw_raft_apply_keys_total").increment(ov.len() as u64);
-        if let Some(pass) = self.passes.active() {
-            snapshot::blocking(|| pass.before_write(&tree, ov.keys()))
-                .map_err(|e| sm_err(ErrorVerb::Read, e))?;
+        if let Some(last) = pending {
+            self.write_batch(&tree, ov, last)?;
         }
-        tree.apply_batch(ov.into_batch())
-            .map_err(|e| sm_err(ErrorVerb::Write, e))?;
         metrics::histogram!("smsgw_raft_apply_seconds").record(started.elapsed().as_secs_f64());
         Ok(out)
     }

@@ -233,6 +233,7 @@ fn document(protocol: &str, address: &str, a: &E2eBenchArgs) -> anyhow::Result<S
 
 /// Keys apply wrote or removed (the state's write amplification).
 const KEYS_METRIC: &str = "smsgw_raft_apply_keys_total";
+const BATCHES_METRIC: &str = "smsgw_raft_apply_batches_total";
 const KEY: &str = "sk_bench_e2e_0123456789abcdef";
 /// The alarm after an outage is posted on its own account: the load may
 /// have filled the bench account's backlog cap (429 `backlog_full`), and a
@@ -360,6 +361,7 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
     println!("round  accepted  accepted/s  at_carrier/s  cpu_us/accepted  p50_ms  p99_ms  errors  rss_mib  data_mib");
     let start_cpu = cpu_secs(pid);
     let start_keys = metric(&http, KEYS_METRIC).await?;
+    let start_batches = metric(&http, BATCHES_METRIC).await?;
     let start_carrier = carrier_submits(&control).await?;
     let started = Instant::now();
     let mut total = 0u64;
@@ -402,11 +404,13 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
     let secs = started.elapsed().as_secs_f64();
     let cpu = cpu_secs(pid) - start_cpu;
     let keys = metric(&http, KEYS_METRIC).await? - start_keys;
+    let batches = metric(&http, BATCHES_METRIC).await? - start_batches;
     println!(
-        "end to end: {total} accepted, {at_carrier} at the carrier after {secs:.1} s ({:.0} messages/s), node CPU {:.0} µs per message, {:.1} state keys written per message, RSS {:.0} MiB{}",
+        "end to end: {total} accepted, {at_carrier} at the carrier after {secs:.1} s ({:.0} messages/s), node CPU {:.0} µs per message, {:.1} state keys written per message ({:.0} per sled batch), RSS {:.0} MiB{}",
         at_carrier as f64 / secs,
         cpu * 1e6 / (at_carrier.max(1) as f64),
         keys / (at_carrier.max(1) as f64),
+        keys / batches.max(1.0),
         rss_mib(pid),
         if at_carrier < total { " (drain timed out)" } else { "" }
     );
