@@ -13,22 +13,9 @@ W=$(mktemp -d)
 cd "$W"
 trap 'stop_all; rm -rf "$W"' EXIT
 start_sim
-cat > doc.toml <<DOC
-[[carriers]]
-name = "cm"
-protocol = "cmpp3"
-address = "$CMPP"
-login = "900001"
-password = "secret"
-connections = 2
-window = 64
-tps = 100000
-sp_number = "1069000"
-
-[[routes]]
-prefixes = ["*"]
-carrier = "cm"
-
+{
+  carrier_doc
+  cat <<DOC
 [[accounts]]
 name = "desk"
 api_keys = ["sk_desk_0123456789abcdef"]
@@ -41,6 +28,7 @@ flood_per_minute = 10
 number = "110"
 reply = "【110】您的短信报警已收到（编号 {case}），请保持手机畅通。"
 DOC
+} > doc.toml
 start_node 7202 8282 doc.toml
 sleep 2
 "$B" bench alarm --api http://127.0.0.1:8282 --key sk_desk_0123456789abcdef \

@@ -39,26 +39,14 @@ for i in 1 2 3; do
 done
 S=(--secret-file "$W/secret")
 "$B" cluster init --addr 127.0.0.1:7301 --node 1=127.0.0.1:7301 --node 2=127.0.0.1:7302 --node 3=127.0.0.1:7303 "${S[@]}" > /dev/null
-cat > doc.toml <<DOC
-[[carriers]]
-name = "cm"
-protocol = "cmpp3"
-address = "$CMPP"
-login = "900001"
-password = "secret"
-connections = 2
-window = 64
-tps = 100000
-sp_number = "1069000"
-
-[[routes]]
-prefixes = ["*"]
-carrier = "cm"
-
+{
+  carrier_doc
+  cat <<DOC
 [[accounts]]
 name = "bench"
 api_keys = ["$KEY"]
 DOC
+} > doc.toml
 "$B" config apply doc.toml --addr 127.0.0.1:7301 "${S[@]}" > /dev/null
 for _ in $(seq 1 100); do
   curl -s http://127.0.0.1:8381/readyz | grep -q '"ready":true' && break
@@ -77,6 +65,8 @@ before=$(col 1 5)
 echo "node 3 stopped at entry $before; posting for ${SECS}s with $CLIENTS clients"
 "$B" bench api --api http://127.0.0.1:8381 --key "$KEY" --clients "$CLIENTS" --seconds "$SECS" | tail -2
 sleep 5
+hwm() { awk '/^VmHWM:/{print int($2/1024)}' "/proc/$(pgrep -f "$W/n$1.toml" | head -1)/status"; }
+echo "peak RSS of nodes 1 and 2 under the load: $(hwm 1) and $(hwm 2) MiB"
 for i in 1 2; do "$B" cluster compact --addr "127.0.0.1:730$i" "${S[@]}" > /dev/null; done
 sleep 2
 last=$(col 1 5)
@@ -97,8 +87,7 @@ while :; do
   sleep 0.2
 done
 t1=$(ms)
-hwm() { awk '/^VmHWM:/{print int($2/1024)}' "/proc/$(pgrep -f "$W/n$1.toml" | head -1)/status"; }
 hwm=$(hwm 3)
 echo "node 3 caught up in $(((t1 - t0) / 1000)).$(((t1 - t0) % 1000 / 100)) s (applied $(col 3 6), snapshot $(col 3 8)); its peak RSS ${hwm} MiB; its state $(du -sm d3 | cut -f1) MiB"
-echo "peak RSS of nodes 1 and 2 (they took the load): $(hwm 1) and $(hwm 2) MiB"
+echo "peak RSS of nodes 1 and 2 after their snapshots: $(hwm 1) and $(hwm 2) MiB"
 [ -z "${RSS_TRACE:-}" ] || cp n3.rss "$RSS_TRACE"

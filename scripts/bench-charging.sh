@@ -14,22 +14,9 @@ start_sim
 n=0
 for k in free paid paid free free paid paid free; do
   n=$((n + 1)); mkdir "r$n"; cd "r$n"
-  cat > doc.toml <<DOC
-[[carriers]]
-name = "cm"
-protocol = "cmpp3"
-address = "$CMPP"
-login = "900001"
-password = "secret"
-connections = 2
-window = 64
-tps = 100000
-sp_number = "1069000"
-
-[[routes]]
-prefixes = ["*"]
-carrier = "cm"
-
+  {
+    carrier_doc
+    cat <<DOC
 [[accounts]]
 name = "free"
 api_keys = ["sk_free_0123456789abcdef"]
@@ -41,6 +28,7 @@ balance = 100000000
 [accounts.billing]
 price_fen = 5
 DOC
+  } > doc.toml
   start_node 7201 8281 doc.toml
   for _ in $(seq 1 50); do
     curl -s -H "Authorization: Bearer sk_paid_0123456789abcdef" http://127.0.0.1:8281/v1/account \

@@ -12,6 +12,7 @@ pub mod app;
 pub mod codec;
 pub mod entry_size;
 pub mod log_store;
+mod reclaim;
 pub mod state_machine;
 pub mod types;
 

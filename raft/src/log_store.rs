@@ -235,14 +235,17 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
             return Err(io_err(ErrorSubject::Logs, ErrorVerb::Write, e));
         }
         let mut batch = sled::Batch::default();
+        let mut keys = 0;
         for entry in entries {
             let bytes = codec::encode(&entry).map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;
             crate::entry_size::record(bytes.len());
             batch.insert(&index_key(entry.log_id.index), bytes);
+            keys += 1;
         }
         self.log
             .apply_batch(batch)
             .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;
+        crate::reclaim::after_batch(keys);
         metrics::gauge!("smsgw_raft_log_entries").set(self.len() as f64);
         if let Err(e) = self.flusher.send(callback).await {
             e.0.log_io_completed(Err(std::io::Error::other("log flusher stopped")));
@@ -252,13 +255,16 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError<NodeId>> {
         let mut batch = sled::Batch::default();
+        let mut keys = 0;
         for item in self.log.range(index_key(log_id.index)..) {
             let (k, _) = item.map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
             batch.remove(k);
+            keys += 1;
         }
         self.log
             .apply_batch(batch)
             .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
+        crate::reclaim::after_batch(keys);
         self.flush(ErrorSubject::Logs).await
     }
 
@@ -267,13 +273,16 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
         self.write_meta(KEY_PURGED, &log_id)?;
         self.flush(ErrorSubject::Logs).await?;
         let mut batch = sled::Batch::default();
+        let mut keys = 0;
         for item in self.log.range(..=index_key(log_id.index)) {
             let (k, _) = item.map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
             batch.remove(k);
+            keys += 1;
         }
         self.log
             .apply_batch(batch)
             .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
+        crate::reclaim::after_batch(keys);
         metrics::gauge!("smsgw_raft_log_entries").set(self.len() as f64);
         Ok(())
     }

@@ -18,6 +18,29 @@ start_sim() {
   CTRL=$(grep -o 'control http://[0-9.:]*' sim.out | cut -d' ' -f2)
 }
 
+# Prints the cluster document's carrier part: the simulator's CMPP
+# listener as China Mobile with a TPS ceiling out of the way, every number
+# routed to it. Scripts append their accounts.
+carrier_doc() {
+  cat <<DOC
+[[carriers]]
+name = "cm"
+protocol = "cmpp3"
+address = "$CMPP"
+login = "900001"
+password = "secret"
+connections = 2
+window = 64
+tps = 100000
+sp_number = "1069000"
+
+[[routes]]
+prefixes = ["*"]
+carrier = "cm"
+
+DOC
+}
+
 # start_node RAFT_PORT HTTP_PORT DOC: a fresh one-node cluster in ./data
 # with DOC applied, waited for until /readyz says ready.
 start_node() {

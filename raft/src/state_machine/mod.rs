@@ -90,7 +90,8 @@ impl SledStateMachine {
 
     /// Writes `ov`, whose last entry is `last`, as one sled batch.
     fn write_batch(&self, tree: &sled::Tree, ov: Tx<'_>, last: LogId) -> Result<(), StorageError<NodeId>> {
-        metrics::counter!("smsgw_raft_apply_keys_total").increment(ov.len() as u64);
+        let keys = ov.len();
+        metrics::counter!("smsgw_raft_apply_keys_total").increment(keys as u64);
         metrics::counter!("smsgw_raft_apply_batches_total").increment(1);
         if let Some(pass) = self.passes.active() {
             snapshot::blocking(|| pass.before_write(tree, ov.keys()))
@@ -98,6 +99,7 @@ impl SledStateMachine {
         }
         tree.apply_batch(ov.into_batch())
             .map_err(|e| sm_err(ErrorVerb::Write, e))?;
+        crate::reclaim::after_batch(keys);
         metrics::gauge!("smsgw_raft_applied_index").set(last.index as f64);
         Ok(())
     }

@@ -375,14 +375,16 @@ pub(crate) fn install(
     tree.clear()?;
     let mut reader = SnapReader::new(std::fs::File::open(&path)?)?;
     let mut batch = sled::Batch::default();
-    let mut bytes = 0;
+    let (mut bytes, mut rows) = (0, 0);
     let mut batches = 0u64;
     while let Some((k, v)) = reader.next_row()? {
         bytes += k.len() + v.len();
+        rows += 1;
         batch.insert(k, v);
         if bytes >= INSTALL_BATCH_BYTES {
             tree.apply_batch(std::mem::take(&mut batch))?;
-            bytes = 0;
+            crate::reclaim::after_batch(rows);
+            (bytes, rows) = (0, 0);
             batches += 1;
             // sled keeps written pages in memory until a flush.
             if batches.is_multiple_of(FLUSH_EVERY_BATCHES) {
@@ -393,6 +395,7 @@ pub(crate) fn install(
     batch.insert(keys::APPLIED, codec::encode(&meta.last_log_id)?);
     batch.insert(keys::MEMBERSHIP, codec::encode(&meta.last_membership)?);
     tree.apply_batch(batch)?;
+    crate::reclaim::after_batch(rows + 2);
     db.flush()?;
     files.set_current(meta, &file, Some(&name))?;
     Ok(tree)
