@@ -111,11 +111,12 @@ impl<'a> Tx<'a> {
     }
 
     fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
-        let len = |k: &[u8], v: &Option<Vec<u8>>| k.len() + v.as_ref().map_or(0, Vec::len);
-        self.bytes += len(&key, &value);
-        let klen = key.len();
-        if let Some(old) = self.writes.insert(key, value) {
-            self.bytes -= klen + old.as_ref().map_or(0, Vec::len);
+        let key_len = key.len();
+        let value_len = value.as_ref().map_or(0, Vec::len);
+        match self.writes.insert(key, value) {
+            // Written again: the new value's bytes replace the old one's.
+            Some(old) => self.bytes = self.bytes + value_len - old.map_or(0, |v| v.len()),
+            None => self.bytes += key_len + value_len,
         }
     }
 

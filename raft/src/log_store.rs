@@ -159,16 +159,10 @@ impl SledLogStore {
     /// pulled every purged entry's value through sled's cache (a purge of
     /// 9,740 entries raised the leader's RSS by 360 MiB).
     fn remove_range(&self, from: u64, to: u64, highest_first: bool) -> Result<(), StorageError<NodeId>> {
-        let mut chunks: Vec<(u64, u64)> = Vec::new();
-        let mut start = from;
-        while start <= to {
-            let end = to.min(start.saturating_add(REMOVE_BATCH - 1));
-            chunks.push((start, end));
-            match end.checked_add(1) {
-                Some(next) => start = next,
-                None => break,
-            }
-        }
+        let mut chunks: Vec<(u64, u64)> = (from..=to)
+            .step_by(REMOVE_BATCH as usize)
+            .map(|start| (start, to.min(start.saturating_add(REMOVE_BATCH - 1))))
+            .collect();
         if highest_first {
             chunks.reverse();
         }
@@ -177,10 +171,8 @@ impl SledLogStore {
             for i in start..=end {
                 batch.remove(&index_key(i));
             }
-            self.log
-                .apply_batch(batch)
+            crate::reclaim::apply_batch(&self.log, batch, (end - start + 1) as usize)
                 .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
-            crate::reclaim::after_batch((end - start + 1) as usize);
         }
         Ok(())
     }
@@ -292,10 +284,8 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
             batch.insert(&index_key(entry.log_id.index), bytes);
             keys += 1;
         }
-        self.log
-            .apply_batch(batch)
+        crate::reclaim::apply_batch(&self.log, batch, keys)
             .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;
-        crate::reclaim::after_batch(keys);
         metrics::gauge!("smsgw_raft_log_entries").set(self.len() as f64);
         if let Err(e) = self.flusher.send(callback).await {
             e.0.log_io_completed(Err(std::io::Error::other("log flusher stopped")));

@@ -26,13 +26,6 @@ pub use self::snapshot::SnapshotBuilder;
 use crate::app::{App, Applied, Tx, View};
 use crate::types::{Entry, LogId, NodeId, SnapshotMeta, StoredMembership, TypeConfig};
 
-/// Bytes of writes past which apply writes the whole entries it holds as
-/// one sled batch and starts the next. sled 0.34 keeps far more memory than
-/// a big batch's bytes, and keeps it: 150 MiB of rows at scattered keys
-/// peaked at 3.8 GiB of RSS in 1 MiB batches, 1.4 GiB in 256 KiB and 342
-/// MiB in 64 KiB, which also ran fastest.
-pub(crate) const APPLY_BATCH_BYTES: usize = 64 * 1024;
-
 pub(crate) fn sm_err(verb: ErrorVerb, e: impl std::error::Error + 'static) -> StorageError<NodeId> {
     StorageError::IO {
         source: StorageIOError::new(ErrorSubject::StateMachine, verb, AnyError::new(&e)),
@@ -97,9 +90,7 @@ impl SledStateMachine {
             snapshot::blocking(|| pass.before_write(tree, ov.keys()))
                 .map_err(|e| sm_err(ErrorVerb::Read, e))?;
         }
-        tree.apply_batch(ov.into_batch())
-            .map_err(|e| sm_err(ErrorVerb::Write, e))?;
-        crate::reclaim::after_batch(keys);
+        crate::reclaim::apply_batch(tree, ov.into_batch(), keys).map_err(|e| sm_err(ErrorVerb::Write, e))?;
         metrics::gauge!("smsgw_raft_applied_index").set(last.index as f64);
         Ok(())
     }
@@ -168,7 +159,7 @@ impl RaftStateMachine<TypeConfig> for SledStateMachine {
             ov.put(keys::APPLIED.to_vec(), &Some(entry.log_id))
                 .map_err(|e| sm_err(ErrorVerb::Write, e))?;
             pending = Some(entry.log_id);
-            if ov.bytes() >= APPLY_BATCH_BYTES {
+            if ov.bytes() >= crate::reclaim::BATCH_BYTES {
                 self.write_batch(&tree, std::mem::replace(&mut ov, Tx::new(&tree)), entry.log_id)?;
                 pending = None;
             }

@@ -32,15 +32,8 @@ pub(crate) const KEY_STATE_TREE: &[u8] = b"state-tree";
 pub(crate) const DEFAULT_TREE: &str = "sm";
 /// Prefix of the trees an install fills before it switches to one.
 const INSTALL_PREFIX: &str = "sm-";
-/// Bytes of rows written to the new tree per sled batch during an install.
-/// Small on purpose: sled 0.34 keeps far more than a batch's bytes in
-/// memory for a big batch, and keeps it. Writing 25 MiB of 150-byte rows
-/// (a state's typical rows) in 4 MiB batches peaked at 639 MiB of RSS and
-/// 100 MiB at 1.5 GiB, growing with the state; in 64 KiB batches 25 MiB
-/// peaked at 119 MiB and 400 MiB at 304 MiB, and ran 3x faster.
-pub(crate) const INSTALL_BATCH_BYTES: usize = 64 * 1024;
-
-/// Batches written between two flushes during an install (4 MiB).
+/// Batches written between two flushes during an install (4 MiB of
+/// [`BATCH_BYTES`](crate::reclaim::BATCH_BYTES) batches).
 const FLUSH_EVERY_BATCHES: u64 = 64;
 
 /// Format 1 as stored (kept only to convert it).
@@ -381,9 +374,8 @@ pub(crate) fn install(
         bytes += k.len() + v.len();
         rows += 1;
         batch.insert(k, v);
-        if bytes >= INSTALL_BATCH_BYTES {
-            tree.apply_batch(std::mem::take(&mut batch))?;
-            crate::reclaim::after_batch(rows);
+        if bytes >= crate::reclaim::BATCH_BYTES {
+            crate::reclaim::apply_batch(&tree, std::mem::take(&mut batch), rows)?;
             (bytes, rows) = (0, 0);
             batches += 1;
             // sled keeps written pages in memory until a flush.
@@ -394,8 +386,7 @@ pub(crate) fn install(
     }
     batch.insert(keys::APPLIED, codec::encode(&meta.last_log_id)?);
     batch.insert(keys::MEMBERSHIP, codec::encode(&meta.last_membership)?);
-    tree.apply_batch(batch)?;
-    crate::reclaim::after_batch(rows + 2);
+    crate::reclaim::apply_batch(&tree, batch, rows + 2)?;
     db.flush()?;
     files.set_current(meta, &file, Some(&name))?;
     Ok(tree)
