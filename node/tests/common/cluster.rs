@@ -35,8 +35,7 @@ pub fn start_cluster_env(n: u64, extra: &[&str], env: &[(&str, &str)]) -> Vec<No
         init.extend(["--node".into(), format!("{}={}", n.id, n.raft)]);
     }
     let init: Vec<&str> = init.iter().map(String::as_str).collect();
-    let (ok, out, err) = cli(nodes[0].dir.path(), &init);
-    assert!(ok, "{out}{err}");
+    cli_ok(nodes[0].dir.path(), &init);
     nodes
 }
 
@@ -116,9 +115,7 @@ impl Node {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-}
 
-impl Node {
     /// `smsgw cluster propose-test` through this node: test messages
     /// `PREFIX-0..count`, `batch` per proposal; returns (success, stdout, stderr).
     pub fn try_propose_test(&self, prefix: &str, count: u64, batch: u64) -> (bool, String, String) {
