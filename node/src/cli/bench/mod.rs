@@ -34,16 +34,14 @@ pub enum BenchCmd {
 }
 
 pub fn run(cmd: BenchCmd) -> anyhow::Result<()> {
+    let rt = || tokio::runtime::Runtime::new();
     match cmd {
-        BenchCmd::Raft(args) => {
-            let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(raft::run(args))
-        }
-        BenchCmd::Api(args) => tokio::runtime::Runtime::new()?.block_on(api::run(args)),
-        BenchCmd::Service(args) => tokio::runtime::Runtime::new()?.block_on(service::run(args)),
+        BenchCmd::Raft(args) => rt()?.block_on(raft::run(args)),
+        BenchCmd::Api(args) => rt()?.block_on(api::run(args)),
+        BenchCmd::Service(args) => rt()?.block_on(service::run(args)),
         BenchCmd::Cdr(args) => cdr::run(args),
-        BenchCmd::Alarm(args) => tokio::runtime::Runtime::new()?.block_on(alarm::run(args)),
-        BenchCmd::Apps(args) => tokio::runtime::Runtime::new()?.block_on(apps::run(args)),
-        BenchCmd::E2e(args) => tokio::runtime::Runtime::new()?.block_on(e2e::run(args)),
+        BenchCmd::Alarm(args) => rt()?.block_on(alarm::run(args)),
+        BenchCmd::Apps(args) => rt()?.block_on(apps::run(args)),
+        BenchCmd::E2e(args) => rt()?.block_on(e2e::run(args)),
     }
 }
