@@ -219,12 +219,12 @@ fn record_submit(
             reason: format!("unknown part id {part_id}"),
         });
     };
-    record.carrier_msg_id = Some(carrier_msg_id.to_string());
+    let previous = record.carrier_msg_id.replace(carrier_msg_id.to_string());
+    crate::retention::submitted(tx, &record, carrier, previous.as_deref())?;
     record.submit_status = Some(status.to_string());
     record.submitted_at_ms = Some(at_ms);
     tx.put(k, &record)?;
     tx.put(keys::carrier_id(carrier, carrier_msg_id), &part_id.to_string())?;
-    crate::retention::submitted(tx, part_id, carrier, carrier_msg_id);
     let pending_key = keys::pending_report(carrier, carrier_msg_id);
     let mut report_applied = None;
     if let Some(pending) = tx.get::<PendingReport>(&pending_key)? {
@@ -309,8 +309,7 @@ fn message_final(
     crate::stats::count(tx, &head.part.account, at_ms, &dims, state, 1, parts)?;
     crate::events::message_final(tx, mid, head, state, at_ms)?;
     let seq = bump(tx, counter::FINALS, 1)?;
-    tx.put_raw(keys::finals(seq), mid.as_bytes().to_vec());
-    crate::retention::message_closed(tx, head, mid, seq)?;
+    crate::retention::message_closed(tx, head, mid, seq, at_ms)?;
     crate::accounts::settle(tx, head, mid, at_ms)
 }
 

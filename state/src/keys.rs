@@ -18,7 +18,7 @@
 //! | `d/DUE ID` | timers of jobs with chunks left | account |
 //! | `m/MESSAGE` | the job a message belongs to | job id |
 //! | `H/ID` | jobs held for review | account |
-//! | `f/SEQ` | messages in the order they closed (CDR writers tail it) | message id |
+//! | `f/SEQ` | messages in the order they closed (CDR writers tail it; the retention index) | `retention::Final` |
 //! | `s/ACCOUNT\0DAY DIM\0EVENT\0m\|p` | statistics counters (see `stats`) | u64 |
 //! | `x/ACCOUNT\0AT MESSAGE` | an account's messages by acceptance time | empty |
 //! | `u/ACCOUNT` | prepaid account: status, balance, last top-up | `AccountRecord` |

@@ -89,7 +89,7 @@ impl StateView {
             let Some(seq) = keys::book::trailing_id(&k) else {
                 continue;
             };
-            out.push((seq, String::from_utf8_lossy(&v).into_owned()));
+            out.push((seq, crate::retention::final_mid(&v)?));
         }
         Ok(out)
     }

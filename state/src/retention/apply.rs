@@ -3,7 +3,7 @@
 
 use smsgw_raft::{ApplyError, Tx};
 
-use super::{Closed, PurgeReport};
+use super::{Closed, Final, PurgeReport};
 use crate::command::{Command, MoRecord, PartRecord, PendingReport};
 use crate::jobs::JobCommand;
 use crate::keys::{self, counter, retention as rk};
@@ -12,30 +12,56 @@ fn cursor(tx: &Tx<'_>, name: &str) -> Result<u64, ApplyError> {
     Ok(tx.get::<u64>(&keys::counter(name))?.unwrap_or(0))
 }
 
-/// A part was given `id` by `carrier`: remembered so that its purge finds
-/// the `k/` row without knowing the route it went out on.
-pub(crate) fn submitted(tx: &mut Tx<'_>, part_id: &str, carrier: &str, id: &str) {
-    tx.put_raw(rk::submitted(part_id, carrier, id), Vec::new());
+/// Part `part` was just given its carrier id (`part.carrier_msg_id`) by
+/// `carrier`, replacing `previous`. The purge finds a part's `k/` row from
+/// its head's route and its last id; only what that does not name gets an
+/// `E/s` row: an id from another carrier (a backup route), and the id a
+/// resubmission replaces.
+pub(crate) fn submitted(
+    tx: &mut Tx<'_>,
+    part: &PartRecord,
+    carrier: &str,
+    previous: Option<&str>,
+) -> Result<(), ApplyError> {
+    let pid = part.part.id.as_str();
+    let route = route_of(tx, pid)?;
+    if let (Some(route), Some(old)) = (&route, previous) {
+        tx.put_raw(rk::submitted(pid, route, old), Vec::new());
+    }
+    if let (Some(id), false) = (&part.carrier_msg_id, route.as_deref() == Some(carrier)) {
+        tx.put_raw(rk::submitted(pid, carrier, id), Vec::new());
+    }
+    Ok(())
 }
 
-/// Message `mid` (head `head`) closed as `f/finals_seq`: it may be purged
-/// once its acceptance time is past the records window. A message closing
-/// after the purge already passed its time is filed at the cursor, so the
-/// next purge still finds it.
+/// The route of the message part `pid` belongs to (its head's queue).
+fn route_of(tx: &Tx<'_>, pid: &str) -> Result<Option<String>, ApplyError> {
+    let Some((mid, _)) = pid.rsplit_once('.') else {
+        return Ok(None);
+    };
+    let head = tx.get::<PartRecord>(&keys::part(&format!("{mid}.0")))?;
+    Ok(head.and_then(|h| h.part.queue).map(|q| q.route))
+}
+
+/// Message `mid` (head `head`) closed at `closed_at_ms` as `f/finals_seq`:
+/// the close order's row carries what its purge needs, so the purge walks
+/// the close order itself and no index row is written beside it.
 pub(crate) fn message_closed(
     tx: &mut Tx<'_>,
     head: &PartRecord,
     mid: &str,
     finals_seq: u64,
+    closed_at_ms: u64,
 ) -> Result<(), ApplyError> {
-    let at = head.part.accepted_at_ms.max(cursor(tx, rk::counter::MESSAGES)?);
-    let row = Closed {
+    let row = Final {
+        mid: mid.to_string(),
         account: head.part.account.clone(),
         accepted_at_ms: head.part.accepted_at_ms,
+        closed_at_ms,
         parts: head.part.parts,
-        finals_seq,
     };
-    tx.put(rk::message(at, mid), &row)
+    tx.put_raw(keys::finals(finals_seq), row.encode()?);
+    Ok(())
 }
 
 /// The time a request id of `cmd` expires from, for those that expire
@@ -85,6 +111,7 @@ pub(crate) fn apply_purge(
 ) -> Result<PurgeReport, ApplyError> {
     let mut report = PurgeReport::default();
     let mut budget = limit as usize;
+    budget -= purge_finals(tx, before_ms, budget, &mut report)?;
     budget -= purge_table(
         tx,
         rk::MESSAGES,
@@ -146,7 +173,9 @@ fn purge_table(
             continue;
         };
         if table == rk::MESSAGES {
-            purge_message(tx, key, &name, report)?;
+            if let Some(closed) = tx.get::<Closed>(key)? {
+                purge_message(tx, &name, &closed, report)?;
+            }
         } else if table == rk::PARKED {
             purge_parked(tx, &name, before, report)?;
         } else {
@@ -157,6 +186,48 @@ fn purge_table(
     }
     tx.put(keys::counter(cursor_name), &reached.max(from))?;
     Ok(rows.len())
+}
+
+/// Purges closed messages in their close order from the finals cursor
+/// while they closed before `before`; the number of rows read. The close
+/// times follow the order (each is the committing leader's clock), so the
+/// first one still kept ends the purge. Legacy rows (a bare message id)
+/// are left to their `E/m` row and passed.
+fn purge_finals(
+    tx: &mut Tx<'_>,
+    before: u64,
+    budget: usize,
+    report: &mut PurgeReport,
+) -> Result<usize, ApplyError> {
+    let from = cursor(tx, rk::counter::FINALS)?;
+    let last = cursor(tx, counter::FINALS)?;
+    let mut seq = from;
+    while seq < last {
+        if (seq - from) as usize >= budget {
+            report.more = true;
+            break;
+        }
+        let k = keys::finals(seq + 1);
+        if let Some(value) = tx.get_raw(&k)? {
+            if let Some(row) = Final::decode(&value)? {
+                if row.closed_at_ms >= before {
+                    break;
+                }
+                let closed = Closed {
+                    account: row.account,
+                    accepted_at_ms: row.accepted_at_ms,
+                    parts: row.parts,
+                    finals_seq: seq + 1,
+                };
+                purge_message(tx, &row.mid, &closed, report)?;
+            }
+        }
+        seq += 1;
+    }
+    if seq != from {
+        tx.put(keys::counter(rk::counter::FINALS), &seq)?;
+    }
+    Ok((seq - from) as usize)
 }
 
 /// Drops the report parked under `name` (`CARRIER \0 ID`) if it is still
@@ -183,26 +254,31 @@ fn purge_parked(
 
 /// Deletes message `mid`: its parts, their carrier ids, its account
 /// record row, job link, charge and closing sequence.
-fn purge_message(tx: &mut Tx<'_>, key: &[u8], mid: &str, report: &mut PurgeReport) -> Result<(), ApplyError> {
-    let Some(closed) = tx.get::<Closed>(key)? else {
-        return Ok(());
-    };
+fn purge_message(
+    tx: &mut Tx<'_>,
+    mid: &str,
+    closed: &Closed,
+    report: &mut PurgeReport,
+) -> Result<(), ApplyError> {
     let mut parts = 0;
+    let mut route = None;
     for k in 0..=closed.parts {
         let pid = format!("{mid}.{k}");
         let pk = keys::part(&pid);
-        if tx.contains(&pk)? {
+        if let Some(rec) = tx.get::<PartRecord>(&pk)? {
             tx.remove(pk);
             parts += 1;
+            if k == 0 {
+                route = rec.part.queue.map(|q| q.route);
+            }
+            if let (Some(route), Some(id)) = (&route, &rec.carrier_msg_id) {
+                forget_carrier_id(tx, &pid, route, id)?;
+            }
         }
         let submits = rk::submits(&pid);
         for row in tx.committed_keys(&submits, &keys::prefix_end(&submits), 64)? {
             if let Some((carrier, id)) = rk::parse_submitted(&pid, &row) {
-                let ck = keys::carrier_id(&carrier, &id);
-                // Carriers recycle ids: a newer part may own this one now.
-                if tx.get::<String>(&ck)?.as_deref() == Some(pid.as_str()) {
-                    tx.remove(ck);
-                }
+                forget_carrier_id(tx, &pid, &carrier, &id)?;
             }
             tx.remove(row);
         }
@@ -214,6 +290,16 @@ fn purge_message(tx: &mut Tx<'_>, key: &[u8], mid: &str, report: &mut PurgeRepor
     tx.add(&keys::counter(counter::PARTS), -(parts as i64))?;
     report.parts += parts;
     report.messages += 1;
+    Ok(())
+}
+
+/// Removes the `k/` row (`carrier`, `id`) if it still names part `pid`:
+/// carriers recycle ids, and a newer part may own this one now.
+fn forget_carrier_id(tx: &mut Tx<'_>, pid: &str, carrier: &str, id: &str) -> Result<(), ApplyError> {
+    let ck = keys::carrier_id(carrier, id);
+    if tx.get::<String>(&ck)?.as_deref() == Some(pid) {
+        tx.remove(ck);
+    }
     Ok(())
 }
 

@@ -2,9 +2,9 @@
 //!
 //! | key | what | value |
 //! | --- | --- | --- |
-//! | `E/m` AT MESSAGE | a closed message, by acceptance time | `Closed` |
+//! | `E/m` AT MESSAGE | a closed message, by acceptance time (legacy: read, no longer written) | `Closed` |
 //! | `E/r` AT RID | a request id that expires, by its command's time | empty |
-//! | `E/s` PART `\0` CARRIER `\0` ID | the carrier ids a part was given (finds `k/`) | empty |
+//! | `E/s` PART `\0` CARRIER `\0` ID | carrier ids of a part its head's route and last id do not name (finds `k/`) | empty |
 //! | `E/w` AT CARRIER `\0` ID | a report parked in `w/` for its submit result, by arrival | empty |
 //!
 //! AT is big-endian ms, so a purge reads only the front that expired.
@@ -17,7 +17,7 @@ use crate::keys::join;
 
 /// All retention indexes.
 pub const PREFIX: &[u8] = b"E/";
-/// Closed messages by acceptance time.
+/// Closed messages by acceptance time (legacy, see [`crate::retention`]).
 pub const MESSAGES: &[u8] = b"E/m";
 /// Expiring request ids by time.
 pub const REQUESTS: &[u8] = b"E/r";
@@ -84,4 +84,6 @@ pub mod counter {
     pub const MOS: &str = "retention/mos";
     /// Everything in `E/w` before this time is gone (ms).
     pub const PARKED: &str = "retention/parked";
+    /// The last `f/` sequence the purge has passed.
+    pub const FINALS: &str = "retention/finals";
 }

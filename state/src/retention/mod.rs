@@ -3,17 +3,23 @@
 //! MO dedupe keys) leave the replicated state once they are older than the
 //! cluster document's `[retention]` windows.
 //!
-//! How it stays cheap: apply writes a time-ordered index row when a message
-//! closes (`E/m AT MESSAGE`, AT its acceptance time) and when an expiring
-//! request id is remembered (`E/r AT RID`, AT its command's time), and
-//! when a report is parked for its submit result (`E/w AT CARRIER ID`). The
-//! leader proposes [`crate::Command::Purge`] periodically; apply reads each
-//! index from its purge cursor (a counter, so sled's emptied leaves behind
-//! it are never walked again) up to the cut-off, at most `limit` rows per
-//! command, and deletes exactly what those rows name. MOs are dense by
-//! sequence and purged from their own cursor, never past what the MO
-//! intake and the callback tailer have read. Statistics are per day and
-//! are never touched; the `parts` counter follows what is deleted.
+//! How it stays cheap: a closed message's row in the close order (`f/SEQ`,
+//! a [`Final`]) carries what its purge needs, so the close order is its
+//! retention index and closing writes no row beside it; a message is kept
+//! for the records window after it closed. Apply files an expiring request
+//! id in `E/r AT RID` (AT its command's time) and a report parked for its
+//! submit result in `E/w AT CARRIER ID`. A part's carrier id is found from
+//! its head's route and its last id; only an id from another carrier or one
+//! a resubmission replaced gets an `E/s` row. The leader proposes
+//! [`crate::Command::Purge`] periodically; apply reads each index from its
+//! purge cursor (a counter, so sled's emptied leaves behind it are never
+//! walked again) up to the cut-off, at most `limit` rows per command, and
+//! deletes exactly what those rows name. MOs are dense by sequence and
+//! purged from their own cursor, never past what the MO intake and the
+//! callback tailer have read. Statistics are per day and are never
+//! touched; the `parts` counter follows what is deleted. `E/m` rows (closed
+//! messages by acceptance time) were written by builds before the close
+//! order carried them: they are still purged, never written.
 //!
 //! It must never scan messages or MOs that have not expired, never delete
 //! an unfinished message, and (like all apply) never read a clock: the
@@ -46,8 +52,8 @@ pub struct PurgeReport {
     pub parked_reports: u64,
 }
 
-/// The index row of a closed message: what its purge must delete besides
-/// its parts.
+/// What the purge of a closed message deletes besides its parts: the
+/// value of a legacy `E/m` row, and the core of an `f/` row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Closed {
     /// Its account (for the `x/` record row).
@@ -58,4 +64,55 @@ pub(crate) struct Closed {
     pub parts: u16,
     /// Its `f/` sequence.
     pub finals_seq: u64,
+}
+
+/// The value of an `f/SEQ` row: the message that closed, and what its
+/// purge needs, so the close order is also the retention index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Final {
+    /// The message id.
+    pub mid: String,
+    /// Its account.
+    pub account: String,
+    /// When it was accepted.
+    pub accepted_at_ms: u64,
+    /// When it closed: the purge takes it once this is past the records
+    /// window.
+    pub closed_at_ms: u64,
+    /// Parts besides the head.
+    pub parts: u16,
+}
+
+/// The first byte of an `f/` value written as a [`Final`]. Builds before
+/// it stored the bare message id (digits), whose purge row is in `E/m`.
+const FINAL_MARK: u8 = 0;
+
+impl Final {
+    /// The stored `f/` value.
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, smsgw_raft::codec::CodecError> {
+        let mut out = vec![FINAL_MARK];
+        out.extend(smsgw_raft::codec::encode(self)?);
+        Ok(out)
+    }
+
+    /// Reads an `f/` value: `Ok(None)` for a legacy row (the bare message
+    /// id, see [`legacy_mid`]).
+    pub fn decode(value: &[u8]) -> Result<Option<Self>, smsgw_raft::codec::CodecError> {
+        match value.split_first() {
+            Some((&FINAL_MARK, rest)) => Ok(Some(smsgw_raft::codec::decode(rest)?)),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The message id of an `f/` value of either form.
+pub fn final_mid(value: &[u8]) -> Result<String, smsgw_raft::codec::CodecError> {
+    Ok(match Final::decode(value)? {
+        Some(f) => f.mid,
+        None => legacy_mid(value),
+    })
+}
+
+fn legacy_mid(value: &[u8]) -> String {
+    String::from_utf8_lossy(value).into_owned()
 }

@@ -107,14 +107,25 @@ fn a_purge_removes_expired_closed_messages_and_keys_and_keeps_the_rest() {
     // Statistics are per day and kept.
     let stats_after: Vec<_> = t.scan_prefix(keys::STATS).keys().map(|k| k.unwrap()).collect();
     assert_eq!(stats_before, stats_after);
-    // No index row is left behind for what was purged.
-    assert_eq!(t.scan_prefix(rk::submits("1.1")).count(), 0);
+    // Submits to the route's own carrier write no index row: the head's
+    // route and the part's id name the carrier id.
+    assert_eq!(
+        t.scan_prefix(rk::PREFIX).count(),
+        1,
+        "only the E/r row of mt/acme/new"
+    );
 
-    // The message that closes after the purge passed its time still goes.
+    // A message is kept for the records window after it closes, however
+    // long ago it was accepted.
     deliver(&t, "2", 10_000);
     let r = purge(&t, 6_000, 6_000, 100);
-    assert_eq!((r.messages, r.parts), (1, 3));
+    assert_eq!((r.messages, r.parts), (0, 0));
+    assert!(has(&t, &keys::part("2.0")));
+    let r = purge(&t, 10_001, 6_000, 100);
+    assert_eq!((r.messages, r.parts, r.more), (2, 6, false));
     assert!(!has(&t, &keys::part("2.0")));
+    assert!(!has(&t, &keys::carrier_id("cmcc", "c-3.1")));
+    assert_eq!(t.scan_prefix(keys::FINALS).count(), 0);
 
     // A reused client_ref after expiry is a new request.
     assert!(matches!(
@@ -140,7 +151,88 @@ fn a_purge_is_bounded_by_its_limit_and_resumes_from_its_cursor() {
     assert_eq!(t.scan_prefix(keys::PART).count(), 0);
     assert_eq!(t.scan_prefix(rk::MESSAGES).count(), 0);
     assert_eq!(count(&t, counter::PARTS), 0);
-    assert_eq!(count(&t, rk::counter::MESSAGES), 1_000);
+    assert_eq!(count(&t, rk::counter::FINALS), 10);
+}
+
+fn submit(t: &sled::Tree, pid: &str, carrier: &str, id: &str) {
+    step(
+        t,
+        &Command::RecordSubmit {
+            part_id: pid.into(),
+            carrier: carrier.into(),
+            carrier_msg_id: id.into(),
+            status: "0".into(),
+            at_ms: 100,
+        },
+    );
+}
+
+fn report(t: &sled::Tree, carrier: &str, id: &str) {
+    step(
+        t,
+        &Command::RecordReport {
+            carrier: carrier.into(),
+            carrier_msg_id: id.into(),
+            state: "DELIVRD".into(),
+            at_ms: 200,
+        },
+    );
+}
+
+#[test]
+fn a_purge_removes_the_carrier_ids_of_backup_routes_and_resubmissions() {
+    let t = tree();
+    accept(&t, "6", 100, None);
+    // 6.1 went out on its route, then again on a backup carrier; 6.2 was
+    // resubmitted on its route and given a second id.
+    submit(&t, "6.1", "cmcc", "a");
+    submit(&t, "6.1", "backup", "b");
+    submit(&t, "6.2", "cmcc", "c");
+    submit(&t, "6.2", "cmcc", "d");
+    report(&t, "backup", "b");
+    report(&t, "cmcc", "d");
+    // Rows only for what the route and the last id do not name.
+    assert_eq!(t.scan_prefix(rk::submits("6.1")).count(), 2);
+    assert_eq!(t.scan_prefix(rk::submits("6.2")).count(), 1);
+
+    let r = purge(&t, 1_000, 0, 100);
+    assert_eq!((r.messages, r.parts), (1, 3));
+    for (carrier, id) in [("cmcc", "a"), ("backup", "b"), ("cmcc", "c"), ("cmcc", "d")] {
+        assert!(
+            !has(&t, &keys::carrier_id(carrier, id)),
+            "{carrier} {id} left behind"
+        );
+    }
+    assert_eq!(t.scan_prefix(rk::PREFIX).count(), 0, "no index row left behind");
+}
+
+#[test]
+fn messages_closed_by_an_older_build_are_purged_from_their_legacy_rows() {
+    let t = tree();
+    accept(&t, "7", 100, None);
+    deliver(&t, "7", 200);
+    // What a build before the close order carried the purge wrote: the
+    // bare message id in `f/` and the purge row in `E/m`.
+    t.insert(keys::finals(1), b"7".to_vec()).unwrap();
+    let closed = super::Closed {
+        account: "acme".into(),
+        accepted_at_ms: 100,
+        parts: 2,
+        finals_seq: 1,
+    };
+    let row = smsgw_raft::codec::encode(&closed).unwrap();
+    t.insert(rk::message(100, "7"), row).unwrap();
+    let finals = crate::StateView::new(smsgw_raft::View::new(t.clone()))
+        .finals(0, 10)
+        .unwrap();
+    assert_eq!(finals, vec![(1, "7".to_string())]);
+
+    let r = purge(&t, 1_000, 0, 100);
+    assert_eq!((r.messages, r.parts), (1, 3));
+    assert!(!has(&t, &keys::part("7.1")));
+    assert!(!has(&t, &keys::carrier_id("cmcc", "c-7.1")));
+    assert_eq!(t.scan_prefix(keys::FINALS).count(), 0);
+    assert_eq!(t.scan_prefix(rk::PREFIX).count(), 0);
 }
 
 #[test]
@@ -213,4 +305,61 @@ fn mos_are_purged_only_once_the_intake_has_read_them() {
     assert!(has(&t, &keys::mo(4)), "a newer MO stays");
     assert!(has(&t, &keys::request("mo/cmcc/5000")));
     assert_eq!(count(&t, rk::counter::MOS), 3);
+}
+
+/// Applies `cmd` like [`step`] and returns the keys it wrote, less the
+/// counters and statistics (shared by every message of a batch).
+fn rows_written(t: &sled::Tree, cmd: &Command) -> Vec<String> {
+    let mut tx = smsgw_raft::Tx::new(t);
+    crate::apply::apply_command(&mut tx, 1, cmd).unwrap();
+    let rows = tx
+        .keys()
+        .filter(|k| !k.starts_with(keys::COUNTER) && !k.starts_with(keys::STATS))
+        .map(|k| String::from_utf8_lossy(&k[..2]).into_owned())
+        .collect();
+    t.apply_batch(tx.into_batch()).unwrap();
+    rows
+}
+
+#[test]
+fn a_one_part_message_writes_ten_rows_over_its_life_and_no_retention_row() {
+    let t = tree();
+    let part = |seq: u16| MtPart {
+        id: format!("8.{seq}"),
+        account: "acme".into(),
+        to: "13800138000".into(),
+        parts: 1,
+        payload: vec![1; 10],
+        accepted_at_ms: 100,
+        queue: (seq == 0).then(|| ReadySlot {
+            route: "cmcc".into(),
+            priority: 2,
+        }),
+    };
+    let accept = Command::AcceptBatch {
+        request_id: None,
+        messages: vec![part(0), part(1)],
+    };
+    let submit = Command::RecordSubmit {
+        part_id: "8.1".into(),
+        carrier: "cmcc".into(),
+        carrier_msg_id: "c8".into(),
+        status: "0".into(),
+        at_ms: 150,
+    };
+    let report = Command::RecordReport {
+        carrier: "cmcc".into(),
+        carrier_msg_id: "c8".into(),
+        state: "DELIVRD".into(),
+        at_ms: 200,
+    };
+    // Both parts, the account's record row, the ready queue (and `a/`,
+    // written the first time a route has a queue).
+    assert_eq!(rows_written(&t, &accept), ["a/", "p/", "p/", "q/", "x/"]);
+    // The part and its carrier id.
+    assert_eq!(rows_written(&t, &submit), ["k/", "p/"]);
+    // The close order, both parts, the ready queue's row removed.
+    assert_eq!(rows_written(&t, &report), ["f/", "p/", "p/", "q/"]);
+    let r = purge(&t, 1_000, 0, 100);
+    assert_eq!((r.messages, r.parts), (1, 2));
 }
