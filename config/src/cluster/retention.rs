@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! [retention]
-//! records_days = 180        # closed messages (parts, carrier ids) and MOs
+//! records_days = 180        # closed messages (parts, carrier ids), counted from their close, and MOs
 //! client_ref_hours = 24     # a client_ref (and an MO dedupe key) is remembered this long
 //! purge_every_secs = 60     # how often the leader proposes a purge
 //! # records_ms = 5000      # tests only: a window in ms instead (wins over the above)
@@ -23,7 +23,7 @@ type S<T> = Spanned<T>;
 /// The retention windows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Retention {
-    /// Days closed messages and MOs are kept.
+    /// Days closed messages (from their close) and MOs (from their arrival) are kept.
     pub records_days: u64,
     /// Hours a `client_ref` is remembered.
     pub client_ref_hours: u64,
