@@ -14,6 +14,9 @@ pub enum CodecError {
     /// The bytes are not a valid encoding of the expected type.
     #[error("decode: {0}")]
     Decode(#[from] bincode::error::DecodeError),
+    /// A row's own framing around encoded values is cut or wrong.
+    #[error("decode: {0}")]
+    Framing(&'static str),
 }
 
 fn config() -> bincode::config::Configuration {

@@ -77,7 +77,7 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
             state,
             detail: _,
             at_ms,
-        } => match tx.get::<PartRecord>(&keys::part(part_id))? {
+        } => match crate::parts::get(tx, part_id)? {
             None => Response::Rejected {
                 reason: format!("unknown part id {part_id}"),
             },
@@ -152,11 +152,15 @@ pub(crate) fn apply_command(tx: &mut Tx<'_>, index: u64, cmd: &Command) -> Resul
 }
 
 pub(crate) fn accept_batch(tx: &mut Tx<'_>, index: u64, messages: &[MtPart]) -> Result<Response, ApplyError> {
+    if let Some(bad) = messages.iter().find(|p| !crate::parts::valid_id(&p.id)) {
+        return Ok(Response::Rejected {
+            reason: format!("part id {:?} is not a valid id", bad.id),
+        });
+    }
     let mut ids = Vec::with_capacity(messages.len());
     let mut already_known = Vec::new();
     for part in messages {
-        let k = keys::part(&part.id);
-        if tx.contains(&k)? {
+        if crate::parts::contains(tx, &part.id)? {
             already_known.push(part.id.clone());
             continue;
         }
@@ -194,7 +198,7 @@ pub(crate) fn accept_batch(tx: &mut Tx<'_>, index: u64, messages: &[MtPart]) -> 
             }
             record.ready_seq = Some(seq);
         }
-        tx.put(k, &record)?;
+        crate::parts::put(tx, &part.id, &record)?;
         bump(tx, counter::PARTS, 1)?;
         ids.push(part.id.clone());
     }
@@ -213,8 +217,7 @@ fn record_submit(
     status: &str,
     at_ms: u64,
 ) -> Result<Response, ApplyError> {
-    let k = keys::part(part_id);
-    let Some(mut record) = tx.get::<PartRecord>(&k)? else {
+    let Some(mut record) = crate::parts::get(tx, part_id)? else {
         return Ok(Response::Rejected {
             reason: format!("unknown part id {part_id}"),
         });
@@ -223,7 +226,7 @@ fn record_submit(
     crate::retention::submitted(tx, &record, carrier, previous.as_deref())?;
     record.submit_status = Some(status.to_string());
     record.submitted_at_ms = Some(at_ms);
-    tx.put(k, &record)?;
+    crate::parts::put(tx, part_id, &record)?;
     tx.put(keys::carrier_id(carrier, carrier_msg_id), &part_id.to_string())?;
     let pending_key = keys::pending_report(carrier, carrier_msg_id);
     let mut report_applied = None;
@@ -239,24 +242,21 @@ fn record_submit(
 }
 
 fn set_outcome(tx: &mut Tx<'_>, part_id: &str, state: &str, at_ms: u64) -> Result<(), ApplyError> {
-    let k = keys::part(part_id);
-    let Some(mut record) = tx.get::<PartRecord>(&k)? else {
+    let Some(mut record) = crate::parts::get(tx, part_id)? else {
         return Ok(());
     };
     record.report_state = Some(state.to_string());
     record.reported_at_ms = Some(at_ms);
     let parts = record.part.parts;
     let Some((mid, seq)) = part_id.rsplit_once('.') else {
-        tx.put(k, &record)?;
-        return Ok(());
+        return crate::parts::put(tx, part_id, &record);
     };
     if seq == "0" {
         leave_ready_queue(tx, &mut record)?;
         message_final(tx, &record, mid, state, at_ms)?;
-        tx.put(k, &record)?;
-        return Ok(());
+        return crate::parts::put(tx, part_id, &record);
     }
-    tx.put(k, &record)?;
+    crate::parts::put(tx, part_id, &record)?;
     close_if_complete(tx, mid, parts, at_ms)
 }
 
@@ -338,8 +338,8 @@ fn severity(state: &str) -> u8 {
 
 /// Gives head `mid.0` the message's final state once every part has one.
 fn close_if_complete(tx: &mut Tx<'_>, mid: &str, parts: u16, at_ms: u64) -> Result<(), ApplyError> {
-    let head_key = keys::part(&format!("{mid}.0"));
-    let Some(mut head) = tx.get::<PartRecord>(&head_key)? else {
+    let head_id = format!("{mid}.0");
+    let Some(mut head) = crate::parts::get(tx, &head_id)? else {
         return Ok(());
     };
     if head.report_state.is_some() {
@@ -347,7 +347,7 @@ fn close_if_complete(tx: &mut Tx<'_>, mid: &str, parts: u16, at_ms: u64) -> Resu
     }
     let mut worst: Option<String> = None;
     for seq in 1..=parts {
-        let rec = tx.get::<PartRecord>(&keys::part(&format!("{mid}.{seq}")))?;
+        let rec = crate::parts::get(tx, &format!("{mid}.{seq}"))?;
         match rec.and_then(|r| r.report_state) {
             None => return Ok(()),
             Some(s) => {
@@ -367,7 +367,7 @@ fn close_if_complete(tx: &mut Tx<'_>, mid: &str, parts: u16, at_ms: u64) -> Resu
     head.report_state = worst;
     head.reported_at_ms = Some(at_ms);
     leave_ready_queue(tx, &mut head)?;
-    tx.put(head_key, &head)
+    crate::parts::put(tx, &head_id, &head)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | `c/KEY` | config documents | JSON text |
 //! | `n/NAME` | counters kept by apply (never a scan or `Tree::len`) | u64 |
-//! | `p/M.k` | parts; `M.0` is the message head (envelope) | `PartRecord` |
+//! | `p/M.k` | parts; `M.0` is the message head (envelope); a one-part message's head and part share `p/M.0` (read and written only through `parts`) | `PartRecord`, or a solo row |
 //! | `k/CARRIER\0ID` | carrier message id → part id | part id |
 //! | `w/CARRIER\0ID` | report waiting for its submit result | `PendingReport` |
 //! | `o/SEQ` | MOs, dense sequence | `MoRecord` |

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod keys;
 pub mod mo_keys;
 mod parked;
+mod parts;
 pub mod retention;
 pub mod staging;
 pub mod stats;

@@ -18,14 +18,9 @@
 
 use smsgw_raft::{ApplyError, Tx};
 
-use crate::command::PartRecord;
-use crate::keys;
-
 /// Whether part `pid` already has its outcome (the first one stands).
 pub(crate) fn has_outcome(tx: &Tx<'_>, pid: &str) -> Result<bool, ApplyError> {
-    Ok(tx
-        .get::<PartRecord>(&keys::part(pid))?
-        .is_some_and(|r| r.report_state.is_some()))
+    Ok(crate::parts::get(tx, pid)?.is_some_and(|r| r.report_state.is_some()))
 }
 
 #[cfg(test)]

@@ -131,7 +131,7 @@ impl StateView {
 
     /// A part by id.
     pub fn part(&self, id: &str) -> Result<Option<PartRecord>, ApplyError> {
-        self.view.get(&keys::part(id))
+        crate::parts::get(&self.view, id)
     }
 
     /// The part a carrier's message id belongs to.
@@ -230,10 +230,10 @@ impl StateView {
     /// Part ids starting with `prefix`, sorted, at most `limit`.
     pub fn part_ids(&self, prefix: &str, limit: usize) -> Result<Vec<String>, ApplyError> {
         let rows = self.view.scan_prefix(&keys::part(prefix), limit)?;
-        Ok(rows
-            .into_iter()
-            .map(|(k, _)| String::from_utf8_lossy(&k[keys::PART.len()..]).into_owned())
-            .collect())
+        let mut ids = crate::parts::ids_of(rows);
+        ids.retain(|id| id.starts_with(prefix));
+        ids.truncate(limit);
+        Ok(ids)
     }
 
     /// Runs a wire query.

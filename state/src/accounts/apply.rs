@@ -197,7 +197,7 @@ pub(crate) fn settle(tx: &mut Tx<'_>, head: &PartRecord, mid: &str, at_ms: u64) 
     tx.remove(keys::charge(mid));
     let mut untaken = 0u64;
     for seq in 1..=head.part.parts {
-        let part = tx.get::<PartRecord>(&keys::part(&format!("{mid}.{seq}")))?;
+        let part = crate::parts::get(tx, &format!("{mid}.{seq}"))?;
         if !part.as_ref().is_some_and(taken) {
             untaken += 1;
         }

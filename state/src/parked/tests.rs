@@ -56,8 +56,9 @@ fn submit(t: &sled::Tree, pid: &str, id: &str) -> Response {
 }
 
 fn part(t: &sled::Tree, pid: &str) -> PartRecord {
-    let v = t.get(keys::part(pid)).unwrap().expect("part");
-    smsgw_raft::codec::decode(&v).unwrap()
+    crate::parts::get(&smsgw_raft::View::new(t.clone()), pid)
+        .unwrap()
+        .expect("part")
 }
 
 fn parked(t: &sled::Tree, id: &str) -> bool {

@@ -39,7 +39,7 @@ fn route_of(tx: &Tx<'_>, pid: &str) -> Result<Option<String>, ApplyError> {
     let Some((mid, _)) = pid.rsplit_once('.') else {
         return Ok(None);
     };
-    let head = tx.get::<PartRecord>(&keys::part(&format!("{mid}.0")))?;
+    let head = crate::parts::get(tx, &format!("{mid}.0"))?;
     Ok(head.and_then(|h| h.part.queue).map(|q| q.route))
 }
 
@@ -260,21 +260,19 @@ fn purge_message(
     closed: &Closed,
     report: &mut PurgeReport,
 ) -> Result<(), ApplyError> {
-    let mut parts = 0;
-    let mut route = None;
+    let removed = crate::parts::remove_message(tx, mid, closed.parts)?;
+    let parts = removed.len() as u64;
+    let route = removed
+        .first()
+        .and_then(|(_, head)| head.part.queue.as_ref())
+        .map(|q| q.route.clone());
+    for (pid, rec) in &removed {
+        if let (Some(route), Some(id)) = (&route, &rec.carrier_msg_id) {
+            forget_carrier_id(tx, pid, route, id)?;
+        }
+    }
     for k in 0..=closed.parts {
         let pid = format!("{mid}.{k}");
-        let pk = keys::part(&pid);
-        if let Some(rec) = tx.get::<PartRecord>(&pk)? {
-            tx.remove(pk);
-            parts += 1;
-            if k == 0 {
-                route = rec.part.queue.map(|q| q.route);
-            }
-            if let (Some(route), Some(id)) = (&route, &rec.carrier_msg_id) {
-                forget_carrier_id(tx, &pid, route, id)?;
-            }
-        }
         let submits = rk::submits(&pid);
         for row in tx.committed_keys(&submits, &keys::prefix_end(&submits), 64)? {
             if let Some((carrier, id)) = rk::parse_submitted(&pid, &row) {
