@@ -53,6 +53,11 @@ fn view(t: &sled::Tree) -> crate::StateView {
     crate::StateView::new(View::new(t.clone()))
 }
 
+/// Part `pid`, which must be stored.
+fn rec(t: &sled::Tree, pid: &str) -> PartRecord {
+    view(t).part(pid).unwrap().expect("stored")
+}
+
 fn raw(t: &sled::Tree, pid: &str) -> bool {
     t.contains_key(keys::part(pid)).unwrap()
 }
@@ -70,21 +75,12 @@ fn a_one_part_message_is_one_row_read_as_its_head_and_its_part() {
     assert_eq!(v.part("1.2").unwrap(), None);
 
     submit(&t, "1.1", "c1");
-    assert_eq!(
-        view(&t).part("1.1").unwrap().unwrap().carrier_msg_id.as_deref(),
-        Some("c1")
-    );
-    assert_eq!(view(&t).part("1.0").unwrap().unwrap().carrier_msg_id, None);
+    assert_eq!(rec(&t, "1.1").carrier_msg_id.as_deref(), Some("c1"));
+    assert_eq!(rec(&t, "1.0").carrier_msg_id, None);
     report(&t, "c1");
     let v = view(&t);
-    assert_eq!(
-        v.part("1.1").unwrap().unwrap().report_state.as_deref(),
-        Some("DELIVRD")
-    );
-    assert_eq!(
-        v.part("1.0").unwrap().unwrap().report_state.as_deref(),
-        Some("DELIVRD")
-    );
+    assert_eq!(rec(&t, "1.1").report_state.as_deref(), Some("DELIVRD"));
+    assert_eq!(rec(&t, "1.0").report_state.as_deref(), Some("DELIVRD"));
     assert!(!raw(&t, "1.1"));
     assert_eq!(v.part_ids("1.", 10).unwrap(), ["1.0", "1.1"]);
     assert_eq!(v.part_ids("1.", 1).unwrap(), ["1.0"]);
@@ -100,12 +96,9 @@ fn a_message_of_several_parts_keeps_a_row_per_part() {
     submit(&t, "2.1", "c21");
     submit(&t, "2.2", "c22");
     report(&t, "c21");
-    assert_eq!(view(&t).part("2.0").unwrap().unwrap().report_state, None);
+    assert_eq!(rec(&t, "2.0").report_state, None);
     report(&t, "c22");
-    assert_eq!(
-        view(&t).part("2.0").unwrap().unwrap().report_state.as_deref(),
-        Some("DELIVRD")
-    );
+    assert_eq!(rec(&t, "2.0").report_state.as_deref(), Some("DELIVRD"));
 }
 
 #[test]
@@ -122,15 +115,8 @@ fn a_one_part_message_stored_as_two_rows_by_an_older_build_is_updated_where_it_i
     submit(&t, "3.1", "c3");
     report(&t, "c3");
     assert!(raw(&t, "3.1"), "the part stays in its own row");
-    let v = view(&t);
-    assert_eq!(
-        v.part("3.1").unwrap().unwrap().carrier_msg_id.as_deref(),
-        Some("c3")
-    );
-    assert_eq!(
-        v.part("3.0").unwrap().unwrap().report_state.as_deref(),
-        Some("DELIVRD")
-    );
+    assert_eq!(rec(&t, "3.1").carrier_msg_id.as_deref(), Some("c3"));
+    assert_eq!(rec(&t, "3.0").report_state.as_deref(), Some("DELIVRD"));
 }
 
 #[test]

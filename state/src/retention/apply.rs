@@ -199,33 +199,61 @@ fn purge_finals(
     budget: usize,
     report: &mut PurgeReport,
 ) -> Result<usize, ApplyError> {
-    let from = cursor(tx, rk::counter::FINALS)?;
     let last = cursor(tx, counter::FINALS)?;
+    walk_dense(
+        tx,
+        rk::counter::FINALS,
+        last,
+        budget,
+        report,
+        |tx, seq, report| {
+            let Some(value) = tx.get_raw(&keys::finals(seq))? else {
+                return Ok(true);
+            };
+            let Some(row) = Final::decode(&value)? else {
+                return Ok(true);
+            };
+            if row.closed_at_ms >= before {
+                return Ok(false);
+            }
+            let closed = Closed {
+                account: row.account,
+                accepted_at_ms: row.accepted_at_ms,
+                parts: row.parts,
+                finals_seq: seq,
+            };
+            purge_message(tx, &row.mid, &closed, report)?;
+            Ok(true)
+        },
+    )
+}
+
+/// Walks a dense sequence from its purge cursor `cursor_name` up to
+/// `bound`, at most `budget` numbers: `step` purges one and says whether
+/// the walk goes on (the first one kept ends it). Moves the cursor past
+/// what was walked; returns how many numbers were.
+fn walk_dense<'t>(
+    tx: &mut Tx<'t>,
+    cursor_name: &str,
+    bound: u64,
+    budget: usize,
+    report: &mut PurgeReport,
+    mut step: impl FnMut(&mut Tx<'t>, u64, &mut PurgeReport) -> Result<bool, ApplyError>,
+) -> Result<usize, ApplyError> {
+    let from = cursor(tx, cursor_name)?;
     let mut seq = from;
-    while seq < last {
+    while seq < bound {
         if (seq - from) as usize >= budget {
             report.more = true;
             break;
         }
-        let k = keys::finals(seq + 1);
-        if let Some(value) = tx.get_raw(&k)? {
-            if let Some(row) = Final::decode(&value)? {
-                if row.closed_at_ms >= before {
-                    break;
-                }
-                let closed = Closed {
-                    account: row.account,
-                    accepted_at_ms: row.accepted_at_ms,
-                    parts: row.parts,
-                    finals_seq: seq + 1,
-                };
-                purge_message(tx, &row.mid, &closed, report)?;
-            }
+        if !step(tx, seq + 1, report)? {
+            break;
         }
         seq += 1;
     }
     if seq != from {
-        tx.put(keys::counter(rk::counter::FINALS), &seq)?;
+        tx.put(keys::counter(cursor_name), &seq)?;
     }
     Ok((seq - from) as usize)
 }
@@ -313,28 +341,19 @@ fn purge_mos(
     if let Some(tailer) = tx.get::<u64>(&keys::counter(counter::EVENTS_MO_CURSOR))? {
         bound = bound.min(tailer);
     }
-    let from = cursor(tx, rk::counter::MOS)?;
-    let mut seq = from;
-    while seq < bound {
-        if (seq - from) as usize >= budget {
-            report.more = true;
-            break;
-        }
-        let k = keys::mo(seq + 1);
+    walk_dense(tx, rk::counter::MOS, bound, budget, report, |tx, seq, report| {
+        let k = keys::mo(seq);
         match tx.get::<MoRecord>(&k)? {
             // MOs arrive in time order (within a session's clock): the
             // first one still kept ends the purge.
-            Some(mo) if mo.message.received_at_ms >= before => break,
+            Some(mo) if mo.message.received_at_ms >= before => return Ok(false),
             Some(_) => {
                 tx.remove(k);
                 report.mos += 1;
             }
             None => {}
         }
-        seq += 1;
-    }
-    if seq != from {
-        tx.put(keys::counter(rk::counter::MOS), &seq)?;
-    }
+        Ok(true)
+    })?;
     Ok(())
 }
