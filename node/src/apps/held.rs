@@ -78,11 +78,7 @@ pub async fn hold(
     };
     let n = recipients.len() as u64;
     state.limiter.take_daily(account, n)?;
-    let cmd = Command::Job {
-        request_id: Some(format!("job/{}/{client_ref}", account.name)),
-        account: account.name.clone(),
-        change: JobCommand::Create { spec, recipients },
-    };
+    let cmd = hold_job(&account.name, spec, recipients);
     let cmd = crate::api::billing::charged(account, parts, now, cmd);
     match smsgw_state::propose(&state.cluster, &cmd).await {
         Ok(Committed::Job(JobResponse::Created { .. })) => {
@@ -105,10 +101,71 @@ pub async fn hold(
     }
 }
 
+/// The job creation that holds an application's submit, before any charge;
+/// its request id is the job's `client_ref`. It is proposed whole, never
+/// staged: at most [`smsgw_protocols::cmpp::MAX_DESTINATIONS`] recipients
+/// of at most [`api_submit::MAX_TEXT_CHARS`] characters always fit one log
+/// entry (see the test below).
+fn hold_job(account: &str, spec: JobSpec, recipients: Vec<Recipient>) -> Command {
+    let client_ref = spec.client_ref.clone().unwrap_or_default();
+    Command::Job {
+        request_id: Some(format!("job/{account}/{client_ref}")),
+        account: account.to_string(),
+        change: JobCommand::Create { spec, recipients },
+    }
+}
+
 /// Writes the application's id into the envelopes of a released job's
 /// messages (called by the job runner for every chunk).
 pub fn stamp_released(client_ref: Option<&str>, parts: &mut [MtPart]) {
     if let Some(id) = client_ref.and_then(|r| r.strip_prefix(APP_REF)) {
         stamp(parts, id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The most an application can hold at once: every destination a
+    /// CMPP SUBMIT may carry, each with the longest text, all of it in
+    /// 4-byte characters, charged, with every field at its widest.
+    #[test]
+    fn the_largest_held_submit_fits_one_log_entry() {
+        let text: String = "\u{1D11E}".repeat(api_submit::MAX_TEXT_CHARS);
+        let recipients = (0..smsgw_protocols::cmpp::MAX_DESTINATIONS)
+            .map(|i| Recipient {
+                to: format!("+86138{i:015}"),
+                contact: None,
+                text: text.clone(),
+                parts: u16::MAX,
+            })
+            .collect();
+        let account = "a".repeat(64);
+        let spec = JobSpec {
+            priority: "normal".into(),
+            sender: Some("9".repeat(21)),
+            report: Some(true),
+            template: None,
+            groups: Vec::new(),
+            client_ref: Some(format!("{APP_REF}{}", u64::MAX)),
+            created_ms: u64::MAX,
+            send_at_ms: None,
+            held: true,
+        };
+        let cmd = Command::Charged {
+            account: account.clone(),
+            parts: u64::MAX,
+            at_ms: u64::MAX,
+            remember_recipients: true,
+            command: Box::new(hold_job(&account, spec, recipients)),
+        };
+        let bytes = smsgw_raft::codec::encode(&cmd).expect("encodes").len();
+        let bound = smsgw_state::staging::MAX_COMMAND_BYTES;
+        assert!(
+            bytes <= bound,
+            "{bytes} bytes: over the {bound} a command may take"
+        );
+        assert!(bytes > 100 * 4000, "the texts are in it: {bytes}");
     }
 }
