@@ -118,9 +118,15 @@ fn plain(rows: &impl Rows, pid: &str) -> Result<Option<PartRecord>, ApplyError> 
     }
 }
 
-/// Whether part `pid` is stored.
+/// Whether part `pid` is stored, from its keys and the solo mark alone
+/// (every accept asks, for each of its parts: nothing is decoded).
 pub(crate) fn contains(tx: &Tx<'_>, pid: &str) -> Result<bool, ApplyError> {
-    Ok(get(tx, pid)?.is_some())
+    if let Some((mid, "1")) = split(pid) {
+        if tx.get_raw(&head_key(mid))?.is_some_and(|b| is_solo(&b)) {
+            return Ok(true);
+        }
+    }
+    tx.contains(&keys::part(pid))
 }
 
 /// Writes part `pid`. The one part of a one-part message, written after

@@ -3,29 +3,18 @@
 //! partition case), the first outcome stands, and the purge drops parked
 //! reports older than the keys' cut-off from its cursor, never a newer one.
 
-use crate::command::{Command, MtPart, PartRecord, ReadySlot, Response};
+use crate::command::{Command, PartRecord, Response};
 use crate::keys::{self, retention as rk};
-use crate::test_support::{step, tree};
+use crate::test_support::{message_parts, step, tree};
 
 /// A one-part message `mid` accepted at `at`.
 fn accept(t: &sled::Tree, mid: &str, at: u64) {
-    let part = |seq: u16| MtPart {
-        id: format!("{mid}.{seq}"),
-        account: "acme".into(),
-        to: "13800138000".into(),
-        parts: 1,
-        payload: vec![1; 4],
-        accepted_at_ms: at,
-        queue: (seq == 0).then(|| ReadySlot {
-            route: "cm".into(),
-            priority: 2,
-        }),
-    };
+    let messages = message_parts(mid, 1, "cm", at);
     step(
         t,
         &Command::AcceptBatch {
             request_id: None,
-            messages: vec![part(0), part(1)],
+            messages,
         },
     );
 }

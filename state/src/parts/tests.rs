@@ -1,25 +1,14 @@
 use super::*;
-use crate::command::{Command, MtPart, ReadySlot, Response};
-use crate::test_support::{step, tree};
+use crate::command::{Command, MtPart, Response};
+use crate::test_support::{message_parts, step, tree};
 
 fn accept(t: &sled::Tree, mid: &str, parts: u16) -> Response {
-    let part = |seq: u16| MtPart {
-        id: format!("{mid}.{seq}"),
-        account: "acme".into(),
-        to: "13800138000".into(),
-        parts,
-        payload: vec![seq as u8; 10],
-        accepted_at_ms: 100,
-        queue: (seq == 0).then(|| ReadySlot {
-            route: "cmcc".into(),
-            priority: 2,
-        }),
-    };
+    let messages = message_parts(mid, parts, "cmcc", 100);
     step(
         t,
         &Command::AcceptBatch {
             request_id: None,
-            messages: (0..=parts).map(part).collect(),
+            messages,
         },
     )
 }

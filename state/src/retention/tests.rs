@@ -1,27 +1,15 @@
 use super::PurgeReport;
-use crate::command::{Command, MoMessage, MtPart, ReadySlot, Response};
+use crate::command::{Command, MoMessage, Response};
 use crate::keys::{self, counter, retention as rk};
-use crate::test_support::{step, tree};
+use crate::test_support::{message_parts, step, step_writes, tree};
 
 /// Message `mid` of two parts accepted at `at` under `client_ref`.
 fn accept(tree: &sled::Tree, mid: &str, at: u64, rid: Option<&str>) -> Response {
-    let part = |seq: u16| MtPart {
-        id: format!("{mid}.{seq}"),
-        account: "acme".into(),
-        to: "13800138000".into(),
-        parts: 2,
-        payload: vec![1; 10],
-        accepted_at_ms: at,
-        queue: (seq == 0).then(|| ReadySlot {
-            route: "cmcc".into(),
-            priority: 2,
-        }),
-    };
     step(
         tree,
         &Command::AcceptBatch {
             request_id: rid.map(String::from),
-            messages: vec![part(0), part(1), part(2)],
+            messages: message_parts(mid, 2, "cmcc", at),
         },
     )
 }
@@ -307,38 +295,22 @@ fn mos_are_purged_only_once_the_intake_has_read_them() {
     assert_eq!(count(&t, rk::counter::MOS), 3);
 }
 
-/// Applies `cmd` like [`step`] and returns the keys it wrote, less the
-/// counters and statistics (shared by every message of a batch).
+/// The tables `cmd` writes, by key prefix, less the counters and
+/// statistics (shared by every message of a batch).
 fn rows_written(t: &sled::Tree, cmd: &Command) -> Vec<String> {
-    let mut tx = smsgw_raft::Tx::new(t);
-    crate::apply::apply_command(&mut tx, 1, cmd).unwrap();
-    let rows = tx
-        .keys()
+    let (_, keys) = step_writes(t, cmd);
+    keys.iter()
         .filter(|k| !k.starts_with(keys::COUNTER) && !k.starts_with(keys::STATS))
         .map(|k| String::from_utf8_lossy(&k[..2]).into_owned())
-        .collect();
-    t.apply_batch(tx.into_batch()).unwrap();
-    rows
+        .collect()
 }
 
 #[test]
 fn a_one_part_message_writes_eight_rows_over_its_life_and_no_retention_row() {
     let t = tree();
-    let part = |seq: u16| MtPart {
-        id: format!("8.{seq}"),
-        account: "acme".into(),
-        to: "13800138000".into(),
-        parts: 1,
-        payload: vec![1; 10],
-        accepted_at_ms: 100,
-        queue: (seq == 0).then(|| ReadySlot {
-            route: "cmcc".into(),
-            priority: 2,
-        }),
-    };
     let accept = Command::AcceptBatch {
         request_id: None,
-        messages: vec![part(0), part(1)],
+        messages: message_parts("8", 1, "cmcc", 100),
     };
     let submit = Command::RecordSubmit {
         part_id: "8.1".into(),
