@@ -9,9 +9,7 @@ set -euo pipefail
 RATE=${RATE:-1000}
 SECS=${SECS:-60}
 . "$(dirname "$0")/lib/node-with-sim.sh"
-W=$(mktemp -d)
-cd "$W"
-trap 'stop_all; rm -rf "$W"' EXIT
+enter_work_dir
 start_sim
 {
   carrier_doc

@@ -12,9 +12,7 @@ set -euo pipefail
 SECS=${SECS:-60}
 CLIENTS=${CLIENTS:-64}
 . "$(dirname "$0")/lib/node-with-sim.sh"
-W=$(mktemp -d)
-cd "$W"
-trap 'pkill -f "$W/n[123].toml" || true; pkill -f "$B sim --ephemeral" || true; rm -rf "$W"' EXIT
+enter_work_dir
 start_sim
 umask 077
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > secret

@@ -7,9 +7,7 @@
 # `cargo build --release -p smsgw` first. Uses 127.0.0.1 ports 7201, 8281.
 set -euo pipefail
 . "$(dirname "$0")/lib/node-with-sim.sh"
-W=$(mktemp -d)
-cd "$W"
-trap 'stop_all; pkill -f "$W/r[0-9]*/node.toml" || true; rm -rf "$W"' EXIT
+enter_work_dir
 start_sim
 n=0
 for k in free paid paid free free paid paid free; do

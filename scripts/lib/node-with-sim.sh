@@ -1,10 +1,19 @@
-# Shared setup of the benchmark scripts: the carrier simulator in its own
-# process and fresh release nodes on fixed loopback ports. Source it from a
-# script that has `set -euo pipefail` and has cd'd into its work directory.
-# It never touches a node it did not start: every node it starts has its
-# node file in the work directory, and `stop_nodes` matches on that path.
+# Shared setup of the benchmark scripts: a work directory, the carrier
+# simulator in its own process and fresh release nodes on fixed loopback
+# ports. Source it from a script that has `set -euo pipefail`, then call
+# `enter_work_dir`. It never touches a node it did not start: every node a
+# script starts has its node file under the work directory, and
+# `stop_nodes` matches on that path.
 
 B=${SMSGW:-$(pwd)/target/release/smsgw}
+
+# Makes a fresh work directory $W and moves into it; on exit, stops the
+# simulator and every node started from it, and removes it.
+enter_work_dir() {
+  W=$(mktemp -d)
+  cd "$W"
+  trap 'stop_all; rm -rf "$W"' EXIT
+}
 
 # Starts `smsgw sim --ephemeral` here; sets CMPP (its CMPP listener) and
 # CTRL (its control API URL).
@@ -57,12 +66,12 @@ start_node() {
   done
 }
 
-# Stops the node started from the current directory.
+# Stops every node whose node file is under the work directory.
 stop_nodes() {
-  pkill -f "$(pwd)/node.toml" || true
+  pkill -f "$W/[^ ]*[.]toml" || true
 }
 
-# Stops the simulator and the node started from the current directory.
+# Stops the simulator and every node started from the work directory.
 stop_all() {
   pkill -f "$B sim --ephemeral" || true
   stop_nodes
