@@ -135,15 +135,10 @@ pub(crate) fn put(tx: &mut Tx<'_>, pid: &str, rec: &PartRecord) -> Result<(), Ap
     match split(pid) {
         Some((_, "0")) => {
             let k = keys::part(pid);
-            let row = match tx.get_raw(&k)? {
-                Some(b) => match Solo::parse(&b)? {
-                    Some(solo) => Some(Solo::encode(&codec::encode(rec)?, solo.part)),
-                    None => None,
-                },
-                None => None,
-            };
-            match row {
-                Some(row) => {
+            let stored = tx.get_raw(&k)?;
+            match stored.as_deref().map(Solo::parse).transpose()?.flatten() {
+                Some(solo) => {
+                    let row = Solo::encode(&codec::encode(rec)?, solo.part);
                     tx.put_raw(k, row);
                     Ok(())
                 }
