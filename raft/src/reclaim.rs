@@ -29,8 +29,14 @@ const KEYS_PER_COLLECTION: usize = 128;
 /// garbage: one collection per [`KEYS_PER_COLLECTION`] keys, at least one.
 pub(crate) fn apply_batch(tree: &sled::Tree, batch: sled::Batch, keys: usize) -> sled::Result<()> {
     tree.apply_batch(batch)?;
+    collect(keys);
+    Ok(())
+}
+
+/// Collects the garbage `keys` writes left: one collection per
+/// [`KEYS_PER_COLLECTION`] keys, at least one.
+pub(crate) fn collect(keys: usize) {
     for _ in 0..keys / KEYS_PER_COLLECTION + 1 {
         crossbeam_epoch::pin().flush();
     }
-    Ok(())
 }

@@ -217,7 +217,18 @@ pub fn sim_control(node: &Node) -> String {
 
 /// One HTTP/1.1 request with `Connection: close`.
 pub fn http(addr: &str, method: &str, path: &str, key: Option<&str>, body: Option<&[u8]>) -> Resp {
-    let mut s = TcpStream::connect(addr).expect("connect");
+    try_http(addr, method, path, key, body).unwrap_or_else(|e| panic!("{method} {path} on {addr}: {e}"))
+}
+
+/// As [`http`], with an error instead of a panic when the node is gone.
+pub fn try_http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<&[u8]>,
+) -> std::io::Result<Resp> {
+    let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(30))).ok();
     let body = body.unwrap_or(b"");
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\nContent-Type: application/json\r\n", body.len());
@@ -225,28 +236,31 @@ pub fn http(addr: &str, method: &str, path: &str, key: Option<&str>, body: Optio
         req.push_str(&format!("Authorization: Bearer {k}\r\n"));
     }
     req.push_str("\r\n");
-    s.write_all(req.as_bytes()).expect("write");
-    s.write_all(body).expect("write body");
+    s.write_all(req.as_bytes())?;
+    s.write_all(body)?;
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read");
+    s.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, rest) = text.split_once("\r\n\r\n").expect("http response");
+    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{what}: {text:?}"));
+    let (head, rest) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| bad("no http response"))?;
     let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .expect("status");
+        .ok_or_else(|| bad("no status"))?;
     let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         dechunk(rest)
     } else {
         rest.to_string()
     };
     let body = serde_json::from_str(&body).unwrap_or(Value::String(body));
-    Resp {
+    Ok(Resp {
         status,
         headers: head.to_ascii_lowercase(),
         body,
-    }
+    })
 }
 
 fn dechunk(mut s: &str) -> String {

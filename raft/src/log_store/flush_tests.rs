@@ -23,12 +23,14 @@ async fn a_full_flush_queue_makes_the_next_append_wait_and_loses_none() {
     // Full: the fifth append waits instead of growing the queue.
     let fifth = tokio::time::timeout(Duration::from_millis(200), tx.send(Probe(4, done_tx.clone())));
     assert!(fifth.await.is_err(), "a full queue took one more");
-    let flusher = tokio::spawn(flusher(
-        db,
-        rx,
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(std::sync::Mutex::new(None)),
-    ));
+    let flusher = std::thread::spawn(move || {
+        flusher(
+            db,
+            rx,
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(std::sync::Mutex::new(None)),
+        )
+    });
     tx.send(Probe(4, done_tx.clone()))
         .await
         .expect("room again once flushed");
@@ -36,7 +38,7 @@ async fn a_full_flush_queue_makes_the_next_append_wait_and_loses_none() {
         tx.send(Probe(i, done_tx.clone())).await.expect("send");
     }
     drop(tx);
-    flusher.await.expect("flusher ends with its senders");
+    flusher.join().expect("flusher ends with its senders");
     let got: Vec<(usize, bool)> = done.try_iter().collect();
     assert_eq!(got.len(), 300, "every append completed once");
     assert!(
