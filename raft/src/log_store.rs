@@ -346,10 +346,9 @@ mod flush_tests;
 pub const MARK_EVERY: Duration = Duration::from_millis(500);
 
 /// Flushes sled once for every group of pending appends, then completes their
-/// callbacks in order. Runs on a thread of its own: one long-lived thread
-/// keeps what a flush allocates and leaves behind in one place. Flushes on
-/// tokio's blocking pool, spread over its threads, held 20 to 50 MiB more
-/// RSS in `bench e2e`.
+/// callbacks in order. Runs on a thread of its own, which waits for each
+/// flush itself: no job for sled's IO pool or tokio's blocking pool per
+/// flush.
 fn flusher<F: Flushed>(
     db: sled::Db,
     mut rx: tokio::sync::mpsc::Receiver<F>,

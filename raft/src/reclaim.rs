@@ -1,5 +1,6 @@
 //! How raft writes sled batches: a bounded size, and a collection of
-//! sled's garbage after each one.
+//! sled's garbage after each one (and after the log's appends and
+//! flushes, which are not batches).
 //!
 //! sled 0.34 writes a batch under one crossbeam-epoch pin and hands the
 //! memory of every page version it replaces to crossbeam's global
