@@ -137,12 +137,20 @@ impl Browser {
         e.send_keys(text).await.expect("type");
     }
 
+    /// Clicks the element `id`. A page that redraws between the look-up
+    /// and the click (a navigation re-rendering its menu) leaves a stale
+    /// element: it is looked up again, a few times at most.
     pub async fn click(&self, id: &str) {
-        self.el(id)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {id}: {e}"));
+        for _ in 0..5 {
+            match self.el(id).await.click().await {
+                Ok(()) => return,
+                Err(e) if e.is_stale_element_reference() => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("click {id}: {e}"),
+            }
+        }
+        panic!("click {id}: stale after 5 look-ups");
     }
 
     pub async fn text(&self, id: &str) -> String {
