@@ -288,18 +288,30 @@ fn dump(
         }
         w.put(k, v)
     };
+    let started = std::time::Instant::now();
+    let mut rows = 0u64;
     for item in tree.iter() {
         let (k, v) = item.map_err(|e| SnapFileError::Io(std::io::Error::other(e)))?;
         if let Some(v) = undo.visit(&k, v) {
             put(&k, &v, &mut w)?;
+            rows += 1;
         }
     }
-    let kept = undo.kept_bytes();
+    let (kept, waited) = (undo.kept_bytes(), undo.apply_waited());
     for (k, v) in passes.end(undo) {
         put(&k, &v, &mut w)?;
+        rows += 1;
     }
     w.finish()?;
-    tracing::debug!(kept_bytes = kept, "snapshot pass done");
+    // Once per snapshot: a pass over a large state takes tens of seconds,
+    // and applies that waited for it held up commits.
+    tracing::info!(
+        rows,
+        secs = started.elapsed().as_secs_f64(),
+        kept_bytes = kept,
+        apply_waited_secs = waited.as_secs_f64(),
+        "snapshot pass done"
+    );
     Ok(Captured {
         tmp: tmp.to_path_buf(),
         n,

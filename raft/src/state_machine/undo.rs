@@ -5,7 +5,7 @@
 //! failed while a 2.5 GB state was written out). Instead, while a pass
 //! runs, apply hands every key it is about to write to [`Undo::before_write`]
 //! first, which keeps the key's value as it was when the pass began (once
-//! per key). The pass reads the live tree in key order and, for a key
+//! per key, and only for keys the pass has not reached yet). The pass reads the live tree in key order and, for a key
 //! apply has touched, writes the kept value instead ([`Undo::visit`]);
 //! rows deleted before the pass reached them come out at the end
 //! ([`Undo::finish`]). The file is then exactly the state at the moment
@@ -39,6 +39,10 @@ struct Inner {
     cursor: Option<Vec<u8>>,
     bytes: usize,
     done: bool,
+    /// How long applies waited for this pass (over the bound), and since
+    /// when one waits now.
+    waited: std::time::Duration,
+    waiting_since: Option<std::time::Instant>,
 }
 
 /// The old values of one snapshot pass.
@@ -54,28 +58,48 @@ impl Undo {
     }
 
     /// Called by apply before it writes `keys` to `tree`: keeps each key's
-    /// current value unless one is kept already. Waits for the pass to end
-    /// instead when the kept values are over [`MAX_KEPT_BYTES`].
+    /// current value unless one is kept already or the pass has gone past
+    /// the key (it wrote the key's value as it began, and its iterator
+    /// never comes back). Waits for the pass to end instead when the kept
+    /// values are over [`MAX_KEPT_BYTES`].
     pub(crate) fn before_write<'k>(
         &self,
         tree: &sled::Tree,
         keys: impl Iterator<Item = &'k [u8]>,
     ) -> Result<(), sled::Error> {
         let mut g = self.lock();
-        while !g.done && g.bytes > MAX_KEPT_BYTES {
-            g = self.ended.wait(g).unwrap_or_else(|p| p.into_inner());
+        if !g.done && g.bytes > MAX_KEPT_BYTES {
+            let started = std::time::Instant::now();
+            g.waiting_since = Some(started);
+            while !g.done && g.bytes > MAX_KEPT_BYTES {
+                g = self.ended.wait(g).unwrap_or_else(|p| p.into_inner());
+            }
+            g.waiting_since = None;
+            g.waited += started.elapsed();
+            // Each wait is an apply (and every commit behind it) held up.
+            metrics::histogram!("smsgw_raft_snapshot_apply_wait_seconds")
+                .record(started.elapsed().as_secs_f64());
         }
         if g.done {
             return Ok(());
         }
         for k in keys {
-            if g.kept.contains_key(k) {
+            // Behind the cursor there is nothing left to protect: keeping
+            // those keys too (every row apply adds to a table the pass has
+            // finished) filled the bound early and stalled applies while a
+            // pass of gigabytes went on.
+            if g.cursor.as_deref().is_some_and(|c| k <= c) || g.kept.contains_key(k) {
                 continue;
             }
             let value = tree.get(k)?;
-            let written = g.cursor.as_deref().is_some_and(|c| k <= c);
             g.bytes += k.len() + value.as_ref().map_or(0, |v| v.len()) + ENTRY_OVERHEAD;
-            g.kept.insert(k.to_vec(), Kept { value, written });
+            g.kept.insert(
+                k.to_vec(),
+                Kept {
+                    value,
+                    written: false,
+                },
+            );
         }
         Ok(())
     }
@@ -114,6 +138,13 @@ impl Undo {
     /// Bytes kept so far (for the log line of a pass).
     pub(crate) fn kept_bytes(&self) -> usize {
         self.lock().bytes
+    }
+
+    /// How long applies have waited for this pass so far, the wait going
+    /// on included (the pass reads it before it ends, which ends the wait).
+    pub(crate) fn apply_waited(&self) -> std::time::Duration {
+        let g = self.lock();
+        g.waited + g.waiting_since.map_or(std::time::Duration::ZERO, |t| t.elapsed())
     }
 }
 
@@ -222,5 +253,72 @@ mod tests {
         // After the pass, writes are not kept any more.
         put(&t, &u, "z", Some("z"));
         assert!(u.finish().is_empty());
+    }
+
+    /// Rows written behind the pass cost it nothing: only keys it has yet
+    /// to reach are kept, so a long pass over a big state does not fill
+    /// the bound with rows added to tables it has finished.
+    #[test]
+    fn writes_behind_the_pass_are_not_kept() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let t = db.open_tree("sm").unwrap();
+        for k in ["a", "m", "z"] {
+            t.insert(k, "0").unwrap();
+        }
+        let u = Undo::default();
+        let mut it = t.iter();
+        let (k, v) = it.next().unwrap().unwrap();
+        assert!(u.visit(&k, v).is_some());
+        let (k, v) = it.next().unwrap().unwrap();
+        assert!(u.visit(&k, v).is_some());
+        // The pass has written "a" and "m": new rows and changes up to "m"
+        // are behind it.
+        for k in ["a", "b", "c", "l", "m"] {
+            put(&t, &u, k, Some("1"));
+        }
+        assert_eq!(u.kept_bytes(), 0);
+        // Ahead of it, a key is kept once.
+        put(&t, &u, "n", Some("1"));
+        put(&t, &u, "n", Some("2"));
+        let one = u.kept_bytes();
+        assert!(one > 0);
+        put(&t, &u, "z", Some("1"));
+        assert!(u.kept_bytes() > one);
+        // The rest of the pass still writes the state as it began.
+        let mut out = Vec::new();
+        for row in it {
+            let (k, v) = row.unwrap();
+            if let Some(v) = u.visit(&k, v) {
+                out.push((String::from_utf8(k.to_vec()).unwrap(), v.to_vec()));
+            }
+        }
+        assert_eq!(out, vec![("z".to_string(), b"0".to_vec())]);
+        assert!(u.finish().is_empty());
+    }
+
+    /// Over the bound, apply waits for the pass, and the wait is counted
+    /// while it goes on: the pass reports it before it ends.
+    #[test]
+    fn an_apply_over_the_bound_waits_and_the_wait_is_counted_as_it_goes() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let t = db.open_tree("sm").unwrap();
+        t.insert("big", vec![0u8; super::MAX_KEPT_BYTES + 1]).unwrap();
+        t.insert("small", "0").unwrap();
+        let u = std::sync::Arc::new(Undo::default());
+        put(&t, &u, "big", Some("1"));
+        assert!(u.kept_bytes() > super::MAX_KEPT_BYTES);
+        let (t2, u2) = (t.clone(), u.clone());
+        let apply = std::thread::spawn(move || put(&t2, &u2, "small", Some("1")));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while u.apply_waited().is_zero() {
+            assert!(std::time::Instant::now() < deadline, "apply never waited");
+            std::thread::yield_now();
+        }
+        assert!(!apply.is_finished());
+        let left = u.finish();
+        apply.join().unwrap();
+        // The kept old value of "big" comes out; "small" was written after.
+        assert_eq!(left.len(), 1);
+        assert_eq!(t.get("small").unwrap().unwrap().as_ref(), b"1");
     }
 }
