@@ -79,8 +79,11 @@ pub fn run(cmd: NodeCmd, secret_file: crate::cli::secret::SecretFile) -> anyhow:
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SMSGW_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,smsgw=info"));
+    // Colour codes only for a terminal: a log sent to a file or a journal
+    // must read as plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),

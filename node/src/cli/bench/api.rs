@@ -2,6 +2,7 @@
 //! recipient per request, N concurrent keep-alive clients) with latency
 //! percentiles. It only sends to the URL it is given and stops by itself.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -51,17 +52,34 @@ pub async fn run(a: ApiBenchArgs) -> anyhow::Result<()> {
         load.percentile_ms(0.99),
         load.percentile_ms(1.0)
     );
+    if load.errors > 0 {
+        println!("errors: {}", load.refusals());
+    }
     Ok(())
 }
 
 /// What one load run saw: the latency of each accepted request, and the
-/// requests that were refused or failed.
+/// requests that were refused or failed, by kind.
 pub struct Load {
     pub latencies: Vec<Duration>,
     pub errors: u64,
+    /// Refusals by status and error code (`503 outcome_unknown`), and
+    /// requests that got no answer (`no answer`).
+    pub by_kind: BTreeMap<String, u64>,
 }
 
 impl Load {
+    /// The refusals as `N × KIND` joined by commas, most frequent first.
+    pub fn refusals(&self) -> String {
+        let mut kinds: Vec<_> = self.by_kind.iter().collect();
+        kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        kinds
+            .iter()
+            .map(|(k, n)| format!("{n} × {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The latency at fraction `p` (0..=1) in milliseconds, 0 with none
     /// (`latencies` is sorted).
     pub fn percentile_ms(&self, p: f64) -> f64 {
@@ -89,7 +107,7 @@ pub async fn drive(
         let (client, url, key) = (client.clone(), url.to_string(), key.to_string());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
-            let mut errors = 0u64;
+            let mut errors = BTreeMap::<String, u64>::new();
             let mut i = offset;
             while Instant::now() < end {
                 i += 1;
@@ -101,19 +119,22 @@ pub async fn drive(
                     .header("authorization", format!("Bearer {key}"))
                     .header("content-type", "application/json")
                     .body(Full::new(Bytes::from(body)));
-                let Ok(req) = req else { return (lat, errors + 1) };
+                let Ok(req) = req else {
+                    *errors.entry("request not built".into()).or_default() += 1;
+                    return (lat, errors);
+                };
                 let t = Instant::now();
                 match client.request(req).await {
                     Ok(resp) => {
-                        let ok = resp.status().as_u16() == 202;
-                        let _ = resp.into_body().collect().await;
-                        if ok {
+                        let status = resp.status().as_u16();
+                        let body = resp.into_body().collect().await.map(|b| b.to_bytes());
+                        if status == 202 {
                             lat.push(t.elapsed());
                         } else {
-                            errors += 1;
+                            *errors.entry(refusal(status, body.ok().as_deref())).or_default() += 1;
                         }
                     }
-                    Err(_) => errors += 1,
+                    Err(_) => *errors.entry("no answer".into()).or_default() += 1,
                 }
             }
             (lat, errors)
@@ -122,12 +143,54 @@ pub async fn drive(
     let mut load = Load {
         latencies: Vec::new(),
         errors: 0,
+        by_kind: BTreeMap::new(),
     };
     for t in tasks {
         let (l, e) = t.await?;
         load.latencies.extend(l);
-        load.errors += e;
+        for (kind, n) in e {
+            load.errors += n;
+            *load.by_kind.entry(kind).or_default() += n;
+        }
     }
     load.latencies.sort_unstable();
     Ok(load)
+}
+
+/// A refusal's kind: its status and the API's error code, when the body
+/// is the `{"error": {"code"}}` envelope.
+fn refusal(status: u16, body: Option<&[u8]>) -> String {
+    let code = body
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        .and_then(|v| v["error"]["code"].as_str().map(str::to_string));
+    match code {
+        Some(c) => format!("{status} {c}"),
+        None => status.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_is_named_by_its_status_and_error_code() {
+        let body = br#"{"error":{"code":"outcome_unknown","message":"retry with the same client_ref"}}"#;
+        assert_eq!(refusal(503, Some(body)), "503 outcome_unknown");
+        assert_eq!(refusal(502, Some(b"<html>bad gateway</html>")), "502");
+        assert_eq!(refusal(500, None), "500");
+    }
+
+    #[test]
+    fn refusals_list_the_most_frequent_kind_first() {
+        let load = Load {
+            latencies: Vec::new(),
+            errors: 6,
+            by_kind: BTreeMap::from([
+                ("429 backlog_full".to_string(), 1),
+                ("503 outcome_unknown".to_string(), 5),
+            ]),
+        };
+        assert_eq!(load.refusals(), "5 × 503 outcome_unknown, 1 × 429 backlog_full");
+    }
 }

@@ -57,7 +57,8 @@ pub struct E2eBenchArgs {
     /// The node's `storage_cache_mb` (sled's page cache).
     #[arg(long, default_value_t = smsgw_config::DEFAULT_STORAGE_CACHE_MB)]
     storage_cache_mb: u64,
-    /// Keep the node's data here instead of a temporary directory.
+    /// Keep the node's data and its log (`node.log`) here instead of a
+    /// temporary directory.
     #[arg(long)]
     dir: Option<PathBuf>,
 }
@@ -291,11 +292,14 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
             a.storage_cache_mb
         ),
     )?;
+    // The node's log stays beside its data (kept with `--dir`): a slow round
+    // is explained there (a snapshot pass, a reconnect).
+    let log = std::fs::File::create(dir.join("node.log")).context("creating node.log")?;
     let mut node = Command::new(exe)
         .args(["node", "start", "--config"])
         .arg(&node_file)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .context("starting the node")?;
     let out = node.stdout.take().context("node stdout")?;
@@ -390,6 +394,9 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
             rss_mib(pid),
             crate::storage::dir_size(&dir.join("data"), 0) as f64 / 1_048_576.0,
         );
+        if load.errors > 0 {
+            println!("       round {round} refused: {}", load.refusals());
+        }
     }
     if a.carrier_down {
         alarm_after_outage(&http, &control, total).await?;
@@ -414,5 +421,47 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
         rss_mib(pid),
         if at_carrier < total { " (drain timed out)" } else { "" }
     );
+    println!("data dir: {}", data_parts(&dir.join("data")));
     Ok(())
+}
+
+/// The data dir's top-level entries of 1 MiB or more with their sizes in
+/// MiB, largest first (`store-v2.sled 12034, cdr 830`): what grows.
+fn data_parts(data: &Path) -> String {
+    let mut parts: Vec<(u64, String)> = std::fs::read_dir(data)
+        .map(|d| {
+            d.flatten()
+                .map(|e| {
+                    let size = if e.path().is_dir() {
+                        crate::storage::dir_size(&e.path(), 1)
+                    } else {
+                        e.metadata().map_or(0, |m| m.len())
+                    };
+                    (size >> 20, e.file_name().to_string_lossy().into_owned())
+                })
+                .filter(|(mib, _)| *mib > 0)
+                .collect()
+        })
+        .unwrap_or_default();
+    parts.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    parts
+        .iter()
+        .map(|(mib, name)| format!("{name} {mib} MiB"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_dir_is_listed_largest_first_without_its_small_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("db/inner")).expect("mkdir");
+        std::fs::write(dir.path().join("db/inner/segment"), vec![0u8; 3 << 20]).expect("write");
+        std::fs::write(dir.path().join("cdr.log"), vec![0u8; 1 << 20]).expect("write");
+        std::fs::write(dir.path().join("NODE"), b"node 1").expect("write");
+        assert_eq!(data_parts(dir.path()), "db 3 MiB, cdr.log 1 MiB");
+    }
 }
