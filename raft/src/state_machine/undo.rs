@@ -5,8 +5,9 @@
 //! failed while a 2.5 GB state was written out). Instead, while a pass
 //! runs, apply hands every key it is about to write to [`Undo::before_write`]
 //! first, which keeps the key's value as it was when the pass began (once
-//! per key, and only for keys the pass has not reached yet). The pass reads the live tree in key order and, for a key
-//! apply has touched, writes the kept value instead ([`Undo::visit`]);
+//! per key, and only for keys the pass has not reached yet). The pass
+//! reads the live tree in key order and, for a key apply has touched,
+//! writes the kept value instead ([`Undo::visit`]);
 //! rows deleted before the pass reached them come out at the end
 //! ([`Undo::finish`]). The file is then exactly the state at the moment
 //! the pass was registered, which is between two applies.
@@ -74,11 +75,11 @@ impl Undo {
             while !g.done && g.bytes > MAX_KEPT_BYTES {
                 g = self.ended.wait(g).unwrap_or_else(|p| p.into_inner());
             }
+            let waited = started.elapsed();
             g.waiting_since = None;
-            g.waited += started.elapsed();
+            g.waited += waited;
             // Each wait is an apply (and every commit behind it) held up.
-            metrics::histogram!("smsgw_raft_snapshot_apply_wait_seconds")
-                .record(started.elapsed().as_secs_f64());
+            metrics::histogram!("smsgw_raft_snapshot_apply_wait_seconds").record(waited.as_secs_f64());
         }
         if g.done {
             return Ok(());

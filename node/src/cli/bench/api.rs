@@ -47,12 +47,12 @@ pub async fn run(a: ApiBenchArgs) -> anyhow::Result<()> {
         a.clients,
         load.latencies.len(),
         load.latencies.len() as f64 / secs,
-        load.errors,
+        load.errors(),
         load.percentile_ms(0.5),
         load.percentile_ms(0.99),
         load.percentile_ms(1.0)
     );
-    if load.errors > 0 {
+    if load.errors() > 0 {
         println!("errors: {}", load.refusals());
     }
     Ok(())
@@ -62,13 +62,17 @@ pub async fn run(a: ApiBenchArgs) -> anyhow::Result<()> {
 /// requests that were refused or failed, by kind.
 pub struct Load {
     pub latencies: Vec<Duration>,
-    pub errors: u64,
     /// Refusals by status and error code (`503 outcome_unknown`), and
     /// requests that got no answer (`no answer`).
     pub by_kind: BTreeMap<String, u64>,
 }
 
 impl Load {
+    /// Requests refused or unanswered, of every kind.
+    pub fn errors(&self) -> u64 {
+        self.by_kind.values().sum()
+    }
+
     /// The refusals as `N × KIND` joined by commas, most frequent first.
     pub fn refusals(&self) -> String {
         let mut kinds: Vec<_> = self.by_kind.iter().collect();
@@ -142,14 +146,12 @@ pub async fn drive(
     }
     let mut load = Load {
         latencies: Vec::new(),
-        errors: 0,
         by_kind: BTreeMap::new(),
     };
     for t in tasks {
         let (l, e) = t.await?;
         load.latencies.extend(l);
         for (kind, n) in e {
-            load.errors += n;
             *load.by_kind.entry(kind).or_default() += n;
         }
     }
@@ -185,12 +187,12 @@ mod tests {
     fn refusals_list_the_most_frequent_kind_first() {
         let load = Load {
             latencies: Vec::new(),
-            errors: 6,
             by_kind: BTreeMap::from([
                 ("429 backlog_full".to_string(), 1),
                 ("503 outcome_unknown".to_string(), 5),
             ]),
         };
         assert_eq!(load.refusals(), "5 × 503 outcome_unknown, 1 × 429 backlog_full");
+        assert_eq!(load.errors(), 6);
     }
 }

@@ -390,11 +390,11 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
             (cpu1 - cpu0) * 1e6 / (n.max(1) as f64),
             load.percentile_ms(0.5),
             load.percentile_ms(0.99),
-            load.errors,
+            load.errors(),
             rss_mib(pid),
             crate::storage::dir_size(&dir.join("data"), 0) as f64 / 1_048_576.0,
         );
-        if load.errors > 0 {
+        if load.errors() > 0 {
             println!("       round {round} refused: {}", load.refusals());
         }
     }
