@@ -1,7 +1,9 @@
 //! A snapshot is built in its own task while applies go on (they overwrite,
 //! delete and add rows the pass has and has not reached yet), and what it
 //! installs elsewhere is exactly the state when the builder was taken, with
-//! applies running during the build instead of waiting for it.
+//! applies running during the build instead of waiting for it: with the
+//! old values kept in memory, and with a memory bound so small that they
+//! go to run files again and again.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -57,12 +59,33 @@ fn rows(tree: &sled::Tree) -> BTreeMap<Vec<u8>, Vec<u8>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_built_while_applies_go_on_holds_the_state_of_its_start() {
+    let run_files = build_while_applying(None).await;
+    assert_eq!(run_files, 0, "the default memory bound spilled on a small state");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_whose_kept_values_go_to_run_files_holds_the_state_of_its_start() {
+    let run_files = build_while_applying(Some(64 * 1024)).await;
+    assert!(
+        run_files > 0,
+        "a 64 KiB memory bound never spilled: the test shows nothing"
+    );
+}
+
+/// Builds a snapshot while applies go on, checks it installs as the state
+/// of its start, and returns how many run files were seen during the
+/// build (`memory`: the pass's memory bound, `None`: the default).
+async fn build_while_applying(memory: Option<usize>) -> usize {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = sled::Config::new()
         .path(dir.path().join("a"))
         .open()
         .expect("sled");
-    let mut sm = SledStateMachine::open(&db, Arc::new(Kv), &dir.path().join("snaps-a")).expect("open");
+    let snaps = dir.path().join("snaps-a");
+    let mut sm = SledStateMachine::open(&db, Arc::new(Kv), &snaps).expect("open");
+    if let Some(bytes) = memory {
+        sm = sm.with_snapshot_bounds(bytes, u64::MAX);
+    }
     let mut index = 0;
     for chunk in (0..ROWS).collect::<Vec<_>>().chunks(2_000) {
         index += 1;
@@ -92,6 +115,7 @@ async fn a_snapshot_built_while_applies_go_on_holds_the_state_of_its_start() {
     let started = Instant::now();
     let mut applied_during = 0;
     let mut round = 0usize;
+    let mut run_files = 0;
     while !build.is_finished() && started.elapsed() < Duration::from_secs(60) {
         round += 1;
         index += 1;
@@ -107,6 +131,12 @@ async fn a_snapshot_built_while_applies_go_on_holds_the_state_of_its_start() {
             .await
             .expect("apply during the build");
         applied_during += 1;
+        let runs = std::fs::read_dir(&snaps)
+            .expect("snapshot dir")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with("undo-"))
+            .count();
+        run_files = run_files.max(runs);
     }
     let snap = build.await.expect("join").expect("build");
     assert!(
@@ -154,4 +184,12 @@ async fn a_snapshot_built_while_applies_go_on_holds_the_state_of_its_start() {
         expected,
         "the applies during the build changed the live state"
     );
+    let left: Vec<_> = std::fs::read_dir(&snaps)
+        .expect("snapshot dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("snap-"))
+        .collect();
+    assert!(left.is_empty(), "files left in the snapshot dir: {left:?}");
+    run_files
 }

@@ -6,6 +6,7 @@
 
 mod snapfile;
 mod snapshot;
+mod spill;
 mod undo;
 
 /// Keys raft keeps in the state-machine tree; an application never writes
@@ -68,6 +69,18 @@ impl SledStateMachine {
             app,
             passes: undo::Passes::default(),
         })
+    }
+
+    /// Sets how much a snapshot pass keeps of the values applies overwrite
+    /// while it runs: `memory_bytes` in memory before they go to a run file
+    /// in the snapshot directory, `spill_bytes` in run files before applies
+    /// wait for the pass (defaults: 16 MiB and 4 GiB, see `undo::Bounds`).
+    pub fn with_snapshot_bounds(mut self, memory_bytes: usize, spill_bytes: u64) -> Self {
+        self.passes = undo::Passes::with_bounds(undo::Bounds {
+            memory: memory_bytes,
+            spill: spill_bytes,
+        });
+        self
     }
 
     /// A read-only view of the current (local, possibly stale) state.

@@ -246,7 +246,8 @@ impl SnapshotBuilder {
     /// (see [`super::undo`]), and the file written later is the state of
     /// this moment. sled 0.34 has no point-in-time iterator.
     pub(crate) fn begin(tree: sled::Tree, files: &Files, passes: &Passes) -> Self {
-        let undo = blocking(|| passes.begin());
+        let tag = format!("{}-{}", std::process::id(), files.next());
+        let undo = blocking(|| passes.begin(files.dir.clone(), tag));
         Self {
             tree,
             undo,
@@ -265,9 +266,10 @@ impl Drop for SnapshotBuilder {
 }
 
 /// Streams the state as of the pass's start to `tmp`: the live rows in key
-/// order, each replaced by its kept old value when apply touched it, then
+/// order, each replaced by its kept old value when apply touched it, and
 /// the rows deleted before the pass reached them. Memory stays at the
-/// writer's buffer plus the kept values.
+/// writer's buffer plus the kept values' memory bound (see
+/// [`super::undo::Bounds`]).
 fn dump(
     tree: &sled::Tree,
     undo: &Arc<Undo>,
@@ -292,13 +294,19 @@ fn dump(
     let mut rows = 0u64;
     for item in tree.iter() {
         let (k, v) = item.map_err(|e| SnapFileError::Io(std::io::Error::other(e)))?;
-        if let Some(v) = undo.visit(&k, v) {
+        let visit = undo.visit(&k, v)?;
+        for (k, v) in &visit.gone {
+            put(k, v, &mut w)?;
+            rows += 1;
+        }
+        if let Some(v) = visit.value {
             put(&k, &v, &mut w)?;
             rows += 1;
         }
     }
-    let (kept, waited) = (undo.kept_bytes(), undo.apply_waited());
-    for (k, v) in passes.end(undo) {
+    let ((kept, runs), waited) = (undo.kept(), undo.apply_waited());
+    for row in passes.end(undo) {
+        let (k, v) = row?;
         put(&k, &v, &mut w)?;
         rows += 1;
     }
@@ -309,6 +317,7 @@ fn dump(
         rows,
         secs = started.elapsed().as_secs_f64(),
         kept_bytes = kept,
+        kept_runs = runs,
         apply_waited_secs = waited.as_secs_f64(),
         "snapshot pass done"
     );
