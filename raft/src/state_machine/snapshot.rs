@@ -291,26 +291,22 @@ fn dump(
         w.put(k, v)
     };
     let started = std::time::Instant::now();
-    let mut rows = 0u64;
     for item in tree.iter() {
         let (k, v) = item.map_err(|e| SnapFileError::Io(std::io::Error::other(e)))?;
         let visit = undo.visit(&k, v)?;
         for (k, v) in &visit.gone {
             put(k, v, &mut w)?;
-            rows += 1;
         }
         if let Some(v) = visit.value {
             put(&k, &v, &mut w)?;
-            rows += 1;
         }
     }
     let ((kept, runs), waited) = (undo.kept(), undo.apply_waited());
     for row in passes.end(undo) {
         let (k, v) = row?;
         put(&k, &v, &mut w)?;
-        rows += 1;
     }
-    w.finish()?;
+    let rows = w.finish()?;
     // Once per snapshot: a pass over a large state takes tens of seconds,
     // and applies that waited for it held up commits.
     tracing::info!(

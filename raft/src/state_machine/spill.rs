@@ -18,7 +18,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// An old value: `None` when the key was absent as the pass began.
 pub(crate) type OldValue = Option<sled::IVec>;
@@ -179,10 +179,7 @@ impl Drop for Runs {
 
 /// Entry: key length (u32 LE), key, 0 (absent) or 1 then the value's
 /// length (u32 LE) and the value. Returns the bytes written.
-fn write_run<'a>(
-    path: &PathBuf,
-    entries: impl Iterator<Item = (&'a Vec<u8>, &'a OldValue)>,
-) -> io::Result<u64> {
+fn write_run<'a>(path: &Path, entries: impl Iterator<Item = (&'a Vec<u8>, &'a OldValue)>) -> io::Result<u64> {
     let mut w = BufWriter::with_capacity(1 << 16, File::create(path)?);
     let mut bytes = 0u64;
     for (k, old) in entries {

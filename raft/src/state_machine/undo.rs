@@ -78,6 +78,21 @@ struct Inner {
     waiting_since: Option<Instant>,
 }
 
+impl Inner {
+    /// Keeps `old` as `key`'s value at the pass's start.
+    fn keep(&mut self, key: &[u8], old: OldValue) {
+        self.bytes += cost(key, &old);
+        self.kept.insert(key.to_vec(), old);
+    }
+
+    /// Drops what memory keeps for `key`, and returns it.
+    fn forget(&mut self, key: &[u8]) -> Option<OldValue> {
+        let old = self.kept.remove(key)?;
+        self.bytes -= cost(key, &old);
+        Some(old)
+    }
+}
+
 /// What the pass writes at one key (see [`Undo::visit`]).
 pub(crate) struct Visit {
     /// The key's value as the pass began (`None`: the key is new).
@@ -151,8 +166,7 @@ impl Undo {
                 continue;
             }
             let value = tree.get(k)?;
-            g.bytes += cost(k, &value);
-            g.kept.insert(k.to_vec(), value);
+            g.keep(k, value);
         }
         Ok(())
     }
@@ -201,18 +215,12 @@ impl Undo {
         // even when the run says the key was absent.
         let mut gone = Vec::new();
         for (k, run_old) in met.gone {
-            if let Some(old) = g.kept.remove(&k) {
-                g.bytes -= cost(&k, &old);
-            }
+            g.forget(&k);
             if let Some(v) = run_old {
                 gone.push((k, v));
             }
         }
-        let in_memory = g.kept.remove(key);
-        if let Some(old) = &in_memory {
-            g.bytes -= cost(key, old);
-        }
-        let value = match (met.this, in_memory) {
+        let value = match (met.this, g.forget(key)) {
             (Some(old), _) | (None, Some(old)) => old,
             (None, None) => Some(live),
         };
