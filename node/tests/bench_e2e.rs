@@ -52,4 +52,13 @@ fn bench_e2e_drives_a_round_through_an_outage_and_every_accepted_message_reaches
     assert_eq!(total, accepted + 1, "{end}");
     assert!(at_carrier >= total, "{end}");
     assert!(!end.contains("drain timed out"), "{end}");
+    // "node: S submits sent (...)": the node's own count, which also holds
+    // submits written to links the carrier dropped, so never fewer.
+    let sent: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("node: "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no node line in {stdout}"));
+    assert!(sent >= at_carrier, "{stdout}");
 }

@@ -3,7 +3,8 @@
 //! flusher thread groups the flushes of appends that arrive while one flush
 //! runs (group commit) and completes their callbacks in order. It must
 //! never interpret entries (that is the state machine's job) nor drop an entry
-//! openraft has not asked to truncate or purge.
+//! openraft has not asked to truncate or purge. A purge removes entries on a
+//! thread of its own (`purge`), never on openraft's core task.
 //!
 //! With a durable mark file ([`SledLogStore::with_durable_mark`]) the
 //! flusher also records, after a flush, the committed index that flush made
@@ -12,7 +13,7 @@
 //! `cluster::verify`).
 
 use std::fmt::Debug;
-use std::ops::{Bound, RangeBounds};
+use std::ops::RangeBounds;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -41,6 +42,8 @@ pub struct SledLogStore {
     committed: Arc<AtomicU64>,
     /// Where the flusher records the durable committed index.
     mark: Arc<std::sync::Mutex<Option<PathBuf>>>,
+    /// Below it, entries are purged (or about to be, by the purge thread).
+    purged: purge::PurgePoint,
 }
 
 fn io_err(
@@ -66,6 +69,35 @@ fn key_index(kv: Option<(sled::IVec, sled::IVec)>) -> Option<u64> {
 /// Keys removed per sled batch by a purge or truncation.
 const REMOVE_BATCH: u64 = 1024;
 
+/// The index of the log's first entry.
+fn first_index_of(log: &sled::Tree) -> sled::Result<Option<u64>> {
+    Ok(key_index(log.first()?))
+}
+
+/// Removes the entries `from..=to` by their keys, [`REMOVE_BATCH`] per
+/// sled batch, lowest first for a purge and highest first for a
+/// truncation, so that a crash in between leaves a contiguous log. The
+/// keys are known, so nothing is read: reading the range to find them
+/// pulled every purged entry's value through sled's cache (a purge of
+/// 9,740 entries raised the leader's RSS by 360 MiB).
+fn remove_range(log: &sled::Tree, from: u64, to: u64, highest_first: bool) -> sled::Result<()> {
+    let mut chunks: Vec<(u64, u64)> = (from..=to)
+        .step_by(REMOVE_BATCH as usize)
+        .map(|start| (start, to.min(start.saturating_add(REMOVE_BATCH - 1))))
+        .collect();
+    if highest_first {
+        chunks.reverse();
+    }
+    for (start, end) in chunks {
+        let mut batch = sled::Batch::default();
+        for i in start..=end {
+            batch.remove(&index_key(i));
+        }
+        crate::reclaim::apply_batch(log, batch, (end - start + 1) as usize)?;
+    }
+    Ok(())
+}
+
 impl SledLogStore {
     /// Opens (or creates) the log trees in `db`, and starts the flusher's
     /// thread, which ends when the last clone of the store is dropped.
@@ -77,13 +109,22 @@ impl SledLogStore {
         std::thread::Builder::new()
             .name("raft-log-flush".into())
             .spawn(move || flusher(flushing, rx, c, m))?;
+        let (log, meta) = (db.open_tree("log")?, db.open_tree("raft_meta")?);
+        // Unreadable here, it is reported by `get_log_state` (as an error
+        // openraft stops on); nothing is purged meanwhile.
+        let purged = meta
+            .get(KEY_PURGED)?
+            .and_then(|b| codec::decode::<LogId>(&b).ok())
+            .map(|id| id.index);
+        let purged = purge::PurgePoint::start(db, &log, purged)?;
         Ok(Self {
             db: db.clone(),
-            log: db.open_tree("log")?,
-            meta: db.open_tree("raft_meta")?,
+            log,
+            meta,
             flusher: tx,
             committed,
             mark,
+            purged,
         })
     }
 
@@ -136,19 +177,19 @@ impl SledLogStore {
     /// (the raft core's own task) that cost grew with the log until the
     /// next snapshot purged it.
     pub fn len(&self) -> usize {
-        match (self.first_index(), self.last_index()) {
-            (Ok(Some(first)), Ok(Some(last))) => {
-                usize::try_from(last.saturating_sub(first) + 1).unwrap_or(usize::MAX)
+        let first = self
+            .first_index()
+            .map(|f| f.map(|f| f.max(self.purged.first_kept())));
+        match (first, self.last_index()) {
+            (Ok(Some(first)), Ok(Some(last))) if last >= first => {
+                usize::try_from(last - first + 1).unwrap_or(usize::MAX)
             }
             _ => 0,
         }
     }
 
     fn first_index(&self) -> Result<Option<u64>, StorageError<NodeId>> {
-        let kv = self.log.first();
-        Ok(key_index(
-            kv.map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Read, e))?,
-        ))
+        first_index_of(&self.log).map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Read, e))
     }
 
     fn last_index(&self) -> Result<Option<u64>, StorageError<NodeId>> {
@@ -158,29 +199,9 @@ impl SledLogStore {
         ))
     }
 
-    /// Removes the entries `from..=to` by their keys, [`REMOVE_BATCH`] per
-    /// sled batch, lowest first for a purge and highest first for a
-    /// truncation, so that a crash in between leaves a contiguous log. The
-    /// keys are known, so nothing is read: reading the range to find them
-    /// pulled every purged entry's value through sled's cache (a purge of
-    /// 9,740 entries raised the leader's RSS by 360 MiB).
     fn remove_range(&self, from: u64, to: u64, highest_first: bool) -> Result<(), StorageError<NodeId>> {
-        let mut chunks: Vec<(u64, u64)> = (from..=to)
-            .step_by(REMOVE_BATCH as usize)
-            .map(|start| (start, to.min(start.saturating_add(REMOVE_BATCH - 1))))
-            .collect();
-        if highest_first {
-            chunks.reverse();
-        }
-        for (start, end) in chunks {
-            let mut batch = sled::Batch::default();
-            for i in start..=end {
-                batch.remove(&index_key(i));
-            }
-            crate::reclaim::apply_batch(&self.log, batch, (end - start + 1) as usize)
-                .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))?;
-        }
-        Ok(())
+        remove_range(&self.log, from, to, highest_first)
+            .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))
     }
 
     /// True when no entry is held.
@@ -209,16 +230,13 @@ impl RaftLogReader<TypeConfig> for SledLogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError<NodeId>> {
-        let start = match range.start_bound() {
-            Bound::Included(i) => Bound::Included(index_key(*i)),
-            Bound::Excluded(i) => Bound::Excluded(index_key(*i)),
-            Bound::Unbounded => Bound::Unbounded,
-        };
-        let end = match range.end_bound() {
-            Bound::Included(i) => Bound::Included(index_key(*i)),
-            Bound::Excluded(i) => Bound::Excluded(index_key(*i)),
-            Bound::Unbounded => Bound::Unbounded,
-        };
+        // Entries below the purge point may still be in the tree.
+        let start = self.purged.clamp(range.start_bound().cloned());
+        let end = range.end_bound().cloned();
+        if purge::starts_past_end(start, end) {
+            return Ok(Vec::new());
+        }
+        let (start, end) = (purge::key_bound(start), purge::key_bound(end));
         let mut out = Vec::new();
         for item in self.log.range::<[u8; 8], _>((start, end)) {
             let (_, v) = item.map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Read, e))?;
@@ -233,7 +251,12 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError<NodeId>> {
         let last_purged_log_id: Option<LogId> = self.read_meta(KEY_PURGED)?;
-        let last_log_id = self.last_entry_log_id()?.or(last_purged_log_id);
+        // Entries the purge thread has not removed yet are not the log's end.
+        let last_log_id = match (self.last_entry_log_id()?, last_purged_log_id) {
+            (Some(last), Some(purged)) if last.index > purged.index => Some(last),
+            (last, None) => last,
+            (_, purged) => purged,
+        };
         Ok(LogState {
             last_purged_log_id,
             last_log_id,
@@ -313,13 +336,12 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
         self.flush(ErrorSubject::Logs).await
     }
 
+    /// Records the purge point and hands the removal to the purge thread
+    /// (see `purge`): openraft asks for no durability here, and the entries
+    /// below the point are unreadable from now on.
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError<NodeId>> {
-        // Record the purge point first: a crash in between leaves extra entries, never a hole.
         self.write_meta(KEY_PURGED, &log_id)?;
-        self.flush(ErrorSubject::Logs).await?;
-        if let Some(first) = self.first_index()? {
-            self.remove_range(first, log_id.index, false)?;
-        }
+        self.purged.advance(log_id.index);
         metrics::gauge!("smsgw_raft_log_entries").set(self.len() as f64);
         Ok(())
     }
@@ -341,6 +363,7 @@ impl Flushed for LogFlushed<TypeConfig> {
 
 #[cfg(test)]
 mod flush_tests;
+mod purge;
 
 /// How often at most the durable mark file is rewritten.
 pub const MARK_EVERY: Duration = Duration::from_millis(500);

@@ -1,7 +1,6 @@
 //! The leader lease: while this node leads, a task confirms its leadership
-//! with a quorum round (`ensure_linearizable`) every few heartbeats and
-//! keeps "round started + shortest election timeout" as the end of the
-//! lease. No other node can be elected before that moment (followers wait
+//! with a quorum round (`get_read_log_id`) every few heartbeats and keeps
+//! "round started + shortest election timeout" as the end of the lease. No other node can be elected before that moment (followers wait
 //! at least that long after the heartbeat that round sent), so work done
 //! only under the lease is never done by two leaders at once.
 //!
@@ -9,6 +8,12 @@
 //! computed when metrics are reported, so on a leader cut off from the
 //! others it can stay small forever. The lease must never be extended by
 //! anything but a confirmed round.
+//!
+//! Nor is `ensure_linearizable`: after the same round it waits for this
+//! node's state machine to apply up to the commit index, so an apply that
+//! stalls (a snapshot being recorded, a spill) lapsed the lease and paused
+//! sending though no other node could be elected. The lease is about
+//! leadership only.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -52,7 +57,7 @@ pub(crate) fn spawn(inner: Arc<Inner>) -> tokio::task::JoinHandle<()> {
             if leads && !transferring {
                 let started = Instant::now();
                 // Not confirmed in time: the lease runs out on its own.
-                if let Ok(Ok(_)) = tokio::time::timeout(length, inner.raft.ensure_linearizable()).await {
+                if let Ok(Ok(_)) = tokio::time::timeout(length, inner.raft.get_read_log_id()).await {
                     inner.lease.set(Some(started + length));
                 }
             } else {

@@ -134,15 +134,33 @@ async fn carrier_submits(control: &str) -> anyhow::Result<u64> {
         .context("no submits in the simulator's counts")
 }
 
-/// The value of one unlabelled counter on the node's `/metrics` (0 when
-/// absent).
-async fn metric(http_base: &str, name: &str) -> anyhow::Result<f64> {
+/// The sum of every series of one metric on the node's `/metrics` (all its
+/// label sets; 0 when absent); `labels` must all appear in a series counted.
+async fn metric_sum(http_base: &str, name: &str, labels: &[&str]) -> anyhow::Result<f64> {
     let text = raw(Method::GET, &format!("{http_base}/metrics"), None, "").await?;
     let text = String::from_utf8_lossy(&text);
     Ok(text
         .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-        .unwrap_or(0.0))
+        .filter_map(|l| {
+            let rest = l.strip_prefix(name)?;
+            let (series, value) = rest.rsplit_once(' ')?;
+            let ok =
+                (series.is_empty() || series.starts_with('{')) && labels.iter().all(|w| series.contains(w));
+            ok.then(|| value.trim().parse::<f64>().ok()).flatten()
+        })
+        .sum())
+}
+
+/// What the node itself says it sent, for telling a message sent twice
+/// from one counted twice: submits, and those a timeout, a lost link or a
+/// leadership change made it send again.
+async fn sending_counts(http: &str) -> anyhow::Result<[f64; 4]> {
+    Ok([
+        metric_sum(http, "smsgw_carrier_submits_total", &[]).await?,
+        metric_sum(http, "smsgw_carrier_responses_total", &["status=\"timeout\""]).await?,
+        metric_sum(http, "smsgw_carrier_resent_after_loss_total", &[]).await?,
+        metric_sum(http, "smsgw_failover_resent_parts_total", &[]).await?,
+    ])
 }
 
 /// One JSON request to the simulator or the node; the answer's JSON.
@@ -332,14 +350,25 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
     // message to reach the simulator before measuring.
     let url = format!("{http}/v1/messages");
     let warm_until = Instant::now() + Duration::from_secs(30);
+    let mut warm = 0u64;
     loop {
-        let _ = drive(&url, KEY, 1, Duration::from_millis(200), 90_000_000).await?;
+        let load = drive(&url, KEY, 1, Duration::from_millis(200), 90_000_000 + warm).await?;
+        warm += load.latencies.len() as u64;
         if carrier_submits(&control).await.unwrap_or(0) > 0 {
             break;
         }
         if Instant::now() > warm_until {
             bail!("no message reached the simulated carrier within 30 s");
         }
+    }
+    // Every warm-up message must be at the carrier before counting starts:
+    // the ones still on their way would otherwise be counted as the
+    // rounds' and read as sent twice.
+    while carrier_submits(&control).await? < warm {
+        if Instant::now() > warm_until {
+            bail!("the warm-up's {warm} messages did not all reach the simulated carrier within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
     if a.carrier_down {
@@ -364,9 +393,10 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
     );
     println!("round  accepted  accepted/s  at_carrier/s  cpu_us/accepted  p50_ms  p99_ms  errors  rss_mib  data_mib");
     let start_cpu = cpu_secs(pid);
-    let start_keys = metric(&http, KEYS_METRIC).await?;
-    let start_batches = metric(&http, BATCHES_METRIC).await?;
+    let start_keys = metric_sum(&http, KEYS_METRIC, &[]).await?;
+    let start_batches = metric_sum(&http, BATCHES_METRIC, &[]).await?;
     let start_carrier = carrier_submits(&control).await?;
+    let start_sending = sending_counts(&http).await?;
     let started = Instant::now();
     let mut total = 0u64;
     for round in 1..=a.rounds {
@@ -410,8 +440,8 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
     }
     let secs = started.elapsed().as_secs_f64();
     let cpu = cpu_secs(pid) - start_cpu;
-    let keys = metric(&http, KEYS_METRIC).await? - start_keys;
-    let batches = metric(&http, BATCHES_METRIC).await? - start_batches;
+    let keys = metric_sum(&http, KEYS_METRIC, &[]).await? - start_keys;
+    let batches = metric_sum(&http, BATCHES_METRIC, &[]).await? - start_batches;
     println!(
         "end to end: {total} accepted, {at_carrier} at the carrier after {secs:.1} s ({:.0} messages/s), node CPU {:.0} µs per message, {:.1} state keys written per message ({:.0} per sled batch), RSS {:.0} MiB{}",
         at_carrier as f64 / secs,
@@ -420,6 +450,16 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
         keys / batches.max(1.0),
         rss_mib(pid),
         if at_carrier < total { " (drain timed out)" } else { "" }
+    );
+    let sending = sending_counts(&http).await?;
+    let d: Vec<f64> = sending.iter().zip(start_sending).map(|(b, a)| b - a).collect();
+    println!(
+        "node: {:.0} submits sent ({:+} against accepted), {:.0} timed out, {:.0} resent after a lost link, {:.0} resent by a new leader",
+        d[0],
+        d[0] as i64 - total as i64,
+        d[1],
+        d[2],
+        d[3]
     );
     println!("data dir: {}", data_parts(&dir.join("data")));
     Ok(())
