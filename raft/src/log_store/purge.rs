@@ -150,8 +150,12 @@ mod tests {
         LogId::new(CommittedLeaderId::new(1, 1), index)
     }
 
-    fn store_with(db: &sled::Db, indexes: std::ops::RangeInclusive<u64>) -> SledLogStore {
-        let store = SledLogStore::open(db).expect("log store");
+    /// A store in a fresh database holding entries `indexes` (the guard and
+    /// the database come back too: the last test reopens it).
+    fn store_with(indexes: std::ops::RangeInclusive<u64>) -> (tempfile::TempDir, sled::Db, SledLogStore) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = sled::open(dir.path()).expect("sled");
+        let store = SledLogStore::open(&db).expect("log store");
         for i in indexes {
             let e = Entry {
                 log_id: log_id(i),
@@ -162,7 +166,7 @@ mod tests {
                 .insert(index_key(i), codec::encode(&e).expect("encode"))
                 .expect("insert");
         }
-        store
+        (dir, db, store)
     }
 
     /// Waits until the tree's first index is `first` (the purge thread
@@ -184,9 +188,7 @@ mod tests {
 
     #[tokio::test]
     async fn reads_never_return_entries_below_the_purge_point_still_in_the_tree() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = sled::open(dir.path()).expect("sled");
-        let mut store = store_with(&db, 1..=5000);
+        let (_dir, _db, mut store) = store_with(1..=5000);
         // The point moved, the thread not woken: its removal still to come.
         store
             .purged
@@ -209,9 +211,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_purge_records_its_point_and_the_purge_thread_removes_the_entries_below() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = sled::open(dir.path()).expect("sled");
-        let mut store = store_with(&db, 1..=5000);
+        let (_dir, _db, mut store) = store_with(1..=5000);
         store.purge(log_id(3000)).await.expect("purge");
         let state = store.get_log_state().await.expect("state");
         assert_eq!(state.last_purged_log_id, Some(log_id(3000)));
@@ -222,10 +222,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_log_whose_entries_are_all_below_the_purge_point_ends_at_the_purge_point() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = sled::open(dir.path()).expect("sled");
         // A follower installing a snapshot past the end of its log.
-        let mut store = store_with(&db, 1..=10);
+        let (_dir, _db, mut store) = store_with(1..=10);
         store.purge(log_id(20)).await.expect("purge");
         let state = store.get_log_state().await.expect("state");
         assert_eq!(state.last_log_id, Some(log_id(20)));
@@ -236,10 +234,8 @@ mod tests {
 
     #[tokio::test]
     async fn entries_a_crash_left_below_the_purge_point_are_removed_at_the_next_open() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = sled::open(dir.path()).expect("sled");
         // The purge point recorded, the thread never run: as after a crash.
-        let store = store_with(&db, 1..=300);
+        let (_dir, db, store) = store_with(1..=300);
         store.write_meta(KEY_PURGED, &log_id(100)).expect("purge point");
         drop(store);
         let mut reopened = SledLogStore::open(&db).expect("reopen");
