@@ -315,4 +315,13 @@ fn planned_switchovers_mid_load_send_nothing_twice() {
         }
     }
     assert_eq!(dups, 0, "a planned switchover sent {dups} parts twice");
+    // Each transfer paused its old leader's dispatch, and the metric says so.
+    let pauses: f64 = nodes
+        .iter()
+        .filter_map(|n| metric(n, "smsgw_dispatch_pauses_total{reason=\"switchover\"}"))
+        .sum();
+    assert!(
+        pauses >= 3.0,
+        "{pauses} switchover pauses counted for 3 transfers"
+    );
 }

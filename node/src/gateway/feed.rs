@@ -56,11 +56,35 @@ impl smsgw_raft::TransferHook for Quiesce {
     }
 }
 
+/// Counts a leader's dispatch pause as it starts
+/// (`smsgw_dispatch_pauses_total{reason}`: `lease`, its lease lapsed;
+/// `switchover`, drained for a planned transfer) and times it as it ends
+/// (`smsgw_dispatch_pause_seconds{reason}`): while paused, nothing goes to
+/// the carriers. Returns the pause now under way, if any.
+fn count_pause(
+    paused: Option<(std::time::Instant, &'static str)>,
+    dispatching: bool,
+    draining: bool,
+) -> Option<(std::time::Instant, &'static str)> {
+    if dispatching {
+        if let Some((since, reason)) = paused {
+            metrics::histogram!("smsgw_dispatch_pause_seconds", "reason" => reason)
+                .record(since.elapsed().as_secs_f64());
+        }
+        return None;
+    }
+    let reason = if draining { "switchover" } else { "lease" };
+    metrics::counter!("smsgw_dispatch_pauses_total", "reason" => reason).increment(1);
+    Some((std::time::Instant::now(), reason))
+}
+
 impl Runtime {
     pub(super) async fn feed_loop(self) {
         let mut seen: Option<(bool, u64)> = None;
         // Whether dispatch runs under a valid lease (as last told to the gateway).
         let mut dispatching = true;
+        // Since when, and why, this leader has held its dispatch back.
+        let mut paused: Option<(std::time::Instant, &'static str)> = None;
         let mut metrics = self.cluster.raft().metrics();
         loop {
             let generation = self.generation.load(Ordering::Acquire);
@@ -80,6 +104,8 @@ impl Runtime {
                             }
                             // set_leader turned dispatch on (or off with leadership).
                             dispatching = leader;
+                            // A pause ends with the leadership it paused.
+                            paused = None;
                             seen = Some((leader, generation));
                         }
                         Err(e) => tracing::warn!("set_leader({leader}): {e}; retrying"),
@@ -98,6 +124,7 @@ impl Runtime {
                         gw.set_dispatching(lease);
                         tracing::info!(lease, "leader lease");
                         dispatching = lease;
+                        paused = count_pause(paused, lease, self.draining.load(Ordering::Acquire));
                     }
                 }
                 if let Some(gw) = self.gw.read().await.as_ref() {

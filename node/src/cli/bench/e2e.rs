@@ -461,6 +461,9 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
         d[2],
         d[3]
     );
+    let lapses = metric_sum(&http, "smsgw_dispatch_pauses_total", &["reason=\"lease\""]).await?;
+    let paused = metric_sum(&http, "smsgw_dispatch_pause_seconds_sum", &["reason=\"lease\""]).await?;
+    println!("leader lease: {lapses:.0} lapses, dispatch paused {paused:.2} s in all");
     println!("data dir: {}", data_parts(&dir.join("data")));
     Ok(())
 }
