@@ -148,7 +148,8 @@ async fn metric_sum(http_base: &str, name: &str, labels: &[&str]) -> anyhow::Res
                 (series.is_empty() || series.starts_with('{')) && labels.iter().all(|w| series.contains(w));
             ok.then(|| value.trim().parse::<f64>().ok()).flatten()
         })
-        .sum())
+        // Not `sum`: f64's empty sum is -0.0, printed "-0".
+        .fold(0.0, |a, b| a + b))
 }
 
 /// What the node itself says it sent, for telling a message sent twice
