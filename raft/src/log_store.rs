@@ -25,6 +25,8 @@ use openraft::{AnyError, ErrorSubject, ErrorVerb, OptionalSend, RaftLogReader, S
 use crate::codec;
 use crate::types::{Entry, LogId, NodeId, TypeConfig, Vote};
 
+mod purge;
+
 const KEY_VOTE: &[u8] = b"vote";
 const KEY_COMMITTED: &[u8] = b"committed";
 const KEY_PURGED: &[u8] = b"last_purged";
@@ -58,6 +60,11 @@ fn io_err(
 
 fn index_key(index: u64) -> [u8; 8] {
     index.to_be_bytes()
+}
+
+/// The key bound of an index bound, for a sled range read.
+fn key_bound(b: std::ops::Bound<u64>) -> std::ops::Bound<[u8; 8]> {
+    b.map(index_key)
 }
 
 /// The index of an entry read from one end of the log.
@@ -236,7 +243,7 @@ impl RaftLogReader<TypeConfig> for SledLogStore {
         if purge::starts_past_end(start, end) {
             return Ok(Vec::new());
         }
-        let (start, end) = (purge::key_bound(start), purge::key_bound(end));
+        let (start, end) = (key_bound(start), key_bound(end));
         let mut out = Vec::new();
         for item in self.log.range::<[u8; 8], _>((start, end)) {
             let (_, v) = item.map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Read, e))?;
@@ -363,7 +370,6 @@ impl Flushed for LogFlushed<TypeConfig> {
 
 #[cfg(test)]
 mod flush_tests;
-mod purge;
 
 /// How often at most the durable mark file is rewritten.
 pub const MARK_EVERY: Duration = Duration::from_millis(500);

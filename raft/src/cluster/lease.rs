@@ -1,8 +1,9 @@
 //! The leader lease: while this node leads, a task confirms its leadership
 //! with a quorum round (`get_read_log_id`) every few heartbeats and keeps
-//! "round started + shortest election timeout" as the end of the lease. No other node can be elected before that moment (followers wait
-//! at least that long after the heartbeat that round sent), so work done
-//! only under the lease is never done by two leaders at once.
+//! "round started + shortest election timeout" as the end of the lease.
+//! No other node can be elected before that moment (followers wait at
+//! least that long after the heartbeat that round sent), so work done only
+//! under the lease is never done by two leaders at once.
 //!
 //! openraft's `millis_since_quorum_ack` is not used for this: it is
 //! computed when metrics are reported, so on a leader cut off from the

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 
-use super::{first_index_of, flush_db, index_key, remove_range};
+use super::{first_index_of, flush_db, remove_range};
 
 /// The purge point, shared by the store's clones and its purge thread.
 #[derive(Clone)]
@@ -123,15 +123,6 @@ pub(super) fn starts_past_end(start: Bound<u64>, end: Bound<u64>) -> bool {
     match (start, end) {
         (Bound::Included(s) | Bound::Excluded(s), Bound::Included(e) | Bound::Excluded(e)) => s > e,
         _ => false,
-    }
-}
-
-/// The key bounds of an index range, for a sled range read.
-pub(super) fn key_bound(b: Bound<u64>) -> Bound<[u8; 8]> {
-    match b {
-        Bound::Included(i) => Bound::Included(index_key(i)),
-        Bound::Excluded(i) => Bound::Excluded(index_key(i)),
-        Bound::Unbounded => Bound::Unbounded,
     }
 }
 
