@@ -117,14 +117,14 @@ impl Runtime {
                 // too slow to confirm) pauses sending but keeps its queues:
                 // dropping them would resend what is in flight when the
                 // lease comes back.
-                let lease =
-                    (self.cluster.leads_with_lease() || stuck) && !self.draining.load(Ordering::Acquire);
+                let draining = self.draining.load(Ordering::Acquire);
+                let lease = (self.cluster.leads_with_lease() || stuck) && !draining;
                 if lease != dispatching {
                     if let Some(gw) = self.gw.read().await.as_ref() {
                         gw.set_dispatching(lease);
                         tracing::info!(lease, "leader lease");
                         dispatching = lease;
-                        paused = count_pause(paused, lease, self.draining.load(Ordering::Acquire));
+                        paused = count_pause(paused, lease, draining);
                     }
                 }
                 if let Some(gw) = self.gw.read().await.as_ref() {
