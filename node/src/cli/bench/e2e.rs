@@ -134,34 +134,43 @@ async fn carrier_submits(control: &str) -> anyhow::Result<u64> {
         .context("no submits in the simulator's counts")
 }
 
-/// The sum of every series of one metric on the node's `/metrics` (all its
-/// label sets; 0 when absent); `labels` must all appear in a series counted.
-async fn metric_sum(http_base: &str, name: &str, labels: &[&str]) -> anyhow::Result<f64> {
-    let text = raw(Method::GET, &format!("{http_base}/metrics"), None, "").await?;
-    let text = String::from_utf8_lossy(&text);
-    Ok(text
-        .lines()
-        .filter_map(|l| {
-            let rest = l.strip_prefix(name)?;
-            let (series, value) = rest.rsplit_once(' ')?;
-            let ok =
-                (series.is_empty() || series.starts_with('{')) && labels.iter().all(|w| series.contains(w));
-            ok.then(|| value.trim().parse::<f64>().ok()).flatten()
-        })
-        // Not `sum`: f64's empty sum is -0.0, printed "-0".
-        .fold(0.0, |a, b| a + b))
-}
+/// The node's `/metrics` text at one moment, fetched once for every
+/// reading taken from it.
+struct Scrape(String);
 
-/// What the node itself says it sent, for telling a message sent twice
-/// from one counted twice: submits, and those a timeout, a lost link or a
-/// leadership change made it send again.
-async fn sending_counts(http: &str) -> anyhow::Result<[f64; 4]> {
-    Ok([
-        metric_sum(http, "smsgw_carrier_submits_total", &[]).await?,
-        metric_sum(http, "smsgw_carrier_responses_total", &["status=\"timeout\""]).await?,
-        metric_sum(http, "smsgw_carrier_resent_after_loss_total", &[]).await?,
-        metric_sum(http, "smsgw_failover_resent_parts_total", &[]).await?,
-    ])
+impl Scrape {
+    async fn of(http_base: &str) -> anyhow::Result<Scrape> {
+        let text = raw(Method::GET, &format!("{http_base}/metrics"), None, "").await?;
+        Ok(Scrape(String::from_utf8_lossy(&text).into_owned()))
+    }
+
+    /// The sum of every series of one metric (all its label sets; 0 when
+    /// absent); `labels` must all appear in a series counted.
+    fn sum(&self, name: &str, labels: &[&str]) -> f64 {
+        self.0
+            .lines()
+            .filter_map(|l| {
+                let rest = l.strip_prefix(name)?;
+                let (series, value) = rest.rsplit_once(' ')?;
+                let ok = (series.is_empty() || series.starts_with('{'))
+                    && labels.iter().all(|w| series.contains(w));
+                ok.then(|| value.trim().parse::<f64>().ok()).flatten()
+            })
+            // Not `sum`: f64's empty sum is -0.0, printed "-0".
+            .fold(0.0, |a, b| a + b)
+    }
+
+    /// What the node itself says it sent, for telling a message sent twice
+    /// from one counted twice: submits, and those a timeout, a lost link or
+    /// a leadership change made it send again.
+    fn sending(&self) -> [f64; 4] {
+        [
+            self.sum("smsgw_carrier_submits_total", &[]),
+            self.sum("smsgw_carrier_responses_total", &["status=\"timeout\""]),
+            self.sum("smsgw_carrier_resent_after_loss_total", &[]),
+            self.sum("smsgw_failover_resent_parts_total", &[]),
+        ]
+    }
 }
 
 /// One JSON request to the simulator or the node; the answer's JSON.
@@ -394,10 +403,8 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
     );
     println!("round  accepted  accepted/s  at_carrier/s  cpu_us/accepted  p50_ms  p99_ms  errors  rss_mib  data_mib");
     let start_cpu = cpu_secs(pid);
-    let start_keys = metric_sum(&http, KEYS_METRIC, &[]).await?;
-    let start_batches = metric_sum(&http, BATCHES_METRIC, &[]).await?;
+    let before = Scrape::of(&http).await?;
     let start_carrier = carrier_submits(&control).await?;
-    let start_sending = sending_counts(&http).await?;
     let started = Instant::now();
     let mut total = 0u64;
     for round in 1..=a.rounds {
@@ -441,8 +448,9 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
     }
     let secs = started.elapsed().as_secs_f64();
     let cpu = cpu_secs(pid) - start_cpu;
-    let keys = metric_sum(&http, KEYS_METRIC, &[]).await? - start_keys;
-    let batches = metric_sum(&http, BATCHES_METRIC, &[]).await? - start_batches;
+    let after = Scrape::of(&http).await?;
+    let keys = after.sum(KEYS_METRIC, &[]) - before.sum(KEYS_METRIC, &[]);
+    let batches = after.sum(BATCHES_METRIC, &[]) - before.sum(BATCHES_METRIC, &[]);
     println!(
         "end to end: {total} accepted, {at_carrier} at the carrier after {secs:.1} s ({:.0} messages/s), node CPU {:.0} µs per message, {:.1} state keys written per message ({:.0} per sled batch), RSS {:.0} MiB{}",
         at_carrier as f64 / secs,
@@ -452,8 +460,12 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
         rss_mib(pid),
         if at_carrier < total { " (drain timed out)" } else { "" }
     );
-    let sending = sending_counts(&http).await?;
-    let d: Vec<f64> = sending.iter().zip(start_sending).map(|(b, a)| b - a).collect();
+    let d: Vec<f64> = after
+        .sending()
+        .iter()
+        .zip(before.sending())
+        .map(|(b, a)| b - a)
+        .collect();
     println!(
         "node: {:.0} submits sent ({:+} against accepted), {:.0} timed out, {:.0} resent after a lost link, {:.0} resent by a new leader",
         d[0],
@@ -462,8 +474,8 @@ async fn bench(exe: &Path, dir: &Path, a: &E2eBenchArgs) -> anyhow::Result<()> {
         d[2],
         d[3]
     );
-    let lapses = metric_sum(&http, "smsgw_dispatch_pauses_total", &["reason=\"lease\""]).await?;
-    let paused = metric_sum(&http, "smsgw_dispatch_pause_seconds_sum", &["reason=\"lease\""]).await?;
+    let lapses = after.sum("smsgw_dispatch_pauses_total", &["reason=\"lease\""]);
+    let paused = after.sum("smsgw_dispatch_pause_seconds_sum", &["reason=\"lease\""]);
     println!("leader lease: {lapses:.0} lapses, dispatch paused {paused:.2} s in all");
     println!("data dir: {}", data_parts(&dir.join("data")));
     Ok(())
