@@ -37,6 +37,10 @@ pub enum ApplyError {
     /// Stored or proposed bytes did not decode.
     #[error("state machine data: {0}")]
     Codec(#[from] CodecError),
+    /// The store is closed for a reopen after a storage error (raft is
+    /// being rebuilt on this node): a read may succeed shortly.
+    #[error("the state machine's store is being reopened after a storage error; retry shortly")]
+    Reopening,
 }
 
 /// The replicated application: what committed commands do to the state.
@@ -222,9 +226,7 @@ impl View {
     fn tree(&self) -> Result<sled::Tree, ApplyError> {
         match &self.tree {
             Some(t) => Ok(t.read().unwrap_or_else(|p| p.into_inner()).clone()),
-            None => Err(ApplyError::Sled(sled::Error::Io(std::io::Error::other(
-                "the store is being reopened after a storage error; retry shortly",
-            )))),
+            None => Err(ApplyError::Reopening),
         }
     }
 

@@ -95,10 +95,7 @@ pub async fn me(State(s): State<AppState>, h: HeaderMap) -> Response {
         async {
             let (loaded, account) = authenticate(&s, &h)?;
             let view = s.fresh_view().await?;
-            let rec = view
-                .accounts()
-                .account(&account.name)
-                .map_err(ApiError::internal)?;
+            let rec = view.accounts().account(&account.name).map_err(ApiError::from)?;
             Ok(show(&account, rec.as_ref(), &loaded))
         }
         .await,
@@ -125,7 +122,7 @@ pub async fn get(State(s): State<AppState>, h: HeaderMap, Path(name): Path<Strin
                 .await?
                 .accounts()
                 .account(&name)
-                .map_err(ApiError::internal)?;
+                .map_err(ApiError::from)?;
             Ok(show(a, rec.as_ref(), &loaded))
         }
         .await,
@@ -299,7 +296,7 @@ pub async fn ledger(
             let lines = view
                 .accounts()
                 .ledger(&name, from, until, after, limit)
-                .map_err(ApiError::internal)?;
+                .map_err(ApiError::from)?;
             let next = next_of(&lines, limit, |l| format!("{}-{}", l.at_ms, l.seq));
             Ok(json!({"items": lines.iter().map(line_json).collect::<Vec<_>>(), "next": next}))
         }
@@ -330,11 +327,11 @@ pub async fn statement(
         let (d0, d1) = (zone::day_of(first), zone::day_of(next));
         let view = s.fresh_view().await?;
         let accounts = view.accounts();
-        let opening = accounts.opening_balance(&name, d0).map_err(ApiError::internal)?;
-        let closing = accounts.opening_balance(&name, d1).map_err(ApiError::internal)?;
+        let opening = accounts.opening_balance(&name, d0).map_err(ApiError::from)?;
+        let closing = accounts.opening_balance(&name, d1).map_err(ApiError::from)?;
         let mut totals: BTreeMap<String, u64> = BTreeMap::new();
         let mut by_day: Vec<Value> = Vec::new();
-        for st in view.stats(&name, d0, d1 - 1).map_err(ApiError::internal)? {
+        for st in view.stats(&name, d0, d1 - 1).map_err(ApiError::from)? {
             if !st.parts {
                 continue;
             }
@@ -427,7 +424,7 @@ pub async fn optouts(
             let page = view
                 .accounts()
                 .opt_outs(&account.name, after, limit)
-                .map_err(ApiError::internal)?;
+                .map_err(ApiError::from)?;
             let next = next_of(&page, limit, |(n, _)| n.clone());
             let items: Vec<Value> = page
                 .iter()
@@ -484,13 +481,13 @@ pub async fn review_list(
             let view = s.fresh_view().await?;
             let jobs = view.jobs();
             let mut items = Vec::new();
-            for (id, account) in jobs.held(0, limit).map_err(ApiError::internal)? {
-                let Some(job) = jobs.job(&account, id).map_err(ApiError::internal)? else {
+            for (id, account) in jobs.held(0, limit).map_err(ApiError::from)? {
+                let Some(job) = jobs.job(&account, id).map_err(ApiError::from)? else {
                     continue;
                 };
                 let sample = jobs
                     .chunk(id, 0)
-                    .map_err(ApiError::internal)?
+                    .map_err(ApiError::from)?
                     .and_then(|c| c.first().map(|r| r.text.clone()));
                 let mut v = super::jobs::show(&job, &[]);
                 v["account"] = json!(account);
@@ -542,7 +539,7 @@ pub async fn review(
             let account = view
                 .jobs()
                 .held(job.saturating_sub(1), 1)
-                .map_err(ApiError::internal)?
+                .map_err(ApiError::from)?
                 .into_iter()
                 .find(|(j, _)| *j == job)
                 .map(|(_, a)| a)

@@ -50,10 +50,7 @@ pub fn check_open(view: &StateView, account: &Account) -> Result<(), ApiError> {
     if account.billing.is_none() {
         return Ok(());
     }
-    let rec = view
-        .accounts()
-        .account(&account.name)
-        .map_err(ApiError::internal)?;
+    let rec = view.accounts().account(&account.name).map_err(ApiError::from)?;
     match rec.map(|r| r.status) {
         Some(AccountStatus::Closed) => Err(ApiError::AccountClosed),
         _ => Ok(()),
@@ -114,7 +111,7 @@ pub fn without_opt_outs<T>(
         let n = number(&item);
         if accounts
             .opted_out(account, &smsgw_config::normalize_number(n))
-            .map_err(ApiError::internal)?
+            .map_err(ApiError::from)?
         {
             out.push(n.to_string());
         } else {

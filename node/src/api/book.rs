@@ -198,7 +198,7 @@ async fn get_one(s: &AppState, account: &str, id: u64) -> Result<Value, ApiError
     let c = view
         .book()
         .contact(account, id)
-        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)?
         .ok_or(ApiError::Missing {
             what: "contact",
             id: id.to_string(),
@@ -227,7 +227,7 @@ pub async fn patch(State(s): State<AppState>, h: HeaderMap, Path(id): Path<Strin
             let old = view
                 .book()
                 .contact(&account.name, id)
-                .map_err(ApiError::internal)?
+                .map_err(ApiError::from)?
                 .ok_or(ApiError::Missing {
                     what: "contact",
                     id: id.to_string(),
@@ -270,20 +270,18 @@ pub async fn list(
                 if norm.is_empty() {
                     return Err(ApiError::InvalidParameter("`q` must not be empty".into()));
                 }
-                let hits = book
-                    .search(&account.name, &norm, limit)
-                    .map_err(ApiError::internal)?;
+                let hits = book.search(&account.name, &norm, limit).map_err(ApiError::from)?;
                 return Ok(json!({ "items": hits.iter().map(show).collect::<Vec<_>>(), "next": null }));
             }
             let after = num_param(&q, "after")?.unwrap_or(0);
             let page = book
                 .contacts(&account.name, after, limit)
-                .map_err(ApiError::internal)?;
+                .map_err(ApiError::from)?;
             let next = next_of(&page, limit, |c| c.id);
             Ok(json!({
                 "items": page.iter().map(show).collect::<Vec<_>>(),
                 "next": next,
-                "total": book.contact_count(&account.name).map_err(ApiError::internal)?,
+                "total": book.contact_count(&account.name).map_err(ApiError::from)?,
             }))
         }
         .await,
@@ -348,7 +346,7 @@ pub async fn export(State(s): State<AppState>, h: HeaderMap) -> Response {
         while all.len() < MAX_EXPORT {
             let page = book
                 .contacts(&account.name, after, MAX_PAGE)
-                .map_err(ApiError::internal)?;
+                .map_err(ApiError::from)?;
             let Some(last) = page.last() else { break };
             after = last.id;
             all.extend(page);

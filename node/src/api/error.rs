@@ -295,6 +295,17 @@ impl From<ProposeError> for ApiError {
     }
 }
 
+impl From<smsgw_raft::ApplyError> for ApiError {
+    /// A read of the applied state: only a store closed for its reopen is
+    /// the caller's to retry (503 `storage_failed`), anything else is ours.
+    fn from(e: smsgw_raft::ApplyError) -> Self {
+        match e {
+            smsgw_raft::ApplyError::Reopening => ApiError::StorageFailed(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         // One line per error code per interval: a client retrying into a
@@ -361,6 +372,18 @@ mod tests {
         assert_eq!((failed.code(), failed.status().as_u16()), ("storage_failed", 503));
         let in_flight = storage(true, true);
         assert_eq!(in_flight.code(), "outcome_unknown");
+    }
+
+    #[test]
+    fn a_read_while_the_store_is_reopened_is_503_storage_failed_not_internal() {
+        let reopening = ApiError::from(smsgw_raft::ApplyError::Reopening);
+        assert_eq!(
+            (reopening.code(), reopening.status().as_u16()),
+            ("storage_failed", 503)
+        );
+        assert!(reopening.message().contains("retry"), "{}", reopening.message());
+        let codec = smsgw_raft::ApplyError::Codec(smsgw_raft::codec::CodecError::Framing("cut short"));
+        assert_eq!(ApiError::from(codec).code(), "internal");
     }
 
     #[test]

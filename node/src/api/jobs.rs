@@ -274,12 +274,12 @@ async fn one(s: &AppState, account: &str, id: u64) -> Result<Value, ApiError> {
     let jobs = s.fresh_view().await?.jobs();
     let job = jobs
         .job(account, id)
-        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)?
         .ok_or(ApiError::Missing {
             what: "job",
             id: id.to_string(),
         })?;
-    Ok(show(&job, &jobs.outcomes(id).map_err(ApiError::internal)?))
+    Ok(show(&job, &jobs.outcomes(id).map_err(ApiError::from)?))
 }
 
 pub async fn get(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> Response {
@@ -305,11 +305,11 @@ pub async fn list(
             let jobs = s.fresh_view().await?.jobs();
             let page = jobs
                 .jobs(&account.name, num_param(&q, "after")?.unwrap_or(0), limit)
-                .map_err(ApiError::internal)?;
+                .map_err(ApiError::from)?;
             let next = next_of(&page, limit, |j| j.id);
             let items = page
                 .iter()
-                .map(|j| Ok(show(j, &jobs.outcomes(j.id).map_err(ApiError::internal)?)))
+                .map(|j| Ok(show(j, &jobs.outcomes(j.id).map_err(ApiError::from)?)))
                 .collect::<Result<Vec<_>, ApiError>>()?;
             Ok(json!({ "items": items, "next": next }))
         }

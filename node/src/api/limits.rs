@@ -209,7 +209,7 @@ pub fn check_backlog(
     let cap = doc.backlog.cap(account);
     let have = view
         .counter(&smsgw_state::keys::counter::backlog(account))
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::from)?;
     if have.saturating_add(messages) > cap {
         metrics::counter!("smsgw_api_backlog_refused_total").increment(1);
         return Err(ApiError::BacklogFull {

@@ -146,8 +146,13 @@ impl Disk {
 
     /// Whether the disk has room again: above the mark, at least `need`
     /// bytes free, no injected fault. When the supervisor may rebuild a raft
-    /// stopped on a storage error.
-    pub fn has_room(&self, need: u64) -> bool {
+    /// stopped on a storage error. Samples free space first, off the
+    /// runtime's threads: the periodic sample may predate the write that
+    /// filled the disk, and a rebuild on a full disk fails at once (its
+    /// reopen also fails the reads of every request meanwhile).
+    pub async fn has_room_now(self: &Arc<Self>, need: u64) -> bool {
+        let d = self.clone();
+        let _ = tokio::task::spawn_blocking(move || d.sample_free()).await;
         self.below_mark().is_none() && self.free() >= need && !test_fault::raft_fault_on()
     }
 

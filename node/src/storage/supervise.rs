@@ -54,7 +54,7 @@ pub fn spawn(cluster: Cluster, disk: Arc<Disk>) -> tokio::task::JoinHandle<()> {
             } else {
                 backoff = Duration::from_secs(1);
             }
-            while !disk.has_room(need) {
+            while !disk.has_room_now(need).await {
                 tokio::time::sleep(POLL).await;
             }
             tracing::info!(free = disk.free(), "the disk has room again: rebuilding raft");
