@@ -192,11 +192,17 @@ pub fn outcome_for(word: &str) -> Option<PartOutcome> {
 /// What is committed for parts `M.1..=M.parts`: carrier ids (under the
 /// envelope's carrier, `route`: raft records no carrier per submit, and a
 /// report that came through another carrier is matched by the reconciler's
-/// store look-up) and outcomes.
-fn known_parts(view: &StateView, mid: &str, parts: u16, route: &str) -> Vec<KnownPart> {
+/// store look-up) and outcomes. A read that fails is an error, not "not
+/// known": a part taken for unsent would be sent twice.
+fn known_parts(
+    view: &StateView,
+    mid: &str,
+    parts: u16,
+    route: &str,
+) -> Result<Vec<KnownPart>, smsgw_raft::ApplyError> {
     let mut out = Vec::new();
     for seq in 1..=parts.min(u16::from(u8::MAX)) {
-        let Ok(Some(rec)) = view.part(&format!("{mid}.{seq}")) else {
+        let Some(rec) = view.part(&format!("{mid}.{seq}"))? else {
             continue;
         };
         let outcome = rec.report_state.as_deref().and_then(outcome_for);
@@ -207,6 +213,43 @@ fn known_parts(view: &StateView, mid: &str, parts: u16, route: &str) -> Vec<Know
                 submitted,
                 outcome,
             });
+        }
+    }
+    Ok(out)
+}
+
+/// One ready queue read in order, up to the first read that failed.
+struct InOrder<T, E> {
+    /// What is to be sent, with its sequence.
+    found: Vec<(u64, T)>,
+    /// The last sequence read, finished messages included: the queue's
+    /// cursor moves there, and never past a failed read.
+    upto: Option<u64>,
+    /// The failure that stopped the read (sled after an I/O error, the store
+    /// being reopened): the next step reads that message again, so none is
+    /// skipped.
+    failed: Option<E>,
+}
+
+fn read_in_order<T, E>(
+    entries: Vec<smsgw_state::ReadyEntry>,
+    mut read: impl FnMut(&str) -> Result<Option<T>, E>,
+) -> InOrder<T, E> {
+    let mut out = InOrder {
+        found: Vec::new(),
+        upto: None,
+        failed: None,
+    };
+    for e in entries {
+        match read(&e.message) {
+            Ok(m) => {
+                out.upto = Some(e.seq);
+                out.found.extend(m.map(|m| (e.seq, m)));
+            }
+            Err(err) => {
+                out.failed = Some(err);
+                break;
+            }
         }
     }
     out
@@ -235,18 +278,28 @@ impl RaftStore {
         *self.sp_numbers.write().unwrap_or_else(|p| p.into_inner()) = m;
     }
 
-    /// The message to send for head `mid` of `view`, if it is one.
-    pub fn outbound(&self, view: &StateView, mid: &str) -> Option<OutboundMessage> {
-        let id: MessageId = mid.parse().ok()?;
-        let head = view.part(&format!("{mid}.0")).ok()??;
+    /// The message to send for head `mid` of `view`; `Ok(None)` if there is
+    /// none to send (finished, gone, or not a message), `Err` if the state
+    /// could not be read (the caller must come back to it).
+    fn outbound(
+        &self,
+        view: &StateView,
+        mid: &str,
+    ) -> Result<Option<OutboundMessage>, smsgw_raft::ApplyError> {
+        let Ok(id) = mid.parse::<MessageId>() else {
+            return Ok(None);
+        };
+        let Some(head) = view.part(&format!("{mid}.0"))? else {
+            return Ok(None);
+        };
         if head.report_state.is_some() {
-            return None;
+            return Ok(None);
         }
         let env: Envelope = match serde_json::from_slice(&head.part.payload) {
             Ok(e) => e,
             Err(e) => {
                 smsgw_actors::error_limited!("bad-envelope", message = mid, "bad envelope: {e}");
-                return None;
+                return Ok(None);
             }
         };
         let sp = self
@@ -257,8 +310,8 @@ impl RaftStore {
             .cloned()
             .unwrap_or_default();
         let left = Duration::from_millis(env.valid_until_ms.saturating_sub(now_ms()));
-        let known = known_parts(view, mid, env.parts, &env.route);
-        Some(OutboundMessage {
+        let known = known_parts(view, mid, env.parts, &env.route)?;
+        Ok(Some(OutboundMessage {
             id,
             account: head.part.account,
             priority: priority(env.priority),
@@ -273,12 +326,13 @@ impl RaftStore {
                 ))
                 .unwrap_or_else(Instant::now),
             known,
-        })
+        }))
     }
 
     /// The next messages of every ready queue that the dispatcher has room
     /// for (`held`: what it holds now, by route and priority class), in
-    /// acceptance order; advances this leadership's cursors past them.
+    /// acceptance order; advances this leadership's cursors past them, and
+    /// never past a message whose read failed.
     pub fn take_new(&self, held: &HashMap<String, [usize; 4]>) -> Result<Fed, StoreError> {
         let unavailable = |e: smsgw_raft::ApplyError| StoreError::Unavailable(e.to_string());
         let view = smsgw_state::local_view(&self.cluster);
@@ -301,19 +355,25 @@ impl RaftStore {
                 let entries = view
                     .ready(&route, class, after, FEED_TARGET - holds)
                     .map_err(unavailable)?;
-                let Some(last) = entries.last().map(|e| e.seq) else {
-                    continue;
-                };
-                feed.cursors.insert(cursor, last);
-                for e in entries {
-                    let Some(m) = self.outbound(&view, &e.message) else {
-                        continue;
-                    };
-                    if e.seq <= feed.resume_upto {
+                let read = read_in_order(entries, |mid| self.outbound(&view, mid));
+                if let Some(seq) = read.upto {
+                    feed.cursors.insert(cursor, seq);
+                }
+                for (seq, m) in read.found {
+                    if seq <= feed.resume_upto {
                         out.resumed.push(m);
                     } else {
                         out.fresh.push(m);
                     }
+                }
+                if let Some(err) = read.failed {
+                    // What was read before the failure is handed out (its
+                    // cursor moved); the rest waits for the next step.
+                    if out.resumed.is_empty() && out.fresh.is_empty() {
+                        return Err(unavailable(err));
+                    }
+                    smsgw_actors::warn_limited!("feed-read", "reading messages to send: {err}");
+                    return Ok(out);
                 }
             }
         }
@@ -442,5 +502,45 @@ impl Store for RaftStore {
                 })
             }))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue(n: u64) -> Vec<smsgw_state::ReadyEntry> {
+        (1..=n)
+            .map(|seq| smsgw_state::ReadyEntry {
+                seq,
+                message: format!("m{seq}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_queue_read_stops_at_a_failed_read_and_its_cursor_stays_before_it() {
+        let read = read_in_order(queue(5), |mid| {
+            if mid == "m3" {
+                Err("io error")
+            } else {
+                Ok(Some(mid.to_string()))
+            }
+        });
+        assert_eq!(read.found, vec![(1, "m1".to_string()), (2, "m2".to_string())]);
+        assert_eq!(read.upto, Some(2));
+        assert_eq!(read.failed, Some("io error"));
+        let first = read_in_order(queue(2), |_| Err::<Option<String>, _>("io error"));
+        assert_eq!((first.found.len(), first.upto), (0, None));
+    }
+
+    #[test]
+    fn finished_messages_move_the_cursor_without_being_sent() {
+        let read = read_in_order(queue(4), |mid| {
+            Ok::<_, ()>((mid != "m2" && mid != "m4").then(|| mid.to_string()))
+        });
+        assert_eq!(read.found, vec![(1, "m1".to_string()), (3, "m3".to_string())]);
+        assert_eq!(read.upto, Some(4));
+        assert!(read.failed.is_none());
     }
 }
