@@ -43,6 +43,20 @@ pub enum ApplyError {
     Reopening,
 }
 
+impl ApplyError {
+    /// Whether the disk is at fault: sled's I/O error (sled fails every
+    /// operation after its first one, until the store is reopened) or the
+    /// store closed for that reopen. Callers answer "retry later", not "bug".
+    pub fn is_disk_fault(&self) -> bool {
+        matches!(self, ApplyError::Sled(sled::Error::Io(_)) | ApplyError::Reopening)
+    }
+
+    /// An I/O error of the state machine's store, as sled gives it.
+    pub fn io(e: std::io::Error) -> Self {
+        ApplyError::Sled(sled::Error::Io(e))
+    }
+}
+
 /// The replicated application: what committed commands do to the state.
 pub trait App: Send + Sync + 'static {
     /// Applies one command written at log `index`, returning its encoded

@@ -296,12 +296,16 @@ impl From<ProposeError> for ApiError {
 }
 
 impl From<smsgw_raft::ApplyError> for ApiError {
-    /// A read of the applied state: only a store closed for its reopen is
-    /// the caller's to retry (503 `storage_failed`), anything else is ours.
+    /// A read of the applied state. The disk's faults are said as such:
+    /// sled fails every read after its first I/O error (a full disk, until
+    /// raft is rebuilt), and the store is closed while it is reopened; the
+    /// caller may retry later or through another node. Anything else is ours.
     fn from(e: smsgw_raft::ApplyError) -> Self {
-        match e {
-            smsgw_raft::ApplyError::Reopening => ApiError::StorageFailed(e.to_string()),
-            other => ApiError::Internal(other.to_string()),
+        let text = e.to_string();
+        match e.is_disk_fault() {
+            true if smsgw_raft::error::is_disk_full(&text) => ApiError::StorageFull(text),
+            true => ApiError::StorageFailed(text),
+            false => ApiError::Internal(text),
         }
     }
 }
@@ -384,6 +388,19 @@ mod tests {
         assert!(reopening.message().contains("retry"), "{}", reopening.message());
         let codec = smsgw_raft::ApplyError::Codec(smsgw_raft::codec::CodecError::Framing("cut short"));
         assert_eq!(ApiError::from(codec).code(), "internal");
+    }
+
+    #[test]
+    fn a_read_that_sled_fails_after_an_io_error_names_the_disk() {
+        let io =
+            |kind, text: &str| ApiError::from(smsgw_raft::ApplyError::io(std::io::Error::new(kind, text)));
+        let full = io(
+            std::io::ErrorKind::StorageFull,
+            "No space left on device (os error 28)",
+        );
+        assert_eq!((full.code(), full.status().as_u16()), ("storage_full", 507));
+        let failed = io(std::io::ErrorKind::Other, "Input/output error (os error 5)");
+        assert_eq!((failed.code(), failed.status().as_u16()), ("storage_failed", 503));
     }
 
     #[test]
