@@ -21,11 +21,11 @@ use crate::codec::{self, CodecError};
 /// order, each with its own response (several when the proposer batched
 /// concurrent proposals into one entry).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Proposal(pub Vec<Vec<u8>>);
+pub struct Proposal(#[serde(with = "crate::codec::bytes_list")] pub Vec<Vec<u8>>);
 
 /// The responses of one entry's commands, one per command, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Applied(pub Vec<Vec<u8>>);
+pub struct Applied(#[serde(with = "crate::codec::bytes_list")] pub Vec<Vec<u8>>);
 
 /// Failure while applying or reading: storage or decoding, never a property
 /// of the command (those are answered in the application's response).

@@ -18,6 +18,7 @@ pub struct MtPart {
     /// How many parts the message this part belongs to has.
     pub parts: u16,
     /// Encoded payload of this part (already split, with its UDH if any).
+    #[serde(with = "smsgw_raft::codec::bytes")]
     pub payload: Vec<u8>,
     /// When the request was accepted (ms since the Unix epoch, set by the proposer).
     pub accepted_at_ms: u64,
@@ -46,6 +47,7 @@ pub struct MoMessage {
     /// Destination (service code plus extension).
     pub to: String,
     /// Decoded or raw payload.
+    #[serde(with = "smsgw_raft::codec::bytes")]
     pub payload: Vec<u8>,
     /// When the session received it (ms since the Unix epoch).
     pub received_at_ms: u64,
@@ -59,6 +61,7 @@ pub enum Command {
         /// Document key, e.g. `carriers/cmcc-1`.
         key: String,
         /// JSON text of the document.
+        #[serde(with = "smsgw_raft::codec::bytes")]
         value: Vec<u8>,
     },
     /// Accept a batch of MT parts; a repeated `request_id` has one effect.
