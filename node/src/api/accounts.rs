@@ -95,7 +95,7 @@ pub async fn me(State(s): State<AppState>, h: HeaderMap) -> Response {
         async {
             let (loaded, account) = authenticate(&s, &h)?;
             let view = s.fresh_view().await?;
-            let rec = view.accounts().account(&account.name).map_err(ApiError::from)?;
+            let rec = view.accounts().account(&account.name)?;
             Ok(show(&account, rec.as_ref(), &loaded))
         }
         .await,
@@ -117,12 +117,7 @@ pub async fn get(State(s): State<AppState>, h: HeaderMap, Path(name): Path<Strin
                     what: "account",
                     id: name.clone(),
                 })?;
-            let rec = s
-                .fresh_view()
-                .await?
-                .accounts()
-                .account(&name)
-                .map_err(ApiError::from)?;
+            let rec = s.fresh_view().await?.accounts().account(&name)?;
             Ok(show(a, rec.as_ref(), &loaded))
         }
         .await,
@@ -293,10 +288,7 @@ pub async fn ledger(
                 ),
             };
             let view = s.fresh_view().await?;
-            let lines = view
-                .accounts()
-                .ledger(&name, from, until, after, limit)
-                .map_err(ApiError::from)?;
+            let lines = view.accounts().ledger(&name, from, until, after, limit)?;
             let next = next_of(&lines, limit, |l| format!("{}-{}", l.at_ms, l.seq));
             Ok(json!({"items": lines.iter().map(line_json).collect::<Vec<_>>(), "next": next}))
         }
@@ -327,11 +319,11 @@ pub async fn statement(
         let (d0, d1) = (zone::day_of(first), zone::day_of(next));
         let view = s.fresh_view().await?;
         let accounts = view.accounts();
-        let opening = accounts.opening_balance(&name, d0).map_err(ApiError::from)?;
-        let closing = accounts.opening_balance(&name, d1).map_err(ApiError::from)?;
+        let opening = accounts.opening_balance(&name, d0)?;
+        let closing = accounts.opening_balance(&name, d1)?;
         let mut totals: BTreeMap<String, u64> = BTreeMap::new();
         let mut by_day: Vec<Value> = Vec::new();
-        for st in view.stats(&name, d0, d1 - 1).map_err(ApiError::from)? {
+        for st in view.stats(&name, d0, d1 - 1)? {
             if !st.parts {
                 continue;
             }
@@ -421,10 +413,7 @@ pub async fn optouts(
             let limit = limit(&q)?;
             let after = q.get("after").map(String::as_str).unwrap_or("");
             let view = s.fresh_view().await?;
-            let page = view
-                .accounts()
-                .opt_outs(&account.name, after, limit)
-                .map_err(ApiError::from)?;
+            let page = view.accounts().opt_outs(&account.name, after, limit)?;
             let next = next_of(&page, limit, |(n, _)| n.clone());
             let items: Vec<Value> = page
                 .iter()
@@ -481,14 +470,11 @@ pub async fn review_list(
             let view = s.fresh_view().await?;
             let jobs = view.jobs();
             let mut items = Vec::new();
-            for (id, account) in jobs.held(0, limit).map_err(ApiError::from)? {
-                let Some(job) = jobs.job(&account, id).map_err(ApiError::from)? else {
+            for (id, account) in jobs.held(0, limit)? {
+                let Some(job) = jobs.job(&account, id)? else {
                     continue;
                 };
-                let sample = jobs
-                    .chunk(id, 0)
-                    .map_err(ApiError::from)?
-                    .and_then(|c| c.first().map(|r| r.text.clone()));
+                let sample = jobs.chunk(id, 0)?.and_then(|c| c.first().map(|r| r.text.clone()));
                 let mut v = super::jobs::show(&job, &[]);
                 v["account"] = json!(account);
                 v["sample_text"] = json!(sample);
@@ -538,8 +524,7 @@ pub async fn review(
             let view = s.fresh_view().await?;
             let account = view
                 .jobs()
-                .held(job.saturating_sub(1), 1)
-                .map_err(ApiError::from)?
+                .held(job.saturating_sub(1), 1)?
                 .into_iter()
                 .find(|(j, _)| *j == job)
                 .map(|(_, a)| a)

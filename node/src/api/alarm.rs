@@ -86,7 +86,7 @@ pub(crate) fn caller(state: &AppState, h: &HeaderMap) -> Result<(Arc<Loaded>, Ca
     }
     let sha = ApiKeyHash::of(key).sha256;
     let view = smsgw_state::local_view(&state.cluster);
-    match view.alarm().officer_by_key(&sha).map_err(ApiError::from)? {
+    match view.alarm().officer_by_key(&sha)? {
         Some(o) => Ok((loaded, Caller::Officer(o.badge))),
         None => {
             smsgw_raft::network::auth::record_failure("http", &"api client", &"unknown API key");
@@ -149,14 +149,12 @@ pub async fn list(
                     ApiError::InvalidParameter(format!("`day` must be a date like 2026-12-03, not `{d}`"))
                 })?;
                 let ymd = smsgw_state::stats::ymd(zone::day_of(date));
-                view.day_cases(ymd, 10_000).map_err(ApiError::from)?
+                view.day_cases(ymd, 10_000)?
             }
-            None if status == "open" || wanted.is_some_and(CaseStatus::is_open) => {
-                view.queue(10_000).map_err(ApiError::from)?
-            }
+            None if status == "open" || wanted.is_some_and(CaseStatus::is_open) => view.queue(10_000)?,
             None => {
                 let today = smsgw_state::stats::ymd(smsgw_state::stats::day(now_ms()));
-                view.day_cases(today, 10_000).map_err(ApiError::from)?
+                view.day_cases(today, 10_000)?
             }
         };
         let shown: Vec<Value> = cases
@@ -179,7 +177,7 @@ pub async fn get(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>
     let r = async {
         let (_, who) = caller(&s, &h)?;
         let view = s.fresh_view().await?.alarm();
-        match view.case(&id.to_ascii_uppercase()).map_err(ApiError::from)? {
+        match view.case(&id.to_ascii_uppercase())? {
             Some(c) if who.sees(&c) => Ok(show(&c)),
             _ => Err(ApiError::Missing { what: "case", id }),
         }

@@ -47,11 +47,10 @@ pub async fn officers(State(s): State<AppState>, h: HeaderMap) -> Response {
     let r = async {
         caller(&s, &h)?;
         let view = s.fresh_view().await?.alarm();
-        let groups = view.groups().map_err(ApiError::from)?;
+        let groups = view.groups()?;
         let now = now_ms();
         let list: Vec<Value> = view
-            .officers()
-            .map_err(ApiError::from)?
+            .officers()?
             .iter()
             .map(|o| {
                 json!({
@@ -201,8 +200,7 @@ pub async fn groups(State(s): State<AppState>, h: HeaderMap) -> Response {
         caller(&s, &h)?;
         let view = s.fresh_view().await?.alarm();
         let list: Vec<Value> = view
-            .groups()
-            .map_err(ApiError::from)?
+            .groups()?
             .iter()
             .map(|g| {
                 let shifts: Vec<String> = g.shifts.iter().map(show_shift).collect();
@@ -282,12 +280,7 @@ pub async fn rules(State(s): State<AppState>, h: HeaderMap) -> Response {
     let r = async {
         caller(&s, &h)?;
         let view = s.fresh_view().await?.alarm();
-        let list: Vec<Value> = view
-            .rules()
-            .map_err(ApiError::from)?
-            .iter()
-            .map(show_rule)
-            .collect();
+        let list: Vec<Value> = view.rules()?.iter().map(show_rule).collect();
         Ok(json!({ "rules": list }))
     }
     .await;
@@ -388,7 +381,7 @@ pub async fn stats(
         caller(&s, &h)?;
         let span = super::stats::span(&q)?;
         let (d0, d1) = span.days;
-        let counters = s.fresh_view().await?.alarm().stats(d0, d1).map_err(ApiError::from)?;
+        let counters = s.fresh_view().await?.alarm().stats(d0, d1)?;
         type Buckets = [u64; BUCKETS_SECS.len()];
         let mut lines: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
         let mut durations: BTreeMap<(String, String, String), Buckets> = BTreeMap::new();

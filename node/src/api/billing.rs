@@ -50,7 +50,7 @@ pub fn check_open(view: &StateView, account: &Account) -> Result<(), ApiError> {
     if account.billing.is_none() {
         return Ok(());
     }
-    let rec = view.accounts().account(&account.name).map_err(ApiError::from)?;
+    let rec = view.accounts().account(&account.name)?;
     match rec.map(|r| r.status) {
         Some(AccountStatus::Closed) => Err(ApiError::AccountClosed),
         _ => Ok(()),
@@ -109,10 +109,7 @@ pub fn without_opt_outs<T>(
     let mut out = Vec::new();
     for item in items {
         let n = number(&item);
-        if accounts
-            .opted_out(account, &smsgw_config::normalize_number(n))
-            .map_err(ApiError::from)?
-        {
+        if accounts.opted_out(account, &smsgw_config::normalize_number(n))? {
             out.push(n.to_string());
         } else {
             keep.push(item);

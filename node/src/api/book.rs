@@ -195,14 +195,10 @@ pub async fn create(State(s): State<AppState>, h: HeaderMap, body: Bytes) -> Res
 
 async fn get_one(s: &AppState, account: &str, id: u64) -> Result<Value, ApiError> {
     let view = s.fresh_view().await?;
-    let c = view
-        .book()
-        .contact(account, id)
-        .map_err(ApiError::from)?
-        .ok_or(ApiError::Missing {
-            what: "contact",
-            id: id.to_string(),
-        })?;
+    let c = view.book().contact(account, id)?.ok_or(ApiError::Missing {
+        what: "contact",
+        id: id.to_string(),
+    })?;
     Ok(show(&c))
 }
 
@@ -224,14 +220,10 @@ pub async fn patch(State(s): State<AppState>, h: HeaderMap, Path(id): Path<Strin
             let id = parse_id(&id)?;
             let input: ContactInput = json_body(&body)?;
             let view = s.fresh_view().await?;
-            let old = view
-                .book()
-                .contact(&account.name, id)
-                .map_err(ApiError::from)?
-                .ok_or(ApiError::Missing {
-                    what: "contact",
-                    id: id.to_string(),
-                })?;
+            let old = view.book().contact(&account.name, id)?.ok_or(ApiError::Missing {
+                what: "contact",
+                id: id.to_string(),
+            })?;
             let row = input.apply(old.data)?;
             commit(&s, &account.name, BookCommand::PutContact { id: Some(id), row }).await?;
             get_one(&s, &account.name, id).await
@@ -270,18 +262,16 @@ pub async fn list(
                 if norm.is_empty() {
                     return Err(ApiError::InvalidParameter("`q` must not be empty".into()));
                 }
-                let hits = book.search(&account.name, &norm, limit).map_err(ApiError::from)?;
+                let hits = book.search(&account.name, &norm, limit)?;
                 return Ok(json!({ "items": hits.iter().map(show).collect::<Vec<_>>(), "next": null }));
             }
             let after = num_param(&q, "after")?.unwrap_or(0);
-            let page = book
-                .contacts(&account.name, after, limit)
-                .map_err(ApiError::from)?;
+            let page = book.contacts(&account.name, after, limit)?;
             let next = next_of(&page, limit, |c| c.id);
             Ok(json!({
                 "items": page.iter().map(show).collect::<Vec<_>>(),
                 "next": next,
-                "total": book.contact_count(&account.name).map_err(ApiError::from)?,
+                "total": book.contact_count(&account.name)?,
             }))
         }
         .await,
@@ -344,9 +334,7 @@ pub async fn export(State(s): State<AppState>, h: HeaderMap) -> Response {
         let mut all = Vec::new();
         let mut after = 0;
         while all.len() < MAX_EXPORT {
-            let page = book
-                .contacts(&account.name, after, MAX_PAGE)
-                .map_err(ApiError::from)?;
+            let page = book.contacts(&account.name, after, MAX_PAGE)?;
             let Some(last) = page.last() else { break };
             after = last.id;
             all.extend(page);

@@ -47,10 +47,8 @@ async fn show(state: &AppState, headers: &HeaderMap, q: &HashMap<String, String>
     };
     let view = state.fresh_view().await?;
     let events = view.events();
-    let queue = events.account(&account.name).map_err(ApiError::from)?;
-    let oldest = events
-        .events(&account.name, queue.acked, limit)
-        .map_err(ApiError::from)?;
+    let queue = events.account(&account.name)?;
+    let oldest = events.events(&account.name, queue.acked, limit)?;
     let leader = state.cluster.leads_with_lease();
     let live = state.callbacks.account(&account.name).unwrap_or_default();
     let pending: Vec<Value> = oldest

@@ -21,9 +21,9 @@ use super::state::AppState;
 use crate::service::{template, zone};
 
 fn group_named(book: &BookView, account: &str, name: &str) -> Result<Group, ApiError> {
-    let by_name = book.group_by_name(account, name).map_err(ApiError::from)?;
+    let by_name = book.group_by_name(account, name)?;
     let by_id = match (&by_name, name.parse::<u64>()) {
-        (None, Ok(id)) => book.group(account, id).map_err(ApiError::from)?,
+        (None, Ok(id)) => book.group(account, id)?,
         _ => None,
     };
     by_name.or(by_id).ok_or_else(|| ApiError::Missing {
@@ -35,7 +35,7 @@ fn group_named(book: &BookView, account: &str, name: &str) -> Result<Group, ApiE
 fn show_group(book: &BookView, account: &str, g: &Group) -> Result<Value, ApiError> {
     let mut nested = Vec::new();
     for id in &g.data.groups {
-        if let Some(n) = book.group(account, *id).map_err(ApiError::from)? {
+        if let Some(n) = book.group(account, *id)? {
             nested.push(n.data.name);
         }
     }
@@ -67,7 +67,7 @@ impl GroupInput {
         }
         if let Some(cs) = self.contacts {
             for c in &cs {
-                if book.contact(account, *c).map_err(ApiError::from)?.is_none() {
+                if book.contact(account, *c)?.is_none() {
                     return Err(ApiError::Missing {
                         what: "contact",
                         id: c.to_string(),
@@ -182,9 +182,7 @@ pub async fn list(
             let (_, account) = authenticate(&s, &h)?;
             let limit = limit(&q)?;
             let book = s.fresh_view().await?.book();
-            let page = book
-                .groups(&account.name, num_param(&q, "after")?.unwrap_or(0), limit)
-                .map_err(ApiError::from)?;
+            let page = book.groups(&account.name, num_param(&q, "after")?.unwrap_or(0), limit)?;
             let next = next_of(&page, limit, |g| g.id);
             let items = page
                 .iter()
@@ -204,10 +202,7 @@ pub async fn members(State(s): State<AppState>, h: HeaderMap, Path(id): Path<Str
             let (_, account) = authenticate(&s, &h)?;
             let book = s.fresh_view().await?.book();
             let g = group_named(&book, &account.name, &id)?;
-            let members = book
-                .members(&account.name, g.id)
-                .map_err(ApiError::from)?
-                .map_err(ApiError::internal)?;
+            let members = book.members(&account.name, g.id)?.map_err(ApiError::internal)?;
             Ok(json!({
                 "group": g.data.name,
                 "count": members.len(),
@@ -275,13 +270,10 @@ pub async fn put_template(State(s): State<AppState>, h: HeaderMap, body: Bytes) 
 
 async fn template_json(s: &AppState, account: &str, name: &str) -> Result<Value, ApiError> {
     let book = s.fresh_view().await?.book();
-    let t = book
-        .template(account, name)
-        .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::Missing {
-            what: "template",
-            id: name.to_string(),
-        })?;
+    let t = book.template(account, name)?.ok_or_else(|| ApiError::Missing {
+        what: "template",
+        id: name.to_string(),
+    })?;
     Ok(show_template(&t))
 }
 
@@ -324,9 +316,7 @@ pub async fn list_templates(
             let limit = limit(&q)?;
             let after = q.get("after").map(String::as_str).unwrap_or("");
             let book = s.fresh_view().await?.book();
-            let page = book
-                .templates(&account.name, after, limit)
-                .map_err(ApiError::from)?;
+            let page = book.templates(&account.name, after, limit)?;
             let next = next_of(&page, limit, |t| t.name.clone());
             Ok(json!({ "items": page.iter().map(show_template).collect::<Vec<_>>(), "next": next }))
         }

@@ -64,7 +64,7 @@ async fn page(state: &AppState, headers: &HeaderMap, q: &HashMap<String, String>
     let mut scanned = 0u64;
     while seq >= 1 && (items.len() as u64) < limit && scanned < MAX_SCAN {
         scanned += 1;
-        if let Some(mo) = view.mo(seq).map_err(ApiError::from)? {
+        if let Some(mo) = view.mo(seq)? {
             let m = mo.message;
             let owner = loaded.doc.account_for_mo(&m.to).map(|a| a.name.as_str());
             if owner != Some(account.name.as_str()) {

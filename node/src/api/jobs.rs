@@ -272,14 +272,11 @@ fn parse_id(id: &str) -> Result<u64, ApiError> {
 
 async fn one(s: &AppState, account: &str, id: u64) -> Result<Value, ApiError> {
     let jobs = s.fresh_view().await?.jobs();
-    let job = jobs
-        .job(account, id)
-        .map_err(ApiError::from)?
-        .ok_or(ApiError::Missing {
-            what: "job",
-            id: id.to_string(),
-        })?;
-    Ok(show(&job, &jobs.outcomes(id).map_err(ApiError::from)?))
+    let job = jobs.job(account, id)?.ok_or(ApiError::Missing {
+        what: "job",
+        id: id.to_string(),
+    })?;
+    Ok(show(&job, &jobs.outcomes(id)?))
 }
 
 pub async fn get(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> Response {
@@ -303,13 +300,11 @@ pub async fn list(
             let (_, account) = authenticate(&s, &h)?;
             let limit = limit(&q)?;
             let jobs = s.fresh_view().await?.jobs();
-            let page = jobs
-                .jobs(&account.name, num_param(&q, "after")?.unwrap_or(0), limit)
-                .map_err(ApiError::from)?;
+            let page = jobs.jobs(&account.name, num_param(&q, "after")?.unwrap_or(0), limit)?;
             let next = next_of(&page, limit, |j| j.id);
             let items = page
                 .iter()
-                .map(|j| Ok(show(j, &jobs.outcomes(j.id).map_err(ApiError::from)?)))
+                .map(|j| Ok(show(j, &jobs.outcomes(j.id)?)))
                 .collect::<Result<Vec<_>, ApiError>>()?;
             Ok(json!({ "items": items, "next": next }))
         }

@@ -207,9 +207,7 @@ pub fn check_backlog(
     messages: u64,
 ) -> Result<(), ApiError> {
     let cap = doc.backlog.cap(account);
-    let have = view
-        .counter(&smsgw_state::keys::counter::backlog(account))
-        .map_err(ApiError::from)?;
+    let have = view.counter(&smsgw_state::keys::counter::backlog(account))?;
     if have.saturating_add(messages) > cap {
         metrics::counter!("smsgw_api_backlog_refused_total").increment(1);
         return Err(ApiError::BacklogFull {

@@ -356,7 +356,7 @@ async fn replay_answers(state: &AppState, part_ids: &[String]) -> Result<Vec<Acc
 }
 
 fn envelope(view: &StateView, id: &str) -> Result<Option<(PartRecord, Envelope)>, ApiError> {
-    let rec = view.part(&format!("{id}.0")).map_err(ApiError::from)?;
+    let rec = view.part(&format!("{id}.0"))?;
     let Some(rec) = rec else { return Ok(None) };
     let env: Envelope = serde_json::from_slice(&rec.part.payload)
         .map_err(|e| ApiError::Internal(format!("envelope of {id}: {e}")))?;
@@ -428,7 +428,7 @@ async fn get(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Value, A
     let mut statuses = Vec::new();
     for seq in 1..=env.parts {
         let pid = format!("{id}.{seq}");
-        let rec = view.part(&pid).map_err(ApiError::from)?;
+        let rec = view.part(&pid)?;
         let Some(rec) = rec else { continue };
         let status = part_status(&rec);
         statuses.push(status);

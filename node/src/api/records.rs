@@ -62,27 +62,18 @@ fn filter(q: &HashMap<String, String>, book: &BookView, account: &str) -> Result
         narrow(BTreeSet::from([n]));
     }
     if let Some(c) = num_param(q, "contact")? {
-        let contact = book
-            .contact(account, c)
-            .map_err(ApiError::from)?
-            .ok_or(ApiError::Missing {
-                what: "contact",
-                id: c.to_string(),
-            })?;
+        let contact = book.contact(account, c)?.ok_or(ApiError::Missing {
+            what: "contact",
+            id: c.to_string(),
+        })?;
         narrow(contact.data.phones.into_iter().collect());
     }
     if let Some(g) = q.get("group") {
-        let group = book
-            .group_by_name(account, g)
-            .map_err(ApiError::from)?
-            .ok_or_else(|| ApiError::Missing {
-                what: "group",
-                id: g.clone(),
-            })?;
-        let members = book
-            .members(account, group.id)
-            .map_err(ApiError::from)?
-            .map_err(ApiError::internal)?;
+        let group = book.group_by_name(account, g)?.ok_or_else(|| ApiError::Missing {
+            what: "group",
+            id: g.clone(),
+        })?;
+        let members = book.members(account, group.id)?.map_err(ApiError::internal)?;
         narrow(members.into_iter().flat_map(|c| c.data.phones).collect());
     }
     Ok(Filter {
@@ -96,12 +87,10 @@ fn filter(q: &HashMap<String, String>, book: &BookView, account: &str) -> Result
 }
 
 fn contact_json(book: &BookView, account: &str, number: &str) -> Result<Value, ApiError> {
-    Ok(
-        match book.contact_by_phone(account, number).map_err(ApiError::from)? {
-            Some(c) => json!({ "id": c.id, "name": c.data.name }),
-            None => Value::Null,
-        },
-    )
+    Ok(match book.contact_by_phone(account, number)? {
+        Some(c) => json!({ "id": c.id, "name": c.data.name }),
+        None => Value::Null,
+    })
 }
 
 /// One page of MT records and the cursor after it.
@@ -114,28 +103,26 @@ fn mt_page(
 ) -> Result<(Vec<Value>, Option<String>), ApiError> {
     let book = view.book();
     let jobs = view.jobs();
-    let ids = view
-        .records(
-            account,
-            after.as_ref().map(|(a, i)| (*a, i.as_str())),
-            f.from_ms,
-            f.until_ms,
-            MAX_SCAN,
-        )
-        .map_err(ApiError::from)?;
+    let ids = view.records(
+        account,
+        after.as_ref().map(|(a, i)| (*a, i.as_str())),
+        f.from_ms,
+        f.until_ms,
+        MAX_SCAN,
+    )?;
     let scanned_all = ids.len() < MAX_SCAN;
     let mut items = Vec::new();
     let mut cursor = None;
     for (at, mid) in ids {
         cursor = Some(format!("{at}-{mid}"));
-        let Some(head) = view.part(&format!("{mid}.0")).map_err(ApiError::from)? else {
+        let Some(head) = view.part(&format!("{mid}.0"))? else {
             continue;
         };
         let Ok(env) = serde_json::from_slice::<Envelope>(&head.part.payload) else {
             continue;
         };
         let status = head.report_state.as_deref().map_or("IN_PROGRESS", state_name);
-        let job = jobs.job_of(&mid).map_err(ApiError::from)?;
+        let job = jobs.job_of(&mid)?;
         if f.numbers.as_ref().is_some_and(|n| !n.contains(&head.part.to))
             || f.job.is_some_and(|j| Some(j) != job)
             || f.status.as_deref().is_some_and(|s| s != status)
@@ -168,13 +155,11 @@ fn mo_page(
     let book = view.book();
     let mut items = Vec::new();
     // Purged MOs are gone from the front of the sequence: start past them.
-    let purged = view
-        .counter(smsgw_state::keys::retention::counter::MOS)
-        .map_err(ApiError::from)?;
+    let purged = view.counter(smsgw_state::keys::retention::counter::MOS)?;
     let mut seq = after.max(purged);
     for _ in 0..MAX_SCAN {
         seq += 1;
-        let Some(mo) = view.mo(seq).map_err(ApiError::from)? else {
+        let Some(mo) = view.mo(seq)? else {
             return Ok((items, None));
         };
         let m = mo.message;

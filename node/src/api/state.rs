@@ -123,7 +123,7 @@ impl AppState {
     /// Re-reads the document from the local state; `Ok(true)` when it changed.
     pub fn reload(&self) -> Result<bool, ApiError> {
         let view = smsgw_state::local_view(&self.cluster);
-        let raw = view.config(CLUSTER_DOC_KEY).map_err(ApiError::from)?;
+        let raw = view.config(CLUSTER_DOC_KEY)?;
         let Some(raw) = raw else { return Ok(false) };
         let current = self.live.read().unwrap_or_else(|p| p.into_inner()).clone();
         if current.as_ref().is_some_and(|c| c.raw == raw) {
@@ -192,11 +192,7 @@ impl AppState {
         let view = smsgw_state::local_view(&self.cluster);
         let deadline = Instant::now() + Duration::from_secs(3);
         loop {
-            let local = view
-                .applied()
-                .map_err(ApiError::from)?
-                .map(|l| l.index)
-                .unwrap_or(0);
+            let local = view.applied()?.map(|l| l.index).unwrap_or(0);
             if local >= applied_index {
                 return Ok(view);
             }

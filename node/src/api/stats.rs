@@ -106,7 +106,7 @@ pub async fn get(
             }
         }
         let view = s.fresh_view().await?;
-        let stats = view.stats(&account.name, d0, d1).map_err(ApiError::from)?;
+        let stats = view.stats(&account.name, d0, d1)?;
         let mut table = Table::new();
         for st in stats {
             let key = match (by, st.dim.split_once(':')) {

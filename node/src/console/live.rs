@@ -90,7 +90,7 @@ pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
         })
         .collect();
     let view = smsgw_state::local_view(&state.cluster);
-    let queued = view.ready_counts().map_err(ApiError::from)?;
+    let queued = view.ready_counts()?;
     // The dispatcher works on the leader only: its figures, asked there.
     let figures = super::figures::of_leader(state).await;
     let mut carriers = Vec::new();

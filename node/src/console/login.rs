@@ -199,7 +199,7 @@ async fn by_password(
 ) -> Result<Option<Principal>, ApiError> {
     // As new as the leader: a user made a moment ago on another node signs in here.
     let view = state.fresh_view().await?;
-    let record = view.users().user(&user).map_err(ApiError::from)?;
+    let record = view.users().user(&user)?;
     let hash = record
         .as_ref()
         .map(|r| r.password_hash.clone())

@@ -169,7 +169,7 @@ pub fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Princip
     };
     if !p.via_key() {
         let view = smsgw_state::local_view(&state.cluster);
-        let Some(u) = view.users().user(&p.user).map_err(ApiError::from)? else {
+        let Some(u) = view.users().user(&p.user)? else {
             return Err(ApiError::Unauthorized);
         };
         p.role = u.role;

@@ -43,8 +43,7 @@ pub fn source_text(book: &BookView, account: &str, ask: &Ask<'_>) -> Result<Stri
         }),
         (Some(t), None) => Ok(t.to_string()),
         (None, Some(name)) => Ok(book
-            .template(account, name)
-            .map_err(ApiError::from)?
+            .template(account, name)?
             .ok_or_else(|| ApiError::Missing {
                 what: "template",
                 id: name.to_string(),
@@ -66,20 +65,17 @@ pub fn resolve(book: &BookView, account: &str, ask: &Ask<'_>) -> Result<Vec<Reci
     let mut wanted: Vec<(String, Option<Contact>)> = Vec::new();
     for n in ask.to {
         let n = super::csvio::phone(n).map_err(|_| ApiError::InvalidNumber(n.chars().take(40).collect()))?;
-        let c = book.contact_by_phone(account, &n).map_err(ApiError::from)?;
+        let c = book.contact_by_phone(account, &n)?;
         if c.as_ref().is_some_and(|c| excluded.contains(&c.id)) {
             continue;
         }
         wanted.push((n, c));
     }
     for id in ask.to_contacts {
-        let c = book
-            .contact(account, *id)
-            .map_err(ApiError::from)?
-            .ok_or(ApiError::Missing {
-                what: "contact",
-                id: id.to_string(),
-            })?;
+        let c = book.contact(account, *id)?.ok_or(ApiError::Missing {
+            what: "contact",
+            id: id.to_string(),
+        })?;
         if !excluded.contains(id) {
             if let Some(n) = c.data.phones.first() {
                 wanted.push((n.clone(), Some(c)));
@@ -88,16 +84,12 @@ pub fn resolve(book: &BookView, account: &str, ask: &Ask<'_>) -> Result<Vec<Reci
     }
     for name in ask.to_groups {
         let g = book
-            .group_by_name(account, name)
-            .map_err(ApiError::from)?
+            .group_by_name(account, name)?
             .ok_or_else(|| ApiError::Missing {
                 what: "group",
                 id: name.clone(),
             })?;
-        let members = book
-            .members(account, g.id)
-            .map_err(ApiError::from)?
-            .map_err(ApiError::internal)?;
+        let members = book.members(account, g.id)?.map_err(ApiError::internal)?;
         for c in members {
             if !excluded.contains(&c.id) {
                 if let Some(n) = c.data.phones.first().cloned() {
