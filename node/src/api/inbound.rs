@@ -56,7 +56,7 @@ async fn page(state: &AppState, headers: &HeaderMap, q: &HashMap<String, String>
     let total = match view.query(&Query::Counts) {
         Ok(QueryResult::Counts { mos, .. }) => mos,
         Ok(_) => 0,
-        Err(e) => return Err(ApiError::Internal(e.to_string())),
+        Err(e) => return Err(e.into()),
     };
     let start = before.map(|b| b.saturating_sub(1)).unwrap_or(total).min(total);
     let mut items = Vec::new();

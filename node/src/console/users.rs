@@ -113,7 +113,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
     let view = smsgw_state::local_view(&state.cluster);
     match view.users().list(q.after.as_deref(), limit) {
         Ok(users) => Json(json!({"users": users.iter().map(show).collect::<Vec<_>>()})).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
