@@ -66,7 +66,7 @@ pub mod bytes {
         d.deserialize_byte_buf(Visitor)
     }
 
-    pub(super) struct Visitor;
+    struct Visitor;
 
     impl<'de> serde::de::Visitor<'de> for Visitor {
         type Value = Vec<u8>;
@@ -106,7 +106,7 @@ pub mod bytes_list {
 
     impl serde::Serialize for One<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.serialize_bytes(self.0)
+            super::bytes::serialize(self.0, s)
         }
     }
 
@@ -114,7 +114,7 @@ pub mod bytes_list {
 
     impl<'de> serde::Deserialize<'de> for OneOwned {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            d.deserialize_byte_buf(super::bytes::Visitor).map(OneOwned)
+            super::bytes::deserialize(d).map(OneOwned)
         }
     }
 
@@ -152,6 +152,7 @@ pub mod bytes_list {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::network::wire::RpcRequest;
 
     /// The same fields with serde's own `Vec<u8>` and with [`bytes`] /
     /// [`bytes_list`].
@@ -214,7 +215,6 @@ mod tests {
         let crash = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0x40];
         assert!(decode_frame::<InOneCopy>(&crash).is_err());
     }
-    use crate::network::wire::RpcRequest;
 
     #[test]
     fn a_frame_claiming_a_huge_string_is_refused_not_allocated() {
