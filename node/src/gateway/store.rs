@@ -368,11 +368,12 @@ impl RaftStore {
                 }
                 if let Some(err) = read.failed {
                     // What was read before the failure is handed out (its
-                    // cursor moved); the rest waits for the next step.
+                    // cursor moved); the rest waits for the next step, which
+                    // starts at the failed read and, failing with nothing
+                    // read, reports it to the caller.
                     if out.resumed.is_empty() && out.fresh.is_empty() {
                         return Err(unavailable(err));
                     }
-                    smsgw_actors::warn_limited!("feed-read", "reading messages to send: {err}");
                     return Ok(out);
                 }
             }
