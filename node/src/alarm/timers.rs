@@ -15,7 +15,7 @@
 //! from the start runs once per [`FULL_READ_EVERY`] reads (and on the
 //! first read of a node or leadership) to catch anything older.
 
-use smsgw_state::alarm::{keys::counter, AlarmCommand, CaseStatus};
+use smsgw_state::alarm::{keys::counter, AlarmCommand, Case, CaseStatus};
 use smsgw_state::Command;
 
 use crate::api::state::{now_ms, AppState, Loaded};
@@ -123,17 +123,39 @@ impl AcceptWatch {
         let Ok(changes) = view.changes(after, 1000) else {
             return;
         };
-        for (seq, id) in changes {
-            self.after = Some(seq);
-            let Ok(Some(c)) = view.case(&id) else { continue };
-            let just_accepted =
-                c.status == CaseStatus::Accepted && c.timeline.last().is_some_and(|s| s.step == "accepted");
-            if let (true, Some(at)) = (just_accepted, c.accepted_ms) {
-                let secs = at.saturating_sub(c.created_ms) as f64 / 1000.0;
-                metrics::histogram!("smsgw_alarm_accept_seconds", "line" => c.line.clone()).record(secs);
-            }
+        let samples = self.follow(changes, |id| {
+            view.case(id).map(|c| c.as_ref().and_then(accept_sample))
+        });
+        for (line, secs) in samples {
+            metrics::histogram!("smsgw_alarm_accept_seconds", "line" => line).record(secs);
         }
     }
+
+    /// The samples of `changes`, read in order; the cursor moves past each
+    /// change read and stops before the first whose case cannot be read,
+    /// so the next round reads it again instead of losing its sample.
+    fn follow<E>(
+        &mut self,
+        changes: Vec<(u64, String)>,
+        mut read: impl FnMut(&str) -> Result<Option<(String, f64)>, E>,
+    ) -> Vec<(String, f64)> {
+        let mut samples = Vec::new();
+        for (seq, id) in changes {
+            let Ok(sample) = read(&id) else { break };
+            self.after = Some(seq);
+            samples.extend(sample);
+        }
+        samples
+    }
+}
+
+/// The line and seconds to accept of a case whose last step was its
+/// acceptance.
+fn accept_sample(c: &Case) -> Option<(String, f64)> {
+    let just_accepted =
+        c.status == CaseStatus::Accepted && c.timeline.last().is_some_and(|s| s.step == "accepted");
+    let at = c.accepted_ms.filter(|_| just_accepted)?;
+    Some((c.line.clone(), at.saturating_sub(c.created_ms) as f64 / 1000.0))
 }
 
 /// The desk's replicated counters as metrics (on every node: they read
@@ -191,5 +213,37 @@ mod tests {
         // Early times never wrap below zero.
         c.advance(5, &[]);
         assert_eq!(c.start(), 0);
+    }
+
+    #[test]
+    fn a_case_that_cannot_be_read_is_read_again_next_round_and_its_sample_kept() {
+        let mut w = AcceptWatch { after: Some(0) };
+        let changes = || {
+            vec![
+                (1, "A1".to_string()),
+                (2, "A2".to_string()),
+                (3, "A3".to_string()),
+            ]
+        };
+        let sample = |id: &str| Some((id.to_string(), 1.5));
+        let got = w.follow(changes(), |id| {
+            if id == "A2" {
+                Err("io error")
+            } else {
+                Ok(sample(id))
+            }
+        });
+        assert_eq!(got, vec![("A1".to_string(), 1.5)]);
+        assert_eq!(w.after, Some(1), "the cursor stays before the failed read");
+        let got = w.follow(changes().split_off(1), |id| Ok::<_, ()>(sample(id)));
+        assert_eq!(got.len(), 2, "A2's sample is taken on the next round");
+        assert_eq!(w.after, Some(3));
+        let got = w.follow(vec![(4, "gone".to_string())], |_| Ok::<_, ()>(None));
+        assert!(got.is_empty());
+        assert_eq!(
+            w.after,
+            Some(4),
+            "a change without a sample still moves the cursor"
+        );
     }
 }
