@@ -33,7 +33,7 @@ use smsgw_raft::{App, ApplyError, Cluster, ProposeError, ReadError, Tx, View};
 pub use command::{
     Command, MoMessage, MoRecord, MtPart, PartRecord, Query, QueryResult, ReadySlot, Response,
 };
-pub use view::{ReadyEntry, StateView};
+pub use view::{MessageParts, ReadyEntry, StateView};
 
 /// The smsgw domain as raft's application.
 #[derive(Debug, Default, Clone, Copy)]

@@ -90,6 +90,35 @@ fn head_key(mid: &str) -> Vec<u8> {
     keys::part(&format!("{mid}.0"))
 }
 
+/// Message `mid`'s head and, when its row is solo, its one part: a reader
+/// of a whole message (the feeder, the CDR writer, a status query) reads
+/// the row once, not once for the head and again for part 1.
+pub(crate) fn head_and_solo(
+    rows: &impl Rows,
+    mid: &str,
+) -> Result<Option<(PartRecord, Option<PartRecord>)>, ApplyError> {
+    let Some(b) = rows.raw(&head_key(mid))? else {
+        return Ok(None);
+    };
+    Ok(Some(match Solo::parse(&b)? {
+        Some(solo) => (codec::decode(solo.head)?, Some(codec::decode(solo.part)?)),
+        None => (codec::decode(&b)?, None),
+    }))
+}
+
+/// Part `k` (from 1) of message `mid`, whose head row held `solo`.
+pub(crate) fn part_after_head(
+    rows: &impl Rows,
+    mid: &str,
+    solo: Option<&PartRecord>,
+    k: u16,
+) -> Result<Option<PartRecord>, ApplyError> {
+    match (k, solo) {
+        (1, Some(part)) => Ok(Some(part.clone())),
+        _ => plain(rows, &format!("{mid}.{k}")),
+    }
+}
+
 /// Part `pid` (`M.0` for the head).
 pub(crate) fn get(rows: &impl Rows, pid: &str) -> Result<Option<PartRecord>, ApplyError> {
     match split(pid) {

@@ -11,6 +11,20 @@ use crate::command::{MoRecord, PartRecord, Query, QueryResult};
 use crate::keys::{self, counter};
 use smsgw_raft::types::LogId;
 
+/// The parts of a message whose head was read (see [`StateView::message`]).
+pub struct MessageParts<'v> {
+    view: &'v View,
+    mid: String,
+    solo: Option<PartRecord>,
+}
+
+impl MessageParts<'_> {
+    /// Part `k` (from 1), if stored.
+    pub fn get(&self, k: u16) -> Result<Option<PartRecord>, ApplyError> {
+        crate::parts::part_after_head(self.view, &self.mid, self.solo.as_ref(), k)
+    }
+}
+
 /// One message waiting in a ready queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadyEntry {
@@ -132,6 +146,19 @@ impl StateView {
     /// A part by id.
     pub fn part(&self, id: &str) -> Result<Option<PartRecord>, ApplyError> {
         crate::parts::get(&self.view, id)
+    }
+
+    /// Message `mid`: its head, and a reader of its parts that does not
+    /// read the head's row again (a one-part message's part lives there).
+    pub fn message(&self, mid: &str) -> Result<Option<(PartRecord, MessageParts<'_>)>, ApplyError> {
+        Ok(crate::parts::head_and_solo(&self.view, mid)?.map(|(head, solo)| {
+            let parts = MessageParts {
+                view: &self.view,
+                mid: mid.to_string(),
+                solo,
+            };
+            (head, parts)
+        }))
     }
 
     /// The part a carrier's message id belongs to.

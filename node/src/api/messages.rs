@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use smsgw_config::Account;
-use smsgw_state::{Command, MtPart, PartRecord, Response as RaftResponse, StateView};
+use smsgw_state::{Command, MessageParts, MtPart, PartRecord, Response as RaftResponse, StateView};
 
 use super::error::ApiError;
 use super::state::{now_ms, AppState, Loaded};
@@ -348,19 +348,24 @@ async fn replay_answers(state: &AppState, part_ids: &[String]) -> Result<Vec<Acc
         let Some(mid) = pid.strip_suffix(".0") else {
             continue;
         };
-        let (_, env) =
+        let (_, _, env) =
             envelope(&view, mid)?.ok_or_else(|| ApiError::Internal(format!("envelope {pid} missing")))?;
         out.push(submit::answer_from_envelope(mid, &env));
     }
     Ok(out)
 }
 
-fn envelope(view: &StateView, id: &str) -> Result<Option<(PartRecord, Envelope)>, ApiError> {
-    let rec = view.part(&format!("{id}.0"))?;
-    let Some(rec) = rec else { return Ok(None) };
+/// Message `id`'s head, a reader of its parts, and its envelope.
+fn envelope<'v>(
+    view: &'v StateView,
+    id: &str,
+) -> Result<Option<(PartRecord, MessageParts<'v>, Envelope)>, ApiError> {
+    let Some((rec, rows)) = view.message(id)? else {
+        return Ok(None);
+    };
     let env: Envelope = serde_json::from_slice(&rec.part.payload)
         .map_err(|e| ApiError::Internal(format!("envelope of {id}: {e}")))?;
-    Ok(Some((rec, env)))
+    Ok(Some((rec, rows, env)))
 }
 
 /// One part's status, from what the state machine recorded.
@@ -420,16 +425,15 @@ async fn get(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Value, A
         return Err(ApiError::NotFound(id.chars().take(40).collect()));
     }
     let view = state.fresh_view().await?;
-    let (head, env) = match envelope(&view, id)? {
-        Some((h, e)) if h.part.account == account.name => (h, e),
+    let (head, rows, env) = match envelope(&view, id)? {
+        Some((h, r, e)) if h.part.account == account.name => (h, r, e),
         _ => return Err(ApiError::NotFound(id.to_string())),
     };
     let mut parts = Vec::new();
     let mut statuses = Vec::new();
     for seq in 1..=env.parts {
         let pid = format!("{id}.{seq}");
-        let rec = view.part(&pid)?;
-        let Some(rec) = rec else { continue };
+        let Some(rec) = rows.get(seq)? else { continue };
         let status = part_status(&rec);
         statuses.push(status);
         parts.push(json!({

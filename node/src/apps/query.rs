@@ -25,16 +25,17 @@ async fn own_parts(state: &AppState, account: &str, id: &str) -> Result<Option<V
         return Ok(None);
     }
     let view = state.fresh_view().await.map_err(|_| ())?;
-    let head = match view.part(&format!("{id}.0")) {
-        Ok(Some(h)) if h.part.account == account => h,
+    let (head, rows) = match view.message(id) {
+        Ok(Some((h, rows))) if h.part.account == account => (h, rows),
         Ok(_) => return Ok(None),
         Err(_) => return Err(()),
     };
+    let count = head.part.parts;
     let mut parts = vec![head];
-    for seq in 1..=parts[0].part.parts {
-        if let Ok(Some(p)) = view.part(&format!("{id}.{seq}")) {
-            parts.push(p);
-        }
+    // A part that cannot be read fails the query: left out, the message
+    // would answer with the state of the parts that could.
+    for seq in 1..=count {
+        parts.extend(rows.get(seq).map_err(|_| ())?);
     }
     Ok(Some(parts))
 }

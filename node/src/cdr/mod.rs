@@ -216,13 +216,13 @@ fn close_day(dir: &Path, c: &Cursor) -> std::io::Result<()> {
 
 /// The records of message `mid`: one per part.
 fn message_records(view: &StateView, mid: &str) -> Result<Vec<Cdr>, smsgw_raft::ApplyError> {
-    let Some(head) = view.part(&format!("{mid}.0"))? else {
+    let Some((head, rows)) = view.message(mid)? else {
         return Ok(Vec::new());
     };
     let env: Option<Envelope> = serde_json::from_slice(&head.part.payload).ok();
     let mut out = Vec::new();
     for k in 1..=head.part.parts {
-        let part = view.part(&format!("{mid}.{k}"))?;
+        let part = rows.get(k)?;
         let state = part
             .as_ref()
             .and_then(|p| p.report_state.clone())

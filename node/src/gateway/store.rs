@@ -195,14 +195,13 @@ pub fn outcome_for(word: &str) -> Option<PartOutcome> {
 /// store look-up) and outcomes. A read that fails is an error, not "not
 /// known": a part taken for unsent would be sent twice.
 fn known_parts(
-    view: &StateView,
-    mid: &str,
+    rows: &smsgw_state::MessageParts<'_>,
     parts: u16,
     route: &str,
 ) -> Result<Vec<KnownPart>, smsgw_raft::ApplyError> {
     let mut out = Vec::new();
     for seq in 1..=parts.min(u16::from(u8::MAX)) {
-        let Some(rec) = view.part(&format!("{mid}.{seq}"))? else {
+        let Some(rec) = rows.get(seq)? else {
             continue;
         };
         let outcome = rec.report_state.as_deref().and_then(outcome_for);
@@ -289,7 +288,7 @@ impl RaftStore {
         let Ok(id) = mid.parse::<MessageId>() else {
             return Ok(None);
         };
-        let Some(head) = view.part(&format!("{mid}.0"))? else {
+        let Some((head, rows)) = view.message(mid)? else {
             return Ok(None);
         };
         if head.report_state.is_some() {
@@ -310,7 +309,7 @@ impl RaftStore {
             .cloned()
             .unwrap_or_default();
         let left = Duration::from_millis(env.valid_until_ms.saturating_sub(now_ms()));
-        let known = known_parts(view, mid, env.parts, &env.route)?;
+        let known = known_parts(&rows, env.parts, &env.route)?;
         Ok(Some(OutboundMessage {
             id,
             account: head.part.account,

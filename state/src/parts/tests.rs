@@ -147,3 +147,27 @@ fn a_solo_row_cut_short_reads_as_an_error_not_a_panic() {
     assert!(view(&t).part("4.0").is_ok());
     assert!(view(&t).part("4.1").is_err());
 }
+
+#[test]
+fn a_message_read_whole_gives_the_same_parts_as_reading_each_by_id() {
+    let t = tree();
+    accept(&t, "1", 1);
+    accept(&t, "2", 3);
+    submit(&t, "1.1", "c1");
+    submit(&t, "2.2", "c2");
+    report(&t, "c1");
+    let v = view(&t);
+    for (mid, parts) in [("1", 1u16), ("2", 3)] {
+        let (head, rows) = v.message(mid).unwrap().expect("stored");
+        assert_eq!(head, rec(&t, &format!("{mid}.0")));
+        for k in 1..=parts {
+            assert_eq!(
+                rows.get(k).unwrap(),
+                v.part(&format!("{mid}.{k}")).unwrap(),
+                "{mid}.{k}"
+            );
+        }
+        assert_eq!(rows.get(parts + 1).unwrap(), None);
+    }
+    assert!(v.message("3").unwrap().is_none());
+}
