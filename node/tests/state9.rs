@@ -240,6 +240,53 @@ fn a_full_backlog_answers_429_with_retry_after_and_loses_nothing_accepted() {
     assert_eq!(r.status, 202, "{:?}", r.body);
 }
 
+#[test]
+fn a_job_waits_while_its_account_is_at_its_backlog_cap_and_goes_when_it_drains() {
+    const CAP: usize = 12;
+    let sim = Sim::start();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_addr = dead.local_addr().unwrap().to_string();
+    drop(dead);
+    let nodes = start_cluster(1);
+    let accounts = format!(
+        "[[accounts]]\nname = \"app\"\napi_keys = [\"{KEY}\"]\n\n[backlog]\nper_account = 1000\n[backlog.accounts]\napp = {CAP}\n"
+    );
+    common::sim_cluster::apply_text(&nodes, &format!("{}{accounts}", carrier_at(&sim, &dead_addr)));
+    ready(&nodes);
+    let node = &nodes[0];
+
+    // Carrier down: 8 unfinished, and a job of 6 due now would make 14.
+    for i in 0..8 {
+        let r = node.post(KEY, &json!({"to": [format!("1380000{i:04}")], "text": "backlog"}));
+        assert_eq!(r.status, 202, "{:?}", r.body);
+    }
+    let to: Vec<String> = (0..6).map(|i| format!("1390000{i:04}")).collect();
+    let now = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let r = node.post(KEY, &json!({"to": to, "text": "job", "send_at": now}));
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let job = r.body["job"].as_u64().expect("a job");
+    let job_status = || node.call("GET", &format!("/v1/jobs/{job}"), Some(KEY), None).body;
+    let waits = || metric(node, "smsgw_job_backpressure_waits_total{reason=\"account_cap\"}").unwrap_or(0.0);
+    until("the runner to hold the job at the cap", 20, || waits() >= 3.0);
+    let held = job_status();
+    assert_eq!(
+        (held["status"].as_str(), held["accepted"].as_u64()),
+        (Some("SCHEDULED"), Some(0)),
+        "{held}"
+    );
+    // The account's own requests still get what room is left.
+    let r = node.post(KEY, &json!({"to": ["13700000001"], "text": "room"}));
+    assert_eq!(r.status, 202, "{:?}", r.body);
+
+    // The carrier comes back: the backlog drains, the job goes, all of it
+    // is delivered.
+    common::sim_cluster::apply_text(&nodes, &format!("{}{accounts}", carrier(&sim, 500)));
+    until("the job to be delivered", 60, || {
+        job_status()["by_status"]["DELIVERED"] == 6
+    });
+    assert_eq!(job_status()["status"], "DONE");
+}
+
 /// `clients` threads posting one message per request to `http_addr` until
 /// `stop`; the count of 202s.
 fn load(

@@ -6,7 +6,9 @@
 //! cluster was down fires on the first leader after it, and the job says
 //! how late. It holds a job back while [`JOB_WINDOW`] of its messages are
 //! accepted and unfinished, and every job while the ready queues hold
-//! [`MAX_BACKLOG`]: a big group send then moves at the carriers' pace
+//! [`MAX_BACKLOG`], and a job whose account's unfinished messages and its
+//! next chunk would pass the account's `[backlog]` cap (as a POST would be
+//! refused): a big group send then moves at the carriers' pace
 //! instead of piling up ahead of later sends, and cancelling it stops all
 //! but the window. It must never expand a chunk off the leader, nor hold a
 //! lock across a proposal.
@@ -24,6 +26,14 @@ use crate::api::submit::{self, Validated};
 pub const MAX_BACKLOG: u64 = 200_000;
 /// Accepted and unfinished messages of one job over which it waits.
 pub const JOB_WINDOW: u64 = 5_000;
+/// Whether a chunk of `chunk` recipients waits for its account's backlog
+/// (`unfinished` of `cap`, the account's `[backlog]` cap that a POST
+/// answers 429 over). A chunk larger than the cap goes once nothing of the
+/// account is unfinished, or it would never go.
+fn over_cap(unfinished: u64, chunk: u64, cap: u64) -> bool {
+    unfinished > 0 && unfinished.saturating_add(chunk) > cap
+}
+
 /// How often due jobs are looked for without a nudge.
 const TICK: Duration = Duration::from_millis(200);
 
@@ -61,7 +71,7 @@ async fn step(state: &AppState) -> Result<bool, String> {
     for d in due {
         let backlog: u64 = view.ready_counts().map_err(|e| e.to_string())?.iter().sum();
         if backlog > MAX_BACKLOG {
-            metrics::counter!("smsgw_job_backpressure_waits_total").increment(1);
+            metrics::counter!("smsgw_job_backpressure_waits_total", "reason" => "backlog").increment(1);
             return Ok(worked);
         }
         let jobs = view.jobs();
@@ -81,6 +91,13 @@ async fn step(state: &AppState) -> Result<bool, String> {
             continue;
         };
         let loaded = state.config().map_err(|e| e.message())?;
+        let unfinished = view
+            .counter(&smsgw_state::keys::counter::backlog(&d.account))
+            .map_err(|e| e.to_string())?;
+        if over_cap(unfinished, chunk.len() as u64, loaded.doc.backlog.cap(&d.account)) {
+            metrics::counter!("smsgw_job_backpressure_waits_total", "reason" => "account_cap").increment(1);
+            continue;
+        }
         let (messages, skipped_parts) = build(state, &loaded, &job, &chunk, now);
         let cmd = Command::Job {
             request_id: None,
@@ -154,4 +171,18 @@ fn build(
         }
     }
     (out, skipped_parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::over_cap;
+
+    #[test]
+    fn a_chunk_waits_when_it_would_pass_the_cap_and_a_chunk_larger_than_the_cap_goes_alone() {
+        assert!(!over_cap(0, 5, 10));
+        assert!(!over_cap(5, 5, 10), "up to the cap exactly");
+        assert!(over_cap(6, 5, 10));
+        assert!(over_cap(1, 500, 100), "waits for the account to drain");
+        assert!(!over_cap(0, 500, 100), "then goes, or it never would");
+    }
 }
