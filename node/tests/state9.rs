@@ -190,19 +190,27 @@ fn carrier_at(sim: &Sim, address: &str) -> String {
     carrier(sim, 500).replace(&sim.cmpp, address)
 }
 
-#[test]
-fn a_full_backlog_answers_429_with_retry_after_and_loses_nothing_accepted() {
-    const CAP: usize = 30;
+/// One node whose account `app` (key `KEY`) has a backlog cap of `cap`,
+/// with its carrier down (a dead port); the accounts' part of the document,
+/// to apply again with the carrier up.
+fn capped_with_carrier_down(cap: usize) -> (Sim, Vec<Node>, String) {
     let sim = Sim::start();
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_addr = dead.local_addr().unwrap().to_string();
     drop(dead);
     let nodes = start_cluster(1);
     let accounts = format!(
-        "[[accounts]]\nname = \"app\"\napi_keys = [\"{KEY}\"]\n\n[backlog]\nper_account = 1000\n[backlog.accounts]\napp = {CAP}\n"
+        "[[accounts]]\nname = \"app\"\napi_keys = [\"{KEY}\"]\n\n[backlog]\nper_account = 1000\n[backlog.accounts]\napp = {cap}\n"
     );
     common::sim_cluster::apply_text(&nodes, &format!("{}{accounts}", carrier_at(&sim, &dead_addr)));
     ready(&nodes);
+    (sim, nodes, accounts)
+}
+
+#[test]
+fn a_full_backlog_answers_429_with_retry_after_and_loses_nothing_accepted() {
+    const CAP: usize = 30;
+    let (sim, nodes, accounts) = capped_with_carrier_down(CAP);
     let node = &nodes[0];
 
     // Carrier down: the backlog grows to the cap, then 429.
@@ -243,16 +251,7 @@ fn a_full_backlog_answers_429_with_retry_after_and_loses_nothing_accepted() {
 #[test]
 fn a_job_waits_while_its_account_is_at_its_backlog_cap_and_goes_when_it_drains() {
     const CAP: usize = 12;
-    let sim = Sim::start();
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead_addr = dead.local_addr().unwrap().to_string();
-    drop(dead);
-    let nodes = start_cluster(1);
-    let accounts = format!(
-        "[[accounts]]\nname = \"app\"\napi_keys = [\"{KEY}\"]\n\n[backlog]\nper_account = 1000\n[backlog.accounts]\napp = {CAP}\n"
-    );
-    common::sim_cluster::apply_text(&nodes, &format!("{}{accounts}", carrier_at(&sim, &dead_addr)));
-    ready(&nodes);
+    let (sim, nodes, accounts) = capped_with_carrier_down(CAP);
     let node = &nodes[0];
 
     // Carrier down: 8 unfinished, and a job of 6 due now would make 14.
