@@ -207,8 +207,8 @@ pub fn check_backlog(
     messages: u64,
 ) -> Result<(), ApiError> {
     let cap = doc.backlog.cap(account);
-    let have = view.counter(&smsgw_state::keys::counter::backlog(account))?;
-    if have.saturating_add(messages) > cap {
+    let have = unfinished(view, account)?;
+    if passes_cap(have, messages, cap) {
         metrics::counter!("smsgw_api_backlog_refused_total").increment(1);
         return Err(ApiError::BacklogFull {
             message: format!(
@@ -218,6 +218,19 @@ pub fn check_backlog(
         });
     }
     Ok(())
+}
+
+/// `account`'s accepted and unfinished messages: the counter apply keeps
+/// for its `[backlog]` cap.
+pub fn unfinished(view: &smsgw_state::StateView, account: &str) -> Result<u64, smsgw_raft::ApplyError> {
+    view.counter(&smsgw_state::keys::counter::backlog(account))
+}
+
+/// Whether `adding` messages to an account with `unfinished` take it past
+/// its cap: the one rule of the `[backlog]` cap, for a request and for a
+/// job's chunk alike.
+pub fn passes_cap(unfinished: u64, adding: u64, cap: u64) -> bool {
+    unfinished.saturating_add(adding) > cap
 }
 
 /// `Retry-After` of a full backlog: it drains at the carriers' pace.

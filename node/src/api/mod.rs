@@ -15,7 +15,7 @@ mod groups;
 mod inbound;
 pub(crate) mod internal;
 mod jobs;
-mod limits;
+pub(crate) mod limits;
 pub(crate) mod messages;
 mod ops;
 mod records;

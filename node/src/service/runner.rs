@@ -31,7 +31,7 @@ pub const JOB_WINDOW: u64 = 5_000;
 /// answers 429 over). A chunk larger than the cap goes once nothing of the
 /// account is unfinished, or it would never go.
 fn over_cap(unfinished: u64, chunk: u64, cap: u64) -> bool {
-    unfinished > 0 && unfinished.saturating_add(chunk) > cap
+    unfinished > 0 && crate::api::limits::passes_cap(unfinished, chunk, cap)
 }
 
 /// How often due jobs are looked for without a nudge.
@@ -91,9 +91,7 @@ async fn step(state: &AppState) -> Result<bool, String> {
             continue;
         };
         let loaded = state.config().map_err(|e| e.message())?;
-        let unfinished = view
-            .counter(&smsgw_state::keys::counter::backlog(&d.account))
-            .map_err(|e| e.to_string())?;
+        let unfinished = crate::api::limits::unfinished(&view, &d.account).map_err(|e| e.to_string())?;
         if over_cap(unfinished, chunk.len() as u64, loaded.doc.backlog.cap(&d.account)) {
             metrics::counter!("smsgw_job_backpressure_waits_total", "reason" => "account_cap").increment(1);
             continue;
