@@ -87,15 +87,21 @@ async fn step(state: &AppState) -> Result<bool, String> {
         if job.accepted.saturating_sub(finished) >= JOB_WINDOW {
             continue;
         }
-        let Some(chunk) = jobs.chunk(d.id, job.next_chunk).map_err(|e| e.to_string())? else {
-            continue;
-        };
         let loaded = state.config().map_err(|e| e.message())?;
         let unfinished = crate::api::limits::unfinished(&view, &d.account).map_err(|e| e.to_string())?;
-        if over_cap(unfinished, chunk.len() as u64, loaded.doc.backlog.cap(&d.account)) {
+        // Sized from the job's counts: a job held here is not read whole
+        // every tick.
+        if over_cap(
+            unfinished,
+            job.next_chunk_len(),
+            loaded.doc.backlog.cap(&d.account),
+        ) {
             metrics::counter!("smsgw_job_backpressure_waits_total", "reason" => "account_cap").increment(1);
             continue;
         }
+        let Some(chunk) = jobs.chunk(d.id, job.next_chunk).map_err(|e| e.to_string())? else {
+            continue;
+        };
         let (messages, skipped_parts) = build(state, &loaded, &job, &chunk, now);
         let cmd = Command::Job {
             request_id: None,

@@ -130,6 +130,14 @@ impl JobRecord {
     pub fn due_ms(&self) -> u64 {
         self.spec.send_at_ms.unwrap_or(self.spec.created_ms)
     }
+
+    /// Recipients in its next chunk (0 when none is left), from its counts
+    /// alone: `Create` cuts the recipients into chunks of [`CHUNK`], so the
+    /// chunk need not be read to know its size.
+    pub fn next_chunk_len(&self) -> u64 {
+        let before = u64::from(self.next_chunk) * CHUNK as u64;
+        self.recipients.saturating_sub(before).min(CHUNK as u64)
+    }
 }
 
 /// A change to jobs.

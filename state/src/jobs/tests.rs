@@ -70,6 +70,16 @@ fn a_chunk_proposed_twice_is_accepted_once_and_cancel_stops_the_rest() {
     assert!(jobs.due(999, 10).unwrap().is_empty(), "not due before its time");
     assert_eq!(jobs.due(1_000, 10).unwrap()[0].id, id);
     assert_eq!(jobs.chunk(id, 2).unwrap().unwrap().len(), 200);
+    let mut rec = jobs.job("a", id).unwrap().unwrap();
+    for n in 0..4 {
+        rec.next_chunk = n;
+        let stored = jobs.chunk(id, n).unwrap().map_or(0, |c| c.len() as u64);
+        assert_eq!(
+            rec.next_chunk_len(),
+            stored,
+            "chunk {n}: its size from the job's counts"
+        );
+    }
     let advance = |chunk, mid| {
         job(JobCommand::Advance {
             job: id,
