@@ -11,34 +11,17 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use smsgw_raft::codec::encode;
 use smsgw_raft::{App, Tx};
-use smsgw_state::{Command, Domain, MtPart, ReadySlot};
+use smsgw_state::{Command, Domain, MtPart};
+use support::{head, message_id, PER_ENTRY};
 
-/// Messages per log entry in the end-to-end bench.
-const PER_ENTRY: u64 = 27;
+mod support;
+
 /// Delivered messages in the store before the bench.
 const HISTORY: u64 = 20_000;
 
-fn head(i: u64) -> MtPart {
-    let envelope = format!(
-        r#"{{"to":"138{i:08}","text":"Your verification code is {i:06}. It expires in 5 minutes.","route":"china-mobile","priority":"normal","report":true,"parts":1,"encoding":"ascii","sender":null,"valid_until_ms":1796633182835,"client_ref":null}}"#
-    );
-    MtPart {
-        id: format!("{}.0", 3_875_283_093_925_000_000 + i),
-        account: "demo".into(),
-        to: format!("138{i:08}"),
-        parts: 1,
-        payload: envelope.into_bytes(),
-        accepted_at_ms: 1_796_460_382_835 + i,
-        queue: Some(ReadySlot {
-            route: "china-mobile".into(),
-            priority: 2,
-        }),
-    }
-}
-
 fn part(i: u64) -> MtPart {
     MtPart {
-        id: format!("{}.1", 3_875_283_093_925_000_000 + i),
+        id: format!("{}.1", message_id(i)),
         queue: None,
         payload: format!("Your verification code is {i:06}.").into_bytes(),
         ..head(i)
@@ -58,7 +41,7 @@ fn lives(from: u64) -> [Vec<Vec<u8>>; 3] {
     let submits = ids
         .clone()
         .map(|i| Command::RecordSubmit {
-            part_id: format!("{}.1", 3_875_283_093_925_000_000 + i),
+            part_id: format!("{}.1", message_id(i)),
             carrier: "china-mobile".into(),
             carrier_msg_id: format!("{i:016x}"),
             status: "0".into(),

@@ -10,31 +10,12 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use smsgw_raft::codec::{decode, encode};
 use smsgw_raft::Proposal;
-use smsgw_state::{Command, MtPart, PartRecord, ReadySlot};
+use smsgw_state::{Command, PartRecord};
+use support::{head, PER_ENTRY};
 
-/// Messages per log entry in the end-to-end bench.
-const PER_ENTRY: usize = 27;
+mod support;
 
-fn head(i: usize) -> MtPart {
-    // The envelope the API stores on a head: about 300 bytes of JSON.
-    let envelope = format!(
-        r#"{{"to":"138001{i:05}","text":"Your verification code is {i:06}. It expires in 5 minutes.","route":"china-mobile","priority":"normal","report":true,"parts":1,"encoding":"ascii","sender":null,"valid_until_ms":1796633182835,"client_ref":null}}"#
-    );
-    MtPart {
-        id: format!("38752830939254{i:04}.0"),
-        account: "demo".into(),
-        to: format!("138001{i:05}"),
-        parts: 1,
-        payload: envelope.into_bytes(),
-        accepted_at_ms: 1_796_460_382_835,
-        queue: Some(ReadySlot {
-            route: "china-mobile".into(),
-            priority: 2,
-        }),
-    }
-}
-
-fn accept(i: usize) -> Command {
+fn accept(i: u64) -> Command {
     Command::AcceptBatch {
         request_id: None,
         messages: vec![head(i)],
@@ -67,7 +48,7 @@ fn bench(c: &mut Criterion) {
             encode(&r)
         })
     });
-    g.throughput(Throughput::Elements(PER_ENTRY as u64));
+    g.throughput(Throughput::Elements(PER_ENTRY));
     let entry = Proposal(
         (0..PER_ENTRY)
             .map(|i| encode(&accept(i)).expect("encode"))
